@@ -1,0 +1,38 @@
+"""The REST API, /api/v1: routes only translate HTTP to service calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from server.errors import BomsError, Conflict
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api.errorhandler(BomsError)
+def _domain_error(exc: BomsError) -> Any:
+    return jsonify(exc.to_dict()), exc.status
+
+
+@api.errorhandler(StaleDataError)
+def _stale(_exc: StaleDataError) -> Any:
+    return _domain_error(Conflict("the process instance was changed by someone else; reload and retry"))
+
+
+@api.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    return jsonify({"error": {"code": "payload_too_large", "message": "the upload is larger than the server "
+                              "accepts (BOMS_MAX_UPLOAD_BYTES)"}}), 413
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+
+
+from server.api import audit, decisions, definitions, deployments, instances, tasks  # noqa: E402,F401

@@ -1,0 +1,99 @@
+"""What every route needs: the database, the runner, the asking user, JSON input and paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Principal
+from server.auth.tokens import user_for_token
+from server.db import Database
+from server.engine.runner import Runner
+from server.errors import BadRequest, Unauthorized
+
+
+def database() -> Database:
+    return current_app.extensions["boms_db"]
+
+
+def runner() -> Runner:
+    return current_app.extensions["boms_runner"]
+
+
+def principal() -> Principal:
+    """The caller, from `Authorization: Bearer TOKEN`; 401 without a valid one."""
+    if "principal" in g:
+        return g.principal
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token: Authorization: Bearer TOKEN")
+    with database().read() as session:
+        user = user_for_token(session, token.strip())
+        if user is None:
+            raise Unauthorized("the API token is unknown, revoked, or its user is inactive")
+        g.principal = Principal.of(user)
+    return g.principal
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    with database().read() as session:
+        yield session
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    with database().write() as session:
+        yield session
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if body is None:
+        if request.content_length:
+            raise BadRequest("the request body is not valid JSON")
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def variables_of(body: dict[str, Any]) -> dict[str, Any]:
+    variables = body.get("variables", {})
+    if not isinstance(variables, dict):
+        raise BadRequest("'variables' must be a JSON object", field="variables")
+    return variables
+
+
+def paging() -> tuple[int, int]:
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        size = min(500, max(1, int(request.args.get("pageSize", 50))))
+    except ValueError as exc:
+        raise BadRequest("page and pageSize must be integers") from exc
+    return page, size
+
+
+def time_arg(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(f"{name} must be an ISO 8601 date-time", field=name) from exc
+    if moment.tzinfo is not None:
+        from datetime import UTC
+
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() + "Z" if moment else None

@@ -1,0 +1,87 @@
+"""Human tasks: list, detail (with its form), claim, unclaim, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from server.api import api
+from server.api.common import iso, json_body, paging, principal, reading, runner, variables_of, writing
+from server.models import HumanTask
+from server.services import tasks as service
+
+
+def task_json(row: HumanTask, element: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {
+        "id": row.id,
+        "name": row.name,
+        "elementId": row.element_id,
+        "instanceId": row.instance_id,
+        "processKey": row.process_key,
+        "businessKey": row.business_key,
+        "status": row.status,
+        "assignee": row.assignee,
+        "candidateGroups": row.candidate_groups,
+        "candidateUsers": row.candidate_users,
+        "lane": row.lane,
+        "createdAt": iso(row.created_at),
+        "dueAt": iso(row.due_at),
+        "completedAt": iso(row.completed_at),
+        "completedBy": row.completed_by,
+    }
+    if element is not None:
+        body["form"] = element.get("form") or {"type": "object", "properties": {}}
+        body["uiSchema"] = element.get("uiSchema")
+        body["instructions"] = element.get("instructions")
+        body["data"] = row.data
+        body["variables"] = row.instance.variables
+    return body
+
+
+@api.get("/tasks")
+def list_tasks() -> Any:
+    who = principal()
+    page, size = paging()
+    args = request.args
+    sort = args.get("sort", "created")
+    f = service.TaskFilter(
+        assignee=args.get("assignee"), candidate_group=args.get("candidateGroup"),
+        candidate_user=args.get("candidateUser"), process_key=args.get("processKey"),
+        instance_id=args.get("instanceId"), status=args.get("status", "open"),
+        sort=sort.lstrip("-"), descending=sort.startswith("-") or args.get("order") == "desc",
+    )
+    with reading() as session:
+        rows, total = service.list_tasks(session, who, f, page, size)
+        return {"items": [task_json(r) for r in rows], "total": total, "page": page, "pageSize": size}
+
+
+@api.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Any:
+    who = principal()
+    with reading() as session:
+        task = service.get_task(session, who, task_id)
+        return task_json(task, service.task_element(task))
+
+
+@api.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str) -> Any:
+    who = principal()
+    with writing() as session:
+        return task_json(service.claim(session, runner(), who, task_id))
+
+
+@api.post("/tasks/<task_id>/unclaim")
+def unclaim_task(task_id: str) -> Any:
+    who = principal()
+    with writing() as session:
+        return task_json(service.unclaim(session, runner(), who, task_id))
+
+
+@api.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str) -> Any:
+    who = principal()
+    variables = variables_of(json_body())
+    with writing() as session:
+        task = service.complete(session, runner(), who, task_id, variables)
+        return task_json(task)

@@ -1,0 +1,1 @@
+"""Who is asking: passwords, API tokens, and what each role may do."""

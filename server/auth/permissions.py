@@ -1,0 +1,116 @@
+"""What each role may do. Every rule lives here so routes and admin views ask the same question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, or_, select
+
+from server.errors import Forbidden
+from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate, User
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The asking user, flattened once per request so checks never lazy-load."""
+
+    id: int
+    username: str
+    roles: frozenset[str]
+    groups: frozenset[str]
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.username, frozenset(user.roles), frozenset(g.name for g in user.groups))
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def reads_everything(self) -> bool:
+        return self.has("admin", "auditor")
+
+
+def require_role(who: Principal, *roles: str) -> None:
+    if not who.has(*roles):
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+
+
+def _is_candidate(who: Principal, task: HumanTask) -> bool:
+    groups, users = task.candidate_groups, task.candidate_users
+    if not groups and not users:
+        return who.has("staff", "admin")  # nobody named: any staff member may pick it up
+    return who.username in users or bool(who.groups.intersection(groups))
+
+
+def can_work_on(who: Principal, task: HumanTask) -> bool:
+    if who.has("admin"):
+        return True
+    if task.assignee:
+        return task.assignee == who.username
+    return _is_candidate(who, task)
+
+
+def can_see_task(who: Principal, task: HumanTask) -> bool:
+    return (who.reads_everything or task.completed_by == who.username or task.assignee == who.username
+            or _is_candidate(who, task))
+
+
+def can_claim(who: Principal, task: HumanTask) -> bool:
+    if who.has("admin") or task.assignee == who.username:
+        return True
+    return not task.assignee and _is_candidate(who, task)
+
+
+def require_task_access(who: Principal, task: HumanTask, action: str) -> None:
+    """`action` is view, claim, or anything that changes the task (complete, unclaim)."""
+    checks = {"view": can_see_task, "claim": can_claim}
+    if not checks.get(action, can_work_on)(who, task):
+        raise Forbidden(f"you may not {action} task '{task.id}'")
+
+
+def task_visibility(who: Principal) -> ColumnElement[bool] | None:
+    """A WHERE clause for the tasks `who` may list; None means everything."""
+    if who.reads_everything:
+        return None
+    candidate = exists().where(TaskCandidate.task_id == HumanTask.id).where(
+        or_(
+            (TaskCandidate.kind == "group") & TaskCandidate.name.in_(sorted(who.groups) or [""]),
+            (TaskCandidate.kind == "user") & (TaskCandidate.name == who.username),
+        )
+    )
+    nobody_named = ~exists().where(TaskCandidate.task_id == HumanTask.id)
+    clauses = [HumanTask.assignee == who.username, HumanTask.completed_by == who.username, candidate]
+    if who.has("staff", "admin"):
+        clauses.append(nobody_named)
+    return or_(*clauses)
+
+
+def instance_visibility(who: Principal) -> ColumnElement[bool] | None:
+    """Staff see the instances they started or have a task in."""
+    if who.reads_everything:
+        return None
+    visible_tasks = select(HumanTask.instance_id).where(task_visibility(who))  # type: ignore[arg-type]
+    return or_(ProcessInstance.started_by == who.username, ProcessInstance.id.in_(visible_tasks))
+
+
+def require_instance_access(who: Principal, instance: ProcessInstance, tasks: Iterable[HumanTask]) -> None:
+    if who.reads_everything or instance.started_by == who.username:
+        return
+    if any(can_see_task(who, t) for t in tasks):
+        return
+    raise Forbidden(f"you may not see process instance '{instance.id}'")
+
+
+def require_can_start(who: Principal, version: ProcessVersion) -> None:
+    if who.has("admin"):
+        return
+    if not who.has("staff"):
+        raise Forbidden("starting a process needs the staff role")
+    starters = version.candidate_starters
+    if starters and not any(
+        (kind == "group" and name in who.groups) or (kind == "user" and name == who.username)
+        for kind, _, name in (s.partition(":") for s in starters)
+    ):
+        raise Forbidden(f"process '{version.key}' may only be started by: {', '.join(starters)}")

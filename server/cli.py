@@ -1,0 +1,170 @@
+"""The `boms` command: db upgrade, deploy, user add, token create, audit verify, demo, serve, worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from server.config import Config
+from server.db import Database
+from server.errors import BomsError
+
+DEPLOYABLE = ("*.bpmn", "*.bpmn20.xml", "*.dmn", "*.json")
+
+
+def _files(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(p for pattern in DEPLOYABLE for p in path.glob(pattern))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SystemExit(f"boms deploy: {raw}: no such file or directory")
+    return found
+
+
+def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
+    from server.migrate import upgrade
+
+    upgrade(config.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
+    from server.services.deployments import UploadedFile, deploy
+
+    files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
+    with Database(config.database_url).write() as session:
+        summary = deploy(session, files, args.actor, config.allow_python_scripts)
+    for kind in ("decisions", "processes"):
+        for item in summary[kind]:
+            state = "deployed" if item["created"] else "unchanged"
+            print(f"{kind[:-1]} {item['key']} version {item['version']} ({state})")
+    return 0
+
+
+def cmd_user_add(config: Config, args: argparse.Namespace) -> int:
+    from server.services.identity import add_user
+
+    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
+    with Database(config.database_url).write() as session:
+        add_user(session, args.name, args.password, groups=groups, roles=args.role or ["staff"],
+                 manager=args.manager)
+    print(f"user {args.name} created")
+    return 0
+
+
+def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
+    from server.auth.tokens import create_token
+    from server.services.identity import find_user
+
+    with Database(config.database_url).write() as session:
+        token = create_token(session, find_user(session, args.name), args.label)
+    print(token)
+    return 0
+
+
+def cmd_audit_verify(config: Config, _args: argparse.Namespace) -> int:
+    from server.services.audit import verify
+
+    with Database(config.database_url).read() as session:
+        result = verify(session)
+    if result.ok:
+        print(f"audit chain intact: {result.checked} events verified")
+        return 0
+    print(f"audit chain BROKEN ({len(result.problems)} problem(s) in {result.checked} events):")
+    for problem in result.problems:
+        print(f"  seq {problem['seq']}: {problem['problem']}")
+    return 1
+
+
+def cmd_demo(config: Config, args: argparse.Namespace) -> int:
+    from server.demo import install_demo
+
+    install_demo(config, Path(args.root))
+    return 0
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from server import create_app
+    from server.migrate import upgrade
+    from server.worker import celery, start_embedded_worker
+
+    upgrade(config.database_url)
+    app = create_app(config)
+    if not args.no_worker:
+        start_embedded_worker(celery)
+    print(f"BOMS is serving on http://{args.host}:{args.port}/  (API: /api/v1, health: /healthz)", flush=True)
+    serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def cmd_worker(_config: Config, _args: argparse.Namespace) -> int:
+    from server.worker import celery
+
+    celery.worker_main(["worker", "--loglevel=INFO"])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="boms", description="BOMS workflow server")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(run=cmd_db_upgrade)
+
+    deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files (one deployment)")
+    deploy.add_argument("paths", nargs="+")
+    deploy.add_argument("--actor", default="cli")
+    deploy.set_defaults(run=cmd_deploy)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--password", required=True)
+    add.add_argument("--groups")
+    add.add_argument("--role", action="append", help="admin, modeler, staff or auditor (repeatable)")
+    add.add_argument("--manager")
+    add.set_defaults(run=cmd_user_add)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="create an API token for a user; prints only the token")
+    create.add_argument("name")
+    create.add_argument("--label", default="cli")
+    create.set_defaults(run=cmd_token_create)
+
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="verify the hash chain").set_defaults(run=cmd_audit_verify)
+
+    demo = sub.add_parser("demo", help="create demo users and deploy bpmn/ and dmn/")
+    demo.add_argument("--root", default=".")
+    demo.set_defaults(run=cmd_demo)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the web app with an in-process worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--no-worker", action="store_true")
+    serve.set_defaults(run=cmd_serve)
+
+    sub.add_parser("worker", help="run a Celery worker").set_defaults(run=cmd_worker)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(Config.from_env(), args)
+    except BomsError as exc:
+        print(f"boms: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

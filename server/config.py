@@ -1,0 +1,52 @@
+"""Every setting BOMS reads, from BOMS_* environment variables, with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    # A generated key kept in the instance folder: stable across restarts, never a fixed default.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Config:
+    instance_path: Path
+    database_url: str
+    broker_url: str
+    secret_key: str
+    allow_python_scripts: bool = False
+    max_upload_bytes: int = 10 * 1024 * 1024
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, instance_path: Path | None = None, **overrides: object) -> Config:
+        path = Path(os.environ.get("BOMS_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH)).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        values: dict[str, object] = {
+            "instance_path": path,
+            "database_url": os.environ.get("BOMS_DATABASE_URL", f"sqlite:///{path / 'boms.db'}"),
+            "broker_url": os.environ.get("BOMS_BROKER_URL", f"sqla+sqlite:///{path / 'broker.db'}"),
+            "secret_key": os.environ.get("BOMS_SECRET_KEY") or _secret_key(path),
+            "allow_python_scripts": _flag("BOMS_ALLOW_PYTHON_SCRIPTS"),
+            "max_upload_bytes": int(os.environ.get("BOMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

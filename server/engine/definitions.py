@@ -1,0 +1,207 @@
+"""Read uploaded BPMN/DMN into definitions: parse, check every expression, extract metadata.
+
+Everything that can be wrong with a file is found here, before anything is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from server.engine import elements as el
+from server.engine.decisions import check_table
+from server.engine.expressions import ExpressionError, compile_expression
+from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
+from server.engine.xml import parse_xml
+from server.errors import DeployError
+
+EXPRESSION_ATTRS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "collection")
+DMN_NAMESPACES = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+    "https://www.omg.org/spec/DMN/20230324/MODEL/",
+)
+
+
+@dataclass
+class DecisionDefinition:
+    key: str
+    name: str | None
+    file_name: str
+    xml: str
+
+
+@dataclass
+class ProcessDefinition:
+    key: str
+    name: str | None
+    file_name: str
+    xml: str
+    elements: dict[str, dict[str, Any]]
+    start_form: dict[str, Any] | None
+    initiator_variable: str | None
+    candidate_starters: list[str]
+    decision_keys: list[str] = field(default_factory=list)
+
+
+def is_expression(value: str | None) -> bool:
+    text = (value or "").strip()
+    return text.startswith(("${", "#{", "="))
+
+
+def _element_line(root: etree._Element, element_id: str | None) -> int | None:
+    if not element_id:
+        return None
+    found = root.xpath("//*[@id=$id]", id=element_id)
+    return found[0].sourceline if found else None
+
+
+def _from_validation(exc: SpiffWorkflowException, root: etree._Element, file_name: str) -> DeployError:
+    element = getattr(exc, "id", None) or None
+    line = getattr(exc, "line_number", None) or _element_line(root, element)
+    where = f" (element '{element}'" + (f", line {line}" if line else "") + ")" if element else ""
+    return DeployError(f"{file_name}: {exc}{where}", file=file_name, element=element, line=line)
+
+
+def _check_expression(text: str | None, node: etree._Element, what: str, file_name: str) -> None:
+    if not text or not text.strip():
+        return
+    try:
+        compile_expression(text)
+    except ExpressionError as exc:
+        element = node.get("id")
+        raise DeployError(
+            f"{file_name}: {what} of element '{element}' (line {node.sourceline}) is not a valid expression: {exc}",
+            file=file_name, element=element, line=node.sourceline,
+        ) from exc
+
+
+def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bool) -> None:
+    ns = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+    for flow in process.xpath(".//bpmn:sequenceFlow", namespaces=ns):
+        for cond in flow.xpath("./bpmn:conditionExpression", namespaces=ns):
+            _check_expression(cond.text, flow, "the condition", file_name)
+    for node in process.iter(etree.Element):
+        for attr in EXPRESSION_ATTRS:
+            value = el.camunda(node, attr)
+            if is_expression(value):
+                _check_expression(value, node, f"camunda:{attr}", file_name)
+        local = etree.QName(node).localname
+        if local in ("timeDate", "timeDuration", "timeCycle", "completionCondition") and is_expression(node.text):
+            _check_expression(node.text, node.getparent().getparent(), local, file_name)
+    if allow_scripts:
+        return
+    scripted = process.xpath(
+        ".//bpmn:scriptTask | .//spiffworkflow:preScript/ancestor::*[@id][1]"
+        " | .//spiffworkflow:postScript/ancestor::*[@id][1]", namespaces=ns,
+    )
+    if scripted:
+        node = scripted[0]
+        raise DeployError(
+            f"{file_name}: element '{node.get('id')}' (line {node.sourceline}) runs a Python script, and Python "
+            "scripts are disabled on this server. Use expressions, or start the server with "
+            "BOMS_ALLOW_PYTHON_SCRIPTS=1.",
+            file=file_name, element=node.get("id"), line=node.sourceline,
+        )
+
+
+def read_decision_file(content: bytes, file_name: str) -> DecisionDefinition:
+    root = parse_xml(content, file_name)
+    if etree.QName(root).localname != "definitions" or etree.QName(root).namespace not in DMN_NAMESPACES:
+        raise DeployError(f"{file_name}: not a DMN file (root element is {root.tag})", file=file_name)
+    parser = BomsParser()
+    try:
+        parser.add_dmn_xml(root, file_name)
+        dmn = next(iter(parser.dmn_parsers.values()))
+        dmn.parse()
+    except (ValidationException, SpiffWorkflowException, KeyError, IndexError, StopIteration) as exc:
+        if isinstance(exc, SpiffWorkflowException):
+            raise _from_validation(exc, root, file_name) from exc
+        raise DeployError(f"{file_name}: cannot read the decision: {exc!r}", file=file_name) from exc
+    for table in dmn.decision.decisionTables:
+        for element, message in check_table(table):
+            line = _element_line(root, element)
+            raise DeployError(f"{file_name}: element '{element}' (line {line}): {message}",
+                              file=file_name, element=element, line=line)
+    return DecisionDefinition(dmn.decision.id, dmn.decision.name or None, file_name, content.decode())
+
+
+def _decision_refs(root: etree._Element) -> dict[str, etree._Element]:
+    refs: dict[str, etree._Element] = {}
+    for node in root.xpath("//bpmn:businessRuleTask", namespaces={"bpmn": BPMN_NS}):
+        try:
+            refs.setdefault(DecisionTaskParser.get_decision_ref(node), node)
+        except ValidationException as exc:
+            raise _from_validation(exc, root, "") from exc
+    return refs
+
+
+def read_process_file(content: bytes, file_name: str,
+                      find_decisions: Callable[[set[str]], dict[str, DecisionDefinition]],
+                      resources: dict[str, bytes], allow_scripts: bool) -> list[ProcessDefinition]:
+    """Every executable process in one BPMN file, checked as far as deploy time can.
+
+    `find_decisions` returns the decisions (of this deployment, else the latest deployed) by key.
+    """
+    root = parse_xml(content, file_name)
+    if etree.QName(root).localname != "definitions" or etree.QName(root).namespace != BPMN_NS:
+        raise DeployError(f"{file_name}: not a BPMN 2.0 file (root element is {root.tag})", file=file_name)
+    processes = root.xpath("./bpmn:process[@isExecutable='true']", namespaces={"bpmn": BPMN_NS})
+    if not processes:
+        raise DeployError(
+            f"{file_name}: contains no executable process (set isExecutable=\"true\" on the process to deploy)",
+            file=file_name,
+        )
+    for process in processes:
+        check_process_xml(process, file_name, allow_scripts)
+    refs = _decision_refs(root)
+    decisions = find_decisions(set(refs))
+    for key, node in refs.items():
+        if key not in decisions:
+            raise DeployError(
+                f"{file_name}: element '{node.get('id')}' (line {node.sourceline}) uses decision '{key}', which is "
+                "neither deployed nor in this deployment",
+                file=file_name, element=node.get("id"), line=node.sourceline,
+            )
+    specs = build_specs(content.decode(), file_name, [d.xml for d in decisions.values()], root=root)
+    result = []
+    for process in processes:
+        key = process.get("id")
+        spec, _ = specs[key]
+        lanes = {name: getattr(ts, "lane", None) for name, ts in spec.task_specs.items()}
+        start = el.start_event(process)
+        used = sorted({getattr(ts, "decision_ref", None) for ts in spec.task_specs.values()} - {None})
+        starters = [f"group:{g}" for g in el.split_list(el.camunda(process, "candidateStarterGroups"))]
+        starters += [f"user:{u}" for u in el.split_list(el.camunda(process, "candidateStarterUsers"))]
+        result.append(ProcessDefinition(
+            key=key,
+            name=process.get("name"),
+            file_name=file_name,
+            xml=content.decode(),
+            elements=el.process_elements(process, lanes, resources, file_name),
+            start_form=el.read_form(start, resources, file_name) if start is not None else None,
+            initiator_variable=el.camunda(start, "initiator") if start is not None else None,
+            candidate_starters=starters,
+            decision_keys=used,
+        ))
+    return result
+
+
+def build_specs(bpmn_xml: str, file_name: str, decision_xmls: list[str],
+                root: etree._Element | None = None) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Parse a file into SpiffWorkflow specs, keyed by process id: (spec, sub-process specs)."""
+    root = root if root is not None else parse_xml(bpmn_xml.encode(), file_name)
+    parser = BomsParser()
+    try:
+        for dmn in decision_xmls:
+            parser.add_dmn_xml(parse_xml(dmn.encode(), "decision"), None)
+        parser.add_bpmn_xml(root, file_name)
+        return {key: (parser.get_spec(key), parser.get_subprocess_specs(key)) for key in parser.get_process_ids()}
+    except SpiffWorkflowException as exc:
+        raise _from_validation(exc, root, file_name) from exc

@@ -1,0 +1,141 @@
+"""What BOMS needs to know about each element of a process, read from the XML at deploy time.
+
+Assignment, due dates, forms and lanes are stored with the process version as plain data, so the
+inbox and the API never touch SpiffWorkflow objects to show them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lxml import etree
+
+from server.engine.parser import CAMUNDA_NS, SPIFF_NS
+from server.errors import DeployError
+from server.forms.schema import FormDefinitionError, check_json_schema, schema_from_camunda_fields
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+FLOW_NODES = {
+    "task", "userTask", "manualTask", "serviceTask", "sendTask", "receiveTask", "scriptTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "startEvent", "endEvent",
+    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway", "sequenceFlow",
+}
+
+
+def camunda(node: etree._Element, name: str) -> str | None:
+    value = node.get(f"{{{CAMUNDA_NS}}}{name}")
+    return value.strip() if value and value.strip() else None
+
+
+def split_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def lane_group(lane: str | None) -> str | None:
+    """Lane "Finance Department" is candidate group `finance_department`."""
+    return "_".join(lane.lower().split()) if lane else None
+
+
+def _camunda_fields(node: etree._Element) -> list[dict[str, Any]]:
+    fields = []
+    for field in node.xpath("./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=NS):
+        fields.append({
+            "id": field.get("id"),
+            "label": field.get("label"),
+            "type": field.get("type") or "string",
+            "default": field.get("defaultValue"),
+            "enum": [
+                {"id": v.get("id"), "name": v.get("name") or v.get("id")}
+                for v in field.xpath("./camunda:value", namespaces=NS)
+            ] or None,
+            "validation": [
+                {"name": c.get("name"), "config": c.get("config")}
+                for c in field.xpath("./camunda:validation/camunda:constraint", namespaces=NS)
+            ],
+            "properties": {
+                p.get("id"): p.get("value")
+                for p in field.xpath("./camunda:properties/camunda:property", namespaces=NS)
+            },
+        })
+    return fields
+
+
+def _spiff_properties(node: etree._Element) -> dict[str, str]:
+    props = node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    return {p.get("name"): p.get("value") for p in props}
+
+
+def _resource_json(resources: dict[str, bytes], name: str, file_name: str, element: str) -> dict[str, Any]:
+    if name not in resources:
+        raise DeployError(
+            f"{file_name}: element '{element}' refers to form file '{name}', which is not in this deployment",
+            file=file_name, element=element,
+        )
+    try:
+        return json.loads(resources[name])
+    except ValueError as exc:
+        raise DeployError(f"{name}: not valid JSON: {exc}", file=name, element=element) from exc
+
+
+def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
+    """The element's form as JSON Schema: camunda:formData, or a SpiffArena schema file."""
+    element = node.get("id")
+    props = _spiff_properties(node)
+    try:
+        if props.get("formJsonSchemaFilename"):
+            name = props["formJsonSchemaFilename"]
+            return check_json_schema(_resource_json(resources, name, file_name, element), name)
+        fields = _camunda_fields(node)
+        return schema_from_camunda_fields(fields, title=node.get("name")) if fields else None
+    except FormDefinitionError as exc:
+        raise DeployError(
+            f"{file_name}: form of element '{element}', field '{exc.field}': {exc.message}",
+            file=file_name, element=element, field=exc.field, line=node.sourceline,
+        ) from exc
+
+
+def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, bytes],
+                   file_name: str) -> dict[str, Any]:
+    props = _spiff_properties(node)
+    instructions = node.xpath("./bpmn:extensionElements/spiffworkflow:instructionsForEndUser", namespaces=NS)
+    ui_schema = None
+    if props.get("formUiSchemaFilename"):
+        ui_schema = _resource_json(resources, props["formUiSchemaFilename"], file_name, node.get("id"))
+    return {
+        "assignee": camunda(node, "assignee"),
+        "candidateGroups": camunda(node, "candidateGroups"),
+        "candidateUsers": camunda(node, "candidateUsers"),
+        "dueDate": camunda(node, "dueDate"),
+        "laneGroup": lane_group(lane),
+        "form": read_form(node, resources, file_name),
+        "uiSchema": ui_schema,
+        "instructions": instructions[0].text if instructions else None,
+    }
+
+
+def process_elements(process: etree._Element, lanes: dict[str, str | None], resources: dict[str, bytes],
+                     file_name: str) -> dict[str, dict[str, Any]]:
+    """Every flow element of the process (nested sub-processes included), keyed by id."""
+    elements: dict[str, dict[str, Any]] = {}
+    for node in process.iter(etree.Element):
+        kind = etree.QName(node).localname
+        if kind not in FLOW_NODES or etree.QName(node).namespace != NS["bpmn"]:
+            continue
+        element_id = node.get("id")
+        info: dict[str, Any] = {"kind": kind, "name": node.get("name"), "lane": lanes.get(element_id)}
+        if kind == "userTask":
+            info.update(user_task_info(node, lanes.get(element_id), resources, file_name))
+        elif kind == "sequenceFlow":
+            info.update(source=node.get("sourceRef"), target=node.get("targetRef"))
+        elements[element_id] = info
+    return elements
+
+
+def start_event(process: etree._Element) -> etree._Element | None:
+    """The process's none start event: the one a user starts by hand."""
+    for node in process.xpath("./bpmn:startEvent", namespaces=NS):
+        if not any(etree.QName(c).localname.endswith("EventDefinition") for c in node):
+            return node
+    return None

@@ -1,0 +1,105 @@
+"""How an instance's engine state is saved: the working tree only, never its history.
+
+SpiffWorkflow keeps every completed task in its tree, so a loop makes the tree one level deeper
+per pass and every engine step walks all of it. Before each save BOMS prunes the tree to what
+the engine can still need: unfinished tasks, their parents (joins look at a task's parent to see
+which incoming flow completed) and the root; each kept task is re-linked to its nearest kept
+ancestor, so ancestry among kept tasks is unchanged. History lives in BOMS's own tables
+(human_task, audit_event), written in the same transaction. The process spec is not saved at all:
+it is parsed once per version and cached.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+class WorkingTreeConverter(BpmnWorkflowConverter):
+    """The workflow without its spec (BOMS stores that once per version)."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_serializer = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, BpmnWorkflow: WorkingTreeConverter})
+)
+
+
+def prune(workflow: Any) -> None:
+    """Drop finished tasks nobody can need again (see the module docstring)."""
+    tasks = workflow.tasks
+    root = workflow.task_tree
+    keep = {root.id}
+    for task in tasks.values():
+        if not task.has_state(TaskState.FINISHED_MASK):
+            keep.add(task.id)
+            if task.parent is not None:
+                keep.add(task.parent.id)
+    top = workflow.top_workflow
+    keep.update(tid for tid in top.subprocesses if tid in tasks and not top.subprocesses[tid].completed)
+    if len(keep) == len(tasks):
+        return
+    children: dict[UUID, list[UUID]] = {tid: [] for tid in keep}
+    stack = [(root, root.id)]
+    while stack:
+        task, anchor = stack.pop()
+        for child in task.children:
+            if child.id in keep:
+                children[anchor].append(child.id)
+                child._parent = anchor
+                stack.append((child, child.id))
+            else:
+                stack.append((child, anchor))
+    for tid, kids in children.items():
+        tasks[tid]._children = kids
+    for tid in [tid for tid in tasks if tid not in keep]:
+        del tasks[tid]
+        if tid in top.subprocesses:
+            del top.subprocesses[tid]
+    if workflow.last_task is not None and workflow.last_task.id not in keep:
+        workflow.last_task = None
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    for sub in list(workflow.subprocesses.values()):
+        prune(sub)
+    prune(workflow)
+    dct = _serializer.to_dict(workflow)
+    dct[_serializer.VERSION_KEY] = _serializer.VERSION
+    # Task data is JSON from the API and JEXL results; str() covers the odd date a decision returns.
+    return json.dumps(dct, separators=(",", ":"), default=str)
+
+
+def load(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
+    dct = json.loads(state)
+    _serializer.migrate(dct)
+    workflow = _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any,
+                 variables: dict[str, Any]) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow.task_tree.data.update(variables)
+    return workflow

@@ -1,0 +1,242 @@
+"""Validate submitted task variables against a form's JSON Schema.
+
+Used by ``POST /api/v1/tasks/{id}/complete`` (422 on failure) and later by the HTML
+form, so messages are written for end users rather than passed through from jsonschema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+from jsonschema.validators import extend, validator_for
+
+from server.forms.schema import FormDefinitionError, parse_form_date
+
+__all__ = ["FormValidationError", "validate_submission"]
+
+_CACHE_SIZE = 256
+
+
+class FormValidationError(Exception):
+    """Submitted variables do not fit the form; ``errors`` maps field path -> message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+
+
+# jsonschema only checks date-time when the optional rfc3339-validator package is
+# installed, which BOMS does not depend on, so the check is provided here.
+_DATE_TIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_FORMAT_CHECKER = FormatChecker()
+
+
+@_FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _is_date_time(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    return bool(_DATE_TIME_RE.match(instance)) and bool(datetime.fromisoformat(instance.upper()))
+
+
+def _iso_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def _date_bound_errors(
+    keyword: str, bound: object, instance: object, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if schema.get("format") != "date" or not isinstance(instance, str) or not isinstance(bound, str):
+        return
+    value = _iso_date(instance)
+    limit = parse_form_date(bound)
+    # An unparseable value is already reported by the format check; an unparseable
+    # bound was rejected at deploy time for Camunda forms, so neither is repeated here.
+    if value is None or limit is None:
+        return
+    if keyword == "formatMinimum" and value < limit:
+        yield ValidationError(f"{instance!r} is before {limit.isoformat()}")
+    if keyword == "formatMaximum" and value > limit:
+        yield ValidationError(f"{instance!r} is after {limit.isoformat()}")
+
+
+def _format_minimum(validator: Any, bound: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    yield from _date_bound_errors("formatMinimum", bound, instance, schema)
+
+
+def _format_maximum(validator: Any, bound: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    yield from _date_bound_errors("formatMaximum", bound, instance, schema)
+
+
+@lru_cache(maxsize=16)
+def _with_date_bounds(base: type[Validator]) -> type[Validator]:
+    return extend(base, {"formatMinimum": _format_minimum, "formatMaximum": _format_maximum})
+
+
+@dataclass(frozen=True)
+class _CompiledForm:
+    validator: Validator
+    field_order: tuple[str, ...]
+    read_only: frozenset[str]
+    integer_fields: frozenset[str]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _compile(key: str, field_order: tuple[str, ...]) -> _CompiledForm:
+    # Rebuilt from the key so a caller mutating its schema dict later cannot corrupt the cache.
+    # The key has sorted keys, so the form's field order travels separately.
+    schema: dict[str, Any] = json.loads(key)
+    properties: dict[str, Any] = schema.get("properties") or {}
+    read_only = frozenset(
+        name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("readOnly") is True
+    )
+    integer_fields = frozenset(
+        name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("type") == "integer"
+    )
+    if read_only and isinstance(schema.get("required"), list):
+        # Read-only values are stripped from submissions, so they must not be demanded either.
+        schema["required"] = [name for name in schema["required"] if name not in read_only]
+    base = validator_for(schema, default=Draft202012Validator)
+    try:
+        base.check_schema(schema)
+    except SchemaError as exc:
+        raise FormDefinitionError("form", f"not a valid JSON Schema: {exc.message}") from None
+    validator = _with_date_bounds(base)(schema, format_checker=_FORMAT_CHECKER)
+    return _CompiledForm(validator, field_order, read_only, integer_fields)
+
+
+_TYPE_NOUNS = {
+    "string": "text",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
+_FORMAT_NOUNS = {
+    "date": "a date (YYYY-MM-DD)",
+    "date-time": "a date and time (YYYY-MM-DDTHH:MM:SS with a time zone)",
+    "email": "an email address",
+    "time": "a time (HH:MM:SS)",
+    "uuid": "a UUID",
+}
+# A wrong type makes every other complaint about that field moot, so it wins the slot.
+_PRIORITY = {"type": 0, "required": 0, "additionalProperties": 0}
+
+
+def _join_path(parts: Any) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _plural(count: Any, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _describe(error: ValidationError) -> str:
+    kind, value = error.validator, error.validator_value
+    if kind == "type":
+        types = value if isinstance(value, list) else [value]
+        return "must be " + " or ".join(_TYPE_NOUNS.get(t, str(t)) for t in types)
+    if kind == "enum":
+        return "must be one of " + ", ".join(str(v) for v in value)
+    if kind == "const":
+        return f"must be {value}"
+    if kind == "format":
+        return "must be " + _FORMAT_NOUNS.get(value, f"a valid {value}")
+    simple = {
+        "minLength": lambda: f"must be at least {_plural(value, 'character')}",
+        "maxLength": lambda: f"must be at most {_plural(value, 'character')}",
+        "minimum": lambda: f"must be at least {value}",
+        "maximum": lambda: f"must be at most {value}",
+        "exclusiveMinimum": lambda: f"must be greater than {value}",
+        "exclusiveMaximum": lambda: f"must be less than {value}",
+        "multipleOf": lambda: f"must be a multiple of {value}",
+        "minItems": lambda: f"must have at least {_plural(value, 'item')}",
+        "maxItems": lambda: f"must have at most {_plural(value, 'item')}",
+        "uniqueItems": lambda: "must not contain duplicates",
+        "pattern": lambda: f"must match the pattern {value}",
+        "formatMinimum": lambda: f"must be on or after {value}",
+        "formatMaximum": lambda: f"must be on or before {value}",
+    }
+    if kind in simple:
+        return simple[kind]()
+    return error.message
+
+
+def _additional_keys(error: ValidationError) -> list[str]:
+    instance, schema = error.instance, error.schema
+    if not isinstance(instance, dict) or not isinstance(schema, dict):
+        return []
+    known = schema.get("properties") or {}
+    patterns = list((schema.get("patternProperties") or {}).keys())
+    return [
+        str(key) for key in instance if key not in known and not any(re.search(p, str(key)) for p in patterns)
+    ]
+
+
+def _messages(error: ValidationError) -> list[tuple[str, str]]:
+    """Turn one jsonschema error into (field path, message) pairs."""
+    base = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return [(_join_path([*base, name]), "is required") for name in missing]
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        extra = _additional_keys(error)
+        if extra:
+            return [(_join_path([*base, key]), "not a field of this form") for key in extra]
+    return [(_join_path(base), _describe(error))]
+
+
+def _collect_errors(form: _CompiledForm, instance: dict[str, Any]) -> dict[str, str]:
+    best: dict[str, tuple[int, str]] = {}
+    for error in form.validator.iter_errors(instance):
+        rank = _PRIORITY.get(str(error.validator), 1)
+        for path, message in _messages(error):
+            if path not in best or rank < best[path][0]:
+                best[path] = (rank, message)
+    order = {name: index for index, name in enumerate(form.field_order)}
+
+    def sort_key(path: str) -> tuple[int, str]:
+        # Report in form order so the list reads top to bottom like the form.
+        return (order.get(path.split(".", 1)[0], len(order)), path)
+
+    return {
+        path: f"{path}: {best[path][1]}" if path else best[path][1] for path in sorted(best, key=sort_key)
+    }
+
+
+def validate_submission(schema: dict | None, variables: object) -> dict:
+    """Return a cleaned copy of ``variables`` or raise FormValidationError.
+
+    Read-only fields are dropped (the user may not change them) and integer fields
+    given as integral floats (5.0) are stored as ints; the input is never mutated.
+    """
+    if not isinstance(variables, dict):
+        raise FormValidationError({"": "variables must be a JSON object"})
+    if not schema or not schema.get("properties"):
+        return copy.deepcopy(variables)
+    form = _compile(json.dumps(schema, sort_keys=True), tuple(schema["properties"]))
+    cleaned = {key: copy.deepcopy(value) for key, value in variables.items() if key not in form.read_only}
+    errors = _collect_errors(form, cleaned)
+    if errors:
+        raise FormValidationError(errors)
+    for name in form.integer_fields:
+        value = cleaned.get(name)
+        if isinstance(value, float) and value.is_integer():
+            cleaned[name] = int(value)
+    return cleaned

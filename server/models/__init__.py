@@ -1,0 +1,26 @@
+"""All mapped tables; importing this package registers them on Base.metadata."""
+
+from server.models.audit import AuditEvent, AuditHead
+from server.models.identity import ROLES, ApiToken, Group, User, membership
+from server.models.instance import STATUSES, ProcessInstance
+from server.models.job import Job
+from server.models.process import DecisionVersion, Deployment, ProcessVersion
+from server.models.task import HumanTask, TaskCandidate
+
+__all__ = [
+    "ROLES",
+    "STATUSES",
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "DecisionVersion",
+    "Deployment",
+    "Group",
+    "HumanTask",
+    "Job",
+    "ProcessInstance",
+    "ProcessVersion",
+    "TaskCandidate",
+    "User",
+    "membership",
+]

@@ -1,0 +1,43 @@
+"""Process instances: the engine state plus the projection that list pages read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, utcnow
+from server.models.process import ProcessVersion
+
+STATUSES = ("running", "completed", "cancelled", "error", "suspended")
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        Index("ix_process_instance_key_status", "process_key", "status"),
+        Index("ix_process_instance_started_at", "started_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_by: Mapped[str | None] = mapped_column(String(150), index=True)
+    ended_at: Mapped[datetime | None]
+    # Optimistic check on top of the row lock: a lost update is impossible even if a lock is skipped.
+    lock_version: Mapped[int] = mapped_column(default=0)
+    # The engine's working tree only: live tasks and their parents, never the history.
+    state: Mapped[str] = mapped_column(Text, default="")
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active_elements: Mapped[list[Any]] = mapped_column(default=list)
+    visited_elements: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    version: Mapped[ProcessVersion] = relationship()
+
+    __mapper_args__ = {"version_id_col": lock_version}

@@ -1,0 +1,57 @@
+"""Human tasks: the inbox projection, written by the runner in the same transaction as the state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, utcnow
+from server.models.instance import ProcessInstance
+
+
+class HumanTask(Base):
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_status_created", "status", "created_at"),
+        Index("ix_human_task_assignee_status", "assignee", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    assignee: Mapped[str | None] = mapped_column(String(150))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(150), index=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    instance: Mapped[ProcessInstance] = relationship()
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def candidate_groups(self) -> list[str]:
+        return sorted(c.name for c in self.candidates if c.kind == "group")
+
+    @property
+    def candidate_users(self) -> list[str]:
+        return sorted(c.name for c in self.candidates if c.kind == "user")
+
+
+class TaskCandidate(Base):
+    """One row per candidate group or user, so "tasks I may see" is an indexed join, not a JSON scan."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_kind_name", "kind", "name"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(150), primary_key=True)

@@ -1,0 +1,154 @@
+"""Deploy BPMN/DMN files as new versions: all files of one upload succeed together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.engine.definitions import (
+    DecisionDefinition,
+    ProcessDefinition,
+    read_decision_file,
+    read_process_file,
+)
+from server.errors import DeployError
+from server.models import DecisionVersion, Deployment, ProcessVersion
+from server.services.audit import record
+
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+
+
+@dataclass
+class UploadedFile:
+    name: str
+    content: bytes
+
+
+def _sha(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _latest(session: Session, model: Any, key: str) -> Any:
+    return session.execute(select(model).where(model.key == key, model.is_latest.is_(True))).scalar_one_or_none()
+
+
+def _classify(files: list[UploadedFile]) -> tuple[list[UploadedFile], list[UploadedFile], dict[str, bytes]]:
+    bpmn, dmn, resources = [], [], {}
+    for f in files:
+        name = Path(f.name).name
+        lower = name.lower()
+        if lower.endswith(BPMN_SUFFIXES):
+            bpmn.append(UploadedFile(name, f.content))
+        elif lower.endswith(".dmn"):
+            dmn.append(UploadedFile(name, f.content))
+        elif lower.endswith(".json"):
+            resources[name] = f.content
+        else:
+            raise DeployError(f"{name}: only .bpmn, .dmn and .json (form schema) files can be deployed", file=name)
+    if not bpmn and not dmn:
+        raise DeployError("no .bpmn or .dmn file in the upload")
+    return bpmn, dmn, resources
+
+
+def read_files(session: Session, files: list[UploadedFile],
+               allow_scripts: bool) -> tuple[list[ProcessDefinition], list[DecisionDefinition], dict[str, bytes]]:
+    """Parse and check every file; raises DeployError before anything is written."""
+    bpmn_files, dmn_files, resources = _classify(files)
+    decisions: dict[str, DecisionDefinition] = {}
+    for f in dmn_files:
+        decision = read_decision_file(f.content, f.name)
+        if decision.key in decisions:
+            raise DeployError(f"{f.name}: decision '{decision.key}' is also in {decisions[decision.key].file_name}",
+                              file=f.name)
+        decisions[decision.key] = decision
+
+    def find_decisions(keys: set[str]) -> dict[str, DecisionDefinition]:
+        found = {k: decisions[k] for k in keys if k in decisions}
+        for key in keys - set(found):
+            row = _latest(session, DecisionVersion, key)
+            if row is not None:
+                found[key] = DecisionDefinition(row.key, row.name, row.file_name, row.dmn_xml)
+        return found
+
+    processes: dict[str, ProcessDefinition] = {}
+    for f in bpmn_files:
+        for process in read_process_file(f.content, f.name, find_decisions, resources, allow_scripts):
+            if process.key in processes:
+                raise DeployError(f"{f.name}: process '{process.key}' is also in {processes[process.key].file_name}",
+                                  file=f.name, element=process.key)
+            processes[process.key] = process
+    return list(processes.values()), list(decisions.values()), resources
+
+
+def deploy(session: Session, files: list[UploadedFile], actor: str, allow_scripts: bool) -> dict[str, Any]:
+    processes, decisions, resources = read_files(session, files, allow_scripts)
+    deployment = Deployment(deployed_by=actor, files=[f.name for f in files])
+    session.add(deployment)
+    session.flush()
+    decision_rows: dict[str, DecisionVersion] = {}
+    summary: dict[str, Any] = {"id": deployment.id, "processes": [], "decisions": []}
+    for d in decisions:
+        row, created = _store_decision(session, deployment, d, actor)
+        decision_rows[d.key] = row
+        summary["decisions"].append({"key": row.key, "version": row.version, "created": created})
+    for p in processes:
+        used = [decision_rows.get(k) or _latest(session, DecisionVersion, k) for k in p.decision_keys]
+        row, created = _store_process(session, deployment, p, used, resources, actor)
+        summary["processes"].append({"key": row.key, "version": row.version, "name": row.name, "created": created})
+    summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"])
+    if not summary["changed"]:
+        session.delete(deployment)
+        summary["id"] = None
+    else:
+        record(session, "deployment.created", actor, data=summary)
+    return summary
+
+
+def _next_version(session: Session, model: Any, key: str) -> int:
+    current = session.scalars(select(model.version).where(model.key == key).order_by(model.version.desc())).first()
+    return (current or 0) + 1
+
+
+def _store_decision(session: Session, deployment: Deployment, d: DecisionDefinition,
+                    actor: str) -> tuple[DecisionVersion, bool]:
+    checksum = _sha(d.xml)
+    latest = _latest(session, DecisionVersion, d.key)
+    if latest is not None and latest.checksum == checksum:
+        return latest, False
+    session.execute(update(DecisionVersion).where(DecisionVersion.key == d.key).values(is_latest=False))
+    row = DecisionVersion(key=d.key, version=_next_version(session, DecisionVersion, d.key), name=d.name,
+                          checksum=checksum, file_name=d.file_name, dmn_xml=d.xml, is_latest=True,
+                          deployment_id=deployment.id, deployed_by=actor)
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def _store_process(session: Session, deployment: Deployment, p: ProcessDefinition, used: list[Any],
+                   resources: dict[str, bytes], actor: str) -> tuple[ProcessVersion, bool]:
+    # A version pins the decisions it was deployed with, so the checksum covers them too.
+    referenced = {n: resources[n].decode() for n in sorted(resources) if n.encode() in p.xml.encode()}
+    checksum = _sha(p.xml, *[d.checksum for d in used], *referenced.values())
+    latest = _latest(session, ProcessVersion, p.key)
+    if latest is not None and latest.checksum == checksum:
+        return latest, False
+    session.execute(update(ProcessVersion).where(ProcessVersion.key == p.key).values(is_latest=False))
+    elements = dict(p.elements)
+    row = ProcessVersion(key=p.key, version=_next_version(session, ProcessVersion, p.key), name=p.name,
+                         checksum=checksum, file_name=p.file_name, bpmn_xml=p.xml,
+                         decision_ids=[d.id for d in used], resources=referenced, elements=elements,
+                         start_form=p.start_form, candidate_starters=p.candidate_starters,
+                         initiator_variable=p.initiator_variable, is_latest=True,
+                         deployment_id=deployment.id, deployed_by=actor)
+    session.add(row)
+    session.flush()
+    return row, True

@@ -1,0 +1,59 @@
+"""Process definitions: lookup, and starting instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Principal, require_can_start
+from server.engine.runner import Runner
+from server.errors import FormInvalid, NotFound
+from server.forms.validation import FormValidationError, validate_submission
+from server.models import ProcessInstance, ProcessVersion
+
+
+def find_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
+    query = select(ProcessVersion).where(ProcessVersion.key == key)
+    query = query.where(ProcessVersion.version == version) if version else query.where(ProcessVersion.is_latest)
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        suffix = f" version {version}" if version else ""
+        raise NotFound(f"process definition '{key}'{suffix} does not exist")
+    return row
+
+
+def list_versions(session: Session, key: str | None, latest_only: bool) -> list[ProcessVersion]:
+    query = select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)
+    if key:
+        query = query.where(ProcessVersion.key == key)
+    if latest_only:
+        query = query.where(ProcessVersion.is_latest)
+    return list(session.scalars(query))
+
+
+def instance_counts(session: Session, version_ids: list[int]) -> dict[int, int]:
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        select(ProcessInstance.version_id, func.count())
+        .where(ProcessInstance.version_id.in_(version_ids))
+        .group_by(ProcessInstance.version_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return validate_submission(schema, variables)
+    except FormValidationError as exc:
+        raise FormInvalid(exc.errors) from exc
+
+
+def start(session: Session, runner: Runner, who: Principal, key: str, variables: dict[str, Any],
+          business_key: str | None, version: int | None = None) -> ProcessInstance:
+    row = find_version(session, key, version)
+    require_can_start(who, row)
+    clean = validate_form(row.start_form, variables) if row.start_form else variables
+    return runner.start(session, row, clean, business_key, who.username, row.initiator_variable)

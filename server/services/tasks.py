@@ -1,0 +1,102 @@
+"""Human tasks: the inbox queries and the claim / unclaim / complete actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Principal, require_task_access, task_visibility
+from server.engine.runner import Runner
+from server.errors import BadRequest, Conflict, NotFound
+from server.models import HumanTask, ProcessInstance, TaskCandidate
+from server.services.processes import validate_form
+
+SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at}
+
+
+@dataclass
+class TaskFilter:
+    assignee: str | None = None
+    candidate_group: str | None = None
+    candidate_user: str | None = None
+    process_key: str | None = None
+    instance_id: str | None = None
+    status: str | None = "open"
+    sort: str = "created"
+    descending: bool = False
+
+
+def list_tasks(session: Session, who: Principal, f: TaskFilter, page: int, size: int) -> tuple[list[HumanTask], int]:
+    query = select(HumanTask)
+    if f.status:
+        if f.status not in ("open", "completed", "cancelled"):
+            raise BadRequest("status must be open, completed or cancelled", field="status")
+        query = query.where(HumanTask.status == f.status)
+    if f.assignee:
+        query = query.where(HumanTask.assignee == (who.username if f.assignee == "me" else f.assignee))
+    for kind, name in (("group", f.candidate_group), ("user", f.candidate_user)):
+        if name:
+            query = query.where(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == kind,
+                                               TaskCandidate.name == name))
+    if f.process_key:
+        query = query.where(HumanTask.process_key == f.process_key)
+    if f.instance_id:
+        query = query.where(HumanTask.instance_id == f.instance_id)
+    visible = task_visibility(who)
+    if visible is not None:
+        query = query.where(visible)
+    if f.sort not in SORTS:
+        raise BadRequest("sort must be created or due", field="sort")
+    column = SORTS[f.sort]
+    order = column.desc() if f.descending else column.asc()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(order.nulls_last(), HumanTask.id).offset((page - 1) * size).limit(size))
+    return list(rows), total
+
+
+def get_task(session: Session, who: Principal, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task '{task_id}' does not exist")
+    require_task_access(who, task, "view")
+    return task
+
+
+def task_element(task: HumanTask) -> dict[str, Any]:
+    """The element's deploy-time metadata: form, assignment expressions, instructions."""
+    return task.instance.version.elements.get(task.element_id, {})
+
+
+def _locked(session: Session, runner: Runner, who: Principal, task_id: str,
+            action: str) -> tuple[HumanTask, ProcessInstance]:
+    task, instance = runner.lock_task(session, task_id)
+    require_task_access(who, task, "view")
+    if task.status != "open":
+        # Before the work check: the loser of a race is told why, not that it is forbidden.
+        raise Conflict(f"task '{task.id}' is already {task.status}")
+    require_task_access(who, task, action)
+    return task, instance
+
+
+def claim(session: Session, runner: Runner, who: Principal, task_id: str) -> HumanTask:
+    task, instance = _locked(session, runner, who, task_id, "claim")
+    runner.claim(session, instance, task, who.username, who.username)
+    return task
+
+
+def unclaim(session: Session, runner: Runner, who: Principal, task_id: str) -> HumanTask:
+    task, instance = _locked(session, runner, who, task_id, "unclaim")
+    runner.unclaim(session, instance, task, who.username)
+    return task
+
+
+def complete(session: Session, runner: Runner, who: Principal, task_id: str,
+             variables: dict[str, Any]) -> HumanTask:
+    task, instance = _locked(session, runner, who, task_id, "complete")
+    form = instance.version.elements.get(task.element_id, {}).get("form")
+    clean = validate_form(form, variables)
+    runner.complete_task(session, instance, task, clean, who.username)
+    return task
