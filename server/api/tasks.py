@@ -8,6 +8,7 @@ from flask import request
 
 from server.api import api
 from server.api.common import iso, json_body, paging, principal, reading, runner, variables_of, writing
+from server.errors import EngineError
 from server.models import HumanTask
 from server.services import tasks as service
 
@@ -82,6 +83,10 @@ def unclaim_task(task_id: str) -> Any:
 def complete_task(task_id: str) -> Any:
     who = principal()
     variables = variables_of(json_body())
-    with writing() as session:
-        task = service.complete(session, runner(), who, task_id, variables)
-        return task_json(task)
+    try:
+        with writing() as session:
+            return task_json(service.complete(session, runner(), who, task_id, variables))
+    except EngineError as exc:
+        with writing() as session:
+            service.record_failed_completion(session, who, task_id, exc)
+        raise

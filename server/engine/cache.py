@@ -28,15 +28,17 @@ class LoadedVersion:
 
 class SpecCache:
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[int, LoadedVersion] = OrderedDict()
+        # Keyed by id and checksum: ids alone repeat across databases (tests, a restored backup).
+        self._items: OrderedDict[tuple[int, str], LoadedVersion] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
     def get(self, version: Any, decision_xmls: Callable[[], list[str]]) -> LoadedVersion:
+        key = (version.id, version.checksum)
         with self._lock:
-            if version.id in self._items:
-                self._items.move_to_end(version.id)
-                return self._items[version.id]
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
         spec, subprocess_specs = build_specs(version.bpmn_xml, version.file_name, decision_xmls())[version.key]
         flows = {
             (info["source"], info["target"]): flow_id
@@ -45,7 +47,7 @@ class SpecCache:
         }
         loaded = LoadedVersion(spec, subprocess_specs, flows)
         with self._lock:
-            self._items[version.id] = loaded
+            self._items[key] = loaded
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return loaded
@@ -54,16 +56,17 @@ class SpecCache:
 specs = SpecCache()
 
 
-_tables: dict[int, Any] = {}
+_tables: dict[tuple[int, str], Any] = {}
 
 
-def evaluate_deployed(decision_id: int, dmn_xml: str, context: Mapping[str, Any]) -> DecisionResult:
+def evaluate_deployed(decision: Any, context: Mapping[str, Any]) -> DecisionResult:
     """Evaluate a stored decision version; its parsed table is cached (versions never change)."""
-    table = _tables.get(decision_id)
+    key = (decision.id, decision.checksum)
+    table = _tables.get(key)
     if table is None:
         parser = BomsParser()
-        parser.add_dmn_xml(parse_xml(dmn_xml.encode(), "decision"), None)
+        parser.add_dmn_xml(parse_xml(decision.dmn_xml.encode(), decision.file_name), decision.file_name)
         dmn = next(iter(parser.dmn_parsers.values()))
         dmn.parse()
-        table = _tables.setdefault(decision_id, dmn.decision.decisionTables[0])
+        table = _tables.setdefault(key, dmn.decision.decisionTables[0])
     return evaluate_table(table, context)

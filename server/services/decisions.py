@@ -25,7 +25,7 @@ def find_decision(session: Session, key: str, version: int | None = None) -> Dec
 def evaluate(session: Session, key: str, variables: dict[str, Any], version: int | None = None) -> dict[str, Any]:
     row = find_decision(session, key, version)
     try:
-        result = evaluate_deployed(row.id, row.dmn_xml, variables)
+        result = evaluate_deployed(row, variables)
     except DecisionError as exc:
         raise EngineError(f"decision '{key}': {exc}", decision=key) from exc
     return {"decision": row.key, "version": row.version, "result": result.outputs, "matchedRules": result.matched}

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_task_access, task_visibility
 from server.engine.runner import Runner
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, Conflict, EngineError, NotFound
 from server.models import HumanTask, ProcessInstance, TaskCandidate
+from server.services.audit import record
 from server.services.processes import validate_form
 
 SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at}
@@ -100,3 +101,12 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     clean = validate_form(form, variables)
     runner.complete_task(session, instance, task, clean, who.username)
     return task
+
+
+def record_failed_completion(session: Session, who: Principal, task_id: str, error: EngineError) -> None:
+    """Evidence of a step the engine refused; written after the failed transaction rolled back."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        return
+    record(session, "instance.step_failed", who.username, instance_id=task.instance_id, task_id=task_id,
+           element_id=error.details.get("element"), data={"action": "complete", "message": error.message})

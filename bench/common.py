@@ -1,0 +1,110 @@
+"""Shared helpers for the benchmarks: a fresh database per run, an app on it, users and tokens."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "camunda"
+
+
+@dataclass
+class BenchDatabase:
+    url: str
+    label: str  # what gets printed: never the password
+
+
+def _describe(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite {parsed.database}"
+    return f"{parsed.get_backend_name()} {parsed.render_as_string(hide_password=True)}"
+
+
+@contextmanager
+def fresh_database(url: str | None, workdir: Path) -> Iterator[BenchDatabase]:
+    """A migrated database that exists only for this run.
+
+    Without a URL: a SQLite file in `workdir`. A PostgreSQL URL names the server (and the database
+    to connect to for CREATE/DROP): a new `boms_bench_*` database is created there and dropped after,
+    as tests/conftest.py does, so a benchmark never touches real data. Any other URL is used as given.
+    """
+    from server.migrate import upgrade
+
+    if url is None:
+        target = f"sqlite:///{workdir / 'bench.db'}"
+        upgrade(target)
+        yield BenchDatabase(target, _describe(target))
+        return
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        upgrade(url)
+        yield BenchDatabase(url, _describe(url))
+        return
+    name = f"boms_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    target = parsed.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(target)
+        yield BenchDatabase(target, _describe(target) + " (created for this run, dropped after)")
+    finally:
+        with admin.connect() as conn:
+            # FORCE: a pooled connection the app forgot to close must not keep the database alive.
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def bench_app(database_url: str | None) -> Iterator[tuple[Any, BenchDatabase]]:
+    """A BOMS app (create_app, as `boms serve` builds it) on a fresh database in a temp dir."""
+    from server import create_app
+    from server.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="boms-bench-") as tmp:
+        workdir = Path(tmp)
+        with fresh_database(database_url, workdir) as db:
+            # A fixed secret and broker URL: from_env would otherwise write a key file / read BOMS_*.
+            config = Config.from_env(instance_path=workdir / "instance", database_url=db.url,
+                                     secret_key="bench", broker_url=f"sqla+sqlite:///{workdir / 'broker.db'}")
+            app = create_app(config)
+            try:
+                yield app, db
+            finally:
+                app.extensions["boms_db"].dispose()
+
+
+def add_user(app: Any, roles: list[str], groups: list[str]) -> tuple[int, str, str]:
+    """A new user with a unique name (so a reused database never conflicts): (id, name, token)."""
+    from server.auth.tokens import create_token
+    from server.services.identity import add_user as add
+
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    with app.extensions["boms_db"].write() as session:
+        user = add(session, name, "bench-password", roles=roles, groups=groups)
+        token = create_token(session, user, "bench")
+        session.flush()
+        return user.id, name, token
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000.0
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s), " \
+           f"{platform.system()} {platform.machine()}"
