@@ -40,10 +40,10 @@ def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
     with Database(config.database_url).write() as session:
         summary = deploy(session, files, args.actor, config.allow_python_scripts)
-    for kind in ("decisions", "processes"):
+    for kind, label in (("decisions", "decision"), ("processes", "process")):
         for item in summary[kind]:
             state = "deployed" if item["created"] else "unchanged"
-            print(f"{kind[:-1]} {item['key']} version {item['version']} ({state})")
+            print(f"{label} {item['key']} version {item['version']} ({state})")
     return 0
 
 

@@ -13,7 +13,7 @@ from server.models import HumanTask
 from server.services import tasks as service
 
 
-def task_json(row: HumanTask, element: dict[str, Any] | None = None) -> dict[str, Any]:
+def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
     body = {
         "id": row.id,
         "name": row.name,
@@ -31,8 +31,9 @@ def task_json(row: HumanTask, element: dict[str, Any] | None = None) -> dict[str
         "completedAt": iso(row.completed_at),
         "completedBy": row.completed_by,
     }
-    if element is not None:
-        body["form"] = element.get("form") or {"type": "object", "properties": {}}
+    if detail:
+        element = service.task_element(row)
+        body["form"] = service.task_form(row)
         body["uiSchema"] = element.get("uiSchema")
         body["instructions"] = element.get("instructions")
         body["data"] = row.data
@@ -62,7 +63,7 @@ def get_task(task_id: str) -> Any:
     who = principal()
     with reading() as session:
         task = service.get_task(session, who, task_id)
-        return task_json(task, service.task_element(task))
+        return task_json(task, detail=True)
 
 
 @api.post("/tasks/<task_id>/claim")

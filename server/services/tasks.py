@@ -71,6 +71,17 @@ def task_element(task: HumanTask) -> dict[str, Any]:
     return task.instance.version.elements.get(task.element_id, {})
 
 
+def task_form(task: HumanTask) -> dict[str, Any]:
+    """The task's form with read-only fields showing the instance's current values, as Camunda does."""
+    form = task_element(task).get("form") or {"type": "object", "properties": {}}
+    variables = task.instance.variables
+    properties = {
+        name: {**prop, "default": variables[name]} if prop.get("readOnly") and name in variables else prop
+        for name, prop in form.get("properties", {}).items()
+    }
+    return {**form, "properties": properties}
+
+
 def _locked(session: Session, runner: Runner, who: Principal, task_id: str,
             action: str) -> tuple[HumanTask, ProcessInstance]:
     task, instance = runner.lock_task(session, task_id)

@@ -99,3 +99,12 @@ def test_start_form_is_validated(purchase: Any) -> None:
     assert set(fields) == {"amount", "reason"}
     listed = purchase.get("admin", "/api/v1/process-instances").get_json()
     assert listed["total"] == 0
+
+
+def test_read_only_fields_show_the_submitted_values(purchase: Any) -> None:
+    instance = request(purchase, 4200)
+    [task] = instance["openTasks"]
+    form = purchase.get("mike", f"/api/v1/tasks/{task['id']}").get_json()["form"]
+    assert form["properties"]["amount"]["readOnly"] is True
+    assert form["properties"]["amount"]["default"] == 4200
+    assert "default" not in form["properties"]["managerComment"]

@@ -1,0 +1,380 @@
+"""The OpenAPI 3.1 description of /api/v1, served without authentication at GET /api/v1/openapi.json.
+
+The document is built here, next to the routes it describes; tests/server/test_openapi.py checks that
+it lists exactly the blueprint's routes and that real responses match its schemas.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from server.api import api
+from server.models import STATUSES
+
+TASK_STATUSES = ("open", "completed", "cancelled")
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    if "type" in schema and "$ref" not in schema:
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict[str, Schema], optional: tuple[str, ...] = (), **extra: Any) -> Schema:
+    """An object whose properties are all present unless named in `optional`."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
+DATE_TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601, suffixed Z"}
+STRINGS = {"type": "array", "items": STRING}
+SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+VARIABLES = {**ANY_OBJECT, "description": "Process variables by name"}
+
+TASK_PROPS: dict[str, Schema] = {
+    "id": {"type": "string", "format": "uuid"},
+    "name": nullable(STRING),
+    "elementId": {**STRING, "description": "The BPMN user task's id"},
+    "instanceId": {"type": "string", "format": "uuid"},
+    "processKey": STRING,
+    "businessKey": nullable(STRING),
+    "status": {"type": "string", "enum": list(TASK_STATUSES)},
+    "assignee": nullable(STRING),
+    "candidateGroups": STRINGS,
+    "candidateUsers": STRINGS,
+    "lane": nullable(STRING),
+    "createdAt": DATE_TIME,
+    "dueAt": nullable(DATE_TIME),
+    "completedAt": nullable(DATE_TIME),
+    "completedBy": nullable(STRING),
+}
+INSTANCE_PROPS: dict[str, Schema] = {
+    "id": {"type": "string", "format": "uuid"},
+    "processKey": STRING,
+    "processVersion": {"type": "integer", "minimum": 1},
+    "businessKey": nullable(STRING),
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "startedAt": DATE_TIME,
+    "startedBy": nullable(STRING),
+    "endedAt": nullable(DATE_TIME),
+    "activeElements": {**STRINGS, "description": "Ids of the BPMN elements the instance waits in"},
+}
+
+
+def page_of(item: str, paged: bool = True) -> Schema:
+    props: dict[str, Schema] = {
+        "items": {"type": "array", "items": ref(item)},
+        "total": {"type": "integer", "minimum": 0, "description": "Matches, all pages"},
+    }
+    if paged:
+        props["page"] = {"type": "integer", "minimum": 1}
+        props["pageSize"] = {"type": "integer", "minimum": 1, "maximum": 500}
+    return obj(props)
+
+
+SCHEMAS: dict[str, Schema] = {
+    "JsonSchema": {**ANY_OBJECT, "description": "A JSON Schema (draft 2020-12) describing a form's fields"},
+    "ProcessDefinition": obj({
+        "id": INTEGER,
+        "key": {**STRING, "description": "The BPMN process id"},
+        "version": {"type": "integer", "minimum": 1},
+        "name": nullable(STRING),
+        "latest": BOOLEAN,
+        "fileName": STRING,
+        "deployedAt": DATE_TIME,
+        "deployedBy": STRING,
+        "deploymentId": INTEGER,
+        "startForm": nullable(ref("JsonSchema")),
+        "candidateStarters": {**STRINGS, "description": "`group:NAME` or `user:NAME`; empty: any staff"},
+        "userTasks": {"type": "object", "description": "The user tasks by element id", "additionalProperties":
+                      obj({"name": nullable(STRING), "form": nullable(ref("JsonSchema"))})},
+        "instanceCount": {"type": "integer", "minimum": 0},
+    }),
+    "ProcessInstance": obj(INSTANCE_PROPS),
+    "ProcessInstanceDetail": obj({
+        **INSTANCE_PROPS,
+        "variables": VARIABLES,
+        "visitedElements": {**STRINGS, "description": "Ids of the elements and sequence flows passed so far"},
+        "openTasks": {"type": "array", "items": ref("Task")},
+        "error": nullable(ANY_OBJECT),
+    }),
+    "Task": obj(TASK_PROPS),
+    "TaskDetail": obj({
+        **TASK_PROPS,
+        "form": ref("JsonSchema"),
+        "uiSchema": nullable({**ANY_OBJECT, "description": "react-jsonschema-form uiSchema"}),
+        "instructions": nullable(STRING),
+        "data": nullable({**ANY_OBJECT, "description": "The variables submitted when it was completed"}),
+        "variables": VARIABLES,
+    }),
+    "AuditEvent": obj({
+        "seq": {"type": "integer", "minimum": 1},
+        "at": DATE_TIME,
+        "actor": STRING,
+        "kind": {**STRING, "examples": ["instance.started", "task.completed", "deployment.created"]},
+        "instanceId": nullable(STRING),
+        "taskId": nullable(STRING),
+        "elementId": nullable(STRING),
+        "data": ANY_OBJECT,
+        "hash": SHA256,
+        "prevHash": SHA256,
+    }),
+    "VerifyResult": obj({
+        "ok": BOOLEAN,
+        "checked": {"type": "integer", "minimum": 0, "description": "Rows checked"},
+        "problems": {"type": "array", "items": obj({"seq": INTEGER, "problem": STRING})},
+    }),
+    "DeploymentResult": obj({
+        "id": nullable({**INTEGER, "description": "null when nothing changed"}),
+        "changed": {**BOOLEAN, "description": "Whether any new version was created"},
+        "processes": {"type": "array", "items": obj({"key": STRING, "version": INTEGER,
+                                                     "name": nullable(STRING), "created": BOOLEAN})},
+        "decisions": {"type": "array", "items": obj({"key": STRING, "version": INTEGER, "created": BOOLEAN})},
+    }),
+    "DecisionResult": obj({
+        "decision": STRING,
+        "version": INTEGER,
+        "result": {**ANY_OBJECT, "description": "Outputs by name; multi-hit policies: a list of values each"},
+        "matchedRules": {"type": "array",
+                         "items": obj({"rule": STRING, "row": INTEGER, "outputs": ANY_OBJECT})},
+    }),
+    "Error": obj({"error": obj({
+        "code": {**STRING, "examples": [
+            "bad_request", "unauthorized", "forbidden", "not_found", "conflict", "payload_too_large",
+            "deploy_error", "validation_error", "engine_error"]},
+        "message": STRING,
+        "field": nullable(STRING),
+        "fields": {"type": "object", "additionalProperties": STRING, "description": "Form errors by field"},
+        "file": nullable(STRING),
+        "element": nullable(STRING),
+        "line": nullable(INTEGER),
+        "decision": nullable(STRING),
+    }, optional=("field", "fields", "file", "element", "line", "decision"), additionalProperties=True)}),
+    "StartRequest": obj({
+        "variables": VARIABLES,
+        "businessKey": STRING,
+        "version": {"type": "integer", "minimum": 1, "description": "Default: the latest version"},
+    }, optional=("variables", "businessKey", "version")),
+    "CompleteRequest": obj({"variables": VARIABLES}, optional=("variables",)),
+    "EvaluateRequest": obj({
+        "variables": VARIABLES,
+        "version": {"type": "integer", "minimum": 1, "description": "Default: the latest version"},
+    }, optional=("variables", "version")),
+    "CancelRequest": obj({"reason": STRING}, optional=("reason",)),
+    "ProcessDefinitionList": page_of("ProcessDefinition", paged=False),
+    "AuditEventList": page_of("AuditEvent", paged=False),
+    "ProcessInstancePage": page_of("ProcessInstance"),
+    "TaskPage": page_of("Task"),
+    "AuditEventPage": page_of("AuditEvent"),
+}
+
+ERRORS = {
+    400: ("BadRequest", "The request is malformed: bad JSON, a bad query parameter or field"),
+    401: ("Unauthorized", "No API token, or an unknown or revoked one"),
+    403: ("Forbidden", "The caller's roles or groups do not allow this"),
+    404: ("NotFound", "The named resource does not exist"),
+    409: ("Conflict", "The task or instance is no longer open, or was changed concurrently"),
+    413: ("PayloadTooLarge", "The request body is larger than BOMS_MAX_UPLOAD_BYTES"),
+    422: ("Unprocessable", "Not acceptable: invalid form data, an undeployable file, an engine error"),
+}
+
+
+def param(name: str, where: str, schema: Schema, description: str, required: bool = False) -> Schema:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema,
+            "description": description}
+
+
+def query(name: str, description: str, schema: Schema = STRING) -> Schema:
+    return param(name, "query", schema, description)
+
+
+PARAMETERS: dict[str, Schema] = {
+    "key": param("key", "path", STRING, "The process or decision key (its BPMN/DMN id)"),
+    "instance_id": param("instance_id", "path", STRING, "The process instance id"),
+    "task_id": param("task_id", "path", STRING, "The task id"),
+    "version": query("version", "A version number; default: the latest version",
+                     {"type": "integer", "minimum": 1}),
+    "page": query("page", "1-based page number; smaller values count as 1",
+                  {"type": "integer", "minimum": 1, "default": 1}),
+    "pageSize": query("pageSize", "Items per page; clamped to 1..500",
+                      {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+}
+
+
+def p(name: str) -> Schema:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def json_content(schema: Schema) -> Schema:
+    return {"application/json": {"schema": schema}}
+
+
+def body(schema: str, description: str) -> Schema:
+    return {"required": False, "description": description, "content": json_content(ref(schema))}
+
+
+def op(op_id: str, tag: str, summary: str, ok: dict[int, tuple[str, Schema | str]], errors: tuple[int, ...],
+       params: list[Schema] | None = None, request: Schema | None = None, description: str = "") -> Schema:
+    responses: dict[str, Schema] = {}
+    for status, (text, schema) in ok.items():
+        content = json_content(ref(schema)) if isinstance(schema, str) else schema
+        responses[str(status)] = {"description": text, "content": content}
+    for status in errors:
+        responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
+    operation: Schema = {"operationId": op_id, "tags": [tag], "summary": summary, "responses": responses}
+    if description:
+        operation["description"] = description
+    if params:
+        operation["parameters"] = params
+    if request:
+        operation["requestBody"] = request
+    return operation
+
+
+TIME = {"type": "string", "format": "date-time"}
+FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
+MULTIPART = {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "array", "items": FILE,
+                            "description": ".bpmn, .bpmn20.xml, .dmn and .json (form schema) files"}},
+    "additionalProperties": FILE,
+}}}
+START_DOC = ("Needs the staff role (or admin), and membership of the process's candidate starters if it "
+             "names any. Variables are validated against the start form if the process has one.")
+
+
+def paths() -> dict[str, Schema]:
+    return {
+        "/api/v1/openapi.json": {"get": {
+            **op("getOpenApi", "meta", "This document, public",
+                 {200: ("The OpenAPI document", json_content(ANY_OBJECT))}, ()), "security": []}},
+        "/api/v1/deployments": {"post": op(
+            "createDeployment", "deployments", "Deploy BPMN/DMN files",
+            {201: ("New versions were created", "DeploymentResult"),
+             200: ("Every file equals its latest version; nothing was deployed", "DeploymentResult")},
+            (400, 401, 403, 413, 422),
+            request={"required": True, "content": MULTIPART},
+            description="Needs the admin or modeler role. All files of one upload are deployed together or "
+                        "not at all; files under any other field name are deployed too.")},
+        "/api/v1/process-definitions": {"get": op(
+            "listProcessDefinitions", "definitions", "List process definition versions",
+            {200: ("All versions, ordered by key and version", "ProcessDefinitionList")}, (401,),
+            [query("key", "Only this process key"),
+             query("latest", "Only the latest version of each key (1, true or yes)", BOOLEAN)])},
+        "/api/v1/process-definitions/{key}": {"get": op(
+            "getProcessDefinition", "definitions", "One process definition version",
+            {200: ("The version", "ProcessDefinition")}, (400, 401, 404), [p("key"), p("version")])},
+        "/api/v1/process-definitions/{key}/xml": {"get": op(
+            "getProcessDefinitionXml", "definitions", "The deployed BPMN XML",
+            {200: ("The BPMN file", {"application/xml": {"schema": STRING}})}, (400, 401, 404),
+            [p("key"), p("version")])},
+        "/api/v1/process-definitions/{key}/start": {"post": op(
+            "startProcessInstance", "definitions", "Start a process instance",
+            {201: ("The started instance, run to its first wait state", "ProcessInstanceDetail")},
+            (400, 401, 403, 404, 413, 422), [p("key")],
+            body("StartRequest", "Start variables, business key, version"), START_DOC)},
+        "/api/v1/process-instances": {"get": op(
+            "listProcessInstances", "instances", "List the process instances the caller may see",
+            {200: ("Newest first", "ProcessInstancePage")}, (400, 401),
+            [query("status", "Only this status", {"type": "string", "enum": list(STATUSES)}),
+             query("key", "Only this process key"), query("businessKey", "Only this business key"),
+             query("startedBy", "Only started by this user"),
+             query("startedAfter", "Started at or after this moment", TIME),
+             query("startedBefore", "Started before this moment", TIME), p("page"), p("pageSize")],
+            description="Admins and auditors see all; others those they started or have a visible task in.")},
+        "/api/v1/process-instances/{instance_id}": {"get": op(
+            "getProcessInstance", "instances", "One process instance with variables and open tasks",
+            {200: ("The instance", "ProcessInstanceDetail")}, (401, 403, 404), [p("instance_id")])},
+        "/api/v1/process-instances/{instance_id}/history": {"get": op(
+            "getProcessInstanceHistory", "instances", "The instance's audit events, oldest first",
+            {200: ("All its events", "AuditEventList")}, (401, 403, 404), [p("instance_id")])},
+        "/api/v1/process-instances/{instance_id}/cancel": {"post": op(
+            "cancelProcessInstance", "instances", "Cancel a running instance",
+            {200: ("The cancelled instance", "ProcessInstance")}, (400, 401, 403, 404, 409, 413),
+            [p("instance_id")], body("CancelRequest", "An optional reason, kept in the audit log"),
+            "Allowed to the user who started it and to admins.")},
+        "/api/v1/tasks": {"get": op(
+            "listTasks", "tasks", "List the tasks the caller may see",
+            {200: ("A page of tasks", "TaskPage")}, (400, 401),
+            [query("assignee", "`me` or a username"), query("candidateGroup", "Offered to this group"),
+             query("candidateUser", "Offered to this user"), query("processKey", "Only this process key"),
+             query("instanceId", "Only this process instance"),
+             query("status", "Default open; an empty value lists every status",
+                   {"type": "string", "enum": [*TASK_STATUSES, ""], "default": "open"}),
+             query("sort", "Created or due date; a leading `-` sorts descending",
+                   {"type": "string", "enum": ["created", "due", "-created", "-due"], "default": "created"}),
+             query("order", "`desc` sorts descending too", {"type": "string", "enum": ["asc", "desc"]}),
+             p("page"), p("pageSize")])},
+        "/api/v1/tasks/{task_id}": {"get": op(
+            "getTask", "tasks", "One task with its form and the instance's variables",
+            {200: ("The task", "TaskDetail")}, (401, 403, 404), [p("task_id")])},
+        "/api/v1/tasks/{task_id}/claim": {"post": op(
+            "claimTask", "tasks", "Assign the task to the caller",
+            {200: ("The claimed task", "Task")}, (401, 403, 404, 409), [p("task_id")])},
+        "/api/v1/tasks/{task_id}/unclaim": {"post": op(
+            "unclaimTask", "tasks", "Give the task back to its candidates",
+            {200: ("The unassigned task", "Task")}, (401, 403, 404, 409), [p("task_id")])},
+        "/api/v1/tasks/{task_id}/complete": {"post": op(
+            "completeTask", "tasks", "Complete the task with the form's variables",
+            {200: ("The completed task", "Task")}, (400, 401, 403, 404, 409, 413, 422), [p("task_id")],
+            body("CompleteRequest", "The form's variables; validated against the task's form"))},
+        "/api/v1/decisions/{key}/evaluate": {"post": op(
+            "evaluateDecision", "decisions", "Evaluate a deployed decision table",
+            {200: ("The outputs and the rules that matched", "DecisionResult")}, (400, 401, 404, 413, 422),
+            [p("key")], body("EvaluateRequest", "The input variables, optionally a version"))},
+        "/api/v1/audit": {"get": op(
+            "listAuditEvents", "audit", "Query the audit log (admins and auditors)",
+            {200: ("Events in sequence order", "AuditEventPage")}, (400, 401, 403),
+            [query("instance", "Only this process instance"), query("actor", "Only by this user"),
+             query("kind", "Only this kind, e.g. task.completed"), query("task", "Only this task"),
+             query("after", "At or after this moment", TIME), query("before", "Before this moment", TIME),
+             p("page"), p("pageSize")])},
+        "/api/v1/audit/verify": {"get": op(
+            "verifyAuditLog", "audit", "Check the audit log's hash chain (admins and auditors)",
+            {200: ("The result; ok is false if rows were edited, inserted or deleted", "VerifyResult")},
+            (401, 403))},
+    }
+
+
+@cache
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "BOMS REST API", "version": "1",
+                 "description": "Deploy BPMN/DMN, start and follow process instances, work on tasks, read "
+                                "the audit log. Errors are JSON: {\"error\": {\"code\", \"message\", ...}}."},
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "security": [{"bearer": []}],
+        "tags": [{"name": n} for n in ("deployments", "definitions", "instances", "tasks", "decisions",
+                                        "audit", "meta")],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "An API token issued by an administrator"}},
+            "schemas": SCHEMAS,
+            "parameters": PARAMETERS,
+            "responses": {name: {"description": text, "content": json_content(ref("Error"))}
+                          for name, text in ERRORS.values()},
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document (a copy: callers may change it)."""
+    return copy.deepcopy(_document())
+
+
+@api.get("/openapi.json")
+def openapi_document() -> Any:
+    return _document()
