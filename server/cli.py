@@ -100,7 +100,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     app = create_app(config)
     if not args.no_worker:
         start_embedded_worker(celery)
-    print(f"BOMS is serving on http://{args.host}:{args.port}/  (API: /api/v1, health: /healthz)", flush=True)
+    print(f"BOMS is serving on http://{args.host}:{args.port}/  (API: /api/v1, contract: /api/v1/openapi.json)\n"
+          f"Log in to the API with a token: .venv/bin/boms token create USER  (demo users and passwords: "
+          f"{config.instance_path / 'demo-credentials.txt'})", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads)
     return 0
 

@@ -45,7 +45,7 @@ celery = make_celery(Config.from_env())
 def start_embedded_worker(app: Celery) -> threading.Thread:
     """A worker thread for the single-process default, so `make run` needs no broker server."""
     worker = app.Worker(pool="solo", concurrency=1, loglevel="WARNING", quiet=True, without_heartbeat=True,
-                        without_mingle=True, without_gossip=True)
+                        without_mingle=True, without_gossip=True, redirect_stdouts=False)
     thread = threading.Thread(target=worker.start, name="boms-worker", daemon=True)
     thread.start()
     return thread

@@ -7,11 +7,11 @@ from typing import Any
 from flask import request
 
 from server.api import api
+from server.api.audit import event_json
 from server.api.common import iso, json_body, paging, principal, reading, runner, time_arg, writing
 from server.api.tasks import task_json
 from server.models import AuditEvent, HumanTask, ProcessInstance
 from server.services import instances as service
-from server.api.audit import event_json
 
 
 def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+
 class WorkingTreeConverter(BpmnWorkflowConverter):
     """The workflow without its spec (BOMS stores that once per version)."""
 

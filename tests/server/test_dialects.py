@@ -90,13 +90,15 @@ def test_spiff_form_files(people: Any) -> None:
 
 
 def test_spiff_without_its_form_file_is_refused(people: Any) -> None:
-    response = people.deploy("modeler", "spiff/approval.bpmn", expect=422)
-    error = response.get_json()["error"]
-    assert "approval-schema.json" in error["message"] and error["element"] == "review_request"
-    assert error["file"] == "approval.bpmn"
+    error = people.deploy("modeler", "spiff/approval.bpmn", expect=422).get_json()["error"]
+    assert error["file"] == "approval.bpmn" and error["element"] == "review_request"
+    assert "approval-schema.json" in error["message"] or "approval-uischema.json" in error["message"]
+    assert "not in this deployment" in error["message"]
+    no_ui = people.deploy("modeler", "spiff/approval.bpmn", "spiff/approval-schema.json", expect=422)
+    assert "'approval-uischema.json'" in no_ui.get_json()["error"]["message"]
+    no_schema = people.deploy("modeler", "spiff/approval.bpmn", "spiff/approval-uischema.json", expect=422)
+    assert "'approval-schema.json'" in no_schema.get_json()["error"]["message"]
     assert people.get("admin", "/api/v1/process-definitions").get_json()["total"] == 0
-    ui_only = people.deploy("modeler", "spiff/approval.bpmn", "spiff/approval-schema.json", expect=422)
-    assert "approval-uischema.json" in ui_only.get_json()["error"]["message"]
 
 
 def test_zeebe_extensions_are_ignored(people: Any) -> None:
@@ -137,7 +139,7 @@ def test_camunda_assignment_variants(people: Any) -> None:
     complete(people, "bob", task["id"])
 
     task = only_task(people, started["id"])
-    assert task["elementId"] == "t_groups" and task["candidateGroups"] == ["managers", "finance"]
+    assert task["elementId"] == "t_groups" and task["candidateGroups"] == ["finance", "managers"]  # sorted
     assert [t["id"] for t in people.open_tasks("mike")] == [task["id"]] == [t["id"] for t in people.open_tasks("fiona")]
     complete(people, "fiona", task["id"])
 
@@ -161,6 +163,7 @@ def test_camunda_assignment_variants(people: Any) -> None:
     assert instance(people, started["id"])["status"] == "completed"
 
 
+FIELD_ORDER = ["title", "quantity", "urgent", "deliveryDate", "color", "reference"]
 GOOD_FORM = {"title": "New chairs", "quantity": 12, "urgent": True, "deliveryDate": "2030-05-01", "color": "blue"}
 
 
@@ -169,7 +172,7 @@ def test_camunda_form_field_types(people: Any) -> None:
     started = people.start("alice", "forms")
     task = people.get("alice", f"/api/v1/tasks/{only_task(people, started['id'])['id']}").get_json()
     props = task["form"]["properties"]
-    assert list(props) == ["title", "quantity", "urgent", "deliveryDate", "color", "reference"]
+    assert set(props) == set(FIELD_ORDER)
     assert props["title"]["type"] == "string"
     assert (props["title"]["minLength"], props["title"]["maxLength"]) == (3, 40)
     assert props["title"]["x-properties"] == {"placeholder": "A short title"}
@@ -207,6 +210,17 @@ def test_camunda_form_field_types(people: Any) -> None:
     assert done["status"] == "completed"
     assert done["variables"]["quantity"] == 12 and isinstance(done["variables"]["quantity"], int)
     assert done["variables"].get("reference") != "HACKED"  # read-only: the submitted value is dropped
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: form field order is lost (JSONB storage, Flask sorts JSON keys) "
+                   "and no explicit order is sent")
+def test_camunda_form_keeps_the_modelers_field_order(people: Any) -> None:
+    people.deploy("modeler", "camunda/all_form_types.bpmn")
+    started = people.start("alice", "forms")
+    form = people.get("alice", f"/api/v1/tasks/{only_task(people, started['id'])['id']}").get_json()["form"]
+    # Either the properties arrive in the modeler's order, or the schema carries the order as a list.
+    orders = [list(form["properties"])] + [v for v in form.values() if isinstance(v, list)]
+    assert FIELD_ORDER in orders
 
 
 def test_camunda_loop_fifty_times(people: Any) -> None:

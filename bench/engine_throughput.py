@@ -1,0 +1,236 @@
+"""How many instances a second BOMS runs over HTTP, against SpiffWorkflow alone in memory.
+
+One instance of tests/fixtures/camunda/two_user_tasks.bpmn = start + complete task_a + complete task_b
+(4 requests: the task_b id comes from GET /tasks?instanceId=, as a client would find it). BOMS is a
+real waitress server on loopback (8 threads, in this process) on a fresh database; clients use
+keep-alive http.client connections, one per client thread: first 1 client, then `--clients`.
+The in-memory figure is the engine work alone with the same parse and the same serialization
+(server.engine.store.dump/load after every step), so the ratio is what the database, HTTP,
+projections and audit chain cost on top.
+
+    .venv/bin/python bench/engine_throughput.py [--instances 300] [--clients 4]
+                                                 [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    from bench.common import FIXTURES, add_user, bench_app, machine
+except ImportError:  # run as a script: bench/ itself is on sys.path
+    from common import FIXTURES, add_user, bench_app, machine
+
+MODEL = FIXTURES / "two_user_tasks.bpmn"
+KEY = "two_tasks"
+
+
+@dataclass
+class Result:
+    label: str
+    instances: int
+    seconds: float  # wall time for all instances
+    latencies: list[float]  # seconds per instance as one client saw it
+
+    @property
+    def per_second(self) -> float:
+        return self.instances / self.seconds
+
+    @property
+    def ms_per_instance(self) -> float:
+        return self.seconds * 1000.0 / self.instances
+
+
+# --- SpiffWorkflow alone -------------------------------------------------------------------------
+
+def run_in_memory(count: int) -> Result:
+    from SpiffWorkflow.util.task import TaskState
+
+    from server.engine import store
+    from server.engine.definitions import build_specs
+    from server.engine.scripting import JexlScriptEngine
+
+    # The runner's own parse (build_specs, BomsParser) once, as its spec cache does per version.
+    spec, subprocess_specs = build_specs(MODEL.read_text(), MODEL.name, [])[KEY]
+    engine = JexlScriptEngine()
+
+    def one() -> None:
+        workflow = store.new_workflow(spec, subprocess_specs, engine, {"initiator": "bench"})
+        workflow.do_engine_steps()
+        state = store.dump(workflow)
+        for variables in ({"note": "x"}, {}):
+            workflow = store.load(state, spec, subprocess_specs, engine)
+            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.data.update(variables)
+            task.run()
+            workflow.do_engine_steps()
+            state = store.dump(workflow)
+        if not workflow.is_completed():
+            raise RuntimeError("in-memory instance did not complete")
+
+    one()  # warm-up: first-call costs (imports, JEXL compile caches) are not per-instance costs
+    latencies = []
+    began = time.perf_counter()
+    for _ in range(count):
+        started = time.perf_counter()
+        one()
+        latencies.append(time.perf_counter() - started)
+    return Result("SpiffWorkflow in memory (dump/load each step)", count, time.perf_counter() - began, latencies)
+
+
+# --- BOMS over HTTP ------------------------------------------------------------------------------
+
+class Client:
+    """One keep-alive connection; every call checks the status so a failure is never timed as success."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, expect: int, body: Any = None,
+             content_type: str = "application/json") -> Any:
+        headers = dict(self.headers)
+        data: bytes | None = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        self.conn.request(method, path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        payload = response.read()  # always drain it, or the connection cannot be reused
+        if response.status != expect:
+            raise RuntimeError(f"{method} {path}: HTTP {response.status}, expected {expect}: {payload[:500]!r}")
+        return json.loads(payload) if payload else None
+
+    def deploy(self, path: Any) -> None:
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
+                f"Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + \
+            f"\r\n--{boundary}--\r\n".encode()
+        self.call("POST", "/api/v1/deployments", 201, body, f"multipart/form-data; boundary={boundary}")
+
+    def one_instance(self) -> None:
+        started = self.call("POST", f"/api/v1/process-definitions/{KEY}/start", 201, {"variables": {}})
+        (task_a,) = started["openTasks"]
+        self.call("POST", f"/api/v1/tasks/{task_a['id']}/complete", 200, {"variables": {"note": "x"}})
+        (task_b,) = self.call("GET", f"/api/v1/tasks?instanceId={started['id']}", 200)["items"]
+        self.call("POST", f"/api/v1/tasks/{task_b['id']}/complete", 200, {"variables": {}})
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_clients(port: int, token: str, count: int, clients: int, label: str) -> Result:
+    # Connections are opened before the clock starts; instances are handed out from one counter so
+    # a slow client does not leave the others idle at the end.
+    pool = [Client(port, token) for _ in range(clients)]
+    remaining = [count]
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+
+    def work(client: Client) -> None:
+        try:
+            while True:
+                with lock:
+                    if remaining[0] == 0 or errors:
+                        return
+                    remaining[0] -= 1
+                started = time.perf_counter()
+                client.one_instance()
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+        except BaseException as exc:  # reported by the main thread; a dead client must not hang the run
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,), name=f"client-{i}") for i, c in enumerate(pool)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - began
+    for c in pool:
+        c.close()
+    if errors:
+        raise RuntimeError(f"{label}: a client failed") from errors[0]
+    return Result(label, count, seconds, latencies)
+
+
+def run_boms(database_url: str | None, count: int, clients: int, warmup: int) -> tuple[list[Result], str]:
+    from sqlalchemy import func, select
+    from waitress import create_server
+
+    from server.models import ProcessInstance
+
+    with bench_app(database_url) as (app, db):
+        # The deployer is not the worker, as in production: staff may not deploy.
+        _, _, modeler_token = add_user(app, roles=["modeler"], groups=[])
+        _, _, staff_token = add_user(app, roles=["staff"], groups=["employees"])
+        server = create_server(app, host="127.0.0.1", port=0, threads=8)
+        thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+        thread.start()
+        port = int(server.effective_port)
+        try:
+            deployer = Client(port, modeler_token)
+            deployer.deploy(MODEL)
+            deployer.close()
+            # Warm-up: the first start parses and caches the spec; that is a per-version cost.
+            run_clients(port, staff_token, warmup, 1, "warm-up")
+            results = [run_clients(port, staff_token, count, 1, "BOMS over HTTP, 1 client")]
+            if clients > 1:
+                results.append(run_clients(port, staff_token, count, clients, f"BOMS over HTTP, {clients} clients"))
+        finally:
+            server.close()
+            server.task_dispatcher.shutdown()
+            thread.join(timeout=5)
+        with db.write() as session:
+            done = session.scalar(select(func.count()).select_from(ProcessInstance)
+                                  .where(ProcessInstance.status == "completed"))
+        expected = warmup + count * len(results)
+        if done != expected:
+            raise RuntimeError(f"{done} instances completed in the database, expected {expected}")
+        return results, db.label + f"; server: waitress 8 threads on 127.0.0.1:{port}"
+
+
+def report(memory: Result, boms: list[Result], where: str) -> None:
+    print(f"\nengine throughput: {MODEL.name} (start + complete task_a + complete task_b), "
+          f"{memory.instances} instances per row")
+    print(f"database: {where}")
+    print(f"machine:  {machine()}; clients, server and engine share one Python process (one GIL)")
+    print(f"\n{'':46} {'inst/s':>8} {'ms/inst':>8} {'latency ms':>11} {'BOMS/in-memory':>15}")
+    for r in [memory, *boms]:
+        ratio = "" if r is memory else f"{r.ms_per_instance / memory.ms_per_instance:14.1f}x"
+        print(f"{r.label:46} {r.per_second:8.1f} {r.ms_per_instance:8.2f} "
+              f"{statistics.median(r.latencies) * 1000:11.2f} {ratio:>15}")
+    print("\nms/inst = wall time / instances; latency = median time one client waited for one instance "
+          "(4 requests); ratio = BOMS ms/inst over in-memory ms/inst")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--instances", type=int, default=300, help="instances per measurement (default 300)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed instances first (default 5)")
+    parser.add_argument("--database-url", help="default: SQLite in a temp dir; a PostgreSQL URL gets a "
+                                                 "fresh database on that server, dropped after")
+    args = parser.parse_args(argv)
+    if args.instances < 1 or args.clients < 1 or args.warmup < 0:
+        parser.error("--instances and --clients must be at least 1, --warmup at least 0")
+    memory = run_in_memory(args.instances)
+    boms, where = run_boms(args.database_url, args.instances, args.clients, args.warmup)
+    report(memory, boms, where)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
