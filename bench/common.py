@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import tempfile
@@ -104,7 +105,7 @@ def median_ms(samples: list[float]) -> float:
 
 
 def machine() -> str:
-    import os
-
+    # The load average is printed because a busy machine (other jobs on the same cores) moves wall times.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s), " \
-           f"{platform.system()} {platform.machine()}"
+           f"{platform.system()} {platform.machine()}, load average {load}"

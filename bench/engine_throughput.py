@@ -172,7 +172,7 @@ def run_boms(database_url: str | None, count: int, clients: int, warmup: int) ->
 
     from server.models import ProcessInstance
 
-    with bench_app(database_url) as (app, db):
+    with bench_app(database_url) as (app, where):
         # The deployer is not the worker, as in production: staff may not deploy.
         _, _, modeler_token = add_user(app, roles=["modeler"], groups=[])
         _, _, staff_token = add_user(app, roles=["staff"], groups=["employees"])
@@ -193,13 +193,13 @@ def run_boms(database_url: str | None, count: int, clients: int, warmup: int) ->
             server.close()
             server.task_dispatcher.shutdown()
             thread.join(timeout=5)
-        with db.write() as session:
+        with app.extensions["boms_db"].read() as session:
             done = session.scalar(select(func.count()).select_from(ProcessInstance)
                                   .where(ProcessInstance.status == "completed"))
         expected = warmup + count * len(results)
         if done != expected:
             raise RuntimeError(f"{done} instances completed in the database, expected {expected}")
-        return results, db.label + f"; server: waitress 8 threads on 127.0.0.1:{port}"
+        return results, where.label + f"; server: waitress 8 threads on 127.0.0.1:{port}"
 
 
 def report(memory: Result, boms: list[Result], where: str) -> None:
