@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from server.config import Config
 from server.db import Database
@@ -24,6 +27,15 @@ def create_app(config: Config | None = None) -> Flask:
     from server.api import api
 
     app.register_blueprint(api)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _routing_error(exc: HTTPException) -> Any:
+        # Routing errors never reach the API blueprint's handlers; API clients still get JSON.
+        if request.path.startswith(api.url_prefix or "/api/"):
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+        return exc
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

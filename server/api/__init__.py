@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -21,6 +22,13 @@ def _domain_error(exc: BomsError) -> Any:
 @api.errorhandler(StaleDataError)
 def _stale(_exc: StaleDataError) -> Any:
     return _domain_error(Conflict("the process instance was changed by someone else; reload and retry"))
+
+
+@api.errorhandler(IntegrityError)
+def _integrity(exc: IntegrityError) -> Any:
+    # Two requests created the same row (say, the same process version) at once; the loser may retry.
+    current_app.logger.warning("integrity conflict: %s", exc.orig)
+    return _domain_error(Conflict("a concurrent request changed the same data; retry"))
 
 
 @api.errorhandler(RequestEntityTooLarge)

@@ -97,3 +97,15 @@ def time_arg(name: str) -> datetime | None:
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() + "Z" if moment else None
+
+
+def version_value(value: object, where: str = "version") -> int | None:
+    """An optional version number from a query string or JSON body: a positive integer or nothing."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise BadRequest(f"{where} must be a positive integer", field=where)
+    number = int(value)
+    if number < 1:
+        raise BadRequest(f"{where} must be a positive integer", field=where)
+    return number

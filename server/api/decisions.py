@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.api import api
-from server.api.common import json_body, principal, reading, variables_of
+from server.api.common import json_body, principal, reading, variables_of, version_value
 from server.services import decisions
 
 
@@ -13,6 +13,6 @@ from server.services import decisions
 def evaluate_decision(key: str) -> Any:
     principal()
     body = json_body()
-    version = body.get("version")
+    version = version_value(body.get("version"))
     with reading() as session:
-        return decisions.evaluate(session, key, variables_of(body), version if isinstance(version, int) else None)
+        return decisions.evaluate(session, key, variables_of(body), version)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 
 from server.api import api
-from server.api.common import iso, json_body, principal, reading, runner, variables_of, writing
+from server.api.common import iso, json_body, principal, reading, runner, variables_of, version_value, writing
 from server.api.instances import instance_json
 from server.errors import BadRequest
 from server.models import ProcessVersion
@@ -38,12 +38,7 @@ def definition_json(row: ProcessVersion, instances: int | None = None) -> dict[s
 
 
 def _version_arg() -> int | None:
-    value = request.args.get("version")
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise BadRequest("version must be a positive integer", field="version")
-    return int(value)
+    return version_value(request.args.get("version"))
 
 
 @api.get("/process-definitions")
@@ -81,7 +76,7 @@ def start_instance(key: str) -> Any:
         raise BadRequest("businessKey must be a string", field="businessKey")
     with writing() as session:
         instance = processes.start(session, runner(), who, key, variables_of(body), business_key,
-                                   body.get("version"))
+                                   version_value(body.get("version")))
         from server.services.instances import get_instance
 
         instance, tasks = get_instance(session, who, instance.id)

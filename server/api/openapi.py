@@ -184,7 +184,7 @@ ERRORS = {
     401: ("Unauthorized", "No API token, or an unknown or revoked one"),
     403: ("Forbidden", "The caller's roles or groups do not allow this"),
     404: ("NotFound", "The named resource does not exist"),
-    409: ("Conflict", "The task or instance is no longer open, or was changed concurrently"),
+    409: ("Conflict", "The task or instance is no longer open, or a concurrent request changed the same data"),
     413: ("PayloadTooLarge", "The request body is larger than BOMS_MAX_UPLOAD_BYTES"),
     422: ("Unprocessable", "Not acceptable: invalid form data, an undeployable file, an engine error"),
 }
@@ -263,7 +263,7 @@ def paths() -> dict[str, Schema]:
             "createDeployment", "deployments", "Deploy BPMN/DMN files",
             {201: ("New versions were created", "DeploymentResult"),
              200: ("Every file equals its latest version; nothing was deployed", "DeploymentResult")},
-            (400, 401, 403, 413, 422),
+            (400, 401, 403, 409, 413, 422),
             request={"required": True, "content": MULTIPART},
             description="Needs the admin or modeler role. All files of one upload are deployed together or "
                         "not at all; files under any other field name are deployed too.")},
@@ -282,7 +282,7 @@ def paths() -> dict[str, Schema]:
         "/api/v1/process-definitions/{key}/start": {"post": op(
             "startProcessInstance", "definitions", "Start a process instance",
             {201: ("The started instance, run to its first wait state", "ProcessInstanceDetail")},
-            (400, 401, 403, 404, 413, 422), [p("key")],
+            (400, 401, 403, 404, 409, 413, 422), [p("key")],
             body("StartRequest", "Start variables, business key, version"), START_DOC)},
         "/api/v1/process-instances": {"get": op(
             "listProcessInstances", "instances", "List the process instances the caller may see",

@@ -40,7 +40,8 @@ def require_role(who: Principal, *roles: str) -> None:
 def _is_candidate(who: Principal, task: HumanTask) -> bool:
     groups, users = task.candidate_groups, task.candidate_users
     if not groups and not users:
-        return who.has("staff", "admin")  # nobody named: any staff member may pick it up
+        # Nobody named: any staff member may pick it up, until someone has.
+        return not task.assignee and who.has("staff", "admin")
     return who.username in users or bool(who.groups.intersection(groups))
 
 
@@ -58,9 +59,8 @@ def can_see_task(who: Principal, task: HumanTask) -> bool:
 
 
 def can_claim(who: Principal, task: HumanTask) -> bool:
-    if who.has("admin") or task.assignee == who.username:
-        return True
-    return not task.assignee and _is_candidate(who, task)
+    """Candidates may try; if someone else holds the task, the runner answers 409, not 403."""
+    return who.has("admin") or task.assignee == who.username or _is_candidate(who, task)
 
 
 def require_task_access(who: Principal, task: HumanTask, action: str) -> None:
@@ -80,7 +80,7 @@ def task_visibility(who: Principal) -> ColumnElement[bool] | None:
             (TaskCandidate.kind == "user") & (TaskCandidate.name == who.username),
         )
     )
-    nobody_named = ~exists().where(TaskCandidate.task_id == HumanTask.id)
+    nobody_named = HumanTask.assignee.is_(None) & ~exists().where(TaskCandidate.task_id == HumanTask.id)
     clauses = [HumanTask.assignee == who.username, HumanTask.completed_by == who.username, candidate]
     if who.has("staff", "admin"):
         clauses.append(nobody_named)

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server.models import ApiToken, User
 
@@ -24,9 +24,10 @@ def create_token(session: Session, user: User, name: str = "") -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
+    """The token's active user with its groups loaded: two queries on every API request, no more."""
+    return session.execute(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        .options(selectinload(User.groups))
     ).scalar_one_or_none()
-    if row is None or not row.user.active:
-        return None
-    return row.user

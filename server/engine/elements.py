@@ -80,15 +80,22 @@ def _resource_json(resources: dict[str, bytes], name: str, file_name: str, eleme
 
 
 def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
-    """The element's form as JSON Schema: camunda:formData, or a SpiffArena schema file."""
+    """The element's form as JSON Schema: camunda:formData, or a SpiffArena schema file.
+
+    `x-order` keeps the modeler's field order: object key order does not survive JSONB storage.
+    """
     element = node.get("id")
     props = _spiff_properties(node)
     try:
         if props.get("formJsonSchemaFilename"):
             name = props["formJsonSchemaFilename"]
-            return check_json_schema(_resource_json(resources, name, file_name, element), name)
-        fields = _camunda_fields(node)
-        return schema_from_camunda_fields(fields, title=node.get("name")) if fields else None
+            schema = check_json_schema(_resource_json(resources, name, file_name, element), name)
+        else:
+            fields = _camunda_fields(node)
+            if not fields:
+                return None
+            schema = schema_from_camunda_fields(fields, title=node.get("name"))
+        return {**schema, "x-order": list(schema.get("properties", {}))}
     except FormDefinitionError as exc:
         raise DeployError(
             f"{file_name}: form of element '{element}', field '{exc.field}': {exc.message}",

@@ -8,6 +8,7 @@ engine state and the audit events are written together. Any exception rolls all 
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from uuid import UUID
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.db import utcnow
 from server.engine import store
@@ -28,6 +29,7 @@ from server.errors import Conflict, EngineError, NotFound
 from server.models import DecisionVersion, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
 from server.services.audit import PendingEvent, append
 
+logger = logging.getLogger(__name__)
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
 
@@ -47,11 +49,16 @@ class Step:
                                         task_id=task_id, element_id=element_id, data=data))
 
 
+ENGINE_FAILURES = (SpiffWorkflowException, KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
 def _engine_error(exc: Exception) -> EngineError:
     task = getattr(exc, "task", None)
     spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
     element = getattr(spec, "bpmn_id", None)
     notes = "; ".join(getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or [])
+    if not isinstance(exc, SpiffWorkflowException):
+        logger.exception("the engine failed on element %s", element)
     message = f"element '{element}': {exc}" if element else str(exc)
     return EngineError(message + (f" ({notes})" if notes else ""), element=element)
 
@@ -71,18 +78,25 @@ class Runner:
 
     def lock_instance(self, session: Session, instance_id: str) -> ProcessInstance:
         instance = session.execute(
-            select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+            select(ProcessInstance).where(ProcessInstance.id == instance_id)
+            .options(joinedload(ProcessInstance.version)).with_for_update(of=ProcessInstance)
         ).scalar_one_or_none()
         if instance is None:
             raise NotFound(f"process instance '{instance_id}' does not exist")
         return instance
 
     def lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-        task = session.get(HumanTask, task_id)
+        """Lock the task's instance first, then read the task, so its state is read under the lock."""
+        instance = session.execute(
+            select(ProcessInstance)
+            .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+            .where(HumanTask.id == task_id)
+            .options(joinedload(ProcessInstance.version))
+            .with_for_update(of=ProcessInstance)
+        ).scalar_one_or_none()
+        task = session.get(HumanTask, task_id) if instance is not None else None
         if task is None:
             raise NotFound(f"task '{task_id}' does not exist")
-        instance = self.lock_instance(session, task.instance_id)
-        session.refresh(task)
         return task, instance
 
     # --- actions -------------------------------------------------------------------------------
@@ -115,7 +129,7 @@ class Runner:
         engine_task.data.update(variables)
         try:
             engine_task.run()
-        except SpiffWorkflowException as exc:
+        except ENGINE_FAILURES as exc:
             raise _engine_error(exc) from exc
         now = utcnow()
         task.status, task.completed_at, task.completed_by, task.data = "completed", now, actor, variables
@@ -127,7 +141,9 @@ class Runner:
     def claim(self, session: Session, instance: ProcessInstance, task: HumanTask, assignee: str,
               actor: str) -> None:
         self._require_open(instance, task)
-        if task.assignee and task.assignee != assignee:
+        if task.assignee == assignee:
+            return  # claiming what you hold changes nothing, so nothing is recorded
+        if task.assignee:
             raise Conflict(f"task '{task.id}' is already claimed by {task.assignee}")
         task.assignee = assignee
         self._record(session, instance, actor, "task.claimed", task, assignee=assignee)
@@ -144,7 +160,8 @@ class Runner:
         step.workflow.cancel()
         instance.status, instance.ended_at = "cancelled", utcnow()
         step.event("instance.cancelled", reason=reason)
-        self._close_open_tasks(step, set())
+        with session.no_autoflush:
+            self._close_open_tasks(step, set())
         instance.active_elements = []
         instance.state = store.dump(step.workflow)
         append(session, step.events)
@@ -179,9 +196,15 @@ class Runner:
         return Step(session, instance, loaded, workflow, actor)
 
     def _advance(self, step: Step) -> None:
+        # One flush at commit instead of one per query: the runner knows what it has changed.
+        with step.session.no_autoflush:
+            self._run_and_store(step)
+
+    def _run_and_store(self, step: Step) -> None:
         try:
             step.workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
+        except ENGINE_FAILURES as exc:
+            # Not only SpiffWorkflow's own errors: a model it cannot run must fail the step, not the server.
             raise _engine_error(exc) from exc
         self._project(step)
         step.instance.state = store.dump(step.workflow)
@@ -232,18 +255,12 @@ class Runner:
             step.event("decision.evaluated", task_id=str(task.id), element_id=element, **decision)
 
     def _sync_human_tasks(self, step: Step, ready: list[Any]) -> None:
-        open_rows = {
-            row.id: row
-            for row in step.session.scalars(
-                select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == "open")
-            )
-        }
-        ready_ids = {str(task.id) for task in ready}
+        open_rows = self._open_rows(step)
         now = utcnow()
         for task in ready:
             if str(task.id) not in open_rows:
                 self._create_human_task(step, task, now)
-        self._close_open_tasks(step, ready_ids, open_rows)
+        self._close_open_tasks(step, {str(task.id) for task in ready}, open_rows)
 
     def _create_human_task(self, step: Step, task: Any, now: Any) -> None:
         element = task.task_spec.bpmn_id
@@ -264,16 +281,15 @@ class Runner:
                    due=who.due_at.isoformat() if who.due_at else None)
 
     @staticmethod
-    def _close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
-        if open_rows is None:
-            open_rows = {
-                row.id: row
-                for row in step.session.scalars(
-                    select(HumanTask).where(HumanTask.instance_id == step.instance.id,
-                                            HumanTask.status == "open")
-                )
-            }
-        for row_id, row in open_rows.items():
+    def _open_rows(step: Step) -> dict[str, HumanTask]:
+        rows = step.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == "open")
+        )
+        # The session does not autoflush here, so trust the in-memory status over the stored one.
+        return {row.id: row for row in rows if row.status == "open"}
+
+    def _close_open_tasks(self, step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
+        for row_id, row in (self._open_rows(step) if open_rows is None else open_rows).items():
             if row_id not in keep:
                 row.status, row.completed_at = "cancelled", utcnow()
                 step.event("task.cancelled", task_id=row_id, element_id=row.element_id, name=row.name)

@@ -30,7 +30,8 @@ class ProcessVersion(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     checksum: Mapped[str] = mapped_column(String(64), index=True)
     file_name: Mapped[str] = mapped_column(String(255))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Deferred: read only when a version is parsed into the spec cache, not on every instance action.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     # The decision versions this process was deployed with: a version is reproducible.
     decision_ids: Mapped[list[Any]] = mapped_column(default=list)
     # Extra files the model references (SpiffArena form schemas), by file name.

@@ -41,7 +41,7 @@ def instance_counts(session: Session, version_ids: list[int]) -> dict[int, int]:
         .where(ProcessInstance.version_id.in_(version_ids))
         .group_by(ProcessInstance.version_id)
     )
-    return dict(rows.tuples().all())
+    return {version_id: count for version_id, count in rows}
 
 
 def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,15 @@ def test_billion_laughs_is_refused(seeded: Any) -> None:
     assert error["file"] == "billion_laughs.bpmn"
 
 
+@pytest.mark.parametrize("name", ["xxe", "billion_laughs"])
+def test_entity_tricks_in_utf16_are_refused_too(seeded: Any, tmp_path: Path, name: str) -> None:
+    text = (FIXTURES / f"bad/{name}.bpmn").read_text().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    path = tmp_path / f"{name}16.bpmn"
+    path.write_bytes(text.encode("utf-16"))
+    error = rejected(seeded, 422, path)
+    assert error["file"] == f"{name}16.bpmn" and f"{name}16.bpmn" in error["message"]
+
+
 def test_oversized_upload_is_413_json(seeded: Any) -> None:
     # The test app allows 2 MB (max_upload_bytes); production defaults to 10 MB (BOMS_MAX_UPLOAD_BYTES).
     # A 50 MB upload is refused the same way; 3 MB is enough to cross the test limit.
@@ -173,6 +182,13 @@ def test_start_with_variables_not_an_object(seeded: Any, variables: Any) -> None
     response = seeded.post("alice", "/api/v1/process-definitions/two_tasks/start", json={"variables": variables})
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "variables"
+    assert instance_count(seeded) == 0
+
+
+def test_start_with_a_business_key_that_is_not_text(seeded: Any) -> None:
+    response = seeded.post("alice", "/api/v1/process-definitions/two_tasks/start",
+                           json={"variables": {}, "businessKey": 17})
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "businessKey"
     assert instance_count(seeded) == 0
 
 
