@@ -110,6 +110,7 @@ SCHEMAS: dict[str, Schema] = {
         "error": nullable(ANY_OBJECT),
     }),
     "Task": obj(TASK_PROPS),
+    "CompletedTask": obj({**TASK_PROPS, "nextTasks": {"type": "array", "items": ref("Task")}}),
     "TaskDetail": obj({
         **TASK_PROPS,
         "form": ref("JsonSchema"),
@@ -327,7 +328,8 @@ def paths() -> dict[str, Schema]:
             {200: ("The unassigned task", "Task")}, (401, 403, 404, 409), [p("task_id")])},
         "/api/v1/tasks/{task_id}/complete": {"post": op(
             "completeTask", "tasks", "Complete the task with the form's variables",
-            {200: ("The completed task", "Task")}, (400, 401, 403, 404, 409, 413, 422), [p("task_id")],
+            {200: ("The completed task, and the instance's open tasks the caller could take on next",
+                   "CompletedTask")}, (400, 401, 403, 404, 409, 413, 422), [p("task_id")],
             body("CompleteRequest", "The form's variables; validated against the task's form"))},
         "/api/v1/decisions/{key}/evaluate": {"post": op(
             "evaluateDecision", "decisions", "Evaluate a deployed decision table",

@@ -86,7 +86,9 @@ def complete_task(task_id: str) -> Any:
     variables = variables_of(json_body())
     try:
         with writing() as session:
-            return task_json(service.complete(session, runner(), who, task_id, variables))
+            task = service.complete(session, runner(), who, task_id, variables)
+            return {**task_json(task), "nextTasks": [task_json(t) for t in service.next_tasks(session, who,
+                                                                                             task.instance_id)]}
     except EngineError as exc:
         with writing() as session:
             service.record_failed_completion(session, who, task_id, exc)

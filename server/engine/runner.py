@@ -18,7 +18,7 @@ from uuid import UUID
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from server.db import utcnow
 from server.engine import store
@@ -86,7 +86,11 @@ class Runner:
         return instance
 
     def lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-        """Lock the task's instance first, then read the task, so its state is read under the lock."""
+        """Lock the task's instance, then read the task: a statement after the lock sees the latest commit.
+
+        (Reading both in the locking query would not: PostgreSQL re-checks only the locked row after a
+        wait, so a concurrent claim or completion of the task could go unseen.)
+        """
         instance = session.execute(
             select(ProcessInstance)
             .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
@@ -284,6 +288,7 @@ class Runner:
     def _open_rows(step: Step) -> dict[str, HumanTask]:
         rows = step.session.scalars(
             select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == "open")
+            .options(lazyload(HumanTask.candidates))
         )
         # The session does not autoflush here, so trust the in-memory status over the stored one.
         return {row.id: row for row in rows if row.status == "open"}

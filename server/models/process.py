@@ -20,9 +20,8 @@ class Deployment(Base):
     files: Mapped[list[Any]] = mapped_column(default=list)
 
 
-class ProcessVersion(Base):
-    __tablename__ = "process_version"
-    __table_args__ = (UniqueConstraint("key", "version"),)
+class DeployedVersion:
+    """What every deployed definition has: a key, a version per distinct content, and who deployed it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), index=True)
@@ -30,6 +29,16 @@ class ProcessVersion(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     checksum: Mapped[str] = mapped_column(String(64), index=True)
     file_name: Mapped[str] = mapped_column(String(255))
+    is_latest: Mapped[bool] = mapped_column(default=True, index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployed_by: Mapped[str] = mapped_column(String(150))
+
+
+class ProcessVersion(DeployedVersion, Base):
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
     # Deferred: read only when a version is parsed into the spec cache, not on every instance action.
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     # The decision versions this process was deployed with: a version is reproducible.
@@ -41,26 +50,12 @@ class ProcessVersion(Base):
     start_form: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     candidate_starters: Mapped[list[Any]] = mapped_column(default=list)
     initiator_variable: Mapped[str | None] = mapped_column(String(255))
-    is_latest: Mapped[bool] = mapped_column(default=True, index=True)
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
-    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    deployed_by: Mapped[str] = mapped_column(String(150))
 
 
-class DecisionVersion(Base):
+class DecisionVersion(DeployedVersion, Base):
     __tablename__ = "decision_version"
     __table_args__ = (UniqueConstraint("key", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), index=True)
-    version: Mapped[int]
-    name: Mapped[str | None] = mapped_column(String(255))
-    checksum: Mapped[str] = mapped_column(String(64), index=True)
-    file_name: Mapped[str] = mapped_column(String(255))
     dmn_xml: Mapped[str] = mapped_column(Text)
-    is_latest: Mapped[bool] = mapped_column(default=True, index=True)
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
-    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    deployed_by: Mapped[str] = mapped_column(String(150))
 
     deployment: Mapped[Deployment] = relationship()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from server.auth.permissions import Principal, require_task_access, task_visibility
+from server.auth.permissions import Principal, can_claim, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, EngineError, NotFound
 from server.models import HumanTask, ProcessInstance, TaskCandidate
@@ -112,6 +112,15 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     clean = validate_form(form, variables)
     runner.complete_task(session, instance, task, clean, who.username)
     return task
+
+
+def next_tasks(session: Session, who: Principal, instance_id: str) -> list[HumanTask]:
+    """The instance's open tasks that `who` could take on now: where a client goes after completing one."""
+    if session.get(ProcessInstance, instance_id).status != "running":
+        return []
+    rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+                           .order_by(HumanTask.created_at))
+    return [row for row in rows if can_claim(who, row)]
 
 
 def record_failed_completion(session: Session, who: Principal, task_id: str, error: EngineError) -> None:

@@ -109,3 +109,26 @@ def test_verify_detects_a_truncated_tail(api: Any) -> None:
     _tamper(api.app, f"DELETE FROM audit_event WHERE seq = {last}")
     problems = api.get("auditor", "/api/v1/audit/verify").get_json()["problems"]
     assert problems == [{"seq": last, "problem": "the last rows of the log are missing"}]
+
+
+def test_two_concurrent_claims_one_wins_one_gets_409(api: Any) -> None:
+    instance = _two_tasks(api)
+    [task] = instance["openTasks"]
+    barrier = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def claim(who: str) -> None:
+        client = api.app.test_client()
+        barrier.wait()
+        statuses[who] = client.post(f"/api/v1/tasks/{task['id']}/claim", headers=api.headers(who)).status_code
+
+    threads = [threading.Thread(target=claim, args=(who,)) for who in ("erin", "eve")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses.values()) == [200, 409]
+    winner = next(who for who, status in statuses.items() if status == 200)
+    assert api.get("erin", f"/api/v1/tasks/{task['id']}").get_json()["assignee"] == winner
+    history = api.get("auditor", f"/api/v1/process-instances/{instance['id']}/history").get_json()["items"]
+    assert [e["data"] for e in history if e["kind"] == "task.claimed"] == [{"assignee": winner}]
