@@ -4,7 +4,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test bench lint clean
+STATIC := server/static
+VENDOR := $(STATIC)/vendor/.stamp
+PO     := $(wildcard server/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+
+.PHONY: install assets run test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +17,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Bootstrap and the bpmn-js viewer come from npm (package-lock.json pins them) and are served by BOMS itself.
+$(VENDOR): $(STATIC)/package.json $(STATIC)/package-lock.json
+	cd $(STATIC) && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(STATIC)/vendor && mkdir -p $(STATIC)/vendor/bpmn-js
+	cp $(STATIC)/node_modules/bootstrap/dist/css/bootstrap.min.css $(STATIC)/vendor/
+	cp $(STATIC)/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(STATIC)/vendor/
+	cp $(STATIC)/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(STATIC)/vendor/bpmn-js/
+	cp -r $(STATIC)/node_modules/bpmn-js/dist/assets/. $(STATIC)/vendor/bpmn-js/
+	touch $(VENDOR)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+assets: $(VENDOR) $(MO)
+
+install: $(STAMP) assets
 
 run: install
 	$(BIN)/boms db upgrade
@@ -30,4 +50,4 @@ lint: install
 	$(BIN)/ruff check server admin tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(STATIC)/node_modules $(STATIC)/vendor $(MO)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from server.config import Config
@@ -25,8 +26,16 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["boms_runner"] = Runner(allow_python_scripts=config.allow_python_scripts)
 
     from server.api import api
+    from server.auth import session as _session  # noqa: F401  (registers the user loader)
+    from server.auth.login import bp as auth_pages
+    from server.extensions import LANGUAGES, init_web
+    from server.inbox import bp as inbox_pages
 
     app.register_blueprint(api)
+    init_web(app, api)
+    app.register_blueprint(auth_pages)
+    app.register_blueprint(inbox_pages)
+    app.jinja_env.globals.update(languages=LANGUAGES, current_locale=lambda: str(get_locale() or "en"))
 
     @app.errorhandler(404)
     @app.errorhandler(405)

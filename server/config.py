@@ -34,6 +34,10 @@ class Config:
     secret_key: str
     allow_python_scripts: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
+    login_rate_limit: str = "10 per minute"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "boms@localhost"
     testing: bool = False
 
     @classmethod
@@ -47,6 +51,10 @@ class Config:
             "secret_key": os.environ.get("BOMS_SECRET_KEY") or _secret_key(path),
             "allow_python_scripts": _flag("BOMS_ALLOW_PYTHON_SCRIPTS"),
             "max_upload_bytes": int(os.environ.get("BOMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+            "login_rate_limit": os.environ.get("BOMS_LOGIN_RATE_LIMIT", "10 per minute"),
+            "smtp_host": os.environ.get("BOMS_SMTP_HOST") or None,
+            "smtp_port": int(os.environ.get("BOMS_SMTP_PORT", 25)),
+            "mail_from": os.environ.get("BOMS_MAIL_FROM", "boms@localhost"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

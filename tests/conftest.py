@@ -7,6 +7,7 @@ each test gets a copy, so tests are isolated and still fast.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -83,7 +84,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     config = Config.from_env(instance_path=tmp_path / "instance", database_url=database_url,
-                             secret_key="test", testing=True, max_upload_bytes=2 * 1024 * 1024)
+                             secret_key="test", testing=True, max_upload_bytes=2 * 1024 * 1024,
+                             login_rate_limit="1000 per minute")
     app = create_app(config)
     yield app
     app.extensions["boms_db"].dispose()
@@ -150,3 +152,38 @@ def api(app: Any) -> Api:
     client.user("modeler", roles=("modeler",))
     client.user("auditor", roles=("auditor",))
     return client
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A logged-in web session through Flask's test client (CSRF on, as in production)."""
+
+    def __init__(self, api: Api, who: str) -> None:
+        self.client = api.app.test_client()
+        self.who = who
+        page = self.client.get("/login")
+        response = self.client.post("/login", data={"username": who, "password": "password-" + who,
+                                                    "csrf_token": self.csrf(page.get_data(as_text=True))})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    @staticmethod
+    def csrf(html: str) -> str:
+        match = CSRF.search(html)
+        assert match, "the page has no CSRF token"
+        return match.group(1)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, **kw)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, from_page: str | None = None, **kw: Any) -> Any:
+        """POST a form the way a browser would: with the CSRF token of the page it came from."""
+        page = self.client.get(from_page or url).get_data(as_text=True)
+        return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf(page)}, **kw)
+
+
+@pytest.fixture
+def browser(api: Api) -> Any:
+    """browser("alice") logs a user (created with api.user) in and returns its web session."""
+    return lambda who: Browser(api, who)

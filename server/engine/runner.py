@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -70,9 +71,19 @@ def _all_tasks(workflow: Any) -> list[Any]:
     return tasks
 
 
+Listener = Callable[[Session, list[PendingEvent]], None]
+
+
 class Runner:
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
+        # Called with each action's events inside its transaction: notifications now, rules later.
+        self.listeners: list[Listener] = []
+
+    def _emit(self, session: Session, events: list[PendingEvent]) -> None:
+        append(session, events)
+        for listener in self.listeners:
+            listener(session, events)
 
     # --- locking -------------------------------------------------------------------------------
 
@@ -168,7 +179,7 @@ class Runner:
             self._close_open_tasks(step, set())
         instance.active_elements = []
         instance.state = store.dump(step.workflow)
-        append(session, step.events)
+        self._emit(session, step.events)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -179,11 +190,10 @@ class Runner:
         if instance.status != "running":
             raise Conflict(f"process instance '{instance.id}' is {instance.status}")
 
-    @staticmethod
-    def _record(session: Session, instance: ProcessInstance, actor: str, kind: str, task: HumanTask,
+    def _record(self, session: Session, instance: ProcessInstance, actor: str, kind: str, task: HumanTask,
                 **data: Any) -> None:
-        append(session, [PendingEvent(kind=kind, actor=actor, instance_id=instance.id, task_id=task.id,
-                                      element_id=task.element_id, data=data)])
+        self._emit(session, [PendingEvent(kind=kind, actor=actor, instance_id=instance.id, task_id=task.id,
+                                          element_id=task.element_id, data=data)])
 
     def _loaded(self, session: Session, version: ProcessVersion) -> LoadedVersion:
         def decision_xmls() -> list[str]:
@@ -212,7 +222,7 @@ class Runner:
             raise _engine_error(exc) from exc
         self._project(step)
         step.instance.state = store.dump(step.workflow)
-        append(step.session, step.events)
+        self._emit(step.session, step.events)
 
     def _project(self, step: Step) -> None:
         instance, workflow = step.instance, step.workflow

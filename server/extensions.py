@@ -1,0 +1,41 @@
+"""The Flask extensions of the web pages: sessions (Flask-Login), CSRF (Flask-WTF), languages
+(Flask-Babel) and the login rate limit (Flask-Limiter). The REST API uses none of them: it
+authenticates every call with a bearer token, so it is exempt from CSRF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+
+
+def select_locale() -> str:
+    """The user's choice if made, else the browser's Accept-Language."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES), default="en") or "en"
+
+
+def init_web(app: Flask, api_blueprint: Any) -> None:
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    csrf.init_app(app)
+    csrf.exempt(api_blueprint)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)

@@ -1,0 +1,7 @@
+"""The staff pages: inbox, task form, start a process, instance view, notifications."""
+
+from flask import Blueprint
+
+bp = Blueprint("inbox", __name__)
+
+from server.inbox import notifications, routes, start, task  # noqa: E402,F401

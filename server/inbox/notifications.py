@@ -1,0 +1,3 @@
+"""Staff pages: notifications (being written)."""
+
+from server.inbox import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Staff pages: start (being written)."""
+
+from server.inbox import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Staff pages: task (being written)."""
+
+from server.inbox import bp  # noqa: F401
