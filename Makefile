@@ -9,7 +9,7 @@ VENDOR := $(STATIC)/vendor/.stamp
 PO     := $(wildcard server/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: install assets run test bench lint clean
+.PHONY: install assets translations run test bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ $(VENDOR): $(STATIC)/package.json $(STATIC)/package-lock.json
 
 assets: $(VENDOR) $(MO)
 
+# After changing user-visible strings: extract them, merge into each language's .po, then translate.
+translations: install
+	$(BIN)/pybabel extract -F server/babel.cfg -k _l -k lazy_gettext -o server/translations/messages.pot .
+	$(BIN)/pybabel update -i server/translations/messages.pot -d server/translations --no-fuzzy-matching
+
 install: $(STAMP) assets
 
 run: install
@@ -51,3 +56,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(STATIC)/node_modules $(STATIC)/vendor $(MO)
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work on these machines).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
