@@ -30,12 +30,16 @@ def create_app(config: Config | None = None) -> Flask:
     from server.auth.login import bp as auth_pages
     from server.extensions import LANGUAGES, init_web
     from server.inbox import bp as inbox_pages
+    from server.inbox.notifications import unread_notifications
+    from server.services.notifications import notification_listener
 
     app.register_blueprint(api)
     init_web(app, api)
     app.register_blueprint(auth_pages)
     app.register_blueprint(inbox_pages)
     app.jinja_env.globals.update(languages=LANGUAGES, current_locale=lambda: str(get_locale() or "en"))
+    app.extensions["boms_runner"].listeners.append(notification_listener(app))
+    app.context_processor(unread_notifications)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

@@ -36,6 +36,18 @@ def make_celery(config: Config) -> Celery:
         database.dispose()
         return result
 
+    @app.task(name="boms.notifications.deliver")
+    def deliver_notifications() -> int:
+        """Email pending notifications; queued after the commit that created them, never inside it."""
+        from server.db import Database
+        from server.services.notifications import deliver_pending
+
+        database = Database(config.database_url)
+        try:
+            return deliver_pending(database, config)
+        finally:
+            database.dispose()
+
     return app
 
 

@@ -4,6 +4,7 @@ from server.models.audit import AuditEvent, AuditHead
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
 from server.models.job import Job
+from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.task import HumanTask, TaskCandidate
 
@@ -18,6 +19,7 @@ __all__ = [
     "Group",
     "HumanTask",
     "Job",
+    "Notification",
     "ProcessInstance",
     "ProcessVersion",
     "TaskCandidate",

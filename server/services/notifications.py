@@ -1,0 +1,333 @@
+"""Notifications: written by a runner listener inside the action's transaction, emailed after commit.
+
+The listener only adds rows. Email never happens inside the transaction: a slow or broken mail server
+must not hold the instance lock or fail the user's request. After a successful commit the listener
+asks the worker (Celery task `boms.notifications.deliver`) to run `deliver_pending`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from flask import Flask
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from server.config import Config
+from server.db import Database, utcnow
+from server.engine.runner import Listener
+from server.models import Group, Notification, ProcessInstance, User, membership
+from server.services.audit import PendingEvent
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "boms.notifications.deliver"
+SMTP_TIMEOUT = 15  # seconds; a mail server that hangs must not hold a worker forever
+BATCH = 100
+_HOOKED = "boms_notifications_after_commit"
+
+# The texts, keyed by kind (and outcome); marked for extraction, formatted with the row's `data`.
+TITLES: dict[str, Any] = {
+    "task.assigned": _l("Task assigned to you: %(name)s"),
+    "task.group": _l("New task in your group: %(name)s"),
+    "approved": _l("Your request %(request)s was approved"),
+    "rejected": _l("Your request %(request)s was rejected"),
+    "finished": _l("Your request %(request)s was finished"),
+    "cancelled": _l("Your request %(request)s was cancelled"),
+}
+BODIES: dict[str, Any] = {
+    "task.assigned": _l("%(request)s: “%(name)s” is waiting for you."),
+    "task.group": _l("%(request)s: “%(name)s” is waiting for someone in your group to take it."),
+    "ended": _l("It has ended; its history shows every step and decision."),
+    "cancelled": _l("It was cancelled by %(actor)s."),
+}
+
+
+def render(kind: str, data: dict[str, Any]) -> tuple[str, str] | None:
+    """Title and body in the current locale, or None when `data` lacks what the texts need."""
+    key = data.get("outcome", kind) if kind == "request.finished" else kind
+    body_key = kind if kind != "request.finished" else ("cancelled" if key == "cancelled" else "ended")
+    try:
+        return str(TITLES[key]) % data, str(BODIES[body_key]) % data
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def text_of(notification: Notification) -> tuple[str, str]:
+    """What the reader sees: re-rendered in their language, else the stored texts."""
+    return render(notification.kind, notification.data or {}) or (notification.title, notification.body)
+
+
+# --- the listener ------------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    kind: str
+    data: dict[str, Any]
+    link: str
+    instance_id: str | None
+    task_id: str | None
+    users: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)
+    exclude: str | None = None
+
+
+def outcome(instance: ProcessInstance) -> str:
+    """approved / rejected / finished, from the end events the instance reached (their id or name)."""
+    elements = instance.version.elements
+    found: set[str] = set()
+    for element in instance.visited_elements:
+        info = elements.get(element) or {}
+        if info.get("kind") != "endEvent":
+            continue
+        text = f"{element} {info.get('name') or ''}".lower()
+        # "disapproved" contains "approve": test the negative words first.
+        if "reject" in text or "disapprov" in text:
+            found.add("rejected")
+        elif "approv" in text:
+            found.add("approved")
+        else:
+            found.add("finished")
+    # Two different outcomes (say, a sub-process's end event) is no clear answer.
+    return found.pop() if len(found) == 1 else "finished"
+
+
+def _instance(session: Session, instance_id: str) -> ProcessInstance | None:
+    # A just-started instance is not flushed yet (the runner disables autoflush): look among new objects.
+    for obj in session.new:
+        if isinstance(obj, ProcessInstance) and obj.id == instance_id:
+            return obj
+    return session.get(ProcessInstance, instance_id)
+
+
+def _labels(instance: ProcessInstance | None) -> dict[str, str]:
+    if instance is None:
+        return {"process": "", "request": ""}
+    process = (instance.version.name if instance.version is not None else None) or instance.process_key
+    return {"process": process, "request": instance.business_key or process}
+
+
+def drafts_for(session: Session, events: Iterable[PendingEvent]) -> list[Draft]:
+    drafts: list[Draft] = []
+    for pending in events:
+        if not pending.instance_id:
+            continue
+        data = pending.data
+        if pending.kind == "task.created":
+            labels = _labels(_instance(session, pending.instance_id))
+            base = {**labels, "name": data.get("name") or pending.element_id or ""}
+            link = f"/tasks/{pending.task_id}"
+            if data.get("assignee"):
+                drafts.append(Draft("task.assigned", base, link, pending.instance_id, pending.task_id,
+                                    users={data["assignee"]}))
+            elif data.get("candidateGroups") or data.get("candidateUsers"):
+                drafts.append(Draft("task.group", base, link, pending.instance_id, pending.task_id,
+                                    users=set(data.get("candidateUsers") or []),
+                                    groups=set(data.get("candidateGroups") or []), exclude=pending.actor))
+        elif pending.kind in ("instance.completed", "instance.cancelled"):
+            instance = _instance(session, pending.instance_id)
+            if instance is None or not instance.started_by:
+                continue
+            result = outcome(instance) if pending.kind == "instance.completed" else "cancelled"
+            payload = {**_labels(instance), "outcome": result, "actor": pending.actor}
+            drafts.append(Draft("request.finished", payload, f"/instances/{instance.id}", instance.id, None,
+                                users={instance.started_by}))
+    return drafts
+
+
+def _recipients(session: Session, drafts: list[Draft]) -> tuple[dict[str, tuple[int, str | None]],
+                                                                dict[str, set[str]]]:
+    """Users by name and group members by group: two queries for the whole action, whatever its size."""
+    names = set().union(*(d.users for d in drafts))
+    groups = set().union(*(d.groups for d in drafts))
+    users: dict[str, tuple[int, str | None]] = {}
+    members: dict[str, set[str]] = {}
+    if names:
+        rows = session.execute(select(User.id, User.username, User.email)
+                               .where(User.username.in_(names), User.active.is_(True)))
+        users.update({name: (uid, email) for uid, name, email in rows})
+    if groups:
+        rows = session.execute(
+            select(Group.name, User.id, User.username, User.email)
+            .join(membership, membership.c.group_id == Group.id).join(User, User.id == membership.c.user_id)
+            .where(Group.name.in_(groups), User.active.is_(True)))
+        for group, uid, name, email in rows:
+            members.setdefault(group, set()).add(name)
+            users[name] = (uid, email)
+    return users, members
+
+
+def notify(session: Session, events: list[PendingEvent], config: Config, locale: str = "en") -> list[Notification]:
+    """Add the notifications `events` call for; returns them (not yet flushed)."""
+    drafts = drafts_for(session, events)
+    if not drafts:
+        return []
+    users, members = _recipients(session, drafts)
+    created: list[Notification] = []
+    # Stored texts are in the server's language: the email goes out later, far from any request.
+    with force_locale(locale):
+        for draft in drafts:
+            title, body = render(draft.kind, draft.data) or ("", "")
+            names = set(draft.users).union(*(members.get(g, set()) for g in draft.groups))
+            names.discard(draft.exclude or "")
+            for name in sorted(names):
+                if name not in users:
+                    continue  # an unknown or deactivated user: nobody to tell
+                uid, email = users[name]
+                status = "pending" if config.smtp_host and email else "none"
+                row = Notification(user_id=uid, kind=draft.kind, title=title[:500], body=body,
+                                   data=draft.data, link=draft.link, instance_id=draft.instance_id,
+                                   task_id=draft.task_id, created_at=utcnow(), email_status=status)
+                session.add(row)
+                created.append(row)
+    if any(row.email_status == "pending" for row in created):
+        _deliver_after_commit(session)
+    return created
+
+
+def notification_listener(app: Flask) -> Listener:
+    """The runner listener; reads the app's config per call so a changed config takes effect."""
+
+    def listener(session: Session, events: list[PendingEvent]) -> None:
+        notify(session, events, app.config["BOMS"], app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+
+    return listener
+
+
+def _deliver_after_commit(session: Session) -> None:
+    # Once per session until it fires: an action may call the listener several times. After a rollback
+    # the hook stays; the next commit then queues a delivery that finds nothing, which is harmless.
+    if session.info.get(_HOOKED):
+        return
+    session.info[_HOOKED] = True
+    event.listen(session, "after_commit", _after_commit, once=True)
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(_HOOKED, None)
+    try:
+        enqueue_delivery()
+    except Exception:  # a missing broker must never fail a request that has already committed
+        logger.warning("could not queue notification email delivery; emails stay pending", exc_info=True)
+
+
+def enqueue_delivery() -> None:
+    from server.worker import celery
+
+    # Few quick retries: this runs while the user waits; the rows stay pending for the next delivery.
+    celery.send_task(DELIVER_TASK, retry=True,
+                     retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
+                                   "interval_max": 0.5})
+
+
+# --- email delivery (worker side) --------------------------------------------------------------
+
+
+@dataclass
+class Outgoing:
+    id: int
+    email: str | None
+    title: str
+    body: str
+    link: str | None
+
+
+def _claim(database: Database) -> list[Outgoing]:
+    """Take a batch of pending emails, marking them sent before sending: at most once, never twice.
+
+    Two workers never take the same row (PostgreSQL skips locked rows; SQLite has one writer), and no
+    lock is held while talking to the mail server. The price: a worker that dies mid-batch leaves rows
+    marked sent that were not.
+    """
+    with database.write() as session:
+        rows = session.execute(
+            select(Notification.id, User.email, Notification.title, Notification.body, Notification.link)
+            .join(User, User.id == Notification.user_id)
+            .where(Notification.email_status == "pending").order_by(Notification.id).limit(BATCH)
+            .with_for_update(of=Notification, skip_locked=True)
+        ).all()
+        batch = [Outgoing(*row) for row in rows]
+        if batch:
+            session.execute(update(Notification).where(Notification.id.in_([o.id for o in batch]))
+                            .values(email_status="sent", email_error=None))
+    return batch
+
+
+def _message(config: Config, item: Outgoing, base_url: str | None) -> EmailMessage:
+    link = item.link or ""
+    if link and base_url:
+        link = base_url.rstrip("/") + link
+    message = EmailMessage()
+    message["From"] = config.mail_from
+    message["To"] = item.email or ""
+    message["Subject"] = item.title
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=config.mail_from.rpartition("@")[2] or None)
+    message.set_content("\n\n".join(part for part in (item.body, link) if part) + "\n")
+    return message
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _send(config: Config, batch: list[Outgoing], base_url: str | None) -> dict[int, str]:
+    """Send a batch over one connection; returns the errors by notification id."""
+    failures: dict[int, str] = {}
+    smtp: smtplib.SMTP | None = None
+    try:
+        for position, item in enumerate(batch):
+            if not item.email:
+                failures[item.id] = "the user has no email address"
+                continue
+            if smtp is None:
+                try:
+                    smtp = smtplib.SMTP(config.smtp_host or "", config.smtp_port, timeout=SMTP_TIMEOUT)
+                except (smtplib.SMTPException, OSError) as exc:
+                    # The server is unreachable: the rest of the batch would wait out the same timeout.
+                    failures.update({o.id: _describe(exc) for o in batch[position:]})
+                    break
+            try:
+                smtp.send_message(_message(config, item, base_url))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                failures[item.id] = _describe(exc)  # refused this message; the connection still works
+            except (smtplib.SMTPException, OSError) as exc:
+                failures[item.id] = _describe(exc)
+                smtp.close()
+                smtp = None  # reconnect for the next message
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+    return failures
+
+
+def deliver_pending(database: Database, config: Config, base_url: str | None = None) -> int:
+    """Email every pending notification; returns how many were sent. Safe to run concurrently."""
+    if not config.smtp_host:
+        return 0  # leave them pending until mail is configured
+    base_url = base_url or getattr(config, "base_url", None) or os.environ.get("BOMS_BASE_URL") or None
+    sent = 0
+    while batch := _claim(database):
+        failures = _send(config, batch, base_url)
+        if failures:
+            with database.write() as session:
+                for notification_id, error in failures.items():
+                    session.execute(update(Notification).where(Notification.id == notification_id)
+                                    .values(email_status="failed", email_error=error))
+        sent += len(batch) - len(failures)
+        if len(batch) < BATCH:
+            break
+    return sent
