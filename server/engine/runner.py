@@ -233,7 +233,8 @@ class Runner:
         ready_human: list[Any] = []
         for task in tasks:
             element = task.task_spec.bpmn_id
-            if element is None or task.has_state(TaskState.PREDICTED_MASK | TaskState.CANCELLED):
+            # Only what has happened or is happening: FUTURE/LIKELY/MAYBE tasks are the engine's plans.
+            if element is None or not task.has_state(LIVE | TaskState.COMPLETED):
                 continue
             if task.has_state(LIVE):
                 active.append(element)

@@ -2,12 +2,66 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from typing import Any
 
-from flask import redirect, render_template, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from server.auth.permissions import can_see_task
+from server.auth.session import web_principal
+from server.db import utcnow
+from server.errors import Forbidden, NotFound
 from server.inbox import bp
+from server.services import inbox as service
+
+# Query parameters the inbox keeps when it links to itself (tabs, sorting, paging).
+INBOX_ARGS = ("tab", "process", "q", "var", "value", "sort", "dir", "page")
+ACTIONS = {"claim": "inbox.claim_task", "unclaim": "inbox.unclaim_task", "complete": "inbox.complete_task"}
+
+
+def _database() -> Any:
+    return current_app.extensions["boms_db"]
+
+
+# --- template filters: locale-aware output for every staff page ---------------------------------
+
+
+@bp.app_template_filter("inbox_datetime")
+def inbox_datetime(value: datetime | None, style: str = "medium") -> str:
+    # Stored values are naive UTC; Flask-Babel reads naive as UTC and shows the configured zone.
+    return format_datetime(value, style) if value else ""
+
+
+@bp.app_template_filter("inbox_date")
+def inbox_date(value: date | None, style: str = "medium") -> str:
+    return format_date(value, style) if value else ""
+
+
+@bp.app_template_filter("inbox_number")
+def inbox_number(value: float | int) -> str:
+    return format_decimal(value)
+
+
+@bp.app_template_filter("inbox_value")
+def inbox_value(value: Any) -> str | Markup:
+    """A process variable as a person reads it: localized numbers, yes/no, JSON for structures."""
+    if value is None:
+        return Markup('<span class="text-body-secondary">&mdash;</span>')
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int | float):
+        return format_decimal(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+# --- pages ----------------------------------------------------------------------------------------
 
 
 @bp.get("/")
@@ -15,10 +69,78 @@ def home() -> Any:
     return redirect(url_for("inbox.inbox") if current_user.is_authenticated else url_for("auth.login"))
 
 
+def _inbox_query() -> service.InboxQuery:
+    args = request.args
+    sort = args.get("sort", "created")
+    try:
+        page = int(args.get("page", 1))
+    except ValueError:
+        page = 1
+    return service.InboxQuery(
+        tab=args.get("tab", "mine"), process=args.get("process") or None, q=(args.get("q") or "").strip() or None,
+        var=(args.get("var") or "").strip() or None, value=args.get("value") or None, sort=sort,
+        # Dates read newest first by default, names alphabetically.
+        descending=args.get("dir", "asc" if sort == "name" else "desc") == "desc", page=page,
+    )
+
+
+def _inbox_url(query: service.InboxQuery, **changes: Any) -> str:
+    """A link to the inbox with the current filters, some changed; empty values are left out."""
+    current = {"tab": query.tab, "process": query.process, "q": query.q, "var": query.var, "value": query.value,
+               "sort": query.sort, "dir": "desc" if query.descending else "asc", "page": query.page}
+    merged = {**current, **changes}
+    return url_for("inbox.inbox", **{k: merged[k] for k in INBOX_ARGS if merged.get(k) not in (None, "")})
+
+
 @bp.get("/inbox")
 @login_required
 def inbox() -> Any:
-    return render_template("inbox/inbox.html")
+    who = web_principal()
+    query = _inbox_query()
+    with _database().read() as session:
+        page = service.inbox_page(session, who, query)
+        processes = service.process_names(session)
+        rows = [{
+            "task": task,
+            "visible": can_see_task(who, task),
+            "actions": service.row_actions(who, task, page.has_form.get(task.id, True)),
+        } for task in page.rows]
+    # Buttons only for the action endpoints that exist (the task page's blueprint module adds them).
+    endpoints = {action: endpoint for action, endpoint in ACTIONS.items() if endpoint in current_app.view_functions}
+    return render_template("inbox/inbox.html", page=page, query=query, rows=rows, processes=processes,
+                           endpoints=endpoints, now=utcnow(), inbox_url=lambda **kw: _inbox_url(query, **kw))
+
+
+@bp.get("/instances/<instance_id>")
+@login_required
+def instance(instance_id: str) -> Any:
+    who = web_principal()
+    try:
+        with _database().read() as session:
+            view = service.instance_view(session, who, instance_id)
+            processes = service.process_names(session)
+            # Read inside the session: the page shows the version number and the tasks' candidates.
+            version_number = view.instance.version.version
+    except Forbidden:
+        return render_template("inbox/instance.html", error=_("You may not see this process instance.")), 403
+    except NotFound:
+        return render_template("inbox/instance.html", error=_("This process instance does not exist.")), 404
+    return render_template("inbox/instance.html", view=view, instance=view.instance, processes=processes,
+                           version_number=version_number, now=utcnow())
+
+
+@bp.get("/instances/<instance_id>/diagram.xml")
+@login_required
+def instance_diagram(instance_id: str) -> Any:
+    try:
+        with _database().read() as session:
+            xml = service.diagram_xml(session, web_principal(), instance_id)
+    except Forbidden:
+        return Response(_("Forbidden"), status=403, mimetype="text/plain")
+    except NotFound:
+        return Response(_("Not found"), status=404, mimetype="text/plain")
+    # Private: the model can name people and amounts, so shared caches must not keep it.
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
 
 
 @bp.get("/start")

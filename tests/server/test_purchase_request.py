@@ -108,3 +108,14 @@ def test_read_only_fields_show_the_submitted_values(purchase: Any) -> None:
     assert form["properties"]["amount"]["readOnly"] is True
     assert form["properties"]["amount"]["default"] == 4200
     assert "default" not in form["properties"]["managerComment"]
+
+
+def test_visited_elements_are_only_what_happened(purchase: Any) -> None:
+    instance = request(purchase, 8000)
+    [task] = instance["openTasks"]
+    complete(purchase, "mike", task["id"], {"managerDecision": "approve"})
+    now = purchase.get("alice", f"/api/v1/process-instances/{instance['id']}").get_json()
+    assert now["activeElements"] == ["finance_approval"]
+    assert "flow_mgr_approved_finance" in now["visitedElements"]
+    assert "gw_finance_decision" not in now["visitedElements"]
+    assert "flow_finance_to_gw" not in now["visitedElements"]

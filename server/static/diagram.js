@@ -1,0 +1,74 @@
+/* Shows a process instance's BPMN diagram read-only, marking what has happened.
+ *
+ * Reads everything from data- attributes of <div class="diagram" data-xml-url=...>, so pages need
+ * no inline script (a strict Content-Security-Policy stays possible):
+ *   data-xml-url    the BPMN 2.0 XML of the instance's version
+ *   data-completed  JSON list of finished element ids      -> marker "completed"
+ *   data-active     JSON list of element ids waiting now    -> marker "active"
+ *   data-taken      JSON list of sequence flow ids taken    -> marker "taken"
+ *   data-error      the (translated) text shown if the diagram cannot be loaded
+ * The bpmn.io watermark the viewer adds is part of its licence and is left visible.
+ */
+(function () {
+  'use strict';
+
+  function ids(container, name) {
+    try {
+      var value = JSON.parse(container.getAttribute('data-' + name) || '[]');
+      return Array.isArray(value) ? value : [];
+    } catch (err) {
+      return [];
+    }
+  }
+
+  function fail(container, err) {
+    console.error('BOMS diagram:', err);
+    var note = document.createElement('p');
+    note.className = 'text-body-secondary p-3 mb-0';
+    note.textContent = container.getAttribute('data-error') || 'The diagram could not be shown.';
+    container.replaceChildren(note);
+  }
+
+  function render(container) {
+    if (typeof window.BpmnJS !== 'function') {
+      fail(container, new Error('the bpmn-js viewer script is missing'));
+      return;
+    }
+    var viewer = new window.BpmnJS({ container: container });
+    fetch(container.getAttribute('data-xml-url'), { credentials: 'same-origin', headers: { Accept: 'application/xml' } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error('HTTP ' + response.status + ' for the diagram XML');
+        }
+        return response.text();
+      })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () {
+        var canvas = viewer.get('canvas');
+        var registry = viewer.get('elementRegistry');
+        // Ids the diagram does not draw (an element without shape) are skipped, not fatal.
+        function mark(list, marker) {
+          list.forEach(function (id) {
+            if (registry.get(id)) {
+              canvas.addMarker(id, marker);
+            }
+          });
+        }
+        mark(ids(container, 'completed'), 'completed');
+        mark(ids(container, 'taken'), 'taken');
+        mark(ids(container, 'active'), 'active');
+        canvas.zoom('fit-viewport', 'auto');
+      })
+      .catch(function (err) { fail(container, err); });
+  }
+
+  function start() {
+    document.querySelectorAll('div.diagram[data-xml-url]').forEach(render);
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
