@@ -141,9 +141,3 @@ def instance_diagram(instance_id: str) -> Any:
         return Response(_("Not found"), status=404, mimetype="text/plain")
     # Private: the model can name people and amounts, so shared caches must not keep it.
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
-
-
-@bp.get("/start")
-@login_required
-def start() -> Any:
-    return render_template("inbox/start.html")

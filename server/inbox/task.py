@@ -1,3 +1,105 @@
-"""Staff pages: task (being written)."""
+"""The task page: its form, claim / unclaim, and completion with per-field messages."""
 
-from server.inbox import bp  # noqa: F401
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from server.auth.permissions import can_claim, can_work_on
+from server.auth.session import web_principal
+from server.db import utcnow
+from server.errors import BomsError, Conflict, EngineError, FormInvalid
+from server.forms.render import fields, parse_submission
+from server.inbox import bp
+from server.inbox.pages import error_page, local_referrer, reading, runner, writing
+from server.services import inbox as inbox_service
+from server.services import tasks as service
+
+
+def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+            status: int = 200) -> Any:
+    who = web_principal()
+    with reading() as session:
+        try:
+            task = service.get_task(session, who, task_id)
+        except BomsError as exc:
+            return error_page(exc)
+        element = service.task_element(task)
+        form = service.task_form(task)
+        form_fields = fields(form, values if values is not None else None, errors, element.get("uiSchema"))
+        decision = next((f for f in form_fields if f.decision), None)
+        return render_template(
+            "inbox/task.html", task=task, instance=task.instance, element=element,
+            fields=[f for f in form_fields if f is not decision], decision=decision, errors=errors or {},
+            events=inbox_service.history_events(session, task.instance),
+            may_work=task.status == "open" and can_work_on(who, task),
+            may_claim=task.status == "open" and not task.assignee and can_claim(who, task),
+            may_unclaim=task.status == "open" and task.assignee == who.username, now=utcnow(),
+        ), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task(task_id: str) -> Any:
+    return _render(task_id)
+
+
+@bp.post("/tasks/<task_id>/complete")
+@login_required
+def complete_task(task_id: str) -> Any:
+    who = web_principal()
+    with reading() as session:
+        try:
+            form = service.task_form(service.get_task(session, who, task_id))
+        except BomsError as exc:
+            return error_page(exc)
+    variables = parse_submission(form, request.form)
+    try:
+        with writing() as session:
+            done = service.complete(session, runner(), who, task_id, variables)
+            following = service.next_tasks(session, who, done.instance_id)
+    except FormInvalid as exc:
+        return _render(task_id, {**variables, **request.form.to_dict()}, exc.details["fields"], 422)
+    except EngineError as exc:
+        with writing() as session:
+            service.record_failed_completion(session, who, task_id, exc)
+        flash(_("The process could not continue: %(message)s", message=exc.message), "danger")
+        return _render(task_id, request.form.to_dict(), None, 422)
+    except Conflict:
+        flash(_("This task was already completed or changed by someone else."), "warning")
+        return redirect(url_for("inbox.inbox"))
+    except BomsError as exc:
+        return error_page(exc)
+    flash(_("Task completed: %(name)s", name=done.name or done.element_id), "success")
+    if following:
+        return redirect(url_for("inbox.task", task_id=following[0].id))
+    return redirect(url_for("inbox.inbox"))
+
+
+def _task_action(task_id: str, action: Any, message: str) -> Any:
+    who = web_principal()
+    try:
+        with writing() as session:
+            action(session, runner(), who, task_id)
+    except Conflict as exc:
+        flash(exc.message, "warning")
+    except BomsError as exc:
+        return error_page(exc)
+    else:
+        flash(message, "success")
+    return redirect(local_referrer(url_for("inbox.task", task_id=task_id)))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim_task(task_id: str) -> Any:
+    return _task_action(task_id, service.claim, _("The task is yours now."))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim_task(task_id: str) -> Any:
+    return _task_action(task_id, service.unclaim, _("The task is back in its group."))
