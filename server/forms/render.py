@@ -87,9 +87,14 @@ def fields(schema: Mapping[str, Any] | None, values: Mapping[str, Any] | None = 
             required=name in required and not prop.get("readOnly"), readonly=bool(prop.get("readOnly")),
             value=values.get(name, prop.get("default")), options=list(zip(map(str, enum), map(str, names),
                                                                               strict=False)),
-            attrs=attrs, error=errors.get(name), decision=_is_decision(name, prop),
+            attrs=attrs, error=_message(name, errors.get(name)), decision=_is_decision(name, prop),
         ))
     return result
+
+
+def _message(name: str, error: str | None) -> str | None:
+    # The validator names the field for API clients; beside the field itself that is noise.
+    return error.removeprefix(f"{name}: ") if error else None
 
 
 def _number(raw: str, integer: bool) -> Any:
