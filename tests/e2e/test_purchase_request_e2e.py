@@ -57,8 +57,9 @@ def test_purchase_request_of_8000(page_for: Any, live_server: str) -> None:
 
     alice.goto(instance_url)
     alice.wait_for_selector(".diagram .djs-element.completed")
-    completed = alice.eval_on_selector_all(".diagram .djs-element.completed", "els => els.map(e => e.dataset.elementId)")
-    taken = alice.eval_on_selector_all(".diagram .djs-element.taken", "els => els.map(e => e.dataset.elementId)")
+    ids = "els => els.map(e => e.dataset.elementId)"
+    completed = alice.eval_on_selector_all(".diagram .djs-element.completed", ids)
+    taken = alice.eval_on_selector_all(".diagram .djs-element.taken", ids)
     assert {"manager_approval", "finance_approval", "end_approved"} <= set(completed)
     assert {"flow_mgr_approved_finance", "flow_fin_approved"} <= set(taken)
     assert "flow_mgr_rejected" not in taken
