@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -37,5 +38,8 @@ def init_web(app: Flask, api_blueprint: Any) -> None:
     csrf.exempt(api_blueprint)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flashed on the login page when a page needs a session: in the request's language, not English.
+    login_manager.login_message = _l("Please log in to access this page.")
+    login_manager.localize_callback = str
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     limiter.init_app(app)

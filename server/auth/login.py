@@ -36,7 +36,7 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BOMS"].login_rate_limit, methods=["POST"],
                key_func=lambda: f"{request.remote_addr}:{request.form.get('username', '')}",
-               error_message="Too many login attempts; wait a minute.")
+               error_message=lambda: _("Too many login attempts; wait a minute."))
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():

@@ -79,6 +79,17 @@ def _resource_json(resources: dict[str, bytes], name: str, file_name: str, eleme
         raise DeployError(f"{name}: not valid JSON: {exc}", file=name, element=element) from exc
 
 
+def _with_row_order(properties: dict[str, Any]) -> dict[str, Any]:
+    """Give each list-of-rows field's items an `x-order` too, so the table's columns keep their order."""
+    result = {}
+    for name, prop in properties.items():
+        items = prop.get("items") if isinstance(prop, dict) else None
+        if isinstance(items, dict) and isinstance(items.get("properties"), dict):
+            prop = {**prop, "items": {**items, "x-order": list(items["properties"])}}
+        result[name] = prop
+    return result
+
+
 def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
     """The element's form as JSON Schema: camunda:formData, or a SpiffArena schema file.
 
@@ -95,7 +106,8 @@ def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str)
             if not fields:
                 return None
             schema = schema_from_camunda_fields(fields, title=node.get("name"))
-        return {**schema, "x-order": list(schema.get("properties", {}))}
+        return {**schema, "x-order": list(schema.get("properties", {})),
+                "properties": _with_row_order(schema.get("properties", {}))}
     except FormDefinitionError as exc:
         raise DeployError(
             f"{file_name}: form of element '{element}', field '{exc.field}': {exc.message}",

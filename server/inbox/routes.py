@@ -16,6 +16,7 @@ from server.auth.permissions import can_see_task
 from server.auth.session import web_principal
 from server.db import utcnow
 from server.errors import Forbidden, NotFound
+from server.forms.files import is_file_value
 from server.inbox import bp
 from server.services import inbox as service
 
@@ -47,15 +48,46 @@ def inbox_number(value: float | int) -> str:
     return format_decimal(value)
 
 
+@bp.app_template_filter("inbox_filesize")
+def inbox_filesize(size: int) -> str:
+    """Bytes as a person reads them, with the locale's number format."""
+    if size < 1024:
+        return _("%(size)s bytes", size=format_decimal(size))
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=format_decimal(round(size / 1024, 1)))
+    return _("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))
+
+
+def _file_link(value: dict[str, Any]) -> Markup:
+    return Markup('<a href="{}" data-testid="file-link">{}</a> <span class="text-body-secondary">({})</span>').format(
+        url_for("inbox.download_file", file_id=value["fileId"]), value["name"], inbox_filesize(value["size"]))
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> Markup:
+    """A list of rows (a form's repeatable rows) as a small table, columns in first-seen order."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    head = Markup("").join(Markup("<th>{}</th>").format(c) for c in columns)
+    body = Markup("").join(
+        Markup("<tr>{}</tr>").format(Markup("").join(Markup("<td>{}</td>").format(inbox_value(row.get(c)))
+                                                     for c in columns))
+        for row in rows)
+    return Markup('<table class="table table-sm table-bordered mb-0" data-testid="rows-value">'
+                  "<thead><tr>{}</tr></thead><tbody>{}</tbody></table>").format(head, body)
+
+
 @bp.app_template_filter("inbox_value")
 def inbox_value(value: Any) -> str | Markup:
-    """A process variable as a person reads it: localized numbers, yes/no, JSON for structures."""
+    """A process variable as a person reads it: localized numbers, yes/no, files as links, rows as a table."""
     if value is None:
         return Markup('<span class="text-body-secondary">&mdash;</span>')
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int | float):
         return format_decimal(value)
+    if is_file_value(value):
+        return _file_link(value)
+    if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+        return _rows_table(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)

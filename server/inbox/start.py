@@ -11,9 +11,11 @@ from flask_login import login_required
 from server.auth.permissions import require_can_start
 from server.auth.session import web_principal
 from server.errors import BomsError, Forbidden, FormInvalid
-from server.forms.render import fields, parse_submission
+from server.forms.render import fields, parse_submission, shown_again
 from server.inbox import bp
+from server.inbox.files import receive_uploads
 from server.inbox.pages import error_page, reading, runner, writing
+from server.services import files as file_store
 from server.services import processes
 from server.services import tasks as task_service
 
@@ -65,16 +67,24 @@ def start_submit(key: str) -> Any:
         except BomsError as exc:
             return error_page(exc)
     variables = parse_submission(schema, request.form)
+    typed = shown_again(variables, request.form)  # if the form comes back
     business_key = request.form.get("businessKey", "").strip() or None
+    uploads, too_large = receive_uploads(schema)
+    if too_large:
+        return _render_form(key, typed, too_large, 413)
     try:
-        with writing() as session:
-            instance = processes.start(session, runner(), who, key, variables, business_key)
+        # The files are recorded in the start's transaction; if it fails they are deleted.
+        with file_store.discarded_on_error(uploads), writing() as session:
+            instance = processes.start(session, runner(), who, key,
+                                       {**variables, **{u.field: u.value() for u in uploads}}, business_key,
+                                       with_files=True)
+            file_store.record(session, uploads, instance.id, None, who.username)
             mine = task_service.next_tasks(session, who, instance.id)
     except FormInvalid as exc:
-        return _render_form(key, request.form.to_dict(), exc.details["fields"], 422)
+        return _render_form(key, typed, exc.details["fields"], 422)
     except BomsError as exc:
         flash(exc.message, "danger")
-        return _render_form(key, request.form.to_dict(), None, exc.status)
+        return _render_form(key, typed, None, exc.status)
     flash(_("Started: %(name)s", name=instance.business_key or key), "success")
     if mine:
         return redirect(url_for("inbox.task", task_id=mine[0].id))

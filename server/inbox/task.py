@@ -12,9 +12,11 @@ from server.auth.permissions import can_claim, can_work_on
 from server.auth.session import web_principal
 from server.db import utcnow
 from server.errors import BomsError, Conflict, EngineError, FormInvalid
-from server.forms.render import fields, parse_submission
+from server.forms.render import fields, parse_submission, shown_again
 from server.inbox import bp
+from server.inbox.files import receive_uploads
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
+from server.services import files as file_store
 from server.services import inbox as inbox_service
 from server.services import tasks as service
 
@@ -57,17 +59,24 @@ def complete_task(task_id: str) -> Any:
         except BomsError as exc:
             return error_page(exc)
     variables = parse_submission(form, request.form)
+    typed = shown_again(variables, request.form)  # if the form comes back
+    uploads, too_large = receive_uploads(form)
+    if too_large:
+        return _render(task_id, typed, too_large, 413)
     try:
-        with writing() as session:
-            done = service.complete(session, runner(), who, task_id, variables)
+        # The files are recorded in the completion's transaction; if it fails they are deleted.
+        with file_store.discarded_on_error(uploads), writing() as session:
+            done = service.complete(session, runner(), who, task_id,
+                                    {**variables, **{u.field: u.value() for u in uploads}}, with_files=True)
+            file_store.record(session, uploads, done.instance_id, done.id, who.username)
             following = service.next_tasks(session, who, done.instance_id)
     except FormInvalid as exc:
-        return _render(task_id, {**variables, **request.form.to_dict()}, exc.details["fields"], 422)
+        return _render(task_id, typed, exc.details["fields"], 422)
     except EngineError as exc:
         with writing() as session:
             service.record_failed_completion(session, who, task_id, exc)
         flash(_("The process could not continue: %(message)s", message=exc.message), "danger")
-        return _render(task_id, request.form.to_dict(), None, 422)
+        return _render(task_id, typed, None, 422)
     except Conflict:
         flash(_("This task was already completed or changed by someone else."), "warning")
         return redirect(url_for("inbox.inbox"))

@@ -1,6 +1,7 @@
 """All mapped tables; importing this package registers them on Base.metadata."""
 
 from server.models.audit import AuditEvent, AuditHead
+from server.models.file import StoredFile
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
 from server.models.job import Job
@@ -22,6 +23,7 @@ __all__ = [
     "Notification",
     "ProcessInstance",
     "ProcessVersion",
+    "StoredFile",
     "TaskCandidate",
     "User",
     "membership",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal, require_can_start
 from server.engine.runner import Runner
 from server.errors import FormInvalid, NotFound
+from server.forms.files import validation_schema
 from server.forms.validation import FormValidationError, validate_submission
 from server.models import ProcessInstance, ProcessVersion
 
@@ -44,16 +45,18 @@ def instance_counts(session: Session, version_ids: list[int]) -> dict[int, int]:
     return {version_id: count for version_id, count in rows}
 
 
-def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any]) -> dict[str, Any]:
+def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any],
+                  with_files: bool = False) -> dict[str, Any]:
+    """`with_files`: the web form stored the uploads itself, so file fields hold stored-file references."""
     try:
-        return validate_submission(schema, variables)
+        return validate_submission(validation_schema(schema) if with_files else schema, variables)
     except FormValidationError as exc:
         raise FormInvalid(exc.errors) from exc
 
 
 def start(session: Session, runner: Runner, who: Principal, key: str, variables: dict[str, Any],
-          business_key: str | None, version: int | None = None) -> ProcessInstance:
+          business_key: str | None, version: int | None = None, with_files: bool = False) -> ProcessInstance:
     row = find_version(session, key, version)
     require_can_start(who, row)
-    clean = validate_form(row.start_form, variables) if row.start_form else variables
+    clean = validate_form(row.start_form, variables, with_files) if row.start_form else variables
     return runner.start(session, row, clean, business_key, who.username, row.initiator_variable)

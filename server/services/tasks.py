@@ -106,10 +106,11 @@ def unclaim(session: Session, runner: Runner, who: Principal, task_id: str) -> H
 
 
 def complete(session: Session, runner: Runner, who: Principal, task_id: str,
-             variables: dict[str, Any]) -> HumanTask:
+             variables: dict[str, Any], with_files: bool = False) -> HumanTask:
+    """`with_files`: from the web form, whose file fields hold stored-file references (server/forms/files.py)."""
     task, instance = _locked(session, runner, who, task_id, "complete")
     form = instance.version.elements.get(task.element_id, {}).get("form")
-    clean = validate_form(form, variables)
+    clean = validate_form(form, variables, with_files)
     runner.complete_task(session, instance, task, clean, who.username)
     return task
 

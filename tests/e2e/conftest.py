@@ -52,6 +52,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         files = [UploadedFile(p.name, p.read_bytes()) for p in (ROOT / "dmn/approval_route.dmn",
                                                                ROOT / "bpmn/purchase_request.bpmn")]
         deploy(session, files, "e2e", False)
+        # Rows and a file upload (test_files_rows_e2e.py); its approval lane has none of the people above.
+        spiff = ROOT / "tests/fixtures/spiff"
+        deploy(session, [UploadedFile(p.name, p.read_bytes()) for p in (spiff / "order-lines.bpmn",
+                                                                        spiff / "order-lines-schema.json")],
+               "e2e", False)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,0 +1,165 @@
+"""The store of files uploaded through forms: on disk under ``<instance_path>/files/``, one row each.
+
+A submission's files are written before its transaction (the variables must already name them), and
+recorded in that same transaction; if anything fails (validation, the engine, the commit) the caller
+wraps the transaction in ``discarded_on_error`` so no file outlives a submission that did not happen.
+On disk a file is ``files/<first two hex of its id>/<id>``: the user's file name is only metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from server.auth.permissions import Principal
+from server.errors import NotFound
+from server.forms.files import file_fields
+from server.models import StoredFile
+from server.services.instances import get_instance
+
+CHUNK = 1024 * 1024
+NAME_LIMIT = 255
+# Control characters and path separators: a name is shown and sent back in a header, never used as a path.
+UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass
+class Upload:
+    """A file written for a submission that is not committed yet."""
+
+    id: str
+    field: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    path: Path
+
+    @property
+    def stored_path(self) -> str:
+        return f"{self.id[:2]}/{self.id}"
+
+    def value(self) -> dict[str, Any]:
+        """The process variable's value (server/forms/files.py describes it)."""
+        return {"fileId": self.id, "name": self.file_name, "size": self.size, "contentType": self.content_type}
+
+
+def files_root(instance_path: Path) -> Path:
+    return instance_path / "files"
+
+
+def clean_name(name: str | None) -> str:
+    # Browsers on Windows may send a full path; only the last part is the file's name.
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = UNSAFE_NAME.sub("_", base).strip() or "file"
+    if len(base) <= NAME_LIMIT:
+        return base
+    stem, dot, ext = base.rpartition(".")
+    if dot and 0 < len(ext) < 16:  # keep the extension: it tells the downloader what the file is
+        return stem[: NAME_LIMIT - len(ext) - 1] + "." + ext
+    return base[:NAME_LIMIT]
+
+
+def _size(upload: FileStorage) -> int:
+    stream = upload.stream
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _chosen(files: MultiDict[str, FileStorage], name: str) -> FileStorage | None:
+    upload = files.get(name)
+    # An empty file input still sends a part, with no file name: the field was left empty.
+    return upload if upload is not None and upload.filename else None
+
+
+def too_large(schema: Mapping[str, Any] | None, files: MultiDict[str, FileStorage], limit: int) -> list[str]:
+    """The file fields whose upload is over the limit; checked before anything is written."""
+    return [name for name in file_fields(schema) if (u := _chosen(files, name)) is not None and _size(u) > limit]
+
+
+def _write(upload: FileStorage, target: Path) -> tuple[int, str]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    # "xb": a uuid never collides, and if it ever did, an existing file must not be overwritten.
+    with target.open("xb") as out:
+        while chunk := upload.stream.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def store_uploads(root: Path, schema: Mapping[str, Any] | None, files: MultiDict[str, FileStorage]) -> list[Upload]:
+    """Write the upload of each file field of the form; the caller has checked the sizes (``too_large``)."""
+    written: list[Upload] = []
+    try:
+        for name in file_fields(schema):
+            upload = _chosen(files, name)
+            if upload is None:
+                continue
+            file_id = str(uuid.uuid4())
+            path = root / file_id[:2] / file_id
+            size, sha = _write(upload, path)
+            content_type = (upload.mimetype or "application/octet-stream")[:255]
+            written.append(Upload(file_id, name, clean_name(upload.filename), content_type, size, sha, path))
+    except BaseException:
+        discard(written)
+        raise
+    return written
+
+
+def discard(uploads: Sequence[Upload]) -> None:
+    for upload in uploads:
+        upload.path.unlink(missing_ok=True)
+
+
+@contextmanager
+def discarded_on_error(uploads: Sequence[Upload]) -> Iterator[None]:
+    """Around the submission's transaction: on any failure the files written for it are removed."""
+    try:
+        yield
+    except BaseException:
+        discard(uploads)
+        raise
+
+
+def record(session: Session, uploads: Sequence[Upload], instance_id: str, task_id: str | None,
+           uploaded_by: str) -> None:
+    """The rows of a submission's files, in the submission's own transaction."""
+    if not uploads:
+        return
+    session.flush()  # a new instance (start form) must exist before rows refer to it
+    for upload in uploads:
+        session.add(StoredFile(
+            id=upload.id, instance_id=instance_id, task_id=task_id, field=upload.field,
+            file_name=upload.file_name, content_type=upload.content_type, size=upload.size,
+            sha256=upload.sha256, stored_path=upload.stored_path, uploaded_by=uploaded_by,
+        ))
+
+
+def get_file(session: Session, who: Principal, root: Path, file_id: str) -> tuple[StoredFile, Path]:
+    """The file row and its path, for whoever may see its instance; NotFound / Forbidden otherwise."""
+    try:
+        uuid.UUID(file_id)
+    except ValueError:
+        raise NotFound(f"file '{file_id}' does not exist") from None
+    row = session.get(StoredFile, file_id)
+    if row is None:
+        raise NotFound(f"file '{file_id}' does not exist")
+    get_instance(session, who, row.instance_id)  # raises Forbidden for anyone who may not see the instance
+    path = (root / row.stored_path).resolve()
+    # stored_path is built from the id, but a row edited by hand must still not reach outside the store.
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        raise NotFound(f"file '{file_id}' is missing from the store")
+    return row, path
