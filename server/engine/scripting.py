@@ -10,10 +10,6 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from server.engine.expressions import ExpressionError, compile_expression
 
 
-class ScriptsDisabled(Exception):
-    pass
-
-
 class JexlScriptEngine(PythonScriptEngine):
     """Evaluates conditions and other expressions with pyjexl.
 
