@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, g, request
@@ -104,8 +104,6 @@ def time_arg(name: str) -> datetime | None:
     except ValueError as exc:
         raise BadRequest(f"{name} must be an ISO 8601 date-time", field=name) from exc
     if moment.tzinfo is not None:
-        from datetime import UTC
-
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 

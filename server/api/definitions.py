@@ -12,6 +12,7 @@ from server.api.instances import instance_json
 from server.errors import BadRequest
 from server.models import ProcessVersion
 from server.services import processes
+from server.services.instances import get_instance
 
 
 def definition_json(row: ProcessVersion, instances: int | None = None) -> dict[str, Any]:
@@ -77,7 +78,5 @@ def start_instance(key: str) -> Any:
     with writing() as session:
         instance = processes.start(session, runner(), who, key, variables_of(body), business_key,
                                    version_value(body.get("version")))
-        from server.services.instances import get_instance
-
         instance, tasks = get_instance(session, who, instance.id)
         return instance_json(instance, tasks), 201
