@@ -187,3 +187,12 @@ class Browser:
 def browser(api: Api) -> Any:
     """browser("alice") logs a user (created with api.user) in and returns its web session."""
     return lambda who: Browser(api, who)
+
+
+def purchase_request_team(api: Api) -> Api:
+    """The demo purchase request deployed, with its people: alice reports to mike, mike to fiona."""
+    api.user("fiona", groups=("finance",))
+    api.user("mike", groups=("managers",), manager="fiona")
+    api.user("alice", groups=("employees",), manager="mike")
+    api.deploy("modeler", "dmn/approval_route.dmn", "bpmn/purchase_request.bpmn")
+    return api

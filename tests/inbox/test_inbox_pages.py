@@ -14,16 +14,14 @@ from sqlalchemy import update
 from server.db import utcnow
 from server.engine import store
 from server.models import HumanTask
+from tests.conftest import purchase_request_team
 
 ROW = re.compile(r'<tr data-task-id="([^"]+)">\s*<td>\s*(?:<a [^>]*>)?([^<]+?)\s*<')
 
 
 @pytest.fixture
 def purchase(api: Any) -> Any:
-    api.user("fiona", groups=("finance",))
-    api.user("mike", groups=("managers",), manager="fiona")
-    api.user("alice", groups=("employees",), manager="mike")
-    api.deploy("modeler", "dmn/approval_route.dmn", "bpmn/purchase_request.bpmn")
+    purchase_request_team(api)
     return api
 
 

@@ -14,14 +14,12 @@ from sqlalchemy import event, select, update
 import server.services.notifications as notifications
 from server.models import Notification, User
 from server.services.audit import PendingEvent
+from tests.conftest import purchase_request_team
 
 
 @pytest.fixture
 def purchase(api: Any) -> Any:
-    api.user("fiona", groups=("finance",))
-    api.user("mike", groups=("managers",), manager="fiona")
-    api.user("alice", groups=("employees",), manager="mike")
-    api.deploy("modeler", "dmn/approval_route.dmn", "bpmn/purchase_request.bpmn")
+    purchase_request_team(api)
     with api.app.extensions["boms_db"].write() as session:  # api.user takes no email
         for name in ("fiona", "mike", "alice"):
             session.execute(update(User).where(User.username == name).values(email=f"{name}@example.com"))

@@ -9,18 +9,15 @@ from typing import Any
 import pytest
 
 from server.errors import EngineError
+from tests.conftest import purchase_request_team
 
 START = "/start/purchase_request"
 
 
 @pytest.fixture
 def people(api: Any) -> Any:
-    api.user("fiona", groups=("finance",))
-    api.user("mike", groups=("managers",), manager="fiona")
-    api.user("alice", groups=("employees",), manager="mike")
     api.user("olga", groups=("warehouse",))
-    api.deploy("modeler", "dmn/approval_route.dmn", "bpmn/purchase_request.bpmn")
-    return api
+    return purchase_request_team(api)
 
 
 def start(browser: Any, amount: str) -> Any:
