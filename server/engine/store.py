@@ -52,7 +52,8 @@ def prune(workflow: Any) -> None:
     root = workflow.task_tree
     keep = {root.id}
     for task in tasks.values():
-        if not task.has_state(TaskState.FINISHED_MASK):
+        # ERROR counts as unfinished here: a retry runs that task again.
+        if not task.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
             keep.add(task.id)
             if task.parent is not None:
                 keep.add(task.parent.id)
