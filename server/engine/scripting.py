@@ -7,6 +7,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from server.engine import timers
 from server.engine.expressions import ExpressionError, compile_expression
 
 
@@ -28,6 +29,9 @@ class JexlScriptEngine(PythonScriptEngine):
             raise SyntaxError(str(exc)) from exc
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        literal = timers.literal_value(task, expression)
+        if literal is not None:
+            return literal
         context = task.data if not external_context else {**task.data, **external_context}
         try:
             return compile_expression(expression).evaluate(context)

@@ -4,12 +4,13 @@ from server.models.audit import AuditEvent, AuditHead
 from server.models.file import StoredFile
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
-from server.models.job import Job
+from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.task import HumanTask, TaskCandidate
 
 __all__ = [
+    "JOB_STATUSES",
     "ROLES",
     "STATUSES",
     "ApiToken",
@@ -17,6 +18,7 @@ __all__ = [
     "AuditHead",
     "DecisionVersion",
     "Deployment",
+    "EventSubscription",
     "Group",
     "HumanTask",
     "Job",
