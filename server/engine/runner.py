@@ -9,59 +9,33 @@ engine state and the audit events are written together. Any exception rolls all 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from server.db import utcnow
 from server.engine import store
-from server.engine.assignment import AssignmentError, assign
 from server.engine.cache import LoadedVersion, specs
+from server.engine.operations import OperationsMixin
+from server.engine.projection import close_open_tasks, project
 from server.engine.scripting import JexlScriptEngine
-from server.errors import Conflict, EngineError, NotFound
-from server.models import DecisionVersion, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.engine.step import ENGINE_FAILURES, Step, engine_error, failed_task_id
+from server.errors import Conflict, NotFound
+from server.models import DecisionVersion, EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
 from server.services.audit import PendingEvent, append
 
 logger = logging.getLogger(__name__)
-LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
-
-
-@dataclass
-class Step:
-    session: Session
-    instance: ProcessInstance
-    loaded: LoadedVersion
-    workflow: Any
-    actor: str
-    started: float = field(default_factory=time.time)
-    events: list[PendingEvent] = field(default_factory=list)
-
-    def event(self, kind: str, task_id: str | None = None, element_id: str | None = None, **data: Any) -> None:
-        self.events.append(PendingEvent(kind=kind, actor=self.actor, instance_id=self.instance.id,
-                                        task_id=task_id, element_id=element_id, data=data))
-
-
-ENGINE_FAILURES = (SpiffWorkflowException, KeyError, TypeError, ValueError, AttributeError, IndexError)
-
-
-def _engine_error(exc: Exception) -> EngineError:
-    task = getattr(exc, "task", None)
-    spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
-    element = getattr(spec, "bpmn_id", None)
-    notes = "; ".join(getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or [])
-    if not isinstance(exc, SpiffWorkflowException):
-        logger.exception("the engine failed on element %s", element)
-    message = f"element '{element}': {exc}" if element else str(exc)
-    return EngineError(message + (f" ({notes})" if notes else ""), element=element)
+# Enough for any real model; a model that keeps making engine tasks READY forever is an incident.
+MAX_ENGINE_ROUNDS = 10_000
 
 
 def _all_tasks(workflow: Any) -> list[Any]:
@@ -71,10 +45,11 @@ def _all_tasks(workflow: Any) -> list[Any]:
     return tasks
 
 
+
 Listener = Callable[[Session, list[PendingEvent]], None]
 
 
-class Runner:
+class Runner(OperationsMixin):
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
         # Called with each action's events inside its transaction: notifications now, rules later.
@@ -117,7 +92,8 @@ class Runner:
     # --- actions -------------------------------------------------------------------------------
 
     def start(self, session: Session, version: ProcessVersion, variables: dict[str, Any],
-              business_key: str | None, actor: str, initiator_variable: str | None = None) -> ProcessInstance:
+              business_key: str | None, actor: str, initiator_variable: str | None = None,
+              prepare: Callable[[Any], None] | None = None) -> ProcessInstance:
         instance = ProcessInstance(id=str(uuid.uuid4()), version_id=version.id, process_key=version.key,
                                    business_key=business_key, status="running", started_by=actor,
                                    started_at=utcnow(), variables={}, active_elements=[], visited_elements=[])
@@ -128,6 +104,8 @@ class Runner:
             initial[initiator_variable] = actor
         loaded = self._loaded(session, version)
         workflow = store.new_workflow(loaded.spec, loaded.subprocess_specs, self.script_engine, initial)
+        if prepare is not None:
+            prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
         step = Step(session, instance, loaded, workflow, actor)
         step.event("instance.started", process=version.key, version=version.version,
                    businessKey=business_key, variables=variables)
@@ -142,16 +120,45 @@ class Runner:
         if engine_task is None or engine_task.state != TaskState.READY:
             raise Conflict(f"task '{task.id}' is no longer waiting to be completed")
         engine_task.data.update(variables)
-        try:
-            engine_task.run()
-        except ENGINE_FAILURES as exc:
-            raise _engine_error(exc) from exc
         now = utcnow()
         task.status, task.completed_at, task.completed_by, task.data = "completed", now, actor, variables
         task.assignee = task.assignee or actor
         step.event("task.completed", task_id=task.id, element_id=task.element_id, name=task.name,
                    variables=variables)
+        self._advance(step, first=engine_task.run)
+
+    def complete_service_task(self, session: Session, instance: ProcessInstance, task_id: str,
+                              result: dict[str, Any], actor: str) -> None:
+        """A worker finished a service task's call: its result variables go on, the instance advances."""
+        self._require_running(instance)
+        step = self._load(session, instance, actor)
+        engine_task = step.workflow.get_task_from_id(UUID(task_id))
+        if engine_task is None or engine_task.state != TaskState.STARTED:
+            raise Conflict(f"service task '{task_id}' is no longer waiting for its result")
+        engine_task.data.update(result)
+        step.event("service.completed", task_id=task_id, element_id=engine_task.task_spec.bpmn_id,
+                   result=result)
+        self._advance(step, first=engine_task.complete)
+
+    def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "system:timer") -> None:
+        """Run what the timers due by now let run (a job found one due)."""
+        self._require_running(instance)
+        step = self._load(session, instance, actor)
+        self._advance(step, first=step.workflow.refresh_timers)
+
+    def deliver(self, session: Session, instance: ProcessInstance, kind: str, name: str,
+                variables: dict[str, Any], actor: str) -> bool:
+        """Hand a message or signal to an instance; False when nothing in it was waiting for it."""
+        self._require_running(instance)
+        step = self._load(session, instance, actor)
+        definition = MessageEventDefinition(name) if kind == "message" else SignalEventDefinition(name)
+        caught = step.workflow.event_manager.catch(BpmnEvent(definition, payload=dict(variables)),
+                                                   internal=False)
+        if not caught:
+            return False
+        step.event(f"{kind}.received", name=name, variables=variables)
         self._advance(step)
+        return True
 
     def claim(self, session: Session, instance: ProcessInstance, task: HumanTask, assignee: str,
               actor: str) -> None:
@@ -168,15 +175,33 @@ class Runner:
         previous, task.assignee = task.assignee, None
         self._record(session, instance, actor, "task.unclaimed", task, previousAssignee=previous)
 
+    def reassign(self, session: Session, instance: ProcessInstance, task: HumanTask, assignee: str | None,
+                 actor: str) -> None:
+        if task.status != "open":
+            raise Conflict(f"task '{task.id}' is already {task.status}")
+        previous, task.assignee = task.assignee, assignee
+        self._record(session, instance, actor, "task.reassigned", task, assignee=assignee,
+                     previousAssignee=previous)
+
+    def set_due(self, session: Session, instance: ProcessInstance, task: HumanTask, due_at: datetime | None,
+                actor: str) -> None:
+        if task.status != "open":
+            raise Conflict(f"task '{task.id}' is already {task.status}")
+        previous, task.due_at = task.due_at, due_at
+        self._record(session, instance, actor, "task.due_changed", task,
+                     due=due_at.isoformat() if due_at else None,
+                     previousDue=previous.isoformat() if previous else None)
+
     def cancel(self, session: Session, instance: ProcessInstance, actor: str, reason: str | None = None) -> None:
         if instance.status in ("completed", "cancelled"):
             raise Conflict(f"process instance '{instance.id}' is already {instance.status}")
         step = self._load(session, instance, actor)
         step.workflow.cancel()
-        instance.status, instance.ended_at = "cancelled", utcnow()
+        instance.status, instance.ended_at, instance.error = "cancelled", utcnow(), None
         step.event("instance.cancelled", reason=reason)
         with session.no_autoflush:
-            self._close_open_tasks(step, set())
+            close_open_tasks(step, set())
+        self.drop_waits(session, instance)
         instance.active_elements = []
         instance.state = store.dump(step.workflow)
         self._emit(session, step.events)
@@ -184,11 +209,24 @@ class Runner:
     # --- internals -----------------------------------------------------------------------------
 
     @staticmethod
+    def _require_running(instance: ProcessInstance) -> None:
+        if instance.status != "running":
+            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+
+    @staticmethod
     def _require_open(instance: ProcessInstance, task: HumanTask) -> None:
         if task.status != "open":
             raise Conflict(f"task '{task.id}' is already {task.status}")
-        if instance.status != "running":
+        # An incident on one branch does not stop people working on the others.
+        if instance.status not in ("running", "error"):
             raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+
+    @staticmethod
+    def drop_waits(session: Session, instance: ProcessInstance) -> None:
+        session.execute(update(Job).where(Job.instance_id == instance.id,
+                                          Job.status.in_(("pending", "queued", "failed", "suspended")))
+                        .values(status="cancelled"))
+        session.execute(delete(EventSubscription).where(EventSubscription.instance_id == instance.id))
 
     def _record(self, session: Session, instance: ProcessInstance, actor: str, kind: str, task: HumanTask,
                 **data: Any) -> None:
@@ -209,103 +247,46 @@ class Runner:
         workflow = store.load(instance.state, loaded.spec, loaded.subprocess_specs, self.script_engine)
         return Step(session, instance, loaded, workflow, actor)
 
-    def _advance(self, step: Step) -> None:
+    def _advance(self, step: Step, first: Callable[[], Any] | None = None) -> None:
+        """Run the engine until it waits, then write the projections, the state and the events.
+
+        An engine failure does not roll the action back: the instance keeps what happened up to the
+        failing element and goes into `error` (an incident) until someone fixes the cause and retries.
+        """
         # One flush at commit instead of one per query: the runner knows what it has changed.
         with step.session.no_autoflush:
-            self._run_and_store(step)
-
-    def _run_and_store(self, step: Step) -> None:
-        try:
-            step.workflow.do_engine_steps()
-        except ENGINE_FAILURES as exc:
-            # Not only SpiffWorkflow's own errors: a model it cannot run must fail the step, not the server.
-            raise _engine_error(exc) from exc
-        self._project(step)
-        step.instance.state = store.dump(step.workflow)
-        self._emit(step.session, step.events)
-
-    def _project(self, step: Step) -> None:
-        instance, workflow = step.instance, step.workflow
-        elements = instance.version.elements
-        tasks = _all_tasks(workflow)
-        visited = set(instance.visited_elements)
-        active: list[str] = []
-        ready_human: list[Any] = []
-        for task in tasks:
-            element = task.task_spec.bpmn_id
-            # Only what has happened or is happening: FUTURE/LIKELY/MAYBE tasks are the engine's plans.
-            if element is None or not task.has_state(LIVE | TaskState.COMPLETED):
-                continue
-            if task.has_state(LIVE):
-                active.append(element)
-                if task.state == TaskState.READY and task.task_spec.manual:
-                    ready_human.append(task)
-            if task.last_state_change < step.started:
-                continue
-            visited.add(element)
-            parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
-            flow = step.loaded.flows.get((parent, element)) if parent else None
-            if flow:
-                visited.add(flow)
-            if task.state == TaskState.COMPLETED:
-                self._completion_events(step, task, elements.get(element, {}))
-        instance.visited_elements = sorted(visited)
-        instance.active_elements = sorted(set(active))
-        self._sync_human_tasks(step, ready_human)
-        live = [t for t in tasks if t.has_state(LIVE)] or [t for t in tasks if t.state == TaskState.COMPLETED]
-        if live:
-            instance.variables = dict(max(live, key=lambda t: t.last_state_change).data)
-        if workflow.is_completed() and instance.status == "running":
-            instance.status, instance.ended_at = "completed", utcnow()
-            step.event("instance.completed", variables=instance.variables)
-
-    def _completion_events(self, step: Step, task: Any, info: dict[str, Any]) -> None:
-        element = task.task_spec.bpmn_id
-        if info.get("kind") in GATEWAYS:
-            taken = [c.task_spec.bpmn_id for c in task.children if not c.has_state(TaskState.PREDICTED_MASK)]
-            flows = [step.loaded.flows.get((element, target)) for target in taken]
-            step.event("gateway.decided", element_id=element, name=info.get("name"), targets=taken, flows=flows)
-        decision = task.internal_data.get("boms_decision")
-        if decision:
-            step.event("decision.evaluated", task_id=str(task.id), element_id=element, **decision)
-
-    def _sync_human_tasks(self, step: Step, ready: list[Any]) -> None:
-        open_rows = self._open_rows(step)
-        now = utcnow()
-        for task in ready:
-            if str(task.id) not in open_rows:
-                self._create_human_task(step, task, now)
-        self._close_open_tasks(step, {str(task.id) for task in ready}, open_rows)
-
-    def _create_human_task(self, step: Step, task: Any, now: Any) -> None:
-        element = task.task_spec.bpmn_id
-        info = step.instance.version.elements.get(element, {})
-        try:
-            who = assign(info, task.data, now)
-        except AssignmentError as exc:
-            raise EngineError(f"element '{element}': {exc}", element=element) from exc
-        row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
-                        business_key=step.instance.business_key, element_id=element, name=task.task_spec.bpmn_name,
-                        lane=task.task_spec.lane, assignee=who.assignee, status="open", created_at=now,
-                        due_at=who.due_at)
-        row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
-        row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
-        step.session.add(row)
-        step.event("task.created", task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
-                   candidateGroups=who.groups, candidateUsers=who.users,
-                   due=who.due_at.isoformat() if who.due_at else None)
+            try:
+                if first is not None:
+                    first()
+                self._run_engine(step.workflow)
+            except ENGINE_FAILURES as exc:
+                step.incident(engine_error(exc), failed_task_id(exc))
+            project(step, _all_tasks(step.workflow))
+            self._route_thrown_events(step)
+            step.instance.state = store.dump(step.workflow)
+            self._emit(step.session, step.events)
 
     @staticmethod
-    def _open_rows(step: Step) -> dict[str, HumanTask]:
-        rows = step.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == "open")
-            .options(lazyload(HumanTask.candidates))
-        )
-        # The session does not autoflush here, so trust the in-memory status over the stored one.
-        return {row.id: row for row in rows if row.status == "open"}
+    def _run_engine(workflow: Any) -> None:
+        # do_engine_steps refreshes timers last, so a timer already due leaves a READY task behind.
+        for _ in range(MAX_ENGINE_ROUNDS):
+            workflow.do_engine_steps()
+            if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+                return
+        raise RuntimeError(f"the engine was still running after {MAX_ENGINE_ROUNDS} rounds")
 
-    def _close_open_tasks(self, step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
-        for row_id, row in (self._open_rows(step) if open_rows is None else open_rows).items():
-            if row_id not in keep:
-                row.status, row.completed_at = "cancelled", utcnow()
-                step.event("task.cancelled", task_id=row_id, element_id=row.element_id, name=row.name)
+    @staticmethod
+    def _route_thrown_events(step: Step) -> None:
+        """Messages and signals nobody in this instance caught go to other instances through a job."""
+        now = utcnow()
+        for event in step.workflow.get_events():
+            definition = event.event_definition
+            kind = ("message" if isinstance(definition, MessageEventDefinition)
+                    else "signal" if isinstance(definition, SignalEventDefinition) else None)
+            if kind is None:
+                continue  # errors and escalations nobody caught end where BPMN says they end
+            payload = {"name": definition.name, "variables": event.payload or {},
+                       "businessKey": step.instance.business_key, "from": step.instance.id}
+            step.session.add(Job(instance_id=None, kind=kind, element_id=None, payload=payload, due_at=now,
+                                 status="pending", attempts=0, created_at=now))
+            step.event(f"{kind}.thrown", name=definition.name)

@@ -105,3 +105,8 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
     workflow.task_tree.data.update(variables)
     return workflow
+
+
+def registry() -> Any:
+    """The serializer's converter registry (SpiffWorkflow's version diff compares specs through it)."""
+    return _serializer.registry

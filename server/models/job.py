@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
 
-JOB_STATUSES = ("pending", "queued", "running", "done", "failed", "suspended")
+JOB_STATUSES = ("pending", "queued", "running", "done", "failed", "suspended", "cancelled")
 
 
 class Job(Base):

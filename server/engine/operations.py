@@ -1,0 +1,138 @@
+"""Operations on a whole instance: suspend, resume, retry an incident, correct variables, migrate.
+
+A mixin of the Runner so that each goes through the same load → change → project → save → audit
+path as every other action (see runner.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from server.db import utcnow
+from server.engine import store
+from server.errors import Conflict
+from server.models import Job, ProcessInstance, ProcessVersion
+from server.services.audit import PendingEvent
+
+if TYPE_CHECKING:
+    from server.engine.runner import Runner
+
+UNFINISHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+class OperationsMixin:
+    def suspend(self: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
+        if instance.status not in ("running", "error"):
+            raise Conflict(f"process instance '{instance.id}' is {instance.status}; only a running instance "
+                           "can be suspended")
+        instance.status = "suspended"
+        # Timers and service calls wait with it; an incident stays recorded in instance.error.
+        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status.in_(("pending", "queued")))
+                        .values(status="suspended"))
+        self._emit(session, [self._instance_event(instance, actor, "instance.suspended")])
+
+    def resume(self: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
+        if instance.status != "suspended":
+            raise Conflict(f"process instance '{instance.id}' is {instance.status}, not suspended")
+        instance.status = "error" if instance.error else "running"
+        # Timers that fell due meanwhile fire now, once.
+        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "suspended")
+                        .values(status="pending"))
+        self._emit(session, [self._instance_event(instance, actor, "instance.resumed")])
+
+    def retry(self: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
+        """Run the failed element again (after its cause was fixed); a new failure is a new incident."""
+        if instance.status != "error":
+            raise Conflict(f"process instance '{instance.id}' is {instance.status}; only an instance in error "
+                           "can be retried")
+        incident, instance.error, instance.status = instance.error, None, "running"
+        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "failed")
+                        .values(status="pending", due_at=utcnow(), attempts=0, last_error=None))
+        step = self._load(session, instance, actor)
+        step.event("instance.retried", element_id=(incident or {}).get("element"),
+                   message=(incident or {}).get("message"))
+        failed = [t for t in step.workflow.get_tasks(state=TaskState.ERROR)]
+
+        def rerun() -> None:
+            for task in failed:
+                task._set_state(TaskState.READY)
+                if task.task_spec.manual:
+                    task.run()  # a person completed it already: only its outputs failed
+
+        self._advance(step, first=rerun)
+
+    def set_variables(self: Runner, session: Session, instance: ProcessInstance, variables: dict[str, Any],
+                      actor: str) -> dict[str, dict[str, Any]]:
+        """Merge `variables` into every unfinished engine task (what will run next reads them)."""
+        if instance.status in ("completed", "cancelled"):
+            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+        step = self._load(session, instance, actor)
+        changes = {name: {"old": instance.variables.get(name), "new": value}
+                   for name, value in variables.items() if instance.variables.get(name, object()) != value}
+        if not changes:
+            return {}
+        tasks = [t for t in _tasks(step.workflow) if t.has_state(UNFINISHED)] or [step.workflow.task_tree]
+        for task in tasks:
+            task.data.update(variables)
+        instance.variables = {**instance.variables, **variables}
+        step.event("instance.variables_changed", changes=changes)
+        instance.state = store.dump(step.workflow)
+        self._emit(session, step.events)
+        return changes
+
+    def migrate(self: Runner, session: Session, instance: ProcessInstance, target: ProcessVersion,
+                actor: str) -> None:
+        """Move a running instance to `target` (same process key), matching elements by id."""
+        if instance.status in ("completed", "cancelled"):
+            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+        if target.key != instance.process_key:
+            raise Conflict(f"version {target.version} belongs to '{target.key}', not '{instance.process_key}'")
+        if target.id == instance.version_id:
+            raise Conflict(f"process instance '{instance.id}' already runs version {target.version}")
+        source = instance.version
+        step = self._load(session, instance, actor)
+        new = self._loaded(session, target)
+        top, subs = diff_workflow(store.registry(), step.workflow, new.spec, new.subprocess_specs)
+        missing = sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed if t.has_state(UNFINISHED)})
+        for sub_id, sub_diff in subs.items():
+            if sub_diff is None:
+                missing.append(f"sub-process {step.workflow.subprocesses[sub_id].spec.name}")
+            else:
+                missing += [t.task_spec.bpmn_id or t.task_spec.name for t in sub_diff.removed
+                            if t.has_state(UNFINISHED)]
+        if missing:
+            raise Conflict(f"cannot migrate process instance '{instance.id}' to version {target.version}: active "
+                           f"element(s) {', '.join(sorted(set(missing)))} do not exist there", elements=missing)
+        # Tasks already waiting keep waiting: only their specs are swapped, nothing is re-predicted.
+        keep = TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE
+        migrate_workflow(top, step.workflow, new.spec, reset_mask=keep)
+        for sub_id, sub_diff in subs.items():
+            sub = step.workflow.subprocesses[sub_id]
+            migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name], reset_mask=keep)
+        step.workflow.subprocess_specs = new.subprocess_specs
+        instance.version, instance.version_id = target, target.id
+        step.loaded = new
+        step.event("instance.migrated", fromVersion=source.version, toVersion=target.version,
+                   fromVersionId=source.id, toVersionId=target.id)
+        if instance.status == "running":
+            self._advance(step)
+        else:
+            instance.state = store.dump(step.workflow)
+            self._emit(session, step.events)
+
+    @staticmethod
+    def _instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> PendingEvent:
+        return PendingEvent(kind=kind, actor=actor, instance_id=instance.id, task_id=None, element_id=None,
+                            data=data)
+
+
+def _tasks(workflow: Any) -> list[Any]:
+    tasks = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    return tasks

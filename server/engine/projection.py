@@ -1,0 +1,198 @@
+"""What a step writes besides the engine state: the rows that pages, workers and event routing read.
+
+- the instance's status, variables and active/visited elements;
+- human_task rows for READY user tasks (created, cancelled when the engine drops them);
+- job rows for waiting timers and started service tasks (what the poller hands to workers);
+- event_subscription rows for the messages and signals the instance waits for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from server.db import utcnow
+from server.engine import timers
+from server.engine.assignment import AssignmentError, assign
+from server.engine.step import Step
+from server.errors import EngineError
+from server.models import EventSubscription, HumanTask, Job, TaskCandidate
+
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
+ACTIVE_JOBS = ("pending", "queued", "running", "failed", "suspended")
+
+
+def project(step: Step, tasks: list[Any]) -> None:
+    instance, workflow = step.instance, step.workflow
+    elements = instance.version.elements
+    visited = set(instance.visited_elements)
+    active: list[str] = []
+    ready_human: list[Any] = []
+    for task in tasks:
+        element = task.task_spec.bpmn_id
+        # Only what has happened or is happening: FUTURE/LIKELY/MAYBE tasks are the engine's plans.
+        if element is None or not task.has_state(LIVE | TaskState.COMPLETED | TaskState.ERROR):
+            continue
+        if task.has_state(LIVE | TaskState.ERROR):
+            active.append(element)
+            if task.state == TaskState.READY and task.task_spec.manual:
+                ready_human.append(task)
+        if task.last_state_change < step.started:
+            continue
+        visited.add(element)
+        parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
+        flow = step.loaded.flows.get((parent, element)) if parent else None
+        if flow:
+            visited.add(flow)
+        if task.state == TaskState.COMPLETED:
+            _completion_events(step, task, elements.get(element, {}))
+    instance.visited_elements = sorted(visited)
+    instance.active_elements = sorted(set(active))
+    _sync_human_tasks(step, ready_human)
+    if _may_wait(step.loaded):
+        _sync_jobs(step, tasks)
+        _sync_subscriptions(step, tasks)
+    live = [t for t in tasks if t.has_state(LIVE)] or [t for t in tasks if t.state == TaskState.COMPLETED]
+    if live:
+        instance.variables = dict(max(live, key=lambda t: t.last_state_change).data)
+    if workflow.is_completed() and instance.status in ("running", "error") and not instance.error:
+        instance.status, instance.ended_at = "completed", utcnow()
+        step.event("instance.completed", variables=instance.variables)
+
+
+def _may_wait(loaded: Any) -> bool:
+    """Whether a version has timers, messages, signals or service tasks: most steps skip two queries."""
+    cached = getattr(loaded.spec, "_boms_may_wait", None)
+    if cached is None:
+        specs = [loaded.spec, *loaded.subprocess_specs.values()]
+        cached = any(
+            isinstance(ts, ServiceTask) or getattr(ts, "event_definition", None) is not None
+            for spec in specs for ts in spec.task_specs.values()
+        )
+        loaded.spec._boms_may_wait = cached
+    return cached
+
+
+def _completion_events(step: Step, task: Any, info: dict[str, Any]) -> None:
+    element = task.task_spec.bpmn_id
+    if info.get("kind") in GATEWAYS:
+        taken = [c.task_spec.bpmn_id for c in task.children if not c.has_state(TaskState.PREDICTED_MASK)]
+        flows = [step.loaded.flows.get((element, target)) for target in taken]
+        step.event("gateway.decided", element_id=element, name=info.get("name"), targets=taken, flows=flows)
+    decision = task.internal_data.get("boms_decision")
+    if decision:
+        step.event("decision.evaluated", task_id=str(task.id), element_id=element, **decision)
+
+
+# --- human tasks -------------------------------------------------------------------------------
+
+def _sync_human_tasks(step: Step, ready: list[Any]) -> None:
+    open_rows = open_task_rows(step)
+    now = utcnow()
+    for task in ready:
+        if str(task.id) not in open_rows:
+            _create_human_task(step, task, now)
+    close_open_tasks(step, {str(task.id) for task in ready}, open_rows)
+
+
+def _create_human_task(step: Step, task: Any, now: datetime) -> None:
+    element = task.task_spec.bpmn_id
+    info = step.instance.version.elements.get(element, {})
+    if step.session.get(HumanTask, str(task.id)) is not None:
+        return  # completed by a person already; the engine task failed after that (an incident)
+    try:
+        who = assign(info, task.data, now)
+    except AssignmentError as exc:
+        step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
+        return
+    row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
+                    business_key=step.instance.business_key, element_id=element, name=task.task_spec.bpmn_name,
+                    lane=task.task_spec.lane, assignee=who.assignee, status="open", created_at=now,
+                    due_at=who.due_at)
+    row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
+    row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
+    step.session.add(row)
+    step.event("task.created", task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
+               candidateGroups=who.groups, candidateUsers=who.users,
+               due=who.due_at.isoformat() if who.due_at else None)
+
+
+def open_task_rows(step: Step) -> dict[str, HumanTask]:
+    rows = step.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == "open")
+        .options(lazyload(HumanTask.candidates))
+    )
+    # The session does not autoflush here, so trust the in-memory status over the stored one.
+    return {row.id: row for row in rows if row.status == "open"}
+
+
+def close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
+    for row_id, row in (open_task_rows(step) if open_rows is None else open_rows).items():
+        if row_id not in keep:
+            row.status, row.completed_at = "cancelled", utcnow()
+            step.event("task.cancelled", task_id=row_id, element_id=row.element_id, name=row.name)
+
+
+# --- jobs and subscriptions --------------------------------------------------------------------
+
+def _sync_jobs(step: Step, tasks: list[Any]) -> None:
+    now = utcnow()
+    wanted: dict[tuple[str, str, datetime | None], str] = {}
+    for task, due in timers.waiting_timers(tasks):
+        wanted[("timer", str(task.id), due)] = task.task_spec.bpmn_id
+    for task in tasks:
+        if task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
+            wanted[("service", str(task.id), None)] = task.task_spec.bpmn_id
+    existing = step.session.scalars(
+        select(Job).where(Job.instance_id == step.instance.id, Job.kind.in_(("timer", "service")),
+                          Job.status.in_(ACTIVE_JOBS))
+    )
+    for job in existing:
+        key = (job.kind, job.task_id or "", job.due_at if job.kind == "timer" else None)
+        if key in wanted:
+            del wanted[key]
+        elif job.status != "running":  # a running job is finished by its worker
+            job.status = "cancelled"
+    status = "suspended" if step.instance.status == "suspended" else "pending"
+    for (kind, task_id, due), element in wanted.items():
+        step.session.add(Job(instance_id=step.instance.id, kind=kind, element_id=element, task_id=task_id,
+                             payload={}, due_at=due or now, status=status, attempts=0, created_at=now))
+
+
+def waits(tasks: list[Any]) -> set[tuple[str, str, str, str]]:
+    """(kind, name, element, task id) for each message or signal a task waits for."""
+    found = set()
+    for task in tasks:
+        if task.state != TaskState.WAITING:
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        items = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for item in items:
+            kind = ("message" if isinstance(item, MessageEventDefinition)
+                    else "signal" if isinstance(item, SignalEventDefinition) else None)
+            if kind and item.name:
+                found.add((kind, item.name, task.task_spec.bpmn_id, str(task.id)))
+    return found
+
+
+def _sync_subscriptions(step: Step, tasks: list[Any]) -> None:
+    wanted = waits(tasks) if step.instance.status not in ("completed", "cancelled") else set()
+    rows = step.session.scalars(select(EventSubscription).where(EventSubscription.instance_id == step.instance.id))
+    for row in rows:
+        key = (row.kind, row.name, row.element_id, row.task_id)
+        if key in wanted:
+            wanted.discard(key)
+        else:
+            step.session.delete(row)
+    for kind, name, element, task_id in wanted:
+        step.session.add(EventSubscription(instance_id=step.instance.id, kind=kind, name=name, element_id=element,
+                                           task_id=task_id, created_at=utcnow()))

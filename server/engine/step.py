@@ -1,0 +1,62 @@
+"""One action on one instance: its session, loaded engine state, actor and the events it produces."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy.orm import Session
+
+from server.db import utcnow
+from server.engine.cache import LoadedVersion
+from server.errors import EngineError
+from server.models import ProcessInstance
+from server.services.audit import PendingEvent
+
+logger = logging.getLogger(__name__)
+
+# Not only SpiffWorkflow's own errors: a model it cannot run must fail the step, not the server.
+ENGINE_FAILURES = (SpiffWorkflowException, KeyError, TypeError, ValueError, AttributeError, IndexError,
+                   RuntimeError)
+
+
+@dataclass
+class Step:
+    session: Session
+    instance: ProcessInstance
+    loaded: LoadedVersion
+    workflow: Any
+    actor: str
+    started: float = field(default_factory=time.time)
+    events: list[PendingEvent] = field(default_factory=list)
+
+    def event(self, kind: str, task_id: str | None = None, element_id: str | None = None, **data: Any) -> None:
+        self.events.append(PendingEvent(kind=kind, actor=self.actor, instance_id=self.instance.id,
+                                        task_id=task_id, element_id=element_id, data=data))
+
+    def incident(self, error: EngineError, task_id: str | None = None) -> None:
+        """Put the instance into `error`: the state up to the failing element is kept, a retry resumes it."""
+        element = error.details.get("element")
+        self.instance.status = "error"
+        self.instance.error = {"element": element, "message": error.message, "taskId": task_id,
+                               "at": utcnow().isoformat()}
+        self.event("incident.created", task_id=task_id, element_id=element, message=error.message)
+
+
+def engine_error(exc: Exception) -> EngineError:
+    task = getattr(exc, "task", None)
+    spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None)
+    notes = "; ".join(getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or [])
+    if not isinstance(exc, SpiffWorkflowException):
+        logger.exception("the engine failed on element %s", element)
+    message = f"element '{element}': {exc}" if element else str(exc)
+    return EngineError(message + (f" ({notes})" if notes else ""), element=element)
+
+
+def failed_task_id(exc: Exception) -> str | None:
+    task = getattr(exc, "task", None)
+    return str(task.id) if task is not None else None
