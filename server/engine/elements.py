@@ -11,6 +11,7 @@ from typing import Any
 
 from lxml import etree
 
+from server.connectors.config import read_service_config
 from server.engine.parser import CAMUNDA_NS, SPIFF_NS
 from server.errors import DeployError
 from server.forms.schema import FormDefinitionError, check_json_schema, schema_from_camunda_fields
@@ -148,6 +149,8 @@ def process_elements(process: etree._Element, lanes: dict[str, str | None], reso
             info.update(user_task_info(node, lanes.get(element_id), resources, file_name))
         elif kind == "sequenceFlow":
             info.update(source=node.get("sourceRef"), target=node.get("targetRef"))
+        elif kind == "serviceTask":
+            info["service"] = read_service_config(node, file_name)
         elements[element_id] = info
     return elements
 
