@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.engine.decisions import DecisionResult, evaluate_table
+from server.engine.decisions import DecisionEngine, DecisionResult
 from server.engine.definitions import build_specs
 from server.engine.parser import BomsParser
 from server.engine.xml import parse_xml
@@ -56,17 +56,18 @@ class SpecCache:
 specs = SpecCache()
 
 
-_tables: dict[tuple[int, str], Any] = {}
+_decision_engines: dict[tuple[int, str], DecisionEngine] = {}
 
 
 def evaluate_deployed(decision: Any, context: Mapping[str, Any]) -> DecisionResult:
-    """Evaluate a stored decision version; its parsed table is cached (versions never change)."""
+    """Evaluate a stored decision version (with the decisions it requires from the same file).
+
+    The parsed file is cached per version: versions never change.
+    """
     key = (decision.id, decision.checksum)
-    table = _tables.get(key)
-    if table is None:
+    engine = _decision_engines.get(key)
+    if engine is None:
         parser = BomsParser()
         parser.add_dmn_xml(parse_xml(decision.dmn_xml.encode(), decision.file_name), decision.file_name)
-        dmn = next(iter(parser.dmn_parsers.values()))
-        dmn.parse()
-        table = _tables.setdefault(key, dmn.decision.decisionTables[0])
-    return evaluate_table(table, context)
+        engine = _decision_engines.setdefault(key, parser.get_engine(decision.key, None))
+    return engine.evaluate(context)

@@ -1,7 +1,8 @@
-"""DMN decision tables evaluated by BOMS: JEXL input expressions, FEEL unary tests, hit policies.
+"""DMN decisions evaluated by BOMS: JEXL input expressions, FEEL unary tests, every hit policy, DRDs.
 
-SpiffWorkflow parses the tables; its own evaluator treats entries as Python, which is both unsafe
-and wrong for FEEL (`[1000..5000]`, lists, `not(...)`), so evaluation is ours.
+SpiffWorkflow parses the tables (server.engine.dmn_parser extends its parser); its own evaluator treats
+entries as Python, which is both unsafe and wrong for FEEL (`[1000..5000]`, lists, `not(...)`), so
+evaluation is ours.  Deploy-time checks of the same objects are in server.engine.decision_checks.
 """
 
 from __future__ import annotations
@@ -13,22 +14,41 @@ from typing import Any
 from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.feel import FeelError, compile_unary_tests, parse_literal
 
-SINGLE_HIT = {"UNIQUE", "FIRST", "ANY", "PRIORITY"}
+SINGLE_HIT = ("UNIQUE", "FIRST", "PRIORITY", "ANY")
+MULTI_HIT = ("RULE ORDER", "OUTPUT ORDER", "COLLECT")
+HIT_POLICIES = SINGLE_HIT + MULTI_HIT
+AGGREGATIONS = ("SUM", "MIN", "MAX", "COUNT")
 
 
 class DecisionError(Exception):
-    def __init__(self, message: str, rule: str | None = None) -> None:
+    def __init__(self, message: str, decision: str | None = None, rules: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.rule = rule
+        self.decision = decision
+        self.rules = rules
+
+    @property
+    def rule(self) -> str | None:
+        return self.rules[0] if self.rules else None
 
 
 @dataclass
 class DecisionResult:
+    decision: str
+    name: str | None
+    hit_policy: str | None  # None for a literal-expression decision
+    # Per output name: the value (single hit), a list (multi hit) or the aggregate (COLLECT SUM...).
     outputs: dict[str, Any]
+    # The DMN result value, as a decision requiring this one sees it under this decision's id and name.
+    value: Any = None
     matched: list[dict[str, Any]] = field(default_factory=list)
+    required: list[DecisionResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"decision": self.decision, "name": self.name, "hitPolicy": self.hit_policy,
+                "result": self.outputs, "matchedRules": self.matched}
 
 
-def _output_name(output: Any) -> str:
+def output_name(output: Any) -> str:
     return output.name or output.label or output.id
 
 
@@ -49,53 +69,156 @@ def _rule_matches(rule: Any, inputs: list[Any]) -> bool:
     return True
 
 
-def evaluate_table(table: Any, context: Mapping[str, Any]) -> DecisionResult:
-    """Evaluate a parsed decision table against `context` (the process variables)."""
+def _describe(hits: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{h['index']} ({h['rule']})" for h in hits)
+
+
+def _priority(table: Any, outputs: Mapping[str, Any]) -> tuple[int, ...]:
+    """Position of each output value in its allowed values; a value outside the list ranks last."""
+    key = []
+    for output in table.outputs:
+        allowed = getattr(output, "allowed_values", None)
+        if allowed:
+            value = outputs.get(output_name(output))
+            key.append(allowed.index(value) if value in allowed else len(allowed))
+    return tuple(key)
+
+
+def _aggregate(how: str, values: list[Any], who: str) -> Any:
+    present = [v for v in values if v is not None]  # as Camunda: null outputs take no part
+    if how == "COUNT":
+        return len(present)
+    if not present:
+        return None
+    if how == "SUM":
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+            raise DecisionError(f"decision '{who}': COLLECT SUM needs numbers, got {present!r}", decision=who)
+        return sum(present)
     try:
-        inputs = [compile_expression(i.expression or i.label).evaluate(context) for i in table.inputs]
-    except ExpressionError as exc:
-        raise DecisionError(f"decision table '{table.id}': input {exc}") from exc
-    matched = [rule for rule in table.rules if _rule_matches(rule, inputs)]
-    policy = (table.hit_policy or "UNIQUE").upper()
-    if policy == "UNIQUE" and len(matched) > 1:
-        rows = ", ".join(str(r.row_number) for r in matched)
-        raise DecisionError(f"decision table '{table.id}' has hit policy UNIQUE but rules {rows} all match")
-    rows = []
-    for rule in matched:
-        try:
-            out = {_output_name(e.output): _output_value(e.text, context) for e in rule.outputEntries}
-        except (ExpressionError, FeelError) as exc:
-            raise DecisionError(f"rule {rule.row_number} output: {exc}", rule=rule.id) from exc
-        rows.append({"rule": rule.id, "row": rule.row_number, "outputs": out})
-    if policy in SINGLE_HIT:
-        rows = rows[:1]
-        outputs = dict(rows[0]["outputs"]) if rows else {}
-    else:
-        # Multi-hit policies (COLLECT, RULE ORDER, OUTPUT ORDER): a list of values per output.
-        outputs = {_output_name(o): [r["outputs"].get(_output_name(o)) for r in rows] for o in table.outputs}
-    return DecisionResult(outputs=outputs, matched=rows)
+        return min(present) if how == "MIN" else max(present)
+    except TypeError:
+        raise DecisionError(f"decision '{who}': COLLECT {how} cannot order {present!r}", decision=who) from None
 
 
-def check_table(table: Any) -> list[tuple[str, str]]:
-    """Everything in a table that cannot be read, as (element id, message) pairs, for deploy time."""
-    problems: list[tuple[str, str]] = []
+def _matched_rules(table: Any, context: Mapping[str, Any], who: str) -> list[dict[str, Any]]:
+    inputs = []
     for item in table.inputs:
         try:
-            compile_expression(item.expression or item.label)
+            inputs.append(compile_expression(item.expression or item.label).evaluate(context))
         except ExpressionError as exc:
-            problems.append((item.id, f"input expression: {exc}"))
+            label = item.label or item.name or item.id
+            raise DecisionError(f"decision '{who}': input '{label}': {exc}", decision=who) from exc
+    hits = []
     for rule in table.rules:
-        for entry in rule.inputEntries:
-            for text in entry.lhs:
-                try:
-                    compile_unary_tests(text)
-                except FeelError as exc:
-                    problems.append((entry.id, f"rule {rule.row_number}: {exc}"))
-        for entry in rule.outputEntries:
-            if entry.text and entry.text.strip() and not parse_literal(entry.text)[0]:
-                try:
-                    compile_expression(entry.text)
-                except ExpressionError as exc:
-                    problems.append((entry.id, f"rule {rule.row_number} output: {exc}"))
-    return problems
+        if not _rule_matches(rule, inputs):
+            continue
+        try:
+            out = {output_name(e.output): _output_value(e.text, context) for e in rule.outputEntries}
+        except (ExpressionError, FeelError) as exc:
+            raise DecisionError(f"decision '{who}': rule {rule.row_number} ({rule.id}) output: {exc}",
+                                decision=who, rules=(rule.id,)) from exc
+        hits.append({"rule": rule.id, "index": rule.row_number, "description": rule.description or None,
+                     "annotations": list(getattr(rule, "annotations", [])), "outputs": out})
+    return hits
 
+
+def evaluate_table(table: Any, context: Mapping[str, Any], decision: Any = None) -> DecisionResult:
+    """Evaluate a parsed decision table against `context` (the process variables)."""
+    who = decision.id if decision is not None else table.id
+    name = (decision.name or None) if decision is not None else None
+    policy = (table.hit_policy or "UNIQUE").upper()
+    hits = _matched_rules(table, context, who)
+    names = [output_name(o) for o in table.outputs]
+    if policy == "UNIQUE" and len(hits) > 1:
+        raise DecisionError(f"decision '{who}' has hit policy UNIQUE but rules {_describe(hits)} all match",
+                            decision=who, rules=tuple(h["rule"] for h in hits))
+    if policy == "ANY" and any(h["outputs"] != hits[0]["outputs"] for h in hits):
+        raise DecisionError(f"decision '{who}' has hit policy ANY but rules {_describe(hits)} match with "
+                            "different outputs", decision=who, rules=tuple(h["rule"] for h in hits))
+    if policy in ("PRIORITY", "OUTPUT ORDER"):
+        hits.sort(key=lambda h: _priority(table, h["outputs"]))  # stable: rule order breaks ties
+    if policy in SINGLE_HIT:
+        hits = hits[:1]
+        outputs = dict(hits[0]["outputs"]) if hits else dict.fromkeys(names)
+        value = (outputs[names[0]] if len(names) == 1 else dict(outputs)) if hits else None
+        return DecisionResult(who, name, policy, outputs, value, hits)
+    aggregation = getattr(table, "aggregation", None)
+    if aggregation:
+        total = _aggregate(aggregation, [h["outputs"].get(names[0]) for h in hits], who)
+        return DecisionResult(who, name, f"{policy} {aggregation}", {names[0]: total}, total, hits)
+    outputs = {n: [h["outputs"].get(n) for h in hits] for n in names}
+    value = outputs[names[0]] if len(names) == 1 else [dict(h["outputs"]) for h in hits]
+    return DecisionResult(who, name, policy, outputs, value, hits)
+
+
+def _evaluate_literal(decision: Any, context: Mapping[str, Any]) -> DecisionResult:
+    try:
+        value = compile_expression(decision.literal_expression or "").evaluate(context)
+    except ExpressionError as exc:
+        raise DecisionError(f"decision '{decision.id}': {exc}", decision=decision.id) from exc
+    return DecisionResult(decision.id, decision.name or None, None, {decision.variable: value}, value)
+
+
+def evaluation_order(decisions: Mapping[str, Any], key: str) -> list[str]:
+    """`key` and every decision it requires, each after the decisions it requires."""
+    order: list[str] = []
+    path: list[str] = []
+
+    def visit(current: str) -> None:
+        if current in order:
+            return
+        if current in path:
+            cycle = " -> ".join([*path[path.index(current):], current])
+            raise DecisionError(f"required decisions form a cycle: {cycle}", decision=current)
+        if current not in decisions:
+            raise DecisionError(f"decision '{path[-1]}' requires decision '{current}', which does not exist",
+                                decision=path[-1] if path else current)
+        path.append(current)
+        for required, _, _ in getattr(decisions[current], "required", []):
+            visit(required)
+        path.pop()
+        order.append(current)
+
+    visit(key)
+    return order
+
+
+def evaluate_decision(decisions: Mapping[str, Any], key: str, context: Mapping[str, Any]) -> DecisionResult:
+    """Evaluate decision `key` after the decisions it requires (DRD).
+
+    A required decision's result is visible to the decisions that require it under its id and its
+    variable name (DMN), and its outputs also by output name (as Camunda does), over the variables.
+    """
+    results: dict[str, DecisionResult] = {}
+    order = evaluation_order(decisions, key)
+    for current in order:
+        decision = decisions[current]
+        scope = dict(context)
+        for required, _, _ in getattr(decision, "required", []):
+            done = results[required]
+            scope.update(done.outputs)
+            scope[decisions[required].variable] = done.value
+            scope[required] = done.value
+        if decision.decisionTables:
+            results[current] = evaluate_table(decision.decisionTables[0], scope, decision)
+        else:
+            results[current] = _evaluate_literal(decision, scope)
+    result = results[key]
+    result.required = [results[d] for d in order[:-1]]
+    return result
+
+
+class DecisionEngine:
+    """What a business rule task holds: the decisions of one DMN file and the one it evaluates."""
+
+    def __init__(self, decisions: Mapping[str, Any], key: str) -> None:
+        self.decisions = decisions
+        self.key = key
+
+    @property
+    def decision_table(self) -> Any:
+        tables = self.decisions[self.key].decisionTables
+        return tables[0] if tables else None
+
+    def evaluate(self, context: Mapping[str, Any]) -> DecisionResult:
+        return evaluate_decision(self.decisions, self.key, context)

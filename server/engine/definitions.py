@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from server.engine import elements as el
-from server.engine.decisions import check_table
+from server.engine.decision_checks import check_decisions
 from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
 from server.engine.xml import parse_xml
@@ -111,25 +111,28 @@ def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bo
         )
 
 
-def read_decision_file(content: bytes, file_name: str) -> DecisionDefinition:
+def read_decision_file(content: bytes, file_name: str) -> list[DecisionDefinition]:
+    """Every decision of one DMN file, checked; each keeps the whole file so its DRD travels with it."""
     root = parse_xml(content, file_name)
     if etree.QName(root).localname != "definitions" or etree.QName(root).namespace not in DMN_NAMESPACES:
         raise DeployError(f"{file_name}: not a DMN file (root element is {root.tag})", file=file_name)
     parser = BomsParser()
     try:
         parser.add_dmn_xml(root, file_name)
-        dmn = next(iter(parser.dmn_parsers.values()))
+        dmn = next(iter(parser.dmn_parsers.values()), None)
+        if dmn is None:
+            raise DeployError(f"{file_name}: contains no decision", file=file_name)
         dmn.parse()
-    except (ValidationException, SpiffWorkflowException, KeyError, IndexError, StopIteration) as exc:
+    except (SpiffWorkflowException, KeyError, IndexError) as exc:
         if isinstance(exc, SpiffWorkflowException):
             raise _from_validation(exc, root, file_name) from exc
-        raise DeployError(f"{file_name}: cannot read the decision: {exc!r}", file=file_name) from exc
-    for table in dmn.decision.decisionTables:
-        for element, message in check_table(table):
-            line = _element_line(root, element)
-            raise DeployError(f"{file_name}: element '{element}' (line {line}): {message}",
-                              file=file_name, element=element, line=line)
-    return DecisionDefinition(dmn.decision.id, dmn.decision.name or None, file_name, content.decode())
+        raise DeployError(f"{file_name}: cannot read the decisions: {exc!r}", file=file_name) from exc
+    for element, message in check_decisions(dmn.decisions):
+        line = _element_line(root, element)
+        raise DeployError(f"{file_name}: element '{element}' (line {line}): {message}",
+                          file=file_name, element=element, line=line)
+    xml = content.decode()
+    return [DecisionDefinition(d.id, d.name or None, file_name, xml) for d in dmn.decisions.values()]
 
 
 def _decision_refs(root: etree._Element) -> dict[str, etree._Element]:

@@ -276,3 +276,18 @@ def parse_literal(text: str) -> tuple[bool, Any]:
     except _Syntax:
         return False, None
     return True, value.isoformat() if isinstance(value, date) else value
+
+
+@lru_cache(maxsize=1024)
+def parse_literal_list(text: str) -> tuple[Any, ...] | None:
+    """An output's allowed values (`"high","medium","low"`), in order, or None if they are not literals."""
+    try:
+        parser = _Parser(text)
+        values = [parser.literal()]
+        while parser.at(","):
+            parser.take()
+            values.append(parser.literal())
+        parser.finish()
+    except _Syntax:
+        return None
+    return tuple(v.isoformat() if isinstance(v, date) else v for v in values)

@@ -19,7 +19,8 @@ from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 
-from server.engine.decisions import DecisionError, evaluate_table
+from server.engine.decisions import DecisionEngine, DecisionError
+from server.engine.dmn_parser import BomsDMNParser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -31,16 +32,17 @@ class DecisionTask(BusinessRuleTask):
     """A business rule task whose table is evaluated by BOMS (FEEL unary tests, JEXL, hit policies)."""
 
     def _run_hook(self, my_task: Any) -> bool:
-        table = self.dmnEngine.decision_table
         try:
-            result = evaluate_table(table, my_task.data)
+            result = self.dmnEngine.evaluate(my_task.data)
         except DecisionError as exc:
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
+        # Only the referenced decision's outputs become variables; required decisions are in the audit.
         my_task.data.update(result.outputs)
         my_task.internal_data["boms_decision"] = {
             "decision": self.decision_ref,
             "outputs": result.outputs,
             "matched": [m["rule"] for m in result.matched],
+            "required": {r.decision: r.outputs for r in result.required},
         }
         # Skip the mixin's Python evaluation, keep the rest of the chain.
         return super(BusinessRuleTaskMixin, self)._run_hook(my_task)
@@ -79,3 +81,22 @@ class BomsParser(CamundaParser):
 
     def __init__(self) -> None:
         super().__init__(namespaces=NSMAP)
+
+    def add_dmn_xml(self, node: etree._Element, filename: str | None = None) -> None:
+        """Register every decision of the file (the library registers only the first)."""
+        namespaces = {**self.namespaces, **node.nsmap}
+        if None in namespaces:
+            namespaces["dmn"] = namespaces.pop(None)
+        dmn_parser = BomsDMNParser(self, node, namespaces, filename=filename)
+        for element in dmn_parser.decision_elements():
+            self.dmn_parsers[element.get("id")] = dmn_parser
+            self.dmn_parsers_by_name[element.get("name") or element.get("id")] = dmn_parser
+
+    def get_engine(self, decision_ref: str, node: etree._Element) -> DecisionEngine:
+        if decision_ref not in self.dmn_parsers:
+            known = ", ".join(sorted(self.dmn_parsers)) or "none"
+            raise ValidationException(f"No decision with id '{decision_ref}' is deployed (known: {known})",
+                                      node=node, file_name="")
+        dmn_parser = self.dmn_parsers[decision_ref]
+        dmn_parser.parse()
+        return DecisionEngine(dmn_parser.decisions, decision_ref)

@@ -27,5 +27,6 @@ def evaluate(session: Session, key: str, variables: dict[str, Any], version: int
     try:
         result = evaluate_deployed(row, variables)
     except DecisionError as exc:
-        raise EngineError(f"decision '{key}': {exc}", decision=key) from exc
-    return {"decision": row.key, "version": row.version, "result": result.outputs, "matchedRules": result.matched}
+        raise EngineError(str(exc), decision=exc.decision or key, rules=list(exc.rules)) from exc
+    return {**result.as_dict(), "decision": row.key, "version": row.version,
+            "requiredDecisions": [r.as_dict() for r in result.required]}

@@ -19,6 +19,7 @@ from server.engine.definitions import (
 from server.errors import DeployError
 from server.models import DecisionVersion, Deployment, ProcessVersion
 from server.services.audit import record
+from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 
@@ -65,11 +66,13 @@ def read_files(session: Session, files: list[UploadedFile],
     bpmn_files, dmn_files, resources = _classify(files)
     decisions: dict[str, DecisionDefinition] = {}
     for f in dmn_files:
-        decision = read_decision_file(f.content, f.name)
-        if decision.key in decisions:
-            raise DeployError(f"{f.name}: decision '{decision.key}' is also in {decisions[decision.key].file_name}",
-                              file=f.name)
-        decisions[decision.key] = decision
+        # One DecisionVersion per decision id; each row keeps the whole file, so required decisions
+        # (the DRD) are evaluated from the same content the decision was deployed with.
+        for decision in read_decision_file(f.content, f.name):
+            if decision.key in decisions:
+                raise DeployError(f"{f.name}: decision '{decision.key}' is also in "
+                                  f"{decisions[decision.key].file_name}", file=f.name, element=decision.key)
+            decisions[decision.key] = decision
 
     def find_decisions(keys: set[str]) -> dict[str, DecisionDefinition]:
         found = {k: decisions[k] for k in keys if k in decisions}
@@ -103,6 +106,8 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
     for p in processes:
         used = [decision_rows.get(k) or _latest(session, DecisionVersion, k) for k in p.decision_keys]
         row, created = _store_process(session, deployment, p, used, resources, actor)
+        if created:
+            schedule_start_timers(session, row, [d.dmn_xml for d in used if d is not None])
         summary["processes"].append({"key": row.key, "version": row.version, "name": row.name, "created": created})
     summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"])
     if not summary["changed"]:
