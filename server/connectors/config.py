@@ -22,6 +22,7 @@ connector, a missing or malformed parameter, a bad expression or retry cycle) is
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -121,8 +122,10 @@ def _camunda_value(node: etree._Element) -> ValueSpec:
 
 
 def _io(parent: etree._Element, kind: str) -> list[tuple[str, ValueSpec, etree._Element]]:
+    """Input or output parameters of a camunda:connector, or of the task itself."""
+    base = "." if etree.QName(parent).namespace == CAMUNDA_NS else "./bpmn:extensionElements"
     result = []
-    for param in parent.xpath(f"./camunda:inputOutput/camunda:{kind}", namespaces=NS):
+    for param in parent.xpath(f"{base}/camunda:inputOutput/camunda:{kind}", namespaces=NS):
         name = (param.get("name") or "").strip()
         if not name:
             raise _ConfigError(f"a camunda:{kind} has no name", param)
@@ -182,7 +185,7 @@ def _spiff_operator(operator: etree._Element) -> dict[str, Any]:
         if http and param_name == "attempts":
             retry = _spiff_attempts(value, param)
             continue
-        params[SPIFF_HTTP_PARAMS.get(param_name, param_name) if http else param_name] = expression(value)
+        params[SPIFF_HTTP_PARAMS.get(param_name, param_name) if http else param_name] = _spiff_value(value)
     result_variable = (operator.get("resultVariable") or "").strip() or None
     config: dict[str, Any] = {"connector": name, "params": params, "locals": [], "outputs": [],
                               "resultVariable": result_variable}
@@ -191,8 +194,17 @@ def _spiff_operator(operator: etree._Element) -> dict[str, Any]:
     return config
 
 
+def _spiff_value(value: str) -> ValueSpec:
+    """SpiffArena values are expressions; a JSON value is taken as it is, because JEXL object keys
+    must be plain names and headers such as Content-Type are not."""
+    try:
+        return {"value": json.loads(value)}
+    except ValueError:
+        return expression(value)
+
+
 def _spiff_attempts(value: str, param: etree._Element) -> dict[str, Any]:
-    known, attempts = literal(expression(value))
+    known, attempts = literal(_spiff_value(value))
     if not known or isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
         raise _ConfigError(f"attempts must be a whole number from 1 to 100, got '{value}'", param, "attempts")
     return {**DEFAULT_RETRY, "maxAttempts": attempts}
