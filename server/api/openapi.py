@@ -143,12 +143,31 @@ SCHEMAS: dict[str, Schema] = {
                                                      "name": nullable(STRING), "created": BOOLEAN})},
         "decisions": {"type": "array", "items": obj({"key": STRING, "version": INTEGER, "created": BOOLEAN})},
     }),
+    "MatchedRule": obj({
+        "rule": {**STRING, "description": "The rule's id"},
+        "index": {**INTEGER, "description": "The rule's row in the table, from 1"},
+        "description": nullable(STRING),
+        "annotations": {**STRINGS, "description": "DMN 1.3 annotation entries of the rule"},
+        "outputs": {**ANY_OBJECT, "description": "This rule's output values by output name"},
+    }),
+    "EvaluatedDecision": obj({
+        "decision": STRING,
+        "name": nullable(STRING),
+        "hitPolicy": nullable({**STRING, "description": "e.g. UNIQUE, COLLECT SUM; null for a literal expression"}),
+        "result": {**ANY_OBJECT, "description": "Outputs by name: single hit, the value (null when no rule "
+                   "matched); multi hit, a list of values; COLLECT SUM/MIN/MAX/COUNT, the aggregate"},
+        "matchedRules": {"type": "array", "items": ref("MatchedRule"),
+                         "description": "The rules that make up the result, in result order"},
+    }),
     "DecisionResult": obj({
         "decision": STRING,
+        "name": nullable(STRING),
         "version": INTEGER,
-        "result": {**ANY_OBJECT, "description": "Outputs by name; multi-hit policies: a list of values each"},
-        "matchedRules": {"type": "array",
-                         "items": obj({"rule": STRING, "row": INTEGER, "outputs": ANY_OBJECT})},
+        "hitPolicy": nullable(STRING),
+        "result": ANY_OBJECT,
+        "matchedRules": {"type": "array", "items": ref("MatchedRule")},
+        "requiredDecisions": {"type": "array", "items": ref("EvaluatedDecision"),
+                              "description": "Decisions this one requires (DRD), in evaluation order"},
     }),
     "Error": obj({"error": obj({
         "code": {**STRING, "examples": [
@@ -332,7 +351,7 @@ def paths() -> dict[str, Schema]:
                    "CompletedTask")}, (400, 401, 403, 404, 409, 413, 422), [p("task_id")],
             body("CompleteRequest", "The form's variables; validated against the task's form"))},
         "/api/v1/decisions/{key}/evaluate": {"post": op(
-            "evaluateDecision", "decisions", "Evaluate a deployed decision table",
+            "evaluateDecision", "decisions", "Evaluate a deployed decision (and the decisions it requires)",
             {200: ("The outputs and the rules that matched", "DecisionResult")}, (400, 401, 404, 413, 422),
             [p("key")], body("EvaluateRequest", "The input variables, optionally a version"))},
         "/api/v1/audit": {"get": op(

@@ -77,8 +77,9 @@ def check_decisions(decisions: Mapping[str, Any]) -> list[Problem]:
     for decision in decisions.values():
         for required, element, href in decision.required:
             if required not in decisions:
-                problems.append((element, f"decision '{decision.id}' requires decision '{href or required}', "
-                                          "which is not in this file"))
+                elsewhere = "" if href.startswith("#") else f" (href '{href}'; only decisions of the same file count)"
+                problems.append((element, f"decision '{decision.id}' requires decision '{required}', which is not "
+                                          f"in this file{elsewhere}"))
         if decision.decisionTables:
             problems += [(e, f"decision '{decision.id}': {m}") for e, m in check_table(decision.decisionTables[0])]
         elif decision.literal_expression is not None:
