@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask, jsonify, request
+from flask import Flask
 from flask_babel import get_locale
-from werkzeug.exceptions import HTTPException
 
 from server.config import Config
 from server.db import Database
@@ -30,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     from server.auth.login import bp as auth_pages
     from server.extensions import LANGUAGES, init_web
     from server.inbox import bp as inbox_pages
+    from server.inbox.error_pages import register_error_pages
     from server.inbox.notifications import unread_notifications
     from server.services.notifications import notification_listener
 
@@ -41,14 +39,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["boms_runner"].listeners.append(notification_listener(app))
     app.context_processor(unread_notifications)
 
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def _routing_error(exc: HTTPException) -> Any:
-        # Routing errors never reach the API blueprint's handlers; API clients still get JSON.
-        if request.path.startswith(api.url_prefix or "/api/"):
-            code = (exc.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
-        return exc
+    # Localized error pages for the web; routing errors under /api/v1 stay JSON.
+    register_error_pages(app, api.url_prefix or "/api/")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

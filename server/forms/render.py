@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.datastructures import MultiDict
 
@@ -32,6 +33,11 @@ TEXT_WIDGETS = frozenset({"text", "textarea", "number", "money", "email"})  # th
 ROW_WIDGETS = frozenset({"text", "textarea", "number", "money", "date", "datetime", "email", "select", "radio",
                          "checkbox"})
 ROW_INDEX = "__index__"  # stands for the row number in the blank row that rows.js copies
+# Hidden inputs that timezone.js fills with the browser's zone (IANA name) and its UTC offset in minutes
+# (as JavaScript's getTimezoneOffset gives it: UTC minus local). Without JavaScript, times are UTC.
+TZ_FIELD = "boms-tz"
+TZ_OFFSET_FIELD = "boms-tz-offset"
+MAX_OFFSET_MINUTES = 14 * 60
 
 
 @dataclass
@@ -141,6 +147,9 @@ def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: 
     if widget in TEXT_WIDGETS and hints.get("placeholder"):
         attrs["placeholder"] = str(hints["placeholder"])
     if widget == "datetime":
+        if _is_zoned(value):
+            # A stored instant: timezone.js shows it in the browser's zone (the UTC value is the fallback).
+            attrs["data-utc"] = value
         value = _datetime_local(value)
     return Field(
         name=name, label=prop.get("title") or name, widget=widget,
@@ -149,6 +158,29 @@ def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: 
         attrs=attrs, error=error, decision=_is_decision(name, prop),
         help=prop.get("description") or hints.get("help") or None,
     )
+
+
+def _is_zoned(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) <= 16:
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def submitted_zone(form: Mapping[str, str]) -> tzinfo:
+    """The zone the browser's datetime-local inputs are in: its IANA name, else its offset, else UTC."""
+    name = (form.get(TZ_FIELD) or "").strip()
+    if name and len(name) < 64 and ".." not in name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    offset = (form.get(TZ_OFFSET_FIELD) or "").strip()
+    if re.fullmatch(r"-?\d{1,4}", offset) and abs(int(offset)) <= MAX_OFFSET_MINUTES:
+        return timezone(-timedelta(minutes=int(offset)))
+    return UTC
 
 
 def _datetime_local(value: Any) -> Any:
@@ -206,6 +238,14 @@ def _number(raw: str, integer: bool) -> Any:
             return raw
 
 
+def _utc_instant(raw: str, zone: tzinfo) -> str:
+    """A datetime-local value (wall time in ``zone``) as the UTC instant BOMS stores."""
+    local = datetime.fromisoformat(raw if len(raw) > 16 else raw + ":00")
+    # fold=0: of a wall time that occurs twice (clocks going back), the first; ZoneInfo resolves gaps too.
+    moment = local.replace(tzinfo=zone).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{moment.microsecond:06d}" if moment.microsecond else "") + "Z"
+
+
 def _typed(prop: Mapping[str, Any], form: MultiDict[str, str], key: str) -> tuple[bool, Any]:
     """(given, value) of one input; an empty text input is not given."""
     kind = prop.get("type")
@@ -217,8 +257,11 @@ def _typed(prop: Mapping[str, Any], form: MultiDict[str, str], key: str) -> tupl
     if kind in ("integer", "number"):
         return True, _number(raw, kind == "integer")
     if prop.get("format") == "date-time" and LOCAL_DATE_TIME.match(raw):
-        # datetime-local has no zone (and seconds only with a step); BOMS keeps UTC.
-        return True, (raw + ":00" if len(raw) == 16 else raw) + "Z"
+        # datetime-local has no zone (and seconds only with a step): it is the browser's wall time.
+        try:
+            return True, _utc_instant(raw, submitted_zone(form))
+        except ValueError:
+            return True, raw  # 2026-02-30T10:00: left for the validator to name
     return True, raw
 
 

@@ -22,7 +22,7 @@ from jsonschema.validators import extend, validator_for
 
 from server.forms.schema import FormDefinitionError, parse_form_date
 
-__all__ = ["FormValidationError", "validate_submission"]
+__all__ = ["FieldMessage", "FormValidationError", "english", "validate_submission"]
 
 _CACHE_SIZE = 256
 
@@ -137,28 +137,43 @@ _FORMAT_NOUNS = {
 }
 # A wrong type makes every other complaint about that field moot, so it wins the slot.
 _PRIORITY = {"type": 0, "required": 0, "additionalProperties": 0}
+# Keywords whose message needs only the keyword's value, as ``value`` (a count, a bound, a pattern).
+_SIMPLE_CODES = frozenset({
+    "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    "minItems", "maxItems", "uniqueItems", "pattern", "formatMinimum", "formatMaximum", "const",
+})
 
 
-def _join_path(parts: Any) -> str:
-    return ".".join(str(p) for p in parts)
+class FieldMessage(str):
+    """One field's message: the English text (what the API sends) plus a code and parameters, so a page
+    can say the same in the reader's language (server/inbox/messages.py). It is a ``str`` so every
+    caller that expects the plain text, JSON encoding included, gets exactly that."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, code: str, params: Mapping[str, Any] | None = None) -> FieldMessage:
+        message = super().__new__(cls, text)
+        message.code = code
+        message.params = dict(params or {})
+        return message
 
 
 def _plural(count: Any, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _describe(error: ValidationError) -> str:
-    kind, value = error.validator, error.validator_value
-    if kind == "type":
-        types = value if isinstance(value, list) else [value]
-        return "must be " + " or ".join(_TYPE_NOUNS.get(t, str(t)) for t in types)
-    if kind == "enum":
-        return "must be one of " + ", ".join(str(v) for v in value)
-    if kind == "const":
-        return f"must be {value}"
-    if kind == "format":
-        return "must be " + _FORMAT_NOUNS.get(value, f"a valid {value}")
-    simple = {
+def english(code: str, params: Mapping[str, Any]) -> str:
+    """The English text of a message code (without the field's path)."""
+    value = params.get("value")
+    texts = {
+        "required": lambda: "is required",
+        "unknown_field": lambda: "not a field of this form",
+        "not_object": lambda: "variables must be a JSON object",
+        "type": lambda: "must be " + " or ".join(_TYPE_NOUNS.get(t, str(t)) for t in params["types"]),
+        "enum": lambda: "must be one of " + ", ".join(str(v) for v in params["options"]),
+        "format": lambda: "must be " + _FORMAT_NOUNS.get(params["format"], f"a valid {params['format']}"),
+        "const": lambda: f"must be {value}",
         "minLength": lambda: f"must be at least {_plural(value, 'character')}",
         "maxLength": lambda: f"must be at most {_plural(value, 'character')}",
         "minimum": lambda: f"must be at least {value}",
@@ -173,9 +188,26 @@ def _describe(error: ValidationError) -> str:
         "formatMinimum": lambda: f"must be on or after {value}",
         "formatMaximum": lambda: f"must be on or before {value}",
     }
-    if kind in simple:
-        return simple[kind]()
-    return error.message
+    return texts[code]() if code in texts else str(params.get("text", "is not valid"))
+
+
+def _join_path(parts: Any) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _describe(error: ValidationError) -> tuple[str, dict[str, Any]]:
+    """(code, params) of one jsonschema error."""
+    kind, value = str(error.validator), error.validator_value
+    if kind == "type":
+        return kind, {"types": [str(t) for t in (value if isinstance(value, list) else [value])]}
+    if kind == "enum":
+        return kind, {"options": list(value)}
+    if kind == "format":
+        return kind, {"format": str(value)}
+    if kind in _SIMPLE_CODES:
+        return kind, {"value": value}
+    # A keyword without a message of its own: jsonschema's English, shown as is everywhere.
+    return "other", {"text": error.message}
 
 
 def _additional_keys(error: ValidationError) -> list[str]:
@@ -189,21 +221,27 @@ def _additional_keys(error: ValidationError) -> list[str]:
     ]
 
 
-def _messages(error: ValidationError) -> list[tuple[str, str]]:
-    """Turn one jsonschema error into (field path, message) pairs."""
+def _messages(error: ValidationError) -> list[tuple[str, tuple[str, dict[str, Any]]]]:
+    """Turn one jsonschema error into (field path, (code, params)) pairs."""
     base = list(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [name for name in error.validator_value if name not in error.instance]
-        return [(_join_path([*base, name]), "is required") for name in missing]
+        return [(_join_path([*base, name]), ("required", {})) for name in missing]
     if error.validator == "additionalProperties" and error.validator_value is False:
         extra = _additional_keys(error)
         if extra:
-            return [(_join_path([*base, key]), "not a field of this form") for key in extra]
+            return [(_join_path([*base, key]), ("unknown_field", {})) for key in extra]
     return [(_join_path(base), _describe(error))]
 
 
+def _field_message(path: str, code: str, params: dict[str, Any]) -> FieldMessage:
+    text = english(code, params)
+    # API clients see which field a message is about in the text itself.
+    return FieldMessage(f"{path}: {text}" if path else text, code, params)
+
+
 def _collect_errors(form: _CompiledForm, instance: dict[str, Any]) -> dict[str, str]:
-    best: dict[str, tuple[int, str]] = {}
+    best: dict[str, tuple[int, tuple[str, dict[str, Any]]]] = {}
     for error in form.validator.iter_errors(instance):
         rank = _PRIORITY.get(str(error.validator), 1)
         for path, message in _messages(error):
@@ -215,9 +253,7 @@ def _collect_errors(form: _CompiledForm, instance: dict[str, Any]) -> dict[str, 
         # Report in form order so the list reads top to bottom like the form.
         return (order.get(path.split(".", 1)[0], len(order)), path)
 
-    return {
-        path: f"{path}: {best[path][1]}" if path else best[path][1] for path in sorted(best, key=sort_key)
-    }
+    return {path: _field_message(path, *best[path][1]) for path in sorted(best, key=sort_key)}
 
 
 def validate_submission(schema: dict | None, variables: object) -> dict:
@@ -227,7 +263,7 @@ def validate_submission(schema: dict | None, variables: object) -> dict:
     given as integral floats (5.0) are stored as ints; the input is never mutated.
     """
     if not isinstance(variables, dict):
-        raise FormValidationError({"": "variables must be a JSON object"})
+        raise FormValidationError({"": _field_message("", "not_object", {})})
     if not schema or not schema.get("properties"):
         return copy.deepcopy(variables)
     form = _compile(json.dumps(schema, sort_keys=True), tuple(schema["properties"]))

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from server.inbox import files, notifications, routes, start, task  # noqa: E402,F401
+from server.inbox import files, messages, notifications, routes, start, task  # noqa: E402,F401

@@ -61,8 +61,8 @@ def _upload_body_limit(endpoint: str | None, values: dict[str, Any] | None) -> N
 @bp.errorhandler(RequestEntityTooLarge)
 def _body_too_large(exc: RequestEntityTooLarge) -> Any:
     # Too big to read at all, so no field can carry the message: the page says it instead.
-    return error_page(PayloadTooLarge(_("The upload is too large: each file may have at most %(size)s MB.",
-                                        size=_megabytes())))
+    message = _("The upload is too large: each file may have at most %(size)s MB.", size=_megabytes())
+    return error_page(PayloadTooLarge(message), message)
 
 
 @bp.get("/files/<file_id>")

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, render_template, request
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from server.engine.runner import Runner
-from server.errors import BomsError, Forbidden, NotFound
+from server.errors import BomsError
+from server.inbox.messages import error_text
 
 
 def runner() -> Runner:
@@ -30,10 +30,9 @@ def writing() -> Iterator[Session]:
         yield session
 
 
-def error_page(exc: BomsError) -> Any:
-    messages = {Forbidden: _("You may not see or do this."), NotFound: _("This does not exist (any more).")}
-    message = next((text for kind, text in messages.items() if isinstance(exc, kind)), exc.message)
-    return render_template("inbox/error.html", message=message), exc.status
+def error_page(exc: BomsError, message: str | None = None) -> Any:
+    """The page for a domain error, said in the reader's language (never the service's English text)."""
+    return render_template("inbox/error.html", message=message or error_text(exc)), exc.status
 
 
 def local_referrer(default: str) -> str:

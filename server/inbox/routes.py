@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, current_app, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -46,6 +46,29 @@ def inbox_date(value: date | None, style: str = "medium") -> str:
 @bp.app_template_filter("inbox_number")
 def inbox_number(value: float | int) -> str:
     return format_decimal(value)
+
+
+@bp.app_template_filter("readonly_value")
+def readonly_value(value: Any, widget: str) -> str:
+    """A read-only form value in the reader's format; what cannot be read as its kind is shown as it is."""
+    if value is None or value == "":
+        return ""
+    if widget in ("number", "money") and isinstance(value, int | float) and not isinstance(value, bool):
+        return format_decimal(value, "#,##0.00") if widget == "money" else format_decimal(value)
+    if widget == "date" and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except ValueError:
+            return value
+    if widget == "datetime" and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)  # already UTC wall time (server/forms/render.py)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return f"{format_datetime(moment, 'medium')} {get_timezone()}"
+    return str(value)
 
 
 @bp.app_template_filter("inbox_filesize")

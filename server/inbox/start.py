@@ -14,6 +14,7 @@ from server.errors import BomsError, Forbidden, FormInvalid
 from server.forms.render import fields, parse_submission, shown_again
 from server.inbox import bp
 from server.inbox.files import receive_uploads
+from server.inbox.messages import error_text, field_messages
 from server.inbox.pages import error_page, reading, runner, writing
 from server.services import files as file_store
 from server.services import processes
@@ -81,9 +82,9 @@ def start_submit(key: str) -> Any:
             file_store.record(session, uploads, instance.id, None, who.username)
             mine = task_service.next_tasks(session, who, instance.id)
     except FormInvalid as exc:
-        return _render_form(key, typed, exc.details["fields"], 422)
+        return _render_form(key, typed, field_messages(exc.details["fields"]), 422)
     except BomsError as exc:
-        flash(exc.message, "danger")
+        flash(error_text(exc), "danger")
         return _render_form(key, typed, None, exc.status)
     flash(_("Started: %(name)s", name=instance.business_key or key), "success")
     if mine:

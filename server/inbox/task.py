@@ -15,6 +15,7 @@ from server.errors import BomsError, Conflict, EngineError, FormInvalid
 from server.forms.render import fields, parse_submission, shown_again
 from server.inbox import bp
 from server.inbox.files import receive_uploads
+from server.inbox.messages import engine_text, field_messages, task_conflict_text
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
 from server.services import files as file_store
 from server.services import inbox as inbox_service
@@ -70,19 +71,25 @@ def complete_task(task_id: str) -> Any:
                                     {**variables, **{u.field: u.value() for u in uploads}}, with_files=True)
             file_store.record(session, uploads, done.instance_id, done.id, who.username)
             following = service.next_tasks(session, who, done.instance_id)
+            stopped = done.instance.status == "error"
     except FormInvalid as exc:
-        return _render(task_id, typed, exc.details["fields"], 422)
+        return _render(task_id, typed, field_messages(exc.details["fields"]), 422)
     except EngineError as exc:
         with writing() as session:
             service.record_failed_completion(session, who, task_id, exc)
-        flash(_("The process could not continue: %(message)s", message=exc.message), "danger")
+        flash(engine_text(exc), "danger")
         return _render(task_id, typed, None, 422)
     except Conflict:
-        flash(_("This task was already completed or changed by someone else."), "warning")
+        with reading() as session:
+            flash(task_conflict_text(session, who.username, task_id), "warning")
         return redirect(url_for("inbox.inbox"))
     except BomsError as exc:
         return error_page(exc)
     flash(_("Task completed: %(name)s", name=done.name or done.element_id), "success")
+    if stopped:
+        # The engine keeps a failed step as an incident: the task is done, the process waits for a fix.
+        flash(_("The process stopped with an error after this task. An administrator can see what failed "
+                "in its history and retry it."), "warning")
     if following:
         return redirect(url_for("inbox.task", task_id=following[0].id))
     return redirect(url_for("inbox.inbox"))
@@ -93,8 +100,9 @@ def _task_action(task_id: str, action: Any, message: str) -> Any:
     try:
         with writing() as session:
             action(session, runner(), who, task_id)
-    except Conflict as exc:
-        flash(exc.message, "warning")
+    except Conflict:
+        with reading() as session:
+            flash(task_conflict_text(session, who.username, task_id), "warning")
     except BomsError as exc:
         return error_page(exc)
     else:

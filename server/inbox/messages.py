@@ -1,0 +1,167 @@
+"""What the staff pages say about errors, in the reader's language.
+
+The services and the validator speak English (the API's language, kept unchanged); the pages say the
+same things from the error's code and data instead of passing the English text through:
+- form messages carry a code and parameters (server/forms/validation.py's ``FieldMessage``);
+- domain errors are told apart by type (server/errors.py); a conflict on a task is explained from the
+  task's state as it is now, which is also what the user needs to know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from server.errors import (
+    BadRequest,
+    BomsError,
+    Conflict,
+    EngineError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from server.forms.schema import parse_form_date
+from server.inbox import bp
+from server.models import HumanTask, ProcessInstance
+
+# Statuses of tasks and instances, as the pages name them.
+STATUS_WORDS: dict[str, Any] = {
+    "open": _l("open"),
+    "completed": _l("completed"),
+    "cancelled": _l("cancelled"),
+    "running": _l("running"),
+    "error": _l("stopped by an error"),
+    "suspended": _l("suspended"),
+}
+TYPE_WORDS: dict[str, Any] = {
+    "string": _l("text"),
+    "integer": _l("an integer"),
+    "number": _l("a number"),
+    "boolean": _l("true or false"),
+    "object": _l("an object"),
+    "array": _l("a list"),
+    "null": _l("null"),
+}
+FORMAT_WORDS: dict[str, Any] = {
+    "date": _l("a date (YYYY-MM-DD)"),
+    "date-time": _l("a date and time (YYYY-MM-DDTHH:MM:SS with a time zone)"),
+    "email": _l("an email address"),
+    "time": _l("a time (HH:MM:SS)"),
+    "uuid": _l("a UUID"),
+}
+
+
+@bp.app_template_filter("status_label")
+def status_label(status: str | None) -> str:
+    return str(STATUS_WORDS[status]) if status in STATUS_WORDS else (status or "")
+
+
+def _number(value: Any) -> str:
+    return format_decimal(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def _date(value: Any) -> str:
+    moment = parse_form_date(value) if isinstance(value, str) else value
+    return format_date(moment, "medium") if isinstance(moment, date) else str(value)
+
+
+def _n(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "required": lambda p: _("is required"),
+    "unknown_field": lambda p: _("not a field of this form"),
+    "not_object": lambda p: _("the submitted values are not a set of fields"),
+    "type": lambda p: _("must be %(kinds)s", kinds=_(" or ").join(
+        str(TYPE_WORDS.get(t, t)) for t in p.get("types", []))),
+    "enum": lambda p: _("must be one of %(options)s", options=_(", ").join(str(o) for o in p.get("options", []))),
+    "format": lambda p: _("must be %(kind)s", kind=str(FORMAT_WORDS.get(p.get("format"), p.get("format")))),
+    "const": lambda p: _("must be %(value)s", value=_number(p.get("value"))),
+    "minLength": lambda p: ngettext("must be at least %(count)s character", "must be at least %(count)s characters",
+                               _n(p.get("value")), count=format_decimal(_n(p.get("value")))),
+    "maxLength": lambda p: ngettext("must be at most %(count)s character", "must be at most %(count)s characters",
+                               _n(p.get("value")), count=format_decimal(_n(p.get("value")))),
+    "minimum": lambda p: _("must be at least %(value)s", value=_number(p.get("value"))),
+    "maximum": lambda p: _("must be at most %(value)s", value=_number(p.get("value"))),
+    "exclusiveMinimum": lambda p: _("must be greater than %(value)s", value=_number(p.get("value"))),
+    "exclusiveMaximum": lambda p: _("must be less than %(value)s", value=_number(p.get("value"))),
+    "multipleOf": lambda p: _("must be a multiple of %(value)s", value=_number(p.get("value"))),
+    "minItems": lambda p: ngettext("must have at least %(count)s item", "must have at least %(count)s items",
+                               _n(p.get("value")), count=format_decimal(_n(p.get("value")))),
+    "maxItems": lambda p: ngettext("must have at most %(count)s item", "must have at most %(count)s items",
+                               _n(p.get("value")), count=format_decimal(_n(p.get("value")))),
+    "uniqueItems": lambda p: _("must not contain duplicates"),
+    "pattern": lambda p: _("must match the pattern %(pattern)s", pattern=str(p.get("value"))),
+    "formatMinimum": lambda p: _("must be on or after %(date)s", date=_date(p.get("value"))),
+    "formatMaximum": lambda p: _("must be on or before %(date)s", date=_date(p.get("value"))),
+    "other": lambda p: _("is not valid"),
+}
+
+
+def field_message(message: str) -> str:
+    """One validation message in the current language, without the field's path (shown beside the field).
+
+    A message without a code (from an older caller) is shown as it came."""
+    code = getattr(message, "code", None)
+    if code not in FIELD_TEXTS:
+        return str(message)
+    return FIELD_TEXTS[code](getattr(message, "params", {}))
+
+
+def field_messages(errors: Mapping[str, str]) -> dict[str, str]:
+    return {path: field_message(message) for path, message in errors.items()}
+
+
+def engine_text(exc: EngineError) -> str:
+    element = exc.details.get("element")
+    if element:
+        return _("The process could not continue at step “%(element)s”. Its history has the details; "
+                 "an administrator can fix the model or the data and retry.", element=element)
+    return _("The process could not continue. Its history has the details; an administrator can fix the "
+             "model or the data and retry.")
+
+
+def error_text(exc: BomsError) -> str:
+    """A domain error as a page says it: by its type, never the service's English text."""
+    if isinstance(exc, Forbidden):
+        return _("You may not see or do this.")
+    if isinstance(exc, NotFound):
+        return _("This does not exist (any more).")
+    if isinstance(exc, Conflict):
+        return _("Someone else changed this at the same moment. Reload the page and try again.")
+    if isinstance(exc, EngineError):
+        return engine_text(exc)
+    if isinstance(exc, FormInvalid):
+        return _("Please correct the marked fields.")
+    if isinstance(exc, PayloadTooLarge):
+        return _("The upload is too large.")
+    if isinstance(exc, Unauthorized):
+        return _("Please log in to access this page.")
+    if isinstance(exc, BadRequest):
+        return _("The request was not valid.")
+    return _("The request could not be carried out.")
+
+
+def task_conflict_text(session: Session, username: str, task_id: str) -> str:
+    """Why an action on a task lost a race, from the task's state as it is now."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        return _("This does not exist (any more).")
+    if task.status != "open":
+        return _("This task is already %(status)s.", status=status_label(task.status))
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is not None and instance.status != "running":
+        return _("The process is %(status)s.", status=status_label(instance.status))
+    if task.assignee and task.assignee != username:
+        return _("This task is already claimed by %(who)s.", who=task.assignee)
+    return _("Someone else changed this task at the same moment. Reload the page and try again.")
