@@ -29,9 +29,15 @@ class WorkingTreeConverter(BpmnWorkflowConverter):
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        pins = getattr(workflow.subprocess_specs, "pins", None)
+        if pins:
+            dct["boms_callees"] = dict(pins)  # see server/engine/callees.py
         return dct
 
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        pins = getattr(subprocess_specs, "pins", None)
+        if pins is not None:
+            pins.update(dct.get("boms_callees", {}))
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
