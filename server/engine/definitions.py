@@ -14,8 +14,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from server.engine import elements as el
+from server.engine import timers
 from server.engine.decision_checks import check_decisions
 from server.engine.expressions import ExpressionError, compile_expression
+from server.engine.multi_instance import BomsMultiInstance, connect_merge
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
 from server.engine.xml import parse_xml
 from server.errors import DeployError
@@ -48,6 +50,7 @@ class ProcessDefinition:
     initiator_variable: str | None
     candidate_starters: list[str]
     decision_keys: list[str] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 def is_expression(value: str | None) -> bool:
@@ -82,19 +85,77 @@ def _check_expression(text: str | None, node: etree._Element, what: str, file_na
         ) from exc
 
 
+def _check_timer(node: etree._Element, kind: str, file_name: str) -> None:
+    problem = timers.check(kind, node.text)
+    if problem:
+        event = node.getparent().getparent()
+        raise DeployError(f"{file_name}: element '{event.get('id')}' (line {node.sourceline}): {problem}",
+                          file=file_name, element=event.get("id"), line=node.sourceline)
+
+
+# What SpiffWorkflow 3.2 parses but runs wrongly: refused at deploy rather than run silently wrong.
+UNSUPPORTED = (
+    (".//bpmn:linkEventDefinition/..", "link events are not supported (the engine would stop at the throw "
+     "event without reaching the catch event); connect the flow with a sequence flow instead"),
+    (".//bpmn:subProcess//bpmn:subProcess[@triggeredByEvent='true']",
+     "an event sub-process inside a sub-process is not supported; move it to the process level"),
+)
+
+
+def _check_supported(process: etree._Element, file_name: str) -> None:
+    for path, why in UNSUPPORTED:
+        for node in process.xpath(path, namespaces={"bpmn": BPMN_NS}):
+            element = node.get("id")
+            raise DeployError(f"{file_name}: element '{element}' (line {node.sourceline}): {why}",
+                              file=file_name, element=element, line=node.sourceline)
+
+
+def called_processes(process: etree._Element) -> list[dict[str, Any]]:
+    """The call activities of a process: element, line, called key and pinned version (or None)."""
+    calls = []
+    for node in process.xpath(".//bpmn:callActivity", namespaces={"bpmn": BPMN_NS}):
+        version = el.camunda(node, "calledElementVersion") if el.camunda(node, "calledElementBinding") == "version" \
+            else None
+        calls.append({"element": node.get("id"), "line": node.sourceline, "key": node.get("calledElement"),
+                      "version": int(version) if version and version.isdigit() else None})
+    return calls
+
+
+def check_calls(processes: list[ProcessDefinition], deployed: Callable[[str, int | None], bool]) -> None:
+    """Every call activity must call a process of this deployment or one already deployed.
+
+    `deployed(key, version)` says whether that version (None: any) of a process is in the database.
+    """
+    here = {p.key for p in processes}
+    for process in processes:
+        for call in process.calls:
+            key, version = call["key"], call["version"]
+            if (key in here and version is None) or deployed(key, version):
+                continue
+            what = f"version {version} of process '{key}'" if version else f"process '{key}'"
+            raise DeployError(
+                f"{process.file_name}: call activity '{call['element']}' (line {call['line']}) calls {what}, "
+                "which is neither deployed nor in this deployment",
+                file=process.file_name, element=call["element"], line=call["line"])
+
+
 def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bool) -> None:
     ns = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
     for flow in process.xpath(".//bpmn:sequenceFlow", namespaces=ns):
         for cond in flow.xpath("./bpmn:conditionExpression", namespaces=ns):
             _check_expression(cond.text, flow, "the condition", file_name)
+    _check_supported(process, file_name)
     for node in process.iter(etree.Element):
         for attr in EXPRESSION_ATTRS:
             value = el.camunda(node, attr)
             if is_expression(value):
                 _check_expression(value, node, f"camunda:{attr}", file_name)
         local = etree.QName(node).localname
-        if local in ("timeDate", "timeDuration", "timeCycle", "completionCondition") and is_expression(node.text):
+        if local in ("timeDate", "timeDuration", "timeCycle", "completionCondition", "loopCardinality") \
+                and is_expression(node.text):
             _check_expression(node.text, node.getparent().getparent(), local, file_name)
+        if local in ("timeDate", "timeDuration", "timeCycle"):
+            _check_timer(node, local, file_name)
     if allow_scripts:
         return
     scripted = process.xpath(
@@ -192,6 +253,7 @@ def read_process_file(content: bytes, file_name: str,
             initiator_variable=el.camunda(start, "initiator") if start is not None else None,
             candidate_starters=starters,
             decision_keys=used,
+            calls=called_processes(process),
         ))
     return result
 
@@ -205,6 +267,32 @@ def build_specs(bpmn_xml: str, file_name: str, decision_xmls: list[str],
         for dmn in decision_xmls:
             parser.add_dmn_xml(parse_xml(dmn.encode(), "decision"), None)
         parser.add_bpmn_xml(root, file_name)
-        return {key: (parser.get_spec(key), parser.get_subprocess_specs(key)) for key in parser.get_process_ids()}
+        result = {}
+        for key in parser.get_process_ids():
+            spec = parser.get_spec(key)
+            # Processes of other files are found when first called (server/engine/callees.py).
+            subs = parser.get_subprocess_specs(key, require_call_activity_specs=False)
+            subs = {name: sub for name, sub in subs.items() if sub is not None}
+            for each in (spec, *subs.values()):
+                _prepare(each)
+            result[key] = (spec, subs)
+        return result
     except SpiffWorkflowException as exc:
         raise _from_validation(exc, root, file_name) from exc
+
+
+def _prepare(spec: Any) -> None:
+    """Finish at parse time what SpiffWorkflow would otherwise do to the (shared, cached) spec at run time.
+
+    Triggering an event sub-process connected it to the process's start, so every later instance
+    started it at once; multi-instance children are wired to their activity at first use only.
+    """
+    start = getattr(spec, "start", None)
+    for name in getattr(start, "trigger_specs", []):
+        event_sub = spec.task_specs[name]
+        if start not in event_sub.inputs:
+            event_sub.inputs = [*event_sub.inputs, start]  # a start input, without being one of start's outputs
+            event_sub.connect(spec.end)
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, BomsMultiInstance):
+            connect_merge(task_spec, spec.task_specs[task_spec.task_spec])

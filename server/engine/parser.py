@@ -21,6 +21,7 @@ from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMix
 
 from server.engine.decisions import DecisionEngine, DecisionError
 from server.engine.dmn_parser import BomsDMNParser
+from server.engine.task_parsers import BOMS_PARSERS
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -76,6 +77,7 @@ class DecisionTaskParser(BusinessRuleTaskParser):
 class BomsParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        **BOMS_PARSERS,
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
     }
 

@@ -240,7 +240,9 @@ class Runner(OperationsMixin):
             rows = session.scalars(select(DecisionVersion).where(DecisionVersion.id.in_(version.decision_ids)))
             return [row.dmn_xml for row in rows]
 
-        return specs.get(version, decision_xmls)
+        from server.engine.callees import with_callees  # called processes' specs, pinned per instance
+
+        return with_callees(session, specs.get(version, decision_xmls))
 
     def _load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
         loaded = self._loaded(session, instance.version)

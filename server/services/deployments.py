@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from server.engine.definitions import (
     DecisionDefinition,
     ProcessDefinition,
+    check_calls,
     read_decision_file,
     read_process_file,
 )
@@ -89,6 +90,12 @@ def read_files(session: Session, files: list[UploadedFile],
                 raise DeployError(f"{f.name}: process '{process.key}' is also in {processes[process.key].file_name}",
                                   file=f.name, element=process.key)
             processes[process.key] = process
+
+    def deployed(key: str, version: int | None) -> bool:
+        query = select(ProcessVersion.id).where(ProcessVersion.key == key)
+        return session.execute(query.where(ProcessVersion.version == version) if version else query).first() is not None
+
+    check_calls(list(processes.values()), deployed)
     return list(processes.values()), list(decisions.values()), resources
 
 
