@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.engine.feel import FeelError, UnaryTests, compile_unary_tests, parse_literal
+from server.engine.feel import FeelError, UnaryTests, compile_unary_tests, parse_literal, parse_literal_list
 
 
 def _matches(text: str | None, value: Any) -> bool:
@@ -253,3 +253,20 @@ def test_parse_literal(text: str, expected: tuple[bool, Any]) -> None:
     result = parse_literal(text)
     assert result == expected
     assert type(result[1]) is type(expected[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"high","medium","low"', ("high", "medium", "low")),
+        (' "a" , 1, true, null ', ("a", 1, True, None)),
+        ('date("2024-01-31")', ("2024-01-31",)),
+        ("1..2", None),
+        ('"a" "b"', None),
+        ("< 5", None),
+        ("high, low", None),
+        ("", None),
+    ],
+)
+def test_parse_literal_list(text: str, expected: tuple[object, ...] | None) -> None:
+    assert parse_literal_list(text) == expected
