@@ -81,6 +81,14 @@ class BomsTaskParser(MultiInstanceParsing, CamundaTaskParser):
     pass
 
 
+class PassThroughTask(NoneTask):
+    """`bpmn:task` without a type: Camunda runs it as a pass-through; SpiffWorkflow waited for a person."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
 class BomsSubprocessParser(MultiInstanceParsing, SubWorkflowParser):
     def create_task(self) -> Any:
         if self.node.get("triggeredByEvent") == "true":
@@ -168,7 +176,7 @@ def called_element(spec: Any) -> str | None:
 
 BOMS_PARSERS = {
     full_tag("userTask"): (BomsUserTaskParser, UserTask),
-    full_tag("task"): (BomsTaskParser, NoneTask),
+    full_tag("task"): (BomsTaskParser, PassThroughTask),
     full_tag("manualTask"): (BomsTaskParser, ManualTask),
     full_tag("subProcess"): (BomsSubprocessParser, CallActivity),
     full_tag("callActivity"): (BomsCallActivityParser, BomsCallActivity),
