@@ -94,12 +94,13 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
     from server import create_app
     from server.migrate import upgrade
-    from server.worker import celery, start_embedded_worker
+    from server.worker import celery, start_embedded_worker, start_poller
 
     upgrade(config.database_url)
     app = create_app(config)
     if not args.no_worker:
         start_embedded_worker(celery)
+        start_poller(celery, config)
     print(f"BOMS is serving on http://{args.host}:{args.port}/  (API: /api/v1, contract: /api/v1/openapi.json)\n"
           f"Log in to the API with a token: .venv/bin/boms token create USER  (demo users and passwords: "
           f"{config.instance_path / 'demo-credentials.txt'})", flush=True)
@@ -111,6 +112,29 @@ def cmd_worker(_config: Config, _args: argparse.Namespace) -> int:
     from server.worker import celery
 
     celery.worker_main(["worker", "--loglevel=INFO"])
+    return 0
+
+
+def cmd_poller(config: Config, _args: argparse.Namespace) -> int:
+    import contextlib
+    import threading
+
+    from server.worker import celery, poll
+
+    task = celery.tasks["boms.jobs.run"]
+    print("boms poller: handing due jobs to the workers (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        poll(config, lambda ids: task.delay(ids), threading.Event())
+    return 0
+
+
+def cmd_jobs_run(config: Config, _args: argparse.Namespace) -> int:
+    from server import create_app
+    from server.services.jobs import run_due
+
+    app = create_app(config)
+    done = run_due(app.extensions["boms_db"], app.extensions["boms_runner"], config)
+    print(f"{done} due jobs run")
     return 0
 
 
@@ -156,6 +180,9 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
 
     sub.add_parser("worker", help="run a Celery worker").set_defaults(run=cmd_worker)
+    sub.add_parser("poller", help="hand due jobs (timers, service tasks) to the workers").set_defaults(run=cmd_poller)
+    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs_command", required=True)
+    jobs.add_parser("run", help="run every due job now, in this process").set_defaults(run=cmd_jobs_run)
     return root
 
 

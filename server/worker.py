@@ -1,17 +1,35 @@
-"""The Celery app. Embedded default: a broker in a SQLite file and a worker thread inside `boms serve`;
-production: BOMS_BROKER_URL=redis://... or amqp://... with `boms worker` / `celery -A server.worker worker`.
+"""The Celery app, the job poller, and the embedded single-process setup.
 
-The due-job poller and the job kinds (timers, service tasks, notifications, rules) arrive with the
-engine-depth issue; this module is where they register.
+Embedded default (`boms serve`): a broker in a SQLite file, a worker thread and a poller thread inside
+the server process. Production: BOMS_BROKER_URL=redis://... or amqp://..., `boms worker` processes
+(or `celery -A server.worker worker`) and one or more `boms poller` processes (claims are atomic, so
+several pollers never hand out the same job).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from celery import Celery
 
 from server.config import Config
+
+logger = logging.getLogger(__name__)
+BATCH = 50  # jobs per Celery message: 10,000 due timers are 200 messages, not 10,000
+SWEEP_SECONDS = 60.0
+
+
+@cache
+def _app(config: Config) -> Any:
+    """One Flask app per worker process: the same runner, listeners and database as the web server."""
+    from server import create_app
+
+    return create_app(config)
 
 
 def make_celery(config: Config) -> Celery:
@@ -24,34 +42,77 @@ def make_celery(config: Config) -> Celery:
         worker_hijack_root_logger=False,
     )
 
+    @app.task(name="boms.jobs.run")
+    def run_jobs(job_ids: list[int]) -> int:
+        """Run claimed jobs; a job already finished by an earlier delivery is skipped."""
+        from server.services.jobs import run_jobs as run
+
+        flask_app = _app(config)
+        return run(flask_app.extensions["boms_db"], flask_app.extensions["boms_runner"], config, job_ids)
+
     @app.task(name="boms.audit.verify")
     def verify_audit() -> dict[str, object]:
-        """Verify the audit chain off the request path (the admin UI's button will queue it)."""
-        from server.db import Database
+        """Verify the audit chain off the request path (the admin UI's button may queue it)."""
         from server.services.audit import verify
 
-        database = Database(config.database_url)
-        with database.read() as session:
-            result = verify(session).to_dict()
-        database.dispose()
-        return result
+        with _app(config).extensions["boms_db"].read() as session:
+            return verify(session).to_dict()
 
     @app.task(name="boms.notifications.deliver")
     def deliver_notifications() -> int:
         """Email pending notifications; queued after the commit that created them, never inside it."""
-        from server.db import Database
         from server.services.notifications import deliver_pending
 
-        database = Database(config.database_url)
-        try:
-            return deliver_pending(database, config)
-        finally:
-            database.dispose()
+        return deliver_pending(_app(config).extensions["boms_db"], config)
 
     return app
 
 
 celery = make_celery(Config.from_env())
+
+
+def _sweeps() -> list[Callable[[Any, Config], int]]:
+    """Periodic clean-ups other modules offer (notification retries, orphaned uploads)."""
+    found = []
+    for module, name in (("server.services.notifications", "sweep_notifications"),
+                         ("server.services.files", "sweep_orphan_files")):
+        fn = getattr(__import__(module, fromlist=[name]), name, None)
+        if fn is not None:
+            found.append(fn)
+    return found
+
+
+def poll(config: Config, send: Callable[[list[int]], Any], stop: threading.Event, interval: float = 0.2) -> None:
+    """Hand due jobs to workers until `stop` is set; sleeps until the next due job, at most `interval`."""
+    from server.services.jobs import claim_due, next_due_in
+
+    database = _app(config).extensions["boms_db"]
+    last_sweep = 0.0
+    while not stop.is_set():
+        try:
+            ids = claim_due(database)
+            for start in range(0, len(ids), BATCH):
+                send(ids[start:start + BATCH])
+            if time.monotonic() - last_sweep > SWEEP_SECONDS:
+                last_sweep = time.monotonic()
+                for sweep in _sweeps():
+                    sweep(database, config)
+            if ids:
+                continue
+            wait = next_due_in(database)
+            stop.wait(interval if wait is None else min(interval, wait))
+        except Exception:  # noqa: BLE001 - a database blip must not end the poller
+            logger.exception("the job poller failed; retrying in 1 s")
+            stop.wait(1.0)
+
+
+def start_poller(app: Celery, config: Config) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    task = app.tasks["boms.jobs.run"]
+    thread = threading.Thread(target=poll, args=(config, lambda ids: task.delay(ids), stop),
+                              name="boms-poller", daemon=True)
+    thread.start()
+    return thread, stop
 
 
 def start_embedded_worker(app: Celery) -> threading.Thread:

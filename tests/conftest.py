@@ -196,3 +196,10 @@ def purchase_request_team(api: Api) -> Api:
     api.user("alice", groups=("employees",), manager="mike")
     api.deploy("modeler", "dmn/approval_route.dmn", "bpmn/purchase_request.bpmn")
     return api
+
+
+def run_due_jobs(app: Any) -> int:
+    """Run every job due now in this thread, as a worker would (timers, service tasks, event routing)."""
+    from server.services.jobs import run_due
+
+    return run_due(app.extensions["boms_db"], app.extensions["boms_runner"], app.config["BOMS"])

@@ -7,6 +7,7 @@ path as every other action (see runner.py).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
@@ -56,13 +57,18 @@ class OperationsMixin:
         step = self._load(session, instance, actor)
         step.event("instance.retried", element_id=(incident or {}).get("element"),
                    message=(incident or {}).get("message"))
-        failed = [t for t in step.workflow.get_tasks(state=TaskState.ERROR)]
+        failed = list(step.workflow.get_tasks(state=TaskState.ERROR))
+        stuck_id = (incident or {}).get("taskId")
+        stuck = step.workflow.get_task_from_id(UUID(stuck_id)) if stuck_id else None
 
         def rerun() -> None:
             for task in failed:
                 task._set_state(TaskState.READY)
                 if task.task_spec.manual:
                     task.run()  # a person completed it already: only its outputs failed
+            if stuck is not None and stuck not in failed and not stuck.has_state(TaskState.FINISHED_MASK):
+                # It failed while being reached (e.g. a bad timer value): reach it again.
+                stuck.task_spec._update(stuck)
 
         self._advance(step, first=rerun)
 
@@ -76,8 +82,10 @@ class OperationsMixin:
                    for name, value in variables.items() if instance.variables.get(name, object()) != value}
         if not changes:
             return {}
-        tasks = [t for t in _tasks(step.workflow) if t.has_state(UNFINISHED)] or [step.workflow.task_tree]
-        for task in tasks:
+        # Tasks about to run inherit their parent's data, so parents of unfinished tasks change too.
+        pending = [t for t in _tasks(step.workflow) if not t.has_state(TaskState.FINISHED_MASK - TaskState.ERROR)]
+        tasks = {t.id: t for t in pending} | {t.parent.id: t.parent for t in pending if t.parent is not None}
+        for task in tasks.values() or [step.workflow.task_tree]:
             task.data.update(variables)
         instance.variables = {**instance.variables, **variables}
         step.event("instance.variables_changed", changes=changes)
@@ -124,6 +132,17 @@ class OperationsMixin:
         else:
             instance.state = store.dump(step.workflow)
             self._emit(session, step.events)
+
+    def record_incident(self: Runner, session: Session, instance: ProcessInstance, element_id: str | None,
+                        task_id: str | None, message: str, actor: str = "system") -> None:
+        """A job failed for good (a service task out of retries): the instance waits for someone to retry."""
+        if instance.status in ("completed", "cancelled"):
+            return
+        if instance.status != "suspended":
+            instance.status = "error"
+        instance.error = {"element": element_id, "message": message, "taskId": task_id, "at": utcnow().isoformat()}
+        self._emit(session, [PendingEvent(kind="incident.created", actor=actor, instance_id=instance.id,
+                                          task_id=task_id, element_id=element_id, data={"message": message})])
 
     @staticmethod
     def _instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> PendingEvent:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select, update
@@ -140,6 +141,26 @@ class Runner(OperationsMixin):
                    result=result)
         self._advance(step, first=engine_task.complete)
 
+    def start_at_event(self, session: Session, version: ProcessVersion, element_id: str, variables: dict[str, Any],
+                       business_key: str | None, actor: str) -> ProcessInstance:
+        """Start an instance whose timer, message or signal start event `element_id` just fired."""
+
+        def fire(workflow: Any) -> None:
+            workflow.do_engine_steps()  # brings the start events to WAITING
+            for task in workflow.get_tasks(state=TaskState.WAITING):
+                if task.task_spec.bpmn_id == element_id:
+                    task.set_data(**variables)
+                    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+                        # A cycle fires by adding a branch per due cycle: make exactly one due, then stop.
+                        past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+                        task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 1.0})
+                        task.task_spec._update(task)
+                        task.internal_data.pop("event_value", None)
+                    task._set_internal_data(event_fired=True)
+                    task.task_spec._update(task)
+
+        return self.start(session, version, {}, business_key, actor, prepare=fire)
+
     def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "system:timer") -> None:
         """Run what the timers due by now let run (a job found one due)."""
         self._require_running(instance)
@@ -210,7 +231,8 @@ class Runner(OperationsMixin):
 
     @staticmethod
     def _require_running(instance: ProcessInstance) -> None:
-        if instance.status != "running":
+        # An incident on one branch does not stop timers and messages on the others.
+        if instance.status not in ("running", "error"):
             raise Conflict(f"process instance '{instance.id}' is {instance.status}")
 
     @staticmethod

@@ -18,9 +18,9 @@ from server.services.audit import PendingEvent
 
 logger = logging.getLogger(__name__)
 
-# Not only SpiffWorkflow's own errors: a model it cannot run must fail the step, not the server.
-ENGINE_FAILURES = (SpiffWorkflowException, KeyError, TypeError, ValueError, AttributeError, IndexError,
-                   RuntimeError)
+# Not only SpiffWorkflow's own errors (its timer parsers raise a bare Exception): whatever a model makes
+# the engine raise is an incident on that model's instance, never a server error.
+ENGINE_FAILURES = (Exception,)
 
 
 @dataclass
@@ -46,8 +46,27 @@ class Step:
         self.event("incident.created", task_id=task_id, element_id=element, message=error.message)
 
 
-def engine_error(exc: Exception) -> EngineError:
+def _failing_task(exc: Exception) -> Any:
+    """The engine task being worked on when `exc` was raised.
+
+    SpiffWorkflow's own errors carry it; others (a bad timer value raises a bare Exception while the
+    event is being reached) do not, so take the innermost frame that had a task in hand.
+    """
     task = getattr(exc, "task", None)
+    if task is not None:
+        return task
+    trace = exc.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if hasattr(candidate, "task_spec") and hasattr(candidate, "internal_data"):
+                task = candidate
+        trace = trace.tb_next
+    return task
+
+
+def engine_error(exc: Exception) -> EngineError:
+    task = _failing_task(exc)
     spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
     element = getattr(spec, "bpmn_id", None)
     notes = "; ".join(getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or [])
@@ -58,5 +77,5 @@ def engine_error(exc: Exception) -> EngineError:
 
 
 def failed_task_id(exc: Exception) -> str | None:
-    task = getattr(exc, "task", None)
+    task = _failing_task(exc)
     return str(task.id) if task is not None else None

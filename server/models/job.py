@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
 
@@ -37,6 +37,9 @@ class Job(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Never loaded; it tells the unit of work to insert a new instance before its jobs.
+    instance: Mapped[Any] = relationship("ProcessInstance", lazy="raise", viewonly=False)
+
 
 class EventSubscription(Base):
     """A message or signal an instance waits for: what `POST /messages` and `/signals` look up."""
@@ -51,3 +54,5 @@ class EventSubscription(Base):
     element_id: Mapped[str | None] = mapped_column(String(255))
     task_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    instance: Mapped[Any] = relationship("ProcessInstance", lazy="raise", viewonly=False)

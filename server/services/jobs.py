@@ -1,0 +1,164 @@
+"""Due jobs: claimed by a poller, run by workers, marked done together with their effect.
+
+Lifecycle: pending → queued (claimed by a poller, `locked_until` set) → running → done; a failure
+goes back to pending with a later due time (RetryLater) or to failed plus an incident on the
+instance. A claimed job whose worker vanished becomes claimable again when `locked_until` passes;
+since a job is finished in the same transaction as its effect, a second run finds it done and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from server.config import Config
+from server.db import Database, utcnow
+from server.engine.runner import Runner
+from server.errors import EngineError
+from server.models import Job
+
+logger = logging.getLogger(__name__)
+CLAIM_SECONDS = 300  # a worker that holds a job longer than this is presumed dead
+Handler = Callable[["JobContext"], None]
+_handlers: dict[str, Handler] = {}
+
+
+class RetryLater(Exception):
+    def __init__(self, message: str, delay_seconds: float, max_attempts: int) -> None:
+        super().__init__(message)
+        self.delay_seconds = delay_seconds
+        self.max_attempts = max_attempts
+
+
+def load_handlers() -> dict[str, Handler]:
+    """Import the modules that register job kinds (workers call this once)."""
+    import importlib
+
+    for module in ("server.services.timers", "server.services.events", "server.services.service_tasks"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return _handlers
+
+
+def register(kind: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        _handlers[kind] = handler
+        return handler
+    return decorate
+
+
+@dataclass
+class JobContext:
+    database: Database
+    runner: Runner
+    config: Config
+    job_id: int
+    kind: str
+    instance_id: str | None
+    element_id: str | None
+    task_id: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 1
+
+    def finish(self, session: Session) -> bool:
+        """Mark the job done in `session`'s transaction; False if another run finished it first."""
+        result = session.execute(update(Job).where(Job.id == self.job_id, Job.status == "running")
+                                 .values(status="done", locked_until=None))
+        return result.rowcount == 1
+
+
+def claim_due(database: Database, limit: int = 500) -> list[int]:
+    """Claim up to `limit` due jobs for this poller; stale claims of dead workers count as due."""
+    now = utcnow()
+    with database.write() as session:
+        query = (select(Job.id).where(or_(
+            (Job.status == "pending") & (Job.due_at <= now),
+            Job.status.in_(("queued", "running")) & (Job.locked_until < now),
+        )).order_by(Job.due_at).limit(limit))
+        if not database.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(Job).where(Job.id.in_(ids))
+                            .values(status="queued", locked_until=now + timedelta(seconds=CLAIM_SECONDS)))
+    return ids
+
+
+def next_due_in(database: Database) -> float | None:
+    """Seconds until the next pending job is due (None: nothing pending), so a poller can sleep."""
+    with database.read() as session:
+        due = session.scalar(select(Job.due_at).where(Job.status == "pending").order_by(Job.due_at).limit(1))
+    return None if due is None else max(0.0, (due - utcnow()).total_seconds())
+
+
+def run_jobs(database: Database, runner: Runner, config: Config, job_ids: list[int]) -> int:
+    """Run claimed jobs one by one (each in its own transactions); returns how many were finished."""
+    done = 0
+    for job_id in job_ids:
+        done += run_job(database, runner, config, job_id)
+    return done
+
+
+def run_job(database: Database, runner: Runner, config: Config, job_id: int) -> bool:
+    with database.write() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status not in ("queued", "running"):
+            return False  # finished, cancelled or suspended meanwhile
+        job.status, job.attempts = "running", job.attempts + 1
+        job.locked_until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
+        ctx = JobContext(database, runner, config, job.id, job.kind, job.instance_id, job.element_id,
+                         job.task_id, dict(job.payload or {}), job.attempts)
+    handler = load_handlers().get(ctx.kind)
+    try:
+        if handler is None:
+            raise RuntimeError(f"no handler for jobs of kind '{ctx.kind}'")
+        handler(ctx)
+    except RetryLater as exc:
+        if ctx.attempts < exc.max_attempts:
+            _reschedule(database, ctx, str(exc), exc.delay_seconds)
+            return False
+        _fail(database, runner, ctx, f"{exc} (after {ctx.attempts} attempts)")
+        return False
+    except Exception as exc:  # noqa: BLE001 - any failure of a job becomes an incident, never a lost job
+        logger.warning("job %s (%s) failed: %s", ctx.job_id, ctx.kind, exc, exc_info=not isinstance(exc, EngineError))
+        _fail(database, runner, ctx, str(exc))
+        return False
+    return True
+
+
+def _reschedule(database: Database, ctx: JobContext, error: str, delay: float) -> None:
+    with database.write() as session:
+        session.execute(update(Job).where(Job.id == ctx.job_id, Job.status == "running").values(
+            status="pending", last_error=error, locked_until=None,
+            due_at=utcnow() + timedelta(seconds=delay)))
+
+
+def _fail(database: Database, runner: Runner, ctx: JobContext, error: str) -> None:
+    with database.write() as session:
+        job = session.get(Job, ctx.job_id)
+        if job is None or job.status != "running":
+            return
+        job.status, job.last_error, job.locked_until = "failed", error, None
+        if ctx.instance_id:
+            instance = runner.lock_instance(session, ctx.instance_id)
+            runner.record_incident(session, instance, ctx.element_id, ctx.task_id, error)
+
+
+def run_due(database: Database, runner: Runner, config: Config, rounds: int = 100) -> int:
+    """Claim and run everything due now, in this thread (tests, `boms jobs run`, the embedded poller)."""
+    total = 0
+    for _ in range(rounds):
+        ids = claim_due(database)
+        if not ids:
+            break
+        total += run_jobs(database, runner, config, ids)
+    return total
