@@ -13,7 +13,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
-from SpiffWorkflow.dmn.specs.model import Decision, DecisionTable, InputEntry, OutputEntry
+from SpiffWorkflow.dmn.specs.model import Decision, DecisionTable, InputEntry, OutputEntry, Rule
 
 from server.engine.feel import parse_literal_list
 
@@ -122,10 +122,15 @@ class BomsDMNParser(DMNParser):
             raise ValidationException(
                 f"Rule {row} has {len(inputs)} input and {len(outputs)} output entries; the table has "
                 f"{len(table.inputs)} inputs and {len(table.outputs)} outputs", node=element, file_name=self.filename)
-        rule = super()._parse_rule(table, element, row)
+        rule = Rule(element.get("id") or f"{table.id}_rule_{row}")
+        rule.row_number = row
         rule.line = element.sourceline
+        descriptions = [c for c in element if _local(c) == "description"]
+        rule.description = ((descriptions[0].text if descriptions else None) or "").strip()
+        rule.inputEntries = [self._parse_input_output_element(table, e, InputEntry, i) for i, e in enumerate(inputs)]
+        rule.outputEntries = [self._parse_input_output_element(table, e, OutputEntry, i)
+                              for i, e in enumerate(outputs)]
         rule.annotations = [(_text(c) or "").strip() for c in element if _local(c) == "annotationEntry"]
-        rule.description = (rule.description or "").strip()
         return rule
 
     def _parse_input_output_element(self, table: DecisionTable, element: etree._Element, cls: type,
