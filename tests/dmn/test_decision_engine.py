@@ -52,3 +52,10 @@ def test_priority_allowed_values_are_read_in_order() -> None:
     table = engine("hit_policies.dmn", "priority_policy").decision_table
     assert table.outputs[0].allowed_values == ("high", "medium", "low")
     assert engine("hit_policies.dmn", "collect_max").decision_table.aggregation == "MAX"
+
+
+def test_xml_comments_anywhere_are_ignored() -> None:
+    # loan.dmn with a comment before every rule, input, table and text, and inside entries
+    result = engine("commented.dmn", "loan_offer").evaluate({"age": 30, "income": 20000, "amount": 5000})
+    assert result.outputs == {"offer": "review", "rate": 5.25}
+    assert [m["rule"] for m in result.matched] == ["Rule_review"]
