@@ -222,3 +222,26 @@ class DecisionEngine:
 
     def evaluate(self, context: Mapping[str, Any]) -> DecisionResult:
         return evaluate_decision(self.decisions, self.key, context)
+
+
+RESULT_MAPPINGS = ("singleEntry", "singleResult", "collectEntries", "resultList")
+
+
+def map_result(result: DecisionResult, mapping: str) -> Any:
+    """A result shaped as Camunda's `camunda:mapDecisionResult` shapes it for `camunda:resultVariable`."""
+    aggregated = result.hit_policy is None or result.hit_policy.startswith("COLLECT ")
+    rows = [result.outputs] if aggregated else [m["outputs"] for m in result.matched]
+    if mapping == "resultList":
+        return rows
+    if mapping in ("singleEntry", "collectEntries") and any(len(row) > 1 for row in rows):
+        raise DecisionError(f"decision '{result.decision}': {mapping} needs one output per result, the result "
+                            f"has {', '.join(rows[0])}", decision=result.decision)
+    if mapping == "collectEntries":
+        return [next(iter(row.values())) for row in rows]
+    if len(rows) > 1:
+        raise DecisionError(f"decision '{result.decision}': {mapping} needs at most one result, rules "
+                            f"{_describe(result.matched)} matched", decision=result.decision,
+                            rules=tuple(m["rule"] for m in result.matched))
+    if not rows:
+        return None
+    return next(iter(rows[0].values())) if mapping == "singleEntry" else rows[0]

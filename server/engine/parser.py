@@ -19,7 +19,7 @@ from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 
-from server.engine.decisions import DecisionEngine, DecisionError
+from server.engine.decisions import RESULT_MAPPINGS, DecisionEngine, DecisionError, map_result
 from server.engine.dmn_parser import BomsDMNParser
 from server.engine.task_parsers import BOMS_PARSERS
 
@@ -32,13 +32,20 @@ NSMAP = {**CAMUNDA_NSMAP, "spiffworkflow": SPIFF_NS}
 class DecisionTask(BusinessRuleTask):
     """A business rule task whose table is evaluated by BOMS (FEEL unary tests, JEXL, hit policies)."""
 
+    decision_ref: str = ""
+    result_variable: str | None = None
+    result_mapping: str = "resultList"
+
     def _run_hook(self, my_task: Any) -> bool:
         try:
             result = self.dmnEngine.evaluate(my_task.data)
+            # Only the referenced decision's result becomes variables; required decisions are in the audit.
+            if self.result_variable:
+                my_task.data[self.result_variable] = map_result(result, self.result_mapping)
+            else:
+                my_task.data.update(result.outputs)
         except DecisionError as exc:
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
-        # Only the referenced decision's outputs become variables; required decisions are in the audit.
-        my_task.data.update(result.outputs)
         my_task.internal_data["boms_decision"] = {
             "decision": self.decision_ref,
             "outputs": result.outputs,
@@ -59,6 +66,12 @@ class DecisionTaskParser(BusinessRuleTaskParser):
             **self.bpmn_attributes,
         )
         task.decision_ref = decision_ref
+        # Camunda 7: the result goes into one variable, shaped by mapDecisionResult (default resultList).
+        task.result_variable = (self.node.get(f"{{{CAMUNDA_NS}}}resultVariable") or "").strip() or None
+        task.result_mapping = self.node.get(f"{{{CAMUNDA_NS}}}mapDecisionResult") or "resultList"
+        if task.result_mapping not in RESULT_MAPPINGS:
+            raise ValidationException(f"Unknown camunda:mapDecisionResult '{task.result_mapping}' (one of "
+                                      f"{', '.join(RESULT_MAPPINGS)})", node=self.node, file_name=self.filename)
         return task
 
     @staticmethod
