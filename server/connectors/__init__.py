@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from server.config import Config
 from server.connectors.values import ValueSpec
 
 
@@ -28,6 +29,7 @@ class ConnectorContext:
     instance_id: str
     element_id: str
     attempt: int = 1
+    config: Config | None = None  # the server's settings, for connectors that need one (mail host)
 
 
 class ConnectorError(Exception):

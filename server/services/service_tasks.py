@@ -90,7 +90,7 @@ def run_service_job(ctx: JobContext) -> None:
     if not ctx.instance_id or not ctx.task_id:
         raise ServiceTaskFailed(f"service job {ctx.job_id} names no instance or task")
     config, variables = _read(ctx)
-    context = ConnectorContext(ctx.instance_id, ctx.element_id or "", ctx.attempts)
+    context = ConnectorContext(ctx.instance_id, ctx.element_id or "", ctx.attempts, ctx.config)
     # A service task with no connector (drawn in a plain BPMN editor) calls nothing and goes on.
     result = call_connector(config, variables, context) if config else {}
     with ctx.database.write() as session:

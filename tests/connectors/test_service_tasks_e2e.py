@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from server import connectors
+from server.connectors import ConnectorContext
 from server.models import Job, ProcessVersion
 from tests.conftest import Api, run_due_jobs
 from tests.connectors.conftest import LocalServer, Reply
@@ -138,6 +140,51 @@ def test_spiff_operator_and_camunda_external_task(app: Any, team: Api, local_ser
     assert body["variables"]["inStock"] is True and body["variables"]["stockStatus"] == 200
     assert [t["elementId"] for t in body["openTasks"]] == ["pack"]
     assert local_server.requests_to("/stock")[0].query == {"sku": ["A-1"]}
+
+
+EXTERNAL_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="with_custom_connector" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="call" camunda:type="external" camunda:topic="test-cancel">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:userTask id="after"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="after" />
+    <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_instance_cancelled_during_the_call(app: Any, team: Api, tmp_path: Any) -> None:
+    """The call runs outside any transaction (the cancel below would wait on SQLite's writer lock
+    otherwise); its result, arriving for a cancelled instance, is dropped and the job still ends."""
+    calls: list[str] = []
+
+    @connectors.register("test-cancel", parameters=set())
+    def cancel_meanwhile(params: dict[str, Any], context: ConnectorContext) -> dict[str, Any]:
+        calls.append(context.element_id)
+        response = team.post("admin", f"/api/v1/process-instances/{context.instance_id}/cancel")
+        assert response.status_code == 200, response.get_json()
+        return {"late": True}
+
+    try:
+        path = tmp_path / "custom_connector.bpmn"
+        path.write_text(EXTERNAL_TASK)
+        team.deploy("modeler", path)
+        instance_id = team.start("alice", "with_custom_connector")["id"]
+        run_due_jobs(app)
+    finally:
+        connectors._REGISTRY.pop("test-cancel")
+    assert calls == ["call"]
+    body = instance(team, instance_id)
+    assert body["status"] == "cancelled" and body["error"] is None
+    assert "late" not in body["variables"] and body["openTasks"] == []
+    assert [j.status for j in jobs(app, instance_id)] == ["done"]
 
 
 @pytest.mark.parametrize(("file_name", "message"), [
