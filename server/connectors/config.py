@@ -199,7 +199,7 @@ def _spiff_value(value: str) -> ValueSpec:
     must be plain names and headers such as Content-Type are not."""
     try:
         return {"value": json.loads(value)}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting, left to the expression check
         return expression(value)
 
 
