@@ -39,6 +39,29 @@ logger = logging.getLogger(__name__)
 MAX_ENGINE_ROUNDS = 10_000
 
 
+MESSAGE_VARIABLES = "__boms_message"
+
+
+def _payload(definition: Any, variables: dict[str, Any]) -> dict[str, Any]:
+    if hasattr(definition, "result_var"):
+        # Camunda's message definition puts its payload under one variable; BOMS merges them.
+        return {"payload": dict(variables), "result_var": MESSAGE_VARIABLES}
+    return dict(variables)
+
+
+def _merge_message_variables(workflow: Any) -> None:
+    """A received message's variables become process variables (see `deliver`)."""
+    for task in _all_tasks(workflow):
+        received = task.data.pop(MESSAGE_VARIABLES, None)
+        if isinstance(received, dict):
+            task.data.update(received)
+
+
+def _definitions(task: Any) -> list[Any]:
+    definition = task.task_spec.event_definition
+    return list(getattr(definition, "event_definitions", None) or [definition])
+
+
 def _all_tasks(workflow: Any) -> list[Any]:
     tasks = list(workflow.tasks.values())
     for sub in workflow.subprocesses.values():
@@ -148,9 +171,14 @@ class Runner(OperationsMixin):
         def fire(workflow: Any) -> None:
             workflow.do_engine_steps()  # brings the start events to WAITING
             for task in workflow.get_tasks(state=TaskState.WAITING):
-                if task.task_spec.bpmn_id == element_id:
-                    task.set_data(**variables)
-                    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+                if task.task_spec.bpmn_id != element_id:
+                    continue
+                definition = task.task_spec.event_definition
+                if isinstance(definition, (MessageEventDefinition, SignalEventDefinition)):
+                    task.task_spec.catch(task, BpmnEvent(definition, payload=_payload(definition, variables)))
+                    task.task_spec._update(task)
+                else:
+                    if isinstance(definition, CycleTimerEventDefinition):
                         # A cycle fires by adding a branch per due cycle: make exactly one due, then stop.
                         past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
                         task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 1.0})
@@ -172,10 +200,13 @@ class Runner(OperationsMixin):
         """Hand a message or signal to an instance; False when nothing in it was waiting for it."""
         self._require_running(instance)
         step = self._load(session, instance, actor)
-        definition = MessageEventDefinition(name) if kind == "message" else SignalEventDefinition(name)
-        caught = step.workflow.event_manager.catch(BpmnEvent(definition, payload=dict(variables)),
-                                                   internal=False)
-        if not caught:
+        wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
+        # Catching compares definition classes exactly (Camunda's parser has its own), so send the
+        # waiting definition itself.
+        definition = next((d for task in step.workflow.event_manager.tasks.values()
+                           for d in _definitions(task) if isinstance(d, wanted) and d.name == name), None)
+        if definition is None or not step.workflow.event_manager.catch(
+                BpmnEvent(definition, payload=_payload(definition, variables)), internal=False):
             return False
         step.event(f"{kind}.received", name=name, variables=variables)
         self._advance(step)
@@ -283,6 +314,7 @@ class Runner(OperationsMixin):
                 if first is not None:
                     first()
                 self._run_engine(step.workflow)
+                _merge_message_variables(step.workflow)
             except ENGINE_FAILURES as exc:
                 step.incident(engine_error(exc), failed_task_id(exc))
             project(step, _all_tasks(step.workflow))
@@ -309,7 +341,10 @@ class Runner(OperationsMixin):
                     else "signal" if isinstance(definition, SignalEventDefinition) else None)
             if kind is None:
                 continue  # errors and escalations nobody caught end where BPMN says they end
-            payload = {"name": definition.name, "variables": event.payload or {},
+            variables = event.payload or {}
+            if isinstance(variables.get("payload"), dict) and "result_var" in variables:
+                variables = variables["payload"]  # Camunda's message payload shape
+            payload = {"name": definition.name, "variables": variables,
                        "businessKey": step.instance.business_key, "from": step.instance.id}
             step.session.add(Job(instance_id=None, kind=kind, element_id=None, payload=payload, due_at=now,
                                  status="pending", attempts=0, created_at=now))

@@ -29,6 +29,9 @@ class JexlScriptEngine(PythonScriptEngine):
             raise SyntaxError(str(exc)) from exc
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        if expression is None:
+            # A Camunda message throw without a payload expression: the message carries the variables.
+            return dict(task.data)
         literal = timers.literal_value(task, expression)
         if literal is not None:
             return literal

@@ -22,6 +22,21 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 
+class BomsWorkflow(BpmnWorkflow):
+    """SpiffWorkflow's workflow, with waiting tasks found without walking the whole tree.
+
+    After every task completion the library walks the task tree to update WAITING tasks, so a
+    step that completes N tasks (a multi-instance of N items) costs O(N^2) tree steps; the dict of
+    tasks is a flat list of the same tasks (in creation order: parents before children).
+    """
+
+    def update_waiting_tasks(self) -> None:
+        waiting = [task for task in self.tasks.values() if task._state == TaskState.WAITING]
+        for task in waiting:
+            if task._state == TaskState.WAITING:
+                task.task_spec._update(task)
+
+
 class WorkingTreeConverter(BpmnWorkflowConverter):
     """The workflow without its spec (BOMS stores that once per version)."""
 
@@ -38,7 +53,7 @@ class WorkingTreeConverter(BpmnWorkflowConverter):
         pins = getattr(subprocess_specs, "pins", None)
         if pins is not None:
             pins.update(dct.get("boms_callees", {}))
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow = BomsWorkflow(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -50,6 +65,8 @@ class WorkingTreeConverter(BpmnWorkflowConverter):
 _serializer = BpmnWorkflowSerializer(
     BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, BpmnWorkflow: WorkingTreeConverter})
 )
+# Saved as "BpmnWorkflow", as before: states written earlier still load, and BomsWorkflow is all that loads.
+_serializer.registry.typenames[BomsWorkflow] = "BpmnWorkflow"
 
 
 def prune(workflow: Any) -> None:
@@ -103,12 +120,17 @@ def load(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine:
     _serializer.migrate(dct)
     workflow = _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
+    # The serializer re-registers waiting catch events only; an event-based gateway waits too.
+    events = workflow.event_manager
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if getattr(task.task_spec, "event_definition", None) is not None and task.id not in events.tasks:
+            events.add_task(task)
     return workflow
 
 
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any,
                  variables: dict[str, Any]) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow = BomsWorkflow(spec, subprocess_specs, script_engine=script_engine)
     workflow.task_tree.data.update(variables)
     return workflow
 

@@ -40,26 +40,36 @@ def test_two_concurrent_completions_one_wins_one_gets_409(api: Any) -> None:
     assert second["elementId"] == "task_b"
 
 
-def test_failed_step_changes_nothing(api: Any, tmp_path: Any) -> None:
-    """A gateway condition that reads a missing variable fails the step; the last committed state stays."""
+def test_failed_step_becomes_an_incident_that_an_admin_fixes_and_retries(api: Any) -> None:
+    """A gateway condition that reads a missing variable: the person's work is kept, the instance goes
+    into error at the gateway, an admin corrects the variable and retries."""
     api.user("erin", groups=("employees",))
     api.deploy("modeler", "camunda/loop.bpmn")
     instance = api.start("erin", "loop")
     [task] = instance["openTasks"]
     # `done` is in the form, so submit nothing: the gateway's `done == true` then has no variable to read.
     response = api.post("erin", f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}})
-    assert response.status_code == 422, response.get_json()
-    error = response.get_json()["error"]
-    assert error["code"] == "engine_error" and error["element"] == "more" and "done" in error["message"]
+    assert response.status_code == 200, response.get_json()
     after = api.get("erin", f"/api/v1/process-instances/{instance['id']}").get_json()
-    assert after["status"] == "running" and after["activeElements"] == ["work"]
-    [same] = after["openTasks"]
-    assert same["id"] == task["id"] and same["status"] == "open"
+    assert after["status"] == "error" and after["openTasks"] == [] and "more" in after["activeElements"]
+    assert after["error"]["element"] == "more" and "done" in after["error"]["message"]
     history = api.get("auditor", f"/api/v1/process-instances/{instance['id']}/history").get_json()["items"]
-    assert "task.completed" not in [e["kind"] for e in history]
-    assert history[-1]["kind"] == "instance.step_failed" and history[-1]["elementId"] == "more"
-    ok = api.post("erin", f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"done": True}})
-    assert ok.status_code == 200
+    assert [e["kind"] for e in history][-2:] == ["task.completed", "incident.created"]
+    assert history[-1]["elementId"] == "more"
+    # Only admins operate instances.
+    assert api.post("erin", f"/api/v1/process-instances/{instance['id']}/retry").status_code == 403
+    patch = api.client.patch(f"/api/v1/process-instances/{instance['id']}/variables",
+                             json={"variables": {"done": True}}, headers=api.headers("admin"))
+    assert patch.status_code == 200, patch.get_json()
+    retried = api.post("admin", f"/api/v1/process-instances/{instance['id']}/retry")
+    assert retried.status_code == 200, retried.get_json()
+    assert retried.get_json()["status"] == "completed"
+    history = api.get("auditor", f"/api/v1/process-instances/{instance['id']}/history").get_json()["items"]
+    changed = [e for e in history if e["kind"] == "instance.variables_changed"]
+    assert changed[0]["actor"] == "admin" and changed[0]["data"]["changes"] == {"done": {"old": None, "new": True}}
+    assert [e["kind"] for e in history][-3:] == ["instance.retried", "gateway.decided", "instance.completed"]
+    again = api.post("admin", f"/api/v1/process-instances/{instance['id']}/retry")
+    assert again.status_code == 409
 
 
 def _tamper(app: Any, *statements: str) -> None:

@@ -1,0 +1,88 @@
+"""Messages (correlation by business key or variables, start events, throw between instances) and signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import run_due_jobs
+
+
+def _team(api: Any) -> None:
+    api.user("erin", groups=("employees",))
+
+
+def _detail(api: Any, instance: dict[str, Any]) -> dict[str, Any]:
+    return api.get("admin", f"/api/v1/process-instances/{instance['id']}").get_json()
+
+
+def test_message_reaches_the_instance_with_that_business_key_and_carries_variables(api: Any) -> None:
+    _team(api)
+    api.deploy("modeler", "events/payment.bpmn")
+    first = api.start("erin", "payment", businessKey="ORD-1")
+    second = api.start("erin", "payment", businessKey="ORD-2")
+    response = api.post("erin", "/api/v1/messages", json={
+        "name": "payment_received", "businessKey": "ORD-2", "variables": {"amount": 120}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["instances"] == [second["id"]]
+    after = _detail(api, second)
+    assert [t["elementId"] for t in after["openTasks"]] == ["ship"] and after["variables"]["amount"] == 120
+    assert "paid" in after["visitedElements"] and "stopped" not in after["visitedElements"]
+    assert _detail(api, first)["activeElements"] == ["paid", "stopped", "which"] or _detail(api, first)["openTasks"] == []
+
+
+def test_message_by_correlation_keys_on_variables(api: Any) -> None:
+    _team(api)
+    api.deploy("modeler", "events/receive.bpmn")
+    a = api.start("erin", "receive", {"caseNo": 7})
+    b = api.start("erin", "receive", {"caseNo": 8})
+    response = api.post("erin", "/api/v1/messages", json={"name": "document_arrived",
+                                                          "correlationKeys": {"caseNo": 8}})
+    assert response.get_json()["instances"] == [b["id"]]
+    assert [t["elementId"] for t in _detail(api, b)["openTasks"]] == ["file_it"]
+    assert _detail(api, a)["openTasks"] == []
+
+
+def test_unmatched_message_is_404_unless_allowed_and_bad_requests_are_400(api: Any) -> None:
+    _team(api)
+    api.deploy("modeler", "events/receive.bpmn")
+    api.start("erin", "receive", {"caseNo": 7})
+    missing = api.post("erin", "/api/v1/messages", json={"name": "document_arrived", "businessKey": "nope"})
+    assert missing.status_code == 404 and "document_arrived" in missing.get_json()["error"]["message"]
+    allowed = api.post("erin", "/api/v1/messages", json={"name": "document_arrived", "businessKey": "nope",
+                                                         "allowNoMatch": True})
+    assert allowed.status_code == 200 and allowed.get_json()["instances"] == []
+    for body in ({}, {"name": ""}, {"name": "x", "variables": [1]}, {"name": "x", "correlationKeys": "k"}):
+        response = api.post("erin", "/api/v1/messages", json=body)
+        assert response.status_code == 400, body
+    assert api.client.post("/api/v1/messages", json={"name": "x"}).status_code == 401
+
+
+def test_message_start_event_then_a_thrown_message_reaches_another_process(api: Any) -> None:
+    _team(api)
+    api.deploy("modeler", "events/order_start.bpmn", "events/payment.bpmn")
+    waiting = api.start("erin", "payment", businessKey="ORD-9")
+    response = api.post("erin", "/api/v1/messages", json={"name": "order_placed", "businessKey": "ORD-9",
+                                                          "variables": {"item": "desk"}})
+    assert response.status_code == 200
+    [started] = response.get_json()["started"]
+    order = api.get("admin", f"/api/v1/process-instances/{started}").get_json()
+    assert order["businessKey"] == "ORD-9" and order["variables"]["item"] == "desk"
+    [confirm] = order["openTasks"]
+    assert api.post("erin", f"/api/v1/tasks/{confirm['id']}/complete", json={"variables": {}}).status_code == 200
+    run_due_jobs(api.app)  # the thrown message is routed by a worker
+    after = _detail(api, waiting)
+    assert [t["elementId"] for t in after["openTasks"]] == ["ship"] and after["variables"]["item"] == "desk"
+
+
+def test_signal_is_broadcast_to_every_waiting_instance(api: Any) -> None:
+    _team(api)
+    api.deploy("modeler", "events/payment.bpmn")
+    instances = [api.start("erin", "payment", businessKey=f"B{i}") for i in range(3)]
+    response = api.post("erin", "/api/v1/signals", json={"name": "stop_everything"})
+    assert response.status_code == 200
+    assert sorted(response.get_json()["instances"]) == sorted(i["id"] for i in instances)
+    for instance in instances:
+        after = _detail(api, instance)
+        assert after["status"] == "completed" and "end_stopped" in after["visitedElements"]
+    again = api.post("erin", "/api/v1/signals", json={"name": "stop_everything"})
+    assert again.get_json()["instances"] == []
