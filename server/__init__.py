@@ -42,6 +42,10 @@ def create_app(config: Config | None = None) -> Flask:
     # Localized error pages for the web; routing errors under /api/v1 stay JSON.
     register_error_pages(app, api.url_prefix or "/api/")
 
+    from admin import init_admin
+
+    init_admin(app)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}

@@ -1,0 +1,105 @@
+"""Changes to users, groups and API tokens that the admin pages make.
+
+server/services/identity.py only creates users; editing them, passwords, groups and token revocation
+had no service yet, so they live here, next to their only caller, and follow the service rules: they
+take the write session and the asking Principal, check the role, and record an audit event (without
+secrets: a password or token never reaches the log).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.passwords import hash_password
+from server.auth.permissions import Principal, require_role
+from server.auth.tokens import create_token
+from server.db import utcnow
+from server.errors import BadRequest, Conflict, NotFound
+from server.models import ROLES, ApiToken, Group, User
+from server.services.audit import record
+from server.services.identity import ensure_group, find_user
+
+MIN_PASSWORD = 8
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def names(text: str) -> list[str]:
+    return sorted({part.strip() for part in text.replace("\n", ",").split(",") if part.strip()})
+
+
+def update_user(session: Session, who: Principal, user_id: int, *, display_name: str, email: str, active: bool,
+                roles: list[str], groups: str, manager: str) -> User:
+    require_role(who, "admin")
+    user = _user(session, user_id)
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise BadRequest(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}", field="roles")
+    if user.id == who.id and (not active or "admin" not in roles):
+        raise Conflict("you cannot deactivate yourself or take away your own admin role", field="roles")
+    boss = find_user(session, manager.strip()) if manager.strip() else None
+    if boss is not None and boss.id == user.id:
+        raise BadRequest("a user cannot be their own manager", field="manager")
+    before = {"active": user.active, "roles": list(user.roles), "groups": user.group_names,
+              "manager": user.manager.username if user.manager else None, "displayName": user.display_name,
+              "email": user.email}
+    user.display_name, user.email = display_name.strip() or None, email.strip() or None
+    user.active, user.roles, user.manager = active, sorted(set(roles)), boss
+    user.groups = [ensure_group(session, name) for name in names(groups)]
+    session.flush()
+    after = {"active": user.active, "roles": list(user.roles), "groups": user.group_names,
+             "manager": boss.username if boss else None, "displayName": user.display_name, "email": user.email}
+    changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+    if changes:
+        record(session, "user.updated", who.username, data={"username": user.username, "changes": changes})
+    return user
+
+
+def set_password(session: Session, who: Principal, user_id: int, password: str) -> None:
+    require_role(who, "admin")
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"a password needs at least {MIN_PASSWORD} characters", field="password")
+    user = _user(session, user_id)
+    user.password_hash = hash_password(password)
+    record(session, "user.password_set", who.username, data={"username": user.username})
+
+
+def add_group(session: Session, who: Principal, name: str, display_name: str) -> Group:
+    require_role(who, "admin")
+    name = name.strip()
+    if not name:
+        raise BadRequest("a group needs a name", field="name")
+    if session.execute(select(Group.id).where(Group.name == name)).first():
+        raise Conflict(f"group '{name}' already exists", field="name")
+    group = Group(name=name, display_name=display_name.strip() or None)
+    session.add(group)
+    session.flush()
+    record(session, "group.created", who.username, data={"name": name})
+    return group
+
+
+def issue_token(session: Session, who: Principal, username: str, name: str) -> str:
+    """The new token, which is shown once and stored only as its SHA-256."""
+    require_role(who, "admin")
+    user = find_user(session, username.strip())
+    token = create_token(session, user, name.strip())
+    record(session, "token.created", who.username, data={"username": user.username, "name": name.strip()})
+    return token
+
+
+def revoke_token(session: Session, who: Principal, token_id: int) -> None:
+    require_role(who, "admin")
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"API token {token_id} does not exist")
+    if token.revoked_at is not None:
+        raise Conflict(f"API token {token_id} is already revoked")
+    token.revoked_at = utcnow()
+    record(session, "token.revoked", who.username, data={"tokenId": token.id, "username": token.user.username,
+                                                         "name": token.name})

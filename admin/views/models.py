@@ -1,0 +1,132 @@
+"""Process models: versions, upload and deploy, diagrams and XML, decision tables, starting instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from sqlalchemy import func, select
+
+from admin.access import RoleGuard, database, principal, runner
+from admin.dmn_tables import decision_table
+from admin.feedback import describe, json_object, pretty
+from server.errors import BomsError
+from server.models import DecisionVersion, ProcessInstance, ProcessVersion
+from server.services.deployments import UploadedFile, deploy
+from server.services.processes import start
+
+
+def _deploy_summary(summary: dict[str, Any]) -> str:
+    if not summary["changed"]:
+        return "Nothing changed: every file is identical to its latest deployed version."
+    parts = [f"{p['key']} version {p['version']}" for p in summary["processes"] if p["created"]]
+    parts += [f"decision {d['key']} version {d['version']}" for d in summary["decisions"] if d["created"]]
+    return "Deployed " + ", ".join(parts) + "."
+
+
+class ProcessModelsView(RoleGuard, BaseView):
+    read_roles = ("admin", "modeler")
+    write_roles = ("admin", "modeler")
+
+    @expose("/")
+    def index(self) -> Any:
+        with database().read() as session:
+            versions = list(session.scalars(select(ProcessVersion).where(ProcessVersion.is_latest)
+                                            .order_by(ProcessVersion.key)))
+            counts = dict(session.execute(select(ProcessInstance.process_key, func.count())
+                                          .group_by(ProcessInstance.process_key)).all())
+            running = dict(session.execute(select(ProcessInstance.process_key, func.count())
+                                           .where(ProcessInstance.status == "running")
+                                           .group_by(ProcessInstance.process_key)).all())
+            decisions = list(session.scalars(select(DecisionVersion).where(DecisionVersion.is_latest)
+                                             .order_by(DecisionVersion.key)))
+        return self.render("admin/boms/models.html", versions=versions, counts=counts, running=running,
+                           decisions=decisions)
+
+    @expose("/deploy", methods=("POST",))
+    def deploy(self) -> Any:
+        files = [UploadedFile(f.filename or "upload", f.read()) for f in request.files.getlist("file") if f.filename]
+        if not files:
+            flash("Choose one or more .bpmn or .dmn files to deploy.", "danger")
+            return redirect(url_for(".index"))
+        who = principal()
+        try:
+            with database().write() as session:
+                summary = deploy(session, files, who.username, current_app.config["BOMS"].allow_python_scripts)
+        except BomsError as exc:
+            flash(f"Deployment refused, nothing was deployed: {describe(exc)}", "danger")
+            return redirect(url_for(".index"))
+        flash(_deploy_summary(summary), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<key>/")
+    def versions(self, key: str) -> Any:
+        with database().read() as session:
+            rows = list(session.scalars(select(ProcessVersion).where(ProcessVersion.key == key)
+                                        .order_by(ProcessVersion.version.desc())))
+            if not rows:
+                abort(404)
+            counts = dict(session.execute(select(ProcessInstance.version_id, func.count())
+                                          .where(ProcessInstance.process_key == key)
+                                          .group_by(ProcessInstance.version_id)).all())
+        return self.render("admin/boms/model_versions.html", key=key, rows=rows, counts=counts)
+
+    def _version(self, version_id: int) -> tuple[ProcessVersion, list[DecisionVersion]]:
+        with database().read() as session:
+            row = session.get(ProcessVersion, version_id)
+            if row is None:
+                abort(404)
+            decisions = list(session.scalars(select(DecisionVersion)
+                                             .where(DecisionVersion.id.in_(row.decision_ids or [0]))))
+            return row, decisions
+
+    @expose("/version/<int:version_id>")
+    def version(self, version_id: int) -> Any:
+        row, decisions = self._version(version_id)
+        with database().read() as session:
+            xml = session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
+        example = {name: (prop.get("default") if "default" in prop else None)
+                   for name, prop in ((row.start_form or {}).get("properties") or {}).items()}
+        return self.render("admin/boms/model_version.html", row=row, xml=xml, decisions=decisions,
+                           example=pretty(example) if example else "{}",
+                           variables=request.args.get("variables"), business_key=request.args.get("business_key"))
+
+    @expose("/version/<int:version_id>/xml")
+    def version_xml(self, version_id: int) -> Any:
+        with database().read() as session:
+            xml = session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
+        if xml is None:
+            abort(404)
+        return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+
+    @expose("/decision/<int:decision_id>")
+    def decision(self, decision_id: int) -> Any:
+        with database().read() as session:
+            row = session.get(DecisionVersion, decision_id)
+            if row is None:
+                abort(404)
+            table = decision_table(row.dmn_xml, row.key)
+        return self.render("admin/boms/decision.html", row=row, table=table)
+
+    @expose("/version/<int:version_id>/start", methods=("POST",))
+    def start_instance(self, version_id: int) -> Any:
+        row, _decisions = self._version(version_id)
+        text = request.form.get("variables", "")
+        business_key = request.form.get("business_key", "").strip() or None
+        who = principal()
+        try:
+            variables = json_object(text, "variables")
+            with database().write() as session:
+                instance = start(session, runner(), who, row.key, variables, business_key, row.version)
+                instance_id = instance.id
+        except BomsError as exc:
+            flash(f"The instance was not started: {describe(exc)}", "danger")
+            return redirect(url_for(".version", version_id=version_id, variables=text,
+                                    business_key=business_key or ""))
+        flash(f"Started instance {instance_id}.", "success")
+        if who.has("admin", "auditor"):
+            return redirect(url_for("admin_instances.detail", instance_id=instance_id))
+        return redirect(url_for("inbox.instance", instance_id=instance_id))
+
+

@@ -1,0 +1,175 @@
+"""People: users, groups and API tokens. Flask-Admin lists them (read-only model views on the shared
+engine, see admin/session.py); creating and changing goes through admin/people.py and the identity
+service in write transactions. Passwords are set, never shown; a token is shown once, when created."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla import ModelView
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from admin import people
+from admin.access import RoleGuard, database, principal
+from admin.feedback import describe
+from admin.operations import run_one
+from server.auth.permissions import require_role
+from server.errors import BomsError
+from server.models import ROLES, ApiToken, Group, User
+from server.services.identity import add_user
+
+
+class ReadOnlyList(RoleGuard, ModelView):
+    """Flask-Admin's list (sorting, search, paging) and nothing that writes through it."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = False
+    # Any form Flask-Admin renders carries Flask-WTF's token, the one CSRFProtect checks app-wide.
+    form_base_class = FlaskForm
+    list_template = "admin/boms/people_list.html"
+    page_size = 50
+    new_label: ClassVar[str | None] = None
+
+
+def _link(view: Any, context: Any, model: Any, name: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url_for(".manage", user_id=model.id), getattr(model, name))
+
+
+class UserView(ReadOnlyList):
+    new_label = "New user"
+    column_list = ("username", "display_name", "email", "active", "roles", "groups", "manager", "created_at")
+    column_searchable_list = ("username", "display_name", "email")
+    column_filters = ("active",)
+    column_default_sort = "username"
+    column_formatters: ClassVar[dict[str, Any]] = {
+        "username": _link,
+        "roles": lambda v, c, m, n: ", ".join(m.roles),
+        "groups": lambda v, c, m, n: ", ".join(m.group_names),
+        "manager": lambda v, c, m, n: m.manager.username if m.manager else "",
+    }
+
+    def __init__(self, db: Any, **kwargs: Any) -> None:
+        super().__init__(User, db, **kwargs)
+
+
+    @expose("/create", methods=("GET", "POST"))
+    def new(self) -> Any:
+        form = request.form
+        if request.method == "POST":
+            who = principal()
+            try:
+                require_role(who, "admin")
+                with database().write() as session:
+                    user = add_user(session, form.get("username", "").strip(), form.get("password", ""),
+                                    roles=form.getlist("roles"), groups=people.names(form.get("groups", "")),
+                                    manager=form.get("manager", "").strip() or None, actor=who.username,
+                                    display_name=form.get("display_name", "").strip() or None)
+                    user_id = user.id
+            except BomsError as exc:
+                flash(f"User not created: {describe(exc)}", "danger")
+            else:
+                flash(f"User {form.get('username')} created.", "success")
+                return redirect(url_for(".manage", user_id=user_id))
+        return self.render("admin/boms/user_new.html", roles=ROLES, form=form)
+
+    def _manage_page(self, user_id: int, new_token: str | None = None) -> Any:
+        with database().read() as session:
+            user = session.execute(select(User).where(User.id == user_id)
+                                   .options(selectinload(User.groups), selectinload(User.manager))).scalar_one_or_none()
+            if user is None:
+                abort(404)
+            tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                          .order_by(ApiToken.created_at.desc())))
+        return self.render("admin/boms/user_manage.html", user=user, tokens=tokens, roles=ROLES, new_token=new_token)
+
+    @expose("/<int:user_id>")
+    def manage(self, user_id: int) -> Any:
+        return self._manage_page(user_id)
+
+    @expose("/<int:user_id>/update", methods=("POST",))
+    def update(self, user_id: int) -> Any:
+        form = request.form
+        error = run_one(lambda s: people.update_user(
+            s, principal(), user_id, display_name=form.get("display_name", ""), email=form.get("email", ""),
+            active=form.get("active") == "on", roles=form.getlist("roles"), groups=form.get("groups", ""),
+            manager=form.get("manager", "")))
+        flash(f"User not changed: {error}" if error else "User saved.", "danger" if error else "success")
+        return redirect(url_for(".manage", user_id=user_id))
+
+    @expose("/<int:user_id>/password", methods=("POST",))
+    def password(self, user_id: int) -> Any:
+        error = run_one(lambda s: people.set_password(s, principal(), user_id, request.form.get("password", "")))
+        flash(f"Password not set: {error}" if error else "Password set.", "danger" if error else "success")
+        return redirect(url_for(".manage", user_id=user_id))
+
+    @expose("/<int:user_id>/token", methods=("POST",))
+    def token(self, user_id: int) -> Any:
+        who = principal()
+        try:
+            with database().write() as session:
+                user = session.get(User, user_id)
+                if user is None:
+                    abort(404)
+                token = people.issue_token(session, who, user.username, request.form.get("name", ""))
+        except BomsError as exc:
+            flash(f"Token not created: {describe(exc)}", "danger")
+            return redirect(url_for(".manage", user_id=user_id))
+        # Rendered, not flashed: a flash would travel in the session cookie.
+        return self._manage_page(user_id, new_token=token)
+
+
+class GroupView(ReadOnlyList):
+    new_label = "New group"
+    column_list = ("name", "display_name", "members")
+    column_searchable_list = ("name", "display_name")
+    column_default_sort = "name"
+    column_formatters: ClassVar[dict[str, Any]] = {
+        "members": lambda v, c, m, n: ", ".join(sorted(u.username for u in m.members)),
+    }
+
+    def __init__(self, db: Any, **kwargs: Any) -> None:
+        super().__init__(Group, db, **kwargs)
+
+
+    @expose("/create", methods=("GET", "POST"))
+    def new(self) -> Any:
+        if request.method == "POST":
+            form = request.form
+            error = run_one(lambda s: people.add_group(s, principal(), form.get("name", ""),
+                                                       form.get("display_name", "")))
+            if not error:
+                flash(f"Group {form.get('name', '').strip()} created.", "success")
+                return redirect(url_for(".index_view"))
+            flash(f"Group not created: {error}", "danger")
+        return self.render("admin/boms/group_new.html", form=request.form)
+
+
+class TokenView(ReadOnlyList):
+    column_list = ("id", "user", "name", "created_at", "revoked_at", "revoke")
+    column_default_sort = ("created_at", True)
+    column_filters = ("revoked_at",)
+    column_formatters: ClassVar[dict[str, Any]] = {
+        "user": lambda v, c, m, n: m.user.username,
+        "revoke": lambda v, c, m, n: Markup(
+            '<form method="post" action="{}"><input type="hidden" name="csrf_token" value="{}">'
+            '<button class="btn btn-sm btn-outline-danger" type="submit">Revoke</button></form>'
+        ).format(url_for(".revoke", token_id=m.id), c.resolve("csrf_token")()) if m.revoked_at is None else "",
+    }
+
+    def __init__(self, db: Any, **kwargs: Any) -> None:
+        super().__init__(ApiToken, db, **kwargs)
+
+
+    @expose("/<int:token_id>/revoke", methods=("POST",))
+    def revoke(self, token_id: int) -> Any:
+        error = run_one(lambda s: people.revoke_token(s, principal(), token_id))
+        if error:
+            flash(f"Token not revoked: {error}", "danger")
+        else:
+            flash(f"Token {token_id} revoked.", "success")
+        return redirect(url_for(".index_view"))

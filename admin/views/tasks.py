@@ -1,0 +1,86 @@
+"""Human tasks across the company: every open task, overdue first; reassign and change the due date."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from sqlalchemy import case, func, select
+
+from admin.access import RoleGuard, database, principal, runner
+from admin.operations import run_one
+from admin.views.instances import back_to
+from server.db import utcnow
+from server.models import HumanTask
+from server.services import operations as ops
+
+PAGE_SIZE = 50
+
+
+def parse_due(text: str) -> datetime | None:
+    """A datetime-local value (UTC, as the page says) or an empty box for no due date."""
+    text = text.strip()
+    if not text:
+        return None
+    return datetime.fromisoformat(text)
+
+
+class TasksView(RoleGuard, BaseView):
+    read_roles = ("admin",)
+    write_roles = ("admin",)
+
+    @expose("/")
+    def index(self) -> Any:
+        now = utcnow()
+        overdue_only = request.args.get("overdue") == "1"
+        process = request.args.get("process", "").strip()
+        assignee = request.args.get("assignee", "").strip()
+        page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+        clauses = [HumanTask.status == "open"]
+        if overdue_only:
+            clauses.append(HumanTask.due_at < now)
+        if process:
+            clauses.append(HumanTask.process_key == process)
+        if assignee:
+            clauses.append(HumanTask.assignee.is_(None) if assignee == "-" else HumanTask.assignee == assignee)
+        overdue_first = case((HumanTask.due_at < now, 0), else_=1)
+        with database().read() as session:
+            total = session.scalar(select(func.count()).select_from(HumanTask).where(*clauses)) or 0
+            pages = max(1, math.ceil(total / PAGE_SIZE))
+            page = min(max(page, 1), pages)
+            rows = list(session.scalars(
+                select(HumanTask).where(*clauses)
+                .order_by(overdue_first, HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        args = {k: v for k, v in (("overdue", "1" if overdue_only else ""), ("process", process),
+                                  ("assignee", assignee)) if v}
+        return self.render("admin/boms/tasks.html", rows=rows, total=total, page=page, pages=pages, now=now,
+                           args=args, overdue_only=overdue_only, process=process, assignee=assignee)
+
+    @expose("/<task_id>/reassign", methods=("POST",))
+    def reassign(self, task_id: str) -> Any:
+        assignee = request.form.get("assignee", "").strip() or None
+        error = run_one(lambda s: ops.reassign(s, runner(), principal(), task_id, assignee))
+        if error:
+            flash(f"Task not reassigned: {error}", "danger")
+        else:
+            flash(f"Task assigned to {assignee}." if assignee else "Task unassigned: its candidates may claim it.",
+                  "success")
+        return redirect(back_to(url_for(".index")))
+
+    @expose("/<task_id>/due", methods=("POST",))
+    def change_due(self, task_id: str) -> Any:
+        try:
+            due = parse_due(request.form.get("due_at", ""))
+        except ValueError:
+            flash("The due date must be a date and time like 2026-12-31T17:00.", "danger")
+            return redirect(back_to(url_for(".index")))
+        error = run_one(lambda s: ops.set_due(s, runner(), principal(), task_id, due))
+        if error:
+            flash(f"Due date not changed: {error}", "danger")
+        else:
+            flash(f"Due date set to {due:%Y-%m-%d %H:%M} UTC." if due else "Due date removed.", "success")
+        return redirect(back_to(url_for(".index")))
