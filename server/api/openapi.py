@@ -275,6 +275,15 @@ START_DOC = ("Needs the staff role (or admin), and membership of the process's c
 
 
 def paths() -> dict[str, Schema]:
+    from server.api import openapi_operations
+
+    merged = _core_paths()
+    for path, item in openapi_operations.paths().items():
+        merged.setdefault(path, {}).update(item)
+    return merged
+
+
+def _core_paths() -> dict[str, Schema]:
     return {
         "/api/v1/openapi.json": {"get": {
             **op("getOpenApi", "meta", "This document, public",
@@ -378,17 +387,23 @@ def _document() -> dict[str, Any]:
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"bearer": []}],
         "tags": [{"name": n} for n in ("deployments", "definitions", "instances", "tasks", "decisions",
-                                        "audit", "meta")],
+                                        "events", "audit", "meta")],
         "paths": paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "An API token issued by an administrator"}},
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **_operation_schemas()},
             "parameters": PARAMETERS,
             "responses": {name: {"description": text, "content": json_content(ref("Error"))}
                           for name, text in ERRORS.values()},
         },
     }
+
+
+def _operation_schemas() -> dict[str, Schema]:
+    from server.api import openapi_operations
+
+    return openapi_operations.SCHEMAS
 
 
 def document() -> dict[str, Any]:
