@@ -50,6 +50,7 @@ test: install
 bench: install
 	$(BIN)/python bench/history_growth.py
 	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/multi_instance.py
 
 lint: install
 	$(BIN)/ruff check server admin tests bench
