@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from admin.access import database, principal, runner
@@ -55,6 +56,10 @@ def run_bulk(action: str, instance_ids: list[str]) -> BulkResult:
             result.done.append(instance_id)
         except BomsError as exc:
             result.failed.append((instance_id, describe(exc)))
+        except Exception as exc:  # one instance the engine cannot handle must not stop the rest of the batch
+            current_app.logger.exception("admin bulk %s failed for instance %s", action, instance_id)
+            result.failed.append((instance_id, f"internal error ({exc.__class__.__name__}); nothing was changed, "
+                                               "see the server log"))
     return result
 
 

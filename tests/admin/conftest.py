@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -34,8 +35,12 @@ def web(team: Api) -> Any:
 
 
 def flashes(html: str) -> list[tuple[str, str]]:
-    """(category, text) of the alerts on a page, tags stripped."""
-    return [(kind, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip()) for kind, text in FLASH.findall(html)]
+    """(category, text) of the alerts on a page: tags, entities and Flask-Admin's close button removed."""
+    found = []
+    for kind, text in FLASH.findall(html):
+        plain = unescape(re.sub(r"<button.*?</button>|<[^>]+>", "", text, flags=re.S))
+        found.append((kind, re.sub(r"\s+", " ", plain).strip()))
+    return found
 
 
 def start_purchase(team: Api, who: str = "alice", amount: int = 800, key: str = "PR-1") -> str:
