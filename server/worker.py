@@ -42,7 +42,7 @@ def make_celery(config: Config) -> Celery:
         worker_hijack_root_logger=False,
     )
 
-    @app.task(name="boms.jobs.run")
+    @app.task(name="boms.jobs.run", shared=False)
     def run_jobs(job_ids: list[int]) -> int:
         """Run claimed jobs; a job already finished by an earlier delivery is skipped."""
         from server.services.jobs import run_jobs as run
@@ -50,7 +50,7 @@ def make_celery(config: Config) -> Celery:
         flask_app = _app(config)
         return run(flask_app.extensions["boms_db"], flask_app.extensions["boms_runner"], config, job_ids)
 
-    @app.task(name="boms.audit.verify")
+    @app.task(name="boms.audit.verify", shared=False)
     def verify_audit() -> dict[str, object]:
         """Verify the audit chain off the request path (the admin UI's button may queue it)."""
         from server.services.audit import verify
@@ -58,7 +58,7 @@ def make_celery(config: Config) -> Celery:
         with _app(config).extensions["boms_db"].read() as session:
             return verify(session).to_dict()
 
-    @app.task(name="boms.notifications.deliver")
+    @app.task(name="boms.notifications.deliver", shared=False)
     def deliver_notifications() -> int:
         """Email pending notifications; queued after the commit that created them, never inside it."""
         from server.services.notifications import deliver_pending

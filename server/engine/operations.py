@@ -106,7 +106,11 @@ class OperationsMixin:
         step = self._load(session, instance, actor)
         new = self._loaded(session, target)
         top, subs = diff_workflow(store.registry(), step.workflow, new.spec, new.subprocess_specs)
-        missing = sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed if t.has_state(UNFINISHED)})
+        # Elements are matched by id: an active element must keep its id (the diff alone matches by shape).
+        known = {ts.bpmn_id for spec in (new.spec, *new.subprocess_specs.values()) for ts in spec.task_specs.values()}
+        missing = sorted({t.task_spec.bpmn_id for t in _tasks(step.workflow)
+                          if t.has_state(UNFINISHED) and t.task_spec.bpmn_id and t.task_spec.bpmn_id not in known})
+        missing += sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed if t.has_state(UNFINISHED)})
         for sub_id, sub_diff in subs.items():
             if sub_diff is None:
                 missing.append(f"sub-process {step.workflow.subprocesses[sub_id].spec.name}")
@@ -116,8 +120,9 @@ class OperationsMixin:
         if missing:
             raise Conflict(f"cannot migrate process instance '{instance.id}' to version {target.version}: active "
                            f"element(s) {', '.join(sorted(set(missing)))} do not exist there", elements=missing)
-        # Tasks already waiting keep waiting: only their specs are swapped, nothing is re-predicted.
-        keep = TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE
+        # READY tasks are re-predicted from the new spec; WAITING ones (timers, messages) keep waiting
+        # with their due times instead of restarting, their continuations taking the new specs by id.
+        keep = TaskState.READY
         migrate_workflow(top, step.workflow, new.spec, reset_mask=keep)
         for sub_id, sub_diff in subs.items():
             sub = step.workflow.subprocesses[sub_id]

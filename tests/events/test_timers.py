@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.models import Job
-from tests.conftest import run_due_jobs
+from tests.conftest import FIXTURES, run_due_jobs
 
 
 def _jobs(app: Any, **where: Any) -> list[Job]:
@@ -131,9 +131,8 @@ def test_jobs_due_while_the_server_was_down_fire_once_when_it_returns(api: Any) 
 
 
 def test_a_timer_that_is_not_iso_8601_is_refused_at_deploy(api: Any, tmp_path: Any) -> None:
-    source = (api.app.root_path + "/../tests/fixtures/events/boundary_timers.bpmn")
     bad = tmp_path / "bad_timer.bpmn"
-    bad.write_text(open(source).read().replace("PT4S", "four seconds"))
+    bad.write_text((FIXTURES / "events" / "boundary_timers.bpmn").read_text().replace("PT4S", "four seconds"))
     response = api.deploy("modeler", bad, expect=422)
     error = response.get_json()["error"]
     assert error["element"] == "deadline" and "ISO 8601" in error["message"] and error["line"]
