@@ -34,4 +34,7 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
     # The delivery worker looks for 'pending' rows: indexed so it never scans the whole history.
     email_status: Mapped[str] = mapped_column(String(10), default="none", index=True)
-    email_error: Mapped[str | None] = mapped_column(Text)
+    email_error: Mapped[str | None] = mapped_column(Text)  # the last failure, kept while retrying
+    # Attempts made so far, and when the next may start (None: at once); see services/notification_email.py.
+    email_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    email_next_at: Mapped[datetime | None]

@@ -2,28 +2,25 @@
 
 The listener only adds rows. Email never happens inside the transaction: a slow or broken mail server
 must not hold the instance lock or fail the user's request. After a successful commit the listener
-asks the worker (Celery task `boms.notifications.deliver`) to run `deliver_pending`.
+asks the worker (Celery task `boms.notifications.deliver`) to run `deliver_pending`; failed sends are
+retried by `sweep_notifications`, which the job poller runs periodically (notification_email.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Any
 
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server.config import Config
-from server.db import Database, utcnow
+from server.db import utcnow
 from server.engine.runner import Listener
 from server.models import Group, Notification, ProcessInstance, User, membership
 from server.services.audit import PendingEvent
@@ -31,8 +28,6 @@ from server.services.audit import PendingEvent
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "boms.notifications.deliver"
-SMTP_TIMEOUT = 15  # seconds; a mail server that hangs must not hold a worker forever
-BATCH = 100
 _HOOKED = "boms_notifications_after_commit"
 
 # The texts, keyed by kind (and outcome); marked for extraction, formatted with the row's `data`.
@@ -230,104 +225,9 @@ def enqueue_delivery() -> None:
                                    "interval_max": 0.5})
 
 
-# --- email delivery (worker side) --------------------------------------------------------------
+# --- email delivery (worker side): server/services/notification_email.py -----------------------
 
+from server.services.notification_email import deliver_pending, sweep_notifications  # noqa: E402
 
-@dataclass
-class Outgoing:
-    id: int
-    email: str | None
-    title: str
-    body: str
-    link: str | None
-
-
-def _claim(database: Database) -> list[Outgoing]:
-    """Take a batch of pending emails, marking them sent before sending: at most once, never twice.
-
-    Two workers never take the same row (PostgreSQL skips locked rows; SQLite has one writer), and no
-    lock is held while talking to the mail server. The price: a worker that dies mid-batch leaves rows
-    marked sent that were not.
-    """
-    with database.write() as session:
-        rows = session.execute(
-            select(Notification.id, User.email, Notification.title, Notification.body, Notification.link)
-            .join(User, User.id == Notification.user_id)
-            .where(Notification.email_status == "pending").order_by(Notification.id).limit(BATCH)
-            .with_for_update(of=Notification, skip_locked=True)
-        ).all()
-        batch = [Outgoing(*row) for row in rows]
-        if batch:
-            session.execute(update(Notification).where(Notification.id.in_([o.id for o in batch]))
-                            .values(email_status="sent", email_error=None))
-    return batch
-
-
-def _message(config: Config, item: Outgoing, base_url: str | None) -> EmailMessage:
-    link = item.link or ""
-    if link and base_url:
-        link = base_url.rstrip("/") + link
-    message = EmailMessage()
-    message["From"] = config.mail_from
-    message["To"] = item.email or ""
-    message["Subject"] = item.title
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=config.mail_from.rpartition("@")[2] or None)
-    message.set_content("\n\n".join(part for part in (item.body, link) if part) + "\n")
-    return message
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:2000]
-
-
-def _send(config: Config, batch: list[Outgoing], base_url: str | None) -> dict[int, str]:
-    """Send a batch over one connection; returns the errors by notification id."""
-    failures: dict[int, str] = {}
-    smtp: smtplib.SMTP | None = None
-    try:
-        for position, item in enumerate(batch):
-            if not item.email:
-                failures[item.id] = "the user has no email address"
-                continue
-            if smtp is None:
-                try:
-                    smtp = smtplib.SMTP(config.smtp_host or "", config.smtp_port, timeout=SMTP_TIMEOUT)
-                except (smtplib.SMTPException, OSError) as exc:
-                    # The server is unreachable: the rest of the batch would wait out the same timeout.
-                    failures.update({o.id: _describe(exc) for o in batch[position:]})
-                    break
-            try:
-                smtp.send_message(_message(config, item, base_url))
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                failures[item.id] = _describe(exc)  # refused this message; the connection still works
-            except (smtplib.SMTPException, OSError) as exc:
-                failures[item.id] = _describe(exc)
-                smtp.close()
-                smtp = None  # reconnect for the next message
-    finally:
-        if smtp is not None:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
-    return failures
-
-
-def deliver_pending(database: Database, config: Config, base_url: str | None = None) -> int:
-    """Email every pending notification; returns how many were sent. Safe to run concurrently."""
-    if not config.smtp_host:
-        return 0  # leave them pending until mail is configured
-    base_url = base_url or getattr(config, "base_url", None) or os.environ.get("BOMS_BASE_URL") or None
-    sent = 0
-    while batch := _claim(database):
-        failures = _send(config, batch, base_url)
-        if failures:
-            with database.write() as session:
-                for notification_id, error in failures.items():
-                    session.execute(update(Notification).where(Notification.id == notification_id)
-                                    .values(email_status="failed", email_error=error))
-        sent += len(batch) - len(failures)
-        if len(batch) < BATCH:
-            break
-    return sent
+__all__ = ["deliver_pending", "enqueue_delivery", "notify", "notification_listener", "sweep_notifications",
+           "text_of"]

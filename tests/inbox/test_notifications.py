@@ -294,14 +294,6 @@ def test_a_refusing_server_marks_failed_and_the_flow_goes_on(purchase: Any, smtp
     assert titles(purchase, "alice") == ["Your request PR-1200 was approved"]
 
 
-def test_an_unreachable_server_marks_failed(purchase: Any, queued: list[int]) -> None:
-    use_smtp(purchase.app, free_port())  # nothing listens there
-    start(purchase, 1200)
-    assert deliver(purchase.app) == 0
-    [note] = notes(purchase, "mike")
-    assert note.email_status == "failed" and "Refused" in (note.email_error or "")
-
-
 def test_no_broker_leaves_emails_pending_and_the_request_succeeds(purchase: Any, smtp: tuple[Collector, int],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     def broken() -> None:
