@@ -9,7 +9,9 @@ On disk a file is ``files/<first two hex of its id>/<id>``: the user's file name
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,16 +19,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from server.auth.permissions import Principal
+from server.config import Config
+from server.db import Database
 from server.errors import NotFound
 from server.forms.files import file_fields
 from server.models import StoredFile
 from server.services.instances import get_instance
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 1024 * 1024
+# A file is written before the transaction that records it; younger files may still be in flight.
+ORPHAN_AGE_SECONDS = 3600
+SWEEP_BATCH = 500
 NAME_LIMIT = 255
 # Control characters and path separators: a name is shown and sent back in a header, never used as a path.
 UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -163,3 +173,50 @@ def get_file(session: Session, who: Principal, root: Path, file_id: str) -> tupl
     if not path.is_relative_to(root.resolve()) or not path.is_file():
         raise NotFound(f"file '{file_id}' is missing from the store")
     return row, path
+
+
+def _old_files(root: Path, cutoff: float) -> Iterator[tuple[str, Path]]:
+    """(id, path) of the store's files last written before ``cutoff``; anything not named like ours is skipped."""
+    if not root.is_dir():
+        return
+    for shard in root.iterdir():
+        if not shard.is_dir() or len(shard.name) != 2:
+            continue
+        for path in shard.iterdir():
+            try:
+                if uuid.UUID(path.name) and path.name[:2] == shard.name and path.is_file() \
+                        and path.stat().st_mtime < cutoff:
+                    yield path.name, path
+            except (ValueError, OSError):
+                continue  # not a stored file's name, or gone meanwhile
+
+
+def sweep_orphan_files(database: Database, config: Config) -> int:
+    """Remove stored files with no StoredFile row that are older than an hour; returns how many.
+
+    They are what a crash between writing a submission's files and committing it leaves behind. A row
+    keeps its file whatever became of its task or instance: history may still point at it."""
+    root = files_root(config.instance_path)
+    candidates: list[tuple[str, Path]] = []
+    removed = 0
+
+    def remove_unrecorded() -> int:
+        with database.read() as session:
+            known = set(session.scalars(select(StoredFile.id).where(StoredFile.id.in_([i for i, _ in candidates]))))
+        count = 0
+        for file_id, path in candidates:
+            if file_id not in known:
+                path.unlink(missing_ok=True)
+                count += 1
+        candidates.clear()
+        return count
+
+    for item in _old_files(root, time.time() - ORPHAN_AGE_SECONDS):
+        candidates.append(item)
+        if len(candidates) >= SWEEP_BATCH:
+            removed += remove_unrecorded()
+    if candidates:
+        removed += remove_unrecorded()
+    if removed:
+        logger.info("removed %d orphaned upload(s) from %s", removed, root)
+    return removed
