@@ -18,6 +18,7 @@ from admin import people
 from admin.access import RoleGuard, database, principal
 from admin.feedback import describe
 from admin.operations import run_one
+from server.api.common import PRINCIPAL_TTL
 from server.auth.permissions import require_role
 from server.errors import BomsError
 from server.models import ROLES, ApiToken, Group, User
@@ -171,5 +172,5 @@ class TokenView(ReadOnlyList):
         if error:
             flash(f"Token not revoked: {error}", "danger")
         else:
-            flash(f"Token {token_id} revoked.", "success")
+            flash(f"Token {token_id} revoked; the API refuses it within {PRINCIPAL_TTL:g} seconds.", "success")
         return redirect(url_for(".index_view"))
