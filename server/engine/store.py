@@ -62,8 +62,32 @@ class WorkingTreeConverter(BpmnWorkflowConverter):
         return workflow
 
 
+def _boms_specs() -> dict[Any, Any]:
+    """BOMS's spec subclasses convert as their SpiffWorkflow bases (version diffs compare specs as dicts)."""
+    from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+    from SpiffWorkflow.bpmn.specs import defaults
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+        ErrorEventDefinition,
+        EscalationEventDefinition,
+    )
+
+    from server.engine import bpmn_events, multi_instance, task_parsers
+
+    pairs = {
+        task_parsers.PassThroughTask: defaults.NoneTask,
+        task_parsers.BomsCallActivity: defaults.CallActivity,
+        bpmn_events.BomsEventSubprocess: defaults.EventSubprocess,
+        multi_instance.BomsParallelMultiInstance: defaults.ParallelMultiInstanceTask,
+        multi_instance.BomsSequentialMultiInstance: defaults.SequentialMultiInstanceTask,
+        bpmn_events.BomsErrorEventDefinition: ErrorEventDefinition,
+        bpmn_events.BomsEscalationEventDefinition: EscalationEventDefinition,
+    }
+    known = {**DEFAULT_CONFIG, **CAMUNDA_CONFIG}
+    return {cls: known[base] for cls, base in pairs.items()}
+
+
 _serializer = BpmnWorkflowSerializer(
-    BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, BpmnWorkflow: WorkingTreeConverter})
+    BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, **_boms_specs(), BpmnWorkflow: WorkingTreeConverter})
 )
 # Saved as "BpmnWorkflow", as before: states written earlier still load, and BomsWorkflow is all that loads.
 _serializer.registry.typenames[BomsWorkflow] = "BpmnWorkflow"
