@@ -67,23 +67,23 @@ class BomsMultiInstance:
         try:
             return compile_expression(text).evaluate(my_task.data)
         except ExpressionError as exc:
-            raise WorkflowTaskException(f"{what} of element '{self.bpmn_id}': {exc}", task=my_task) from exc
+            raise WorkflowTaskException(f"{what}: {exc}", task=my_task) from exc
 
     def _items(self, my_task: Any) -> list[Any]:
         if self.collection is not None:
             items = self._evaluate(my_task, self.collection, "the collection")
             if not isinstance(items, list):
                 raise WorkflowTaskException(
-                    f"the collection '{self.collection}' of multi-instance element '{self.bpmn_id}' must be a "
-                    f"list, but it is a {_kind(items)}", task=my_task)
+                    f"the multi-instance collection '{self.collection}' must be a list, but it is a "
+                    f"{_kind(items)}", task=my_task)
             return items
         count = self._evaluate(my_task, self.cardinality or "", "the loop cardinality")
         if isinstance(count, float) and count.is_integer():
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise WorkflowTaskException(
-                f"the loop cardinality '{self.cardinality}' of multi-instance element '{self.bpmn_id}' must be a "
-                f"whole number >= 0, but it is {_kind(count)} {count!r}", task=my_task)
+                f"the multi-instance loop cardinality '{self.cardinality}' must be a whole number >= 0, "
+                f"but it is {_kind(count)} {count!r}", task=my_task)
         return list(range(count))
 
     def _hidden(self) -> set[str]:
@@ -155,7 +155,7 @@ class BomsMultiInstance:
             return bool(compile_expression(self.condition).evaluate({**child.data, **counters}))
         except ExpressionError as exc:
             raise WorkflowTaskException(
-                f"the completion condition of element '{self.bpmn_id}': {exc}", task=child) from exc
+                f"the completion condition: {exc}", task=child) from exc
 
 
 _MISSING = object()

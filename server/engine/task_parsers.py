@@ -113,7 +113,7 @@ class BomsCallActivity(CallActivity):
         starting = my_task.workflow.top_workflow.subprocesses.get(my_task.id) is None
         if starting and my_task.workflow.depth >= MAX_CALL_DEPTH:
             raise WorkflowTaskException(
-                f"element '{self.bpmn_id}': calls nest more than {MAX_CALL_DEPTH} levels deep "
+                f"calls nest more than {MAX_CALL_DEPTH} levels deep "
                 f"(does '{self.spec}' call itself?)", task=my_task)
         return super()._update_hook(my_task)
 
@@ -136,7 +136,7 @@ def _mapped(mappings: list[dict[str, str]], task: Any, element: str) -> dict[str
             try:
                 values[m["target"]] = compile_expression(m["sourceExpression"]).evaluate(task.data)
             except ExpressionError as exc:
-                raise WorkflowTaskException(f"element '{element}': {exc}", task=task) from exc
+                raise WorkflowTaskException(f"camunda:in/out of '{element}': {exc}", task=task) from exc
         elif m.get("source") in task.data:
             values[m.get("target") or m["source"]] = task.data[m["source"]]
     return values
