@@ -91,3 +91,16 @@ def test_recursion_is_limited(flow: Flow) -> None:
     detail = flow.instance(flow.start("recursive")["id"])
     assert detail["status"] == "error" and detail["error"]["element"] == "call_self"
     assert "calls nest more than 16 levels deep" in detail["error"]["message"]
+
+
+def test_multi_instance_call_activity_collects_each_result(calls: Flow) -> None:
+    calls.deploy("caller_many.bpmn")
+    started = calls.start("caller_many", {"amounts": [10, 20, 30]})
+    reviews = calls.open(started["id"])["callee_review"]
+    assert len(reviews) == 3
+    for number, task in enumerate(reviews):
+        calls.complete(task, {"approved": f"answer {number}"})
+    assert calls.elements(started["id"]) == ["after_calls"]
+    # Each call's result lands in its own slot (the slot of its amount), none lost or repeated.
+    decisions = calls.instance(started["id"])["variables"]["decisions"]
+    assert sorted(decisions) == ["answer 0", "answer 1", "answer 2"]
