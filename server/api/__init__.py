@@ -43,4 +43,4 @@ def _http_error(exc: HTTPException) -> Any:
     return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
 
 
-from server.api import audit, decisions, definitions, deployments, events, instances, openapi, operations, tasks  # noqa: E402,F401,I001
+from server.api import audit, decisions, definitions, deployments, events, files, instances, openapi, operations, tasks  # noqa: E402,F401,I001

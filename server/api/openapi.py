@@ -275,11 +275,12 @@ START_DOC = ("Needs the staff role (or admin), and membership of the process's c
 
 
 def paths() -> dict[str, Schema]:
-    from server.api import openapi_operations
+    from server.api import files, openapi_operations
 
     merged = _core_paths()
-    for path, item in openapi_operations.paths().items():
-        merged.setdefault(path, {}).update(item)
+    for module in (openapi_operations, files):
+        for path, item in module.paths().items():
+            merged.setdefault(path, {}).update(item)
     return merged
 
 
@@ -401,9 +402,9 @@ def _document() -> dict[str, Any]:
 
 
 def _operation_schemas() -> dict[str, Schema]:
-    from server.api import openapi_operations
+    from server.api import files, openapi_operations
 
-    return openapi_operations.SCHEMAS
+    return {**openapi_operations.SCHEMAS, **files.SCHEMAS}
 
 
 def document() -> dict[str, Any]:

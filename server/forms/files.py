@@ -59,6 +59,21 @@ def validation_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**schema, "properties": swapped}
 
 
+def accepting_references(schema: dict[str, Any] | None, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The schema with each file field that ``variables`` fills with a stored-file reference expecting that
+    reference: an API client uploads first (POST /api/v1/tasks/{id}/files) and completes with what it got.
+    Fields given anything else keep the modeler's schema, and its messages."""
+    if not schema or not isinstance(schema.get("properties"), Mapping):
+        return schema
+    given = {name for name, prop in schema["properties"].items()
+             if isinstance(prop, Mapping) and is_file_field(prop) and is_file_value(variables.get(name))}
+    if not given:
+        return schema
+    return {**schema, "properties": {name: {**FILE_VALUE_SCHEMA, **{k: prop[k] for k in ("title", "description")
+                                                                    if k in prop}}
+                                     if name in given else prop for name, prop in schema["properties"].items()}}
+
+
 def is_file_value(value: Any) -> bool:
     """Whether a variable's value is a stored-file reference (shown as a download link)."""
     return (isinstance(value, Mapping) and set(value) == set(FILE_KEYS)

@@ -20,6 +20,7 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
+from server.forms.files import accepting_references
 from server.forms.schema import FormDefinitionError, parse_form_date
 
 __all__ = ["FieldMessage", "FormValidationError", "english", "validate_submission"]
@@ -266,6 +267,7 @@ def validate_submission(schema: dict | None, variables: object) -> dict:
         raise FormValidationError({"": _field_message("", "not_object", {})})
     if not schema or not schema.get("properties"):
         return copy.deepcopy(variables)
+    schema = accepting_references(schema, variables)
     form = _compile(json.dumps(schema, sort_keys=True), tuple(schema["properties"]))
     cleaned = {key: copy.deepcopy(value) for key, value in variables.items() if key not in form.read_only}
     errors = _collect_errors(form, cleaned)
