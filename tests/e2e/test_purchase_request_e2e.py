@@ -25,6 +25,9 @@ def test_purchase_request_of_8000(page_for: Any, live_server: str) -> None:
     alice.click("[data-testid=start-form] button[type=submit]")
     assert alice.locator("[data-field=amount] .invalid-feedback").inner_text().endswith("must be at least 1")
     assert alice.input_value("#f-item") == "Laptop"  # what was typed is kept
+    # timezone.js told the server the browser's zone (date-time inputs are read in it).
+    zone = alice.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone and alice.input_value("input[name=boms-tz]") == zone
     alice.fill("#f-amount", "8000")
     alice.click("[data-testid=start-form] button[type=submit]")
     alice.wait_for_url(re.compile(r".*/instances/.*"))
@@ -50,7 +53,7 @@ def test_purchase_request_of_8000(page_for: Any, live_server: str) -> None:
 
     fiona = page_for("fiona")
     _open_task_from_group_tab(fiona, live_server, "Finance director approval")
-    assert fiona.locator("#f-amount").input_value() == "8000"
+    assert fiona.locator("#f-amount").inner_text() == "8,000"  # read-only: shown in the reader's format
     fiona.click("button:has-text('Claim')")
     fiona.click("button[name=financeDecision][value=approve]")
     fiona.wait_for_url(re.compile(r".*/inbox.*"))
@@ -73,3 +76,17 @@ def test_the_inbox_in_chinese(page_for: Any, live_server: str) -> None:
     mike.goto(f"{live_server}/inbox")
     assert mike.locator("html").get_attribute("lang") == "zh"
     screenshot(mike, "inbox-zh")
+
+
+def test_a_correction_in_chinese(page_for: Any, live_server: str) -> None:
+    alice = page_for("alice", locale="zh-CN")
+    alice.goto(f"{live_server}/start/purchase_request")
+    alice.fill("#f-item", "笔记本电脑")
+    alice.fill("#f-amount", "0")
+    alice.fill("#f-reason", "旧的坏了")
+    alice.click("[data-testid=start-form] button[type=submit]")
+    assert alice.locator("[data-field=amount] .invalid-feedback").inner_text() == "不能小于 1"
+    assert alice.locator("[data-field=reason] .invalid-feedback").inner_text() == "至少需要 5 个字符"
+    alice.goto(f"{live_server}/no-such-page")
+    assert alice.locator("[data-testid=error-message]").inner_text() == "此页面不存在。"
+    screenshot(alice, "start-form-corrections-zh")
