@@ -12,13 +12,15 @@ it is parsed once per version and cached.
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 
@@ -35,6 +37,25 @@ class BomsWorkflow(BpmnWorkflow):
         for task in waiting:
             if task._state == TaskState.WAITING:
                 task.task_spec._update(task)
+
+
+class TaskDataConverter(TaskConverter):
+    """Restores a task's data without first copying what its delta deletes.
+
+    SpiffWorkflow saves a task's data as a delta from its parent's and restores it by copying all
+    of the parent's data, then deleting. A multi-instance parent holds the whole collection, which
+    none of its N instances keeps: copying it into each of them made every load O(N^2).
+    """
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
+        delta = dct.get("delta")
+        task = super().from_dict({**dct, "delta": None}, workflow)
+        if delta and task.parent is not None:
+            deleted = set(delta.get("deletions", ()))
+            data = {key: deepcopy(value) for key, value in task.parent.data.items() if key not in deleted}
+            data.update(self.registry.restore(delta.get("updates", {})))
+            task.data = data
+        return task
 
 
 class WorkingTreeConverter(BpmnWorkflowConverter):
@@ -87,7 +108,8 @@ def _boms_specs() -> dict[Any, Any]:
 
 
 _serializer = BpmnWorkflowSerializer(
-    BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, **_boms_specs(), BpmnWorkflow: WorkingTreeConverter})
+    BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, **_boms_specs(), BpmnWorkflow: WorkingTreeConverter,
+                                      Task: TaskDataConverter})
 )
 # Saved as "BpmnWorkflow", as before: states written earlier still load, and BomsWorkflow is all that loads.
 _serializer.registry.typenames[BomsWorkflow] = "BpmnWorkflow"
