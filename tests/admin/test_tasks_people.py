@@ -148,3 +148,15 @@ def test_groups_list_and_create(team: Api, web: Any) -> None:
     assert "already exists" in flashes(response.get_data(as_text=True))[0][1]
     listing = browser.get("/admin/groups/").get_data(as_text=True)
     assert "buyers" in listing and "managers" in listing and "mike" in listing
+
+
+def test_flask_admin_builtin_create_edit_delete_are_off(team: Api, web: Any) -> None:
+    browser = web("admin")
+    alice = user_id(team, "alice")
+    token = browser.csrf(browser.get("/admin/users/").get_data(as_text=True))
+    for url in ("/admin/users/new/", f"/admin/users/edit/?id={alice}", "/admin/users/delete/"):
+        response = browser.client.post(url, data={"csrf_token": token, "id": alice, "username": "mallory"})
+        assert response.status_code in (302, 403, 404), url
+    with team.app.extensions["boms_db"].read() as session:
+        user = session.get(User, alice)
+        assert user is not None and user.username == "alice"
