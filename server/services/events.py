@@ -121,16 +121,19 @@ def send_signal(database: Database, runner: Runner, who: Principal, body: dict[s
 def route_message(ctx: JobContext) -> None:
     """A message thrown inside an instance goes to another instance (same business key) or process."""
     payload = ctx.payload
+    with ctx.database.write() as session:
+        if not ctx.finish(session):
+            return
+    # Delivered after the job is done: a crash in between loses the message rather than doubling it.
     deliver(ctx.database, ctx.runner, "system:message", "message", payload["name"], payload.get("variables") or {},
             payload.get("businessKey"), exclude=payload.get("from"))
-    with ctx.database.write() as session:
-        ctx.finish(session)
 
 
 @register("signal")
 def route_signal(ctx: JobContext) -> None:
     payload = ctx.payload
+    with ctx.database.write() as session:
+        if not ctx.finish(session):
+            return
     deliver(ctx.database, ctx.runner, "system:signal", "signal", payload["name"], payload.get("variables") or {},
             exclude=payload.get("from"))
-    with ctx.database.write() as session:
-        ctx.finish(session)

@@ -85,7 +85,7 @@ def call_connector(config: dict[str, Any], variables: dict[str, Any], context: C
     return map_result(config, scope, result)
 
 
-@register("service")
+@register("service", slow=True)
 def run_service_job(ctx: JobContext) -> None:
     if not ctx.instance_id or not ctx.task_id:
         raise ServiceTaskFailed(f"service job {ctx.job_id} names no instance or task")

@@ -36,26 +36,24 @@ def schedule_start_timers(session: Session, version: ProcessVersion, decision_xm
     return count
 
 
-@register("timer")
+@register("timer", batch=True)
 def fire_timer(ctx: JobContext) -> None:
-    with ctx.database.write() as session:
+    with ctx.transaction() as session:
         instance = ctx.runner.lock_instance(session, ctx.instance_id or "")
         if instance.status == "suspended":
             # Resuming the instance makes the job pending again; it fires then, once.
             session.execute(update(Job).where(Job.id == ctx.job_id).values(status="suspended"))
             return
-        if instance.status in ("running", "error"):
+        if ctx.finish(session) and instance.status in ("running", "error"):
             ctx.runner.fire_timers(session, instance)
-        ctx.finish(session)
 
 
-@register("timer_start")
+@register("timer_start", batch=True)
 def fire_start_timer(ctx: JobContext) -> None:
-    with ctx.database.write() as session:
+    with ctx.transaction() as session:
         version = session.get(ProcessVersion, ctx.payload["versionId"])
         job = session.get(Job, ctx.job_id)
-        if version is None or job is None:
-            ctx.finish(session)
+        if not ctx.finish(session) or version is None or job is None:
             return
         ctx.runner.start_at_event(session, version, ctx.element_id or "", {}, None, "system:timer")
         following = next_due(job.due_at, ctx.payload.get("cycle") or {})
@@ -63,7 +61,6 @@ def fire_start_timer(ctx: JobContext) -> None:
             due, cycle = following
             session.add(Job(kind="timer_start", element_id=ctx.element_id, due_at=due, status="pending",
                             attempts=0, created_at=utcnow(), payload={**ctx.payload, "cycle": cycle}))
-        ctx.finish(session)
 
 
 def pending_start_timers(session: Session, key: str) -> list[datetime]:
