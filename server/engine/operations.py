@@ -105,6 +105,8 @@ class OperationsMixin:
         source = instance.version
         step = self._load(session, instance, actor)
         new = self._loaded(session, target)
+        store.describe_specs(step.loaded.spec, *step.loaded.subprocess_specs.values(), new.spec,
+                             *new.subprocess_specs.values())
         top, subs = diff_workflow(store.registry(), step.workflow, new.spec, new.subprocess_specs)
         # Elements are matched by id: an active element must keep its id (the diff alone matches by shape).
         known = {ts.bpmn_id for spec in (new.spec, *new.subprocess_specs.values()) for ts in spec.task_specs.values()}
@@ -127,6 +129,10 @@ class OperationsMixin:
         for sub_id, sub_diff in subs.items():
             sub = step.workflow.subprocesses[sub_id]
             migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name], reset_mask=keep)
+        # Called processes keep the versions this instance pinned when it first called them.
+        pins = getattr(step.workflow.subprocess_specs, "pins", None)
+        if pins and hasattr(new.subprocess_specs, "pins"):
+            new.subprocess_specs.pins.update(pins)
         step.workflow.subprocess_specs = new.subprocess_specs
         instance.version, instance.version_id = target, target.id
         step.loaded = new

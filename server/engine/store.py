@@ -181,6 +181,20 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
     return workflow
 
 
+def describe_specs(*specs: Any) -> None:
+    """Let the registry describe BOMS's own task spec classes (subclasses of SpiffWorkflow's) as their
+    nearest described base, which is all SpiffWorkflow's version diff needs of them."""
+    typenames = _serializer.registry.typenames
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            cls = task_spec.__class__
+            if cls in typenames:
+                continue
+            base = next((b for b in cls.__mro__[1:] if b in typenames), None)
+            if base is not None:
+                typenames[cls] = typenames[base]
+
+
 def registry() -> Any:
     """The serializer's converter registry (SpiffWorkflow's version diff compares specs through it)."""
     return _serializer.registry

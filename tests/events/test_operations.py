@@ -116,3 +116,16 @@ def test_reassign_and_change_due_date_are_audited_and_admin_only(api: Any) -> No
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "dueAt"
     kinds = [(e["kind"], e["actor"]) for e in _history(api, instance["id"])]
     assert ("task.reassigned", "admin") in kinds and ("task.due_changed", "admin") in kinds
+
+
+def test_migrating_a_process_with_a_decision_task(api: Any, tmp_path: Path) -> None:
+    from tests.conftest import ROOT, purchase_request_team
+
+    purchase_request_team(api)
+    instance = api.start("alice", "purchase_request", {"item": "Desk", "amount": 300, "reason": "a new desk"})
+    source = (ROOT / "bpmn" / "purchase_request.bpmn").read_text()
+    api.deploy("modeler", _write(tmp_path / "purchase_request.bpmn",
+                                 source.replace('name="Purchase request"', 'name="Purchase request v2"', 1)))
+    response = api.post("admin", f"/api/v1/process-instances/{instance['id']}/migrate")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["processVersion"] == 2
