@@ -29,6 +29,8 @@ class CalleeSpecs(dict):
         super().__init__(own)
         self.resolve = resolve
         self.pins: dict[str, int] = {}
+        # Called process versions by spec name: their elements describe the tasks run in them.
+        self.versions: dict[str, ProcessVersion] = {}
 
     def __missing__(self, name: str) -> Any:
         spec = self.resolve(name, self) if self.resolve is not None else None
@@ -75,6 +77,7 @@ def database_resolver(session: Session) -> Resolver:
         if not number:
             mapping.pins[key] = row.id
         callee = loaded_version(session, row)
+        mapping.versions[callee.spec.name] = row
         for sub_name, sub_spec in callee.subprocess_specs.items():
             dict.setdefault(mapping, sub_name, sub_spec)
         dict.__setitem__(mapping, name, callee.spec)

@@ -104,9 +104,15 @@ def _sync_human_tasks(step: Step, ready: list[Any]) -> None:
     close_open_tasks(step, {str(task.id) for task in ready}, open_rows)
 
 
+def _element_version(step: Step, task: Any) -> Any:
+    """The called process version `task` runs in, or None for the instance's own version."""
+    return getattr(step.workflow.subprocess_specs, "versions", {}).get(task.workflow.spec.name)
+
+
 def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     element = task.task_spec.bpmn_id
-    info = step.instance.version.elements.get(element, {})
+    called = _element_version(step, task)
+    info = (called or step.instance.version).elements.get(element, {})
     if step.session.get(HumanTask, str(task.id)) is not None:
         return  # completed by a person already; the engine task failed after that (an incident)
     try:
@@ -117,7 +123,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
                     business_key=step.instance.business_key, element_id=element, name=task.task_spec.bpmn_name,
                     lane=task.task_spec.lane, assignee=who.assignee, status="open", created_at=now,
-                    due_at=who.due_at)
+                    due_at=who.due_at, version_id=called.id if called is not None else None)
     row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
     row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
     step.session.add(row)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
 from server.models.instance import ProcessInstance
+from server.models.process import ProcessVersion
 
 
 class HumanTask(Base):
@@ -33,9 +34,18 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(150), index=True)
     data: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Set when the task belongs to a called process: the version whose elements describe it.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
 
     instance: Mapped[ProcessInstance] = relationship()
+    called_version: Mapped[ProcessVersion | None] = relationship()
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def element(self) -> dict[str, Any]:
+        """The element's deploy-time metadata: form, assignment expressions, instructions."""
+        version = self.called_version if self.version_id is not None else self.instance.version
+        return version.elements.get(self.element_id, {})
 
     @property
     def candidate_groups(self) -> list[str]:

@@ -68,7 +68,7 @@ def get_task(session: Session, who: Principal, task_id: str) -> HumanTask:
 
 def task_element(task: HumanTask) -> dict[str, Any]:
     """The element's deploy-time metadata: form, assignment expressions, instructions."""
-    return task.instance.version.elements.get(task.element_id, {})
+    return task.element
 
 
 def task_form(task: HumanTask) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
              variables: dict[str, Any], with_files: bool = False) -> HumanTask:
     """`with_files`: from the web form, whose file fields hold stored-file references (server/forms/files.py)."""
     task, instance = _locked(session, runner, who, task_id, "complete")
-    form = instance.version.elements.get(task.element_id, {}).get("form")
+    form = task.element.get("form")
     clean = validate_form(form, variables, with_files)
     runner.complete_task(session, instance, task, clean, who.username)
     return task

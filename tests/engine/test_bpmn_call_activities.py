@@ -21,6 +21,9 @@ def test_called_process_task_is_in_the_task_list_and_the_caller_continues(calls:
     assert task["elementId"] == "callee_review" and task["instanceId"] == started["id"]
     detail = calls.api.get("staff", f"/api/v1/tasks/{task['id']}").get_json()
     assert detail["name"] == "Review (v1)"
+    # The task's form is the called process's: its fields are validated like any other task's.
+    assert list(detail["form"]["properties"]) == ["approved"]
+    calls.complete(task, {"approved": "yes"}, expect=422)
     calls.complete(task, {"approved": True})
     assert calls.elements(started["id"]) == ["after_call"]
     variables = calls.instance(started["id"])["variables"]
@@ -99,8 +102,8 @@ def test_multi_instance_call_activity_collects_each_result(calls: Flow) -> None:
     reviews = calls.open(started["id"])["callee_review"]
     assert len(reviews) == 3
     for number, task in enumerate(reviews):
-        calls.complete(task, {"approved": f"answer {number}"})
+        calls.complete(task, {"approved": number != 1})  # the callee's form: a boolean
     assert calls.elements(started["id"]) == ["after_calls"]
     # Each call's result lands in its own slot (the slot of its amount), none lost or repeated.
     decisions = calls.instance(started["id"])["variables"]["decisions"]
-    assert sorted(decisions) == ["answer 0", "answer 1", "answer 2"]
+    assert sorted(decisions) == [False, True, True]

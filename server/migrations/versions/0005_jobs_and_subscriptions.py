@@ -1,4 +1,4 @@
-"""jobs claimable by workers; messages and signals instances wait for
+"""jobs claimable by workers; messages and signals instances wait for; tasks of called processes
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +19,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('task_id', sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
 
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_human_task_version_id_process_version'), 'process_version',
+                                    ['version_id'], ['id'])
+
     op.create_table('event_subscription',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.String(length=36), nullable=False),
@@ -36,6 +41,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_human_task_version_id_process_version'), type_='foreignkey')
+        batch_op.drop_column('version_id')
     with op.batch_alter_table('event_subscription', schema=None) as batch_op:
         batch_op.drop_index('ix_event_subscription_kind_name')
         batch_op.drop_index(batch_op.f('ix_event_subscription_instance_id'))
