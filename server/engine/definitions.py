@@ -86,9 +86,9 @@ def _check_expression(text: str | None, node: etree._Element, what: str, file_na
 
 
 def _check_timer(node: etree._Element, kind: str, file_name: str) -> None:
-    problem = timers.check(kind, node.text)
+    event = node.getparent().getparent()
+    problem = timers.check(kind, node.text, start_event=etree.QName(event).localname == "startEvent")
     if problem:
-        event = node.getparent().getparent()
         raise DeployError(f"{file_name}: element '{event.get('id')}' (line {node.sourceline}): {problem}",
                           file=file_name, element=event.get("id"), line=node.sourceline)
 

@@ -169,23 +169,19 @@ class Runner(OperationsMixin):
         """Start an instance whose timer, message or signal start event `element_id` just fired."""
 
         def fire(workflow: Any) -> None:
-            workflow.do_engine_steps()  # brings the start events to WAITING
-            for task in workflow.get_tasks(state=TaskState.WAITING):
+            # Mark the start event as fired before the engine first reaches it, so it never waits.
+            for task in workflow.get_tasks():
                 if task.task_spec.bpmn_id != element_id:
                     continue
                 definition = task.task_spec.event_definition
                 if isinstance(definition, (MessageEventDefinition, SignalEventDefinition)):
-                    task.task_spec.catch(task, BpmnEvent(definition, payload=_payload(definition, variables)))
-                    task.task_spec._update(task)
+                    task.internal_data[definition.name] = _payload(definition, variables)
+                if isinstance(definition, CycleTimerEventDefinition):
+                    # A cycle fires by adding a branch per due cycle: make exactly one due, then stop.
+                    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+                    task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 1.0})
                 else:
-                    if isinstance(definition, CycleTimerEventDefinition):
-                        # A cycle fires by adding a branch per due cycle: make exactly one due, then stop.
-                        past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
-                        task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 1.0})
-                        task.task_spec._update(task)
-                        task.internal_data.pop("event_value", None)
                     task._set_internal_data(event_fired=True)
-                    task.task_spec._update(task)
 
         return self.start(session, version, {}, business_key, actor, prepare=fire)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,17 +62,30 @@ def first_due(trigger: StartTrigger, now: datetime) -> tuple[datetime, dict[str,
         parsed = timers.parse("timeDuration", text)
         start = now.replace(tzinfo=UTC)
         return _naive(start + TimerEventDefinition.get_timedelta_from_start(parsed, start)), {}
+    if timers.is_cron(text):
+        return timers.cron_next(text, now), {"cron": text}
     cycles, start, duration = timers.parse("timeCycle", text)
     if cycles == 0:
         return None
     return _naive(start), {"cycles": cycles, "seconds": duration.total_seconds()}
 
 
-def next_due(due: datetime, cycle: dict[str, Any]) -> tuple[datetime, dict[str, Any]] | None:
-    """The next firing of a cycle after the one due at `due`; cycles of -1 repeat forever."""
+def next_due(due: datetime, cycle: dict[str, Any], now: datetime) -> tuple[datetime, dict[str, Any]] | None:
+    """The next firing of a cycle after the one due at `due`; cycles of -1 repeat forever.
+
+    Firings missed while the server was down are not made up: after an outage a cycle fires once
+    and continues from now.
+    """
     if not cycle:
         return None
-    left = cycle["cycles"] - 1 if cycle["cycles"] > 0 else -1
-    if left == 0:
+    if "cron" in cycle:
+        return timers.cron_next(cycle["cron"], max(due, now)), cycle
+    step = timedelta(seconds=cycle["seconds"])
+    following, left = due + step, cycle["cycles"] - 1 if cycle["cycles"] > 0 else -1
+    if following < now and step.total_seconds() > 0:
+        skipped = math.ceil((now - following) / step)
+        following += skipped * step
+        left = left - skipped if left > 0 else left
+    if left == 0 or left < -1:
         return None
-    return due + timedelta(seconds=cycle["seconds"]), {**cycle, "cycles": left}
+    return following, {**cycle, "cycles": left}

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from croniter import croniter
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -25,12 +26,38 @@ def is_literal(text: str) -> bool:
     return not EXPRESSION.match(text)
 
 
-def check(kind: str, text: str | None) -> str | None:
-    """Why `text` is not a valid ISO 8601 value for a timeDate/timeDuration/timeCycle, or None."""
+def _quartz(text: str) -> str:
+    """Camunda's cron (Quartz: seconds first, `?` for either day field, optional year) for croniter."""
+    fields = text.split()
+    return " ".join(fields[:6]).replace("?", "*")
+
+
+def is_cron(text: str) -> bool:
+    fields = text.split()
+    return len(fields) in (6, 7) and not text.strip().upper().startswith(("R", "P"))
+
+
+def cron_next(text: str, after: datetime) -> datetime:
+    """The first moment after `after` (naive UTC) that the cron expression names, in UTC."""
+    return croniter(_quartz(text), after, second_at_beginning=True).get_next(datetime)
+
+
+def check(kind: str, text: str | None, start_event: bool = False) -> str | None:
+    """Why `text` is not a valid value for a timeDate/timeDuration/timeCycle, or None.
+
+    ISO 8601 everywhere; a start event's cycle may also be a cron expression (Camunda's Quartz form,
+    `0 0 9 ? * MON-FRI`), which BOMS schedules itself.
+    """
     if text is None or not text.strip():
         return f"the timer's {kind} is empty"
     if not is_literal(text):
         return None  # an expression: checked as one, its value at run time
+    if kind == "timeCycle" and is_cron(text):
+        if not start_event:
+            return "a cron cycle is only supported on a timer start event; use ISO 8601 (R3/PT10M) here"
+        if not croniter.is_valid(_quartz(text), second_at_beginning=True):
+            return f"'{text.strip()}' is not a valid cron expression (seconds minutes hours day month weekday)"
+        return None
     try:
         parse(kind, text.strip())
     except Exception:  # noqa: BLE001 - SpiffWorkflow's parsers raise plain Exception

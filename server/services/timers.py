@@ -56,7 +56,7 @@ def fire_start_timer(ctx: JobContext) -> None:
         if not ctx.finish(session) or version is None or job is None:
             return
         ctx.runner.start_at_event(session, version, ctx.element_id or "", {}, None, "system:timer")
-        following = next_due(job.due_at, ctx.payload.get("cycle") or {})
+        following = next_due(job.due_at, ctx.payload.get("cycle") or {}, utcnow())
         if following is not None and version.is_latest:
             due, cycle = following
             session.add(Job(kind="timer_start", element_id=ctx.element_id, due_at=due, status="pending",

@@ -136,3 +136,31 @@ def test_a_timer_that_is_not_iso_8601_is_refused_at_deploy(api: Any, tmp_path: A
     response = api.deploy("modeler", bad, expect=422)
     error = response.get_json()["error"]
     assert error["element"] == "deadline" and "ISO 8601" in error["message"] and error["line"]
+
+
+def test_cron_timer_start_event_is_scheduled_on_the_next_matching_moment_and_rescheduled(api: Any) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    _team(api)
+    api.deploy("modeler", "events/weekday_start.bpmn")
+    [job] = _jobs(api.app, kind="timer_start")
+    assert job.due_at.hour == 9 and job.due_at.minute == 0 and job.due_at.weekday() < 5
+    assert job.due_at > datetime.utcnow()
+    # Pretend the server was down over a past firing: it fires once, then continues from now.
+    with api.app.extensions["boms_db"].write() as session:
+        session.execute(update(Job).where(Job.id == job.id).values(due_at=datetime(2026, 11, 20, 9, 0)))
+    assert run_due_jobs(api.app) == 1
+    listing = api.get("admin", "/api/v1/process-instances", query_string={"key": "weekday_start"}).get_json()
+    assert [i["activeElements"] for i in listing["items"]] == [["standup"]]
+    [following] = _jobs(api.app, kind="timer_start", status="pending")
+    assert following.due_at > datetime.utcnow() and following.due_at.weekday() < 5
+    assert (following.due_at.hour, following.due_at.minute) == (9, 0)
+
+
+def test_cron_cycle_is_refused_outside_start_events(api: Any, tmp_path: Any) -> None:
+    bad = tmp_path / "cron_boundary.bpmn"
+    bad.write_text((FIXTURES / "events" / "boundary_timers.bpmn").read_text().replace("R2/PT1S", "0 0 9 * * ?"))
+    error = api.deploy("modeler", bad, expect=422).get_json()["error"]
+    assert error["element"] == "remind" and "start event" in error["message"]
