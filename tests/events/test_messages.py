@@ -18,8 +18,8 @@ def _detail(api: Any, instance: dict[str, Any]) -> dict[str, Any]:
 def test_message_reaches_the_instance_with_that_business_key_and_carries_variables(api: Any) -> None:
     _team(api)
     api.deploy("modeler", "events/payment.bpmn")
-    first = api.start("erin", "payment", businessKey="ORD-1")
-    second = api.start("erin", "payment", businessKey="ORD-2")
+    first = api.start("erin", "payment", {"payWithin": "PT1H"}, businessKey="ORD-1")
+    second = api.start("erin", "payment", {"payWithin": "PT1H"}, businessKey="ORD-2")
     response = api.post("erin", "/api/v1/messages", json={
         "name": "payment_received", "businessKey": "ORD-2", "variables": {"amount": 120}})
     assert response.status_code == 200, response.get_json()
@@ -61,7 +61,7 @@ def test_unmatched_message_is_404_unless_allowed_and_bad_requests_are_400(api: A
 def test_message_start_event_then_a_thrown_message_reaches_another_process(api: Any) -> None:
     _team(api)
     api.deploy("modeler", "events/order_start.bpmn", "events/payment.bpmn")
-    waiting = api.start("erin", "payment", businessKey="ORD-9")
+    waiting = api.start("erin", "payment", {"payWithin": "PT1H"}, businessKey="ORD-9")
     response = api.post("erin", "/api/v1/messages", json={"name": "order_placed", "businessKey": "ORD-9",
                                                           "variables": {"item": "desk"}})
     assert response.status_code == 200
@@ -78,7 +78,7 @@ def test_message_start_event_then_a_thrown_message_reaches_another_process(api: 
 def test_signal_is_broadcast_to_every_waiting_instance(api: Any) -> None:
     _team(api)
     api.deploy("modeler", "events/payment.bpmn")
-    instances = [api.start("erin", "payment", businessKey=f"B{i}") for i in range(3)]
+    instances = [api.start("erin", "payment", {"payWithin": "PT1H"}, businessKey=f"B{i}") for i in range(3)]
     response = api.post("erin", "/api/v1/signals", json={"name": "stop_everything"})
     assert response.status_code == 200
     assert sorted(response.get_json()["instances"]) == sorted(i["id"] for i in instances)
@@ -87,3 +87,24 @@ def test_signal_is_broadcast_to_every_waiting_instance(api: Any) -> None:
         assert after["status"] == "completed" and "end_stopped" in after["visitedElements"]
     again = api.post("erin", "/api/v1/signals", json={"name": "stop_everything"})
     assert again.get_json()["instances"] == []
+
+
+def test_event_based_gateway_timer_wins_when_nothing_arrives_and_loses_when_a_message_does(api: Any) -> None:
+    import time
+
+    from sqlalchemy import select
+
+    from server.models import Job
+
+    _team(api)
+    api.deploy("modeler", "events/payment.bpmn")
+    late = api.start("erin", "payment", {"payWithin": "PT1S"}, businessKey="LATE")
+    paid = api.start("erin", "payment", {"payWithin": "PT1S"}, businessKey="PAID")
+    api.post("erin", "/api/v1/messages", json={"name": "payment_received", "businessKey": "PAID"})
+    time.sleep(1.1)
+    run_due_jobs(api.app)
+    assert _detail(api, late)["status"] == "completed" and "end_late" in _detail(api, late)["visitedElements"]
+    assert [t["elementId"] for t in _detail(api, paid)["openTasks"]] == ["ship"]
+    with api.app.extensions["boms_db"].read() as session:
+        statuses = {j.instance_id: j.status for j in session.scalars(select(Job).where(Job.kind == "timer"))}
+    assert statuses == {late["id"]: "done", paid["id"]: "cancelled"}

@@ -91,11 +91,11 @@ def test_cancel_drops_waiting_timers_and_subscriptions(api: Any) -> None:
     api.user("erin", groups=("employees",))
     api.deploy("modeler", "events/timer_catch.bpmn", "events/payment.bpmn")
     timed = api.start("erin", "timer_catch", {"delay": "PT1H"})
-    paying = api.start("erin", "payment", businessKey="X")
+    paying = api.start("erin", "payment", {"payWithin": "PT1H"}, businessKey="X")
     for instance in (timed, paying):
         assert api.post("admin", f"/api/v1/process-instances/{instance['id']}/cancel").status_code == 200
     with api.app.extensions["boms_db"].read() as session:
-        assert [j.status for j in session.scalars(select(Job))] == ["cancelled"]
+        assert [j.status for j in session.scalars(select(Job))] == ["cancelled", "cancelled"]
         assert list(session.scalars(select(EventSubscription))) == []
 
 
