@@ -87,6 +87,6 @@ def test_a_correction_in_chinese(page_for: Any, live_server: str) -> None:
     alice.click("[data-testid=start-form] button[type=submit]")
     assert alice.locator("[data-field=amount] .invalid-feedback").inner_text() == "不能小于 1"
     assert alice.locator("[data-field=reason] .invalid-feedback").inner_text() == "至少需要 5 个字符"
+    screenshot(alice, "start-form-corrections-zh")
     alice.goto(f"{live_server}/no-such-page")
     assert alice.locator("[data-testid=error-message]").inner_text() == "此页面不存在。"
-    screenshot(alice, "start-form-corrections-zh")
