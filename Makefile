@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python bench/history_growth.py
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/multi_instance.py
+	$(BIN)/python bench/timers.py
 
 lint: install
 	$(BIN)/ruff check server admin tests bench

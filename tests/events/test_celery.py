@@ -69,8 +69,8 @@ def test_a_timer_fires_through_the_poller_and_a_worker_within_a_second(api: Any,
         return [t["elementId"] for t in detail["openTasks"]] == ["after"]
 
     assert _wait(fired, seconds=10)
-    # Due after 1 s; handed over and run well within the second after that (embedded broker polls ~1/s).
-    assert time.monotonic() - started < 2.0 + (1.0 if worker == "embedded" else 0.0)
+    # Due after 1 s; handed over and run within the second after that, on either broker.
+    assert time.monotonic() - started < 2.0
     kinds = [e["kind"] for e in api.get("auditor", f"/api/v1/process-instances/{instance['id']}/history")
              .get_json()["items"]]
     assert kinds.count("task.created") == 1
