@@ -16,6 +16,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from server.engine import elements as el
 from server.engine import timers
 from server.engine.decision_checks import check_decisions
+from server.engine.event_checks import check_event_references
 from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.multi_instance import BomsMultiInstance, connect_merge
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
@@ -140,6 +141,7 @@ def check_calls(processes: list[ProcessDefinition], deployed: Callable[[str, int
 
 
 def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bool) -> None:
+    check_event_references(process, file_name)
     ns = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
     for flow in process.xpath(".//bpmn:sequenceFlow", namespaces=ns):
         for cond in flow.xpath("./bpmn:conditionExpression", namespaces=ns):

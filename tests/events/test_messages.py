@@ -108,3 +108,20 @@ def test_event_based_gateway_timer_wins_when_nothing_arrives_and_loses_when_a_me
     with api.app.extensions["boms_db"].read() as session:
         statuses = {j.instance_id: j.status for j in session.scalars(select(Job).where(Job.kind == "timer"))}
     assert statuses == {late["id"]: "done", paid["id"]: "cancelled"}
+
+
+def test_message_and_signal_references_are_checked_at_deploy(api: Any, tmp_path: Any) -> None:
+    from tests.conftest import FIXTURES
+
+    source = (FIXTURES / "events" / "receive.bpmn").read_text()
+    cases = {
+        "no_ref.bpmn": (source.replace(' messageRef="msg_doc"', ""), "without a message"),
+        "no_name.bpmn": (source.replace(' name="document_arrived"', ""), "has no name"),
+        "dangling.bpmn": (source.replace('messageRef="msg_doc"', 'messageRef="msg_other"'), "does not define"),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        error = api.deploy("modeler", path, expect=422).get_json()["error"]
+        assert error["element"] == "wait_doc" and expected in error["message"] and error["line"], name
+    assert api.get("admin", "/api/v1/process-definitions").get_json()["items"] == []
