@@ -41,9 +41,6 @@ def make_celery(config: Config) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
-    if config.broker_url.startswith(("sqla+", "filesystem")):
-        # Polling transports check once a second by default: too slow for "a timer fires within 1 s".
-        app.conf.broker_transport_options = {"polling_interval": 0.1}
 
     @app.task(name="boms.jobs.run", shared=False)
     def run_jobs(job_ids: list[int]) -> int:

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from celery import _state as celery_state
 from celery.contrib.testing.worker import start_worker
 
 from server.worker import make_celery, start_poller
@@ -36,14 +35,7 @@ def celery_over_redis(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
             pytest.fail("Redis is not running on 127.0.0.1:6379 (BOMS_REQUIRE_REDIS=1: CI must test it)")
         pytest.skip("Redis is not running on 127.0.0.1:6379 (this test needs a real broker)")
     config = dataclasses.replace(app.config["BOMS"], broker_url=f"redis://{REDIS[0]}:{REDIS[1]}/0")
-    # server.worker's tasks are `shared` (Celery's default): every app made later in this process would
-    # run the tasks, and so use the database, of the first app made.  Each test has its own database,
-    # so the new app is finalized with Celery's built-in tasks only.
-    builtins = {f for f in celery_state._on_app_finalizers if f.__module__ == "celery.app.builtins"}
-    monkeypatch.setattr(celery_state, "_on_app_finalizers", builtins)
     celery = make_celery(config)
-    celery.finalize()
-    monkeypatch.undo()
     # A queue of its own: other test runs on this machine share the Redis server.
     celery.conf.task_default_queue = f"boms-test-{uuid4().hex}"
     with start_worker(celery, pool="solo", perform_ping_check=False, loglevel="WARNING"):

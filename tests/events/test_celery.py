@@ -69,8 +69,9 @@ def test_a_timer_fires_through_the_poller_and_a_worker_within_a_second(api: Any,
         return [t["elementId"] for t in detail["openTasks"]] == ["after"]
 
     assert _wait(fired, seconds=10)
-    # Due after 1 s; handed over and run within the second after that, on either broker.
-    assert time.monotonic() - started < 2.0
+    # Due after 1 s; run within the second after that over Redis. Kombu's SQLAlchemy transport (the
+    # embedded default) polls its table once a second, which can add up to a second.
+    assert time.monotonic() - started < (2.0 if worker == "redis" else 3.0)
     kinds = [e["kind"] for e in api.get("auditor", f"/api/v1/process-instances/{instance['id']}/history")
              .get_json()["items"]]
     assert kinds.count("task.created") == 1
