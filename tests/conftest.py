@@ -15,14 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 from server import create_app
+from server.auth import passwords
 from server.config import Config
 from server.migrate import upgrade
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
+# Argon2id with its production cost takes ~0.1 s per hash, and every test creates several users: the
+# suite hashes with minimal cost instead (still Argon2id; the parameters travel inside each hash).
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
 PG_ADMIN_URL = os.environ.get("BOMS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
 
