@@ -85,9 +85,9 @@ def paths() -> dict[str, dict[str, Any]]:
             "sendMessage", "events", "Correlate a message to a waiting instance, or start a process on it",
             {200: ("Where it went", "EventResult")}, (400, 401, 403, 404, 413),
             request=body("MessageRequest", "Name, correlation and variables"),
-            description="Needs the staff or admin role. 404 when nothing receives it, unless allowNoMatch.")},
+            description="Needs the admin role. 404 when nothing receives it, unless allowNoMatch.")},
         "/api/v1/signals": {"post": op(
             "sendSignal", "events", "Broadcast a signal to every waiting instance and signal start event",
             {200: ("Where it went", "EventResult")}, (400, 401, 403, 413),
-            request=body("SignalRequest", "Name and variables"), description="Needs the staff or admin role.")},
+            request=body("SignalRequest", "Name and variables"), description="Needs the admin role.")},
     }

@@ -96,7 +96,7 @@ def _request(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def send_message(database: Database, runner: Runner, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    require_role(who, "admin", "staff")
+    require_role(who, "admin")
     name, variables = _request(body)
     business_key, correlation = body.get("businessKey"), body.get("correlationKeys")
     if business_key is not None and not isinstance(business_key, str):
@@ -112,7 +112,7 @@ def send_message(database: Database, runner: Runner, who: Principal, body: dict[
 
 
 def send_signal(database: Database, runner: Runner, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    require_role(who, "admin", "staff")
+    require_role(who, "admin")
     name, variables = _request(body)
     return {"name": name, **deliver(database, runner, who.username, "signal", name, variables)}
 
