@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.engine import store
+from server.engine.step import all_tasks
 from server.errors import Conflict
 from server.models import Job, ProcessInstance, ProcessVersion
 from server.services.audit import PendingEvent
@@ -83,7 +84,7 @@ class OperationsMixin:
         if not changes:
             return {}
         # Tasks about to run inherit their parent's data, so parents of unfinished tasks change too.
-        pending = [t for t in _tasks(step.workflow) if not t.has_state(TaskState.FINISHED_MASK - TaskState.ERROR)]
+        pending = [t for t in all_tasks(step.workflow) if not t.has_state(TaskState.FINISHED_MASK - TaskState.ERROR)]
         tasks = {t.id: t for t in pending} | {t.parent.id: t.parent for t in pending if t.parent is not None}
         for task in tasks.values() or [step.workflow.task_tree]:
             task.data.update(variables)
@@ -110,7 +111,7 @@ class OperationsMixin:
         top, subs = diff_workflow(store.registry(), step.workflow, new.spec, new.subprocess_specs)
         # Elements are matched by id: an active element must keep its id (the diff alone matches by shape).
         known = {ts.bpmn_id for spec in (new.spec, *new.subprocess_specs.values()) for ts in spec.task_specs.values()}
-        missing = sorted({t.task_spec.bpmn_id for t in _tasks(step.workflow)
+        missing = sorted({t.task_spec.bpmn_id for t in all_tasks(step.workflow)
                           if t.has_state(UNFINISHED) and t.task_spec.bpmn_id and t.task_spec.bpmn_id not in known})
         missing += sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed if t.has_state(UNFINISHED)})
         for sub_id, sub_diff in subs.items():
@@ -159,10 +160,3 @@ class OperationsMixin:
     def _instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> PendingEvent:
         return PendingEvent(kind=kind, actor=actor, instance_id=instance.id, task_id=None, element_id=None,
                             data=data)
-
-
-def _tasks(workflow: Any) -> list[Any]:
-    tasks = list(workflow.tasks.values())
-    for sub in workflow.subprocesses.values():
-        tasks.extend(sub.tasks.values())
-    return tasks

@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from server.db import utcnow
 from server.engine import store
-from server.engine.cache import LoadedVersion, specs
+from server.engine.cache import LoadedVersion
+from server.engine.callees import loaded_version, with_callees
 from server.engine.operations import OperationsMixin
 from server.engine.projection import close_open_tasks, project
 from server.engine.scripting import JexlScriptEngine
-from server.engine.step import ENGINE_FAILURES, Step, engine_error, failed_task_id
+from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
 from server.errors import Conflict, NotFound
-from server.models import DecisionVersion, EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
+from server.models import EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
 from server.services.audit import PendingEvent, append
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _payload(definition: Any, variables: dict[str, Any]) -> dict[str, Any]:
 
 def _merge_message_variables(workflow: Any) -> None:
     """A received message's variables become process variables (see `deliver`)."""
-    for task in _all_tasks(workflow):
+    for task in all_tasks(workflow):
         received = task.data.pop(MESSAGE_VARIABLES, None)
         if isinstance(received, dict):
             task.data.update(received)
@@ -60,13 +61,6 @@ def _merge_message_variables(workflow: Any) -> None:
 def _definitions(task: Any) -> list[Any]:
     definition = task.task_spec.event_definition
     return list(getattr(definition, "event_definitions", None) or [definition])
-
-
-def _all_tasks(workflow: Any) -> list[Any]:
-    tasks = list(workflow.tasks.values())
-    for sub in workflow.subprocesses.values():
-        tasks.extend(sub.tasks.values())
-    return tasks
 
 
 
@@ -283,15 +277,8 @@ class Runner(OperationsMixin):
                                           element_id=task.element_id, data=data)])
 
     def _loaded(self, session: Session, version: ProcessVersion) -> LoadedVersion:
-        def decision_xmls() -> list[str]:
-            if not version.decision_ids:
-                return []
-            rows = session.scalars(select(DecisionVersion).where(DecisionVersion.id.in_(version.decision_ids)))
-            return [row.dmn_xml for row in rows]
-
-        from server.engine.callees import with_callees  # called processes' specs, pinned per instance
-
-        return with_callees(session, specs.get(version, decision_xmls))
+        # Called processes' specs are found on demand and pinned per instance (server/engine/callees.py).
+        return with_callees(session, loaded_version(session, version))
 
     def _load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
         loaded = self._loaded(session, instance.version)
@@ -313,7 +300,7 @@ class Runner(OperationsMixin):
                 _merge_message_variables(step.workflow)
             except ENGINE_FAILURES as exc:
                 step.incident(engine_error(exc), failed_task_id(exc))
-            project(step, _all_tasks(step.workflow))
+            project(step, all_tasks(step.workflow))
             self._route_thrown_events(step)
             step.instance.state = store.dump(step.workflow)
             self._emit(step.session, step.events)

@@ -79,3 +79,11 @@ def engine_error(exc: Exception) -> EngineError:
 def failed_task_id(exc: Exception) -> str | None:
     task = _failing_task(exc)
     return str(task.id) if task is not None else None
+
+
+def all_tasks(workflow: Any) -> list[Any]:
+    """The tasks of a workflow and of its sub-workflows (called and embedded processes)."""
+    tasks = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    return tasks

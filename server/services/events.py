@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_role
 from server.db import Database
-from server.engine.cache import specs
+from server.engine.callees import loaded_version
 from server.engine.runner import Runner
 from server.engine.starts import triggers
 from server.errors import BadRequest, NotFound
-from server.models import DecisionVersion, EventSubscription, ProcessInstance, ProcessVersion
+from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.services.inbox import variable_text
 from server.services.jobs import JobContext, register
 
@@ -45,12 +45,7 @@ def _start_events(session: Session, kind: str, name: str) -> list[tuple[int, str
     """(latest version id, start event id) of every process that starts on this message or signal."""
     found = []
     for version in session.scalars(select(ProcessVersion).where(ProcessVersion.is_latest)):
-        def decision_xmls(v: ProcessVersion = version) -> list[str]:
-            ids = v.decision_ids or []
-            rows = session.scalars(select(DecisionVersion).where(DecisionVersion.id.in_(ids))) if ids else []
-            return [row.dmn_xml for row in rows]
-
-        for trigger in triggers(specs.get(version, decision_xmls).spec):
+        for trigger in triggers(loaded_version(session, version).spec):
             if trigger.kind == kind and trigger.name == name:
                 found.append((version.id, trigger.element_id))
     return found

@@ -6,7 +6,9 @@
  *   data-completed  JSON list of finished element ids      -> marker "completed"
  *   data-active     JSON list of element ids waiting now    -> marker "active"
  *   data-taken      JSON list of sequence flow ids taken    -> marker "taken"
+ *   data-errored    JSON list of element ids an incident stopped at -> marker "errored" (admin pages)
  *   data-error      the (translated) text shown if the diagram cannot be loaded
+ * Once drawn, the container gets data-rendered="true" (browser tests wait for it).
  * The bpmn.io watermark the viewer adds is part of its licence and is left visible.
  */
 (function () {
@@ -24,8 +26,9 @@
   function fail(container, err) {
     console.error('BOMS diagram:', err);
     var note = document.createElement('p');
-    note.className = 'text-body-secondary p-3 mb-0';
-    note.textContent = container.getAttribute('data-error') || 'The diagram could not be shown.';
+    // Bootstrap 5 (staff pages) and 4 (Flask-Admin) name the muted colour differently.
+    note.className = 'text-body-secondary text-muted p-3 mb-0';
+    note.textContent = container.getAttribute('data-error') || 'The diagram could not be shown: ' + err.message;
     container.replaceChildren(note);
   }
 
@@ -57,7 +60,9 @@
         mark(ids(container, 'completed'), 'completed');
         mark(ids(container, 'taken'), 'taken');
         mark(ids(container, 'active'), 'active');
+        mark(ids(container, 'errored'), 'errored');
         canvas.zoom('fit-viewport', 'auto');
+        container.setAttribute('data-rendered', 'true');
       })
       .catch(function (err) { fail(container, err); });
   }
