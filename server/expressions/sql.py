@@ -185,6 +185,9 @@ class _Compiler:
             if kind is None:
                 raise self.error(f"field '{name}' has a type filters cannot compare ({column.type})", "column type")
             return _Operand(name, kind, sql=column)
+        if isinstance(node, jexl_ast.UnaryExpression) or (isinstance(node, jexl_ast.BinaryExpression) and (
+                node.operator.symbol in _ORDERING or node.operator.symbol in ("==", "!=", "&&", "||", "in"))):
+            raise self.error("a condition cannot be compared or used as a value", "a condition as a value")
         raise self.error(*_describe(node))
 
     # -- conditions ------------------------------------------------------------------------
@@ -221,7 +224,8 @@ class _Compiler:
             test = left.sql.is_(None) if symbol == "==" else left.sql.is_not(None)
             return _certain(test)
         self.check_kinds(symbol, left, right)
-        a, b = left.sql, right.sql if right.sql is not None else literal(right.value, left.sql.type)
+        # The constant keeps its own type: bound as the column's, 0.5 would become 0 for an integer column.
+        a, b = left.sql, right.sql if right.sql is not None else literal(right.value)
         if symbol in _ORDERING and left.kind == "string":
             a, b = by_code_point(a), by_code_point(b) if right.sql is not None else b
         test = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[symbol]
@@ -254,7 +258,7 @@ class _Compiler:
                 if _value_kind(value) not in (left.kind, "null"):
                     raise self.error(f"{left.label} ({left.kind}) cannot be in a list holding {value!r}", "'in' list")
             known = [v for v in values if v is not None]
-            test = and_(left.sql.is_not(None), left.sql.in_(known)) if known else false()
+            test = and_(left.sql.is_not(None), left.sql.in_([literal(v) for v in known])) if known else false()
             return _certain(or_(left.sql.is_(None), test) if None in values else test)
         if left.sql is None and left.kind == "string" and right.kind == "string" and right.sql is not None:
             return _guarded(right.sql.is_not(None), text_contains(right.sql, literal(left.value, String())))
@@ -309,7 +313,7 @@ def _describe(node: Any) -> tuple[str, str]:
         return f"the transform '{node.name}' on a field is not supported", f"transform '{node.name}'"
     name = {"ConditionalExpression": "a conditional (a ? b : c)", "FilterExpression": "indexing or filtering",
             "ArrayLiteral": "a list of fields", "ObjectLiteral": "an object",
-            "UnaryExpression": "a condition as a value"}.get(type(node).__name__, type(node).__name__)
+            }.get(type(node).__name__, type(node).__name__)
     return f"{name} is not supported", name
 
 
