@@ -162,6 +162,8 @@ def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:
             raise
         except ZeroDivisionError:
             raise _Failure("division by zero") from None
+        except OverflowError:
+            raise limits.LimitExceeded("number too large (beyond the range of floating-point numbers)") from None
         except (TypeError, ValueError, ArithmeticError) as exc:
             detail = f" ({exc})" if isinstance(exc, ValueError) else ""
             raise _Failure(f"cannot apply '{symbol}' to {_kind(a)} and {_kind(b)}{detail}") from None
@@ -333,12 +335,20 @@ def parse(text: str) -> Any:
         where = f"near '{near}'" if near else "at the end"
         message = f"Syntax error in expression '{text}' {where} (position {position})"
         raise ExpressionError(message, text) from None
+    except RecursionError:
+        raise _too_deep(text) from None
     except Exception as exc:  # parsimonious wraps visitor failures such as invalid operators
+        if isinstance(exc.__context__, RecursionError):
+            raise _too_deep(text) from None
         raise ExpressionError(f"Syntax error in expression '{text}': {exc}", text) from None
     if _depth(tree) > limits.MAX_DEPTH:
-        raise ExpressionLimitError(f"Expression '{text}' is nested too deeply (more than {limits.MAX_DEPTH} "
-                                   "levels)", text)
+        raise _too_deep(text)
     return tree
+
+
+def _too_deep(text: str) -> ExpressionLimitError:
+    return ExpressionLimitError(f"Expression '{text}' is nested too deeply (more than {limits.MAX_DEPTH} levels)",
+                                text)
 
 
 def build(tree: Any) -> tuple[_Fn, tuple[str, ...]]:
