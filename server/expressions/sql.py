@@ -120,10 +120,6 @@ class _Condition:
 _FAILS = _Condition(false(), false())
 
 
-def _certain(fn: ColumnElement[bool]) -> _Condition:
-    return _Condition(fn)
-
-
 def _guarded(guard: ColumnElement[bool], test: ColumnElement[bool]) -> _Condition:
     """A test that fails (neither true nor false) unless ``guard`` holds."""
     return _Condition(and_(guard, test), and_(guard, not_(test)))
@@ -194,7 +190,7 @@ class _Compiler:
     def condition(self, node: Any) -> _Condition:
         if self.is_constant(node):
             ok, value = self.constant(node)
-            return (_certain(true()) if value else _certain(false())) if ok else _FAILS
+            return (_Condition(true()) if value else _Condition(false())) if ok else _FAILS
         if isinstance(node, jexl_ast.UnaryExpression):
             inner = self.condition(node.right)
             return _Condition(inner.false, None if inner.total else inner.true)
@@ -222,7 +218,7 @@ class _Compiler:
             if symbol in _ORDERING:
                 return _FAILS  # Python cannot order null: every row fails
             test = left.sql.is_(None) if symbol == "==" else left.sql.is_not(None)
-            return _certain(test)
+            return _Condition(test)
         self.check_kinds(symbol, left, right)
         # The constant keeps its own type: bound as the column's, 0.5 would become 0 for an integer column.
         a, b = left.sql, right.sql if right.sql is not None else literal(right.value)
@@ -231,15 +227,15 @@ class _Compiler:
         test = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[symbol]
         if right.sql is None:
             if symbol == "==":
-                return _certain(and_(left.sql.is_not(None), test))
+                return _Condition(and_(left.sql.is_not(None), test))
             if symbol == "!=":
-                return _certain(or_(left.sql.is_(None), test))
+                return _Condition(or_(left.sql.is_(None), test))
             return _guarded(left.sql.is_not(None), test)
         both = and_(left.sql.is_not(None), right.sql.is_not(None))
         if symbol in _ORDERING:
             return _guarded(both, test)
         equal = or_(and_(left.sql.is_(None), right.sql.is_(None)), and_(both, a == b))
-        return _certain(equal if symbol == "==" else not_(equal))
+        return _Condition(equal if symbol == "==" else not_(equal))
 
     def check_kinds(self, symbol: str, left: _Operand, right: _Operand) -> None:
         if left.kind != right.kind:
@@ -259,7 +255,7 @@ class _Compiler:
                     raise self.error(f"{left.label} ({left.kind}) cannot be in a list holding {value!r}", "'in' list")
             known = [v for v in values if v is not None]
             test = and_(left.sql.is_not(None), left.sql.in_([literal(v) for v in known])) if known else false()
-            return _certain(or_(left.sql.is_(None), test) if None in values else test)
+            return _Condition(or_(left.sql.is_(None), test) if None in values else test)
         if left.sql is None and left.kind == "string" and right.kind == "string" and right.sql is not None:
             return _guarded(right.sql.is_not(None), text_contains(right.sql, literal(left.value, String())))
         raise self.error("'in' needs a field and a list of values ([1, 2]) or a text and a text field",
@@ -282,19 +278,19 @@ class _Compiler:
             test = func.substr(column, 1, len(part), type_=String()) == literal(part, String())
         else:
             test = text_ends_with(column, literal(part, String()), literal(len(part), Integer()))
-        return _certain(and_(column.is_not(None), test))  # null contains nothing: false, not an error
+        return _Condition(and_(column.is_not(None), test))  # null contains nothing: false, not an error
 
 
 def _truthy(operand: _Operand) -> _Condition:
     column = operand.sql
     assert column is not None
     if operand.kind == "boolean":
-        return _certain(and_(column.is_not(None), column == literal(True, Boolean())))
+        return _Condition(and_(column.is_not(None), column == literal(True, Boolean())))
     if operand.kind == "number":
-        return _certain(and_(column.is_not(None), column != 0))
+        return _Condition(and_(column.is_not(None), column != 0))
     if operand.kind == "string":
-        return _certain(and_(column.is_not(None), column != ""))
-    return _certain(column.is_not(None))
+        return _Condition(and_(column.is_not(None), column != ""))
+    return _Condition(column.is_not(None))
 
 
 def _combine(symbol: str, a: _Condition, b: _Condition) -> _Condition:
