@@ -257,6 +257,7 @@ def _check_constants(node: Any) -> None:
     """Evaluate the largest constant parts once, so `2 ^ 100000` is refused when the expression is
     compiled (at deploy, naming the element) instead of failing each time it runs."""
     if isinstance(node, jexl_ast.Literal):
+        limits.check_value(node.value, limits.new_budget())  # a 400-digit literal is over the bounds too
         return
     if _is_constant(node):
         fn = _build(node, [])
