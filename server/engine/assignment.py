@@ -9,9 +9,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from server.engine.definitions import is_expression
 from server.engine.elements import split_list
-from server.engine.expressions import ExpressionError, compile_expression
+from server.expressions import ExpressionError, compile_expression, is_expression
 
 
 class AssignmentError(Exception):
