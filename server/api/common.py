@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.tokens import digest, user_for_token
-from server.db import Database
+from server.db import Database, current_database
 from server.engine.runner import Runner
 from server.errors import BadRequest, Unauthorized
 
 
 def database() -> Database:
-    return current_app.extensions["boms_db"]
+    return current_database()
 
 
 def runner() -> Runner:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
-from server.db import Database, utcnow
+from server.db import Database, current_database, utcnow
 from server.inbox import bp
 from server.models import Notification
 from server.services.notifications import text_of
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 
 
 def _database() -> Database:
-    return current_app.extensions["boms_db"]
+    return current_database()
 
 
 def _user_id() -> int:

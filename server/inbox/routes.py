@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from server.auth.permissions import can_see_task
 from server.auth.session import web_principal
-from server.db import utcnow
+from server.db import Database, current_database, utcnow
 from server.errors import Forbidden, NotFound
 from server.forms.files import is_file_value
 from server.inbox import bp
@@ -25,8 +25,8 @@ INBOX_ARGS = ("tab", "process", "q", "var", "value", "sort", "dir", "page")
 ACTIONS = {"claim": "inbox.claim_task", "unclaim": "inbox.unclaim_task", "complete": "inbox.complete_task"}
 
 
-def _database() -> Any:
-    return current_app.extensions["boms_db"]
+def _database() -> Database:
+    return current_database()
 
 
 # --- template filters: locale-aware output for every staff page ---------------------------------
