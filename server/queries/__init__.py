@@ -10,7 +10,18 @@ Pages (admin, staff) read the same arguments leniently (`QueryArgs(args, strict=
 build their WHERE clauses from what these readers return.
 """
 
-from server.queries.args import ID, INT64_MAX, QueryArgs, clean_text, id_value, parse_day, parse_int, parse_moment
+from server.queries.args import (
+    ID,
+    INT64_MAX,
+    QueryArgs,
+    clean_text,
+    day_end,
+    day_start,
+    id_value,
+    parse_day,
+    parse_int,
+    parse_moment,
+)
 from server.queries.paging import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -21,6 +32,7 @@ from server.queries.paging import (
     decode_cursor,
     encode_cursor,
     fetch_page,
+    iterate,
     keyset_page,
     offset_page,
     page_request,
@@ -41,10 +53,13 @@ __all__ = [
     "after",
     "clean_text",
     "count",
+    "day_end",
+    "day_start",
     "decode_cursor",
     "encode_cursor",
     "fetch_page",
     "id_value",
+    "iterate",
     "keyset_page",
     "offset_page",
     "page_request",

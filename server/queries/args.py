@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from server.errors import BadRequest
 
@@ -65,6 +65,17 @@ def parse_day(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
+
+
+def day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, datetime.min.time()) if day else None
+
+
+def day_end(day: date | None) -> datetime | None:
+    """The moment after `day` ends, for "until this day, inclusive"; none after the last day there is."""
+    if day is None or day == date.max:
+        return None
+    return datetime.combine(day + timedelta(days=1), datetime.min.time())
 
 
 class QueryArgs:

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -120,6 +120,19 @@ def fetch_page(session: Session, statement: Select[Any], order: Order, request: 
     if request.cursor is not None:
         return keyset_page(session, statement, order, request.size, request.cursor)
     return offset_page(session, statement, order.clauses(), request.page, request.size, order=order)
+
+
+def iterate(session: Session, statement: Select[Any], order: Order, batch: int = 2000) -> Iterator[Any]:
+    """Every row of `statement` in `order`, read in keyset batches so memory stays flat (exports)."""
+    values: list[Any] | None = None
+    while True:
+        chunk = session.scalars((statement if values is None else statement.where(after(order, values)))
+                                .order_by(*order.clauses()).limit(batch)).all()
+        if not chunk:
+            return
+        yield from chunk
+        values = [getattr(chunk[-1], key.attribute) for key, _descending in order.sort_keys()]
+        session.expunge_all()
 
 
 def after(order: Order, values: list[Any]) -> ColumnElement[bool]:

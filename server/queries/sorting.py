@@ -27,12 +27,17 @@ class SortKey:
         return self.column.key
 
 
+def _nullable(attribute: InstrumentedAttribute[Any]) -> bool:
+    return any(column.nullable for column in attribute.property.columns)
+
+
 class Sorting:
     """The sort keys a list offers, by public name, and the unique column that breaks ties (ascending)."""
 
     def __init__(self, keys: dict[str, SortKey | InstrumentedAttribute[Any]], tiebreaker: InstrumentedAttribute[Any],
                  default: str) -> None:
-        self.keys = {name: key if isinstance(key, SortKey) else SortKey(key) for name, key in keys.items()}
+        self.keys = {name: key if isinstance(key, SortKey) else SortKey(key, _nullable(key))
+                     for name, key in keys.items()}
         self.tiebreaker = SortKey(tiebreaker)
         self.default = default
         self.order(default)  # a typo in the default fails at import, not on a request
