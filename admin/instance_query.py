@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.models import STATUSES, AuditEvent, ProcessInstance
 from server.models.instance import VARIABLE_NAME
-from server.queries import QueryArgs, day_end, day_start, offset_page
+from server.queries import ID_MAX, QueryArgs, day_end, day_start, offset_page
 from server.services.instances import INSTANCE_SORTING, InstanceFilter
 
 PAGE_SIZE = 50
@@ -44,7 +44,7 @@ class InstanceQuery:
         if query.var and not VARIABLE_NAME.match(query.var):
             read.bad("var", "is letters, digits and _ (not starting with a digit)", "a variable name")
             query.var = ""
-        query.version = read.integer("version")
+        query.version = read.integer("version", maximum=ID_MAX)
         query.started_from = read.day("started_from", "started from")
         query.started_to = read.day("started_to", "started to")
         query.page = read.integer("page", 1) or 1

@@ -15,7 +15,7 @@ from admin.instance_query import InstanceQuery, page_of_instances, variable_hist
 from admin.operations import MAX_BULK, OPERATIONS, run_bulk, run_one
 from server.errors import Forbidden, NotFound
 from server.models import STATUSES, ProcessVersion
-from server.queries import parse_int
+from server.queries import ID_MAX, parse_int
 from server.services import inbox as inbox_service
 from server.services import operations as ops
 
@@ -91,7 +91,7 @@ class InstancesView(RoleGuard, BaseView):
             return redirect(back)
         target = request.form.get("version_id", "")
         if action == "migrate" and target:
-            version_id = parse_int(target)
+            version_id = parse_int(target, maximum=ID_MAX)
             if version_id is None:
                 flash("Choose a version to migrate to.", "danger")
                 return redirect(back)

@@ -16,7 +16,7 @@ from server.auth.tokens import digest, user_for_token
 from server.db import Database, current_database
 from server.engine.runner import Runner
 from server.errors import BadRequest, Unauthorized
-from server.queries import QueryArgs, id_value, page_request
+from server.queries import ID_MAX, QueryArgs, id_value, page_request
 
 
 def database() -> Database:
@@ -107,5 +107,5 @@ def version_value(value: object, where: str = "version") -> int | None:
         return None
     number = id_value(value)
     if number is None:
-        raise BadRequest(f"{where} must be a positive integer of at most 64 bits", field=where)
+        raise BadRequest(f"{where} must be a positive integer, at most {ID_MAX}", field=where)
     return number

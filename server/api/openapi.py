@@ -12,7 +12,7 @@ from typing import Any
 
 from server.api import api
 from server.models import STATUSES
-from server.queries import INT64_MAX, MAX_PAGE_SIZE
+from server.queries import ID_MAX, INT64_MAX, MAX_PAGE_SIZE
 
 TASK_STATUSES = ("open", "completed", "cancelled")
 Schema = dict[str, Any]
@@ -35,7 +35,7 @@ def obj(properties: dict[str, Schema], optional: tuple[str, ...] = (), **extra: 
 
 
 STRING = {"type": "string"}
-ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
@@ -228,7 +228,8 @@ PARAMETERS: dict[str, Schema] = {
     "instance_id": param("instance_id", "path", STRING, "The process instance id"),
     "task_id": param("task_id", "path", STRING, "The task id"),
     "version": query("version", "A version number; default: the latest version", ID_SCHEMA),
-    "page": query("page", "1-based page number; not with `cursor`", {**ID_SCHEMA, "default": 1}),
+    "page": query("page", "1-based page number; not with `cursor`",
+                  {"type": "integer", "minimum": 1, "maximum": INT64_MAX, "default": 1}),
     "pageSize": query("pageSize", f"Items per page, 1..{MAX_PAGE_SIZE}",
                       {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50}),
     "cursor": query("cursor", "The `nextCursor` of the previous page: the page after it, without a total, at the "

@@ -12,6 +12,7 @@ build their WHERE clauses from what these readers return.
 
 from server.queries.args import (
     ID,
+    ID_MAX,
     INT64_MAX,
     QueryArgs,
     clean_text,
@@ -42,6 +43,7 @@ from server.queries.sorting import Order, Sorting, SortKey
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "ID",
+    "ID_MAX",
     "INT64_MAX",
     "MAX_PAGE_SIZE",
     "Order",

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from server.errors import BadRequest
 
 INT64_MAX = 2**63 - 1
-# A Werkzeug route converter for integer ids: beyond 64 bits no row can exist, so the route does not
-# match (404) instead of overflowing the database driver (a 500).
-ID = f"int(max={INT64_MAX})"
+# Ids and version numbers are INTEGER columns: 32 bits on PostgreSQL, which refuses a larger value as a
+# parameter outright (a 500) where SQLite would just find nothing.
+ID_MAX = 2**31 - 1
+# A Werkzeug route converter for integer ids: beyond ID_MAX no row can exist, so the route does not match (404).
+ID = f"int(max={ID_MAX})"
 # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
 MAX_TEXT = 1000
@@ -32,12 +34,12 @@ def parse_int(text: str, minimum: int = 1, maximum: int = INT64_MAX) -> int | No
 
 
 def id_value(value: object, minimum: int = 1) -> int | None:
-    """An integer id from JSON or a query string (booleans and floats refused), within 64 bits; else None."""
+    """An integer id from JSON or a query string (booleans and floats refused), up to ID_MAX; else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if minimum <= value <= INT64_MAX else None
-    return parse_int(value, minimum) if isinstance(value, str) else None
+        return value if minimum <= value <= ID_MAX else None
+    return parse_int(value, minimum, ID_MAX) if isinstance(value, str) else None
 
 
 def clean_text(value: str, name: str) -> str:

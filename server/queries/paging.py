@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest
-from server.queries.args import INT64_MAX, QueryArgs, clean_text
+from server.queries.args import ID_MAX, INT64_MAX, QueryArgs, clean_text
 from server.queries.sorting import Order, SortKey
 
 T = TypeVar("T")
@@ -155,6 +155,10 @@ def after(order: Order, values: list[Any]) -> ColumnElement[bool]:
 # --- the cursor token ------------------------------------------------------------------------------
 
 
+def _limit(key: SortKey) -> int:
+    return INT64_MAX if isinstance(key.column.type, BigInteger) else ID_MAX
+
+
 def _python_type(key: SortKey) -> type:
     try:
         return key.column.type.python_type
@@ -202,7 +206,7 @@ def _value(key: SortKey, value: Any) -> Any:
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    elif kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) <= INT64_MAX:
+    elif kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _limit(key):
         return value
     elif kind is str and isinstance(value, str):
         try:
