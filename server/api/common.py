@@ -17,6 +17,7 @@ from server.db import Database, current_database
 from server.engine.runner import Runner
 from server.errors import BadRequest, Unauthorized
 from server.queries import ID_MAX, QueryArgs, id_value, page_request
+from server.queries.args import nul_path
 
 
 def database() -> Database:
@@ -77,6 +78,9 @@ def json_body() -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
+    where = nul_path(body)
+    if where:  # PostgreSQL stores no NUL character, in text or in JSON
+        raise BadRequest(f"{where} must not contain NUL characters", field=where)
     return body
 
 

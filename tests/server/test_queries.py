@@ -334,6 +334,17 @@ def test_bad_query_arguments_are_400_naming_them(api: Any) -> None:
         error = response.get_json()["error"]
         assert error["code"] == "bad_request" and error["field"] == field, (url, params, error)
         assert field in error["message"], error
+    # Path values and JSON bodies: PostgreSQL stores no NUL character, so none reaches it.
+    for url, field in (("/api/v1/tasks/a%00b", "task_id"), ("/api/v1/process-instances/a%00b/history", "instance_id"),
+                       ("/api/v1/process-definitions/a%00b", "key"), ("/api/v1/process-definitions?key=%00", "key")):
+        response = api.get("admin", url)
+        assert response.status_code == 400 and response.get_json()["error"]["field"] == field, url
+    for body, field in (({"name": "a\x00b"}, "name"), ({"name": "m", "correlationKeys": {"k": ["x\x00"]}},
+                                                         "correlationKeys.k.0")):
+        response = api.post("admin", "/api/v1/messages", json=body)
+        assert response.status_code == 400 and response.get_json()["error"]["field"] == field, body
+    response = api.post("admin", "/api/v1/process-definitions/two_tasks/start", json={"variables": {"a\x00": 1}})
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "variables.a\\0"
     # In range but past the end: an empty page, not an error.
     far = api.get("admin", "/api/v1/process-instances", query_string={"page": str(INT64_MAX)}).get_json()
     assert far["items"] == [] and far["total"] == 1 and far["nextCursor"] is None
@@ -365,5 +376,7 @@ def test_pages_name_bad_arguments_and_route_ids_beyond_64_bits_are_404(api: Any,
     assert web.get("/admin/audit/", query_string={"until": "9999-12-31"}).status_code == 200
     assert web.get("/notifications", query_string={"page": "²"}).status_code == 200
     assert web.get("/notifications", query_string={"page": huge}).status_code == 200
+    assert web.get("/instances/a%00b").status_code == 400
+    assert web.get("/admin/instances/a%00b").status_code == 400
     assert web.get("/inbox", query_string={"q": "\x00", "process": "\x00", "var": "x", "value": "\x00",
                                            "page": huge}).status_code == 200
