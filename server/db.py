@@ -90,9 +90,9 @@ class Database:
         self.engine.dispose()
 
 
-EXTENSION = "boms_db"  # the app.extensions key the factory stores the Database under
+DATABASE_EXTENSION = "boms_db"  # the app.extensions key the factory stores the Database under
 
 
 def current_database(app: Flask | None = None) -> Database:
     """The app's Database: the current app's inside a request or app context, else `app`'s."""
-    return (app or current_app).extensions[EXTENSION]
+    return (app or current_app).extensions[DATABASE_EXTENSION]
