@@ -15,6 +15,7 @@ from admin.instance_query import InstanceQuery, page_of_instances, variable_hist
 from admin.operations import MAX_BULK, OPERATIONS, run_bulk, run_one
 from server.errors import Forbidden, NotFound
 from server.models import STATUSES, ProcessVersion
+from server.queries import ID_MAX, parse_int
 from server.services import inbox as inbox_service
 from server.services import operations as ops
 
@@ -90,10 +91,11 @@ class InstancesView(RoleGuard, BaseView):
             return redirect(back)
         target = request.form.get("version_id", "")
         if action == "migrate" and target:
-            if not target.isdigit():
+            version_id = parse_int(target, maximum=ID_MAX)
+            if version_id is None:
                 flash("Choose a version to migrate to.", "danger")
                 return redirect(back)
-            error = run_one(lambda s: ops.migrate(s, runner(), principal(), instance_id, int(target)))
+            error = run_one(lambda s: ops.migrate(s, runner(), principal(), instance_id, version_id))
         else:
             operation = OPERATIONS[action][0]
             error = run_one(lambda s: operation(s, runner(), principal(), instance_id))

@@ -13,6 +13,7 @@ from admin.dmn_tables import decision_table
 from admin.feedback import describe, json_object, pretty
 from server.errors import BomsError
 from server.models import DecisionVersion, ProcessInstance, ProcessVersion
+from server.queries import ID
 from server.services.deployments import UploadedFile, deploy
 from server.services.processes import start
 
@@ -81,7 +82,7 @@ class ProcessModelsView(RoleGuard, BaseView):
                                              .where(DecisionVersion.id.in_(row.decision_ids or [0]))))
             return row, decisions
 
-    @expose("/version/<int:version_id>")
+    @expose(f"/version/<{ID}:version_id>")
     def version(self, version_id: int) -> Any:
         row, decisions = self._version(version_id)
         with database().read() as session:
@@ -92,7 +93,7 @@ class ProcessModelsView(RoleGuard, BaseView):
                            example=pretty(example) if example else "{}",
                            variables=request.args.get("variables"), business_key=request.args.get("business_key"))
 
-    @expose("/version/<int:version_id>/xml")
+    @expose(f"/version/<{ID}:version_id>/xml")
     def version_xml(self, version_id: int) -> Any:
         with database().read() as session:
             xml = session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
@@ -100,7 +101,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             abort(404)
         return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
 
-    @expose("/decision/<int:decision_id>")
+    @expose(f"/decision/<{ID}:decision_id>")
     def decision(self, decision_id: int) -> Any:
         with database().read() as session:
             row = session.get(DecisionVersion, decision_id)
@@ -109,7 +110,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             table = decision_table(row.dmn_xml, row.key)
         return self.render("admin/boms/decision.html", row=row, table=table)
 
-    @expose("/version/<int:version_id>/start", methods=("POST",))
+    @expose(f"/version/<{ID}:version_id>/start", methods=("POST",))
     def start_instance(self, version_id: int) -> Any:
         row, _decisions = self._version(version_id)
         text = request.form.get("variables", "")

@@ -22,6 +22,7 @@ from server.api.common import PRINCIPAL_TTL
 from server.auth.permissions import require_role
 from server.errors import BomsError
 from server.models import ROLES, ApiToken, Group, User
+from server.queries import ID
 from server.services.identity import add_user
 
 
@@ -88,11 +89,11 @@ class UserView(ReadOnlyList):
                                           .order_by(ApiToken.created_at.desc())))
         return self.render("admin/boms/user_manage.html", user=user, tokens=tokens, roles=ROLES, new_token=new_token)
 
-    @expose("/<int:user_id>")
+    @expose(f"/<{ID}:user_id>")
     def manage(self, user_id: int) -> Any:
         return self._manage_page(user_id)
 
-    @expose("/<int:user_id>/update", methods=("POST",))
+    @expose(f"/<{ID}:user_id>/update", methods=("POST",))
     def update(self, user_id: int) -> Any:
         form = request.form
         error = run_one(lambda s: people.update_user(
@@ -102,13 +103,13 @@ class UserView(ReadOnlyList):
         flash(f"User not changed: {error}" if error else "User saved.", "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 
-    @expose("/<int:user_id>/password", methods=("POST",))
+    @expose(f"/<{ID}:user_id>/password", methods=("POST",))
     def password(self, user_id: int) -> Any:
         error = run_one(lambda s: people.set_password(s, principal(), user_id, request.form.get("password", "")))
         flash(f"Password not set: {error}" if error else "Password set.", "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 
-    @expose("/<int:user_id>/token", methods=("POST",))
+    @expose(f"/<{ID}:user_id>/token", methods=("POST",))
     def token(self, user_id: int) -> Any:
         who = principal()
         try:
@@ -166,7 +167,7 @@ class TokenView(ReadOnlyList):
         super().__init__(ApiToken, db, **kwargs)
 
 
-    @expose("/<int:token_id>/revoke", methods=("POST",))
+    @expose(f"/<{ID}:token_id>/revoke", methods=("POST",))
     def revoke(self, token_id: int) -> Any:
         error = run_one(lambda s: people.revoke_token(s, principal(), token_id))
         if error:
