@@ -15,9 +15,10 @@ from flask import Response, flash, request, stream_with_context
 from flask_admin import BaseView, expose
 from sqlalchemy import ColumnElement, func, select
 
-from admin.access import RoleGuard, database
+from admin.access import RoleGuard, database, principal
+from server.auth.permissions import AUDIT_READERS, Principal
 from server.models import AuditEvent
-from server.services.audit import verify
+from server.services import audit_log
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
@@ -72,25 +73,30 @@ def event_dict(row: AuditEvent) -> dict[str, Any]:
             "data": json.loads(row.data or "{}"), "prevHash": row.prev_hash, "hash": row.hash}
 
 
-def _events(query: AuditQuery) -> Iterator[AuditEvent]:
+def _events(who: Principal, query: AuditQuery) -> Iterator[AuditEvent]:
     """Every matching event in seq order, in batches, so an export of the whole log stays small in memory."""
-    last = 0
-    with database().read() as session:
-        while True:
-            chunk = session.scalars(select(AuditEvent).where(AuditEvent.seq > last, *query.clauses())
-                                    .order_by(AuditEvent.seq).limit(EXPORT_BATCH)).all()
-            if not chunk:
-                return
-            yield from chunk
-            last = chunk[-1].seq
-            session.expunge_all()
+    readable = audit_log.events(who)  # asked now, not when streaming starts: a refusal is still a 403
+
+    def batches() -> Iterator[AuditEvent]:
+        last = 0
+        with database().read() as session:
+            while True:
+                chunk = session.scalars(readable.where(AuditEvent.seq > last, *query.clauses())
+                                        .order_by(AuditEvent.seq).limit(EXPORT_BATCH)).all()
+                if not chunk:
+                    return
+                yield from chunk
+                last = chunk[-1].seq
+                session.expunge_all()
+
+    return batches()
 
 
-def _csv_lines(query: AuditQuery) -> Iterator[str]:
+def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for row in _events(query):
+    for row in rows:
         # The data column keeps the stored canonical JSON, so each row's hash can be recomputed from the file.
         writer.writerow([row.seq, row.at.isoformat(), row.actor, row.kind, row.instance_id or "",
                          row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash])
@@ -100,15 +106,15 @@ def _csv_lines(query: AuditQuery) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _json_chunks(query: AuditQuery) -> Iterator[str]:
+def _json_chunks(query: AuditQuery, rows: Iterator[AuditEvent]) -> Iterator[str]:
     yield '{"filters": ' + json.dumps(query.args()) + ', "events": ['
-    for index, row in enumerate(_events(query)):
+    for index, row in enumerate(rows):
         yield ("," if index else "") + "\n" + json.dumps(event_dict(row), ensure_ascii=False)
     yield "\n]}\n"
 
 
 class AuditView(RoleGuard, BaseView):
-    read_roles = ("admin", "auditor")
+    read_roles = AUDIT_READERS
     write_roles = ()  # the log is append-only: nothing here changes anything
 
     @expose("/")
@@ -130,17 +136,18 @@ class AuditView(RoleGuard, BaseView):
     @expose("/verify")
     def verify_chain(self) -> Any:
         with database().read() as session:
-            result = verify(session)
+            result = audit_log.verify_chain(session, principal())
         return self.render("admin/boms/audit_verify.html", result=result)
 
     @expose("/export.csv")
     def export_csv(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
-        return Response(stream_with_context(_csv_lines(query)), mimetype="text/csv",
+        return Response(stream_with_context(_csv_lines(_events(principal(), query))), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-events.csv"})
 
     @expose("/export.json")
     def export_json(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
-        return Response(stream_with_context(_json_chunks(query)), mimetype="application/json",
+        return Response(stream_with_context(_json_chunks(query, _events(principal(), query))),
+                        mimetype="application/json",
                         headers={"Content-Disposition": "attachment; filename=audit-events.json"})

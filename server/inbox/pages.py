@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from sqlalchemy.orm import Session
 
+from server.db import Database
 from server.engine.runner import Runner
 from server.errors import BomsError
 from server.inbox.messages import error_text
@@ -18,15 +19,19 @@ def runner() -> Runner:
     return current_app.extensions["boms_runner"]
 
 
+def database() -> Database:
+    return current_app.extensions["boms_db"]
+
+
 @contextmanager
 def reading() -> Iterator[Session]:
-    with current_app.extensions["boms_db"].read() as session:
+    with database().read() as session:
         yield session
 
 
 @contextmanager
 def writing() -> Iterator[Session]:
-    with current_app.extensions["boms_db"].write() as session:
+    with database().write() as session:
         yield session
 
 

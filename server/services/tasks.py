@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal, can_claim, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, EngineError, NotFound
+from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
 from server.services.audit import record
-from server.services.processes import validate_form
 
 SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at}
 
