@@ -1,8 +1,7 @@
-"""The instance list's filters, read from the URL, and the variable change history of one instance."""
+"""The instance list's filters, read from the URL."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -11,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from server.models import STATUSES, AuditEvent, ProcessInstance, ProcessVersion
+from server.models import STATUSES, ProcessInstance, ProcessVersion
 from server.services.inbox import VARIABLE_NAME, variable_text
 
 PAGE_SIZE = 50
@@ -103,38 +102,3 @@ def page_of_instances(session: Session, query: InstanceQuery) -> tuple[list[Proc
                               .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
                               .offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     return list(session.scalars(statement)), total, pages
-
-
-@dataclass
-class VariableChange:
-    seq: int
-    at: datetime
-    actor: str
-    name: str
-    old: Any
-    new: Any
-    how: str  # started, task completed (with the task's name), changed by an admin
-
-
-def variable_history(session: Session, instance_id: str) -> list[VariableChange]:
-    """Who set which variable to what, oldest first, from the instance's audit events."""
-    rows = session.scalars(select(AuditEvent).where(
-        AuditEvent.instance_id == instance_id,
-        AuditEvent.kind.in_(("instance.started", "task.completed", "instance.variables_changed")),
-    ).order_by(AuditEvent.seq))
-    current: dict[str, Any] = {}
-    changes: list[VariableChange] = []
-    for row in rows:
-        data = json.loads(row.data or "{}")
-        if row.kind == "instance.variables_changed":
-            for name, change in sorted((data.get("changes") or {}).items()):
-                changes.append(VariableChange(row.seq, row.at, row.actor, name, change.get("old"), change.get("new"),
-                                              "changed by an admin"))
-                current[name] = change.get("new")
-            continue
-        how = "started" if row.kind == "instance.started" else f"task {data.get('name') or row.element_id}"
-        for name, value in sorted((data.get("variables") or {}).items()):
-            if current.get(name, object()) != value:
-                changes.append(VariableChange(row.seq, row.at, row.actor, name, current.get(name), value, how))
-            current[name] = value
-    return changes

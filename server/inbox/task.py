@@ -8,7 +8,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from server.auth.permissions import can_claim, can_work_on
 from server.auth.session import web_principal
 from server.db import utcnow
 from server.errors import BomsError, Conflict, EngineError
@@ -17,30 +16,25 @@ from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
 from server.inbox.messages import engine_text, field_messages, task_conflict_text
 from server.inbox.pages import database, error_page, local_referrer, reading, runner, writing
-from server.services import inbox as inbox_service
 from server.services import submissions
 from server.services import tasks as service
 
 
 def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
             status: int = 200) -> Any:
-    who = web_principal()
     with reading() as session:
         try:
-            task = service.get_task(session, who, task_id)
+            page = service.task_page(session, web_principal(), task_id)
         except BomsError as exc:
             return error_page(exc)
-        element = service.task_element(task)
-        form = service.task_form(task)
-        form_fields = fields(form, values if values is not None else None, errors, element.get("uiSchema"))
+        form_fields = fields(page.form, values if values is not None else None, errors,
+                             page.element.get("uiSchema"))
         decision = next((f for f in form_fields if f.decision), None)
         return render_template(
-            "inbox/task.html", task=task, instance=task.instance, element=element,
+            "inbox/task.html", task=page.task, instance=page.task.instance, element=page.element,
             fields=[f for f in form_fields if f is not decision], decision=decision, errors=errors or {},
-            events=inbox_service.history_events(session, task.instance),
-            may_work=task.status == "open" and can_work_on(who, task),
-            may_claim=task.status == "open" and not task.assignee and can_claim(who, task),
-            may_unclaim=task.status == "open" and task.assignee == who.username, now=utcnow(),
+            events=page.events, may_work=page.may_work, may_claim=page.may_claim, may_unclaim=page.may_unclaim,
+            now=utcnow(),
         ), status
 
 

@@ -9,6 +9,7 @@ The services call these; routes and views only ask them to decide what to show.
 
 from server.auth.permissions.records import Action, Grant, RecordPolicy, RowScope, scope
 from server.auth.permissions.roles import (
+    ADMIN_UI_ROLES,
     AUDIT_READERS,
     DEPLOYERS,
     PEOPLE_ADMINS,
@@ -33,6 +34,7 @@ from server.auth.permissions.tasks import (
 )
 
 __all__ = [
+    "ADMIN_UI_ROLES",
     "AUDIT_READERS",
     "DEPLOYERS",
     "PEOPLE_ADMINS",

@@ -17,6 +17,8 @@ DEPLOYERS = ("admin", "modeler")
 AUDIT_READERS = ("admin", "auditor")
 # Who may change users, groups, passwords and API tokens.
 PEOPLE_ADMINS = ("admin",)
+# Who may open the admin UI (each view narrows it down) and see the company-wide overview.
+ADMIN_UI_ROLES = ("admin", "modeler", "auditor")
 
 
 @dataclass(frozen=True)
