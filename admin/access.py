@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from server.auth.permissions import Principal
+from server.auth.permissions import ADMIN_UI_ROLES, Principal
 from server.db import Database, current_database
 from server.engine.runner import Runner
 
 # Methods that only read: everything else is a change and needs a writing role.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-ADMIN_ROLES = ("admin", "modeler", "auditor")
+ADMIN_ROLES = ADMIN_UI_ROLES
 
 
 def principal() -> Principal:

@@ -1,16 +1,15 @@
-"""The instance list's filters, read from the URL, and the variable change history of one instance."""
+"""The instance list's filters, read from the URL."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import STATUSES, AuditEvent, ProcessInstance
+from server.models import STATUSES, ProcessInstance
 from server.models.instance import VARIABLE_NAME
 from server.queries import ID_MAX, QueryArgs, day_end, day_start, offset_page
 from server.services.instances import INSTANCE_SORTING, InstanceFilter
@@ -73,37 +72,3 @@ def page_of_instances(session: Session, query: InstanceQuery) -> tuple[list[Proc
     query.page = page.page or 1
     return page.items, page.total or 0, page.pages
 
-
-@dataclass
-class VariableChange:
-    seq: int
-    at: datetime
-    actor: str
-    name: str
-    old: Any
-    new: Any
-    how: str  # started, task completed (with the task's name), changed by an admin
-
-
-def variable_history(session: Session, instance_id: str) -> list[VariableChange]:
-    """Who set which variable to what, oldest first, from the instance's audit events."""
-    rows = session.scalars(select(AuditEvent).where(
-        AuditEvent.instance_id == instance_id,
-        AuditEvent.kind.in_(("instance.started", "task.completed", "instance.variables_changed")),
-    ).order_by(AuditEvent.seq))
-    current: dict[str, Any] = {}
-    changes: list[VariableChange] = []
-    for row in rows:
-        data = json.loads(row.data or "{}")
-        if row.kind == "instance.variables_changed":
-            for name, change in sorted((data.get("changes") or {}).items()):
-                changes.append(VariableChange(row.seq, row.at, row.actor, name, change.get("old"), change.get("new"),
-                                              "changed by an admin"))
-                current[name] = change.get("new")
-            continue
-        how = "started" if row.kind == "instance.started" else f"task {data.get('name') or row.element_id}"
-        for name, value in sorted((data.get("variables") or {}).items()):
-            if current.get(name, object()) != value:
-                changes.append(VariableChange(row.seq, row.at, row.actor, name, current.get(name), value, how))
-            current[name] = value
-    return changes

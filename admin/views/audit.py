@@ -13,11 +13,11 @@ from typing import Any
 from flask import Response, flash, request, stream_with_context
 from flask_admin import BaseView, expose
 
-from admin.access import RoleGuard, database
+from admin.access import RoleGuard, database, principal
+from server.auth.permissions import AUDIT_READERS, Principal, require_can_read_audit
 from server.models import AuditEvent
 from server.queries import QueryArgs, day_end, day_start
-from server.services.audit import verify
-from server.services.audit_log import AuditFilter, event_json, every_event, newest_events
+from server.services.audit_log import AuditFilter, event_json, every_event, newest_events, verify_chain
 from server.services.audit_log import kinds as audit_kinds
 
 PAGE_SIZE = 100
@@ -53,16 +53,21 @@ class AuditQuery:
                            before=day_end(self.until))  # until: inclusive, the whole last day
 
 
-def _events(query: AuditQuery) -> Iterator[AuditEvent]:
-    with database().read() as session:
-        yield from every_event(session, query.filter(), EXPORT_BATCH)
+def _events(who: Principal, query: AuditQuery) -> Iterator[AuditEvent]:
+    require_can_read_audit(who)  # asked now, not when streaming starts: a refusal is still a 403
+
+    def batches() -> Iterator[AuditEvent]:
+        with database().read() as session:
+            yield from every_event(session, who, query.filter(), EXPORT_BATCH)
+
+    return batches()
 
 
-def _csv_lines(query: AuditQuery) -> Iterator[str]:
+def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for row in _events(query):
+    for row in rows:
         # The data column keeps the stored canonical JSON, so each row's hash can be recomputed from the file.
         writer.writerow([row.seq, row.at.isoformat(), row.actor, row.kind, row.instance_id or "",
                          row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash])
@@ -72,15 +77,15 @@ def _csv_lines(query: AuditQuery) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _json_chunks(query: AuditQuery) -> Iterator[str]:
+def _json_chunks(query: AuditQuery, rows: Iterator[AuditEvent]) -> Iterator[str]:
     yield '{"filters": ' + json.dumps(query.args()) + ', "events": ['
-    for index, row in enumerate(_events(query)):
+    for index, row in enumerate(rows):
         yield ("," if index else "") + "\n" + json.dumps(event_json(row), ensure_ascii=False)
     yield "\n]}\n"
 
 
 class AuditView(RoleGuard, BaseView):
-    read_roles = ("admin", "auditor")
+    read_roles = AUDIT_READERS
     write_roles = ()  # the log is append-only: nothing here changes anything
 
     @expose("/")
@@ -90,7 +95,7 @@ class AuditView(RoleGuard, BaseView):
             flash(f"Filter ignored: {problem}.", "warning")
         page_number = QueryArgs(request.args, strict=False).integer("page", 1) or 1
         with database().read() as session:
-            page = newest_events(session, query.filter(), page_number, PAGE_SIZE)
+            page = newest_events(session, principal(), query.filter(), page_number, PAGE_SIZE)
             kinds = audit_kinds(session)
         return self.render("admin/boms/audit.html", rows=page.items, total=page.total, page=page.page,
                            pages=page.pages, query=query, kinds=kinds, result=None)
@@ -98,17 +103,18 @@ class AuditView(RoleGuard, BaseView):
     @expose("/verify")
     def verify_chain(self) -> Any:
         with database().read() as session:
-            result = verify(session)
+            result = verify_chain(session, principal())
         return self.render("admin/boms/audit_verify.html", result=result)
 
     @expose("/export.csv")
     def export_csv(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
-        return Response(stream_with_context(_csv_lines(query)), mimetype="text/csv",
+        return Response(stream_with_context(_csv_lines(_events(principal(), query))), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-events.csv"})
 
     @expose("/export.json")
     def export_json(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
-        return Response(stream_with_context(_json_chunks(query)), mimetype="application/json",
+        return Response(stream_with_context(_json_chunks(query, _events(principal(), query))),
+                        mimetype="application/json",
                         headers={"Content-Disposition": "attachment; filename=audit-events.json"})

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from admin.access import RoleGuard, database, principal, runner
 from admin.dmn_tables import decision_table
 from admin.feedback import describe, json_object, pretty
+from server.auth.permissions import DEPLOYERS
 from server.errors import BomsError
 from server.models import DecisionVersion, ProcessInstance, ProcessVersion
 from server.queries import ID
-from server.services.deployments import UploadedFile, deploy
+from server.services.deployments import UploadedFile, deploy_by
 from server.services.processes import start
 
 
@@ -27,8 +28,8 @@ def _deploy_summary(summary: dict[str, Any]) -> str:
 
 
 class ProcessModelsView(RoleGuard, BaseView):
-    read_roles = ("admin", "modeler")
-    write_roles = ("admin", "modeler")
+    read_roles = DEPLOYERS
+    write_roles = DEPLOYERS
 
     @expose("/")
     def index(self) -> Any:
@@ -54,7 +55,7 @@ class ProcessModelsView(RoleGuard, BaseView):
         who = principal()
         try:
             with database().write() as session:
-                summary = deploy(session, files, who.username, current_app.config["BOMS"].allow_python_scripts)
+                summary = deploy_by(session, who, files, current_app.config["BOMS"].allow_python_scripts)
         except BomsError as exc:
             flash(f"Deployment refused, nothing was deployed: {describe(exc)}", "danger")
             return redirect(url_for(".index"))
@@ -126,7 +127,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             return redirect(url_for(".version", version_id=version_id, variables=text,
                                     business_key=business_key or ""))
         flash(f"Started instance {instance_id}.", "success")
-        if who.has("admin", "auditor"):
+        if who.reads_everything:
             return redirect(url_for("admin_instances.detail", instance_id=instance_id))
         return redirect(url_for("inbox.instance", instance_id=instance_id))
 

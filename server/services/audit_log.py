@@ -1,6 +1,7 @@
-"""Reading the audit log: one filter and one JSON form of an event, for the API, the admin list and exports.
+"""Reading the audit log, for whoever may: one filter, one JSON form of an event, and the permission check,
+for the API, the admin list and exports.
 
-Appending and verifying the chain is server/services/audit.py; this module only reads.
+Appending to the chain is server/services/audit.py; this module only reads (and verifies, for readers).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
+from server.auth.permissions import Principal, require_can_read_audit
 from server.models import AuditEvent
 from server.queries import Order, Page, PageRequest, Sorting, fetch_page, iterate, offset_page
+from server.services.audit import VerifyResult, verify
 
 # seq is unique and gap-free: its own tie-breaker.
 AUDIT_SORTING = Sorting({"seq": AuditEvent.seq}, AuditEvent.seq, default="seq")
@@ -48,7 +51,7 @@ class AuditFilter:
             clauses.append(AuditEvent.at < self.before)
         return clauses
 
-    def statement(self) -> Any:
+    def statement(self) -> Select[tuple[AuditEvent]]:
         return select(AuditEvent).where(*self.clauses())
 
 
@@ -68,19 +71,31 @@ def event_json(row: AuditEvent) -> dict[str, Any]:
     }
 
 
-def list_events(session: Session, f: AuditFilter, request: PageRequest) -> Page[AuditEvent]:
+def list_events(session: Session, who: Principal, f: AuditFilter, request: PageRequest) -> Page[AuditEvent]:
     """Oldest first (the API): numbered pages with the total, or a cursor for walking the whole log."""
+    require_can_read_audit(who)
     return fetch_page(session, f.statement(), OLDEST_FIRST, request)
 
 
-def newest_events(session: Session, f: AuditFilter, page: int, size: int) -> Page[AuditEvent]:
+def newest_events(session: Session, who: Principal, f: AuditFilter, page: int, size: int) -> Page[AuditEvent]:
     """Newest first, a page beyond the last shows the last (the admin list)."""
+    require_can_read_audit(who)
     return offset_page(session, f.statement(), NEWEST_FIRST.clauses(), page, size, clamp=True)
 
 
-def every_event(session: Session, f: AuditFilter, batch: int = 2000) -> Iterator[AuditEvent]:
-    """Every matching event in seq order, in batches, so an export of the whole log stays small in memory."""
+def every_event(session: Session, who: Principal, f: AuditFilter, batch: int = 2000) -> Iterator[AuditEvent]:
+    """Every matching event in seq order, in batches, so an export of the whole log stays small in memory.
+
+    Not a generator: the permission is checked now, so a refusal is still a 403 before streaming starts.
+    """
+    require_can_read_audit(who)
     return iterate(session, f.statement(), OLDEST_FIRST, batch)
+
+
+def verify_chain(session: Session, who: Principal) -> VerifyResult:
+    """Recompute the chain (``boms audit verify`` runs the same check from the command line)."""
+    require_can_read_audit(who)
+    return verify(session)
 
 
 def kinds(session: Session) -> list[str]:

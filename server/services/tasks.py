@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
-from server.auth.permissions import Principal, can_claim, require_task_access, task_visibility
+from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, EngineError, NotFound
+from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
 from server.services.audit import record
-from server.services.processes import validate_form
+from server.services.inbox import history_events
 
 TASK_STATUSES = ("open", "completed", "cancelled")
 # The id breaks ties (tasks created in one step share their created_at); tasks without a due date sort last.
@@ -81,6 +82,31 @@ def task_form(task: HumanTask) -> dict[str, Any]:
         for name, prop in form.get("properties", {}).items()
     }
     return {**form, "properties": properties}
+
+
+@dataclass
+class TaskPage:
+    """What the staff task page shows, and which of its buttons this user may press."""
+
+    task: HumanTask
+    element: dict[str, Any]
+    form: dict[str, Any]
+    events: list[dict[str, Any]]
+    may_work: bool
+    may_claim: bool
+    may_unclaim: bool
+
+
+def task_page(session: Session, who: Principal, task_id: str) -> TaskPage:
+    task = get_task(session, who, task_id)
+    is_open = task.status == "open"
+    return TaskPage(
+        task=task, element=task_element(task), form=task_form(task),
+        events=history_events(session, task.instance),
+        may_work=is_open and can_work_on(who, task),
+        may_claim=is_open and not task.assignee and can_claim(who, task),
+        may_unclaim=is_open and task.assignee == who.username,
+    )
 
 
 def _locked(session: Session, runner: Runner, who: Principal, task_id: str,
