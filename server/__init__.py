@@ -29,8 +29,10 @@ def create_app(config: Config | None = None) -> Flask:
     from server.inbox import bp as inbox_pages
     from server.inbox.error_pages import register_error_pages
     from server.inbox.notifications import unread_notifications
+    from server.request_guard import init_request_guard
     from server.services.notifications import notification_listener
 
+    init_request_guard(app, api.url_prefix or "/api/")  # before the blueprints: it binds `<int:...>`
     app.register_blueprint(api)
     init_web(app, api)
     app.register_blueprint(auth_pages)

@@ -16,6 +16,7 @@ from server.auth.tokens import digest, user_for_token
 from server.db import Database
 from server.engine.runner import Runner
 from server.errors import BadRequest, Unauthorized
+from server.forms.limits import MAX_DB_INTEGER, MAX_DEPTH, check_body
 
 
 def database() -> Database:
@@ -69,13 +70,20 @@ def writing() -> Iterator[Session]:
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object, with every string storable and nothing nested too deeply or too large
+    (422 naming the field; server/forms/limits.py). The services check variables again: they have
+    callers other than the API."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError as exc:  # Python's JSON parser recurses once per nesting level
+        raise BadRequest(f"the request body is nested too deeply (at most {MAX_DEPTH} levels per value)") from exc
     if body is None:
         if request.content_length:
             raise BadRequest("the request body is not valid JSON")
         return {}
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
+    check_body(body)
     return body
 
 
@@ -116,9 +124,11 @@ def version_value(value: object, where: str = "version") -> int | None:
     """An optional version number from a query string or JSON body: a positive integer or nothing."""
     if value is None:
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+    # ASCII digits only ("²".isdigit() is true), and few enough that int() cannot refuse them.
+    digits = isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10
+    if isinstance(value, bool) or not (isinstance(value, int) or digits):
         raise BadRequest(f"{where} must be a positive integer", field=where)
     number = int(value)
-    if number < 1:
-        raise BadRequest(f"{where} must be a positive integer", field=where)
+    if number < 1 or number > MAX_DB_INTEGER:
+        raise BadRequest(f"{where} must be a positive integer of at most {MAX_DB_INTEGER}", field=where)
     return number

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,9 @@ def _store_decision(session: Session, deployment: Deployment, d: DecisionDefinit
 def _store_process(session: Session, deployment: Deployment, p: ProcessDefinition, used: list[Any],
                    resources: dict[str, bytes], actor: str) -> tuple[ProcessVersion, bool]:
     # A version pins the decisions it was deployed with, so the checksum covers them too.
-    referenced = {n: resources[n].decode() for n in sorted(resources) if n.encode() in p.xml.encode()}
+    # JSON may be UTF-8, -16 or -32 (the form was read with json.loads, which detects which).
+    referenced = {n: resources[n].decode(json.detect_encoding(resources[n])) for n in sorted(resources)
+                  if n.encode() in p.xml.encode()}
     checksum = _sha(p.xml, *[d.checksum for d in used], *referenced.values())
     latest = _latest(session, ProcessVersion, p.key)
     if latest is not None and latest.checksum == checksum:
