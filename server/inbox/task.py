@@ -11,7 +11,7 @@ from flask_login import login_required
 from server.auth.permissions import can_claim, can_work_on
 from server.auth.session import web_principal
 from server.db import utcnow
-from server.errors import BomsError, Conflict, EngineError, FormInvalid
+from server.errors import BomsError, Conflict, EngineError, FormInvalid, StateUnreadable
 from server.forms.render import fields, parse_submission, shown_again
 from server.inbox import bp
 from server.inbox.files import receive_uploads
@@ -79,6 +79,8 @@ def complete_task(task_id: str) -> Any:
             service.record_failed_completion(session, who, task_id, exc)
         flash(engine_text(exc), "danger")
         return _render(task_id, typed, None, 422)
+    except StateUnreadable as exc:  # not a race: retrying will not help
+        return error_page(exc)
     except Conflict:
         with reading() as session:
             flash(task_conflict_text(session, who.username, task_id), "warning")
