@@ -70,7 +70,8 @@ def main() -> int:
     _boms(env, "db", "upgrade")
     _boms(env, "user", "add", "fuzz-admin", "--password", "fuzz-admin-pw", "--role", "admin", "--role", "modeler")
     _boms(env, "user", "add", "fuzz-staff", "--password", "fuzz-staff-pw", "--role", "staff", "--groups", "employees")
-    _boms(env, "deploy", *[str(p) for p in sorted((ROOT / "dmn").glob("*.dmn")) + sorted((ROOT / "bpmn").glob("*.bpmn"))])
+    models = sorted((ROOT / "dmn").glob("*.dmn")) + sorted((ROOT / "bpmn").glob("*.bpmn"))
+    _boms(env, "deploy", *[str(p) for p in models])
     tokens = {who: _boms(env, "token", "create", f"fuzz-{who}") for who in ("admin", "staff")}
     server = subprocess.Popen([str(BOMS), "serve", "--no-worker", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=open(opts.out / "server.log", "w"))  # noqa: SIM115
