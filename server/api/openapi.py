@@ -40,7 +40,10 @@ ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
 DATE_TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601, suffixed Z"}
 STRINGS = {"type": "array", "items": STRING}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-VARIABLES = {**ANY_OBJECT, "description": "Process variables by name"}
+VARIABLES = {**ANY_OBJECT, "description": "Process variables by name (limits: README, 'Limits on input')"}
+# Versions and version ids are INTEGER columns (server/forms/limits.py MAX_DB_INTEGER).
+VERSION_NUMBER = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+BUSINESS_KEY = {"type": "string", "maxLength": 255}
 
 TASK_PROPS: dict[str, Schema] = {
     "id": {"type": "string", "format": "uuid"},
@@ -183,13 +186,13 @@ SCHEMAS: dict[str, Schema] = {
     }, optional=("field", "fields", "file", "element", "line", "decision"), additionalProperties=True)}),
     "StartRequest": obj({
         "variables": VARIABLES,
-        "businessKey": STRING,
-        "version": {"type": "integer", "minimum": 1, "description": "Default: the latest version"},
+        "businessKey": BUSINESS_KEY,
+        "version": {**VERSION_NUMBER, "description": "Default: the latest version"},
     }, optional=("variables", "businessKey", "version")),
     "CompleteRequest": obj({"variables": VARIABLES}, optional=("variables",)),
     "EvaluateRequest": obj({
         "variables": VARIABLES,
-        "version": {"type": "integer", "minimum": 1, "description": "Default: the latest version"},
+        "version": {**VERSION_NUMBER, "description": "Default: the latest version"},
     }, optional=("variables", "version")),
     "CancelRequest": obj({"reason": STRING}, optional=("reason",)),
     "ProcessDefinitionList": page_of("ProcessDefinition", paged=False),
@@ -223,8 +226,7 @@ PARAMETERS: dict[str, Schema] = {
     "key": param("key", "path", STRING, "The process or decision key (its BPMN/DMN id)"),
     "instance_id": param("instance_id", "path", STRING, "The process instance id"),
     "task_id": param("task_id", "path", STRING, "The task id"),
-    "version": query("version", "A version number; default: the latest version",
-                     {"type": "integer", "minimum": 1}),
+    "version": query("version", "A version number; default: the latest version", VERSION_NUMBER),
     "page": query("page", "1-based page number; smaller values count as 1",
                   {"type": "integer", "minimum": 1, "default": 1}),
     "pageSize": query("pageSize", "Items per page; clamped to 1..500",

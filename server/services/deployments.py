@@ -19,11 +19,13 @@ from server.engine.definitions import (
     read_process_file,
 )
 from server.errors import DeployError
+from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
 from server.services.audit import record
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+MAX_FILE_NAME = 255  # the file_name columns
 
 
 @dataclass
@@ -48,6 +50,11 @@ def _classify(files: list[UploadedFile]) -> tuple[list[UploadedFile], list[Uploa
     bpmn, dmn, resources = [], [], {}
     for f in files:
         name = Path(f.name).name
+        problem = text_problem(name) or (f"is longer than {MAX_FILE_NAME} characters"
+                                         if len(name) > MAX_FILE_NAME else None)
+        if problem:
+            shown = name[:80].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+            raise DeployError(f"the file name {shown!r} {problem}", file=shown)
         lower = name.lower()
         if lower.endswith(BPMN_SUFFIXES):
             bpmn.append(UploadedFile(name, f.content))

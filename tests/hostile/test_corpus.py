@@ -227,3 +227,26 @@ def test_405_carries_an_allow_header(team: Any, method: str, url: str) -> None:
     assert response.headers.get("Allow"), response.headers
     if url.startswith("/api/"):
         assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("name", ["a\x00b.bpmn", "x" * 300 + ".bpmn"])
+def test_deployed_file_names_must_be_storable(team: Any, name: str) -> None:
+    content = (FIXTURES / "bpmnio/simple.bpmn").read_bytes()
+    response = team.client.post("/api/v1/deployments", headers=team.headers("modeler"),
+                                data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    error = error_of(response, 422)
+    assert error["file"]
+    assert team.get("admin", "/api/v1/process-definitions").get_json()["total"] == 1
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"variables": {"n": ' + b"1" * 5000 + b"}}",  # more digits than Python converts
+    b'{"variables": {"s": "\xff\xfe"}}',  # not UTF-8
+    b'{"variables": {"a": 1}, "variables": [1]}',  # the last duplicate wins: not an object
+    b"[1, 2]",
+])
+def test_bodies_that_are_not_usable_json_are_a_400(team: Any, raw: bytes) -> None:
+    response = team.client.post("/api/v1/process-definitions/two_tasks/start", data=raw,
+                                headers={**team.headers("alice"), "Content-Type": "application/json"})
+    error_of(response, 400)
+    assert team.get("admin", "/api/v1/process-instances").get_json()["total"] == 0
