@@ -41,8 +41,7 @@ DATE_TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8
 STRINGS = {"type": "array", "items": STRING}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 VARIABLES = {**ANY_OBJECT, "description": "Process variables by name (limits: README, 'Limits on input')"}
-# Versions and version ids are INTEGER columns (server/forms/limits.py MAX_DB_INTEGER).
-VERSION_NUMBER = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+VERSION_NUMBER = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # an INTEGER column
 BUSINESS_KEY = {"type": "string", "maxLength": 255}
 
 TASK_PROPS: dict[str, Schema] = {
