@@ -85,7 +85,8 @@ def main() -> int:
                        "--checks", "all", "--max-examples", str(opts.examples), "--seed", str(opts.seed),
                        "--workers", "1", "--report", "vcr", "--report-vcr-path", str(cassette), "--no-color",
                        "--generation-allow-x00", "true"]
-            run = subprocess.run(command, capture_output=True, text=True)
+            # In --out: schemathesis keeps its example database in the working directory.
+            run = subprocess.run(command, capture_output=True, text=True, cwd=opts.out)
             (opts.out / f"{who}.txt").write_text(run.stdout + run.stderr)
             statuses = _statuses(cassette) if cassette.exists() else []
             server_errors = sum(1 for s in statuses if s >= 500)
