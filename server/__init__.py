@@ -29,10 +29,10 @@ def create_app(config: Config | None = None) -> Flask:
     from server.inbox import bp as inbox_pages
     from server.inbox.error_pages import register_error_pages
     from server.inbox.notifications import unread_notifications
-    from server.queries.args import refuse_nul_in_path
+    from server.request_guard import init_request_guard
     from server.services.notifications import notification_listener
 
-    app.before_request(refuse_nul_in_path)
+    init_request_guard(app, api.url_prefix or "/api/")  # before the blueprints: it binds `<int:...>`
     app.register_blueprint(api)
     init_web(app, api)
     app.register_blueprint(auth_pages)

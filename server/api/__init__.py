@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from server.errors import BomsError, Conflict
+from server.errors import BomsError, Conflict, http_error_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -39,8 +39,8 @@ def _too_large(exc: RequestEntityTooLarge) -> Any:
 
 @api.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Any:
-    code = (exc.name or "error").lower().replace(" ", "_")
-    return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+    body, status, headers = http_error_json(exc)
+    return jsonify(body), status, headers
 
 
 from server.api import audit, decisions, definitions, deployments, events, files, instances, openapi, operations, tasks  # noqa: E402,F401,I001

@@ -16,8 +16,8 @@ from server.auth.tokens import digest, user_for_token
 from server.db import Database, current_database
 from server.engine.runner import Runner
 from server.errors import BadRequest, Unauthorized
+from server.forms.limits import MAX_DEPTH, check_body
 from server.queries import ID_MAX, QueryArgs, id_value, page_request
-from server.queries.args import nul_path
 
 
 def database() -> Database:
@@ -71,16 +71,20 @@ def writing() -> Iterator[Session]:
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object, with every string storable and nothing nested too deeply or too large
+    (422 naming the field; server/forms/limits.py). The services check variables again: they have
+    callers other than the API."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError as exc:  # Python's JSON parser recurses once per nesting level
+        raise BadRequest(f"the request body is nested too deeply (at most {MAX_DEPTH} levels per value)") from exc
     if body is None:
         if request.content_length:
             raise BadRequest("the request body is not valid JSON")
         return {}
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
-    where = nul_path(body)
-    if where:  # PostgreSQL stores no NUL character, in text or in JSON
-        raise BadRequest(f"{where} must not contain NUL characters", field=where)
+    check_body(body)
     return body
 
 

@@ -32,7 +32,8 @@ def _upload_field(schema: dict[str, Any] | None) -> str:
     given = [name for name in request.files if request.files[name].filename]
     if len(given) != 1:
         raise BadRequest("send exactly one file, as a multipart part named after the form's file field"
-                         + (f" ({', '.join(allowed)})" if allowed else ""), fields=allowed)
+                         + (f" ({', '.join(allowed)})" if allowed else ""),
+                         fields={name: "send one file here" for name in allowed})
     if given[0] not in allowed:
         raise BadRequest(f"'{given[0]}' is not a file field of this task's form"
                          + (f"; its file fields: {', '.join(allowed)}" if allowed else "; it has none"),

@@ -42,7 +42,9 @@ ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
 DATE_TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601, suffixed Z"}
 STRINGS = {"type": "array", "items": STRING}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-VARIABLES = {**ANY_OBJECT, "description": "Process variables by name"}
+VARIABLES = {**ANY_OBJECT, "description": "Process variables by name (limits: README, 'Limits on input')"}
+VERSION_NUMBER = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # an INTEGER column
+BUSINESS_KEY = {"type": "string", "maxLength": 255}
 
 TASK_PROPS: dict[str, Schema] = {
     "id": {"type": "string", "format": "uuid"},
@@ -187,13 +189,13 @@ SCHEMAS: dict[str, Schema] = {
     }, optional=("field", "fields", "file", "element", "line", "decision"), additionalProperties=True)}),
     "StartRequest": obj({
         "variables": VARIABLES,
-        "businessKey": STRING,
-        "version": {"type": "integer", "minimum": 1, "description": "Default: the latest version"},
+        "businessKey": BUSINESS_KEY,
+        "version": {**VERSION_NUMBER, "description": "Default: the latest version"},
     }, optional=("variables", "businessKey", "version")),
     "CompleteRequest": obj({"variables": VARIABLES}, optional=("variables",)),
     "EvaluateRequest": obj({
         "variables": VARIABLES,
-        "version": {"type": "integer", "minimum": 1, "description": "Default: the latest version"},
+        "version": {**VERSION_NUMBER, "description": "Default: the latest version"},
     }, optional=("variables", "version")),
     "CancelRequest": obj({"reason": STRING}, optional=("reason",)),
     "ProcessDefinitionList": page_of("ProcessDefinition", paged=False),

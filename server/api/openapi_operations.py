@@ -7,10 +7,12 @@ from typing import Any
 from server.api.openapi import (
     ANY_OBJECT,
     BOOLEAN,
+    BUSINESS_KEY,
     DATE_TIME,
     INTEGER,
     STRING,
     VARIABLES,
+    VERSION_NUMBER,
     Schema,
     body,
     nullable,
@@ -22,21 +24,23 @@ from server.api.openapi import (
 ADMIN = "Needs the admin role. Audited."
 
 SCHEMAS: dict[str, Schema] = {
-    "VariablesRequest": obj({"variables": {**VARIABLES, "description": "Variables to set (merged)"}}),
-    "MigrateRequest": obj({"versionId": {**INTEGER, "description": "Target process version id; default: the "
+    "VariablesRequest": obj({"variables": {**VARIABLES, "minProperties": 1,
+                                           "description": "Variables to set (merged)"}}),
+    "MigrateRequest": obj({"versionId": {**VERSION_NUMBER, "description": "Target process version id; default: the "
                                                                    "latest version of the instance's process"}},
                           optional=("versionId",)),
     "BulkMigrateRequest": obj({"instanceIds": {"type": "array", "items": STRING, "minItems": 1, "maxItems": 1000},
-                               "versionId": INTEGER}, optional=("versionId",)),
+                               "versionId": VERSION_NUMBER}, optional=("versionId",)),
     "BulkMigrateResult": obj({
         "migrated": INTEGER,
         "results": {"type": "array", "items": obj({"id": STRING, "ok": BOOLEAN, "version": INTEGER,
                                                    "error": ANY_OBJECT}, optional=("version", "error"))},
     }),
-    "TaskPatch": obj({"assignee": nullable(STRING), "dueAt": nullable(DATE_TIME)}, optional=("assignee", "dueAt")),
+    "TaskPatch": obj({"assignee": nullable(STRING), "dueAt": nullable(DATE_TIME)}, optional=("assignee", "dueAt"),
+                     minProperties=1),
     "MessageRequest": obj({
-        "name": {**STRING, "description": "The BPMN message name"},
-        "businessKey": STRING,
+        "name": {**STRING, "minLength": 1, "maxLength": 255, "description": "The BPMN message name"},
+        "businessKey": BUSINESS_KEY,
         "correlationKeys": {**ANY_OBJECT, "description": "Instance variables that must have these values"},
         "variables": VARIABLES,
         "allowNoMatch": {**BOOLEAN, "description": "200 instead of 404 when nothing receives it"},

@@ -117,7 +117,8 @@ def _decode(raw: bytes, response: httpx.Response) -> Any:
     if "json" in response.headers.get("content-type", "").lower():
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than the parser goes: the service task's
+            # result check (server/forms/limits.py) refuses what is too deep or too large
             return text
     return text
 

@@ -19,7 +19,8 @@ from server.engine.decision_checks import check_decisions
 from server.engine.event_checks import check_event_references
 from server.engine.multi_instance import BomsMultiInstance, connect_merge
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
-from server.engine.xml import parse_xml
+from server.engine.shape_checks import check_key, check_shape
+from server.engine.xml import parse_xml, xml_text
 from server.errors import DeployError
 from server.expressions import ExpressionError, compile_expression, is_expression
 
@@ -136,6 +137,7 @@ def check_calls(processes: list[ProcessDefinition], deployed: Callable[[str, int
 
 
 def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bool) -> None:
+    check_shape(process, file_name)
     check_event_references(process, file_name)
     ns = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
     for flow in process.xpath(".//bpmn:sequenceFlow", namespaces=ns):
@@ -189,7 +191,9 @@ def read_decision_file(content: bytes, file_name: str) -> list[DecisionDefinitio
         line = _element_line(root, element)
         raise DeployError(f"{file_name}: element '{element}' (line {line}): {message}",
                           file=file_name, element=element, line=line)
-    xml = content.decode()
+    for node in root.iter("{*}decision"):
+        check_key(node, "decision", file_name)
+    xml = xml_text(content, root, file_name)
     return [DecisionDefinition(d.id, d.name or None, file_name, xml) for d in dmn.decisions.values()]
 
 
@@ -230,7 +234,8 @@ def read_process_file(content: bytes, file_name: str,
                 "neither deployed nor in this deployment",
                 file=file_name, element=node.get("id"), line=node.sourceline,
             )
-    specs = build_specs(content.decode(), file_name, [d.xml for d in decisions.values()], root=root)
+    xml = xml_text(content, root, file_name)
+    specs = build_specs(xml, file_name, [d.xml for d in decisions.values()], root=root)
     result = []
     for process in processes:
         key = process.get("id")
@@ -244,7 +249,7 @@ def read_process_file(content: bytes, file_name: str,
             key=key,
             name=process.get("name"),
             file_name=file_name,
-            xml=content.decode(),
+            xml=xml,
             elements=el.process_elements(process, lanes, resources, file_name),
             start_form=el.read_form(start, resources, file_name) if start is not None else None,
             initiator_variable=el.camunda(start, "initiator") if start is not None else None,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.engine import store
-from server.engine.step import all_tasks
-from server.errors import Conflict
+from server.engine.step import Step, all_tasks
+from server.errors import Conflict, StateUnreadable
 from server.models import Job, ProcessInstance, ProcessVersion
 from server.services.audit import PendingEvent
 
@@ -78,10 +78,17 @@ class OperationsMixin:
         """Merge `variables` into every unfinished engine task (what will run next reads them)."""
         if instance.status in ("completed", "cancelled"):
             raise Conflict(f"process instance '{instance.id}' is {instance.status}")
-        step = self._load(session, instance, actor)
+        try:
+            step, repaired = self._load(session, instance, actor), None
+        except StateUnreadable as exc:  # the variable that broke it may be the one being set
+            loaded = self._loaded(session, instance.version)
+            step = Step(session, instance, loaded, self.repaired_workflow(instance, loaded, variables), actor)
+            repaired = exc.details.get("reason")
         changes = {name: {"old": instance.variables.get(name), "new": value}
                    for name, value in variables.items() if instance.variables.get(name, object()) != value}
-        if not changes:
+        if repaired:
+            step.event("instance.state_repaired", variables=sorted(variables), loadError=repaired)
+        elif not changes:
             return {}
         # Tasks about to run inherit their parent's data, so parents of unfinished tasks change too.
         pending = [t for t in all_tasks(step.workflow) if not t.has_state(TaskState.FINISHED_MASK - TaskState.ERROR)]

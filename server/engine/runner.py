@@ -29,9 +29,10 @@ from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
 from server.engine.operations import OperationsMixin
 from server.engine.projection import close_open_tasks, project
+from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, StateUnreadable
 from server.models import EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
 from server.services.audit import PendingEvent, append
 
@@ -67,7 +68,7 @@ def _definitions(task: Any) -> list[Any]:
 Listener = Callable[[Session, list[PendingEvent]], None]
 
 
-class Runner(OperationsMixin):
+class Runner(OperationsMixin, RecoveryMixin):
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
         # Called with each action's events inside its transaction: notifications now, rules later.
@@ -237,7 +238,11 @@ class Runner(OperationsMixin):
     def cancel(self, session: Session, instance: ProcessInstance, actor: str, reason: str | None = None) -> None:
         if instance.status in ("completed", "cancelled"):
             raise Conflict(f"process instance '{instance.id}' is already {instance.status}")
-        step = self._load(session, instance, actor)
+        try:
+            step = self._load(session, instance, actor)
+        except StateUnreadable as exc:
+            self.cancel_unreadable(session, instance, actor, reason, exc)
+            return
         step.workflow.cancel()
         instance.status, instance.ended_at, instance.error = "cancelled", utcnow(), None
         step.event("instance.cancelled", reason=reason)
@@ -282,8 +287,7 @@ class Runner(OperationsMixin):
 
     def _load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
         loaded = self._loaded(session, instance.version)
-        workflow = store.load(instance.state, loaded.spec, loaded.subprocess_specs, self.script_engine)
-        return Step(session, instance, loaded, workflow, actor)
+        return Step(session, instance, loaded, load_state(instance, loaded, self.script_engine), actor)
 
     def _advance(self, step: Step, first: Callable[[], Any] | None = None) -> None:
         """Run the engine until it waits, then write the projections, the state and the events.

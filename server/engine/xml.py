@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import re
+
 from lxml import etree
 
 from server.errors import DeployError
@@ -35,3 +38,23 @@ def parse_xml(content: bytes, file_name: str) -> etree._Element:
 
 def local_name(element: etree._Element) -> str:
     return etree.QName(element).localname
+
+
+_DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\sencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def xml_text(content: bytes, root: etree._Element, file_name: str) -> str:
+    """The file as text, decoded as the parser read it (BOM or encoding declaration: UTF-16, ISO-8859-1,
+    ...), its declaration rewritten to UTF-8: BOMS stores and re-parses the text as UTF-8."""
+    encoding = root.getroottree().docinfo.encoding or "UTF-8"
+    try:
+        codec = codecs.lookup(encoding).name
+        # The 'utf-16'/'utf-32' codecs read the byte order mark; 'utf-8-sig' drops UTF-8's.
+        codec = {"utf-8": "utf-8-sig", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(codec, codec)
+        if codec == "utf-16" and not content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            codec = "utf-16-le" if content[:1] == b"<" else "utf-16-be"
+        text = content.decode(codec)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise DeployError(f"{file_name}: cannot be read as {encoding} text ({exc}); save it as UTF-8",
+                          file=file_name) from exc
+    return _DECLARED_ENCODING.sub(lambda m: f"{m.group(1)}{m.group(2)}UTF-8{m.group(2)}", text.lstrip("\ufeff"), 1)

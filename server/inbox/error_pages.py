@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from server.errors import http_error_json
+
 
 def http_error_text(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
@@ -35,8 +37,8 @@ def register_error_pages(app: Flask, api_prefix: str) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if request.path.startswith(api_prefix):
-            code = (exc.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+            body, status, headers = http_error_json(exc)
+            return jsonify(body), status, headers
         if exc.code is None or exc.code < 400:
             return exc  # a redirect raised as an exception is not an error
         response = exc.get_response()  # keeps headers such as Allow (405) and Retry-After (429)

@@ -27,6 +27,7 @@ from server.errors import (
     FormInvalid,
     NotFound,
     PayloadTooLarge,
+    StateUnreadable,
     Unauthorized,
 )
 from server.forms.schema import parse_form_date
@@ -115,6 +116,17 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "cast_choice": lambda p: _("“%(value)s” is not one of %(options)s", value=p.get("value"),
                                options=_(", ").join(str(o) for o in p.get("options", []))),
     "cast_unsupported": lambda p: _("cannot be imported from a spreadsheet cell"),
+    # server/forms/limits.py: what no process, decision or record may hold
+    "string_too_long": lambda p: FIELD_TEXTS["maxLength"](p),
+    "too_many_items": lambda p: FIELD_TEXTS["maxItems"](p),
+    "too_deep": lambda p: _("is nested more than %(count)s levels deep", count=_n(p.get("value"))),
+    "too_large": lambda p: _("is too large: all values together may take at most %(count)s bytes",
+                             count=format_decimal(_n(p.get("value")))),
+    "too_many_keys": lambda p: _("must have at most %(count)s keys", count=format_decimal(_n(p.get("value")))),
+    "key_too_long": lambda p: _("names must be at most %(count)s characters", count=_n(p.get("value"))),
+    "nul_character": lambda p: _("must not contain NUL characters"),
+    "lone_surrogate": lambda p: _("must not contain invalid Unicode characters (lone surrogates)"),
+    "not_finite": lambda p: _("must be a finite number"),
 }
 
 
@@ -147,6 +159,9 @@ def error_text(exc: BomsError) -> str:
         return _("You may not see or do this.")
     if isinstance(exc, NotFound):
         return _("This does not exist (any more).")
+    if isinstance(exc, StateUnreadable):
+        return _("The saved state of this process cannot be read, so it cannot go on. An administrator can "
+                 "cancel it or correct its data.")
     if isinstance(exc, Conflict):
         return _("Someone else changed this at the same moment. Reload the page and try again.")
     if isinstance(exc, EngineError):

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from server.auth.session import web_principal
 from server.db import current_database, utcnow
-from server.errors import BomsError, Conflict, EngineError
+from server.errors import BomsError, Conflict, EngineError, StateUnreadable
 from server.forms.render import fields
 from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
@@ -51,6 +51,8 @@ def complete_task(task_id: str) -> Any:
     try:
         outcome = submissions.complete_from_form(current_database(), runner(), who, task_id, request.form,
                                                  request.files, upload_policy())
+    except StateUnreadable as exc:  # not a race: retrying will not help
+        return error_page(exc)
     except Conflict:
         with reading() as session:
             flash(task_conflict_text(session, who.username, task_id), "warning")

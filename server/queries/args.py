@@ -11,9 +11,6 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from flask import request
-from werkzeug.exceptions import BadRequest as HTTPBadRequest
-
 from server.errors import BadRequest
 
 INT64_MAX = 2**63 - 1
@@ -81,36 +78,6 @@ def day_end(day: date | None) -> datetime | None:
     if day is None or day == date.max:
         return None
     return datetime.combine(day + timedelta(days=1), datetime.min.time())
-
-
-def nul_path(value: object, path: str = "") -> str | None:
-    """Where in a JSON value a string (or key) holds a NUL character, as a dotted path; None if nowhere."""
-    if isinstance(value, str):
-        return path or "body" if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return where.replace("\x00", "\\0")
-            found = nul_path(item, where)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = nul_path(item, f"{path}.{index}" if path else str(index))
-            if found:
-                return found
-    return None
-
-
-def refuse_nul_in_path() -> None:
-    """Before every request: a path value (an id) with a NUL character is a 400 naming it, never a database
-    error (PostgreSQL refuses NUL in text). Query arguments are the readers' job; bodies the validators'."""
-    for name, value in (request.view_args or {}).items():
-        if isinstance(value, str) and "\x00" in value:
-            if request.blueprint == "api":
-                raise BadRequest(f"{name} must not contain NUL characters", field=name)
-            raise HTTPBadRequest(f"{name} must not contain NUL characters")
 
 
 class QueryArgs:

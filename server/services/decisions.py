@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.engine.cache import evaluate_deployed
 from server.engine.decisions import DecisionError
 from server.errors import EngineError, NotFound
+from server.forms.limits import check_variables
 from server.models import DecisionVersion
 
 
@@ -23,6 +24,7 @@ def find_decision(session: Session, key: str, version: int | None = None) -> Dec
 
 
 def evaluate(session: Session, key: str, variables: dict[str, Any], version: int | None = None) -> dict[str, Any]:
+    check_variables(variables)
     row = find_decision(session, key, version)
     try:
         result = evaluate_deployed(row, variables)

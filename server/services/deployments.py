@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,13 @@ from server.engine.definitions import (
     read_process_file,
 )
 from server.errors import DeployError
+from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
 from server.services.audit import record
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+MAX_FILE_NAME = 255  # the file_name columns
 
 
 @dataclass
@@ -48,6 +51,11 @@ def _classify(files: list[UploadedFile]) -> tuple[list[UploadedFile], list[Uploa
     bpmn, dmn, resources = [], [], {}
     for f in files:
         name = Path(f.name).name
+        problem = text_problem(name) or (f"is longer than {MAX_FILE_NAME} characters"
+                                         if len(name) > MAX_FILE_NAME else None)
+        if problem:
+            shown = name[:80].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+            raise DeployError(f"the file name {shown!r} {problem}", file=shown)
         lower = name.lower()
         if lower.endswith(BPMN_SUFFIXES):
             bpmn.append(UploadedFile(name, f.content))
@@ -156,7 +164,9 @@ def _store_decision(session: Session, deployment: Deployment, d: DecisionDefinit
 def _store_process(session: Session, deployment: Deployment, p: ProcessDefinition, used: list[Any],
                    resources: dict[str, bytes], actor: str) -> tuple[ProcessVersion, bool]:
     # A version pins the decisions it was deployed with, so the checksum covers them too.
-    referenced = {n: resources[n].decode() for n in sorted(resources) if n.encode() in p.xml.encode()}
+    # JSON may be UTF-8, -16 or -32 (the form was read with json.loads, which detects which).
+    referenced = {n: resources[n].decode(json.detect_encoding(resources[n])) for n in sorted(resources)
+                  if n.encode() in p.xml.encode()}
     checksum = _sha(p.xml, *[d.checksum for d in used], *referenced.values())
     latest = _latest(session, ProcessVersion, p.key)
     if latest is not None and latest.checksum == checksum:

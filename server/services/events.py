@@ -20,6 +20,7 @@ from server.engine.callees import loaded_version
 from server.engine.runner import Runner
 from server.engine.starts import triggers
 from server.errors import BadRequest, NotFound
+from server.forms.limits import check_business_key, check_value, check_variables
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.models.instance import variable_text
 from server.services.jobs import JobContext, register
@@ -84,9 +85,11 @@ def _request(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise BadRequest("name must be a non-empty string (the BPMN message or signal name)", field="name")
+    check_value(name, "name")
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
         raise BadRequest("variables must be a JSON object", field="variables")
+    check_variables(variables)
     return name.strip(), variables
 
 
@@ -96,9 +99,11 @@ def send_message(database: Database, runner: Runner, who: Principal, body: dict[
     business_key, correlation = body.get("businessKey"), body.get("correlationKeys")
     if business_key is not None and not isinstance(business_key, str):
         raise BadRequest("businessKey must be a string", field="businessKey")
+    check_business_key(business_key)
     if correlation is not None and (not isinstance(correlation, dict) or not all(
             isinstance(k, str) and k.isidentifier() for k in correlation)):
         raise BadRequest("correlationKeys must be an object of variable names to values", field="correlationKeys")
+    check_value(correlation, "correlationKeys")
     result = deliver(database, runner, who.username, "message", name, variables, business_key, correlation)
     if not result["instances"] and not result["started"] and not body.get("allowNoMatch"):
         raise NotFound(f"no instance waits for message '{name}' with that correlation, and no process starts "

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal, require_role
 from server.engine.runner import Runner
 from server.errors import BadRequest, NotFound
+from server.forms.limits import MAX_DB_INTEGER, check_variables
 from server.models import HumanTask, ProcessInstance, ProcessVersion
 from server.services.processes import find_version
 
@@ -44,6 +45,7 @@ def set_variables(session: Session, runner: Runner, who: Principal, instance_id:
     require_role(who, "admin")
     if not isinstance(variables, dict) or not variables:
         raise BadRequest("send the variables to change as a non-empty JSON object", field="variables")
+    check_variables(variables)
     instance = runner.lock_instance(session, instance_id)
     runner.set_variables(session, instance, variables, who.username)
     return instance
@@ -57,7 +59,7 @@ def migrate(session: Session, runner: Runner, who: Principal, instance_id: str,
     if target_version_id is None:
         target = find_version(session, instance.process_key)
     else:
-        target = session.get(ProcessVersion, target_version_id)
+        target = session.get(ProcessVersion, target_version_id) if 0 < target_version_id <= MAX_DB_INTEGER else None
         if target is None:
             raise NotFound(f"process version {target_version_id} does not exist")
     runner.migrate(session, instance, target, who.username)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal, require_can_start
 from server.engine.runner import Runner
 from server.errors import NotFound
+from server.forms.limits import check_business_key, check_variables
 from server.forms.validation import validate_form
 from server.models import ProcessInstance, ProcessVersion
 
@@ -48,5 +49,7 @@ def start(session: Session, runner: Runner, who: Principal, key: str, variables:
           business_key: str | None, version: int | None = None, with_files: bool = False) -> ProcessInstance:
     row = find_version(session, key, version)
     require_can_start(who, row)
+    check_business_key(business_key)
+    check_variables(variables)
     clean = validate_form(row.start_form, variables, with_files) if row.start_form else variables
     return runner.start(session, row, clean, business_key, who.username, row.initiator_variable)

@@ -19,8 +19,9 @@ from server.connectors import ConnectorContext, ConnectorError, UnknownConnector
 from server.connectors import get as get_connector
 from server.connectors.retry import DEFAULT_RETRY, delay_after
 from server.connectors.values import evaluate
-from server.errors import Conflict, EngineError
+from server.errors import Conflict, EngineError, ValueRefused
 from server.expressions import ExpressionError
+from server.forms.limits import check_variables
 from server.models import ProcessInstance
 from server.services.jobs import JobContext, RetryLater, register
 
@@ -82,7 +83,13 @@ def call_connector(config: dict[str, Any], variables: dict[str, Any], context: C
         raise ServiceTaskFailed(exc.message) from None
     if not isinstance(result, dict):
         raise ServiceTaskFailed(f"connector '{config['connector']}' returned {type(result).__name__}, not a map")
-    return map_result(config, scope, result)
+    variables = map_result(config, scope, result)
+    try:
+        check_variables(variables)
+    except ValueRefused as exc:  # an incident naming the element, not a state that can never load again
+        raise ServiceTaskFailed(f"connector '{config['connector']}' result cannot be stored: {exc.message}",
+                                field=exc.details["field"]) from None
+    return variables
 
 
 @register("service", slow=True)

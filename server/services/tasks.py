@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, EngineError, NotFound
+from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
@@ -135,6 +136,7 @@ def unclaim(session: Session, runner: Runner, who: Principal, task_id: str) -> H
 def complete(session: Session, runner: Runner, who: Principal, task_id: str,
              variables: dict[str, Any], with_files: bool = False) -> HumanTask:
     """`with_files`: from the web form, whose file fields hold stored-file references (server/forms/files.py)."""
+    check_variables(variables)
     task, instance = _locked(session, runner, who, task_id, "complete")
     form = task.element.get("form")
     clean = validate_form(form, variables, with_files)
