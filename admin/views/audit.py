@@ -21,7 +21,8 @@ from server.services.audit import verify
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
-COLUMNS = ("seq", "at", "actor", "kind", "instance_id", "task_id", "element_id", "data", "prev_hash", "hash")
+COLUMNS = ("seq", "at", "actor", "kind", "instance_id", "task_id", "element_id", "data", "prev_hash", "hash",
+           "subject_type", "subject_id", "chain", "chain_seq", "hash_version")
 
 
 @dataclass
@@ -69,6 +70,8 @@ class AuditQuery:
 def event_dict(row: AuditEvent) -> dict[str, Any]:
     return {"seq": row.seq, "at": row.at.isoformat() + "Z", "actor": row.actor, "kind": row.kind,
             "instanceId": row.instance_id, "taskId": row.task_id, "elementId": row.element_id,
+            "subjectType": row.subject_type, "subjectId": row.subject_id, "chain": row.chain,
+            "chainSeq": row.chain_seq, "hashVersion": row.hash_version,
             "data": json.loads(row.data or "{}"), "prevHash": row.prev_hash, "hash": row.hash}
 
 
@@ -93,7 +96,8 @@ def _csv_lines(query: AuditQuery) -> Iterator[str]:
     for row in _events(query):
         # The data column keeps the stored canonical JSON, so each row's hash can be recomputed from the file.
         writer.writerow([row.seq, row.at.isoformat(), row.actor, row.kind, row.instance_id or "",
-                         row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash])
+                         row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash,
+                         row.subject_type or "", row.subject_id or "", row.chain, row.chain_seq, row.hash_version])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.engine.definitions import (
     DecisionDefinition,
     ProcessDefinition,
@@ -19,7 +20,6 @@ from server.engine.definitions import (
 )
 from server.errors import DeployError
 from server.models import DecisionVersion, Deployment, ProcessVersion
-from server.services.audit import record
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -121,7 +121,9 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         session.delete(deployment)
         summary["id"] = None
     else:
-        record(session, "deployment.created", actor, data=summary)
+        session.flush()  # the deployment id is its subject
+        publish(session, Event("deployment.created", actor, subject_type="deployment",
+                               subject_id=str(deployment.id), data=summary))
     return summary
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, EngineError, NotFound
 from server.models import HumanTask, ProcessInstance, TaskCandidate
-from server.services.audit import record
 from server.services.processes import validate_form
 
 SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at}
@@ -129,5 +129,6 @@ def record_failed_completion(session: Session, who: Principal, task_id: str, err
     task = session.get(HumanTask, task_id)
     if task is None:
         return
-    record(session, "instance.step_failed", who.username, instance_id=task.instance_id, task_id=task_id,
-           element_id=error.details.get("element"), data={"action": "complete", "message": error.message})
+    publish(session, Event("instance.step_failed", who.username, instance_id=task.instance_id, task_id=task_id,
+                           element_id=error.details.get("element"),
+                           data={"action": "complete", "message": error.message}))
