@@ -1,9 +1,11 @@
 """How many audit events a second 8 concurrent writers append on PostgreSQL.
 
-Each writer thread runs small transactions shaped like a record write: insert one row into a scratch
+Each writer process runs small transactions shaped like a record write: insert one row into a scratch
 table, then publish 1 or 2 events (alternately) through the real publisher, commit. The floor is the
 same transactions with the events inserted as plain rows into a scratch table without the chain:
-what the database costs without the hash chain's serialization.
+what the database costs without the hash chain. "1 chain" pins every append to one head row, as
+the log was before migration 0006; "free chain" is the publisher as it is (the first chain head no
+other transaction holds).
 
     .venv/bin/python bench/audit_append.py [--writers 8] [--seconds 5]
                                             [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -14,8 +16,8 @@ The URL names the server; a fresh `boms_bench_*` database is created there, migr
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,12 +37,16 @@ SCRATCH = ("CREATE TABLE bench_record (id serial PRIMARY KEY, data text NOT NULL
            "subject_id text, data text NOT NULL)")
 
 
-def _chained(database: Any) -> Callable[[Session, int, int], None]:
-    from server.audit import Event, publish
+def _chained(chains: int | None) -> Callable[[Session, int, int], None]:
+    """A record write publishing its events; `chains=1` pins every append to chain 1 (the design before
+    0006: one head row for the whole log), None lets the publisher take the first free chain."""
+    from server.audit import Event, _head, publish
 
     def write(session: Session, writer: int, n: int) -> None:
         record_id = session.execute(text("INSERT INTO bench_record (data) VALUES (:d) RETURNING id"),
                                     {"d": f"w{writer}-{n}"}).scalar_one()
+        if chains == 1:
+            _head(session, 0, chain=1)
         events = [Event(kind="record.created", actor=f"bench{writer}", subject_type="record",
                         subject_id=str(record_id), data={"n": n})]
         if n % 2:
@@ -61,30 +67,46 @@ def _plain(session: Session, writer: int, n: int) -> None:
                     rows)
 
 
-def run(database: Any, write: Callable[[Session, int, int], None], writers: int, seconds: float) -> tuple[int, int]:
-    """(transactions, events) committed by `writers` threads in `seconds`."""
-    counts = [[0, 0] for _ in range(writers)]
-    start = threading.Barrier(writers + 1)
-    deadline = [0.0]
+MODES: dict[str, Callable[[], Callable[[Session, int, int], None]]] = {
+    "plain rows (floor)": lambda: _plain,
+    "audit, 1 chain": lambda: _chained(1),
+    "audit, free chain": lambda: _chained(None),
+}
 
-    def loop(writer: int) -> None:
-        start.wait()
-        n = 0
-        while time.perf_counter() < deadline[0]:
+
+def _writer(config: Any, mode: str, writer: int, seconds: float, barrier: Any, out: Any) -> None:
+    """One writer process (as gunicorn/Celery workers are): its own app, engine and connection."""
+    from server import create_app
+
+    app = create_app(config)
+    database = app.extensions["boms_db"]
+    write = MODES[mode]()
+    transactions = events = n = 0
+    with app.app_context():
+        barrier.wait()
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
             with database.write() as session:
                 write(session, writer, n)
-            counts[writer][0] += 1
-            counts[writer][1] += 2 if n % 2 else 1
+            transactions += 1
+            events += 2 if n % 2 else 1
             n += 1
+    database.dispose()
+    out.put((transactions, events))
 
-    threads = [threading.Thread(target=loop, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.perf_counter() + seconds
-    start.wait()
-    for thread in threads:
-        thread.join()
-    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+def run(config: Any, mode: str, writers: int, seconds: float) -> tuple[float, float]:
+    """(transactions/s, events/s) committed by `writers` processes in `seconds`."""
+    context = multiprocessing.get_context("fork")
+    barrier, out = context.Barrier(writers), context.Queue()
+    processes = [context.Process(target=_writer, args=(config, mode, i, seconds, barrier, out))
+                 for i in range(writers)]
+    for process in processes:
+        process.start()
+    results = [out.get() for _ in processes]
+    for process in processes:
+        process.join()
+    return sum(r[0] for r in results) / seconds, sum(r[1] for r in results) / seconds
 
 
 def main() -> None:
@@ -96,10 +118,12 @@ def main() -> None:
 
     from server import create_app
     from server.config import Config
+    from server.services.audit import verify
 
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="boms-bench-") as tmp, fresh_database(args.database_url, Path(tmp)) as db:
-        print(f"database: {db.label}; {args.writers} writers, {args.seconds:.0f} s per run, 1-2 events per transaction")
+        print(f"database: {db.label}\n{args.writers} writer processes, {args.seconds:.0f} s per mode, "
+              "1-2 events per transaction")
         config = Config.from_env(instance_path=Path(tmp) / "instance", database_url=db.url, secret_key="bench",
                                  broker_url=f"sqla+sqlite:///{Path(tmp) / 'broker.db'}")
         app = create_app(config)
@@ -108,20 +132,14 @@ def main() -> None:
             with database.write() as session:
                 for statement in SCRATCH:
                     session.execute(text(statement))
-            with app.app_context(), database.write() as session:
-                _chained(database)(session, 0, -1)  # the first append creates what later ones lock
-            results = []
-            for label, write in (("plain rows (floor)", _plain), ("audit chain", _chained(database))):
-                with app.app_context():
-                    transactions, events = run(database, write, args.writers, args.seconds)
-                results.append((label, transactions / args.seconds, events / args.seconds))
-            for label, tps, eps in results:
-                print(f"  {label:<20} {eps:8.0f} appends/s  ({tps:7.0f} transactions/s)")
-            with app.app_context(), database.read() as session:
-                from server.services.audit import verify
-
+            database.dispose()  # forked writers must not share its connections
+            for mode in MODES:
+                tps, eps = run(config, mode, args.writers, args.seconds)
+                print(f"  {mode:<20} {eps:8.0f} appends/s  ({tps:7.0f} transactions/s)", flush=True)
+            with database.read() as session:
                 result = verify(session)
-            print(f"  chain verified: ok={result.ok}, {result.checked} events")
+                used = session.execute(text("SELECT count(DISTINCT chain) FROM audit_event")).scalar_one()
+            print(f"  chains verified: ok={result.ok}, {result.checked} events in {used} chain(s)")
         finally:
             database.dispose()
 

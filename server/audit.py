@@ -20,6 +20,7 @@ Hash formulas are versioned so rows written before a change still verify:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import TextClause, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from server.db import Database, utcnow
@@ -75,10 +76,12 @@ def hash_v1(row: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def hash_v2(row: AuditEvent, key: bytes) -> str:
-    body = canonical_json(["v2", row.prev_hash, row.chain, row.chain_seq, row.seq, row.at.isoformat(), row.actor,
-                           row.kind, row.subject_type, row.subject_id, row.instance_id, row.task_id,
-                           row.element_id, row.data])
+HASHED = ("prev_hash", "chain", "chain_seq", "seq", "at", "actor", "kind", "subject_type", "subject_id",
+          "instance_id", "task_id", "element_id", "data")
+
+
+def hash_v2(key: bytes, fields: dict[str, Any]) -> str:
+    body = canonical_json(["v2", *(fields[name].isoformat() if name == "at" else fields[name] for name in HASHED)])
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -87,7 +90,7 @@ def row_hash(row: AuditEvent, key: bytes) -> str:
     if row.hash_version == 1:
         return hash_v1(row)
     if row.hash_version == 2:
-        return hash_v2(row, key)
+        return hash_v2(key, {name: getattr(row, name) for name in HASHED})
     raise ValueError(f"unknown audit hash version {row.hash_version}")
 
 
@@ -131,33 +134,43 @@ def publisher_of(session: Session) -> Publisher:
     return publisher
 
 
-def publish(session: Session, events: Event | Iterable[Event]) -> list[AuditEvent]:
+def publish(session: Session, events: Event | Iterable[Event]) -> list[Event]:
     """Chain `events` onto the log and hand them to the subscribers, inside the caller's transaction.
 
     Call it last in a transaction where you can: the chain head stays locked until commit.
     A subscriber's exception propagates, so the caller's transaction (events included) rolls back.
+    Returns the events, each with its global `seq` set.
     """
     batch = [events] if isinstance(events, Event) else list(events)
     if not batch:
         return []
     publisher = publisher_of(session)
-    head = _head(session)
-    seqs = _global_seqs(session, head, len(batch))
+    head, seqs = _head(session, len(batch))
     rows = []
+    # Core statements, not the unit of work: appends are the hottest write path (bench/audit_append.py).
     for event, seq in zip(batch, seqs, strict=True):
-        row = AuditEvent(seq=seq, at=utcnow(), actor=event.actor, kind=str(event.kind),
-                         subject_type=event.subject_type, subject_id=event.subject_id,
-                         instance_id=event.instance_id, task_id=event.task_id, element_id=event.element_id,
-                         data=canonical_json(event.data), prev_hash=head.hash, chain=head.id,
-                         chain_seq=head.seq + 1, hash_version=CURRENT_VERSION)
-        row.hash = hash_v2(row, publisher.key)
-        session.add(row)
-        rows.append(row)
-        head.seq, head.hash, head.last_seq = row.chain_seq, row.hash, seq
+        fields = {"prev_hash": head.hash, "chain": head.id, "chain_seq": head.seq + 1, "seq": seq, "at": utcnow(),
+                  "actor": event.actor, "kind": str(event.kind), "subject_type": event.subject_type,
+                  "subject_id": event.subject_id, "instance_id": event.instance_id, "task_id": event.task_id,
+                  "element_id": event.element_id, "data": canonical_json(event.data)}
+        fields["hash"] = hash_v2(publisher.key, fields)
+        fields["hash_version"] = CURRENT_VERSION
+        rows.append(fields)
+        head.seq, head.hash, head.last_seq = fields["chain_seq"], fields["hash"], seq
         event.seq = seq
+    if _is_postgresql(session):
+        # One round trip: the head moves in a data-modifying CTE of the insert.
+        params = {"head_id": head.id, "head_seq": head.seq, "head_hash": head.hash, "head_last": head.last_seq}
+        for i, fields in enumerate(rows):
+            params.update({f"{name}_{i}": value for name, value in fields.items()})
+        session.execute(_pg_append(len(rows)), params)
+    else:
+        session.execute(insert(AuditEvent), rows)
+        session.execute(update(AuditHead).where(AuditHead.id == head.id)
+                        .values(seq=head.seq, hash=head.hash, last_seq=head.last_seq))
     for subscriber in publisher.subscribers:
         subscriber(session, batch)
-    return rows
+    return batch
 
 
 def seal_legacy(session: Session, actor: str = "system") -> bool:
@@ -170,37 +183,64 @@ def seal_legacy(session: Session, actor: str = "system") -> bool:
                            .order_by(AuditEvent.chain_seq.desc()).limit(1)).first()
     if last is None or last.hash_version != 1:
         return False
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
-    session.info[_HELD] = (session.get_transaction(), head)  # the seal must extend chain 1 itself
+    _head(session, 0, chain=1)  # the seal must extend chain 1 itself
     publish(session, Event(kind="audit.sealed", actor=actor, subject_type="audit", subject_id="1",
                            data={"legacyRows": last.chain_seq}))
     return True
 
 
-def _head(session: Session) -> AuditHead:
-    """The chain head this transaction holds, or the first free one (locked until commit)."""
+@dataclass
+class _Head:
+    id: int
+    seq: int
+    hash: str
+    last_seq: int
+
+
+_HEAD_COLUMNS = (AuditHead.id, AuditHead.seq, AuditHead.hash, AuditHead.last_seq)
+
+
+_COLUMNS = (*HASHED, "hash", "hash_version")
+
+
+@functools.cache
+def _pg_append(count: int) -> TextClause:
+    """The statement appending `count` rows: text, so it is compiled once per batch size."""
+    values = ", ".join("(" + ", ".join(f":{name}_{i}" for name in _COLUMNS) + ")" for i in range(count))
+    return text("WITH moved AS (UPDATE audit_head SET seq = :head_seq, hash = :head_hash, last_seq = :head_last "
+                f"WHERE id = :head_id) INSERT INTO audit_event ({', '.join(_COLUMNS)}) VALUES {values}")
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _head(session: Session, count: int, chain: int | None = None) -> tuple[_Head, list[int]]:
+    """The chain head this transaction holds (else the first free one, locked until commit), and `count`
+    global seqs (on PostgreSQL from a sequence, fetched in the same round trip as the head)."""
+    pg = _is_postgresql(session)
+    seqs = (func.array(select(func.nextval("audit_event_seq")).select_from(func.generate_series(1, count))
+                       .scalar_subquery()) if pg else literal(None)).label("seqs")
     transaction = session.get_transaction()
     held = session.info.get(_HELD)
     if held is not None and held[0] is transaction:
-        return held[1]
-    head = session.execute(select(AuditHead).order_by(AuditHead.id).limit(1)
-                           .with_for_update(skip_locked=True)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
-    if head is None:
-        # Every chain is busy: wait for one at random, so waiters spread instead of queueing on chain 1.
-        ids = session.scalars(select(AuditHead.id)).all()
-        if not ids:
-            raise RuntimeError("the audit log has no chain head: run `boms db upgrade`")
-        head = session.execute(select(AuditHead).where(AuditHead.id == random.choice(ids))
-                               .with_for_update().execution_options(populate_existing=True)).scalar_one()
-    session.info[_HELD] = (transaction, head)
-    return head
-
-
-def _global_seqs(session: Session, head: AuditHead, count: int) -> list[int]:
-    if session.get_bind().dialect.name == "postgresql":
-        return sorted(session.execute(text("SELECT nextval('audit_event_seq') FROM generate_series(1, :n)"),
-                                      {"n": count}).scalars())
+        head = held[1]
+        allocated = session.execute(select(seqs)).scalar_one() if pg else None
+    else:
+        query = select(*_HEAD_COLUMNS, seqs)
+        query = (query.where(AuditHead.id == chain).with_for_update() if chain is not None
+                 else query.order_by(AuditHead.id).limit(1).with_for_update(skip_locked=True))
+        row = session.execute(query).first()
+        if row is None:
+            # Every chain is busy: wait for one at random, so waiters spread instead of queueing on chain 1.
+            ids = session.scalars(select(AuditHead.id)).all()
+            if not ids:
+                raise RuntimeError("the audit log has no chain head: run `boms db upgrade`")
+            row = session.execute(select(*_HEAD_COLUMNS, seqs).where(AuditHead.id == random.choice(ids))
+                                  .with_for_update()).one()
+        head, allocated = _Head(*row[:4]), row[4]
+        session.info[_HELD] = (transaction, head)
+    if pg:
+        return head, sorted(allocated or [])
     # SQLite has a single writer (BEGIN IMMEDIATE), and the first head is never skipped: one chain.
-    return [head.last_seq + i for i in range(1, count + 1)]
+    return head, [head.last_seq + i for i in range(1, count + 1)]
