@@ -102,6 +102,8 @@ class Publisher:
 
     def __init__(self, key: str | bytes) -> None:
         self.key = key.encode() if isinstance(key, str) else key
+        if not self.key:
+            raise ValueError("the audit chain needs a key (BOMS_AUDIT_KEY, or the generated instance/audit_key)")
         self.subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> Subscriber:
@@ -222,10 +224,17 @@ def _head(session: Session, count: int, chain: int | None = None) -> tuple[_Head
     seqs = (func.array(select(func.nextval("audit_event_seq")).select_from(func.generate_series(1, count))
                        .scalar_subquery()) if pg else literal(None)).label("seqs")
     transaction = session.get_transaction()
+    innermost = session.get_nested_transaction() or transaction
     held = session.info.get(_HELD)
     if held is not None and held[0] is transaction:
-        head = held[1]
-        allocated = session.execute(select(seqs)).scalar_one() if pg else None
+        head = held[2]
+        if held[1] is innermost:
+            allocated = session.execute(select(seqs)).scalar_one() if pg else None
+        else:
+            # A savepoint began or ended since (jobs run in savepoints): what it rolled back is gone from
+            # the head row, so read it again (this transaction holds its lock already).
+            row = session.execute(select(*_HEAD_COLUMNS, seqs).where(AuditHead.id == head.id)).one()
+            head, allocated = _Head(*row[:4]), row[4]
     else:
         query = select(*_HEAD_COLUMNS, seqs)
         query = (query.where(AuditHead.id == chain).with_for_update() if chain is not None
@@ -239,7 +248,7 @@ def _head(session: Session, count: int, chain: int | None = None) -> tuple[_Head
             row = session.execute(select(*_HEAD_COLUMNS, seqs).where(AuditHead.id == random.choice(ids))
                                   .with_for_update()).one()
         head, allocated = _Head(*row[:4]), row[4]
-        session.info[_HELD] = (transaction, head)
+    session.info[_HELD] = (transaction, innermost, head)
     if pg:
         return head, sorted(allocated or [])
     # SQLite has a single writer (BEGIN IMMEDIATE), and the first head is never skipped: one chain.

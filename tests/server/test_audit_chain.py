@@ -267,3 +267,21 @@ def test_boms_db_upgrade_seals_an_old_log(empty_url: str, tmp_path: Path) -> Non
             else:
                 os.environ[k] = v
 
+
+
+def test_an_event_in_a_rolled_back_savepoint_leaves_the_chain_intact(app: Any) -> None:
+    """Jobs run in savepoints of one batch transaction; one that fails must not bend the chain."""
+    _write(app, 1)
+    with app.extensions["boms_db"].write() as session:
+        publish(session, Event("record.updated", "batch", subject_type="record", subject_id="1"))
+        savepoint = session.begin_nested()
+        publish(session, Event("record.updated", "failed job", subject_type="record", subject_id="2"))
+        savepoint.rollback()
+        with session.begin_nested():
+            publish(session, Event("record.updated", "next job", subject_type="record", subject_id="3"))
+        publish(session, Event("record.updated", "batch", subject_type="record", subject_id="4"))
+    result = _verify(app)
+    assert result.ok, result.problems
+    with app.extensions["boms_db"].read() as session:
+        assert [r.actor for r in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))] == [
+            "user0", "batch", "next job", "batch"]
