@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/multi_instance.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/audit_append.py
 
 lint: install
 	$(BIN)/ruff check server admin tests bench

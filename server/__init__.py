@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale
 
+from server import audit
 from server.config import Config
 from server.db import DATABASE_EXTENSION, Database
 from server.engine.runner import Runner
@@ -20,6 +21,7 @@ def create_app(config: Config | None = None) -> Flask:
         BOMS=config,
     )
     app.extensions[DATABASE_EXTENSION] = Database(config.database_url)
+    audit.init_app(app, app.extensions[DATABASE_EXTENSION], config.audit_key)
     app.extensions["boms_runner"] = Runner(allow_python_scripts=config.allow_python_scripts)
 
     from server.api import api
@@ -38,7 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(auth_pages)
     app.register_blueprint(inbox_pages)
     app.jinja_env.globals.update(languages=LANGUAGES, current_locale=lambda: str(get_locale() or "en"))
-    app.extensions["boms_runner"].listeners.append(notification_listener(app))
+    audit.subscribe(app, notification_listener(app))
     app.context_processor(unread_notifications)
 
     # Localized error pages for the web; routing errors under /api/v1 stay JSON.

@@ -26,10 +26,21 @@ def _files(paths: list[str]) -> list[Path]:
     return found
 
 
+def _database(config: Config) -> Database:
+    """The database with the audit publisher attached (what create_app does for the web)."""
+    from server.audit import Publisher
+
+    return Publisher(config.audit_key).attach(Database(config.database_url))
+
+
 def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
+    from server.audit import seal_legacy
     from server.migrate import upgrade
 
     upgrade(config.database_url)
+    with _database(config).write() as session:
+        if seal_legacy(session, actor="boms db upgrade"):
+            print("audit log: the rows from before the keyed chain are sealed by a keyed row")
     print("database is up to date")
     return 0
 
@@ -38,7 +49,7 @@ def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
     from server.services.deployments import UploadedFile, deploy
 
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
-    with Database(config.database_url).write() as session:
+    with _database(config).write() as session:
         summary = deploy(session, files, args.actor, config.allow_python_scripts)
     for kind, label in (("decisions", "decision"), ("processes", "process")):
         for item in summary[kind]:
@@ -51,7 +62,7 @@ def cmd_user_add(config: Config, args: argparse.Namespace) -> int:
     from server.services.identity import add_user
 
     groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
-    with Database(config.database_url).write() as session:
+    with _database(config).write() as session:
         add_user(session, args.name, args.password, groups=groups, roles=args.role or ["staff"],
                  manager=args.manager)
     print(f"user {args.name} created")
@@ -62,7 +73,7 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     from server.auth.tokens import create_token
     from server.services.identity import find_user
 
-    with Database(config.database_url).write() as session:
+    with _database(config).write() as session:
         token = create_token(session, find_user(session, args.name), args.label)
     print(token)
     return 0
@@ -71,7 +82,7 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
 def cmd_audit_verify(config: Config, _args: argparse.Namespace) -> int:
     from server.services.audit import verify
 
-    with Database(config.database_url).read() as session:
+    with _database(config).read() as session:
         result = verify(session)
     if result.ok:
         print(f"audit chain intact: {result.checked} events verified")
@@ -98,6 +109,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
     upgrade(config.database_url)
     app = create_app(config)
+    from server.audit import seal_legacy
+
+    with app.extensions["boms_db"].write() as session:
+        seal_legacy(session, actor="boms serve")
     if not args.no_worker:
         start_embedded_worker(celery)
         start_poller(celery, config)

@@ -14,9 +14,9 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key(instance_path: Path) -> str:
+def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     # A generated key kept in the instance folder: stable across restarts, never a fixed default.
-    key_file = instance_path / "secret_key"
+    key_file = instance_path / name
     if key_file.exists():
         return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -32,6 +32,8 @@ class Config:
     database_url: str
     broker_url: str
     secret_key: str
+    # Keys the audit chain's HMAC (server/audit.py); keep it off the database host where you can.
+    audit_key: str = ""
     allow_python_scripts: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
     login_rate_limit: str = "10 per minute"
@@ -49,6 +51,7 @@ class Config:
             "database_url": os.environ.get("BOMS_DATABASE_URL", f"sqlite:///{path / 'boms.db'}"),
             "broker_url": os.environ.get("BOMS_BROKER_URL", f"sqla+sqlite:///{path / 'broker.db'}"),
             "secret_key": os.environ.get("BOMS_SECRET_KEY") or _secret_key(path),
+            "audit_key": os.environ.get("BOMS_AUDIT_KEY") or _secret_key(path, "audit_key"),
             "allow_python_scripts": _flag("BOMS_ALLOW_PYTHON_SCRIPTS"),
             "max_upload_bytes": int(os.environ.get("BOMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
             "login_rate_limit": os.environ.get("BOMS_LOGIN_RATE_LIMIT", "10 per minute"),

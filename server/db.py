@@ -67,7 +67,9 @@ class Database:
         self.engine = create_engine(url, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Handed to every session (Session.info): e.g. the app's audit publisher (server/audit.py).
+        self.session_info: dict[str, Any] = {}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from server.audit import Publisher
 from server.config import Config
 from server.db import Database
 from server.models import User
@@ -25,7 +26,7 @@ DEMO_USERS = [
 
 
 def install_demo(config: Config, root: Path) -> None:
-    database = Database(config.database_url)
+    database = Publisher(config.audit_key).attach(Database(config.database_url))
     credentials = config.instance_path / "demo-credentials.txt"
     with database.write() as session:
         if session.execute(select(User.id).where(User.username == "admin")).first() is None:

@@ -27,7 +27,7 @@ SWEEP_SECONDS = 60.0
 
 @cache
 def _app(config: Config) -> Any:
-    """One Flask app per worker process: the same runner, listeners and database as the web server."""
+    """One Flask app per worker process: the same runner, audit subscribers and database as the web server."""
     from server import create_app
 
     return create_app(config)

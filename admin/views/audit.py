@@ -22,7 +22,8 @@ from server.services.audit_log import kinds as audit_kinds
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
-COLUMNS = ("seq", "at", "actor", "kind", "instance_id", "task_id", "element_id", "data", "prev_hash", "hash")
+COLUMNS = ("seq", "at", "actor", "kind", "instance_id", "task_id", "element_id", "data", "prev_hash", "hash",
+           "subject_type", "subject_id", "chain", "chain_seq", "hash_version")
 
 
 @dataclass
@@ -70,7 +71,8 @@ def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
     for row in rows:
         # The data column keeps the stored canonical JSON, so each row's hash can be recomputed from the file.
         writer.writerow([row.seq, row.at.isoformat(), row.actor, row.kind, row.instance_id or "",
-                         row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash])
+                         row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash,
+                         row.subject_type or "", row.subject_id or "", row.chain, row.chain_seq, row.hash_version])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -14,12 +14,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from server.audit import Event
 from server.db import utcnow
 from server.engine import store
 from server.engine.step import Step, all_tasks
 from server.errors import Conflict, StateUnreadable
 from server.models import Job, ProcessInstance, ProcessVersion
-from server.services.audit import PendingEvent
 
 if TYPE_CHECKING:
     from server.engine.runner import Runner
@@ -160,10 +160,9 @@ class OperationsMixin:
         if instance.status != "suspended":
             instance.status = "error"
         instance.error = {"element": element_id, "message": message, "taskId": task_id, "at": utcnow().isoformat()}
-        self._emit(session, [PendingEvent(kind="incident.created", actor=actor, instance_id=instance.id,
-                                          task_id=task_id, element_id=element_id, data={"message": message})])
+        self._emit(session, [Event(kind="incident.created", actor=actor, instance_id=instance.id,
+                                   task_id=task_id, element_id=element_id, data={"message": message})])
 
     @staticmethod
-    def _instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> PendingEvent:
-        return PendingEvent(kind=kind, actor=actor, instance_id=instance.id, task_id=None, element_id=None,
-                            data=data)
+    def _instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> Event:
+        return Event(kind=kind, actor=actor, instance_id=instance.id, task_id=None, element_id=None, data=data)

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit import Event
 from server.db import utcnow
 from server.engine import store
 from server.engine.cache import LoadedVersion
 from server.errors import StateUnreadable
 from server.models import HumanTask, ProcessInstance
-from server.services.audit import PendingEvent
 
 if TYPE_CHECKING:
     from server.engine.runner import Runner
@@ -80,14 +80,14 @@ class RecoveryMixin:
         for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                            HumanTask.status == "open")):
             row.status, row.completed_at = "cancelled", utcnow()
-            events.append(PendingEvent(kind="task.cancelled", actor=actor, instance_id=instance.id, task_id=row.id,
-                                       element_id=row.element_id, data={"name": row.name}))
+            events.append(Event(kind="task.cancelled", actor=actor, instance_id=instance.id, task_id=row.id,
+                                element_id=row.element_id, data={"name": row.name}))
         instance.status, instance.ended_at, instance.error = "cancelled", utcnow(), None
         instance.active_elements = []
         self.drop_waits(session, instance)
-        cancelled = PendingEvent(kind="instance.cancelled", actor=actor, instance_id=instance.id, task_id=None,
-                                 element_id=None, data={"reason": reason, "stateUnreadable": True,
-                                                        "loadError": error.details.get("reason")})
+        cancelled = Event(kind="instance.cancelled", actor=actor, instance_id=instance.id, task_id=None,
+                          element_id=None, data={"reason": reason, "stateUnreadable": True,
+                                                 "loadError": error.details.get("reason")})
         self._emit(session, [cancelled, *events])
 
     def repaired_workflow(self: Runner, instance: ProcessInstance, loaded: LoadedVersion,

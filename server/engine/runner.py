@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from server.audit import Event, publish
 from server.db import utcnow
 from server.engine import store
 from server.engine.cache import LoadedVersion
@@ -34,7 +35,6 @@ from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
 from server.errors import Conflict, NotFound, StateUnreadable
 from server.models import EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
-from server.services.audit import PendingEvent, append
 
 logger = logging.getLogger(__name__)
 # Enough for any real model; a model that keeps making engine tasks READY forever is an incident.
@@ -65,19 +65,14 @@ def _definitions(task: Any) -> list[Any]:
 
 
 
-Listener = Callable[[Session, list[PendingEvent]], None]
-
-
 class Runner(OperationsMixin, RecoveryMixin):
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
-        # Called with each action's events inside its transaction: notifications now, rules later.
-        self.listeners: list[Listener] = []
 
-    def _emit(self, session: Session, events: list[PendingEvent]) -> None:
-        append(session, events)
-        for listener in self.listeners:
-            listener(session, events)
+    @staticmethod
+    def _emit(session: Session, events: list[Event]) -> None:
+        # Subscribers (notifications, later rules) see them in this transaction: server/audit.py.
+        publish(session, events)
 
     # --- locking -------------------------------------------------------------------------------
 
@@ -278,8 +273,8 @@ class Runner(OperationsMixin, RecoveryMixin):
 
     def _record(self, session: Session, instance: ProcessInstance, actor: str, kind: str, task: HumanTask,
                 **data: Any) -> None:
-        self._emit(session, [PendingEvent(kind=kind, actor=actor, instance_id=instance.id, task_id=task.id,
-                                          element_id=task.element_id, data=data)])
+        self._emit(session, [Event(kind=kind, actor=actor, instance_id=instance.id, task_id=task.id,
+                                   element_id=task.element_id, data=data)])
 
     def _loaded(self, session: Session, version: ProcessVersion) -> LoadedVersion:
         # Called processes' specs are found on demand and pinned per instance (server/engine/callees.py).

@@ -10,11 +10,11 @@ from typing import Any
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy.orm import Session
 
+from server.audit import Event
 from server.db import utcnow
 from server.engine.cache import LoadedVersion
 from server.errors import EngineError
 from server.models import ProcessInstance
-from server.services.audit import PendingEvent
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,11 @@ class Step:
     workflow: Any
     actor: str
     started: float = field(default_factory=time.time)
-    events: list[PendingEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def event(self, kind: str, task_id: str | None = None, element_id: str | None = None, **data: Any) -> None:
-        self.events.append(PendingEvent(kind=kind, actor=self.actor, instance_id=self.instance.id,
-                                        task_id=task_id, element_id=element_id, data=data))
+        self.events.append(Event(kind=kind, actor=self.actor, instance_id=self.instance.id,
+                                 task_id=task_id, element_id=element_id, data=data))
 
     def incident(self, error: EngineError, task_id: str | None = None) -> None:
         """Put the instance into `error`: the state up to the failing element is kept, a retry resumes it."""

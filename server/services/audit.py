@@ -1,72 +1,16 @@
-"""Append to and verify the hash-chained audit log."""
+"""Verify the hash-chained audit log (appending is server/audit.py's `publish`)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db import utcnow
+from server.audit import GENESIS, publisher_of, row_hash
 from server.models import AuditEvent, AuditHead
-
-GENESIS = "0" * 64
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def event_hash(prev_hash: str, seq: int, at: datetime, actor: str, kind: str, instance_id: str | None,
-               task_id: str | None, element_id: str | None, data: str) -> str:
-    body = canonical_json([prev_hash, seq, at.isoformat(), actor, kind, instance_id, task_id, element_id, data])
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-@dataclass
-class PendingEvent:
-    kind: str
-    actor: str
-    instance_id: str | None = None
-    task_id: str | None = None
-    element_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def append(session: Session, events: list[PendingEvent]) -> list[AuditEvent]:
-    """Chain `events` onto the log inside the caller's transaction.
-
-    Callers append last in their transaction: the head row lock is held from here to commit.
-    """
-    if not events:
-        return []
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    rows = []
-    for pending in events:
-        at = utcnow()
-        data = canonical_json(pending.data)
-        seq = head.seq + 1
-        digest = event_hash(head.hash, seq, at, pending.actor, pending.kind, pending.instance_id,
-                            pending.task_id, pending.element_id, data)
-        row = AuditEvent(seq=seq, at=at, actor=pending.actor, kind=pending.kind,
-                         instance_id=pending.instance_id, task_id=pending.task_id,
-                         element_id=pending.element_id, data=data, prev_hash=head.hash, hash=digest)
-        session.add(row)
-        rows.append(row)
-        head.seq, head.hash = seq, digest
-    return rows
-
-
-def record(session: Session, kind: str, actor: str, **kwargs: Any) -> AuditEvent:
-    return append(session, [PendingEvent(kind=kind, actor=actor, **kwargs)])[0]
 
 
 @dataclass
@@ -79,37 +23,69 @@ class VerifyResult:
         return {"ok": self.ok, "checked": self.checked, "problems": self.problems}
 
 
-def _rows(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+def _rows(session: Session, chain: int, batch: int = 5000) -> Iterator[AuditEvent]:
     last = 0
     while True:
         chunk = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+            select(AuditEvent).where(AuditEvent.chain == chain, AuditEvent.chain_seq > last)
+            .order_by(AuditEvent.chain_seq).limit(batch)
         ).all()
         if not chunk:
             return
         yield from chunk
-        last = chunk[-1].seq
+        last = chunk[-1].chain_seq
         session.expunge_all()
 
 
-def verify(session: Session, max_problems: int = 100) -> VerifyResult:
-    """Recompute every hash and link; report edited, inserted and deleted rows."""
+def verify(session: Session, max_problems: int = 100, key: bytes | None = None) -> VerifyResult:
+    """Recompute every hash and link of every chain; report edited, inserted, reordered and deleted rows.
+
+    The key defaults to the session's publisher's (BOMS_AUDIT_KEY): rows of the keyed formula whose
+    hashes were recomputed without it do not verify.
+    """
+    key = key if key is not None else publisher_of(session).key
+    heads = {head.id: (head.seq, head.hash, head.last_seq) for head in session.scalars(select(AuditHead))}
+    chains = sorted(set(heads) | set(session.scalars(select(AuditEvent.chain).distinct())))
     problems: list[dict[str, Any]] = []
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
-    for row in _rows(session):
-        checked += 1
-        if row.seq != expected_seq:
-            problems.append({"seq": row.seq, "problem": f"rows {expected_seq}..{row.seq - 1} are missing"})
-        if row.prev_hash != prev_hash:
-            problems.append({"seq": row.seq, "problem": "does not link to the previous row"})
-        digest = event_hash(row.prev_hash, row.seq, row.at, row.actor, row.kind, row.instance_id,
-                            row.task_id, row.element_id, row.data)
-        if digest != row.hash:
-            problems.append({"seq": row.seq, "problem": "content does not match its hash (edited)"})
-        prev_hash, expected_seq = row.hash, row.seq + 1
+    checked = 0
+    for chain in chains:
+        if chain not in heads:
+            first = session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.chain == chain))
+            problems.append({"seq": first, "problem": f"chain {chain} has rows but no head"})
+        checked += _verify_chain(session, chain, heads.get(chain), key, problems, max_problems)
         if len(problems) >= max_problems:
             break
-    head = session.get(AuditHead, 1)
-    if head is not None and len(problems) < max_problems and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        problems.append({"seq": head.seq, "problem": "the last rows of the log are missing"})
-    return VerifyResult(ok=not problems, checked=checked, problems=problems)
+    return VerifyResult(ok=not problems, checked=checked, problems=problems[:max_problems])
+
+
+def _verify_chain(session: Session, chain: int, head: tuple[int, str, int] | None, key: bytes,
+                  problems: list[dict[str, Any]], max_problems: int) -> int:
+    prev_hash, expected, checked, keyed, last = GENESIS, 1, 0, False, None
+    for row in _rows(session, chain):
+        checked += 1
+        if row.chain_seq != expected:
+            where = "" if chain == 1 else f" of chain {chain}"
+            problems.append({"seq": row.seq, "problem": f"rows {expected}..{row.chain_seq - 1}{where} are missing"})
+        if row.prev_hash != prev_hash:
+            problems.append({"seq": row.seq, "problem": "does not link to the previous row"})
+        try:
+            intact = row_hash(row, key) == row.hash
+        except ValueError:
+            intact = False
+        if not intact:
+            problems.append({"seq": row.seq, "problem": "content does not match its hash (edited)"})
+        # The unkeyed formula is only the legacy prefix of chain 1: anything else written with it is a
+        # forgery by someone without the key.
+        if row.hash_version == 1 and (keyed or chain != 1 or row.chain_seq != row.seq):
+            problems.append({"seq": row.seq, "problem": "an unkeyed row where only keyed rows may be (forged)"})
+        keyed = keyed or row.hash_version != 1
+        prev_hash, expected, last = row.hash, row.chain_seq + 1, row
+        if len(problems) >= max_problems:
+            return checked
+    if head is not None and (head[0] != expected - 1 or head[1] != prev_hash):
+        problems.append({"seq": head[2] or head[0], "problem": "the last rows of the log are missing"
+                         if head[0] > expected - 1 else "the chain head does not match its last row"})
+    elif last is not None and not keyed:
+        problems.append({"seq": last.seq, "problem": "the unkeyed rows are not sealed by a keyed row "
+                                                     "(`boms db upgrade` writes one)"})
+    return checked

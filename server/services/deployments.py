@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.auth.permissions import Principal, require_can_deploy
 from server.engine.definitions import (
     DecisionDefinition,
@@ -22,7 +23,6 @@ from server.engine.definitions import (
 from server.errors import DeployError
 from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
-from server.services.audit import record
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -130,7 +130,9 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         session.delete(deployment)
         summary["id"] = None
     else:
-        record(session, "deployment.created", actor, data=summary)
+        session.flush()  # the deployment id is its subject
+        publish(session, Event("deployment.created", actor, subject_type="deployment",
+                               subject_id=str(deployment.id), data=summary))
     return summary
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.auth.passwords import hash_password
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import ROLES, Group, User
-from server.services.audit import record
 
 
 def find_user(session: Session, username: str) -> User:
@@ -44,6 +44,7 @@ def add_user(session: Session, username: str, password: str, *, groups: list[str
                 roles=sorted(set(roles)), groups=members_of, manager=boss)
     session.add(user)
     session.flush()
-    record(session, "user.created", actor, data={"username": username, "roles": user.roles,
-                                                 "groups": sorted(groups), "manager": manager})
+    publish(session, Event("user.created", actor, subject_type="user", subject_id=str(user.id),
+                           data={"username": username, "roles": user.roles, "groups": sorted(groups),
+                                 "manager": manager}))
     return user

@@ -1,4 +1,4 @@
-"""Notifications: written by a runner listener inside the action's transaction, emailed after commit.
+"""Notifications: written by an audit subscriber inside the action's transaction, emailed after commit.
 
 The listener only adds rows. Email never happens inside the transaction: a slow or broken mail server
 must not hold the instance lock or fail the user's request. After a successful commit the listener
@@ -19,11 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from server.audit import Event, Subscriber
 from server.config import Config
 from server.db import utcnow
-from server.engine.runner import Listener
 from server.models import Group, Notification, ProcessInstance, User, membership
-from server.services.audit import PendingEvent
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ def _labels(instance: ProcessInstance | None) -> dict[str, str]:
     return {"process": process, "request": instance.business_key or process}
 
 
-def drafts_for(session: Session, events: Iterable[PendingEvent]) -> list[Draft]:
+def drafts_for(session: Session, events: Iterable[Event]) -> list[Draft]:
     drafts: list[Draft] = []
     for pending in events:
         if not pending.instance_id:
@@ -162,7 +161,7 @@ def _recipients(session: Session, drafts: list[Draft]) -> tuple[dict[str, tuple[
     return users, members
 
 
-def notify(session: Session, events: list[PendingEvent], config: Config, locale: str = "en") -> list[Notification]:
+def notify(session: Session, events: list[Event], config: Config, locale: str = "en") -> list[Notification]:
     """Add the notifications `events` call for; returns them (not yet flushed)."""
     drafts = drafts_for(session, events)
     if not drafts:
@@ -190,10 +189,10 @@ def notify(session: Session, events: list[PendingEvent], config: Config, locale:
     return created
 
 
-def notification_listener(app: Flask) -> Listener:
-    """The runner listener; reads the app's config per call so a changed config takes effect."""
+def notification_listener(app: Flask) -> Subscriber:
+    """The audit subscriber (create_app registers it); reads the app's config per call."""
 
-    def listener(session: Session, events: list[PendingEvent]) -> None:
+    def listener(session: Session, events: list[Event]) -> None:
         notify(session, events, app.config["BOMS"], app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
     return listener

@@ -10,13 +10,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.auth.passwords import hash_password
 from server.auth.permissions import Principal, require_can_manage_people
 from server.auth.tokens import create_token
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import ROLES, ApiToken, Group, User
-from server.services.audit import record
 from server.services.identity import add_user, ensure_group, find_user
 
 MIN_PASSWORD = 8
@@ -63,7 +63,8 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
              "manager": boss.username if boss else None, "displayName": user.display_name, "email": user.email}
     changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if changes:
-        record(session, "user.updated", who.username, data={"username": user.username, "changes": changes})
+        publish(session, Event("user.updated", who.username, subject_type="user", subject_id=str(user.id),
+                               data={"username": user.username, "changes": changes}))
     return user
 
 
@@ -73,7 +74,8 @@ def set_password(session: Session, who: Principal, user_id: int, password: str) 
         raise BadRequest(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     user = _user(session, user_id)
     user.password_hash = hash_password(password)
-    record(session, "user.password_set", who.username, data={"username": user.username})
+    publish(session, Event("user.password_set", who.username, subject_type="user", subject_id=str(user.id),
+                           data={"username": user.username}))
 
 
 def add_group(session: Session, who: Principal, name: str, display_name: str) -> Group:
@@ -86,7 +88,8 @@ def add_group(session: Session, who: Principal, name: str, display_name: str) ->
     group = Group(name=name, display_name=display_name.strip() or None)
     session.add(group)
     session.flush()
-    record(session, "group.created", who.username, data={"name": name})
+    publish(session, Event("group.created", who.username, subject_type="group", subject_id=str(group.id),
+                           data={"name": name}))
     return group
 
 
@@ -95,7 +98,8 @@ def issue_token(session: Session, who: Principal, user_id: int, name: str) -> st
     require_can_manage_people(who)
     user = _user(session, user_id)
     token = create_token(session, user, name.strip())
-    record(session, "token.created", who.username, data={"username": user.username, "name": name.strip()})
+    publish(session, Event("token.created", who.username, subject_type="user", subject_id=str(user.id),
+                           data={"username": user.username, "name": name.strip()}))
     return token
 
 
@@ -107,5 +111,5 @@ def revoke_token(session: Session, who: Principal, token_id: int) -> None:
     if token.revoked_at is not None:
         raise Conflict(f"API token {token_id} is already revoked")
     token.revoked_at = utcnow()
-    record(session, "token.revoked", who.username, data={"tokenId": token.id, "username": token.user.username,
-                                                         "name": token.name})
+    publish(session, Event("token.revoked", who.username, subject_type="token", subject_id=str(token.id),
+                           data={"tokenId": token.id, "username": token.user.username, "name": token.name}))

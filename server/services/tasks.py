@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, EngineError, NotFound
@@ -15,7 +16,6 @@ from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
-from server.services.audit import record
 from server.services.inbox import history_events
 
 TASK_STATUSES = ("open", "completed", "cancelled")
@@ -158,5 +158,6 @@ def record_failed_completion(session: Session, who: Principal, task_id: str, err
     task = session.get(HumanTask, task_id)
     if task is None:
         return
-    record(session, "instance.step_failed", who.username, instance_id=task.instance_id, task_id=task_id,
-           element_id=error.details.get("element"), data={"action": "complete", "message": error.message})
+    publish(session, Event("instance.step_failed", who.username, instance_id=task.instance_id, task_id=task_id,
+                           element_id=error.details.get("element"),
+                           data={"action": "complete", "message": error.message}))

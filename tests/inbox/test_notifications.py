@@ -12,8 +12,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import event, select, update
 
 import server.services.notifications as notifications
+from server.audit import Event
 from server.models import Notification, User
-from server.services.audit import PendingEvent
 from tests.conftest import purchase_request_team
 
 
@@ -112,9 +112,9 @@ def test_group_members_are_found_in_one_query(app: Any, api: Any) -> None:
     database = app.extensions["boms_db"]
     statements: list[str] = []
     event.listen(database.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    events = [PendingEvent("task.created", actor="clerk0", instance_id="i-1", task_id="t-1",
-                           data={"name": "Check", "assignee": None, "candidateGroups": ["clerks", "all"],
-                                 "candidateUsers": ["outsider", "nobody"]})]
+    events = [Event("task.created", actor="clerk0", instance_id="i-1", task_id="t-1",
+                    data={"name": "Check", "assignee": None, "candidateGroups": ["clerks", "all"],
+                          "candidateUsers": ["outsider", "nobody"]})]
     with database.write() as session:
         created = notifications.notify(session, events, app.config["BOMS"])
         selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
@@ -309,8 +309,8 @@ def test_no_broker_leaves_emails_pending_and_the_request_succeeds(purchase: Any,
 def test_nothing_is_queued_when_the_action_fails(purchase: Any, smtp: tuple[Collector, int],
                                                  queued: list[int]) -> None:
     use_smtp(purchase.app, smtp[1])
-    events = [PendingEvent("task.created", actor="x", instance_id="i", task_id="t",
-                           data={"name": "T", "assignee": "mike"})]
+    events = [Event("task.created", actor="x", instance_id="i", task_id="t",
+                    data={"name": "T", "assignee": "mike"})]
     with pytest.raises(RuntimeError), purchase.app.extensions["boms_db"].write() as session:
         assert len(notifications.notify(session, events, purchase.app.config["BOMS"])) == 1
         raise RuntimeError("the action fails after the listener ran")

@@ -339,8 +339,7 @@ def test_bad_query_arguments_are_400_naming_them(api: Any) -> None:
                        ("/api/v1/process-definitions/a%00b", "key"), ("/api/v1/process-definitions?key=%00", "key")):
         response = api.get("admin", url)
         assert response.status_code == 400 and response.get_json()["error"]["field"] == field, url
-    for body, field in (({"name": "a\x00b"}, "name"), ({"name": "m", "correlationKeys": {"k": ["x\x00"]}},
-                                                         "correlationKeys.k.0")):
+    for body in ({"name": "a\x00b"}, {"name": "m", "correlationKeys": {"k": ["x\x00"]}}):
         # A body's content is a 422 naming the field (server/forms/limits.py, the hostile-input corpus).
         response = api.post("admin", "/api/v1/messages", json=body)
         assert response.status_code == 422 and response.get_json()["error"]["field"], body
@@ -380,5 +379,6 @@ def test_pages_name_bad_arguments_and_route_ids_beyond_64_bits_are_404(api: Any,
     assert web.get("/notifications", query_string={"page": huge}).status_code == 200
     assert web.get("/instances/a%00b").status_code == 400
     assert web.get("/admin/instances/a%00b").status_code == 400
-    assert web.get("/inbox", query_string={"q": "\x00", "process": "\x00", "var": "x", "value": "\x00"}).status_code == 400
+    nul = {"q": "\x00", "process": "\x00", "var": "x", "value": "\x00"}
+    assert web.get("/inbox", query_string=nul).status_code == 400
     assert web.get("/inbox", query_string={"q": "x", "page": huge}).status_code == 200
