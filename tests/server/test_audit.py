@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from admin import people
 from server import audit
 from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.models import AuditEvent, User
+from server.services import people
 from server.services.identity import add_user
 from tests.conftest import Api
 
