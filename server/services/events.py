@@ -22,7 +22,7 @@ from server.engine.starts import triggers
 from server.errors import BadRequest, NotFound
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.services.inbox import variable_text
-from server.services.jobs import JobContext, register
+from server.services.jobs import JobContext
 
 MAX_NAME = 255
 
@@ -112,7 +112,6 @@ def send_signal(database: Database, runner: Runner, who: Principal, body: dict[s
     return {"name": name, **deliver(database, runner, who.username, "signal", name, variables)}
 
 
-@register("message")
 def route_message(ctx: JobContext) -> None:
     """A message thrown inside an instance goes to another instance (same business key) or process."""
     payload = ctx.payload
@@ -124,7 +123,6 @@ def route_message(ctx: JobContext) -> None:
             payload.get("businessKey"), exclude=payload.get("from"))
 
 
-@register("signal")
 def route_signal(ctx: JobContext) -> None:
     payload = ctx.payload
     with ctx.database.write() as session:

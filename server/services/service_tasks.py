@@ -22,7 +22,7 @@ from server.connectors.values import evaluate
 from server.engine.expressions import ExpressionError
 from server.errors import Conflict, EngineError
 from server.models import ProcessInstance
-from server.services.jobs import JobContext, RetryLater, register
+from server.services.jobs import JobContext, RetryLater
 
 
 class ServiceTaskFailed(EngineError):
@@ -85,7 +85,6 @@ def call_connector(config: dict[str, Any], variables: dict[str, Any], context: C
     return map_result(config, scope, result)
 
 
-@register("service", slow=True)
 def run_service_job(ctx: JobContext) -> None:
     if not ctx.instance_id or not ctx.task_id:
         raise ServiceTaskFailed(f"service job {ctx.job_id} names no instance or task")
