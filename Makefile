@@ -54,8 +54,10 @@ bench: install
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/audit_append.py
 
+# The import contract (pyproject.toml [tool.importlinter]): layers, SpiffWorkflow only in server.engine, no cycles.
 lint: install
 	$(BIN)/ruff check server admin tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(STATIC)/node_modules $(STATIC)/vendor $(MO)

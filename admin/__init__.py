@@ -2,34 +2,56 @@
 
 Views only read and render; every change goes through the service modules the REST API uses
 (server/services/*), inside `Database.write()` transactions, so there is one write path.
+Each engine adds its views through the plug-in registry (server/plugins.py `add_admin_views`); the
+workflow engine's are below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import Flask
-from flask_admin import Admin
+from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 
 from admin.session import init_session
+from server.plugins import plugins_of
 
 
-def init_admin(app: Flask) -> Admin:
+def workflow_views(db: Any) -> Iterable[BaseView]:
     from admin.views.audit import AuditView
-    from admin.views.home import HomeView
     from admin.views.instances import InstancesView
     from admin.views.models import ProcessModelsView
     from admin.views.people import GroupView, TokenView, UserView
     from admin.views.tasks import TasksView
 
+    return [
+        ProcessModelsView(name="Process models", endpoint="admin_models", url="models"),
+        InstancesView(name="Process instances", endpoint="admin_instances", url="instances"),
+        TasksView(name="Human tasks", endpoint="admin_tasks", url="tasks"),
+        UserView(db, name="Users", category="People", endpoint="admin_users", url="users"),
+        GroupView(db, name="Groups", category="People", endpoint="admin_groups", url="groups"),
+        TokenView(db, name="API tokens", category="People", endpoint="admin_tokens", url="tokens"),
+        AuditView(name="Audit log", endpoint="admin_audit", url="audit"),
+    ]
+
+
+def init_app(app: Flask) -> Admin:
+    """Register the workflow engine's views, then build /admin from every engine's views (so the admin
+    UI plugs in after the engines that add views to it)."""
+    plugins_of(app).admin_views.insert(0, workflow_views)  # the workflow's views lead the menu
+    return init_admin(app)
+
+
+def init_admin(app: Flask) -> Admin:
+    from admin.views.home import HomeView
+
     db = init_session(app)
     admin = Admin(app, name="BOMS admin", url="/admin",
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
                   theme=Bootstrap4Theme(swatch="default", fluid=True))
-    admin.add_view(ProcessModelsView(name="Process models", endpoint="admin_models", url="models"))
-    admin.add_view(InstancesView(name="Process instances", endpoint="admin_instances", url="instances"))
-    admin.add_view(TasksView(name="Human tasks", endpoint="admin_tasks", url="tasks"))
-    admin.add_view(UserView(db, name="Users", category="People", endpoint="admin_users", url="users"))
-    admin.add_view(GroupView(db, name="Groups", category="People", endpoint="admin_groups", url="groups"))
-    admin.add_view(TokenView(db, name="API tokens", category="People", endpoint="admin_tokens", url="tokens"))
-    admin.add_view(AuditView(name="Audit log", endpoint="admin_audit", url="audit"))
+    for views in plugins_of(app).admin_views:
+        for view in views(db):
+            admin.add_view(view)
     return admin

@@ -13,7 +13,6 @@ and the check that every instance has exactly one task created and every job ran
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import socket
 import sys
 import time
@@ -71,14 +70,13 @@ def main() -> int:
         time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.1)
 
         broker = _redis() or config.broker_url
-        config = dataclasses.replace(config, broker_url=broker)
-        celery = make_celery(config)
+        celery = make_celery(app, broker_url=broker)
         celery.conf.task_default_queue = f"boms-bench-{time.time_ns()}"
         print(f"broker: {broker.split('://')[0]}, {args.workers} worker thread(s)")
         with start_worker(celery, pool="threads" if args.workers > 1 else "solo", concurrency=args.workers,
                           perform_ping_check=False, loglevel="WARNING"):
             fire_start = time.perf_counter()
-            thread, stop = start_poller(celery, config)
+            thread, stop = start_poller(celery, app)
             while True:
                 with database.read() as session:
                     left = session.scalar(select(func.count()).select_from(Job).where(

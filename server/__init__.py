@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale
 
-from server import audit
+from server import audit, plugins
 from server.config import Config
 from server.db import DATABASE_EXTENSION, Database
 from server.engine.runner import Runner
@@ -23,32 +23,33 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions[DATABASE_EXTENSION] = Database(config.database_url)
     audit.init_app(app, app.extensions[DATABASE_EXTENSION], config.audit_key)
     app.extensions["boms_runner"] = Runner(allow_python_scripts=config.allow_python_scripts)
+    plugins.init_app(app)
 
+    import admin
+    from server import api as rest_api
+    from server import connectors, inbox, services, worker
     from server.api import api
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
     from server.auth.login import bp as auth_pages
     from server.extensions import LANGUAGES, init_web
-    from server.inbox import bp as inbox_pages
     from server.inbox.error_pages import register_error_pages
-    from server.inbox.notifications import unread_notifications
     from server.request_guard import init_request_guard
-    from server.services.notifications import notification_listener
+    from server.services import files, notifications
 
     init_request_guard(app, api.url_prefix or "/api/")  # before the blueprints: it binds `<int:...>`
-    app.register_blueprint(api)
     init_web(app, api)
     app.register_blueprint(auth_pages)
-    app.register_blueprint(inbox_pages)
     app.jinja_env.globals.update(languages=LANGUAGES, current_locale=lambda: str(get_locale() or "en"))
-    audit.subscribe(app, notification_listener(app))
-    app.context_processor(unread_notifications)
+
+    # Each engine plugs itself in (server/plugins.py): its jobs, sweeps, Celery tasks, blueprints,
+    # OpenAPI paths and admin views. The admin UI is built after every engine registered its views,
+    # and the Celery app after every engine registered its tasks.
+    for engine in (connectors, services, notifications, files, rest_api, inbox, admin):
+        engine.init_app(app)
+    worker.init_app(app)
 
     # Localized error pages for the web; routing errors under /api/v1 stay JSON.
     register_error_pages(app, api.url_prefix or "/api/")
-
-    from admin import init_admin
-
-    init_admin(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from server.config import Config
-from server.db import Database, current_database
+from server.db import Database
 from server.errors import BomsError
 
 DEPLOYABLE = ("*.bpmn", "*.bpmn20.xml", "*.dmn", "*.json")
@@ -105,7 +105,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
     from server import create_app
     from server.migrate import upgrade
-    from server.worker import celery, start_embedded_worker, start_poller
+    from server.worker import celery_app, start_embedded_worker, start_poller
 
     upgrade(config.database_url)
     app = create_app(config)
@@ -114,8 +114,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     with app.extensions["boms_db"].write() as session:
         seal_legacy(session, actor="boms serve")
     if not args.no_worker:
-        start_embedded_worker(celery)
-        start_poller(celery, config)
+        # The worker and poller threads share the server's app: one database pool, one registry.
+        start_embedded_worker(celery_app(app))
+        start_poller(celery_app(app))
     print(f"BOMS is serving on http://{args.host}:{args.port}/  (API: /api/v1, contract: /api/v1/openapi.json)\n"
           f"Log in to the API with a token: .venv/bin/boms token create USER  (demo users and passwords: "
           f"{config.instance_path / 'demo-credentials.txt'})", flush=True)
@@ -123,10 +124,11 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(_config: Config, _args: argparse.Namespace) -> int:
-    from server.worker import celery
+def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
+    from server import create_app
+    from server.worker import celery_app
 
-    celery.worker_main(["worker", "--loglevel=INFO"])
+    celery_app(create_app(config)).worker_main(["worker", "--loglevel=INFO"])
     return 0
 
 
@@ -134,12 +136,15 @@ def cmd_poller(config: Config, _args: argparse.Namespace) -> int:
     import contextlib
     import threading
 
-    from server.worker import celery, poll
+    from server import create_app
+    from server.services import JOBS_TASK
+    from server.worker import celery_app, poll
 
-    task = celery.tasks["boms.jobs.run"]
+    app = create_app(config)
+    task = celery_app(app).tasks[JOBS_TASK]
     print("boms poller: handing due jobs to the workers (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        poll(config, lambda ids: task.delay(ids), threading.Event())
+        poll(app, lambda ids: task.delay(ids), threading.Event())
     return 0
 
 
@@ -148,7 +153,8 @@ def cmd_jobs_run(config: Config, _args: argparse.Namespace) -> int:
     from server.services.jobs import run_due
 
     app = create_app(config)
-    done = run_due(current_database(app), app.extensions["boms_runner"], config)
+    with app.app_context():  # notifications the jobs write queue their emails through the app
+        done = run_due(app)
     print(f"{done} due jobs run")
     return 0
 

@@ -208,4 +208,4 @@ def run_due_jobs(app: Any) -> int:
     """Run every job due now in this thread, as a worker would (timers, service tasks, event routing)."""
     from server.services.jobs import run_due
 
-    return run_due(app.extensions["boms_db"], app.extensions["boms_runner"], app.config["BOMS"])
+    return run_due(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -44,3 +44,18 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 from server.api import audit, decisions, definitions, deployments, events, files, instances, openapi, operations, tasks  # noqa: E402,F401,I001
+from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
+
+
+def init_app(app: Flask) -> None:
+    """The workflow engine's REST API: its blueprint, and its parts of the OpenAPI document."""
+    from server.api import openapi_operations
+    from server.plugins import plugins_of
+
+    app.register_blueprint(api)
+    plugins = plugins_of(app)
+    plugins.add_openapi(openapi.core_paths, openapi.SCHEMAS,
+                        tags=("deployments", "definitions", "instances", "tasks", "decisions", "events", "audit",
+                              "meta"))
+    plugins.add_openapi(openapi_operations.paths, openapi_operations.SCHEMAS)
+    plugins.add_openapi(files.paths, files.SCHEMAS)

@@ -1,16 +1,15 @@
 """The OpenAPI 3.1 description of /api/v1, served without authentication at GET /api/v1/openapi.json.
 
 The document is built here, next to the routes it describes; tests/server/test_openapi.py checks that
-it lists exactly the blueprint's routes and that real responses match its schemas.
+it lists exactly the blueprint's routes and that real responses match its schemas. This module holds
+the helpers and the core paths; server/api/openapi_document.py assembles the document from every part
+the engines registered (server/plugins.py).
 """
 
 from __future__ import annotations
 
-import copy
-from functools import cache
 from typing import Any
 
-from server.api import api
 from server.models import STATUSES
 from server.queries import ID_MAX, INT64_MAX, MAX_PAGE_SIZE
 
@@ -287,17 +286,7 @@ START_DOC = ("Needs the staff role (or admin), and membership of the process's c
              "names any. Variables are validated against the start form if the process has one.")
 
 
-def paths() -> dict[str, Schema]:
-    from server.api import files, openapi_operations
-
-    merged = _core_paths()
-    for module in (openapi_operations, files):
-        for path, item in module.paths().items():
-            merged.setdefault(path, {}).update(item)
-    return merged
-
-
-def _core_paths() -> dict[str, Schema]:
+def core_paths() -> dict[str, Schema]:
     return {
         "/api/v1/openapi.json": {"get": {
             **op("getOpenApi", "meta", "This document, public",
@@ -389,42 +378,3 @@ def _core_paths() -> dict[str, Schema]:
             {200: ("The result; ok is false if rows were edited, inserted or deleted", "VerifyResult")},
             (401, 403))},
     }
-
-
-@cache
-def _document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "BOMS REST API", "version": "1",
-                 "description": "Deploy BPMN/DMN, start and follow process instances, work on tasks, read "
-                                "the audit log. Errors are JSON: {\"error\": {\"code\", \"message\", ...}}."},
-        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
-        "security": [{"bearer": []}],
-        "tags": [{"name": n} for n in ("deployments", "definitions", "instances", "tasks", "decisions",
-                                        "events", "audit", "meta")],
-        "paths": paths(),
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "An API token issued by an administrator"}},
-            "schemas": {**SCHEMAS, **_operation_schemas()},
-            "parameters": PARAMETERS,
-            "responses": {name: {"description": text, "content": json_content(ref("Error"))}
-                          for name, text in ERRORS.values()},
-        },
-    }
-
-
-def _operation_schemas() -> dict[str, Schema]:
-    from server.api import files, openapi_operations
-
-    return {**openapi_operations.SCHEMAS, **files.SCHEMAS}
-
-
-def document() -> dict[str, Any]:
-    """The OpenAPI document (a copy: callers may change it)."""
-    return copy.deepcopy(_document())
-
-
-@api.get("/openapi.json")
-def openapi_document() -> Any:
-    return _document()

@@ -104,3 +104,11 @@ def names() -> list[str]:
 
 # The built-in connectors register themselves on import.
 from server.connectors import http as _http  # noqa: E402, F401
+
+
+def init_app(_app: Any) -> None:
+    """Connectors plug in: the parser reads service tasks' call configuration with their reader."""
+    from server.connectors.config import read_service_config
+    from server.engine.service_config import install_reader
+
+    install_reader(read_service_config)

@@ -11,8 +11,8 @@ from typing import Any
 
 from lxml import etree
 
-from server.connectors.config import read_service_config
 from server.engine.parser import CAMUNDA_NS, SPIFF_NS
+from server.engine.service_config import read_service_config
 from server.errors import DeployError
 from server.forms.schema import FormDefinitionError, check_json_schema, schema_from_camunda_fields
 

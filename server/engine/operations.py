@@ -1,12 +1,12 @@
 """Operations on a whole instance: suspend, resume, retry an incident, correct variables, migrate.
 
-A mixin of the Runner so that each goes through the same load → change → project → save → audit
-path as every other action (see runner.py).
+Functions composing the runner's building blocks (runner.py: load → change → advance or save, emit),
+so each goes through the same path as every other action; the caller has locked the instance.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -17,152 +17,153 @@ from sqlalchemy.orm import Session
 from server.audit import Event
 from server.db import utcnow
 from server.engine import store
+from server.engine.runner import Runner
 from server.engine.step import Step, all_tasks
 from server.errors import Conflict, StateUnreadable
 from server.models import Job, ProcessInstance, ProcessVersion
 
-if TYPE_CHECKING:
-    from server.engine.runner import Runner
-
 UNFINISHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
-class OperationsMixin:
-    def suspend(self: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
-        if instance.status not in ("running", "error"):
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}; only a running instance "
-                           "can be suspended")
-        instance.status = "suspended"
-        # Timers and service calls wait with it; an incident stays recorded in instance.error.
-        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status.in_(("pending", "queued")))
-                        .values(status="suspended"))
-        self._emit(session, [self._instance_event(instance, actor, "instance.suspended")])
+def suspend(runner: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
+    if instance.status not in ("running", "error"):
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}; only a running instance "
+                       "can be suspended")
+    instance.status = "suspended"
+    # Timers and service calls wait with it; an incident stays recorded in instance.error.
+    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status.in_(("pending", "queued")))
+                    .values(status="suspended"))
+    runner.emit(session, [instance_event(instance, actor, "instance.suspended")])
 
-    def resume(self: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
-        if instance.status != "suspended":
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}, not suspended")
-        instance.status = "error" if instance.error else "running"
-        # Timers that fell due meanwhile fire now, once.
-        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "suspended")
-                        .values(status="pending"))
-        self._emit(session, [self._instance_event(instance, actor, "instance.resumed")])
 
-    def retry(self: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
-        """Run the failed element again (after its cause was fixed); a new failure is a new incident."""
-        if instance.status != "error":
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}; only an instance in error "
-                           "can be retried")
-        incident, instance.error, instance.status = instance.error, None, "running"
-        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "failed")
-                        .values(status="pending", due_at=utcnow(), attempts=0, last_error=None))
-        step = self._load(session, instance, actor)
-        step.event("instance.retried", element_id=(incident or {}).get("element"),
-                   message=(incident or {}).get("message"))
-        failed = list(step.workflow.get_tasks(state=TaskState.ERROR))
-        stuck_id = (incident or {}).get("taskId")
-        stuck = step.workflow.get_task_from_id(UUID(stuck_id)) if stuck_id else None
+def resume(runner: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
+    if instance.status != "suspended":
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}, not suspended")
+    instance.status = "error" if instance.error else "running"
+    # Timers that fell due meanwhile fire now, once.
+    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "suspended")
+                    .values(status="pending"))
+    runner.emit(session, [instance_event(instance, actor, "instance.resumed")])
 
-        def rerun() -> None:
-            for task in failed:
-                task._set_state(TaskState.READY)
-                if task.task_spec.manual:
-                    task.run()  # a person completed it already: only its outputs failed
-            if stuck is not None and stuck not in failed and not stuck.has_state(TaskState.FINISHED_MASK):
-                # It failed while being reached (e.g. a bad timer value): reach it again.
-                stuck.task_spec._update(stuck)
 
-        self._advance(step, first=rerun)
+def retry(runner: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
+    """Run the failed element again (after its cause was fixed); a new failure is a new incident."""
+    if instance.status != "error":
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}; only an instance in error "
+                       "can be retried")
+    incident, instance.error, instance.status = instance.error, None, "running"
+    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "failed")
+                    .values(status="pending", due_at=utcnow(), attempts=0, last_error=None))
+    step = runner.load(session, instance, actor)
+    step.event("instance.retried", element_id=(incident or {}).get("element"),
+               message=(incident or {}).get("message"))
+    failed = list(step.workflow.get_tasks(state=TaskState.ERROR))
+    stuck_id = (incident or {}).get("taskId")
+    stuck = step.workflow.get_task_from_id(UUID(stuck_id)) if stuck_id else None
 
-    def set_variables(self: Runner, session: Session, instance: ProcessInstance, variables: dict[str, Any],
-                      actor: str) -> dict[str, dict[str, Any]]:
-        """Merge `variables` into every unfinished engine task (what will run next reads them)."""
-        if instance.status in ("completed", "cancelled"):
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
-        try:
-            step, repaired = self._load(session, instance, actor), None
-        except StateUnreadable as exc:  # the variable that broke it may be the one being set
-            loaded = self._loaded(session, instance.version)
-            step = Step(session, instance, loaded, self.repaired_workflow(instance, loaded, variables), actor)
-            repaired = exc.details.get("reason")
-        changes = {name: {"old": instance.variables.get(name), "new": value}
-                   for name, value in variables.items() if instance.variables.get(name, object()) != value}
-        if repaired:
-            step.event("instance.state_repaired", variables=sorted(variables), loadError=repaired)
-        elif not changes:
-            return {}
-        # Tasks about to run inherit their parent's data, so parents of unfinished tasks change too.
-        pending = [t for t in all_tasks(step.workflow) if not t.has_state(TaskState.FINISHED_MASK - TaskState.ERROR)]
-        tasks = {t.id: t for t in pending} | {t.parent.id: t.parent for t in pending if t.parent is not None}
-        for task in tasks.values() or [step.workflow.task_tree]:
-            task.data.update(variables)
-        instance.variables = {**instance.variables, **variables}
-        step.event("instance.variables_changed", changes=changes)
-        instance.state = store.dump(step.workflow)
-        self._emit(session, step.events)
-        return changes
+    def rerun() -> None:
+        for task in failed:
+            task._set_state(TaskState.READY)
+            if task.task_spec.manual:
+                task.run()  # a person completed it already: only its outputs failed
+        if stuck is not None and stuck not in failed and not stuck.has_state(TaskState.FINISHED_MASK):
+            # It failed while being reached (e.g. a bad timer value): reach it again.
+            stuck.task_spec._update(stuck)
 
-    def migrate(self: Runner, session: Session, instance: ProcessInstance, target: ProcessVersion,
-                actor: str) -> None:
-        """Move a running instance to `target` (same process key), matching elements by id."""
-        if instance.status in ("completed", "cancelled"):
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
-        if target.key != instance.process_key:
-            raise Conflict(f"version {target.version} belongs to '{target.key}', not '{instance.process_key}'")
-        if target.id == instance.version_id:
-            raise Conflict(f"process instance '{instance.id}' already runs version {target.version}")
-        source = instance.version
-        step = self._load(session, instance, actor)
-        new = self._loaded(session, target)
-        store.describe_specs(step.loaded.spec, *step.loaded.subprocess_specs.values(), new.spec,
-                             *new.subprocess_specs.values())
-        top, subs = diff_workflow(store.registry(), step.workflow, new.spec, new.subprocess_specs)
-        # Elements are matched by id: an active element must keep its id (the diff alone matches by shape).
-        known = {ts.bpmn_id for spec in (new.spec, *new.subprocess_specs.values()) for ts in spec.task_specs.values()}
-        missing = sorted({t.task_spec.bpmn_id for t in all_tasks(step.workflow)
-                          if t.has_state(UNFINISHED) and t.task_spec.bpmn_id and t.task_spec.bpmn_id not in known})
-        missing += sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed if t.has_state(UNFINISHED)})
-        for sub_id, sub_diff in subs.items():
-            if sub_diff is None:
-                missing.append(f"sub-process {step.workflow.subprocesses[sub_id].spec.name}")
-            else:
-                missing += [t.task_spec.bpmn_id or t.task_spec.name for t in sub_diff.removed
-                            if t.has_state(UNFINISHED)]
-        if missing:
-            raise Conflict(f"cannot migrate process instance '{instance.id}' to version {target.version}: active "
-                           f"element(s) {', '.join(sorted(set(missing)))} do not exist there", elements=missing)
-        # READY tasks are re-predicted from the new spec; WAITING ones (timers, messages) keep waiting
-        # with their due times instead of restarting, their continuations taking the new specs by id.
-        keep = TaskState.READY
-        migrate_workflow(top, step.workflow, new.spec, reset_mask=keep)
-        for sub_id, sub_diff in subs.items():
-            sub = step.workflow.subprocesses[sub_id]
-            migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name], reset_mask=keep)
-        # Called processes keep the versions this instance pinned when it first called them.
-        pins = getattr(step.workflow.subprocess_specs, "pins", None)
-        if pins and hasattr(new.subprocess_specs, "pins"):
-            new.subprocess_specs.pins.update(pins)
-        step.workflow.subprocess_specs = new.subprocess_specs
-        instance.version, instance.version_id = target, target.id
-        step.loaded = new
-        step.event("instance.migrated", fromVersion=source.version, toVersion=target.version,
-                   fromVersionId=source.id, toVersionId=target.id)
-        if instance.status == "running":
-            self._advance(step)
+    runner.advance(step, first=rerun)
+
+
+def set_variables(runner: Runner, session: Session, instance: ProcessInstance, variables: dict[str, Any],
+                  actor: str) -> dict[str, dict[str, Any]]:
+    """Merge `variables` into every unfinished engine task (what will run next reads them)."""
+    if instance.status in ("completed", "cancelled"):
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+    try:
+        step, repaired = runner.load(session, instance, actor), None
+    except StateUnreadable as exc:  # the variable that broke it may be the one being set
+        loaded = runner.load_version(session, instance.version)
+        step = Step(session, instance, loaded, runner.repaired_workflow(instance, loaded, variables), actor)
+        repaired = exc.details.get("reason")
+    changes = {name: {"old": instance.variables.get(name), "new": value}
+               for name, value in variables.items() if instance.variables.get(name, object()) != value}
+    if repaired:
+        step.event("instance.state_repaired", variables=sorted(variables), loadError=repaired)
+    elif not changes:
+        return {}
+    # Tasks about to run inherit their parent's data, so parents of unfinished tasks change too.
+    pending = [t for t in all_tasks(step.workflow) if not t.has_state(TaskState.FINISHED_MASK - TaskState.ERROR)]
+    tasks = {t.id: t for t in pending} | {t.parent.id: t.parent for t in pending if t.parent is not None}
+    for task in tasks.values() or [step.workflow.task_tree]:
+        task.data.update(variables)
+    instance.variables = {**instance.variables, **variables}
+    step.event("instance.variables_changed", changes=changes)
+    runner.save(step)
+    return changes
+
+
+def migrate(runner: Runner, session: Session, instance: ProcessInstance, target: ProcessVersion,
+            actor: str) -> None:
+    """Move a running instance to `target` (same process key), matching elements by id."""
+    if instance.status in ("completed", "cancelled"):
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+    if target.key != instance.process_key:
+        raise Conflict(f"version {target.version} belongs to '{target.key}', not '{instance.process_key}'")
+    if target.id == instance.version_id:
+        raise Conflict(f"process instance '{instance.id}' already runs version {target.version}")
+    source = instance.version
+    step = runner.load(session, instance, actor)
+    new = runner.load_version(session, target)
+    store.describe_specs(step.loaded.spec, *step.loaded.subprocess_specs.values(), new.spec,
+                         *new.subprocess_specs.values())
+    top, subs = diff_workflow(store.registry(), step.workflow, new.spec, new.subprocess_specs)
+    # Elements are matched by id: an active element must keep its id (the diff alone matches by shape).
+    known = {ts.bpmn_id for spec in (new.spec, *new.subprocess_specs.values()) for ts in spec.task_specs.values()}
+    missing = sorted({t.task_spec.bpmn_id for t in all_tasks(step.workflow)
+                      if t.has_state(UNFINISHED) and t.task_spec.bpmn_id and t.task_spec.bpmn_id not in known})
+    missing += sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed if t.has_state(UNFINISHED)})
+    for sub_id, sub_diff in subs.items():
+        if sub_diff is None:
+            missing.append(f"sub-process {step.workflow.subprocesses[sub_id].spec.name}")
         else:
-            instance.state = store.dump(step.workflow)
-            self._emit(session, step.events)
+            missing += [t.task_spec.bpmn_id or t.task_spec.name for t in sub_diff.removed
+                        if t.has_state(UNFINISHED)]
+    if missing:
+        raise Conflict(f"cannot migrate process instance '{instance.id}' to version {target.version}: active "
+                       f"element(s) {', '.join(sorted(set(missing)))} do not exist there", elements=missing)
+    # READY tasks are re-predicted from the new spec; WAITING ones (timers, messages) keep waiting
+    # with their due times instead of restarting, their continuations taking the new specs by id.
+    keep = TaskState.READY
+    migrate_workflow(top, step.workflow, new.spec, reset_mask=keep)
+    for sub_id, sub_diff in subs.items():
+        sub = step.workflow.subprocesses[sub_id]
+        migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name], reset_mask=keep)
+    # Called processes keep the versions this instance pinned when it first called them.
+    pins = getattr(step.workflow.subprocess_specs, "pins", None)
+    if pins and hasattr(new.subprocess_specs, "pins"):
+        new.subprocess_specs.pins.update(pins)
+    step.workflow.subprocess_specs = new.subprocess_specs
+    instance.version, instance.version_id = target, target.id
+    step.loaded = new
+    step.event("instance.migrated", fromVersion=source.version, toVersion=target.version,
+               fromVersionId=source.id, toVersionId=target.id)
+    if instance.status == "running":
+        runner.advance(step)
+    else:
+        runner.save(step)
 
-    def record_incident(self: Runner, session: Session, instance: ProcessInstance, element_id: str | None,
-                        task_id: str | None, message: str, actor: str = "system") -> None:
-        """A job failed for good (a service task out of retries): the instance waits for someone to retry."""
-        if instance.status in ("completed", "cancelled"):
-            return
-        if instance.status != "suspended":
-            instance.status = "error"
-        instance.error = {"element": element_id, "message": message, "taskId": task_id, "at": utcnow().isoformat()}
-        self._emit(session, [Event(kind="incident.created", actor=actor, instance_id=instance.id,
-                                   task_id=task_id, element_id=element_id, data={"message": message})])
 
-    @staticmethod
-    def _instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> Event:
-        return Event(kind=kind, actor=actor, instance_id=instance.id, task_id=None, element_id=None, data=data)
+def record_incident(runner: Runner, session: Session, instance: ProcessInstance, element_id: str | None,
+                    task_id: str | None, message: str, actor: str = "system") -> None:
+    """A job failed for good (a service task out of retries): the instance waits for someone to retry."""
+    if instance.status in ("completed", "cancelled"):
+        return
+    if instance.status != "suspended":
+        instance.status = "error"
+    instance.error = {"element": element_id, "message": message, "taskId": task_id, "at": utcnow().isoformat()}
+    runner.emit(session, [Event(kind="incident.created", actor=actor, instance_id=instance.id,
+                                       task_id=task_id, element_id=element_id, data={"message": message})])
+
+
+def instance_event(instance: ProcessInstance, actor: str, kind: str, **data: Any) -> Event:
+    return Event(kind=kind, actor=actor, instance_id=instance.id, task_id=None, element_id=None,
+                        data=data)

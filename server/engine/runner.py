@@ -4,6 +4,11 @@ Each action runs inside the caller's single write transaction: the instance row 
 (PostgreSQL `FOR UPDATE`; SQLite holds its writer lock from BEGIN IMMEDIATE), the engine runs until
 it waits, then the projections (human_task, the instance's status/variables/elements), the pruned
 engine state and the audit events are written together. Any exception rolls all of it back.
+
+The building blocks are public, so an action is a small function composing them (server/engine/
+operations.py; actions that never touch the engine live in server/services): `lock_instance` /
+`lock_task`, `load` (the instance's engine state as a Step), `advance` (run the engine until it waits,
+then project, store and emit), `save` (store and emit without running the engine), `emit`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from server.db import utcnow
 from server.engine import store
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
-from server.engine.operations import OperationsMixin
 from server.engine.projection import close_open_tasks, project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
@@ -65,7 +69,21 @@ def _definitions(task: Any) -> list[Any]:
 
 
 
-class Runner(OperationsMixin, RecoveryMixin):
+def require_running(instance: ProcessInstance) -> None:
+    # An incident on one branch does not stop timers and messages on the others.
+    if instance.status not in ("running", "error"):
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+
+
+def require_open(instance: ProcessInstance, task: HumanTask) -> None:
+    if task.status != "open":
+        raise Conflict(f"task '{task.id}' is already {task.status}")
+    # An incident on one branch does not stop people working on the others.
+    if instance.status not in ("running", "error"):
+        raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+
+
+class Runner(RecoveryMixin):
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
 
@@ -73,6 +91,10 @@ class Runner(OperationsMixin, RecoveryMixin):
     def _emit(session: Session, events: list[Event]) -> None:
         # Subscribers (notifications, later rules) see them in this transaction: server/audit.py.
         publish(session, events)
+
+    def emit(self, session: Session, events: list[Event]) -> None:
+        """Publish an action's events in its transaction (the audit log, then the listeners)."""
+        self._emit(session, events)
 
     # --- locking -------------------------------------------------------------------------------
 
@@ -116,20 +138,20 @@ class Runner(OperationsMixin, RecoveryMixin):
         initial = dict(variables)
         if initiator_variable:
             initial[initiator_variable] = actor
-        loaded = self._loaded(session, version)
+        loaded = self.load_version(session, version)
         workflow = store.new_workflow(loaded.spec, loaded.subprocess_specs, self.script_engine, initial)
         if prepare is not None:
             prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
         step = Step(session, instance, loaded, workflow, actor)
         step.event("instance.started", process=version.key, version=version.version,
                    businessKey=business_key, variables=variables)
-        self._advance(step)
+        self.advance(step)
         return instance
 
     def complete_task(self, session: Session, instance: ProcessInstance, task: HumanTask,
                       variables: dict[str, Any], actor: str) -> None:
-        self._require_open(instance, task)
-        step = self._load(session, instance, actor)
+        require_open(instance, task)
+        step = self.load(session, instance, actor)
         engine_task = step.workflow.get_task_from_id(UUID(task.id))
         if engine_task is None or engine_task.state != TaskState.READY:
             raise Conflict(f"task '{task.id}' is no longer waiting to be completed")
@@ -139,20 +161,20 @@ class Runner(OperationsMixin, RecoveryMixin):
         task.assignee = task.assignee or actor
         step.event("task.completed", task_id=task.id, element_id=task.element_id, name=task.name,
                    variables=variables)
-        self._advance(step, first=engine_task.run)
+        self.advance(step, first=engine_task.run)
 
     def complete_service_task(self, session: Session, instance: ProcessInstance, task_id: str,
                               result: dict[str, Any], actor: str) -> None:
         """A worker finished a service task's call: its result variables go on, the instance advances."""
-        self._require_running(instance)
-        step = self._load(session, instance, actor)
+        require_running(instance)
+        step = self.load(session, instance, actor)
         engine_task = step.workflow.get_task_from_id(UUID(task_id))
         if engine_task is None or engine_task.state != TaskState.STARTED:
             raise Conflict(f"service task '{task_id}' is no longer waiting for its result")
         engine_task.data.update(result)
         step.event("service.completed", task_id=task_id, element_id=engine_task.task_spec.bpmn_id,
                    result=result)
-        self._advance(step, first=engine_task.complete)
+        self.advance(step, first=engine_task.complete)
 
     def start_at_event(self, session: Session, version: ProcessVersion, element_id: str, variables: dict[str, Any],
                        business_key: str | None, actor: str) -> ProcessInstance:
@@ -177,15 +199,15 @@ class Runner(OperationsMixin, RecoveryMixin):
 
     def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "system:timer") -> None:
         """Run what the timers due by now let run (a job found one due)."""
-        self._require_running(instance)
-        step = self._load(session, instance, actor)
-        self._advance(step, first=step.workflow.refresh_timers)
+        require_running(instance)
+        step = self.load(session, instance, actor)
+        self.advance(step, first=step.workflow.refresh_timers)
 
     def deliver(self, session: Session, instance: ProcessInstance, kind: str, name: str,
                 variables: dict[str, Any], actor: str) -> bool:
         """Hand a message or signal to an instance; False when nothing in it was waiting for it."""
-        self._require_running(instance)
-        step = self._load(session, instance, actor)
+        require_running(instance)
+        step = self.load(session, instance, actor)
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
         # Catching compares definition classes exactly (Camunda's parser has its own), so send the
         # waiting definition itself.
@@ -195,46 +217,14 @@ class Runner(OperationsMixin, RecoveryMixin):
                 BpmnEvent(definition, payload=_payload(definition, variables)), internal=False):
             return False
         step.event(f"{kind}.received", name=name, variables=variables)
-        self._advance(step)
+        self.advance(step)
         return True
-
-    def claim(self, session: Session, instance: ProcessInstance, task: HumanTask, assignee: str,
-              actor: str) -> None:
-        self._require_open(instance, task)
-        if task.assignee == assignee:
-            return  # claiming what you hold changes nothing, so nothing is recorded
-        if task.assignee:
-            raise Conflict(f"task '{task.id}' is already claimed by {task.assignee}")
-        task.assignee = assignee
-        self._record(session, instance, actor, "task.claimed", task, assignee=assignee)
-
-    def unclaim(self, session: Session, instance: ProcessInstance, task: HumanTask, actor: str) -> None:
-        self._require_open(instance, task)
-        previous, task.assignee = task.assignee, None
-        self._record(session, instance, actor, "task.unclaimed", task, previousAssignee=previous)
-
-    def reassign(self, session: Session, instance: ProcessInstance, task: HumanTask, assignee: str | None,
-                 actor: str) -> None:
-        if task.status != "open":
-            raise Conflict(f"task '{task.id}' is already {task.status}")
-        previous, task.assignee = task.assignee, assignee
-        self._record(session, instance, actor, "task.reassigned", task, assignee=assignee,
-                     previousAssignee=previous)
-
-    def set_due(self, session: Session, instance: ProcessInstance, task: HumanTask, due_at: datetime | None,
-                actor: str) -> None:
-        if task.status != "open":
-            raise Conflict(f"task '{task.id}' is already {task.status}")
-        previous, task.due_at = task.due_at, due_at
-        self._record(session, instance, actor, "task.due_changed", task,
-                     due=due_at.isoformat() if due_at else None,
-                     previousDue=previous.isoformat() if previous else None)
 
     def cancel(self, session: Session, instance: ProcessInstance, actor: str, reason: str | None = None) -> None:
         if instance.status in ("completed", "cancelled"):
             raise Conflict(f"process instance '{instance.id}' is already {instance.status}")
         try:
-            step = self._load(session, instance, actor)
+            step = self.load(session, instance, actor)
         except StateUnreadable as exc:
             self.cancel_unreadable(session, instance, actor, reason, exc)
             return
@@ -245,24 +235,9 @@ class Runner(OperationsMixin, RecoveryMixin):
             close_open_tasks(step, set())
         self.drop_waits(session, instance)
         instance.active_elements = []
-        instance.state = store.dump(step.workflow)
-        self._emit(session, step.events)
+        self.save(step)
 
-    # --- internals -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _require_running(instance: ProcessInstance) -> None:
-        # An incident on one branch does not stop timers and messages on the others.
-        if instance.status not in ("running", "error"):
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
-
-    @staticmethod
-    def _require_open(instance: ProcessInstance, task: HumanTask) -> None:
-        if task.status != "open":
-            raise Conflict(f"task '{task.id}' is already {task.status}")
-        # An incident on one branch does not stop people working on the others.
-        if instance.status not in ("running", "error"):
-            raise Conflict(f"process instance '{instance.id}' is {instance.status}")
+    # --- building blocks -------------------------------------------------------------------------
 
     @staticmethod
     def drop_waits(session: Session, instance: ProcessInstance) -> None:
@@ -271,20 +246,16 @@ class Runner(OperationsMixin, RecoveryMixin):
                         .values(status="cancelled"))
         session.execute(delete(EventSubscription).where(EventSubscription.instance_id == instance.id))
 
-    def _record(self, session: Session, instance: ProcessInstance, actor: str, kind: str, task: HumanTask,
-                **data: Any) -> None:
-        self._emit(session, [Event(kind=kind, actor=actor, instance_id=instance.id, task_id=task.id,
-                                   element_id=task.element_id, data=data)])
-
-    def _loaded(self, session: Session, version: ProcessVersion) -> LoadedVersion:
+    def load_version(self, session: Session, version: ProcessVersion) -> LoadedVersion:
         # Called processes' specs are found on demand and pinned per instance (server/engine/callees.py).
         return with_callees(session, loaded_version(session, version))
 
-    def _load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
-        loaded = self._loaded(session, instance.version)
+    def load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
+        """The instance's engine state, ready for an action by `actor` (lock the instance first)."""
+        loaded = self.load_version(session, instance.version)
         return Step(session, instance, loaded, load_state(instance, loaded, self.script_engine), actor)
 
-    def _advance(self, step: Step, first: Callable[[], Any] | None = None) -> None:
+    def advance(self, step: Step, first: Callable[[], Any] | None = None) -> None:
         """Run the engine until it waits, then write the projections, the state and the events.
 
         An engine failure does not roll the action back: the instance keeps what happened up to the
@@ -301,8 +272,12 @@ class Runner(OperationsMixin, RecoveryMixin):
                 step.incident(engine_error(exc), failed_task_id(exc))
             project(step, all_tasks(step.workflow))
             self._route_thrown_events(step)
-            step.instance.state = store.dump(step.workflow)
-            self._emit(step.session, step.events)
+            self.save(step)
+
+    def save(self, step: Step) -> None:
+        """Store the engine state and publish the step's events (what `advance` ends with)."""
+        step.instance.state = store.dump(step.workflow)
+        self._emit(step.session, step.events)
 
     @staticmethod
     def _run_engine(workflow: Any) -> None:

@@ -23,7 +23,7 @@ from server.errors import BadRequest, NotFound
 from server.forms.limits import check_business_key, check_value, check_variables
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.models.instance import variable_text
-from server.services.jobs import JobContext, register
+from server.services.jobs import JobContext
 
 MAX_NAME = 255
 
@@ -117,7 +117,6 @@ def send_signal(database: Database, runner: Runner, who: Principal, body: dict[s
     return {"name": name, **deliver(database, runner, who.username, "signal", name, variables)}
 
 
-@register("message")
 def route_message(ctx: JobContext) -> None:
     """A message thrown inside an instance goes to another instance (same business key) or process."""
     payload = ctx.payload
@@ -129,7 +128,6 @@ def route_message(ctx: JobContext) -> None:
             payload.get("businessKey"), exclude=payload.get("from"))
 
 
-@register("signal")
 def route_signal(ctx: JobContext) -> None:
     payload = ctx.payload
     with ctx.database.write() as session:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -29,6 +30,7 @@ from server.db import Database
 from server.errors import NotFound
 from server.forms.files import file_fields
 from server.models import StoredFile
+from server.plugins import plugins_of
 from server.services.instances import get_instance
 
 logger = logging.getLogger(__name__)
@@ -220,3 +222,8 @@ def sweep_orphan_files(database: Database, config: Config) -> int:
     if removed:
         logger.info("removed %d orphaned upload(s) from %s", removed, root)
     return removed
+
+
+def init_app(app: Flask) -> None:
+    """Uploaded files plug in: the poller removes orphaned files once a minute."""
+    plugins_of(app).add_sweep(sweep_orphan_files)

@@ -9,31 +9,26 @@ since a job is finished in the same transaction as its effect, a second run find
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from server.config import Config
 from server.db import Database, utcnow
+from server.engine.operations import record_incident
 from server.engine.runner import Runner
 from server.errors import EngineError
 from server.models import Job
+from server.plugins import JobKind, plugins_of
 
 logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 300  # a worker that holds a job longer than this is presumed dead
-Handler = Callable[["JobContext"], None]
-_handlers: dict[str, Handler] = {}
-# Kinds whose handler works outside a transaction first (an HTTP call): their attempt is recorded
-# before it starts. The others do all their work in one transaction that also finishes the job.
-_marked: set[str] = set()
-# Kinds whose handler does all its work in `ctx.transaction()`: a worker runs a batch of them in one
-# transaction, each in a savepoint, so 50 due timers cost one commit instead of 50.
-_batched: set[str] = set()
 
 
 class RetryLater(Exception):
@@ -41,32 +36,6 @@ class RetryLater(Exception):
         super().__init__(message)
         self.delay_seconds = delay_seconds
         self.max_attempts = max_attempts
-
-
-def load_handlers() -> dict[str, Handler]:
-    """Import the modules that register job kinds (workers call this once)."""
-    import importlib
-
-    for module in ("server.services.timers", "server.services.events", "server.services.service_tasks"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-    return _handlers
-
-
-def register(kind: str, slow: bool = False, batch: bool = False) -> Callable[[Handler], Handler]:
-    """Register the handler of a job kind; `slow`: it calls out before its transaction (see _marked);
-    `batch`: it does everything in `ctx.transaction()` (see _batched)."""
-    def decorate(handler: Handler) -> Handler:
-        _handlers[kind] = handler
-        if slow:
-            _marked.add(kind)
-        if batch:
-            _batched.add(kind)
-        return handler
-    return decorate
 
 
 @dataclass
@@ -82,6 +51,16 @@ class JobContext:
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: int = 1
     shared: Session | None = field(default=None, repr=False)
+    # How its kind runs (server/plugins.py JobKind: slow, batch); None: no engine registered the kind.
+    how: JobKind | None = field(default=None, repr=False)
+
+    @property
+    def slow(self) -> bool:
+        return self.how is not None and self.how.slow
+
+    @property
+    def batched(self) -> bool:
+        return self.how is not None and self.how.batch
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -100,7 +79,7 @@ class JobContext:
         of one job only the first applies it.
         """
         values: dict[str, Any] = {"status": "done", "locked_until": None}
-        if self.kind not in _marked:
+        if not self.slow:  # a slow kind counted its attempt before calling out
             values["attempts"] = Job.attempts + 1
         result = session.execute(update(Job).where(Job.id == self.job_id, Job.status.in_(("queued", "running")))
                                  .values(**values))
@@ -131,26 +110,29 @@ def next_due_in(database: Database) -> float | None:
     return None if due is None else max(0.0, (due - utcnow()).total_seconds())
 
 
-def _contexts(database: Database, runner: Runner, config: Config, job_ids: list[int]) -> list[JobContext]:
+def _contexts(database: Database, runner: Runner, config: Config, kinds: Mapping[str, JobKind],
+              job_ids: list[int]) -> list[JobContext]:
     with database.read() as session:
         jobs = session.scalars(select(Job).where(Job.id.in_(job_ids), Job.status.in_(("queued", "running")))
                                .order_by(Job.due_at, Job.id))
         return [JobContext(database, runner, config, job.id, job.kind, job.instance_id, job.element_id,
-                           job.task_id, dict(job.payload or {}), job.attempts + 1) for job in jobs]
+                           job.task_id, dict(job.payload or {}), job.attempts + 1, how=kinds.get(job.kind))
+                for job in jobs]
 
 
-def run_jobs(database: Database, runner: Runner, config: Config, job_ids: list[int]) -> int:
-    """Run claimed jobs (finished, cancelled or suspended ones are skipped); returns how many finished."""
-    load_handlers()
-    contexts = _contexts(database, runner, config, job_ids)
-    batch = [ctx for ctx in contexts if ctx.kind in _batched]
+def run_jobs(app: Flask, job_ids: list[int]) -> int:
+    """Run claimed jobs with the handlers the app's engines registered (server/plugins.py); finished,
+    cancelled or suspended ones are skipped. Returns how many finished."""
+    database, runner, config = app.extensions["boms_db"], app.extensions["boms_runner"], app.config["BOMS"]
+    contexts = _contexts(database, runner, config, plugins_of(app).jobs, job_ids)
+    batch = [ctx for ctx in contexts if ctx.batched]
     done, failures = 0, []
     if batch:
         with database.write() as session:
             for ctx in batch:
                 ctx.shared = session
                 try:
-                    _handlers[ctx.kind](ctx)
+                    ctx.how.handler(ctx)  # type: ignore[union-attr]  (only a registered kind is batched)
                     done += 1
                 except Exception as exc:  # noqa: BLE001 - recorded below, after this transaction
                     failures.append((ctx, exc))
@@ -159,30 +141,29 @@ def run_jobs(database: Database, runner: Runner, config: Config, job_ids: list[i
     for ctx, exc in failures:
         _failed(ctx, exc)
     for ctx in contexts:
-        if ctx.kind not in _batched:
+        if not ctx.batched:
             done += _run(ctx)
     return done
 
 
-def run_job(database: Database, runner: Runner, config: Config, job_id: int) -> bool:
-    return run_jobs(database, runner, config, [job_id]) == 1
+def run_job(app: Flask, job_id: int) -> bool:
+    return run_jobs(app, [job_id]) == 1
 
 
 def _run(ctx: JobContext) -> bool:
-    database, handlers = ctx.database, _handlers
+    database = ctx.database
     job_id = ctx.job_id
-    if ctx.kind in _marked:
+    if ctx.slow:
         with database.write() as session:
             marked = session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running")))
                                      .values(status="running", attempts=Job.attempts + 1,
                                              locked_until=utcnow() + timedelta(seconds=CLAIM_SECONDS)))
             if marked.rowcount != 1:
                 return False
-    handler = handlers.get(ctx.kind)
     try:
-        if handler is None:
+        if ctx.how is None:
             raise RuntimeError(f"no handler for jobs of kind '{ctx.kind}'")
-        handler(ctx)
+        ctx.how.handler(ctx)
     except Exception as exc:  # noqa: BLE001 - any failure of a job becomes a retry or an incident
         _failed(ctx, exc)
         return False
@@ -216,15 +197,15 @@ def _fail(database: Database, runner: Runner, ctx: JobContext, error: str) -> No
         job.status, job.last_error, job.locked_until, job.attempts = "failed", error, None, ctx.attempts
         if ctx.instance_id:
             instance = runner.lock_instance(session, ctx.instance_id)
-            runner.record_incident(session, instance, ctx.element_id, ctx.task_id, error)
+            record_incident(runner, session, instance, ctx.element_id, ctx.task_id, error)
 
 
-def run_due(database: Database, runner: Runner, config: Config, rounds: int = 100) -> int:
-    """Claim and run everything due now, in this thread (tests, `boms jobs run`, the embedded poller)."""
+def run_due(app: Flask, rounds: int = 100) -> int:
+    """Claim and run everything due now, in this thread (tests, `boms jobs run`)."""
     total = 0
     for _ in range(rounds):
-        ids = claim_due(database)
+        ids = claim_due(app.extensions["boms_db"])
         if not ids:
             break
-        total += run_jobs(database, runner, config, ids)
+        total += run_jobs(app, ids)
     return total

@@ -13,16 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from server.audit import Event, Subscriber
+from server.audit import Event, Subscriber, subscribe
 from server.config import Config
 from server.db import utcnow
 from server.models import Group, Notification, ProcessInstance, User, membership
+from server.plugins import plugins_of
 
 logger = logging.getLogger(__name__)
 
@@ -216,17 +217,26 @@ def _after_commit(session: Session) -> None:
 
 
 def enqueue_delivery() -> None:
-    from server.worker import celery
-
+    """Queue the delivery task through the current app's Celery app (web requests and Celery tasks run
+    in an app context; elsewhere this fails, is logged, and the poller's sweep sends the emails)."""
     # Few quick retries: this runs while the user waits; the rows stay pending for the next delivery.
-    celery.send_task(DELIVER_TASK, retry=True,
-                     retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
-                                   "interval_max": 0.5})
+    plugins_of(current_app).send_task(DELIVER_TASK, retry=True,
+                                      retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
+                                                    "interval_max": 0.5})
+
+
+def init_app(app: Flask) -> None:
+    """Notifications plug in: written by an audit subscriber, emailed by a Celery task, retried by a sweep."""
+    subscribe(app, notification_listener(app))
+    plugins = plugins_of(app)
+    plugins.add_task(DELIVER_TASK, lambda flask_app: deliver_pending(flask_app.extensions["boms_db"],
+                                                                     flask_app.config["BOMS"]))
+    plugins.add_sweep(sweep_notifications)
 
 
 # --- email delivery (worker side): server/services/notification_email.py -----------------------
 
 from server.services.notification_email import deliver_pending, sweep_notifications  # noqa: E402
 
-__all__ = ["deliver_pending", "enqueue_delivery", "notify", "notification_listener", "sweep_notifications",
+__all__ = ["deliver_pending", "enqueue_delivery", "init_app", "notify", "notification_listener", "sweep_notifications",
            "text_of"]

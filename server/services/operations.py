@@ -1,7 +1,9 @@
 """Operating running instances and tasks: admins suspend, resume, retry, correct, migrate, reassign.
 
-Each function runs inside the caller's write transaction and goes through the runner (the one write
-path), so every change is audited. Bulk callers use one transaction per instance.
+Each function runs inside the caller's write transaction: instance operations go through the engine's
+(server/engine/operations.py, on the runner's building blocks); reassigning and due dates change only
+BOMS's task rows and publish their event here. Every change is audited. Bulk callers use one
+transaction per instance.
 """
 
 from __future__ import annotations
@@ -12,31 +14,33 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_role
+from server.engine import operations as engine_ops
 from server.engine.runner import Runner
-from server.errors import BadRequest, NotFound
+from server.errors import BadRequest, Conflict, NotFound
 from server.forms.limits import MAX_DB_INTEGER, check_variables
 from server.models import HumanTask, ProcessInstance, ProcessVersion
 from server.services.processes import find_version
+from server.services.tasks import task_event
 
 
 def suspend(session: Session, runner: Runner, who: Principal, instance_id: str) -> ProcessInstance:
     require_role(who, "admin")
     instance = runner.lock_instance(session, instance_id)
-    runner.suspend(session, instance, who.username)
+    engine_ops.suspend(runner, session, instance, who.username)
     return instance
 
 
 def resume(session: Session, runner: Runner, who: Principal, instance_id: str) -> ProcessInstance:
     require_role(who, "admin")
     instance = runner.lock_instance(session, instance_id)
-    runner.resume(session, instance, who.username)
+    engine_ops.resume(runner, session, instance, who.username)
     return instance
 
 
 def retry(session: Session, runner: Runner, who: Principal, instance_id: str) -> ProcessInstance:
     require_role(who, "admin")
     instance = runner.lock_instance(session, instance_id)
-    runner.retry(session, instance, who.username)
+    engine_ops.retry(runner, session, instance, who.username)
     return instance
 
 
@@ -47,7 +51,7 @@ def set_variables(session: Session, runner: Runner, who: Principal, instance_id:
         raise BadRequest("send the variables to change as a non-empty JSON object", field="variables")
     check_variables(variables)
     instance = runner.lock_instance(session, instance_id)
-    runner.set_variables(session, instance, variables, who.username)
+    engine_ops.set_variables(runner, session, instance, variables, who.username)
     return instance
 
 
@@ -62,19 +66,32 @@ def migrate(session: Session, runner: Runner, who: Principal, instance_id: str,
         target = session.get(ProcessVersion, target_version_id) if 0 < target_version_id <= MAX_DB_INTEGER else None
         if target is None:
             raise NotFound(f"process version {target_version_id} does not exist")
-    runner.migrate(session, instance, target, who.username)
+    engine_ops.migrate(runner, session, instance, target, who.username)
     return instance
 
 
 def reassign(session: Session, runner: Runner, who: Principal, task_id: str, assignee: str | None) -> HumanTask:
     require_role(who, "admin")
     task, instance = runner.lock_task(session, task_id)
-    runner.reassign(session, instance, task, assignee or None, who.username)
+    _require_open(task)
+    assignee = assignee or None
+    previous, task.assignee = task.assignee, assignee
+    task_event(session, runner, instance, task, who.username, "task.reassigned", assignee=assignee,
+               previousAssignee=previous)
     return task
 
 
 def set_due(session: Session, runner: Runner, who: Principal, task_id: str, due_at: datetime | None) -> HumanTask:
     require_role(who, "admin")
     task, instance = runner.lock_task(session, task_id)
-    runner.set_due(session, instance, task, due_at, who.username)
+    _require_open(task)
+    previous, task.due_at = task.due_at, due_at
+    task_event(session, runner, instance, task, who.username, "task.due_changed",
+               due=due_at.isoformat() if due_at else None, previousDue=previous.isoformat() if previous else None)
     return task
+
+
+def _require_open(task: HumanTask) -> None:
+    # Unlike claiming, an admin may reassign a task of a suspended instance or one in error.
+    if task.status != "open":
+        raise Conflict(f"task '{task.id}' is already {task.status}")

@@ -23,7 +23,7 @@ from server.errors import Conflict, EngineError, ValueRefused
 from server.expressions import ExpressionError
 from server.forms.limits import check_variables
 from server.models import ProcessInstance
-from server.services.jobs import JobContext, RetryLater, register
+from server.services.jobs import JobContext, RetryLater
 
 
 class ServiceTaskFailed(EngineError):
@@ -92,7 +92,6 @@ def call_connector(config: dict[str, Any], variables: dict[str, Any], context: C
     return variables
 
 
-@register("service", slow=True)
 def run_service_job(ctx: JobContext) -> None:
     if not ctx.instance_id or not ctx.task_id:
         raise ServiceTaskFailed(f"service job {ctx.job_id} names no instance or task")

@@ -1,4 +1,8 @@
-"""Human tasks: the inbox queries and the claim / unclaim / complete actions."""
+"""Human tasks: the inbox queries and the claim / unclaim / complete actions.
+
+Claiming and unclaiming change only BOMS's own rows (the engine never hears of assignees), so they live
+here and publish their event through the runner's `emit`; completing goes through the runner.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
-from server.engine.runner import Runner
+from server.engine.runner import Runner, require_open
 from server.errors import BadRequest, Conflict, EngineError, NotFound
 from server.forms.limits import check_variables
 from server.forms.validation import validate_form
@@ -121,15 +125,30 @@ def _locked(session: Session, runner: Runner, who: Principal, task_id: str,
     return task, instance
 
 
+def task_event(session: Session, runner: Runner, instance: ProcessInstance, task: HumanTask, actor: str,
+               kind: str, **data: Any) -> None:
+    """Publish an event about `task` in this transaction (the audit log, then the listeners)."""
+    runner.emit(session, [Event(kind=kind, actor=actor, instance_id=instance.id, task_id=task.id,
+                                element_id=task.element_id, data=data)])
+
+
 def claim(session: Session, runner: Runner, who: Principal, task_id: str) -> HumanTask:
     task, instance = _locked(session, runner, who, task_id, "claim")
-    runner.claim(session, instance, task, who.username, who.username)
+    require_open(instance, task)
+    if task.assignee == who.username:
+        return task  # claiming what you hold changes nothing, so nothing is recorded
+    if task.assignee:
+        raise Conflict(f"task '{task.id}' is already claimed by {task.assignee}")
+    task.assignee = who.username
+    task_event(session, runner, instance, task, who.username, "task.claimed", assignee=who.username)
     return task
 
 
 def unclaim(session: Session, runner: Runner, who: Principal, task_id: str) -> HumanTask:
     task, instance = _locked(session, runner, who, task_id, "unclaim")
-    runner.unclaim(session, instance, task, who.username)
+    require_open(instance, task)
+    previous, task.assignee = task.assignee, None
+    task_event(session, runner, instance, task, who.username, "task.unclaimed", previousAssignee=previous)
     return task
 
 

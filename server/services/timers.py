@@ -11,7 +11,7 @@ from server.db import utcnow
 from server.engine.cache import specs
 from server.engine.starts import first_due, next_due, triggers
 from server.models import Job, ProcessVersion
-from server.services.jobs import JobContext, register
+from server.services.jobs import JobContext
 
 
 def schedule_start_timers(session: Session, version: ProcessVersion, decision_xmls: list[str]) -> int:
@@ -36,7 +36,6 @@ def schedule_start_timers(session: Session, version: ProcessVersion, decision_xm
     return count
 
 
-@register("timer", batch=True)
 def fire_timer(ctx: JobContext) -> None:
     with ctx.transaction() as session:
         instance = ctx.runner.lock_instance(session, ctx.instance_id or "")
@@ -48,7 +47,6 @@ def fire_timer(ctx: JobContext) -> None:
             ctx.runner.fire_timers(session, instance)
 
 
-@register("timer_start", batch=True)
 def fire_start_timer(ctx: JobContext) -> None:
     with ctx.transaction() as session:
         version = session.get(ProcessVersion, ctx.payload["versionId"])

@@ -3,7 +3,6 @@ calls the local HTTP server, and the instance moves on (or gets an incident) wit
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 from collections.abc import Iterator
@@ -34,12 +33,11 @@ def celery_over_redis(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
         if os.environ.get("BOMS_REQUIRE_REDIS") == "1":
             pytest.fail("Redis is not running on 127.0.0.1:6379 (BOMS_REQUIRE_REDIS=1: CI must test it)")
         pytest.skip("Redis is not running on 127.0.0.1:6379 (this test needs a real broker)")
-    config = dataclasses.replace(app.config["BOMS"], broker_url=f"redis://{REDIS[0]}:{REDIS[1]}/0")
-    celery = make_celery(config)
+    celery = make_celery(app, broker_url=f"redis://{REDIS[0]}:{REDIS[1]}/0")
     # A queue of its own: other test runs on this machine share the Redis server.
     celery.conf.task_default_queue = f"boms-test-{uuid4().hex}"
     with start_worker(celery, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-        thread, stop = start_poller(celery, config)
+        thread, stop = start_poller(celery, app)
         try:
             yield
         finally:

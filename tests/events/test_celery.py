@@ -3,7 +3,6 @@ SQLite broker that `make run` uses; nothing here calls the runner directly."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import time
@@ -45,12 +44,11 @@ def worker(request: pytest.FixtureRequest, app: Any, tmp_path: Path) -> Iterator
         broker = "redis://127.0.0.1:6379/0"
     else:
         broker = f"sqla+sqlite:///{tmp_path / 'broker.db'}"
-    config = dataclasses.replace(app.config["BOMS"], broker_url=broker)
-    celery = make_celery(config)
+    celery = make_celery(app, broker_url=broker)
     # A queue of its own: other test runs on this machine share the Redis server.
     celery.conf.task_default_queue = f"boms-test-{uuid4().hex}"
     with start_worker(celery, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-        thread, stop = start_poller(celery, config)
+        thread, stop = start_poller(celery, app)
         try:
             yield request.param
         finally:

@@ -1,0 +1,113 @@
+"""The plug-in registry: what each engine adds to the app, filled by the engines' `init_app(app)`.
+
+`create_app` puts one `Plugins` in `app.extensions["boms"]` and then calls each engine's `init_app(app)`
+(connectors, the workflow services, notifications, files, the API, the pages, the admin UI). An engine
+registers its job kinds, periodic sweeps, Celery tasks, OpenAPI parts and admin views here; the job
+runner, the poller, the Celery factory, the OpenAPI document and the admin UI read them from here.
+So the lower layers never import the modules that plug into them, and a new engine (records, rules,
+analytics) plugs in by writing an `init_app` instead of editing lists in five places.
+
+This module imports nothing of BOMS (it sits below everything) and no Celery or Flask-Admin either:
+entries are plain callables, typed loosely where a precise type would need those imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+EXTENSION = "boms"
+
+# A job handler receives the job's context (server.services.jobs.JobContext).
+JobHandler = Callable[[Any], None]
+# A sweep gets (Database, Config) and returns how many rows it handled; the poller runs each once a minute.
+Sweep = Callable[[Any, Any], int]
+# A Celery task body: called as fn(flask_app, *args, **kwargs) inside the app's context.
+TaskBody = Callable[..., Any]
+# Admin views: given Flask-SQLAlchemy's `db` (admin/session.py), returns Flask-Admin views to add.
+AdminViews = Callable[[Any], Iterable[Any]]
+# Sends a Celery task by name: (name, args, options). Installed by the Celery factory (server/worker.py).
+TaskSender = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
+
+
+class RegistryError(ValueError):
+    """Two engines registered the same name: a programming error, found at start-up."""
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How the job runner treats a kind of row in the `job` table.
+
+    slow:  the handler calls out (HTTP) before its transaction, so its attempt is recorded first.
+    batch: the handler does everything in `ctx.transaction()`, so a worker runs a batch of such jobs in
+           one transaction with a savepoint each (one commit for 50 due timers).
+    """
+
+    handler: JobHandler
+    slow: bool = False
+    batch: bool = False
+
+
+@dataclass(frozen=True)
+class CeleryTask:
+    body: TaskBody
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpenApiPart:
+    """Paths (a function, so building them waits until the document is first asked for) and schemas."""
+
+    paths: Callable[[], dict[str, dict[str, Any]]]
+    schemas: Mapping[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Plugins:
+    jobs: dict[str, JobKind] = field(default_factory=dict)
+    sweeps: list[Sweep] = field(default_factory=list)
+    tasks: dict[str, CeleryTask] = field(default_factory=dict)
+    openapi: list[OpenApiPart] = field(default_factory=list)
+    admin_views: list[AdminViews] = field(default_factory=list)
+    sender: TaskSender | None = None
+
+    def add_job(self, kind: str, handler: JobHandler, *, slow: bool = False, batch: bool = False) -> None:
+        if kind in self.jobs:
+            raise RegistryError(f"job kind '{kind}' is registered twice")
+        self.jobs[kind] = JobKind(handler, slow=slow, batch=batch)
+
+    def add_sweep(self, sweep: Sweep) -> None:
+        self.sweeps.append(sweep)
+
+    def add_task(self, name: str, body: TaskBody, **options: Any) -> None:
+        """A Celery task `name` running `body(flask_app, *args)`; options go to Celery's task decorator."""
+        if name in self.tasks:
+            raise RegistryError(f"Celery task '{name}' is registered twice")
+        self.tasks[name] = CeleryTask(body, options)
+
+    def add_openapi(self, paths: Callable[[], dict[str, dict[str, Any]]], schemas: Mapping[str, Any] | None = None,
+                    tags: Iterable[str] = ()) -> None:
+        self.openapi.append(OpenApiPart(paths, schemas or {}, tuple(tags)))
+
+    def add_admin_views(self, views: AdminViews) -> None:
+        self.admin_views.append(views)
+
+    def send_task(self, name: str, *args: Any, **options: Any) -> Any:
+        """Queue Celery task `name` (by name: the caller needs no Celery app, nor to import the worker)."""
+        if self.sender is None:
+            raise RuntimeError("this app has no Celery app to send tasks with (create_app installs one)")
+        return self.sender(name, args, options)
+
+
+def init_app(app: Flask) -> Plugins:
+    plugins = app.extensions[EXTENSION] = Plugins()
+    return plugins
+
+
+def plugins_of(app: Flask | None = None) -> Plugins:
+    """The registry of `app`, or of the current app."""
+    return (app or current_app).extensions[EXTENSION]
