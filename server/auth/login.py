@@ -14,6 +14,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from server.auth.passwords import verify_password
+from server.auth.redirects import local_path
 from server.auth.session import SessionUser
 from server.extensions import LANGUAGES, limiter
 from server.models import User
@@ -28,9 +29,7 @@ class LoginForm(FlaskForm):
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect after login is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("inbox.inbox")
+    return local_path(target, url_for("inbox.inbox"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
