@@ -11,6 +11,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin.session import init_session
+from server.security_headers import csp_nonce
 
 
 def init_admin(app: Flask) -> Admin:
@@ -24,7 +25,7 @@ def init_admin(app: Flask) -> Admin:
     db = init_session(app)
     admin = Admin(app, name="BOMS admin", url="/admin",
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
-                  theme=Bootstrap4Theme(swatch="default", fluid=True))
+                  theme=Bootstrap4Theme(swatch="default", fluid=True), csp_nonce_generator=csp_nonce)
     admin.add_view(ProcessModelsView(name="Process models", endpoint="admin_models", url="models"))
     admin.add_view(InstancesView(name="Process instances", endpoint="admin_instances", url="instances"))
     admin.add_view(TasksView(name="Human tasks", endpoint="admin_tasks", url="tasks"))

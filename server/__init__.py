@@ -29,10 +29,12 @@ def create_app(config: Config | None = None) -> Flask:
     from server.inbox import bp as inbox_pages
     from server.inbox.error_pages import register_error_pages
     from server.inbox.notifications import unread_notifications
+    from server.security_headers import init_security_headers
     from server.services.notifications import notification_listener
 
     app.register_blueprint(api)
     init_web(app, api)
+    init_security_headers(app)
     app.register_blueprint(auth_pages)
     app.register_blueprint(inbox_pages)
     app.jinja_env.globals.update(languages=LANGUAGES, current_locale=lambda: str(get_locale() or "en"))

@@ -35,6 +35,8 @@ class Config:
     allow_python_scripts: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
     login_rate_limit: str = "10 per minute"
+    # Session cookies only over HTTPS; `boms serve` (plain HTTP on loopback) turns it off unless set.
+    secure_cookies: bool = True
     smtp_host: str | None = None
     smtp_port: int = 25
     mail_from: str = "boms@localhost"
@@ -52,6 +54,7 @@ class Config:
             "allow_python_scripts": _flag("BOMS_ALLOW_PYTHON_SCRIPTS"),
             "max_upload_bytes": int(os.environ.get("BOMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
             "login_rate_limit": os.environ.get("BOMS_LOGIN_RATE_LIMIT", "10 per minute"),
+            "secure_cookies": _flag("BOMS_SECURE_COOKIES") if "BOMS_SECURE_COOKIES" in os.environ else True,
             "smtp_host": os.environ.get("BOMS_SMTP_HOST") or None,
             "smtp_port": int(os.environ.get("BOMS_SMTP_PORT", 25)),
             "mail_from": os.environ.get("BOMS_MAIL_FROM", "boms@localhost"),

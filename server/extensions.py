@@ -34,6 +34,9 @@ def init_web(app: Flask, api_blueprint: Any) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["BOMS"].secure_cookies)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["BOMS"].secure_cookies)
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     csrf.init_app(app)
     csrf.exempt(api_blueprint)
     login_manager.init_app(app)
