@@ -50,6 +50,8 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
               "manager": user.manager.username if user.manager else None, "displayName": user.display_name,
               "email": user.email}
     user.display_name, user.email = display_name.strip() or None, email.strip() or None
+    if user.active and not active:
+        user.end_sessions()  # a reactivated user logs in again: old cookies stay dead
     user.active, user.roles, user.manager = active, sorted(set(roles)), boss
     user.groups = [ensure_group(session, name) for name in names(groups)]
     session.flush()
@@ -67,6 +69,7 @@ def set_password(session: Session, who: Principal, user_id: int, password: str) 
         raise BadRequest(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     user = _user(session, user_id)
     user.password_hash = hash_password(password)
+    user.end_sessions()  # whoever knew the old password loses the sessions it opened
     record(session, "user.password_set", who.username, data={"username": user.username})
 
 

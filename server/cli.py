@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -89,6 +91,13 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def embedded_http(config: Config) -> Config:
+    """`boms serve` speaks plain HTTP: a Secure cookie would never come back, so it is off unless set."""
+    if "BOMS_SECURE_COOKIES" in os.environ:
+        return config
+    return dataclasses.replace(config, secure_cookies=False)
+
+
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from waitress import serve
 
@@ -96,6 +105,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from server.migrate import upgrade
     from server.worker import celery, start_embedded_worker, start_poller
 
+    config = embedded_http(config)
     upgrade(config.database_url)
     app = create_app(config)
     if not args.no_worker:

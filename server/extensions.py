@@ -32,11 +32,10 @@ def select_locale() -> str:
 
 def init_web(app: Flask, api_blueprint: Any) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["BOMS"].secure_cookies)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["BOMS"].secure_cookies)
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    # Flask's defaults already hold these keys, so they are set, not defaulted.
+    secure = app.config["BOMS"].secure_cookies
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
     csrf.init_app(app)
     csrf.exempt(api_blueprint)
     login_manager.init_app(app)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired
 
 from server.auth.passwords import verify_password
 from server.auth.redirects import local_path
-from server.auth.session import SessionUser
+from server.auth.session import SessionUser, end_sessions_of
 from server.extensions import LANGUAGES, limiter
 from server.models import User
 
@@ -56,6 +56,7 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    end_sessions_of(int(current_user.id))
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
