@@ -26,6 +26,14 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _ratelimit_storage() -> str:
+    # A Redis broker is a store every web process reaches: use it unless told otherwise.
+    if os.environ.get("BOMS_RATELIMIT_STORAGE_URL"):
+        return os.environ["BOMS_RATELIMIT_STORAGE_URL"]
+    broker = os.environ.get("BOMS_BROKER_URL", "")
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+
+
 @dataclass(frozen=True)
 class Config:
     instance_path: Path
@@ -34,7 +42,11 @@ class Config:
     secret_key: str
     allow_python_scripts: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
-    login_rate_limit: str = "10 per minute"
+    login_rate_limit: str = "10 per minute"  # per user name, whatever the address
+    login_address_rate_limit: str = "30 per minute"  # per client address, whatever the user names
+    # Where the login counters live: Redis shares them between processes and nodes; memory is per process.
+    ratelimit_storage_url: str = "memory://"
+    ratelimit_prefix: str = "boms"
     # Session cookies only over HTTPS; `boms serve` (plain HTTP on loopback) turns it off unless set.
     secure_cookies: bool = True
     smtp_host: str | None = None
@@ -54,6 +66,9 @@ class Config:
             "allow_python_scripts": _flag("BOMS_ALLOW_PYTHON_SCRIPTS"),
             "max_upload_bytes": int(os.environ.get("BOMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
             "login_rate_limit": os.environ.get("BOMS_LOGIN_RATE_LIMIT", "10 per minute"),
+            "login_address_rate_limit": os.environ.get("BOMS_LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
+            "ratelimit_storage_url": _ratelimit_storage(),
+            "ratelimit_prefix": os.environ.get("BOMS_RATELIMIT_PREFIX", "boms"),
             "secure_cookies": _flag("BOMS_SECURE_COOKIES") if "BOMS_SECURE_COOKIES" in os.environ else True,
             "smtp_host": os.environ.get("BOMS_SMTP_HOST") or None,
             "smtp_port": int(os.environ.get("BOMS_SMTP_PORT", 25)),

@@ -16,7 +16,8 @@ from wtforms.validators import DataRequired
 from server.auth.passwords import verify_password
 from server.auth.redirects import local_path
 from server.auth.session import SessionUser, end_sessions_of
-from server.extensions import LANGUAGES, limiter
+from server.auth.throttle import count_login_attempt
+from server.extensions import LANGUAGES
 from server.models import User
 
 bp = Blueprint("auth", __name__)
@@ -33,11 +34,10 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["BOMS"].login_rate_limit, methods=["POST"],
-               key_func=lambda: f"{request.remote_addr}:{request.form.get('username', '')}",
-               error_message=lambda: _("Too many login attempts; wait a minute."))
 def login() -> Any:
     form = LoginForm()
+    if request.method == "POST":
+        count_login_attempt(request.form.get("username", ""))
     if form.validate_on_submit():
         with current_app.extensions["boms_db"].read() as db_session:
             user = db_session.execute(
