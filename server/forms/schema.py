@@ -15,6 +15,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from server.forms.patterns import PatternError, check_patterns
+
 __all__ = [
     "FormDefinitionError",
     "check_json_schema",
@@ -247,4 +249,8 @@ def check_json_schema(schema: dict, source: str) -> dict:
     declared = schema.get("type")
     if declared != "object":
         raise FormDefinitionError(source, f"form schema must have type 'object', not {declared!r}")
+    try:
+        check_patterns(schema, source)
+    except PatternError as exc:
+        raise FormDefinitionError(exc.field, exc.message) from None
     return schema
