@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale
 
-from server.config import Config
+from server.config import Config, check_secret_key
 from server.db import Database
 from server.engine.runner import Runner
 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
+    if not config.testing:
+        check_secret_key(config.secret_key)
     app = Flask(__name__, instance_path=str(config.instance_path))
     app.config.update(
         SECRET_KEY=config.secret_key,

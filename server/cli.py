@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from server.config import Config
+from server.config import Config, ConfigError
 from server.db import Database
 from server.errors import BomsError
 
@@ -202,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(Config.from_env(), args)
     except BomsError as exc:
         print(f"boms: {exc.message}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"boms: {exc}", file=sys.stderr)
         return 2
 
 

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.private_files import private_dir, private_file, write_private
+
 DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
 
 
@@ -18,12 +20,31 @@ def _secret_key(instance_path: Path) -> str:
     # A generated key kept in the instance folder: stable across restarts, never a fixed default.
     key_file = instance_path / "secret_key"
     if key_file.exists():
+        private_file(key_file)
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_dir(instance_path)
     key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    write_private(key_file, key)
     return key
+
+
+class ConfigError(Exception):
+    """A setting BOMS refuses to start with; the message says which and what to do."""
+
+
+MIN_SECRET_KEY = 32
+
+
+def check_secret_key(key: str) -> None:
+    """Refuse a secret key that could be guessed: it signs every session cookie and CSRF token."""
+    distinct = len(set(key))
+    # A short unit repeated ("changeme" * 5) is as guessable as the unit.
+    periodic = any(key == (key[:p] * (len(key) // p + 1))[:len(key)] for p in range(1, len(key) // 2 + 1))
+    if len(key) < MIN_SECRET_KEY or distinct < 10 or periodic:
+        raise ConfigError(
+            f"BOMS_SECRET_KEY is too weak: it needs at least {MIN_SECRET_KEY} random characters (it has "
+            f"{len(key)}, {distinct} distinct). Generate one with `openssl rand -hex 32`, or unset it to use the "
+            "key generated into the instance folder.")
 
 
 def _ratelimit_storage() -> str:
@@ -56,8 +77,7 @@ class Config:
 
     @classmethod
     def from_env(cls, instance_path: Path | None = None, **overrides: object) -> Config:
-        path = Path(os.environ.get("BOMS_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH)).resolve()
-        path.mkdir(parents=True, exist_ok=True)
+        path = private_dir(Path(os.environ.get("BOMS_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH)).resolve())
         values: dict[str, object] = {
             "instance_path": path,
             "database_url": os.environ.get("BOMS_DATABASE_URL", f"sqlite:///{path / 'boms.db'}"),

@@ -18,6 +18,7 @@ from typing import Any
 from celery import Celery
 
 from server.config import Config
+from server.private_files import private_sqlite
 
 logger = logging.getLogger(__name__)
 BATCH = 50  # jobs per Celery message: 10,000 due timers are 200 messages, not 10,000
@@ -33,6 +34,7 @@ def _app(config: Config) -> Any:
 
 
 def make_celery(config: Config) -> Celery:
+    private_sqlite(config.broker_url)  # the embedded broker's file holds job payloads
     app = Celery("boms", broker=config.broker_url, set_as_current=True)
     app.conf.update(
         task_acks_late=True,
