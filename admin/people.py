@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.auth.client import client_info
 from server.auth.passwords import hash_password
 from server.auth.permissions import Principal, require_role
 from server.auth.tokens import create_token
@@ -59,7 +60,13 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
              "manager": boss.username if boss else None, "displayName": user.display_name, "email": user.email}
     changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if changes:
-        record(session, "user.updated", who.username, data={"username": user.username, "changes": changes})
+        record(session, "user.updated", who.username, data={"username": user.username, "changes": changes,
+                                                            **client_info()})
+    # Permission changes also get events of their own, so the log can be filtered for them.
+    for key, kind in (("roles", "user.roles_changed"), ("groups", "user.groups_changed"),
+                      ("active", "user.deactivated" if not active else "user.activated")):
+        if key in changes:
+            record(session, kind, who.username, data={"username": user.username, **changes[key], **client_info()})
     return user
 
 
@@ -70,7 +77,7 @@ def set_password(session: Session, who: Principal, user_id: int, password: str) 
     user = _user(session, user_id)
     user.password_hash = hash_password(password)
     user.end_sessions()  # whoever knew the old password loses the sessions it opened
-    record(session, "user.password_set", who.username, data={"username": user.username})
+    record(session, "user.password_set", who.username, data={"username": user.username, **client_info()})
 
 
 def add_group(session: Session, who: Principal, name: str, display_name: str) -> Group:
@@ -92,7 +99,8 @@ def issue_token(session: Session, who: Principal, username: str, name: str) -> s
     require_role(who, "admin")
     user = find_user(session, username.strip())
     token = create_token(session, user, name.strip())
-    record(session, "token.created", who.username, data={"username": user.username, "name": name.strip()})
+    record(session, "token.created", who.username, data={"username": user.username, "name": name.strip(),
+                                                          **client_info()})
     return token
 
 
@@ -105,4 +113,4 @@ def revoke_token(session: Session, who: Principal, token_id: int) -> None:
         raise Conflict(f"API token {token_id} is already revoked")
     token.revoked_at = utcnow()
     record(session, "token.revoked", who.username, data={"tokenId": token.id, "username": token.user.username,
-                                                         "name": token.name})
+                                                         "name": token.name, **client_info()})

@@ -62,10 +62,14 @@ def cmd_user_add(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     from server.auth.tokens import create_token
+    from server.services.audit import record
     from server.services.identity import find_user
 
     with Database(config.database_url).write() as session:
-        token = create_token(session, find_user(session, args.name), args.label)
+        user = find_user(session, args.name)
+        token = create_token(session, user, args.label)
+        # As from the admin UI: logged, never with the token.
+        record(session, "token.created", "cli", data={"username": user.username, "name": args.label})
     print(token)
     return 0
 

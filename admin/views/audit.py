@@ -15,9 +15,10 @@ from flask import Response, flash, request, stream_with_context
 from flask_admin import BaseView, expose
 from sqlalchemy import ColumnElement, func, select
 
-from admin.access import RoleGuard, database
+from admin.access import RoleGuard, database, principal
+from server.auth.client import client_info
 from server.models import AuditEvent
-from server.services.audit import verify
+from server.services.audit import record, verify
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
@@ -107,6 +108,19 @@ def _json_chunks(query: AuditQuery) -> Iterator[str]:
     yield "\n]}\n"
 
 
+def _log_export(query: AuditQuery, fmt: str) -> None:
+    """An export copies the log out of BOMS: who took which part of it, from where, is itself logged."""
+    with database().write() as session:
+        record(session, "audit.exported", principal().username,
+               data={"format": fmt, "filters": query.args(), **client_info()})
+
+
+def kind_choices(kinds: list[str]) -> list[tuple[str, str]]:
+    """The kind filter: each family ("auth.", "task.") first, then every kind seen."""
+    families = sorted({kind.split(".", 1)[0] + "." for kind in kinds if "." in kind})
+    return [(family, f"{family}* (all)") for family in families] + [(kind, kind) for kind in kinds]
+
+
 class AuditView(RoleGuard, BaseView):
     read_roles = ("admin", "auditor")
     write_roles = ()  # the log is append-only: nothing here changes anything
@@ -125,7 +139,7 @@ class AuditView(RoleGuard, BaseView):
                                         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
             kinds = list(session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)))
         return self.render("admin/boms/audit.html", rows=rows, total=total, page=page, pages=pages, query=query,
-                           kinds=kinds, result=None)
+                           kinds=kind_choices(kinds), result=None)
 
     @expose("/verify")
     def verify_chain(self) -> Any:
@@ -136,11 +150,13 @@ class AuditView(RoleGuard, BaseView):
     @expose("/export.csv")
     def export_csv(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
+        _log_export(query, "csv")
         return Response(stream_with_context(_csv_lines(query)), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-events.csv"})
 
     @expose("/export.json")
     def export_json(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
+        _log_export(query, "json")
         return Response(stream_with_context(_json_chunks(query)), mimetype="application/json",
                         headers={"Content-Disposition": "attachment; filename=audit-events.json"})

@@ -13,14 +13,17 @@ from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from server.auth.client import client_info
 from server.auth.passwords import verify_password
 from server.auth.redirects import local_path
 from server.auth.session import SessionUser, end_sessions_of
 from server.auth.throttle import count_login_attempt
 from server.extensions import LANGUAGES
 from server.models import User
+from server.services.audit import record
 
 bp = Blueprint("auth", __name__)
+MAX_TYPED_NAME = 150  # the longest user name there can be (user_account.username)
 
 
 class LoginForm(FlaskForm):
@@ -31,6 +34,11 @@ class LoginForm(FlaskForm):
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect after login is a phishing aid.
     return local_path(target, url_for("inbox.inbox"))
+
+
+def _log(kind: str, actor: str, username: str) -> None:
+    with current_app.extensions["boms_db"].write() as db_session:
+        record(db_session, kind, actor, data={"username": username, **client_info()})
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,7 +55,10 @@ def login() -> Any:
             if user is not None and verify_password(user.password_hash, form.password.data or ""):
                 session.clear()  # a fresh session on login: no fixation
                 login_user(SessionUser(user))
+                _log("auth.login", user.username, user.username)
                 return redirect(_safe_next(request.args.get("next")))
+        # The name as typed (it may be nobody's), never the password.
+        _log("auth.login_failed", "anonymous", (form.username.data or "")[:MAX_TYPED_NAME])
         flash(_("Wrong user name or password."), "danger")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
@@ -56,6 +67,7 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    _log("auth.logout", current_user.username, current_user.username)
     end_sessions_of(int(current_user.id))
     logout_user()
     session.clear()
