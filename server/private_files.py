@@ -7,8 +7,11 @@ afterwards, and existing ones are narrowed when BOMS opens them.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -21,15 +24,23 @@ def private_dir(path: Path) -> Path:
         folder.mkdir(mode=DIR_MODE, exist_ok=True)
         os.chmod(folder, DIR_MODE)  # mkdir's mode is filtered by the umask
     if path not in missing:
-        os.chmod(path, DIR_MODE)
+        _narrow(path, DIR_MODE)
     return path
+
+
+def _narrow(path: Path, mode: int) -> None:
+    # An existing path someone else owns (a mounted volume) cannot be changed: say so, do not stop.
+    try:
+        os.chmod(path, mode)
+    except PermissionError:
+        log.warning("cannot restrict %s to mode %o: it belongs to another user", path, mode)
 
 
 def private_file(path: Path) -> Path:
     """Create `path` empty with mode 0600 if missing, or narrow an existing one to 0600."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(fd)
-    os.chmod(path, FILE_MODE)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    _narrow(path, FILE_MODE)
     return path
 
 
@@ -57,4 +68,4 @@ def private_sqlite(url: str) -> None:
     for suffix in ("-wal", "-shm"):
         journal = path.with_name(path.name + suffix)
         if journal.exists():
-            os.chmod(journal, FILE_MODE)
+            _narrow(journal, FILE_MODE)
