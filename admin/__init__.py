@@ -17,6 +17,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin.session import init_session
 from server.plugins import plugins_of
+from server.security_headers import csp_nonce
 
 
 def workflow_views(db: Any) -> Iterable[BaseView]:
@@ -50,7 +51,7 @@ def init_admin(app: Flask) -> Admin:
     db = init_session(app)
     admin = Admin(app, name="BOMS admin", url="/admin",
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
-                  theme=Bootstrap4Theme(swatch="default", fluid=True))
+                  theme=Bootstrap4Theme(swatch="default", fluid=True), csp_nonce_generator=csp_nonce)
     for views in plugins_of(app).admin_views:
         for view in views(db):
             admin.add_view(view)

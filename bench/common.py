@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import statistics
 import tempfile
 import uuid
@@ -77,9 +78,10 @@ def bench_app(database_url: str | None) -> Iterator[tuple[Any, BenchDatabase]]:
     with tempfile.TemporaryDirectory(prefix="boms-bench-") as tmp:
         workdir = Path(tmp)
         with fresh_database(database_url, workdir) as db:
-            # A fixed secret and broker URL: from_env would otherwise write a key file / read BOMS_*.
+            # A fresh strong secret and a fixed broker URL: from_env would otherwise write a key file / read BOMS_*.
             config = Config.from_env(instance_path=workdir / "instance", database_url=db.url,
-                                     secret_key="bench", broker_url=f"sqla+sqlite:///{workdir / 'broker.db'}")
+                                     secret_key=secrets.token_urlsafe(32),
+                                     broker_url=f"sqla+sqlite:///{workdir / 'broker.db'}")
             app = create_app(config)
             try:
                 yield app, db

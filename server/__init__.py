@@ -6,13 +6,15 @@ from flask import Flask
 from flask_babel import get_locale
 
 from server import audit, plugins
-from server.config import Config
+from server.config import Config, check_secret_key
 from server.db import DATABASE_EXTENSION, Database
 from server.engine.runner import Runner
 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
+    if not config.testing:
+        check_secret_key(config.secret_key)
     app = Flask(__name__, instance_path=str(config.instance_path))
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -31,13 +33,17 @@ def create_app(config: Config | None = None) -> Flask:
     from server.api import api
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
     from server.auth.login import bp as auth_pages
+    from server.auth.throttle import init_throttle
     from server.extensions import LANGUAGES, init_web
     from server.inbox.error_pages import register_error_pages
     from server.request_guard import init_request_guard
+    from server.security_headers import init_security_headers
     from server.services import files, notifications
 
     init_request_guard(app, api.url_prefix or "/api/")  # before the blueprints: it binds `<int:...>`
     init_web(app, api)
+    init_throttle(app)  # login attempts counted per app, in the shared store when there is one
+    init_security_headers(app)
     app.register_blueprint(auth_pages)
     app.jinja_env.globals.update(languages=LANGUAGES, current_locale=lambda: str(get_locale() or "en"))
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
-from server.config import Config
+from server.config import Config, ConfigError
 from server.db import Database
 from server.errors import BomsError
 
@@ -70,11 +72,16 @@ def cmd_user_add(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
+    from server.audit import Event, publish
     from server.auth.tokens import create_token
     from server.services.identity import find_user
 
     with _database(config).write() as session:
-        token = create_token(session, find_user(session, args.name), args.label)
+        user = find_user(session, args.name)
+        token = create_token(session, user, args.label)
+        # As from the admin UI: logged, never with the token.
+        publish(session, Event("token.created", "cli", subject_type="user", subject_id=str(user.id),
+                               data={"username": user.username, "name": args.label}))
     print(token)
     return 0
 
@@ -100,6 +107,13 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def embedded_http(config: Config) -> Config:
+    """`boms serve` speaks plain HTTP: a Secure cookie would never come back, so it is off unless set."""
+    if "BOMS_SECURE_COOKIES" in os.environ:
+        return config
+    return dataclasses.replace(config, secure_cookies=False)
+
+
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from waitress import serve
 
@@ -107,6 +121,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from server.migrate import upgrade
     from server.worker import celery_app, start_embedded_worker, start_poller
 
+    config = embedded_http(config)
     upgrade(config.database_url)
     app = create_app(config)
     from server.audit import seal_legacy
@@ -213,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(Config.from_env(), args)
     except BomsError as exc:
         print(f"boms: {exc.message}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"boms: {exc}", file=sys.stderr)
         return 2
 
 

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.private_files import private_dir, private_file, write_private
+
 DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
 
 
@@ -18,12 +20,39 @@ def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     # A generated key kept in the instance folder: stable across restarts, never a fixed default.
     key_file = instance_path / name
     if key_file.exists():
+        private_file(key_file)
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_dir(instance_path)
     key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    write_private(key_file, key)
     return key
+
+
+class ConfigError(Exception):
+    """A setting BOMS refuses to start with; the message says which and what to do."""
+
+
+MIN_SECRET_KEY = 32
+
+
+def check_secret_key(key: str) -> None:
+    """Refuse a secret key that could be guessed: it signs every session cookie and CSRF token."""
+    distinct = len(set(key))
+    # A short unit repeated ("changeme" * 5) is as guessable as the unit.
+    periodic = any(key == (key[:p] * (len(key) // p + 1))[:len(key)] for p in range(1, len(key) // 2 + 1))
+    if len(key) < MIN_SECRET_KEY or distinct < 10 or periodic:
+        raise ConfigError(
+            f"BOMS_SECRET_KEY is too weak: it needs at least {MIN_SECRET_KEY} random characters (it has "
+            f"{len(key)}, {distinct} distinct). Generate one with `openssl rand -hex 32`, or unset it to use the "
+            "key generated into the instance folder.")
+
+
+def _ratelimit_storage() -> str:
+    # A Redis broker is a store every web process reaches: use it unless told otherwise.
+    if os.environ.get("BOMS_RATELIMIT_STORAGE_URL"):
+        return os.environ["BOMS_RATELIMIT_STORAGE_URL"]
+    broker = os.environ.get("BOMS_BROKER_URL", "")
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
 
 
 @dataclass(frozen=True)
@@ -36,7 +65,13 @@ class Config:
     audit_key: str = ""
     allow_python_scripts: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
-    login_rate_limit: str = "10 per minute"
+    login_rate_limit: str = "10 per minute"  # per user name, whatever the address
+    login_address_rate_limit: str = "30 per minute"  # per client address, whatever the user names
+    # Where the login counters live: Redis shares them between processes and nodes; memory is per process.
+    ratelimit_storage_url: str = "memory://"
+    ratelimit_prefix: str = "boms"
+    # Session cookies only over HTTPS; `boms serve` (plain HTTP on loopback) turns it off unless set.
+    secure_cookies: bool = True
     smtp_host: str | None = None
     smtp_port: int = 25
     mail_from: str = "boms@localhost"
@@ -44,8 +79,7 @@ class Config:
 
     @classmethod
     def from_env(cls, instance_path: Path | None = None, **overrides: object) -> Config:
-        path = Path(os.environ.get("BOMS_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH)).resolve()
-        path.mkdir(parents=True, exist_ok=True)
+        path = private_dir(Path(os.environ.get("BOMS_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH)).resolve())
         values: dict[str, object] = {
             "instance_path": path,
             "database_url": os.environ.get("BOMS_DATABASE_URL", f"sqlite:///{path / 'boms.db'}"),
@@ -55,6 +89,10 @@ class Config:
             "allow_python_scripts": _flag("BOMS_ALLOW_PYTHON_SCRIPTS"),
             "max_upload_bytes": int(os.environ.get("BOMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
             "login_rate_limit": os.environ.get("BOMS_LOGIN_RATE_LIMIT", "10 per minute"),
+            "login_address_rate_limit": os.environ.get("BOMS_LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
+            "ratelimit_storage_url": _ratelimit_storage(),
+            "ratelimit_prefix": os.environ.get("BOMS_RATELIMIT_PREFIX", "boms"),
+            "secure_cookies": _flag("BOMS_SECURE_COOKIES") if "BOMS_SECURE_COOKIES" in os.environ else True,
             "smtp_host": os.environ.get("BOMS_SMTP_HOST") or None,
             "smtp_port": int(os.environ.get("BOMS_SMTP_PORT", 25)),
             "mail_from": os.environ.get("BOMS_MAIL_FROM", "boms@localhost"),

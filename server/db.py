@@ -18,6 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from server.private_files import private_sqlite
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -66,6 +68,7 @@ class Database:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_engine(url, **options)
         if self.is_sqlite:
+            private_sqlite(url)  # SQLite would create it world-readable (umask); -wal/-shm copy its mode
             _configure_sqlite(self.engine)
         # Handed to every session (Session.info): e.g. the app's audit publisher (server/audit.py).
         self.session_info: dict[str, Any] = {}

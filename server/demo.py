@@ -11,6 +11,7 @@ from server.audit import Publisher
 from server.config import Config
 from server.db import Database
 from server.models import User
+from server.private_files import write_private
 from server.services.deployments import UploadedFile, deploy
 from server.services.identity import add_user
 
@@ -35,8 +36,7 @@ def install_demo(config: Config, root: Path) -> None:
                 password = secrets.token_urlsafe(12)
                 add_user(session, name, password, roles=roles, groups=groups, manager=manager, actor="demo")
                 lines.append(f"{name:<6} {password}   ({role_text}; roles {', '.join(roles)})")
-            credentials.write_text("\n".join(lines) + "\n")
-            credentials.chmod(0o600)
+            write_private(credentials, "\n".join(lines) + "\n")
             print("Demo users (passwords generated now, shown once; kept in instance/demo-credentials.txt):")
             print("\n".join("  " + line for line in lines))
         else:

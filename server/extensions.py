@@ -1,5 +1,5 @@
-"""The Flask extensions of the web pages: sessions (Flask-Login), CSRF (Flask-WTF), languages
-(Flask-Babel) and the login rate limit (Flask-Limiter). The REST API uses none of them: it
+"""The Flask extensions of the web pages: sessions (Flask-Login), CSRF (Flask-WTF) and languages
+(Flask-Babel); the login rate limit is server/auth/throttle.py. The REST API uses none of them: it
 authenticates every call with a bearer token, so it is exempt from CSRF."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from typing import Any
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -19,7 +17,6 @@ LANGUAGES = {"en": "English", "zh": "简体中文"}
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
 
 
 def select_locale() -> str:
@@ -32,8 +29,10 @@ def select_locale() -> str:
 
 def init_web(app: Flask, api_blueprint: Any) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's defaults already hold these keys, so they are set, not defaulted.
+    secure = app.config["BOMS"].secure_cookies
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
     csrf.init_app(app)
     csrf.exempt(api_blueprint)
     login_manager.init_app(app)
@@ -42,4 +41,3 @@ def init_web(app: Flask, api_blueprint: Any) -> None:
     login_manager.login_message = _l("Please log in to access this page.")
     login_manager.localize_callback = str
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
-    limiter.init_app(app)

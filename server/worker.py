@@ -26,6 +26,7 @@ from flask import Flask
 
 from server.config import Config
 from server.plugins import CeleryTask, plugins_of
+from server.private_files import private_sqlite
 from server.services import JOBS_TASK
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ _served: weakref.WeakSet[Flask] = weakref.WeakSet()  # Flask apps with a Celery 
 
 def make_celery(app: Flask, broker_url: str | None = None) -> Celery:
     """A Celery app running the tasks `app`'s engines registered, each inside `app`'s context."""
-    celery = Celery("boms", broker=broker_url or app.config["BOMS"].broker_url, set_as_current=True)
+    broker_url = broker_url or app.config["BOMS"].broker_url
+    private_sqlite(broker_url)  # the embedded broker's file holds job payloads
+    celery = Celery("boms", broker=broker_url, set_as_current=True)
     celery.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

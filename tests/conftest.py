@@ -91,7 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     config = Config.from_env(instance_path=tmp_path / "instance", database_url=database_url,
                              secret_key="test", testing=True, max_upload_bytes=2 * 1024 * 1024,
-                             login_rate_limit="1000 per minute")
+                             login_rate_limit="1000 per minute", login_address_rate_limit="1000 per minute")
     app = create_app(config)
     yield app
     app.extensions["boms_db"].dispose()

@@ -14,6 +14,8 @@ from flask import Response, flash, request, stream_with_context
 from flask_admin import BaseView, expose
 
 from admin.access import RoleGuard, database, principal
+from server.audit import Event, publish
+from server.auth.client import client_info
 from server.auth.permissions import AUDIT_READERS, Principal, require_can_read_audit
 from server.models import AuditEvent
 from server.queries import QueryArgs, day_end, day_start
@@ -86,6 +88,19 @@ def _json_chunks(query: AuditQuery, rows: Iterator[AuditEvent]) -> Iterator[str]
     yield "\n]}\n"
 
 
+def _log_export(query: AuditQuery, fmt: str) -> None:
+    """An export copies the log out of BOMS: who took which part of it, from where, is itself logged."""
+    with database().write() as session:
+        publish(session, Event("audit.exported", principal().username,
+                               data={"format": fmt, "filters": query.args(), **client_info()}))
+
+
+def kind_choices(kinds: list[str]) -> list[tuple[str, str]]:
+    """The kind filter: each family ("auth.", "task.") first, then every kind seen."""
+    families = sorted({kind.split(".", 1)[0] + "." for kind in kinds if "." in kind})
+    return [(family, f"{family}* (all)") for family in families] + [(kind, kind) for kind in kinds]
+
+
 class AuditView(RoleGuard, BaseView):
     read_roles = AUDIT_READERS
     write_roles = ()  # the log is append-only: nothing here changes anything
@@ -100,7 +115,7 @@ class AuditView(RoleGuard, BaseView):
             page = newest_events(session, principal(), query.filter(), page_number, PAGE_SIZE)
             kinds = audit_kinds(session)
         return self.render("admin/boms/audit.html", rows=page.items, total=page.total, page=page.page,
-                           pages=page.pages, query=query, kinds=kinds, result=None)
+                           pages=page.pages, query=query, kinds=kind_choices(kinds), result=None)
 
     @expose("/verify")
     def verify_chain(self) -> Any:
@@ -111,12 +126,14 @@ class AuditView(RoleGuard, BaseView):
     @expose("/export.csv")
     def export_csv(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
+        _log_export(query, "csv")
         return Response(stream_with_context(_csv_lines(_events(principal(), query))), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-events.csv"})
 
     @expose("/export.json")
     def export_json(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
+        _log_export(query, "json")
         return Response(stream_with_context(_json_chunks(query, _events(principal(), query))),
                         mimetype="application/json",
                         headers={"Content-Disposition": "attachment; filename=audit-events.json"})

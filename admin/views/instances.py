@@ -13,6 +13,7 @@ from admin.access import RoleGuard, database, principal, runner
 from admin.feedback import json_value, pretty
 from admin.instance_query import InstanceQuery, page_of_instances
 from admin.operations import MAX_BULK, OPERATIONS, run_bulk, run_one
+from server.auth.redirects import local_path
 from server.errors import Forbidden, NotFound
 from server.models import STATUSES, ProcessVersion
 from server.queries import ID_MAX, parse_int
@@ -23,8 +24,7 @@ from server.services.variable_history import variable_history
 
 def back_to(default: str) -> str:
     """Return to the page a form came from, if it is one of ours (never an open redirect)."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/admin/") and not target.startswith("//") else default
+    return local_path(request.form.get("next", ""), default, prefix="/admin/")
 
 
 class InstancesView(RoleGuard, BaseView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from sqlalchemy import func, select
 
@@ -15,6 +15,7 @@ from server.auth.permissions import DEPLOYERS
 from server.errors import BomsError
 from server.models import DecisionVersion, ProcessInstance, ProcessVersion
 from server.queries import ID
+from server.security_headers import stored_xml
 from server.services.deployments import UploadedFile, deploy_by
 from server.services.processes import start
 
@@ -100,7 +101,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             xml = session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
         if xml is None:
             abort(404)
-        return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+        return stored_xml(xml, f"version-{version_id}.bpmn", **{"Cache-Control": "private, max-age=300"})
 
     @expose(f"/decision/<{ID}:decision_id>")
     def decision(self, decision_id: int) -> Any:

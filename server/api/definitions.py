@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import request
 
 from server.api import api
 from server.api.common import iso, json_body, principal, reading, runner, variables_of, version_value, writing
@@ -12,6 +12,7 @@ from server.api.instances import instance_json
 from server.errors import BadRequest
 from server.models import ProcessVersion
 from server.queries import QueryArgs
+from server.security_headers import stored_xml
 from server.services import processes
 from server.services.instances import get_instance
 
@@ -67,7 +68,7 @@ def get_definition_xml(key: str) -> Any:
     principal()
     with reading() as session:
         row = processes.find_version(session, key, _version_arg())
-        return Response(row.bpmn_xml, mimetype="application/xml")
+        return stored_xml(row.bpmn_xml, f"{row.key}.bpmn")
 
 
 @api.post("/process-definitions/<key>/start")

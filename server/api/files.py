@@ -18,6 +18,7 @@ from server.api.openapi import INTEGER, STRING, Schema, obj, op, p, param, ref
 from server.auth.permissions import require_task_access
 from server.errors import BadRequest, Conflict, PayloadTooLarge
 from server.forms.files import file_fields
+from server.security_headers import harden_stored, safe_download_type
 from server.services import files as store
 from server.services import tasks as task_service
 
@@ -68,9 +69,9 @@ def download_file(file_id: str) -> Any:
         row, path = store.get_file(session, who, _root(), file_id)
         name, content_type = row.file_name, row.content_type
     # As on the web: always an attachment, never rendered in this origin.
-    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=name, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response = send_file(path, mimetype=safe_download_type(content_type), as_attachment=True, download_name=name,
+                         conditional=True)
+    harden_stored(response)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -6,20 +6,25 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from server.audit import Event, publish
+from server.auth.client import client_info
 from server.auth.passwords import verify_password
-from server.auth.session import SessionUser
+from server.auth.redirects import local_path
+from server.auth.session import SessionUser, end_sessions_of
+from server.auth.throttle import count_login_attempt
 from server.db import current_database
-from server.extensions import LANGUAGES, limiter
+from server.extensions import LANGUAGES
 from server.models import User
 
 bp = Blueprint("auth", __name__)
+MAX_TYPED_NAME = 150  # the longest user name there can be (user_account.username)
 
 
 class LoginForm(FlaskForm):
@@ -29,17 +34,19 @@ class LoginForm(FlaskForm):
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect after login is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("inbox.inbox")
+    return local_path(target, url_for("inbox.inbox"))
+
+
+def _log(kind: str, actor: str, username: str) -> None:
+    with current_app.extensions["boms_db"].write() as db_session:
+        publish(db_session, Event(kind, actor, data={"username": username, **client_info()}))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["BOMS"].login_rate_limit, methods=["POST"],
-               key_func=lambda: f"{request.remote_addr}:{request.form.get('username', '')}",
-               error_message=lambda: _("Too many login attempts; wait a minute."))
 def login() -> Any:
     form = LoginForm()
+    if request.method == "POST":
+        count_login_attempt(request.form.get("username", ""))
     if form.validate_on_submit():
         with current_database().read() as db_session:
             user = db_session.execute(
@@ -49,7 +56,10 @@ def login() -> Any:
             if user is not None and verify_password(user.password_hash, form.password.data or ""):
                 session.clear()  # a fresh session on login: no fixation
                 login_user(SessionUser(user))
+                _log("auth.login", user.username, user.username)
                 return redirect(_safe_next(request.args.get("next")))
+        # The name as typed (it may be nobody's), never the password.
+        _log("auth.login_failed", "anonymous", (form.username.data or "")[:MAX_TYPED_NAME])
         flash(_("Wrong user name or password."), "danger")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
@@ -58,6 +68,8 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    _log("auth.logout", current_user.username, current_user.username)
+    end_sessions_of(int(current_user.id))
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

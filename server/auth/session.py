@@ -1,4 +1,9 @@
-"""The logged-in user of the web pages (Flask-Login), backed by the same Principal the API uses."""
+"""The logged-in user of the web pages (Flask-Login), backed by the same Principal the API uses.
+
+The session cookie holds "<user id>:<session epoch>". The loader accepts it only while the user is
+active and the epoch is still the user's: logout, a password set by an admin and deactivation raise the
+epoch, so a copied cookie stops working server-side, not only in the browser that logged out.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +20,42 @@ from server.models import User
 class SessionUser(UserMixin):
     def __init__(self, user: User) -> None:
         self.id = str(user.id)
+        self.epoch = user.session_epoch or 0
         self.username = user.username
         self.display_name = user.display_name or user.username
         self.principal = Principal.of(user)
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.epoch}"
+
+
+def _parse(session_id: str) -> tuple[int, int] | None:
+    user_id, _, epoch = session_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None  # also every cookie from before epochs existed: log in again
+    return int(user_id), int(epoch)
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> SessionUser | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> SessionUser | None:
+    parsed = _parse(session_id)
+    if parsed is None:
         return None
+    user_id, epoch = parsed
     with current_database().read() as session:
         user = session.execute(
-            select(User).where(User.id == int(user_id), User.active.is_(True)).options(selectinload(User.groups))
+            select(User).where(User.id == user_id, User.active.is_(True), User.session_epoch == epoch)
+            .options(selectinload(User.groups))
         ).scalar_one_or_none()
         return SessionUser(user) if user else None
+
+
+def end_sessions_of(user_id: int) -> None:
+    """Logout: end every session of the user (this browser's and any copy of its cookie)."""
+    with current_database().write() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.end_sessions()
 
 
 def web_principal() -> Principal:

@@ -16,6 +16,7 @@ from jsonschema.validators import validator_for
 
 from server.forms import registry
 from server.forms.fields.dates import parse_form_date
+from server.forms.patterns import PatternError, check_patterns
 from server.forms.registry import FieldType
 
 __all__ = [
@@ -191,4 +192,8 @@ def check_json_schema(schema: dict, source: str) -> dict:
     declared = schema.get("type")
     if declared != "object":
         raise FormDefinitionError(source, f"form schema must have type 'object', not {declared!r}")
+    try:
+        check_patterns(schema, source)
+    except PatternError as exc:
+        raise FormDefinitionError(exc.field, exc.message) from None
     return schema

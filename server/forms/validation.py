@@ -24,6 +24,14 @@ from server.errors import FormInvalid
 from server.forms import registry
 from server.forms.fields.dates import parse_form_date
 from server.forms.files import accepting_references, validation_schema
+from server.forms.patterns import (
+    PatternError,
+    additional_properties_keyword,
+    check_patterns,
+    pattern_keyword,
+    pattern_properties_keyword,
+    search,
+)
 from server.forms.registry import FieldType
 from server.forms.schema import FormDefinitionError
 
@@ -89,7 +97,10 @@ def _format_maximum(validator: Any, bound: Any, instance: Any, schema: Any) -> I
 
 @lru_cache(maxsize=16)
 def _with_date_bounds(base: type[Validator]) -> type[Validator]:
-    return extend(base, {"formatMinimum": _format_minimum, "formatMaximum": _format_maximum})
+    # Patterns run on RE2 (server/forms/patterns.py): Python's re can take exponential time.
+    return extend(base, {"formatMinimum": _format_minimum, "formatMaximum": _format_maximum,
+                         "pattern": pattern_keyword, "patternProperties": pattern_properties_keyword,
+                         "additionalProperties": additional_properties_keyword(base)})
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,10 @@ def _compile(key: str, field_order: tuple[str, ...]) -> _CompiledForm:
         base.check_schema(schema)
     except SchemaError as exc:
         raise FormDefinitionError("form", f"not a valid JSON Schema: {exc.message}") from None
+    try:
+        check_patterns(schema, "form")
+    except PatternError as exc:
+        raise FormDefinitionError(exc.field, exc.message) from None
     validator = _with_date_bounds(base)(schema, format_checker=_FORMAT_CHECKER)
     return _CompiledForm(validator, field_order, read_only, cleaners)
 
@@ -232,7 +247,7 @@ def _additional_keys(error: ValidationError) -> list[str]:
     known = schema.get("properties") or {}
     patterns = list((schema.get("patternProperties") or {}).keys())
     return [
-        str(key) for key in instance if key not in known and not any(re.search(p, str(key)) for p in patterns)
+        str(key) for key in instance if key not in known and not any(search(p, str(key)) for p in patterns)
     ]
 
 

@@ -18,6 +18,7 @@ from server.auth.session import web_principal
 from server.errors import BomsError, PayloadTooLarge
 from server.inbox import bp
 from server.inbox.pages import error_page, reading
+from server.security_headers import harden_stored, safe_download_type
 from server.services import files as store
 from server.services.submissions import UploadPolicy
 
@@ -76,9 +77,8 @@ def download_file(file_id: str) -> Any:
         except BomsError as exc:
             return error_page(exc)
     # Always a download, never shown inline: an uploaded HTML or SVG file must not run in our origin.
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.file_name,
-                         conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response = send_file(path, mimetype=safe_download_type(row.content_type), as_attachment=True,
+                         download_name=row.file_name, conditional=True)
+    harden_stored(response)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

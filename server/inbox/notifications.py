@@ -8,6 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
+from server.auth.redirects import local_path
 from server.db import Database, current_database, utcnow
 from server.inbox import bp
 from server.models import Notification
@@ -27,9 +28,7 @@ def _user_id() -> int:
 
 def _local(link: str | None) -> str:
     # Only local paths: a stored link must never become an open redirect.
-    if link and link.startswith("/") and not link.startswith("//") and "\\" not in link:
-        return link
-    return url_for("inbox.notifications")
+    return local_path(link, url_for("inbox.notifications"))
 
 
 def unread_notifications() -> dict[str, int]:

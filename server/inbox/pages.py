@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from sqlalchemy.orm import Session
 
+from server.auth.redirects import local_path
 from server.db import current_database
 from server.engine.runner import Runner
 from server.errors import BomsError
@@ -40,4 +41,4 @@ def local_referrer(default: str) -> str:
     target = request.form.get("next") or request.referrer or ""
     if target.startswith(request.host_url):
         target = "/" + target[len(request.host_url):]
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return local_path(target, default)

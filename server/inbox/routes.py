@@ -19,6 +19,7 @@ from server.errors import Forbidden, NotFound
 from server.forms.files import is_file_value
 from server.inbox import bp
 from server.queries import QueryArgs
+from server.security_headers import stored_xml
 from server.services import inbox as service
 
 # Query parameters the inbox keeps when it links to itself (tabs, sorting, paging).
@@ -195,4 +196,4 @@ def instance_diagram(instance_id: str) -> Any:
     except NotFound:
         return Response(_("Not found"), status=404, mimetype="text/plain")
     # Private: the model can name people and amounts, so shared caches must not keep it.
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+    return stored_xml(xml, f"diagram-{instance_id}.bpmn", **{"Cache-Control": "private, max-age=300"})

@@ -32,9 +32,15 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(default=list)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every web session's id: raising it (logout, a new password, deactivation) ends them all.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     manager: Mapped[User | None] = relationship(remote_side=[id])
     groups: Mapped[list[Group]] = relationship(secondary=membership, back_populates="members")
+
+    def end_sessions(self) -> None:
+        """Every web session of this user stops working at its next request (API tokens are separate)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)

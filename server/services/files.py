@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import time
 import uuid
@@ -31,6 +32,7 @@ from server.errors import NotFound
 from server.forms.files import file_fields
 from server.models import StoredFile
 from server.plugins import plugins_of
+from server.private_files import FILE_MODE, private_dir
 from server.services.instances import get_instance
 
 logger = logging.getLogger(__name__)
@@ -101,10 +103,11 @@ def too_large(schema: Mapping[str, Any] | None, files: MultiDict[str, FileStorag
 
 
 def _write(upload: FileStorage, target: Path) -> tuple[int, str]:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     digest, size = hashlib.sha256(), 0
-    # "xb": a uuid never collides, and if it ever did, an existing file must not be overwritten.
-    with target.open("xb") as out:
+    # O_EXCL: a uuid never collides, and if it ever did, an existing file must not be overwritten;
+    # 0600 from the start: uploads are readable by the server only.
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as out:
         while chunk := upload.stream.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)

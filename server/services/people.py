@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
+from server.auth.client import client_info
 from server.auth.passwords import hash_password
 from server.auth.permissions import Principal, require_can_manage_people
 from server.auth.tokens import create_token
@@ -56,6 +57,8 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
               "manager": user.manager.username if user.manager else None, "displayName": user.display_name,
               "email": user.email}
     user.display_name, user.email = display_name.strip() or None, email.strip() or None
+    if user.active and not active:
+        user.end_sessions()  # a reactivated user logs in again: old cookies stay dead
     user.active, user.roles, user.manager = active, sorted(set(roles)), boss
     user.groups = [ensure_group(session, name) for name in names(groups)]
     session.flush()
@@ -64,7 +67,13 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
     changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if changes:
         publish(session, Event("user.updated", who.username, subject_type="user", subject_id=str(user.id),
-                               data={"username": user.username, "changes": changes}))
+                               data={"username": user.username, "changes": changes, **client_info()}))
+    # Permission changes also get events of their own, so the log can be filtered for them.
+    for key, kind in (("roles", "user.roles_changed"), ("groups", "user.groups_changed"),
+                      ("active", "user.deactivated" if not active else "user.activated")):
+        if key in changes:
+            publish(session, Event(kind, who.username, subject_type="user", subject_id=str(user.id),
+                                   data={"username": user.username, **changes[key], **client_info()}))
     return user
 
 
@@ -74,8 +83,9 @@ def set_password(session: Session, who: Principal, user_id: int, password: str) 
         raise BadRequest(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     user = _user(session, user_id)
     user.password_hash = hash_password(password)
+    user.end_sessions()  # whoever knew the old password loses the sessions it opened
     publish(session, Event("user.password_set", who.username, subject_type="user", subject_id=str(user.id),
-                           data={"username": user.username}))
+                           data={"username": user.username, **client_info()}))
 
 
 def add_group(session: Session, who: Principal, name: str, display_name: str) -> Group:
@@ -99,7 +109,7 @@ def issue_token(session: Session, who: Principal, user_id: int, name: str) -> st
     user = _user(session, user_id)
     token = create_token(session, user, name.strip())
     publish(session, Event("token.created", who.username, subject_type="user", subject_id=str(user.id),
-                           data={"username": user.username, "name": name.strip()}))
+                           data={"username": user.username, "name": name.strip(), **client_info()}))
     return token
 
 
@@ -112,4 +122,5 @@ def revoke_token(session: Session, who: Principal, token_id: int) -> None:
         raise Conflict(f"API token {token_id} is already revoked")
     token.revoked_at = utcnow()
     publish(session, Event("token.revoked", who.username, subject_type="token", subject_id=str(token.id),
-                           data={"tokenId": token.id, "username": token.user.username, "name": token.name}))
+                           data={"tokenId": token.id, "username": token.user.username, "name": token.name,
+                                 **client_info()}))

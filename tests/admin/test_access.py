@@ -83,6 +83,8 @@ def _ids(team: Api) -> tuple[str, str, int, int]:
 
 def test_auditor_and_staff_posts_to_any_admin_action_are_refused_and_change_nothing(team: Api, web: Any) -> None:
     instance_id, task_id, token_id, user_id = _ids(team)
+    for who in ("auditor", "sam"):
+        web(who)  # signing in is itself logged (auth.login): before the snapshot
     before = team.get("admin", "/api/v1/audit").get_json()
     for who in ("auditor", "sam"):
         browser = web(who)

@@ -25,8 +25,8 @@ def seqs(html: str) -> list[int]:
 
 def test_filters_by_instance_actor_kind_and_time(team: Api, web: Any) -> None:
     first, second = start_purchase(team, key="PR-1"), start_purchase(team, key="PR-2")
+    browser = web("auditor")  # signing in is itself logged (auth.login): before the snapshot
     everything = team.get("admin", "/api/v1/audit", query_string={"pageSize": 500}).get_json()["items"]
-    browser = web("auditor")
     html = browser.get("/admin/audit/").get_data(as_text=True)
     assert seqs(html) == sorted((e["seq"] for e in everything), reverse=True)
     mine = [e["seq"] for e in everything if e.get("instanceId") == first]

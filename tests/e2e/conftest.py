@@ -7,6 +7,7 @@ Without it the tests skip and say why, unless BOMS_REQUIRE_BROWSER=1 (CI), where
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import threading
 from collections.abc import Iterator
@@ -44,7 +45,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'boms.db'}"
     upgrade(url)
-    app = create_app(Config.from_env(instance_path=folder / "instance", database_url=url, secret_key="e2e"))
+    # A strong key (weak ones are refused outside tests); plain HTTP on loopback, so no Secure cookie.
+    app = create_app(Config.from_env(instance_path=folder / "instance", database_url=url,
+                                     secret_key=secrets.token_urlsafe(32), secure_cookies=False))
     with app.extensions["boms_db"].write() as session:
         for name in ORDER:
             roles, groups, manager = PEOPLE[name]

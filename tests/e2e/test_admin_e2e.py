@@ -5,6 +5,7 @@ verify the audit chain. Screenshots go to tests/e2e/screenshots/."""
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,7 +75,8 @@ def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("e2e-admin")
     url = f"sqlite:///{folder / 'boms.db'}"
     upgrade(url)
-    app = create_app(Config.from_env(instance_path=folder / "instance", database_url=url, secret_key="e2e-admin"))
+    app = create_app(Config.from_env(instance_path=folder / "instance", database_url=url,
+                                     secret_key=secrets.token_urlsafe(32), secure_cookies=False))
     with app.extensions["boms_db"].write() as session:
         add_user(session, "root", ADMIN_PASSWORD, roles=["admin"], groups=["reviewers"])
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

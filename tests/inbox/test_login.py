@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.extensions import limiter
-
 
 def test_login_and_logout(api: Any, browser: Any) -> None:
     api.user("alice", groups=("employees",))
@@ -39,7 +37,6 @@ def test_login_is_rate_limited(api: Any) -> None:
     api.user("alice")
     api.app.config["BOMS"] = api.app.config["BOMS"].__class__(
         **{**api.app.config["BOMS"].__dict__, "login_rate_limit": "3 per minute"})
-    limiter.reset()
     client = api.app.test_client()
     token = client.get("/login").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     codes = [client.post("/login", data={"username": "alice", "password": "bad", "csrf_token": token}).status_code
