@@ -121,7 +121,8 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
         return
     row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
-                    business_key=step.instance.business_key, element_id=element, name=task.task_spec.bpmn_name,
+                    business_key=step.instance.business_key, element_id=element,
+                    name=who.name if who.name is not None else task.task_spec.bpmn_name,
                     lane=task.task_spec.lane, assignee=who.assignee, status="open", created_at=now,
                     due_at=who.due_at, version_id=called.id if called is not None else None)
     row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
