@@ -20,8 +20,8 @@ from server.engine.event_checks import check_event_references
 from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.multi_instance import BomsMultiInstance, connect_merge
 from server.engine.normalize import normalize
-from server.engine.templates import compile_template, has_expression
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
+from server.engine.templates import compile_template, has_expression
 from server.engine.xml import parse_xml
 from server.errors import DeployError
 
@@ -160,6 +160,10 @@ def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bo
         local = etree.QName(node).localname
         if local == "userTask" and has_expression(node.get("name")):
             _check_expression(node.get("name"), node, "the name", file_name, template=True)
+        if local in ("documentation", "instructionsForEndUser") and has_expression(node.text):
+            owner = node.getparent() if local == "documentation" else node.getparent().getparent()
+            if etree.QName(owner).localname == "userTask":  # shown on the task page, evaluated
+                _check_expression(node.text, owner, local, file_name, template=True)
         if local in ("timeDate", "timeDuration", "timeCycle", "completionCondition", "loopCardinality") \
                 and is_expression(node.text):
             _check_expression(node.text, node.getparent().getparent(), local, file_name)

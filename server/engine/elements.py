@@ -75,8 +75,9 @@ def _camunda_form_properties(node: etree._Element, file_name: str) -> list[dict[
         if unsupported or hidden:
             what = (unsupported or hidden)[0]
             raise DeployError(
-                f"{file_name}: element '{node.get('id')}' (line {prop.sourceline}): camunda:formProperty '{prop.get('id')}' "
-                f"uses '{what}', which BOMS does not support (id, name, type, required, default)",
+                f"{file_name}: element '{node.get('id')}' (line {prop.sourceline}): "
+                f"camunda:formProperty '{prop.get('id')}' uses '{what}', which BOMS does not support "
+                "(it reads id, name, type, required and default)",
                 file=file_name, element=node.get("id"), field=prop.get("id"), line=prop.sourceline)
         fields.append({
             "id": prop.get("id"),
@@ -147,7 +148,9 @@ def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str)
 def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, bytes],
                    file_name: str) -> dict[str, Any]:
     props = _spiff_properties(node)
-    instructions = node.xpath("./bpmn:extensionElements/spiffworkflow:instructionsForEndUser", namespaces=NS)
+    # SpiffArena's instructions, else the task's documentation (Camunda's task description).
+    instructions = node.xpath("./bpmn:extensionElements/spiffworkflow:instructionsForEndUser", namespaces=NS) \
+        or node.xpath("./bpmn:documentation", namespaces=NS)
     ui_schema = None
     if props.get("formUiSchemaFilename"):
         ui_schema = _resource_json(resources, props["formUiSchemaFilename"], file_name, node.get("id"))
