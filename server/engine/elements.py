@@ -180,8 +180,10 @@ def process_elements(process: etree._Element, lanes: dict[str, str | None], reso
             info.update(user_task_info(node, lanes.get(element_id), resources, file_name))
         elif kind == "sequenceFlow":
             info.update(source=node.get("sourceRef"), target=node.get("targetRef"))
-        elif kind == "serviceTask":
-            info["service"] = read_service_config(node, file_name)
+        elif kind in ("serviceTask", "sendTask", "intermediateThrowEvent", "endEvent"):
+            service = read_service_config(node, file_name)
+            if service is not None or kind == "serviceTask":
+                info["service"] = service
         elements[element_id] = info
     return elements
 
