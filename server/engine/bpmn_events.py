@@ -172,3 +172,30 @@ def event_subprocess_task(parser: Any) -> BomsEventSubprocess:
     interrupting = not starts or starts[0].get("isInterrupting", "true") != "false"
     return BomsEventSubprocess(parser.spec, parser.bpmn_id, subworkflow_spec=subworkflow_spec,
                                interrupting=interrupting, **parser.bpmn_attributes)
+
+
+def event_subprocess_starts(workflow: Any) -> list[tuple[Any, Any]]:
+    """(event sub-process spec name, start event spec) of the process's event sub-processes."""
+    found = []
+    for name in getattr(workflow.spec.start, "trigger_specs", []):
+        sub_spec = workflow.subprocess_specs.get(name)
+        for start in getattr(sub_spec, "bpmn_start_events", []) if sub_spec is not None else []:
+            found.append((name, start))
+    return found
+
+
+def listening_starts(workflow: Any) -> list[Any]:
+    """Start events of event sub-processes that listen now: the process scope is active, and an
+    interrupting one has not started already (it ended the scope it interrupted)."""
+    if workflow.is_completed():
+        return []
+    running = {task.task_spec.name for task in workflow.get_tasks()
+               if isinstance(task.task_spec, BomsEventSubprocess)
+               and not task.has_state(TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK)}
+    listening = []
+    for name, start in event_subprocess_starts(workflow):
+        owner = workflow.spec.task_specs.get(name)
+        if isinstance(owner, BomsEventSubprocess) and owner.interrupting and name in running:
+            continue
+        listening.append(start)
+    return listening
