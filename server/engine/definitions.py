@@ -21,6 +21,7 @@ from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.multi_instance import BomsMultiInstance, connect_merge
 from server.engine.normalize import normalize
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
+from server.engine.supported import check_supported_constructs
 from server.engine.templates import compile_template, has_expression
 from server.engine.xml import parse_xml
 from server.errors import DeployError
@@ -235,6 +236,7 @@ def read_process_file(content: bytes, file_name: str,
             f"{file_name}: contains no executable process (set isExecutable=\"true\" on the process to deploy)",
             file=file_name,
         )
+    check_supported_constructs(root, file_name)
     for process in processes:
         check_process_xml(process, file_name, allow_scripts)
     refs = _decision_refs(root)
