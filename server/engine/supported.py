@@ -76,6 +76,7 @@ FORM_ELEMENTS = frozenset({"formData", "formField", "validation", "constraint", 
 IO_ELEMENTS = frozenset({"inputOutput", "inputParameter", "outputParameter", "map", "entry", "list",
                          "connector", "connectorId", "failedJobRetryTimeCycle"})
 LISTENERS = frozenset({"taskListener", "executionListener"})
+MAPPING_ATTRIBUTES = frozenset({"source", "target", "sourceExpression", "variables"})
 
 
 def _owner(node: etree._Element) -> etree._Element:
@@ -125,7 +126,13 @@ def _camunda_element_problem(node: etree._Element, owner: etree._Element) -> str
         return (f"camunda:{local} is read on service tasks, send tasks and message events with an "
                 f"implementation only; on a {kind} BOMS would not apply it")
     if local in ("in", "out"):
-        return None if kind == "callActivity" else f"camunda:{local} is read on call activities only"
+        if kind != "callActivity":
+            return f"camunda:{local} is read on call activities only"
+        extra = sorted(set(node.attrib) - MAPPING_ATTRIBUTES)
+        if extra:
+            return f"camunda:{local} with '{extra[0]}' is not supported (BOMS reads " \
+                f"{', '.join(sorted(MAPPING_ATTRIBUTES))})"
+        return None
     return f"camunda:{local} is not supported by BOMS"
 
 
