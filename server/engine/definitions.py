@@ -104,6 +104,9 @@ UNSUPPORTED = (
      "event without reaching the catch event); connect the flow with a sequence flow instead"),
     (".//bpmn:subProcess//bpmn:subProcess[@triggeredByEvent='true']",
      "an event sub-process inside a sub-process is not supported; move it to the process level"),
+    (".//bpmn:subProcess[@triggeredByEvent='true']/bpmn:startEvent[bpmn:timerEventDefinition]",
+     "an event sub-process started by a timer is not supported (it would start with the process); "
+     "use a timer boundary event on a sub-process"),
 )
 
 

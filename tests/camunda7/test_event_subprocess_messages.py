@@ -48,3 +48,12 @@ def test_non_interrupting_message_event_subprocess_runs_beside(team: Api, tmp_pa
         complete(team, "staff", task["id"])
     assert instance(team, started["id"])["status"] == "completed"
     send(team, "cancelOrder", "K3", expect=404)
+
+
+def test_timer_started_event_subprocess_is_refused(team: Api, tmp_path: Path) -> None:
+    text = (FIXTURES / "camunda7/message_event_subprocess.bpmn").read_text()
+    path = tmp_path / "timer_sub.bpmn"
+    path.write_text(text.replace('<messageEventDefinition messageRef="msg_cancel" />',
+                                 "<timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>"))
+    error = team.deploy("modeler", path, expect=422).get_json()["error"]
+    assert error["element"] == "cancelStart" and "timer" in error["message"] and error["line"] == 12
