@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from server.auth.permissions import Principal
-from server.db import Database
+from server.auth.permissions import ADMIN_UI_ROLES, Principal
+from server.db import Database, current_database
 from server.engine.runner import Runner
 
 # Methods that only read: everything else is a change and needs a writing role.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-ADMIN_ROLES = ("admin", "modeler", "auditor")
+ADMIN_ROLES = ADMIN_UI_ROLES
 
 
 def principal() -> Principal:
@@ -25,7 +25,7 @@ def principal() -> Principal:
 
 
 def database() -> Database:
-    return current_app.extensions["boms_db"]
+    return current_database()
 
 
 def runner() -> Runner:

@@ -1,29 +1,22 @@
-"""The instance list's filters, read from the URL, and the variable change history of one instance."""
+"""The instance list's filters, read from the URL."""
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import STATUSES, AuditEvent, ProcessInstance, ProcessVersion
-from server.services.inbox import VARIABLE_NAME, variable_text
+from server.models import STATUSES, ProcessInstance
+from server.models.instance import VARIABLE_NAME
+from server.queries import ID_MAX, QueryArgs, day_end, day_start, offset_page
+from server.services.instances import INSTANCE_SORTING, InstanceFilter
 
 PAGE_SIZE = 50
 FILTER_ARGS = ("key", "version", "status", "business_key", "started_by", "started_from", "started_to",
                "var", "value")
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -43,27 +36,18 @@ class InstanceQuery:
     @classmethod
     def from_args(cls, args: Any) -> InstanceQuery:
         """URL parameters anyone can edit: what cannot be read is dropped and named, never a 500."""
-        query = cls(**{name: (args.get(name) or "").strip()
-                       for name in ("key", "status", "business_key", "started_by", "var", "value")})
-        if query.status and query.status not in STATUSES:
-            query.problems.append(f"status must be one of {', '.join(STATUSES)}")
-            query.status = ""
+        read = QueryArgs(args, strict=False)
+        query = cls(**{name: read.text(name, "") or "" for name in ("key", "business_key", "started_by", "value")})
+        query.status = read.choice("status", STATUSES, "") or ""
+        query.var = read.text("var", "") or ""
         if query.var and not VARIABLE_NAME.match(query.var):
-            query.problems.append("a variable name is letters, digits and _ (not starting with a digit)")
+            read.bad("var", "is letters, digits and _ (not starting with a digit)", "a variable name")
             query.var = ""
-        version = args.get("version", "").strip()
-        if version:
-            if version.isdigit():
-                query.version = int(version)
-            else:
-                query.problems.append("version must be a number")
-        for name in ("started_from", "started_to"):
-            text = args.get(name, "").strip()
-            setattr(query, name, _date(text))
-            if text and getattr(query, name) is None:
-                query.problems.append(f"{name.replace('_', ' ')} must be a date (YYYY-MM-DD)")
-        page = args.get("page", "1")
-        query.page = max(1, int(page)) if page.isdigit() else 1
+        query.version = read.integer("version", maximum=ID_MAX)
+        query.started_from = read.day("started_from", "started from")
+        query.started_to = read.day("started_to", "started to")
+        query.page = read.integer("page", 1) or 1
+        query.problems = [problem.message for problem in read.problems]
         return query
 
     def args(self, **overrides: Any) -> dict[str, Any]:
@@ -71,70 +55,20 @@ class InstanceQuery:
         values.update(overrides)
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if v not in ("", None)}
 
-    def clauses(self, session: Session) -> list[ColumnElement[bool]]:
-        clauses: list[ColumnElement[bool]] = []
-        for column, value in ((ProcessInstance.process_key, self.key), (ProcessInstance.status, self.status),
-                              (ProcessInstance.business_key, self.business_key),
-                              (ProcessInstance.started_by, self.started_by)):
-            if value:
-                clauses.append(column == value)
-        if self.version is not None:
-            clauses.append(ProcessInstance.version_id.in_(select(ProcessVersion.id).where(
-                ProcessVersion.version == self.version,
-                *([ProcessVersion.key == self.key] if self.key else []))))
-        if self.started_from:
-            clauses.append(ProcessInstance.started_at >= datetime.combine(self.started_from, datetime.min.time()))
-        if self.started_to:  # inclusive: the whole last day
-            end = datetime.combine(self.started_to + timedelta(days=1), datetime.min.time())
-            clauses.append(ProcessInstance.started_at < end)
-        if self.var:
-            text = variable_text(session, self.var)
-            clauses.append(text == self.value if self.value else text.is_not(None))
-        return clauses
+    def filter(self) -> InstanceFilter:
+        """Dates as whole days: `started_to` includes its last day."""
+        return InstanceFilter(
+            status=self.status, key=self.key, version=self.version, business_key=self.business_key,
+            started_by=self.started_by, var=self.var, value=self.value,
+            started_after=day_start(self.started_from),
+            started_before=day_end(self.started_to))
 
 
 def page_of_instances(session: Session, query: InstanceQuery) -> tuple[list[ProcessInstance], int, int]:
     """(rows, total, pages); the page number is clamped to the last page."""
-    clauses = query.clauses(session)
-    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*clauses)) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    query.page = min(query.page, pages)
-    statement: Select[Any] = (select(ProcessInstance).where(*clauses)
-                              .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
-                              .offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    return list(session.scalars(statement)), total, pages
+    statement = select(ProcessInstance).where(*query.filter().clauses(session))
+    page = offset_page(session, statement, INSTANCE_SORTING.order(None).clauses(), query.page, PAGE_SIZE,
+                       clamp=True)
+    query.page = page.page or 1
+    return page.items, page.total or 0, page.pages
 
-
-@dataclass
-class VariableChange:
-    seq: int
-    at: datetime
-    actor: str
-    name: str
-    old: Any
-    new: Any
-    how: str  # started, task completed (with the task's name), changed by an admin
-
-
-def variable_history(session: Session, instance_id: str) -> list[VariableChange]:
-    """Who set which variable to what, oldest first, from the instance's audit events."""
-    rows = session.scalars(select(AuditEvent).where(
-        AuditEvent.instance_id == instance_id,
-        AuditEvent.kind.in_(("instance.started", "task.completed", "instance.variables_changed")),
-    ).order_by(AuditEvent.seq))
-    current: dict[str, Any] = {}
-    changes: list[VariableChange] = []
-    for row in rows:
-        data = json.loads(row.data or "{}")
-        if row.kind == "instance.variables_changed":
-            for name, change in sorted((data.get("changes") or {}).items()):
-                changes.append(VariableChange(row.seq, row.at, row.actor, name, change.get("old"), change.get("new"),
-                                              "changed by an admin"))
-                current[name] = change.get("new")
-            continue
-        how = "started" if row.kind == "instance.started" else f"task {data.get('name') or row.element_id}"
-        for name, value in sorted((data.get("variables") or {}).items()):
-            if current.get(name, object()) != value:
-                changes.append(VariableChange(row.seq, row.at, row.actor, name, current.get(name), value, how))
-            current[name] = value
-    return changes

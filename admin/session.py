@@ -18,6 +18,8 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 
+from server.db import current_database
+
 
 class SharedEngineSQLAlchemy(SQLAlchemy):
     def __init__(self, engine: Engine) -> None:
@@ -29,7 +31,7 @@ class SharedEngineSQLAlchemy(SQLAlchemy):
 
 
 def init_session(app: Flask) -> SQLAlchemy:
-    database = app.extensions["boms_db"]
+    database = current_database(app)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database.url)
     db = SharedEngineSQLAlchemy(database.engine)
     db.init_app(app)

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from server.config import Config
-from server.db import Database
+from server.db import DATABASE_EXTENSION, Database
 from server.engine.runner import Runner
 
 
@@ -19,7 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
         TESTING=config.testing,
         BOMS=config,
     )
-    app.extensions["boms_db"] = Database(config.database_url)
+    app.extensions[DATABASE_EXTENSION] = Database(config.database_url)
     app.extensions["boms_runner"] = Runner(allow_python_scripts=config.allow_python_scripts)
 
     from server.api import api
@@ -29,8 +29,10 @@ def create_app(config: Config | None = None) -> Flask:
     from server.inbox import bp as inbox_pages
     from server.inbox.error_pages import register_error_pages
     from server.inbox.notifications import unread_notifications
+    from server.queries.args import refuse_nul_in_path
     from server.services.notifications import notification_listener
 
+    app.before_request(refuse_nul_in_path)
     app.register_blueprint(api)
     init_web(app, api)
     app.register_blueprint(auth_pages)

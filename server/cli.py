@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from server.config import Config
-from server.db import Database
+from server.db import Database, current_database
 from server.errors import BomsError
 
 DEPLOYABLE = ("*.bpmn", "*.bpmn20.xml", "*.dmn", "*.json")
@@ -133,7 +133,7 @@ def cmd_jobs_run(config: Config, _args: argparse.Namespace) -> int:
     from server.services.jobs import run_due
 
     app = create_app(config)
-    done = run_due(app.extensions["boms_db"], app.extensions["boms_runner"], config)
+    done = run_due(current_database(app), app.extensions["boms_runner"], config)
     print(f"{done} due jobs run")
     return 0
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -87,3 +88,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+DATABASE_EXTENSION = "boms_db"  # the app.extensions key the factory stores the Database under
+
+
+def current_database(app: Flask | None = None) -> Database:
+    """The app's Database: the current app's inside a request or app context, else `app`'s."""
+    return (app or current_app).extensions[DATABASE_EXTENSION]

@@ -18,6 +18,7 @@ from typing import Any
 from celery import Celery
 
 from server.config import Config
+from server.db import current_database
 
 logger = logging.getLogger(__name__)
 BATCH = 50  # jobs per Celery message: 10,000 due timers are 200 messages, not 10,000
@@ -48,14 +49,14 @@ def make_celery(config: Config) -> Celery:
         from server.services.jobs import run_jobs as run
 
         flask_app = _app(config)
-        return run(flask_app.extensions["boms_db"], flask_app.extensions["boms_runner"], config, job_ids)
+        return run(current_database(flask_app), flask_app.extensions["boms_runner"], config, job_ids)
 
     @app.task(name="boms.audit.verify", shared=False)
     def verify_audit() -> dict[str, object]:
         """Verify the audit chain off the request path (the admin UI's button may queue it)."""
         from server.services.audit import verify
 
-        with _app(config).extensions["boms_db"].read() as session:
+        with current_database(_app(config)).read() as session:
             return verify(session).to_dict()
 
     @app.task(name="boms.notifications.deliver", shared=False)
@@ -63,7 +64,7 @@ def make_celery(config: Config) -> Celery:
         """Email pending notifications; queued after the commit that created them, never inside it."""
         from server.services.notifications import deliver_pending
 
-        return deliver_pending(_app(config).extensions["boms_db"], config)
+        return deliver_pending(current_database(_app(config)), config)
 
     return app
 
@@ -86,7 +87,7 @@ def poll(config: Config, send: Callable[[list[int]], Any], stop: threading.Event
     """Hand due jobs to workers until `stop` is set; sleeps until the next due job, at most `interval`."""
     from server.services.jobs import claim_due, next_due_in
 
-    database = _app(config).extensions["boms_db"]
+    database = current_database(_app(config))
     last_sweep = 0.0
     while not stop.is_set():
         try:

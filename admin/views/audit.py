@@ -5,19 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from flask import Response, flash, request, stream_with_context
 from flask_admin import BaseView, expose
-from sqlalchemy import ColumnElement, func, select
 
-from admin.access import RoleGuard, database
+from admin.access import RoleGuard, database, principal
+from server.auth.permissions import AUDIT_READERS, Principal, require_can_read_audit
 from server.models import AuditEvent
-from server.services.audit import verify
+from server.queries import QueryArgs, day_end, day_start
+from server.services.audit_log import AuditFilter, event_json, every_event, newest_events, verify_chain
+from server.services.audit_log import kinds as audit_kinds
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
@@ -26,6 +27,8 @@ COLUMNS = ("seq", "at", "actor", "kind", "instance_id", "task_id", "element_id",
 
 @dataclass
 class AuditQuery:
+    """The admin list's filters as the URL spells them (whole days); the filter itself is AuditFilter."""
+
     instance: str = ""
     actor: str = ""
     kind: str = ""
@@ -34,14 +37,10 @@ class AuditQuery:
 
     @classmethod
     def from_args(cls, args: Any) -> tuple[AuditQuery, list[str]]:
-        query, problems = cls(*(args.get(n, "").strip() for n in ("instance", "actor", "kind"))), []
-        for name in ("since", "until"):
-            text = args.get(name, "").strip()
-            try:
-                setattr(query, name, date.fromisoformat(text) if text else None)
-            except ValueError:
-                problems.append(f"{name} must be a date (YYYY-MM-DD)")
-        return query, problems
+        read = QueryArgs(args, strict=False)
+        query = cls(*(read.text(n, "") or "" for n in ("instance", "actor", "kind")), read.day("since"),
+                    read.day("until"))
+        return query, [problem.message for problem in read.problems]
 
     def args(self) -> dict[str, str]:
         values = {"instance": self.instance, "actor": self.actor, "kind": self.kind,
@@ -49,48 +48,26 @@ class AuditQuery:
                   "until": self.until.isoformat() if self.until else ""}
         return {k: v for k, v in values.items() if v}
 
-    def clauses(self) -> list[ColumnElement[bool]]:
-        clauses: list[ColumnElement[bool]] = []
-        if self.instance:
-            clauses.append(AuditEvent.instance_id == self.instance)
-        if self.actor:
-            clauses.append(AuditEvent.actor == self.actor)
-        if self.kind:
-            # "task." matches every task event; a full kind matches itself.
-            clauses.append(AuditEvent.kind.startswith(self.kind, autoescape=True) if self.kind.endswith(".")
-                           else AuditEvent.kind == self.kind)
-        if self.since:
-            clauses.append(AuditEvent.at >= datetime.combine(self.since, datetime.min.time()))
-        if self.until:  # inclusive: the whole last day
-            clauses.append(AuditEvent.at < datetime.combine(self.until + timedelta(days=1), datetime.min.time()))
-        return clauses
+    def filter(self) -> AuditFilter:
+        return AuditFilter(instance=self.instance, actor=self.actor, kind=self.kind, after=day_start(self.since),
+                           before=day_end(self.until))  # until: inclusive, the whole last day
 
 
-def event_dict(row: AuditEvent) -> dict[str, Any]:
-    return {"seq": row.seq, "at": row.at.isoformat() + "Z", "actor": row.actor, "kind": row.kind,
-            "instanceId": row.instance_id, "taskId": row.task_id, "elementId": row.element_id,
-            "data": json.loads(row.data or "{}"), "prevHash": row.prev_hash, "hash": row.hash}
+def _events(who: Principal, query: AuditQuery) -> Iterator[AuditEvent]:
+    require_can_read_audit(who)  # asked now, not when streaming starts: a refusal is still a 403
+
+    def batches() -> Iterator[AuditEvent]:
+        with database().read() as session:
+            yield from every_event(session, who, query.filter(), EXPORT_BATCH)
+
+    return batches()
 
 
-def _events(query: AuditQuery) -> Iterator[AuditEvent]:
-    """Every matching event in seq order, in batches, so an export of the whole log stays small in memory."""
-    last = 0
-    with database().read() as session:
-        while True:
-            chunk = session.scalars(select(AuditEvent).where(AuditEvent.seq > last, *query.clauses())
-                                    .order_by(AuditEvent.seq).limit(EXPORT_BATCH)).all()
-            if not chunk:
-                return
-            yield from chunk
-            last = chunk[-1].seq
-            session.expunge_all()
-
-
-def _csv_lines(query: AuditQuery) -> Iterator[str]:
+def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for row in _events(query):
+    for row in rows:
         # The data column keeps the stored canonical JSON, so each row's hash can be recomputed from the file.
         writer.writerow([row.seq, row.at.isoformat(), row.actor, row.kind, row.instance_id or "",
                          row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash])
@@ -100,15 +77,15 @@ def _csv_lines(query: AuditQuery) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _json_chunks(query: AuditQuery) -> Iterator[str]:
+def _json_chunks(query: AuditQuery, rows: Iterator[AuditEvent]) -> Iterator[str]:
     yield '{"filters": ' + json.dumps(query.args()) + ', "events": ['
-    for index, row in enumerate(_events(query)):
-        yield ("," if index else "") + "\n" + json.dumps(event_dict(row), ensure_ascii=False)
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + "\n" + json.dumps(event_json(row), ensure_ascii=False)
     yield "\n]}\n"
 
 
 class AuditView(RoleGuard, BaseView):
-    read_roles = ("admin", "auditor")
+    read_roles = AUDIT_READERS
     write_roles = ()  # the log is append-only: nothing here changes anything
 
     @expose("/")
@@ -116,31 +93,28 @@ class AuditView(RoleGuard, BaseView):
         query, problems = AuditQuery.from_args(request.args)
         for problem in problems:
             flash(f"Filter ignored: {problem}.", "warning")
-        page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+        page_number = QueryArgs(request.args, strict=False).integer("page", 1) or 1
         with database().read() as session:
-            total = session.scalar(select(func.count()).select_from(AuditEvent).where(*query.clauses())) or 0
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(max(page, 1), pages)
-            rows = list(session.scalars(select(AuditEvent).where(*query.clauses()).order_by(AuditEvent.seq.desc())
-                                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-            kinds = list(session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)))
-        return self.render("admin/boms/audit.html", rows=rows, total=total, page=page, pages=pages, query=query,
-                           kinds=kinds, result=None)
+            page = newest_events(session, principal(), query.filter(), page_number, PAGE_SIZE)
+            kinds = audit_kinds(session)
+        return self.render("admin/boms/audit.html", rows=page.items, total=page.total, page=page.page,
+                           pages=page.pages, query=query, kinds=kinds, result=None)
 
     @expose("/verify")
     def verify_chain(self) -> Any:
         with database().read() as session:
-            result = verify(session)
+            result = verify_chain(session, principal())
         return self.render("admin/boms/audit_verify.html", result=result)
 
     @expose("/export.csv")
     def export_csv(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
-        return Response(stream_with_context(_csv_lines(query)), mimetype="text/csv",
+        return Response(stream_with_context(_csv_lines(_events(principal(), query))), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-events.csv"})
 
     @expose("/export.json")
     def export_json(self) -> Any:
         query, _problems = AuditQuery.from_args(request.args)
-        return Response(stream_with_context(_json_chunks(query)), mimetype="application/json",
+        return Response(stream_with_context(_json_chunks(query, _events(principal(), query))),
+                        mimetype="application/json",
                         headers={"Content-Disposition": "attachment; filename=audit-events.json"})

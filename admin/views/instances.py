@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from admin.access import RoleGuard, database, principal, runner
 from admin.feedback import json_value, pretty
-from admin.instance_query import InstanceQuery, page_of_instances, variable_history
+from admin.instance_query import InstanceQuery, page_of_instances
 from admin.operations import MAX_BULK, OPERATIONS, run_bulk, run_one
 from server.errors import Forbidden, NotFound
 from server.models import STATUSES, ProcessVersion
+from server.queries import ID_MAX, parse_int
 from server.services import inbox as inbox_service
 from server.services import operations as ops
+from server.services.variable_history import variable_history
 
 
 def back_to(default: str) -> str:
@@ -73,7 +75,7 @@ class InstancesView(RoleGuard, BaseView):
                 abort(403)
             instance = view.instance
             version = instance.version
-            history = variable_history(session, instance_id)
+            history = variable_history(session, principal(), instance_id)
             versions = list(session.scalars(select(ProcessVersion).where(ProcessVersion.key == instance.process_key)
                                             .order_by(ProcessVersion.version.desc())))
         errored = [instance.error["element"]] if instance.error and instance.error.get("element") else []
@@ -90,10 +92,11 @@ class InstancesView(RoleGuard, BaseView):
             return redirect(back)
         target = request.form.get("version_id", "")
         if action == "migrate" and target:
-            if not target.isdigit():
+            version_id = parse_int(target, maximum=ID_MAX)
+            if version_id is None:
                 flash("Choose a version to migrate to.", "danger")
                 return redirect(back)
-            error = run_one(lambda s: ops.migrate(s, runner(), principal(), instance_id, int(target)))
+            error = run_one(lambda s: ops.migrate(s, runner(), principal(), instance_id, version_id))
         else:
             operation = OPERATIONS[action][0]
             error = run_one(lambda s: operation(s, runner(), principal(), instance_id))

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from admin.access import RoleGuard, database, principal, runner
 from admin.dmn_tables import decision_table
 from admin.feedback import describe, json_object, pretty
+from server.auth.permissions import DEPLOYERS
 from server.errors import BomsError
 from server.models import DecisionVersion, ProcessInstance, ProcessVersion
-from server.services.deployments import UploadedFile, deploy
+from server.queries import ID
+from server.services.deployments import UploadedFile, deploy_by
 from server.services.processes import start
 
 
@@ -26,8 +28,8 @@ def _deploy_summary(summary: dict[str, Any]) -> str:
 
 
 class ProcessModelsView(RoleGuard, BaseView):
-    read_roles = ("admin", "modeler")
-    write_roles = ("admin", "modeler")
+    read_roles = DEPLOYERS
+    write_roles = DEPLOYERS
 
     @expose("/")
     def index(self) -> Any:
@@ -53,7 +55,7 @@ class ProcessModelsView(RoleGuard, BaseView):
         who = principal()
         try:
             with database().write() as session:
-                summary = deploy(session, files, who.username, current_app.config["BOMS"].allow_python_scripts)
+                summary = deploy_by(session, who, files, current_app.config["BOMS"].allow_python_scripts)
         except BomsError as exc:
             flash(f"Deployment refused, nothing was deployed: {describe(exc)}", "danger")
             return redirect(url_for(".index"))
@@ -81,7 +83,7 @@ class ProcessModelsView(RoleGuard, BaseView):
                                              .where(DecisionVersion.id.in_(row.decision_ids or [0]))))
             return row, decisions
 
-    @expose("/version/<int:version_id>")
+    @expose(f"/version/<{ID}:version_id>")
     def version(self, version_id: int) -> Any:
         row, decisions = self._version(version_id)
         with database().read() as session:
@@ -92,7 +94,7 @@ class ProcessModelsView(RoleGuard, BaseView):
                            example=pretty(example) if example else "{}",
                            variables=request.args.get("variables"), business_key=request.args.get("business_key"))
 
-    @expose("/version/<int:version_id>/xml")
+    @expose(f"/version/<{ID}:version_id>/xml")
     def version_xml(self, version_id: int) -> Any:
         with database().read() as session:
             xml = session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
@@ -100,7 +102,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             abort(404)
         return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
 
-    @expose("/decision/<int:decision_id>")
+    @expose(f"/decision/<{ID}:decision_id>")
     def decision(self, decision_id: int) -> Any:
         with database().read() as session:
             row = session.get(DecisionVersion, decision_id)
@@ -109,7 +111,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             table = decision_table(row.dmn_xml, row.key)
         return self.render("admin/boms/decision.html", row=row, table=table)
 
-    @expose("/version/<int:version_id>/start", methods=("POST",))
+    @expose(f"/version/<{ID}:version_id>/start", methods=("POST",))
     def start_instance(self, version_id: int) -> Any:
         row, _decisions = self._version(version_id)
         text = request.form.get("variables", "")
@@ -125,7 +127,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             return redirect(url_for(".version", version_id=version_id, variables=text,
                                     business_key=business_key or ""))
         flash(f"Started instance {instance_id}.", "success")
-        if who.has("admin", "auditor"):
+        if who.reads_everything:
             return redirect(url_for("admin_instances.detail", instance_id=instance_id))
         return redirect(url_for("inbox.instance", instance_id=instance_id))
 

@@ -1,6 +1,6 @@
 """People: users, groups and API tokens. Flask-Admin lists them (read-only model views on the shared
-engine, see admin/session.py); creating and changing goes through admin/people.py and the identity
-service in write transactions. Passwords are set, never shown; a token is shown once, when created."""
+engine, see admin/session.py); creating and changing goes through server/services/people.py in write
+transactions. Passwords are set, never shown; a token is shown once, when created."""
 
 from __future__ import annotations
 
@@ -14,15 +14,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin import people
 from admin.access import RoleGuard, database, principal
 from admin.feedback import describe
 from admin.operations import run_one
 from server.api.common import PRINCIPAL_TTL
-from server.auth.permissions import require_role
-from server.errors import BomsError
+from server.errors import BomsError, NotFound
 from server.models import ROLES, ApiToken, Group, User
-from server.services.identity import add_user
+from server.queries import ID
+from server.services import people
 
 
 class ReadOnlyList(RoleGuard, ModelView):
@@ -62,14 +61,12 @@ class UserView(ReadOnlyList):
     def new(self) -> Any:
         form = request.form
         if request.method == "POST":
-            who = principal()
             try:
-                require_role(who, "admin")
                 with database().write() as session:
-                    user = add_user(session, form.get("username", "").strip(), form.get("password", ""),
-                                    roles=form.getlist("roles"), groups=people.names(form.get("groups", "")),
-                                    manager=form.get("manager", "").strip() or None, actor=who.username,
-                                    display_name=form.get("display_name", "").strip() or None)
+                    user = people.create_user(session, principal(), username=form.get("username", ""),
+                                              password=form.get("password", ""), roles=form.getlist("roles"),
+                                              groups=form.get("groups", ""), manager=form.get("manager", ""),
+                                              display_name=form.get("display_name", ""))
                     user_id = user.id
             except BomsError as exc:
                 flash(f"User not created: {describe(exc)}", "danger")
@@ -88,11 +85,11 @@ class UserView(ReadOnlyList):
                                           .order_by(ApiToken.created_at.desc())))
         return self.render("admin/boms/user_manage.html", user=user, tokens=tokens, roles=ROLES, new_token=new_token)
 
-    @expose("/<int:user_id>")
+    @expose(f"/<{ID}:user_id>")
     def manage(self, user_id: int) -> Any:
         return self._manage_page(user_id)
 
-    @expose("/<int:user_id>/update", methods=("POST",))
+    @expose(f"/<{ID}:user_id>/update", methods=("POST",))
     def update(self, user_id: int) -> Any:
         form = request.form
         error = run_one(lambda s: people.update_user(
@@ -102,21 +99,19 @@ class UserView(ReadOnlyList):
         flash(f"User not changed: {error}" if error else "User saved.", "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 
-    @expose("/<int:user_id>/password", methods=("POST",))
+    @expose(f"/<{ID}:user_id>/password", methods=("POST",))
     def password(self, user_id: int) -> Any:
         error = run_one(lambda s: people.set_password(s, principal(), user_id, request.form.get("password", "")))
         flash(f"Password not set: {error}" if error else "Password set.", "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 
-    @expose("/<int:user_id>/token", methods=("POST",))
+    @expose(f"/<{ID}:user_id>/token", methods=("POST",))
     def token(self, user_id: int) -> Any:
-        who = principal()
         try:
             with database().write() as session:
-                user = session.get(User, user_id)
-                if user is None:
-                    abort(404)
-                token = people.issue_token(session, who, user.username, request.form.get("name", ""))
+                token = people.issue_token(session, principal(), user_id, request.form.get("name", ""))
+        except NotFound:
+            abort(404)
         except BomsError as exc:
             flash(f"Token not created: {describe(exc)}", "danger")
             return redirect(url_for(".manage", user_id=user_id))
@@ -166,7 +161,7 @@ class TokenView(ReadOnlyList):
         super().__init__(ApiToken, db, **kwargs)
 
 
-    @expose("/<int:token_id>/revoke", methods=("POST",))
+    @expose(f"/<{ID}:token_id>/revoke", methods=("POST",))
     def revoke(self, token_id: int) -> Any:
         error = run_one(lambda s: people.revoke_token(s, principal(), token_id))
         if error:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from admin.access import RoleGuard, database, principal, runner
 from admin.operations import run_one
 from admin.views.instances import back_to
 from server.db import utcnow
 from server.models import HumanTask
+from server.queries import QueryArgs, offset_page
 from server.services import operations as ops
 
 PAGE_SIZE = 50
@@ -36,9 +36,11 @@ class TasksView(RoleGuard, BaseView):
     def index(self) -> Any:
         now = utcnow()
         overdue_only = request.args.get("overdue") == "1"
-        process = request.args.get("process", "").strip()
-        assignee = request.args.get("assignee", "").strip()
-        page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+        read = QueryArgs(request.args, strict=False)
+        process, assignee = read.text("process", "") or "", read.text("assignee", "") or ""
+        page_number = read.integer("page", 1) or 1
+        for problem in read.problems:
+            flash(f"Filter ignored: {problem.message}.", "warning")
         clauses = [HumanTask.status == "open"]
         if overdue_only:
             clauses.append(HumanTask.due_at < now)
@@ -48,17 +50,14 @@ class TasksView(RoleGuard, BaseView):
             clauses.append(HumanTask.assignee.is_(None) if assignee == "-" else HumanTask.assignee == assignee)
         overdue_first = case((HumanTask.due_at < now, 0), else_=1)
         with database().read() as session:
-            total = session.scalar(select(func.count()).select_from(HumanTask).where(*clauses)) or 0
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(max(page, 1), pages)
-            rows = list(session.scalars(
-                select(HumanTask).where(*clauses)
-                .order_by(overdue_first, HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
-                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+            page = offset_page(session, select(HumanTask).where(*clauses),
+                               [overdue_first, HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id],
+                               page_number, PAGE_SIZE, clamp=True)
         args = {k: v for k, v in (("overdue", "1" if overdue_only else ""), ("process", process),
                                   ("assignee", assignee)) if v}
-        return self.render("admin/boms/tasks.html", rows=rows, total=total, page=page, pages=pages, now=now,
-                           args=args, overdue_only=overdue_only, process=process, assignee=assignee)
+        return self.render("admin/boms/tasks.html", rows=page.items, total=page.total, page=page.page,
+                           pages=page.pages, now=now, args=args, overdue_only=overdue_only, process=process,
+                           assignee=assignee)
 
     @expose("/<task_id>/reassign", methods=("POST",))
     def reassign(self, task_id: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, g, request
@@ -13,13 +13,15 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.tokens import digest, user_for_token
-from server.db import Database
+from server.db import Database, current_database
 from server.engine.runner import Runner
 from server.errors import BadRequest, Unauthorized
+from server.queries import ID_MAX, QueryArgs, id_value, page_request
+from server.queries.args import nul_path
 
 
 def database() -> Database:
-    return current_app.extensions["boms_db"]
+    return current_database()
 
 
 def runner() -> Runner:
@@ -76,6 +78,9 @@ def json_body() -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
+    where = nul_path(body)
+    if where:  # PostgreSQL stores no NUL character, in text or in JSON
+        raise BadRequest(f"{where} must not contain NUL characters", field=where)
     return body
 
 
@@ -87,25 +92,13 @@ def variables_of(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def paging() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        size = min(500, max(1, int(request.args.get("pageSize", 50))))
-    except ValueError as exc:
-        raise BadRequest("page and pageSize must be integers") from exc
-    return page, size
+    """(page, pageSize) of the request; list endpoints use server.queries.page_request (it also reads cursors)."""
+    request_page = page_request(QueryArgs(request.args))
+    return request_page.page, request_page.size
 
 
 def time_arg(name: str) -> datetime | None:
-    value = request.args.get(name)
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest(f"{name} must be an ISO 8601 date-time", field=name) from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+    return QueryArgs(request.args).moment(name)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -116,9 +109,7 @@ def version_value(value: object, where: str = "version") -> int | None:
     """An optional version number from a query string or JSON body: a positive integer or nothing."""
     if value is None:
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-        raise BadRequest(f"{where} must be a positive integer", field=where)
-    number = int(value)
-    if number < 1:
-        raise BadRequest(f"{where} must be a positive integer", field=where)
+    number = id_value(value)
+    if number is None:
+        raise BadRequest(f"{where} must be a positive integer, at most {ID_MAX}", field=where)
     return number

@@ -11,6 +11,7 @@ from server.api.common import iso, json_body, principal, reading, runner, variab
 from server.api.instances import instance_json
 from server.errors import BadRequest
 from server.models import ProcessVersion
+from server.queries import QueryArgs
 from server.services import processes
 from server.services.instances import get_instance
 
@@ -45,9 +46,10 @@ def _version_arg() -> int | None:
 @api.get("/process-definitions")
 def list_definitions() -> Any:
     principal()
-    latest = request.args.get("latest", "").lower() in ("1", "true", "yes")
+    args = QueryArgs(request.args)
+    latest = (args.text("latest") or "").lower() in ("1", "true", "yes")
     with reading() as session:
-        rows = processes.list_versions(session, request.args.get("key"), latest)
+        rows = processes.list_versions(session, args.text("key"), latest)
         counts = processes.instance_counts(session, [r.id for r in rows])
         return {"items": [definition_json(r, counts.get(r.id, 0)) for r in rows], "total": len(rows)}
 

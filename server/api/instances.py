@@ -7,11 +7,12 @@ from typing import Any
 from flask import request
 
 from server.api import api
-from server.api.audit import event_json
-from server.api.common import iso, json_body, paging, principal, reading, runner, time_arg, writing
+from server.api.common import iso, json_body, principal, reading, runner, writing
 from server.api.tasks import task_json
-from server.models import AuditEvent, HumanTask, ProcessInstance
+from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance
+from server.queries import QueryArgs, page_request
 from server.services import instances as service
+from server.services.audit_log import event_json
 
 
 def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None) -> dict[str, Any]:
@@ -37,16 +38,15 @@ def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None) ->
 @api.get("/process-instances")
 def list_instances() -> Any:
     who = principal()
-    page, size = paging()
-    args = request.args
+    args = QueryArgs(request.args)
     f = service.InstanceFilter(
-        status=args.get("status"), key=args.get("key"), business_key=args.get("businessKey"),
-        started_by=args.get("startedBy"), started_after=time_arg("startedAfter"),
-        started_before=time_arg("startedBefore"),
+        status=args.choice("status", STATUSES), key=args.text("key"), business_key=args.text("businessKey"),
+        started_by=args.text("startedBy"), started_after=args.moment("startedAfter"),
+        started_before=args.moment("startedBefore"),
     )
+    paging = page_request(args)
     with reading() as session:
-        rows, total = service.list_instances(session, who, f, page, size)
-        return {"items": [instance_json(r) for r in rows], "total": total, "page": page, "pageSize": size}
+        return service.list_instances(session, who, f, paging).to_json(instance_json)
 
 
 @api.get("/process-instances/<instance_id>")

@@ -12,6 +12,7 @@ from typing import Any
 
 from server.api import api
 from server.models import STATUSES
+from server.queries import ID_MAX, INT64_MAX, MAX_PAGE_SIZE
 
 TASK_STATUSES = ("open", "completed", "cancelled")
 Schema = dict[str, Any]
@@ -34,6 +35,7 @@ def obj(properties: dict[str, Schema], optional: tuple[str, ...] = (), **extra: 
 
 
 STRING = {"type": "string"}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
@@ -75,12 +77,14 @@ INSTANCE_PROPS: dict[str, Schema] = {
 def page_of(item: str, paged: bool = True) -> Schema:
     props: dict[str, Schema] = {
         "items": {"type": "array", "items": ref(item)},
-        "total": {"type": "integer", "minimum": 0, "description": "Matches, all pages"},
+        "total": {"type": "integer", "minimum": 0, "description": "Matches, all pages (numbered pages only)"},
     }
-    if paged:
-        props["page"] = {"type": "integer", "minimum": 1}
-        props["pageSize"] = {"type": "integer", "minimum": 1, "maximum": 500}
-    return obj(props)
+    if not paged:
+        return obj(props)
+    props["page"] = {"type": "integer", "minimum": 1, "description": "Numbered pages only"}
+    props["pageSize"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+    props["nextCursor"] = nullable({**STRING, "description": "Pass as `cursor` for the next page; null on the last"})
+    return obj(props, optional=("total", "page"))
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -223,12 +227,13 @@ PARAMETERS: dict[str, Schema] = {
     "key": param("key", "path", STRING, "The process or decision key (its BPMN/DMN id)"),
     "instance_id": param("instance_id", "path", STRING, "The process instance id"),
     "task_id": param("task_id", "path", STRING, "The task id"),
-    "version": query("version", "A version number; default: the latest version",
-                     {"type": "integer", "minimum": 1}),
-    "page": query("page", "1-based page number; smaller values count as 1",
-                  {"type": "integer", "minimum": 1, "default": 1}),
-    "pageSize": query("pageSize", "Items per page; clamped to 1..500",
-                      {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+    "version": query("version", "A version number; default: the latest version", ID_SCHEMA),
+    "page": query("page", "1-based page number; not with `cursor`",
+                  {"type": "integer", "minimum": 1, "maximum": INT64_MAX, "default": 1}),
+    "pageSize": query("pageSize", f"Items per page, 1..{MAX_PAGE_SIZE}",
+                      {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50}),
+    "cursor": query("cursor", "The `nextCursor` of the previous page: the page after it, without a total, at the "
+                    "same cost however deep (keyset paging); the sort must stay the same"),
 }
 
 
@@ -321,7 +326,7 @@ def _core_paths() -> dict[str, Schema]:
              query("key", "Only this process key"), query("businessKey", "Only this business key"),
              query("startedBy", "Only started by this user"),
              query("startedAfter", "Started at or after this moment", TIME),
-             query("startedBefore", "Started before this moment", TIME), p("page"), p("pageSize")],
+             query("startedBefore", "Started before this moment", TIME), p("page"), p("pageSize"), p("cursor")],
             description="Admins and auditors see all; others those they started or have a visible task in.")},
         "/api/v1/process-instances/{instance_id}": {"get": op(
             "getProcessInstance", "instances", "One process instance with variables and open tasks",
@@ -345,7 +350,7 @@ def _core_paths() -> dict[str, Schema]:
              query("sort", "Created or due date; a leading `-` sorts descending",
                    {"type": "string", "enum": ["created", "due", "-created", "-due"], "default": "created"}),
              query("order", "`desc` sorts descending too", {"type": "string", "enum": ["asc", "desc"]}),
-             p("page"), p("pageSize")])},
+             p("page"), p("pageSize"), p("cursor")])},
         "/api/v1/tasks/{task_id}": {"get": op(
             "getTask", "tasks", "One task with its form and the instance's variables",
             {200: ("The task", "TaskDetail")}, (401, 403, 404), [p("task_id")])},
@@ -368,9 +373,9 @@ def _core_paths() -> dict[str, Schema]:
             "listAuditEvents", "audit", "Query the audit log (admins and auditors)",
             {200: ("Events in sequence order", "AuditEventPage")}, (400, 401, 403),
             [query("instance", "Only this process instance"), query("actor", "Only by this user"),
-             query("kind", "Only this kind, e.g. task.completed"), query("task", "Only this task"),
-             query("after", "At or after this moment", TIME), query("before", "Before this moment", TIME),
-             p("page"), p("pageSize")])},
+             query("kind", "Only this kind, e.g. task.completed; ending in `.`, every kind it starts (task.)"),
+             query("task", "Only this task"), query("after", "At or after this moment", TIME),
+             query("before", "Before this moment", TIME), p("page"), p("pageSize"), p("cursor")])},
         "/api/v1/audit/verify": {"get": op(
             "verifyAuditLog", "audit", "Check the audit log's hash chain (admins and auditors)",
             {200: ("The result; ok is false if rows were edited, inserted or deleted", "VerifyResult")},

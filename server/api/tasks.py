@@ -7,9 +7,10 @@ from typing import Any
 from flask import request
 
 from server.api import api
-from server.api.common import iso, json_body, paging, principal, reading, runner, variables_of, writing
+from server.api.common import iso, json_body, principal, reading, runner, variables_of, writing
 from server.errors import EngineError
 from server.models import HumanTask
+from server.queries import QueryArgs, page_request
 from server.services import tasks as service
 
 
@@ -44,18 +45,18 @@ def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
 @api.get("/tasks")
 def list_tasks() -> Any:
     who = principal()
-    page, size = paging()
-    args = request.args
-    sort = args.get("sort", "created")
+    args = QueryArgs(request.args)
+    order = service.TASK_SORTING.order(args.text("sort"), True if args.choice("order", ("asc", "desc")) == "desc"
+                                       else None)
     f = service.TaskFilter(
-        assignee=args.get("assignee"), candidate_group=args.get("candidateGroup"),
-        candidate_user=args.get("candidateUser"), process_key=args.get("processKey"),
-        instance_id=args.get("instanceId"), status=args.get("status", "open"),
-        sort=sort.lstrip("-"), descending=sort.startswith("-") or args.get("order") == "desc",
+        assignee=args.text("assignee"), candidate_group=args.text("candidateGroup"),
+        candidate_user=args.text("candidateUser"), process_key=args.text("processKey"),
+        instance_id=args.text("instanceId"), status=args.choice("status", service.TASK_STATUSES, "open"),
+        sort=order.name, descending=order.descending,
     )
+    paging = page_request(args)
     with reading() as session:
-        rows, total = service.list_tasks(session, who, f, page, size)
-        return {"items": [task_json(r) for r in rows], "total": total, "page": page, "pageSize": size}
+        return service.list_tasks(session, who, f, paging).to_json(task_json)
 
 
 @api.get("/tasks/<task_id>")

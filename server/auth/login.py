@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 
 from server.auth.passwords import verify_password
 from server.auth.session import SessionUser
+from server.db import current_database
 from server.extensions import LANGUAGES, limiter
 from server.models import User
 
@@ -40,7 +41,7 @@ def _safe_next(target: str | None) -> str:
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
-        with current_app.extensions["boms_db"].read() as db_session:
+        with current_database().read() as db_session:
             user = db_session.execute(
                 select(User).where(User.username == form.username.data, User.active.is_(True))
                 .options(selectinload(User.groups))

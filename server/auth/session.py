@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_login import UserMixin, current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server.auth.permissions import Principal
+from server.db import current_database
 from server.extensions import login_manager
 from server.models import User
 
@@ -24,7 +24,7 @@ class SessionUser(UserMixin):
 def load_user(user_id: str) -> SessionUser | None:
     if not user_id.isdigit():
         return None
-    with current_app.extensions["boms_db"].read() as session:
+    with current_database().read() as session:
         user = session.execute(
             select(User).where(User.id == int(user_id), User.active.is_(True)).options(selectinload(User.groups))
         ).scalar_one_or_none()

@@ -9,7 +9,7 @@ re-reading the XML:
     {"map": {"key": <value>, ...}}      camunda:map
     {"list": [<value>, ...]}            camunda:list
 
-Expressions are JEXL (server.engine.expressions): never Python.
+Expressions are JEXL (server.expressions): never Python.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from server.engine.expressions import ExpressionError, compile_expression
+from server.expressions import ExpressionError, compile_expression
 
 ValueSpec = dict[str, Any]
 

@@ -10,8 +10,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from server.engine.elements import split_list
-from server.engine.expressions import ExpressionError
 from server.engine.templates import evaluate_template
+from server.expressions import ExpressionError
 
 
 class AssignmentError(Exception):

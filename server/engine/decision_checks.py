@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from server.engine.decisions import AGGREGATIONS, HIT_POLICIES, DecisionError, evaluation_order, output_name
-from server.engine.expressions import ExpressionError, compile_expression
-from server.engine.feel import FeelError, compile_unary_tests, parse_literal
+from server.expressions import ExpressionError, FeelError, compile_expression, compile_unary_tests, parse_literal
 
 Problem = tuple[str, str]
 

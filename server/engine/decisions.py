@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.engine.expressions import ExpressionError, compile_expression
-from server.engine.feel import FeelError, compile_unary_tests, parse_literal
+from server.expressions import ExpressionError, FeelError, compile_expression, compile_unary_tests, parse_literal
 
 SINGLE_HIT = ("UNIQUE", "FIRST", "PRIORITY", "ANY")
 MULTI_HIT = ("RULE ORDER", "OUTPUT ORDER", "COLLECT")

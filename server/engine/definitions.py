@@ -17,7 +17,6 @@ from server.engine import elements as el
 from server.engine import timers
 from server.engine.decision_checks import check_decisions
 from server.engine.event_checks import check_event_references
-from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.multi_instance import BomsMultiInstance, connect_merge
 from server.engine.normalize import normalize
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
@@ -25,6 +24,7 @@ from server.engine.supported import check_supported_constructs
 from server.engine.templates import compile_template, has_expression
 from server.engine.xml import parse_xml
 from server.errors import DeployError
+from server.expressions import ExpressionError, compile_expression, is_expression
 
 EXPRESSION_ATTRS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "collection")
 DMN_NAMESPACES = (
@@ -55,11 +55,6 @@ class ProcessDefinition:
     candidate_starters: list[str]
     decision_keys: list[str] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
-
-
-def is_expression(value: str | None) -> bool:
-    text = (value or "").strip()
-    return text.startswith(("${", "#{", "="))
 
 
 def _element_line(root: etree._Element, element_id: str | None) -> int | None:

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.dmn.specs.model import Decision, DecisionTable, InputEntry, OutputEntry, Rule
 
-from server.engine.feel import parse_literal_list
+from server.expressions import parse_literal_list
 
 
 def _local(node: etree._Element) -> str:

@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, Sequent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import SequentialMultiInstanceTask as SequentialMixin
 from SpiffWorkflow.util.task import TaskState
 
-from server.engine.expressions import ExpressionError, compile_expression
+from server.expressions import ExpressionError, compile_expression
 
 COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter")
 _KINDS = {"NoneType": "null", "bool": "boolean", "int": "number", "float": "number", "str": "text",

@@ -8,7 +8,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from server.engine import timers
-from server.engine.expressions import ExpressionError, compile_expression
+from server.expressions import ExpressionError, compile_expression
 
 
 class JexlScriptEngine(PythonScriptEngine):

@@ -29,8 +29,8 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from server.engine import bpmn_events as ev
-from server.engine.expressions import ExpressionError, compile_expression
 from server.engine.multi_instance import BomsParallelMultiInstance, BomsSequentialMultiInstance
+from server.expressions import ExpressionError, compile_expression
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

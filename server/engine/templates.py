@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from server.engine.expressions import Expression, ExpressionError, compile_expression
+from server.expressions import Expression, ExpressionError, compile_expression
 
 _FEEL_PREFIX = "="
 

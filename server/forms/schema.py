@@ -8,12 +8,15 @@ object schema so that the REST API and the HTML form share a single validator.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
+
+from server.forms import registry
+from server.forms.fields.dates import parse_form_date
+from server.forms.registry import FieldType
 
 __all__ = [
     "FormDefinitionError",
@@ -39,56 +42,15 @@ class FormDefinitionError(Exception):
 # Camunda expressions are evaluated by the engine at runtime, so they cannot be
 # converted to a typed default at deploy time.
 _EXPRESSION_RE = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
-_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-# Camunda Modeler's default date pattern; accepting it spares modellers a rewrite.
-_CAMUNDA_DATE_RE = re.compile(r"^\d{2}/\d{2}/\d{4}$", re.ASCII)
-
-_TYPE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "string": {"type": "string"},
-    "long": {"type": "integer"},
-    "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "enum": {"type": "string"},
-}
-_STRING_TYPES = frozenset({"string", "date", "enum"})
-
-
-def parse_form_date(value: str) -> date | None:
-    """Parse an ISO ``YYYY-MM-DD`` or Camunda ``dd/MM/yyyy`` date; None if neither."""
-    text = value.strip()
-    try:
-        if _ISO_DATE_RE.match(text):
-            return date.fromisoformat(text)
-        if _CAMUNDA_DATE_RE.match(text):
-            return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
-        return None
-    return None
 
 
 def _is_expression(value: str) -> bool:
     return bool(_EXPRESSION_RE.match(value))
 
 
-def _convert_default(field_id: str, ftype: str, raw: str, enum_ids: list[str]) -> Any:
-    if ftype == "long":
-        try:
-            return int(raw.strip())
-        except ValueError:
-            raise FormDefinitionError(field_id, f"default {raw!r} is not a whole number") from None
-    if ftype == "boolean":
-        lowered = raw.strip().lower()
-        if lowered not in ("true", "false"):
-            raise FormDefinitionError(field_id, f"default {raw!r} is not true or false")
-        return lowered == "true"
-    if ftype == "date":
-        parsed = parse_form_date(raw)
-        if parsed is None:
-            raise FormDefinitionError(field_id, f"default {raw!r} is not a date (YYYY-MM-DD)")
-        return parsed.isoformat()
-    if ftype == "enum" and raw not in enum_ids:
-        raise FormDefinitionError(field_id, f"default {raw!r} is not one of the enum values")
-    return raw
+def _field_type(ftype: str) -> FieldType:
+    # A Camunda type BOMS has no field type for is kept as text, its name noted (x-camundaType).
+    return registry.for_camunda(ftype) or registry.get("text")
 
 
 def _require_config(field_id: str, name: str, config: str | None) -> str:
@@ -110,26 +72,15 @@ def _length_bound(field_id: str, name: str, config: str | None) -> int:
     return value
 
 
-def _value_bound(field_id: str, ftype: str, name: str, config: str | None) -> int | float | str:
+def _value_bound(field_id: str, field_type: FieldType, name: str, config: str | None) -> Any:
     text = _require_config(field_id, name, config)
-    if ftype == "date":
-        parsed = parse_form_date(text)
-        if parsed is None:
-            raise FormDefinitionError(
-                field_id, f"validation {name!r} config {text!r} is not a date (YYYY-MM-DD)"
-            )
-        return parsed.isoformat()
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        raise FormDefinitionError(field_id, f"validation {name!r} config {text!r} is not a number") from None
+        return field_type.bound(text)
+    except ValueError as exc:
+        raise FormDefinitionError(field_id, f"validation {name!r} config {text!r} {exc}") from None
 
 
-def _apply_validations(field_id: str, ftype: str, rules: list[dict[str, Any]], prop: dict[str, Any]) -> bool:
+def _apply_validations(field_id: str, field_type: FieldType, rules: list[dict[str, Any]], prop: dict[str, Any]) -> bool:
     """Add constraint keywords to ``prop``; return whether the field is required."""
     required = False
     for rule in rules:
@@ -147,15 +98,12 @@ def _apply_validations(field_id: str, ftype: str, rules: list[dict[str, Any]], p
                 raise FormDefinitionError(field_id, f"validation {name!r} only applies to text fields")
             prop["minLength" if name == "minlength" else "maxLength"] = _length_bound(field_id, name, config)
         elif name in ("min", "max"):
-            if ftype == "date":
-                key = "formatMinimum" if name == "min" else "formatMaximum"
-            elif ftype == "long":
-                key = "minimum" if name == "min" else "maximum"
-            else:
+            keywords = field_type.bound_keywords
+            if keywords is None:
                 raise FormDefinitionError(
                     field_id, f"validation {name!r} only applies to long or date fields"
                 )
-            prop[key] = _value_bound(field_id, ftype, name, config)
+            prop[keywords[0] if name == "min" else keywords[1]] = _value_bound(field_id, field_type, name, config)
         else:
             # Kept so custom validators survive a round trip, but never enforced here.
             prop[f"x-validation-{name}"] = config if config is not None else True
@@ -177,30 +125,26 @@ def _field_schema(field: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
     ftype = field.get("type") or "string"
     label = field.get("label")
 
-    prop: dict[str, Any] = dict(_TYPE_SCHEMAS.get(ftype, {"type": "string"}))
-    if ftype not in _TYPE_SCHEMAS:
+    field_type = _field_type(ftype)
+    try:
+        prop: dict[str, Any] = field_type.fragment(field)
+    except ValueError as exc:
+        raise FormDefinitionError(field_id, str(exc)) from None
+    if field_type.camunda_type != ftype:
         prop["x-camundaType"] = ftype
     prop["title"] = label if label else field_id
-
-    enum_ids: list[str] = []
-    if ftype == "enum":
-        values = field.get("enum") or []
-        if any(not isinstance(v, dict) or not v.get("id") for v in values):
-            raise FormDefinitionError(field_id, "enum value without an id")
-        enum_ids = [str(v["id"]) for v in values]
-        if len(set(enum_ids)) != len(enum_ids):
-            raise FormDefinitionError(field_id, "enum values have duplicate ids")
-        prop["enum"] = enum_ids
-        prop["x-enumNames"] = [str(v.get("name") or v["id"]) for v in values]
 
     default = field.get("default")
     if isinstance(default, str) and default != "":
         if _is_expression(default):
             prop["x-defaultExpression"] = default
         else:
-            prop["default"] = _convert_default(field_id, ftype, default, enum_ids)
+            try:
+                prop["default"] = field_type.default(default, prop)
+            except ValueError as exc:
+                raise FormDefinitionError(field_id, f"default {default!r} {exc}") from None
 
-    required = _apply_validations(field_id, ftype, list(field.get("validation") or []), prop)
+    required = _apply_validations(field_id, field_type, list(field.get("validation") or []), prop)
 
     properties = field.get("properties") or {}
     if properties:

@@ -20,10 +20,14 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
-from server.forms.files import accepting_references
-from server.forms.schema import FormDefinitionError, parse_form_date
+from server.errors import FormInvalid
+from server.forms import registry
+from server.forms.fields.dates import parse_form_date
+from server.forms.files import accepting_references, validation_schema
+from server.forms.registry import FieldType
+from server.forms.schema import FormDefinitionError
 
-__all__ = ["FieldMessage", "FormValidationError", "english", "validate_submission"]
+__all__ = ["FieldMessage", "FormValidationError", "english", "validate_form", "validate_submission"]
 
 _CACHE_SIZE = 256
 
@@ -93,7 +97,8 @@ class _CompiledForm:
     validator: Validator
     field_order: tuple[str, ...]
     read_only: frozenset[str]
-    integer_fields: frozenset[str]
+    # Fields whose type stores an accepted value differently from how JSON gave it (5.0 as the integer 5).
+    cleaners: tuple[tuple[str, FieldType, dict[str, Any]], ...]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -105,8 +110,9 @@ def _compile(key: str, field_order: tuple[str, ...]) -> _CompiledForm:
     read_only = frozenset(
         name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("readOnly") is True
     )
-    integer_fields = frozenset(
-        name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("type") == "integer"
+    cleaners = tuple(
+        (name, field_type, prop) for name, prop in properties.items()
+        if isinstance(prop, dict) and type(field_type := registry.of(prop)).clean is not FieldType.clean
     )
     if read_only and isinstance(schema.get("required"), list):
         # Read-only values are stripped from submissions, so they must not be demanded either.
@@ -117,7 +123,7 @@ def _compile(key: str, field_order: tuple[str, ...]) -> _CompiledForm:
     except SchemaError as exc:
         raise FormDefinitionError("form", f"not a valid JSON Schema: {exc.message}") from None
     validator = _with_date_bounds(base)(schema, format_checker=_FORMAT_CHECKER)
-    return _CompiledForm(validator, field_order, read_only, integer_fields)
+    return _CompiledForm(validator, field_order, read_only, cleaners)
 
 
 _TYPE_NOUNS = {
@@ -188,6 +194,14 @@ def english(code: str, params: Mapping[str, Any]) -> str:
         "pattern": lambda: f"must match the pattern {value}",
         "formatMinimum": lambda: f"must be on or after {value}",
         "formatMaximum": lambda: f"must be on or before {value}",
+        # Imported spreadsheet cells (server/forms/registry.py FieldType.cast).
+        "cast_integer": lambda: f"{value!r} is not a whole number",
+        "cast_number": lambda: f"{value!r} is not a number",
+        "cast_date": lambda: f"{value!r} is not a date (such as 2026-03-05, 2026/3/5 or 2026年3月5日)",
+        "cast_datetime": lambda: f"{value!r} is not a date and time (such as 2026-03-05 14:30)",
+        "cast_boolean": lambda: f"{value!r} is not yes or no (是/否, Y/N, 1/0, true/false)",
+        "cast_choice": lambda: f"{value!r} is not one of " + ", ".join(str(v) for v in params["options"]),
+        "cast_unsupported": lambda: "cannot be imported from a spreadsheet cell",
     }
     return texts[code]() if code in texts else str(params.get("text", "is not valid"))
 
@@ -273,8 +287,18 @@ def validate_submission(schema: dict | None, variables: object) -> dict:
     errors = _collect_errors(form, cleaned)
     if errors:
         raise FormValidationError(errors)
-    for name in form.integer_fields:
-        value = cleaned.get(name)
-        if isinstance(value, float) and value.is_integer():
-            cleaned[name] = int(value)
+    for name, field_type, prop in form.cleaners:
+        if name in cleaned:
+            cleaned[name] = field_type.clean(prop, cleaned[name])
     return cleaned
+
+
+def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any],
+                  with_files: bool = False) -> dict[str, Any]:
+    """``validate_submission`` for the services: FormInvalid (422 with per-field messages) on failure.
+
+    ``with_files``: the web form stored the uploads itself, so file fields hold stored-file references."""
+    try:
+        return validate_submission(validation_schema(schema) if with_files else schema, variables)
+    except FormValidationError as exc:
+        raise FormInvalid(exc.errors) from exc

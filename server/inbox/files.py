@@ -5,7 +5,6 @@ What a file variable holds is described in server/forms/files.py; the store in s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from server.errors import BomsError, PayloadTooLarge
 from server.inbox import bp
 from server.inbox.pages import error_page, reading
 from server.services import files as store
+from server.services.submissions import UploadPolicy
 
 MB = 1024 * 1024
 # Endpoints whose forms may carry files, and how many full-size files one submission may hold: the body
@@ -41,13 +41,15 @@ def store_root() -> Path:
     return store.files_root(current_app.config["BOMS"].instance_path)
 
 
-def receive_uploads(schema: Mapping[str, Any] | None) -> tuple[list[store.Upload], dict[str, str]]:
-    """The submission's files written to the store, or a message per oversized field (and nothing written)."""
-    over = store.too_large(schema, request.files, _limit())
-    if over:
-        message = _("file is larger than %(size)s MB", size=_megabytes())
-        return [], {name: message for name in over}
-    return store.store_uploads(store_root(), schema, request.files), {}
+def upload_policy() -> UploadPolicy:
+    """Where the task and start forms' files go, and how large each may be."""
+    return UploadPolicy(store_root(), _limit())
+
+
+def too_large_messages(fields: list[str]) -> dict[str, str]:
+    """The message beside each file field whose upload was over the limit (nothing was stored)."""
+    message = _("file is larger than %(size)s MB", size=_megabytes())
+    return {name: message for name in fields}
 
 
 @bp.url_value_preprocessor

@@ -105,6 +105,16 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "formatMinimum": lambda p: _("must be on or after %(date)s", date=_date(p.get("value"))),
     "formatMaximum": lambda p: _("must be on or before %(date)s", date=_date(p.get("value"))),
     "other": lambda p: _("is not valid"),
+    "cast_integer": lambda p: _("“%(value)s” is not a whole number", value=p.get("value")),
+    "cast_number": lambda p: _("“%(value)s” is not a number", value=p.get("value")),
+    "cast_date": lambda p: _("“%(value)s” is not a date (such as 2026-03-05, 2026/3/5 or 2026年3月5日)",
+                             value=p.get("value")),
+    "cast_datetime": lambda p: _("“%(value)s” is not a date and time (such as 2026-03-05 14:30)",
+                                 value=p.get("value")),
+    "cast_boolean": lambda p: _("“%(value)s” is not yes or no (是/否, Y/N, 1/0, true/false)", value=p.get("value")),
+    "cast_choice": lambda p: _("“%(value)s” is not one of %(options)s", value=p.get("value"),
+                               options=_(", ").join(str(o) for o in p.get("options", []))),
+    "cast_unsupported": lambda p: _("cannot be imported from a spreadsheet cell"),
 }
 
 

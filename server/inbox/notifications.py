@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
-from server.db import Database, utcnow
+from server.db import Database, current_database, utcnow
 from server.inbox import bp
 from server.models import Notification
+from server.queries import ID, QueryArgs, offset_page
 from server.services.notifications import text_of
 
 PAGE_SIZE = 50
 
 
 def _database() -> Database:
-    return current_app.extensions["boms_db"]
+    return current_database()
 
 
 def _user_id() -> int:
@@ -47,20 +48,17 @@ def unread_notifications() -> dict[str, int]:
 @bp.get("/notifications")
 @login_required
 def notifications() -> Any:
-    page = request.args.get("page", "1")
-    page_number = max(1, int(page)) if page.isdigit() else 1
+    page_number = QueryArgs(request.args, strict=False).integer("page", 1) or 1
     with _database().read() as session:
-        rows = list(session.scalars(
-            select(Notification).where(Notification.user_id == _user_id())
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .offset((page_number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-        ))
-    items = [(row, *text_of(row)) for row in rows[:PAGE_SIZE]]
+        page = offset_page(session, select(Notification).where(Notification.user_id == _user_id()),
+                           [Notification.created_at.desc(), Notification.id.desc()], page_number, PAGE_SIZE,
+                           counted=False)
+        items = [(row, *text_of(row)) for row in page.items]
     return render_template("inbox/notifications.html", items=items, page=page_number,
-                           has_more=len(rows) > PAGE_SIZE)
+                           has_more=page.has_more)
 
 
-@bp.post("/notifications/<int:notification_id>/read")
+@bp.post(f"/notifications/<{ID}:notification_id>/read")
 @login_required
 def notification_read(notification_id: int) -> Any:
     with _database().write() as session:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from sqlalchemy.orm import Session
 
+from server.db import current_database
 from server.engine.runner import Runner
 from server.errors import BomsError
 from server.inbox.messages import error_text
@@ -20,13 +21,13 @@ def runner() -> Runner:
 
 @contextmanager
 def reading() -> Iterator[Session]:
-    with current_app.extensions["boms_db"].read() as session:
+    with current_database().read() as session:
         yield session
 
 
 @contextmanager
 def writing() -> Iterator[Session]:
-    with current_app.extensions["boms_db"].write() as session:
+    with current_database().write() as session:
         yield session
 
 

@@ -14,10 +14,11 @@ from markupsafe import Markup
 
 from server.auth.permissions import can_see_task
 from server.auth.session import web_principal
-from server.db import utcnow
+from server.db import Database, current_database, utcnow
 from server.errors import Forbidden, NotFound
 from server.forms.files import is_file_value
 from server.inbox import bp
+from server.queries import QueryArgs
 from server.services import inbox as service
 
 # Query parameters the inbox keeps when it links to itself (tabs, sorting, paging).
@@ -25,8 +26,8 @@ INBOX_ARGS = ("tab", "process", "q", "var", "value", "sort", "dir", "page")
 ACTIONS = {"claim": "inbox.claim_task", "unclaim": "inbox.unclaim_task", "complete": "inbox.complete_task"}
 
 
-def _database() -> Any:
-    return current_app.extensions["boms_db"]
+def _database() -> Database:
+    return current_database()
 
 
 # --- template filters: locale-aware output for every staff page ---------------------------------
@@ -125,17 +126,16 @@ def home() -> Any:
 
 
 def _inbox_query() -> service.InboxQuery:
-    args = request.args
-    sort = args.get("sort", "created")
-    try:
-        page = int(args.get("page", 1))
-    except ValueError:
-        page = 1
+    # Lenient: an edited URL falls back to the defaults (InboxQuery), and text the databases cannot compare
+    # (a NUL character) is dropped rather than sent to PostgreSQL.
+    args = QueryArgs(request.args, strict=False)
+    sort = args.text("sort", "created") or "created"
     return service.InboxQuery(
-        tab=args.get("tab", "mine"), process=args.get("process") or None, q=(args.get("q") or "").strip() or None,
-        var=(args.get("var") or "").strip() or None, value=args.get("value") or None, sort=sort,
+        tab=args.text("tab", "mine") or "mine", process=args.text("process"), q=args.text("q"),
+        var=args.text("var"), value=args.text("value"), sort=sort,
         # Dates read newest first by default, names alphabetically.
-        descending=args.get("dir", "asc" if sort == "name" else "desc") == "desc", page=page,
+        descending=args.text("dir", "asc" if sort == "name" else "desc") == "desc",
+        page=args.integer("page", 1) or 1,
     )
 
 

@@ -8,39 +8,33 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from server.auth.permissions import can_claim, can_work_on
 from server.auth.session import web_principal
-from server.db import utcnow
-from server.errors import BomsError, Conflict, EngineError, FormInvalid
-from server.forms.render import fields, parse_submission, shown_again
+from server.db import current_database, utcnow
+from server.errors import BomsError, Conflict, EngineError
+from server.forms.render import fields
 from server.inbox import bp
-from server.inbox.files import receive_uploads
+from server.inbox.files import too_large_messages, upload_policy
 from server.inbox.messages import engine_text, field_messages, task_conflict_text
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
-from server.services import files as file_store
-from server.services import inbox as inbox_service
+from server.services import submissions
 from server.services import tasks as service
 
 
 def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
             status: int = 200) -> Any:
-    who = web_principal()
     with reading() as session:
         try:
-            task = service.get_task(session, who, task_id)
+            page = service.task_page(session, web_principal(), task_id)
         except BomsError as exc:
             return error_page(exc)
-        element = service.task_element(task)
-        form = service.task_form(task)
-        form_fields = fields(form, values if values is not None else None, errors, element.get("uiSchema"))
+        form_fields = fields(page.form, values if values is not None else None, errors,
+                             page.element.get("uiSchema"))
         decision = next((f for f in form_fields if f.decision), None)
         return render_template(
-            "inbox/task.html", task=task, instance=task.instance, element=element,
+            "inbox/task.html", task=page.task, instance=page.task.instance, element=page.element,
             fields=[f for f in form_fields if f is not decision], decision=decision, errors=errors or {},
-            events=inbox_service.history_events(session, task.instance),
-            may_work=task.status == "open" and can_work_on(who, task),
-            may_claim=task.status == "open" and not task.assignee and can_claim(who, task),
-            may_unclaim=task.status == "open" and task.assignee == who.username, now=utcnow(),
+            events=page.events, may_work=page.may_work, may_claim=page.may_claim, may_unclaim=page.may_unclaim,
+            now=utcnow(),
         ), status
 
 
@@ -54,44 +48,29 @@ def task(task_id: str) -> Any:
 @login_required
 def complete_task(task_id: str) -> Any:
     who = web_principal()
-    with reading() as session:
-        try:
-            form = service.task_form(service.get_task(session, who, task_id))
-        except BomsError as exc:
-            return error_page(exc)
-    variables = parse_submission(form, request.form)
-    typed = shown_again(variables, request.form)  # if the form comes back
-    uploads, too_large = receive_uploads(form)
-    if too_large:
-        return _render(task_id, typed, too_large, 413)
     try:
-        # The files are recorded in the completion's transaction; if it fails they are deleted.
-        with file_store.discarded_on_error(uploads), writing() as session:
-            done = service.complete(session, runner(), who, task_id,
-                                    {**variables, **{u.field: u.value() for u in uploads}}, with_files=True)
-            file_store.record(session, uploads, done.instance_id, done.id, who.username)
-            following = service.next_tasks(session, who, done.instance_id)
-            stopped = done.instance.status == "error"
-    except FormInvalid as exc:
-        return _render(task_id, typed, field_messages(exc.details["fields"]), 422)
-    except EngineError as exc:
-        with writing() as session:
-            service.record_failed_completion(session, who, task_id, exc)
-        flash(engine_text(exc), "danger")
-        return _render(task_id, typed, None, 422)
+        outcome = submissions.complete_from_form(current_database(), runner(), who, task_id, request.form,
+                                                 request.files, upload_policy())
     except Conflict:
         with reading() as session:
             flash(task_conflict_text(session, who.username, task_id), "warning")
         return redirect(url_for("inbox.inbox"))
     except BomsError as exc:
         return error_page(exc)
-    flash(_("Task completed: %(name)s", name=done.name or done.element_id), "success")
-    if stopped:
+    if outcome.too_large:
+        return _render(task_id, outcome.values, too_large_messages(outcome.too_large), 413)
+    if outcome.errors:
+        return _render(task_id, outcome.values, field_messages(outcome.errors), 422)
+    if isinstance(outcome.failure, EngineError):
+        flash(engine_text(outcome.failure), "danger")
+        return _render(task_id, outcome.values, None, 422)
+    flash(_("Task completed: %(name)s", name=outcome.name), "success")
+    if outcome.stopped:
         # The engine keeps a failed step as an incident: the task is done, the process waits for a fix.
         flash(_("The process stopped with an error after this task. An administrator can see what failed "
                 "in its history and retry it."), "warning")
-    if following:
-        return redirect(url_for("inbox.task", task_id=following[0].id))
+    if outcome.next_task_id:
+        return redirect(url_for("inbox.task", task_id=outcome.next_task_id))
     return redirect(url_for("inbox.inbox"))
 
 

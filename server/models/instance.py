@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, case, cast, func
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from server.db import Base, utcnow
 from server.models.process import ProcessVersion
 
 STATUSES = ("running", "completed", "cancelled", "error", "suspended")
+# Variable names end up in a JSON path; BPMN/JEXL names are identifiers, so nothing else is accepted.
+VARIABLE_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class ProcessInstance(Base):
@@ -41,3 +44,15 @@ class ProcessInstance(Base):
     version: Mapped[ProcessVersion] = relationship()
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+def variable_text(session: Session, name: str) -> ColumnElement[Any]:
+    """The instance variable `name` as text, the same on both databases (PostgreSQL's `->>`):
+    numbers as digits, strings unquoted, booleans as true/false."""
+    extracted = ProcessInstance.variables[name].as_string()
+    if session.get_bind().dialect.name != "sqlite":
+        return extracted
+    # SQLite's JSON_EXTRACT returns SQL values: numbers must become text to equal the typed value,
+    # and booleans come back as 1/0, so their JSON type names them.
+    json_type = func.json_type(ProcessInstance.variables, f"$.{name}")
+    return case((json_type.in_(["true", "false"]), json_type), else_=cast(extracted, String))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.auth.permissions import Principal, require_can_deploy
 from server.engine.definitions import (
     DecisionDefinition,
     ProcessDefinition,
@@ -123,6 +124,13 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
     else:
         record(session, "deployment.created", actor, data=summary)
     return summary
+
+
+def deploy_by(session: Session, who: Principal, files: list[UploadedFile], allow_scripts: bool) -> dict[str, Any]:
+    """``deploy`` for a person (API, admin UI): only deployers may. The CLI and the demo call ``deploy``
+    with an actor name: whoever runs them already has the database."""
+    require_can_deploy(who)
+    return deploy(session, files, who.username, allow_scripts)
 
 
 def _next_version(session: Session, model: Any, key: str) -> int:

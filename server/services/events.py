@@ -21,7 +21,7 @@ from server.engine.runner import Runner
 from server.engine.starts import triggers
 from server.errors import BadRequest, NotFound
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
-from server.services.inbox import variable_text
+from server.models.instance import variable_text
 from server.services.jobs import JobContext, register
 
 MAX_NAME = 255

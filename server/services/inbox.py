@@ -7,24 +7,24 @@ on `human_task` (joined to `process_instance` only to match a variable's value).
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, case, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, any_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_claim, can_work_on
 from server.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.models.instance import VARIABLE_NAME, variable_text
+from server.queries import Sorting, offset_page
 from server.services.instances import get_instance
 
 TABS = ("mine", "groups", "completed", "started")
 PAGE_SIZE = 25
-SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at, "name": HumanTask.name}
-# Variable names end up in a JSON path; BPMN/JEXL names are identifiers, so nothing else is accepted.
-VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+INBOX_SORTING = Sorting({"created": HumanTask.created_at, "due": HumanTask.due_at, "name": HumanTask.name},
+                        HumanTask.id, default="-created")
+SORTS = INBOX_SORTING.keys
 
 
 @dataclass
@@ -95,18 +95,6 @@ def tab_clauses(session: Session, who: Principal, tab: str) -> list[ColumnElemen
     return [HumanTask.status == "open", HumanTask.assignee.is_(None), _claimable(who)]
 
 
-def variable_text(session: Session, name: str) -> ColumnElement[Any]:
-    """The instance variable `name` as text, the same on both databases (PostgreSQL's `->>`):
-    numbers as digits, strings unquoted, booleans as true/false."""
-    extracted = ProcessInstance.variables[name].as_string()
-    if session.get_bind().dialect.name != "sqlite":
-        return extracted
-    # SQLite's JSON_EXTRACT returns SQL values: numbers must become text to equal the typed value,
-    # and booleans come back as 1/0, so their JSON type names them.
-    json_type = func.json_type(ProcessInstance.variables, f"$.{name}")
-    return case((json_type.in_(["true", "false"]), json_type), else_=cast(extracted, String))
-
-
 def _filters(session: Session, query: InboxQuery) -> tuple[list[ColumnElement[bool]], bool]:
     """The page's filters, and whether they need the join to process_instance."""
     clauses: list[ColumnElement[bool]] = []
@@ -139,16 +127,14 @@ def inbox_page(session: Session, who: Principal, query: InboxQuery) -> InboxPage
     filters, join = _filters(session, query)
     clauses = tab_clauses(session, who, query.tab) + filters
     total = _count(session, clauses, join) if filters else counts[query.tab]
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    query.page = min(query.page, pages)
     statement = select(HumanTask)
     if join:
         statement = statement.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    column = SORTS[query.sort]
-    order = column.desc() if query.descending else column.asc()
-    rows = list(session.scalars(statement.where(*clauses).order_by(order.nulls_last(), HumanTask.id)
-                                .offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    return InboxPage(query, rows, total, counts, pages, task_has_form(session, rows))
+    order = INBOX_SORTING.order(query.sort, query.descending)
+    page = offset_page(session, statement.where(*clauses), order.clauses(), query.page, PAGE_SIZE, total=total,
+                       clamp=True)
+    query.page = page.page or 1
+    return InboxPage(query, page.items, total, counts, page.pages, task_has_form(session, page.items))
 
 
 def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:

@@ -5,48 +5,67 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, instance_visibility, require_instance_access, require_role
 from server.engine.runner import Runner
 from server.errors import BadRequest, NotFound
-from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance
+from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance, ProcessVersion
+from server.models.instance import VARIABLE_NAME, variable_text
+from server.queries import Page, PageRequest, Sorting, fetch_page
+
+# Newest first; the id breaks ties between instances started in the same microsecond.
+INSTANCE_SORTING = Sorting({"started": ProcessInstance.started_at}, ProcessInstance.id, default="-started")
 
 
 @dataclass
 class InstanceFilter:
+    """The instance list's filters, for the API and the admin list alike. Times are naive UTC, `before` exclusive."""
+
     status: str | None = None
     key: str | None = None
+    version: int | None = None
     business_key: str | None = None
     started_by: str | None = None
     started_after: datetime | None = None
     started_before: datetime | None = None
+    var: str | None = None  # a variable name; with `value`, instances whose variable has that value as text
+    value: str | None = None
+
+    def clauses(self, session: Session) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.status:
+            if self.status not in STATUSES:
+                raise BadRequest(f"status must be one of {', '.join(STATUSES)}", field="status")
+            clauses.append(ProcessInstance.status == self.status)
+        for column, value in ((ProcessInstance.process_key, self.key), (ProcessInstance.business_key,
+                              self.business_key), (ProcessInstance.started_by, self.started_by)):
+            if value:
+                clauses.append(column == value)
+        if self.version is not None:
+            clauses.append(ProcessInstance.version_id.in_(select(ProcessVersion.id).where(
+                ProcessVersion.version == self.version, *([ProcessVersion.key == self.key] if self.key else []))))
+        if self.started_after:
+            clauses.append(ProcessInstance.started_at >= self.started_after)
+        if self.started_before:
+            clauses.append(ProcessInstance.started_at < self.started_before)
+        if self.var:
+            if not VARIABLE_NAME.match(self.var):
+                raise BadRequest("var must be a variable name: letters, digits and _", field="var")
+            text = variable_text(session, self.var)
+            # A name without a value asks which instances have the variable at all.
+            clauses.append(text == self.value if self.value else text.is_not(None))
+        return clauses
 
 
-def list_instances(session: Session, who: Principal, f: InstanceFilter, page: int,
-                   size: int) -> tuple[list[ProcessInstance], int]:
-    query = select(ProcessInstance)
-    if f.status:
-        if f.status not in STATUSES:
-            raise BadRequest(f"status must be one of {', '.join(STATUSES)}", field="status")
-        query = query.where(ProcessInstance.status == f.status)
-    for column, value in ((ProcessInstance.process_key, f.key), (ProcessInstance.business_key, f.business_key),
-                          (ProcessInstance.started_by, f.started_by)):
-        if value:
-            query = query.where(column == value)
-    if f.started_after:
-        query = query.where(ProcessInstance.started_at >= f.started_after)
-    if f.started_before:
-        query = query.where(ProcessInstance.started_at < f.started_before)
+def list_instances(session: Session, who: Principal, f: InstanceFilter, request: PageRequest) -> Page[ProcessInstance]:
+    """The instances `who` may see, newest first."""
+    query = select(ProcessInstance).where(*f.clauses(session))
     visible = instance_visibility(who)
     if visible is not None:
         query = query.where(visible)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id).offset((page - 1) * size).limit(size)
-    )
-    return list(rows), total
+    return fetch_page(session, query, INSTANCE_SORTING.order(None), request)
 
 
 def get_instance(session: Session, who: Principal, instance_id: str) -> tuple[ProcessInstance, list[HumanTask]]:

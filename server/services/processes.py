@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_can_start
 from server.engine.runner import Runner
-from server.errors import FormInvalid, NotFound
-from server.forms.files import validation_schema
-from server.forms.validation import FormValidationError, validate_submission
+from server.errors import NotFound
+from server.forms.validation import validate_form
 from server.models import ProcessInstance, ProcessVersion
 
 
@@ -43,15 +42,6 @@ def instance_counts(session: Session, version_ids: list[int]) -> dict[int, int]:
         .group_by(ProcessInstance.version_id)
     )
     return {version_id: count for version_id, count in rows}
-
-
-def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any],
-                  with_files: bool = False) -> dict[str, Any]:
-    """`with_files`: the web form stored the uploads itself, so file fields hold stored-file references."""
-    try:
-        return validate_submission(validation_schema(schema) if with_files else schema, variables)
-    except FormValidationError as exc:
-        raise FormInvalid(exc.errors) from exc
 
 
 def start(session: Session, runner: Runner, who: Principal, key: str, variables: dict[str, Any],

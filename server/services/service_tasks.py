@@ -19,8 +19,8 @@ from server.connectors import ConnectorContext, ConnectorError, UnknownConnector
 from server.connectors import get as get_connector
 from server.connectors.retry import DEFAULT_RETRY, delay_after
 from server.connectors.values import evaluate
-from server.engine.expressions import ExpressionError
 from server.errors import Conflict, EngineError
+from server.expressions import ExpressionError
 from server.models import ProcessInstance
 from server.services.jobs import JobContext, RetryLater, register
 

@@ -6,19 +6,23 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
-from server.auth.permissions import Principal, can_claim, require_task_access, task_visibility
-from server.engine.expressions import ExpressionError
+from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
 from server.engine.runner import Runner
 from server.engine.templates import evaluate_template, has_expression
 from server.errors import BadRequest, Conflict, EngineError, NotFound
+from server.expressions import ExpressionError
+from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
+from server.queries import Page, PageRequest, Sorting, fetch_page
 from server.services.audit import record
-from server.services.processes import validate_form
+from server.services.inbox import history_events
 
-SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at}
+TASK_STATUSES = ("open", "completed", "cancelled")
+# The id breaks ties (tasks created in one step share their created_at); tasks without a due date sort last.
+TASK_SORTING = Sorting({"created": HumanTask.created_at, "due": HumanTask.due_at}, HumanTask.id, default="created")
 
 
 @dataclass
@@ -32,33 +36,31 @@ class TaskFilter:
     sort: str = "created"
     descending: bool = False
 
+    def clauses(self, who: Principal) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.status:
+            if self.status not in TASK_STATUSES:
+                raise BadRequest("status must be open, completed or cancelled", field="status")
+            clauses.append(HumanTask.status == self.status)
+        if self.assignee:
+            clauses.append(HumanTask.assignee == (who.username if self.assignee == "me" else self.assignee))
+        for kind, name in (("group", self.candidate_group), ("user", self.candidate_user)):
+            if name:
+                clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == kind,
+                                              TaskCandidate.name == name))
+        if self.process_key:
+            clauses.append(HumanTask.process_key == self.process_key)
+        if self.instance_id:
+            clauses.append(HumanTask.instance_id == self.instance_id)
+        return clauses
 
-def list_tasks(session: Session, who: Principal, f: TaskFilter, page: int, size: int) -> tuple[list[HumanTask], int]:
-    query = select(HumanTask)
-    if f.status:
-        if f.status not in ("open", "completed", "cancelled"):
-            raise BadRequest("status must be open, completed or cancelled", field="status")
-        query = query.where(HumanTask.status == f.status)
-    if f.assignee:
-        query = query.where(HumanTask.assignee == (who.username if f.assignee == "me" else f.assignee))
-    for kind, name in (("group", f.candidate_group), ("user", f.candidate_user)):
-        if name:
-            query = query.where(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == kind,
-                                               TaskCandidate.name == name))
-    if f.process_key:
-        query = query.where(HumanTask.process_key == f.process_key)
-    if f.instance_id:
-        query = query.where(HumanTask.instance_id == f.instance_id)
+
+def list_tasks(session: Session, who: Principal, f: TaskFilter, request: PageRequest) -> Page[HumanTask]:
+    query = select(HumanTask).where(*f.clauses(who))
     visible = task_visibility(who)
     if visible is not None:
         query = query.where(visible)
-    if f.sort not in SORTS:
-        raise BadRequest("sort must be created or due", field="sort")
-    column = SORTS[f.sort]
-    order = column.desc() if f.descending else column.asc()
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(order.nulls_last(), HumanTask.id).offset((page - 1) * size).limit(size))
-    return list(rows), total
+    return fetch_page(session, query, TASK_SORTING.order(f.sort, f.descending), request)
 
 
 def get_task(session: Session, who: Principal, task_id: str) -> HumanTask:
@@ -96,6 +98,31 @@ def task_form(task: HumanTask) -> dict[str, Any]:
         for name, prop in form.get("properties", {}).items()
     }
     return {**form, "properties": properties}
+
+
+@dataclass
+class TaskPage:
+    """What the staff task page shows, and which of its buttons this user may press."""
+
+    task: HumanTask
+    element: dict[str, Any]
+    form: dict[str, Any]
+    events: list[dict[str, Any]]
+    may_work: bool
+    may_claim: bool
+    may_unclaim: bool
+
+
+def task_page(session: Session, who: Principal, task_id: str) -> TaskPage:
+    task = get_task(session, who, task_id)
+    is_open = task.status == "open"
+    return TaskPage(
+        task=task, element=task_element(task), form=task_form(task),
+        events=history_events(session, task.instance),
+        may_work=is_open and can_work_on(who, task),
+        may_claim=is_open and not task.assignee and can_claim(who, task),
+        may_unclaim=is_open and task.assignee == who.username,
+    )
 
 
 def _locked(session: Session, runner: Runner, who: Principal, task_id: str,

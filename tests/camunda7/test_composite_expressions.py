@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from server.engine.expressions import ExpressionError
 from server.engine.templates import compile_template, evaluate_template
+from server.expressions import ExpressionError
 from tests.camunda7.conftest import complete, instance, open_by_element
 from tests.conftest import Api
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.engine.feel import FeelError, UnaryTests, compile_unary_tests, parse_literal, parse_literal_list
+from server.expressions import FeelError, UnaryTests, compile_unary_tests, parse_literal, parse_literal_list
 
 
 def _matches(text: str | None, value: Any) -> bool:

@@ -1,18 +1,19 @@
-"""Sandboxed expression language for gateway conditions, assignments, due dates and DMN entries.
+"""JEXL: gateway conditions, assignments, due dates, DMN expressions, rule conditions and formulas.
 
 Expressions are JEXL, parsed by pyjexl and then compiled once into nested Python closures.
 pyjexl's own evaluator is not used: it silently turns unknown names into None, evaluates
 transform arguments without the context, and re-dispatches on every node by name, which is
 several times slower than calling pre-built closures.  Nothing here calls Python's eval and
-member access only reads mappings, so expressions cannot reach object attributes.
+member access only reads mappings, so expressions cannot reach object attributes.  Every
+evaluation is bounded by server.expressions.limits; a constant part beyond those bounds is
+refused when the expression is compiled (at deploy or save).
 """
 
 from __future__ import annotations
 
-import json
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -22,27 +23,23 @@ from pyjexl import JEXL
 from pyjexl import parser as jexl_ast
 from pyjexl.operators import Operator
 
-_Fn = Callable[[Mapping[str, Any], Any], Any]  # (context, relative value inside a filter) -> value
+from server.expressions import limits
+from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
+from server.expressions.transforms import TRANSFORMS, register_transform
+from server.expressions.values import kind_of as _kind
 
-_IDENT_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+# (context, relative value inside a filter, the evaluation's budget) -> value
+_Fn = Callable[[Mapping[str, Any], Any, limits.Budget], Any]
+
 _WRAPPED_RE = re.compile(r"\s*[$#]\{(.*)\}\s*", re.DOTALL)
 _FEEL_PREFIX_RE = re.compile(r"\s*=(?!=)(.*)", re.DOTALL)
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 # Replacements keep the original length so parser error positions still point into the source.
 _WORD_OPERATORS = {"and": "&& ", "or": "||", "not": "!  "}
 _WORD_RE = re.compile(
     r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(?<![\w$.|])(and|or|not)(?![\w$])(?!\s*:)""", re.DOTALL
 )
-_MAX_REPEAT = 1_000_000  # caps "x" * n so a typo cannot allocate gigabytes
-_MAX_EXPONENT = 10_000
-
-
-class ExpressionError(Exception):
-    """An expression could not be compiled or evaluated; ``expression`` holds the original text."""
-
-    def __init__(self, message: str, expression: str = "") -> None:
-        super().__init__(message)
-        self.expression = expression
+__all__ = ["Expression", "ExpressionError", "compile_expression", "evaluate", "is_expression",
+           "register_transform"]
 
 
 class _Failure(Exception):
@@ -66,37 +63,14 @@ _JEXL = _Jexl()
 # pyjexl gives && and || the same precedence, so `a || b && c` would mean `(a || b) && c`;
 # analysts write and/or expecting the precedence of every other language.
 _JEXL.config.binary_operators["&&"] = Operator("&&", 15, lambda a, b: a() and b(), evaluate_lazy=True)
-_TRANSFORMS: dict[str, Callable[..., Any]] = _JEXL.config.transforms
-
-
-_KINDS = {"NoneType": "null", "bool": "boolean", "int": "number", "float": "number", "str": "string",
-          "dict": "object", "list": "list", "tuple": "list"}
-
-
-def _kind(value: Any) -> str:
-    """Type names in the analyst's vocabulary (JSON), for error messages."""
-    name = type(value).__name__
-    return _KINDS.get(name, name)
-
-
-def _mul(a: Any, b: Any) -> Any:
-    for seq, count in ((a, b), (b, a)):
-        if isinstance(seq, str | list) and isinstance(count, int) and len(seq) * count > _MAX_REPEAT:
-            raise ValueError("result would be too large")
-    return a * b
-
-
-def _pow(a: Any, b: Any) -> Any:
-    if isinstance(b, int) and abs(b) > _MAX_EXPONENT and isinstance(a, int) and abs(a) > 1:
-        raise ValueError("exponent is too large")
-    return a**b
-
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": _mul, "/": operator.truediv, "//": operator.floordiv,
-    "%": operator.mod, "^": _pow, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "+": operator.add, "-": operator.sub, "*": limits.multiply, "/": operator.truediv, "//": operator.floordiv,
+    "%": operator.mod, "^": limits.power, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
     "<=": operator.le, ">": operator.gt, ">=": operator.ge, "in": lambda a, b: a in b,
 }
+
+_ARITHMETIC = {"+", "-", "*", "/", "//", "%", "^"}
 
 
 def _member(subject: Any, key: Any) -> Any:
@@ -116,41 +90,41 @@ def _index(values: Any, key: Any) -> Any:
     raise _Failure(f"cannot index a {_kind(values)} with a {_kind(key)}")
 
 
-def _uses_relative(node: Any) -> bool:
+def uses_relative(node: Any) -> bool:
     """Whether a filter body refers to the element being filtered; pyjexl's own flag is wrong for
     member chains (`items[.a.b == 1]`) and for identifiers inside array and object literals."""
     if isinstance(node, jexl_ast.Identifier):
-        return node.relative or (node.subject is not None and _uses_relative(node.subject))
+        return node.relative or (node.subject is not None and uses_relative(node.subject))
     if isinstance(node, jexl_ast.FilterExpression):
-        return _uses_relative(node.subject)  # a nested filter's body is relative to its own subject
+        return uses_relative(node.subject)  # a nested filter's body is relative to its own subject
     if isinstance(node, jexl_ast.ArrayLiteral):
-        return any(_uses_relative(v) for v in node.value)
+        return any(uses_relative(v) for v in node.value)
     if isinstance(node, jexl_ast.ObjectLiteral):
-        return any(_uses_relative(v) for v in node.value.values())
-    return any(_uses_relative(child) for child in node.children if child is not None)
+        return any(uses_relative(v) for v in node.value.values())
+    return any(uses_relative(child) for child in node.children if child is not None)
 
 
 def _build(node: Any, names: list[str]) -> _Fn:
     """Compile one pyjexl AST node into a closure, recording root names in source order."""
     if isinstance(node, jexl_ast.Literal):
         value = node.value
-        return lambda c, r: value
+        return lambda c, r, k: value
     if isinstance(node, jexl_ast.Identifier):
         return _build_identifier(node, names)
     if isinstance(node, jexl_ast.BinaryExpression):
         return _build_binary(node.operator, _build(node.left, names), _build(node.right, names))
     if isinstance(node, jexl_ast.UnaryExpression):
         operand = _build(node.right, names)  # `!` is the only unary operator JEXL defines
-        return lambda c, r: not operand(c, r)
+        return lambda c, r, k: not operand(c, r, k)
     if isinstance(node, jexl_ast.ConditionalExpression):
         test, yes, no = (_build(n, names) for n in (node.test, node.consequent, node.alternate))
-        return lambda c, r: yes(c, r) if test(c, r) else no(c, r)
+        return lambda c, r, k: yes(c, r, k) if test(c, r, k) else no(c, r, k)
     if isinstance(node, jexl_ast.ArrayLiteral):
         items = [_build(v, names) for v in node.value]
-        return lambda c, r: [item(c, r) for item in items]
+        return lambda c, r, k: [item(c, r, k) for item in items]
     if isinstance(node, jexl_ast.ObjectLiteral):
         pairs = [(key, _build(v, names)) for key, v in node.value.items()]
-        return lambda c, r: {key: value(c, r) for key, value in pairs}
+        return lambda c, r, k: {key: value(c, r, k) for key, value in pairs}
     if isinstance(node, jexl_ast.Transform):
         return _build_transform(node, names)
     if isinstance(node, jexl_ast.FilterExpression):
@@ -162,29 +136,34 @@ def _build_identifier(node: Any, names: list[str]) -> _Fn:
     key = node.value
     if node.subject is not None:
         subject = _build(node.subject, names)
-        return lambda c, r: _member(subject(c, r), key)
+        return lambda c, r, k: _member(subject(c, r, k), key)
     if node.relative:
-        return lambda c, r: _member(r, key)
+        return lambda c, r, k: _member(r, key)
     if key == "null":  # pyjexl has no null literal; it would otherwise be an unknown variable
-        return lambda c, r: None
+        return lambda c, r, k: None
     names.append(key)
-    return lambda c, r: c[key]
+    return lambda c, r, k: c[key]
 
 
 def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:
     symbol = op.symbol
     if symbol == "&&":
-        return lambda c, r: left(c, r) and right(c, r)
+        return lambda c, r, k: left(c, r, k) and right(c, r, k)
     if symbol == "||":
-        return lambda c, r: left(c, r) or right(c, r)
+        return lambda c, r, k: left(c, r, k) or right(c, r, k)
     fn = _BINARY.get(symbol) or op.evaluate
+    grows = symbol in _ARITHMETIC
 
-    def binary(c: Mapping[str, Any], r: Any) -> Any:
-        a, b = left(c, r), right(c, r)
+    def binary(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
+        a, b = left(c, r, k), right(c, r, k)
         try:
-            return fn(a, b)
+            return limits.check_value(fn(a, b), k) if grows else fn(a, b)
+        except limits.LimitExceeded:
+            raise
         except ZeroDivisionError:
             raise _Failure("division by zero") from None
+        except OverflowError:
+            raise limits.LimitExceeded("number too large (beyond the range of floating-point numbers)") from None
         except (TypeError, ValueError, ArithmeticError) as exc:
             detail = f" ({exc})" if isinstance(exc, ValueError) else ""
             raise _Failure(f"cannot apply '{symbol}' to {_kind(a)} and {_kind(b)}{detail}") from None
@@ -194,17 +173,16 @@ def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:
 
 def _build_transform(node: Any, names: list[str]) -> _Fn:
     name = node.name
-    if name not in _TRANSFORMS:
+    if name not in TRANSFORMS:
         raise ExpressionError(f"Unknown transform '{name}'")
     subject = _build(node.subject, names)
     args = [_build(a, names) for a in node.args or ()]
 
-    def transform(c: Mapping[str, Any], r: Any) -> Any:
-        value = subject(c, r)
+    def transform(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
+        value = subject(c, r, k)
         try:
-            # Looked up per call so re-registering a transform affects already compiled expressions.
-            return _TRANSFORMS[name](value, *(a(c, r) for a in args))
-        except (_Failure, ExpressionError):
+            return limits.check_value(TRANSFORMS[name](value, *(a(c, r, k) for a in args)), k)
+        except (_Failure, ExpressionError, limits.LimitExceeded):
             raise
         except Exception as exc:
             raise _Failure(f"transform '{name}' failed: {exc}") from None
@@ -215,9 +193,9 @@ def _build_transform(node: Any, names: list[str]) -> _Fn:
 def _build_filter(node: Any, names: list[str]) -> _Fn:
     subject = _build(node.subject, names)
     body = _build(node.expression, names)
-    if not _uses_relative(node.expression):
-        def lookup(c: Mapping[str, Any], r: Any) -> Any:
-            values, key = subject(c, r), body(c, r)
+    if not uses_relative(node.expression):
+        def lookup(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
+            values, key = subject(c, r, k), body(c, r, k)
             # JEXL semantics: a constant true/false filter keeps or drops the whole collection.
             if key is True:
                 return values
@@ -225,13 +203,14 @@ def _build_filter(node: Any, names: list[str]) -> _Fn:
 
         return lookup
 
-    def select(c: Mapping[str, Any], r: Any) -> Any:
-        values = subject(c, r)
+    def select(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
+        values = subject(c, r, k)
         if values is None:
             return None
         if not isinstance(values, list | tuple):
             raise _Failure(f"cannot filter a {_kind(values)}")
-        return [v for v in values if body(c, v)]
+        limits.charge_steps(len(values), k)  # nested filters charge once per outer element: n * m
+        return [v for v in values if body(c, v, k)]
 
     return select
 
@@ -243,8 +222,61 @@ def _translate_word_operators(text: str) -> str:
     return _WORD_RE.sub(lambda m: m.group(1) or _WORD_OPERATORS[m.group(2)], text)
 
 
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, jexl_ast.ArrayLiteral):
+        return list(node.value)
+    if isinstance(node, jexl_ast.ObjectLiteral):
+        return list(node.value.values())
+    if isinstance(node, jexl_ast.Transform):
+        return [node.subject, *(node.args or ())]
+    return [child for child in node.children if child is not None]
+
+
+def _depth(tree: Any) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:  # iterative: the tree may be deeper than Python's stack
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in _children(node))
+    return deepest
+
+
+def _is_constant(node: Any) -> bool:
+    """Whether a sub-tree reads nothing: no variables, no filter element, no transform (a
+    transform may be re-registered, so its result is not known until evaluation)."""
+    if isinstance(node, jexl_ast.Literal):
+        return True
+    if isinstance(node, jexl_ast.Identifier):
+        return node.value == "null" and node.subject is None and not node.relative
+    if isinstance(node, jexl_ast.Transform | jexl_ast.FilterExpression):
+        return False
+    return all(_is_constant(child) for child in _children(node))
+
+
+def _check_constants(node: Any) -> None:
+    """Evaluate the largest constant parts once, so `2 ^ 100000` is refused when the expression is
+    compiled (at deploy, naming the element) instead of failing each time it runs."""
+    if isinstance(node, jexl_ast.Literal):
+        limits.check_value(node.value, limits.new_budget())  # a 400-digit literal is over the bounds too
+        return
+    if _is_constant(node):
+        fn = _build(node, [])
+        try:
+            fn({}, None, limits.new_budget())
+        except limits.LimitExceeded:
+            raise
+        except Exception:  # noqa: BLE001 - other failures (1/0) stay run-time errors, as before
+            pass
+        return
+    for child in _children(node):
+        _check_constants(child)
+
+
 class Expression:
-    """A parsed, ready-to-evaluate expression; immutable and safe to share between threads."""
+    """A parsed, ready-to-evaluate expression; immutable and safe to share between threads.
+
+    ``names`` are the root variables it reads (``a`` for ``a.b``), so a caller can refuse an
+    expression naming an unknown field when it is saved (``check_names``)."""
 
     __slots__ = ("source", "names", "_ordered_names", "_fn")
 
@@ -257,13 +289,21 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
+    def check_names(self, known: Collection[str], what: str = "name") -> None:
+        """UnknownNameError naming the first name (in source order) that is not in ``known``."""
+        for name in self._ordered_names:
+            if name not in known:
+                raise UnknownNameError(f"Unknown {what} '{name}' in expression '{self.source}'", self.source, name)
+
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         # Checked in source order so the error names the first missing variable deterministically.
         for name in self._ordered_names:
             if name not in context:
-                raise ExpressionError(f"Unknown variable '{name}' in expression '{self.source}'", self.source)
+                self.check_names(context, "variable")
         try:
-            return self._fn(context, None)
+            return self._fn(context, None, limits.new_budget())
+        except limits.LimitExceeded as exc:
+            raise ExpressionLimitError(f"Cannot evaluate expression '{self.source}': {exc}", self.source) from None
         except (_Failure, ExpressionError) as exc:
             raise ExpressionError(f"Cannot evaluate expression '{self.source}': {exc}", self.source) from None
         except Exception as exc:  # a bug in a transform or an exotic context value must not escape raw
@@ -271,10 +311,19 @@ class Expression:
             raise ExpressionError(message, self.source) from None
 
 
-@lru_cache(maxsize=4096)
-def compile_expression(text: str) -> Expression:
+def is_expression(value: str | None) -> bool:
+    """Whether a BPMN attribute holds an expression (`${...}`, `#{...}`, `=...`) rather than a literal."""
+    text = (value or "").strip()
+    return text.startswith(("${", "#{", "="))
+
+
+def parse(text: str) -> Any:
+    """The pyjexl syntax tree of an expression (wrappers and word operators handled), or ExpressionError."""
     if not isinstance(text, str):
         raise ExpressionError(f"Expression must be text, got {_kind(text)}", str(text))
+    if len(text) > limits.MAX_SOURCE:
+        raise ExpressionLimitError(f"Expression too long ({len(text):,} characters, at most "
+                                   f"{limits.MAX_SOURCE:,})", text[:200])
     match = _WRAPPED_RE.fullmatch(text) or _FEEL_PREFIX_RE.fullmatch(text)
     body, offset = (match.group(1), match.start(1)) if match else (text, 0)
     if not body.strip():
@@ -287,69 +336,40 @@ def compile_expression(text: str) -> Expression:
         where = f"near '{near}'" if near else "at the end"
         message = f"Syntax error in expression '{text}' {where} (position {position})"
         raise ExpressionError(message, text) from None
+    except RecursionError:
+        raise _too_deep(text) from None
     except Exception as exc:  # parsimonious wraps visitor failures such as invalid operators
+        if isinstance(exc.__context__, RecursionError):
+            raise _too_deep(text) from None
         raise ExpressionError(f"Syntax error in expression '{text}': {exc}", text) from None
+    if _depth(tree) > limits.MAX_DEPTH:
+        raise _too_deep(text)
+    return tree
+
+
+def _too_deep(text: str) -> ExpressionLimitError:
+    return ExpressionLimitError(f"Expression '{text}' is nested too deeply (more than {limits.MAX_DEPTH} levels)",
+                                text)
+
+
+def build(tree: Any) -> tuple[_Fn, tuple[str, ...]]:
+    """A syntax tree compiled to a closure ``fn(context, None)`` and the root names it reads."""
     names: list[str] = []
+    return _build(tree, names), tuple(dict.fromkeys(names))
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(text: str) -> Expression:
+    tree = parse(text)
     try:
-        fn = _build(tree, names)
+        fn, names = build(tree)
+        _check_constants(tree)
+    except limits.LimitExceeded as exc:
+        raise ExpressionLimitError(f"Expression '{text}' has a constant part that is {exc}", text) from None
     except ExpressionError as exc:
         raise ExpressionError(f"{exc} in expression '{text}'", text) from None
-    return Expression(text, tuple(dict.fromkeys(names)), fn)
+    return Expression(text, names, fn)
 
 
 def evaluate(text: str, context: Mapping[str, Any]) -> Any:
     return compile_expression(text).evaluate(context)
-
-
-def register_transform(name: str, fn: Callable[..., Any]) -> None:
-    """Make ``value|name(args...)`` available to every expression; ``fn(value, *args)``."""
-    if not _IDENT_RE.fullmatch(name):
-        raise ValueError(f"invalid transform name {name!r}")
-    if not callable(fn):
-        raise TypeError(f"transform {name!r} must be callable")
-    _TRANSFORMS[name] = fn
-
-
-# Default transforms.  Null passes through (or counts as empty) so optional form fields do not
-# turn every condition into an error; other wrong types fail loudly instead of guessing.
-
-
-def _change_case(value: Any, upper: bool) -> str | None:
-    if value is None or isinstance(value, str):
-        return value and (value.upper() if upper else value.lower())
-    raise TypeError(f"expects a string, got {_kind(value)}")
-
-
-def _to_number(value: Any) -> int | float | None:
-    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, str) and _NUMBER_RE.fullmatch(value.strip()):
-        text = value.strip()
-        return int(text) if text.lstrip("+-").isdigit() else float(text)
-    raise ValueError(f"cannot convert {_kind(value)} {value!r} to a number")
-
-
-def _length(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str | list | tuple | Mapping):
-        return len(value)
-    raise TypeError(f"expects a string, list or object, got {_kind(value)}")
-
-
-def _to_string(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"  # JSON spelling, not Python's True/False
-    if isinstance(value, Mapping | list | tuple):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-register_transform("lower", lambda v: _change_case(v, upper=False))
-register_transform("upper", lambda v: _change_case(v, upper=True))
-register_transform("length", _length)
-register_transform("string", _to_string)
-register_transform("number", _to_number)
-register_transform("int", lambda v: None if (n := _to_number(v)) is None else int(n))

@@ -1,9 +1,8 @@
-"""Changes to users, groups and API tokens that the admin pages make.
+"""Changes a person makes to users, groups and API tokens (the admin pages today, an API later).
 
-server/services/identity.py only creates users; editing them, passwords, groups and token revocation
-had no service yet, so they live here, next to their only caller, and follow the service rules: they
-take the write session and the asking Principal, check the role, and record an audit event (without
-secrets: a password or token never reaches the log).
+Each takes the write session and the asking Principal, checks that they may manage people, and records
+an audit event (without secrets: a password or token never reaches the log). server/services/identity.py
+holds the unchecked building blocks (``add_user``, ``find_user``) that the CLI and the demo also use.
 """
 
 from __future__ import annotations
@@ -12,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.passwords import hash_password
-from server.auth.permissions import Principal, require_role
+from server.auth.permissions import Principal, require_can_manage_people
 from server.auth.tokens import create_token
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import ROLES, ApiToken, Group, User
 from server.services.audit import record
-from server.services.identity import ensure_group, find_user
+from server.services.identity import add_user, ensure_group, find_user
 
 MIN_PASSWORD = 8
 
@@ -34,9 +33,16 @@ def names(text: str) -> list[str]:
     return sorted({part.strip() for part in text.replace("\n", ",").split(",") if part.strip()})
 
 
+def create_user(session: Session, who: Principal, *, username: str, password: str, roles: list[str], groups: str,
+                manager: str, display_name: str) -> User:
+    require_can_manage_people(who)
+    return add_user(session, username.strip(), password, roles=roles, groups=names(groups),
+                    manager=manager.strip() or None, actor=who.username, display_name=display_name.strip() or None)
+
+
 def update_user(session: Session, who: Principal, user_id: int, *, display_name: str, email: str, active: bool,
                 roles: list[str], groups: str, manager: str) -> User:
-    require_role(who, "admin")
+    require_can_manage_people(who)
     user = _user(session, user_id)
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
@@ -62,7 +68,7 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
 
 
 def set_password(session: Session, who: Principal, user_id: int, password: str) -> None:
-    require_role(who, "admin")
+    require_can_manage_people(who)
     if len(password) < MIN_PASSWORD:
         raise BadRequest(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     user = _user(session, user_id)
@@ -71,7 +77,7 @@ def set_password(session: Session, who: Principal, user_id: int, password: str) 
 
 
 def add_group(session: Session, who: Principal, name: str, display_name: str) -> Group:
-    require_role(who, "admin")
+    require_can_manage_people(who)
     name = name.strip()
     if not name:
         raise BadRequest("a group needs a name", field="name")
@@ -84,17 +90,17 @@ def add_group(session: Session, who: Principal, name: str, display_name: str) ->
     return group
 
 
-def issue_token(session: Session, who: Principal, username: str, name: str) -> str:
+def issue_token(session: Session, who: Principal, user_id: int, name: str) -> str:
     """The new token, which is shown once and stored only as its SHA-256."""
-    require_role(who, "admin")
-    user = find_user(session, username.strip())
+    require_can_manage_people(who)
+    user = _user(session, user_id)
     token = create_token(session, user, name.strip())
     record(session, "token.created", who.username, data={"username": user.username, "name": name.strip()})
     return token
 
 
 def revoke_token(session: Session, who: Principal, token_id: int) -> None:
-    require_role(who, "admin")
+    require_can_manage_people(who)
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"API token {token_id} does not exist")

@@ -24,6 +24,7 @@ _TOKEN_RE = re.compile(
       | (?P<op>\.\.|<=|>=|!=|[<>=\[\]\(\),])""",
     re.VERBOSE | re.ASCII,
 )
+_MAX_DIGITS = 310  # beyond the range of floats (and of JEXL's 1024-bit integers, see limits.py)
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 _COMPARISONS: dict[str, Callable[[int], bool]] = {
@@ -154,6 +155,8 @@ class _Parser:
     def literal(self) -> Any:
         kind, text, pos = self.take()
         if kind == "number":
+            if len(text) > _MAX_DIGITS:
+                raise _Syntax(f"number too long at position {pos} (more than {_MAX_DIGITS} characters)")
             return float(text) if "." in text else int(text)
         if kind == "string":
             return _unquote(text)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from server.engine.expressions import (
+from server.expressions import (
     Expression,
     ExpressionError,
     compile_expression,

@@ -1,0 +1,8 @@
+"""The built-in field types, one module per family; importing this package registers them all.
+
+server/forms/registry.py explains what a field type is and how to add one.
+"""
+
+from server.forms.fields import choices, dates, files, numbers, rows, text
+
+__all__ = ["choices", "dates", "files", "numbers", "rows", "text"]
