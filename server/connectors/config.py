@@ -31,6 +31,7 @@ from lxml import etree
 from server.connectors import UnknownConnector, registration
 from server.connectors.retry import DEFAULT_RETRY, RetryCycleError, parse_retry_cycle
 from server.connectors.values import ValueSpec, ValueSpecError, check, expression, literal, parse_text
+from server.engine.implementations import KIND_NAMES, implementation
 from server.engine.parser import BPMN_NS, CAMUNDA_NS, SPIFF_NS
 from server.errors import DeployError
 
@@ -52,37 +53,44 @@ class _ConfigError(Exception):
 
 
 def read_service_config(node: etree._Element, file_name: str = "") -> dict[str, Any] | None:
-    """The connector configuration of a service task, or None for one that calls nothing."""
-    if etree.QName(node).localname != "serviceTask":
+    """The connector configuration of a service task (or of a send task or message event with a
+    Camunda implementation, which run the same way), or None for one that calls nothing."""
+    impl = implementation(node)
+    if impl is None:
         return None
     try:
-        config = _read(node)
+        config = _read(node, impl)
         if config is not None:
             _validate(config)
         return config
     except _ConfigError as exc:
-        element, line = node.get("id"), (exc.node if exc.node is not None else node).sourceline
+        element, line = node.get("id"), (exc.node if exc.node is not None else impl).sourceline
         where = f"{file_name}: " if file_name else ""
         details: dict[str, Any] = {"file": file_name or None, "element": element, "line": line}
         if exc.field:
             details["field"] = exc.field
-        raise DeployError(f"{where}service task '{element}' (line {line}): {exc.message}", **details) from None
+        kind = KIND_NAMES[etree.QName(node).localname]
+        raise DeployError(f"{where}{kind} '{element}' (line {line}): {exc.message}", **details) from None
 
 
-def _read(node: etree._Element) -> dict[str, Any] | None:
+def _read(node: etree._Element, impl: etree._Element) -> dict[str, Any] | None:
     for attr in JAVA_ATTRIBUTES:
-        if node.get(f"{{{CAMUNDA_NS}}}{attr}"):
+        if impl.get(f"{{{CAMUNDA_NS}}}{attr}"):
             raise _ConfigError(f"camunda:{attr} names Java code, which BOMS cannot run; use a connector "
                                "(camunda:connector, camunda:type=\"external\" with a topic, or a SpiffArena operator)")
-    connector = _first(node, "./bpmn:extensionElements/camunda:connector")
+    connector = _first(impl, "./bpmn:extensionElements/camunda:connector")
+    if connector is None:
+        connector = _first(node, "./bpmn:extensionElements/camunda:connector")
     operator = _first(node, "./bpmn:extensionElements/spiffworkflow:serviceTaskOperator")
-    task_type = node.get(f"{{{CAMUNDA_NS}}}type")
+    task_type = impl.get(f"{{{CAMUNDA_NS}}}type")
     if connector is not None:
         config = _camunda_connector(node, connector)
     elif operator is not None:
         config = _spiff_operator(operator)
     elif task_type is not None:
-        config = _camunda_external(node, task_type)
+        config = _camunda_external(node, impl, task_type)
+    elif impl.get(f"{{{CAMUNDA_NS}}}topic"):
+        raise _ConfigError("camunda:topic without camunda:type=\"external\" calls nothing")
     else:
         return None
     config.setdefault("retry", _retry(node))
@@ -152,11 +160,11 @@ def _camunda_connector(task: etree._Element, connector: etree._Element) -> dict[
     return config
 
 
-def _camunda_external(task: etree._Element, task_type: str) -> dict[str, Any]:
+def _camunda_external(task: etree._Element, impl: etree._Element, task_type: str) -> dict[str, Any]:
     if task_type != "external":
         raise _ConfigError(f"camunda:type=\"{task_type}\" is not supported; use camunda:type=\"external\" "
                            "with a camunda:topic naming a connector")
-    name = _connector_name(task.get(f"{{{CAMUNDA_NS}}}topic"), task, "camunda:topic")
+    name = _connector_name(impl.get(f"{{{CAMUNDA_NS}}}topic"), impl, "camunda:topic")
     if "${" in name or "#{" in name:
         raise _ConfigError(f"camunda:topic '{name}' must name a connector, not be an expression")
     return {

@@ -10,7 +10,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from server.engine.elements import split_list
-from server.expressions import ExpressionError, compile_expression, is_expression
+from server.engine.templates import evaluate_template
+from server.expressions import ExpressionError
 
 
 class AssignmentError(Exception):
@@ -23,13 +24,13 @@ class Assignment:
     groups: list[str] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     due_at: datetime | None = None
+    name: str | None = None
 
 
 def _value(text: str | None, data: Mapping[str, Any], what: str) -> Any:
-    if not is_expression(text):
-        return text
+    # `${...}` anywhere in the text: `kermit_${loopCounter}` is evaluated as Camunda does.
     try:
-        return compile_expression(text or "").evaluate(data)
+        return evaluate_template(text, data)
     except ExpressionError as exc:
         raise AssignmentError(f"{what}: {exc}") from exc
 
@@ -72,4 +73,6 @@ def assign(info: Mapping[str, Any], data: Mapping[str, Any], now: datetime) -> A
     if not (assignee or groups or users) and info.get("laneGroup"):
         groups = [info["laneGroup"]]
     due = due_date(_value(info.get("dueDate"), data, "camunda:dueDate"), now)
-    return Assignment(str(assignee) if assignee else None, groups, users, due)
+    name = _value(info.get("name"), data, "the task name")
+    return Assignment(str(assignee) if assignee else None, groups, users, due,
+                      str(name) if name is not None else None)

@@ -22,20 +22,25 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH,
 )
+from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser as BpmnSendTaskParser
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
-from SpiffWorkflow.bpmn.specs.defaults import EventSubprocess
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, EventSubprocess, ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
+    CamundaEventDefinitionParser,
     CamundaIntermediateCatchEventParser,
     CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
 from SpiffWorkflow.util.task import TaskState
+
+from server.engine.implementations import implementation
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -89,8 +94,19 @@ class StartEventParser(_CodeEvents, CamundaStartEventParser):
         return task
 
 
+class ServiceEndEvent(ServiceTask, EndEvent):
+    """A message end event with a Camunda implementation: it runs like a service task (the worker
+    calls its connector) and then ends its path; it throws no message, as in Camunda."""
+
+
 class EndEventParser(_CodeEvents, CamundaEndEventParser):
-    pass
+    def create_task(self) -> Any:
+        if implementation(self.node) is None:
+            return super().create_task()
+        task = ServiceEndEvent(self.spec, self.bpmn_id, event_definition=NoneEventDefinition(),
+                               **self.bpmn_attributes)
+        task.connect(self.spec.end)
+        return task
 
 
 class IntermediateCatchEventParser(_CodeEvents, CamundaIntermediateCatchEventParser):
@@ -98,7 +114,19 @@ class IntermediateCatchEventParser(_CodeEvents, CamundaIntermediateCatchEventPar
 
 
 class IntermediateThrowEventParser(_CodeEvents, CamundaIntermediateThrowEventParser):
-    pass
+    def create_task(self) -> Any:
+        if implementation(self.node) is None:
+            return super().create_task()
+        return ServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+
+class SendTaskParser(CamundaEventDefinitionParser, BpmnSendTaskParser):
+    """A send task with a Camunda implementation is a service task; without one it throws its message."""
+
+    def create_task(self) -> Any:
+        if implementation(self.node) is None:
+            return BpmnSendTaskParser.create_task(self)
+        return ServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 
 
 class BoundaryEventParser(_CodeEvents, CamundaBoundaryEventParser):
@@ -144,3 +172,30 @@ def event_subprocess_task(parser: Any) -> BomsEventSubprocess:
     interrupting = not starts or starts[0].get("isInterrupting", "true") != "false"
     return BomsEventSubprocess(parser.spec, parser.bpmn_id, subworkflow_spec=subworkflow_spec,
                                interrupting=interrupting, **parser.bpmn_attributes)
+
+
+def event_subprocess_starts(workflow: Any) -> list[tuple[Any, Any]]:
+    """(event sub-process spec name, start event spec) of the process's event sub-processes."""
+    found = []
+    for name in getattr(workflow.spec.start, "trigger_specs", []):
+        sub_spec = workflow.subprocess_specs.get(name)
+        for start in getattr(sub_spec, "bpmn_start_events", []) if sub_spec is not None else []:
+            found.append((name, start))
+    return found
+
+
+def listening_starts(workflow: Any) -> list[Any]:
+    """Start events of event sub-processes that listen now: the process scope is active, and an
+    interrupting one has not started already (it ended the scope it interrupted)."""
+    if workflow.is_completed():
+        return []
+    running = {task.task_spec.name for task in workflow.get_tasks()
+               if isinstance(task.task_spec, BomsEventSubprocess)
+               and not task.has_state(TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK)}
+    listening = []
+    for name, start in event_subprocess_starts(workflow):
+        owner = workflow.spec.task_specs.get(name)
+        if isinstance(owner, BomsEventSubprocess) and owner.interrupting and name in running:
+            continue
+        listening.append(start)
+    return listening

@@ -18,8 +18,11 @@ from server.engine import timers
 from server.engine.decision_checks import check_decisions
 from server.engine.event_checks import check_event_references
 from server.engine.multi_instance import BomsMultiInstance, connect_merge
+from server.engine.normalize import normalize
 from server.engine.parser import BPMN_NS, SPIFF_NS, BomsParser, DecisionTaskParser
 from server.engine.shape_checks import check_key, check_shape
+from server.engine.supported import check_supported_constructs
+from server.engine.templates import compile_template, has_expression
 from server.engine.xml import parse_xml, xml_text
 from server.errors import DeployError
 from server.expressions import ExpressionError, compile_expression, is_expression
@@ -69,11 +72,12 @@ def _from_validation(exc: SpiffWorkflowException, root: etree._Element, file_nam
     return DeployError(f"{file_name}: {exc}{where}", file=file_name, element=element, line=line)
 
 
-def _check_expression(text: str | None, node: etree._Element, what: str, file_name: str) -> None:
+def _check_expression(text: str | None, node: etree._Element, what: str, file_name: str,
+                      template: bool = False) -> None:
     if not text or not text.strip():
         return
     try:
-        compile_expression(text)
+        compile_template(text) if template else compile_expression(text)
     except ExpressionError as exc:
         element = node.get("id")
         raise DeployError(
@@ -96,6 +100,9 @@ UNSUPPORTED = (
      "event without reaching the catch event); connect the flow with a sequence flow instead"),
     (".//bpmn:subProcess//bpmn:subProcess[@triggeredByEvent='true']",
      "an event sub-process inside a sub-process is not supported; move it to the process level"),
+    (".//bpmn:subProcess[@triggeredByEvent='true']/bpmn:startEvent[bpmn:timerEventDefinition]",
+     "an event sub-process started by a timer is not supported (it would start with the process); "
+     "use a timer boundary event on a sub-process"),
 )
 
 
@@ -147,9 +154,17 @@ def check_process_xml(process: etree._Element, file_name: str, allow_scripts: bo
     for node in process.iter(etree.Element):
         for attr in EXPRESSION_ATTRS:
             value = el.camunda(node, attr)
-            if is_expression(value):
+            if attr == "collection" and is_expression(value):
                 _check_expression(value, node, f"camunda:{attr}", file_name)
+            elif attr != "collection" and has_expression(value):
+                _check_expression(value, node, f"camunda:{attr}", file_name, template=True)
         local = etree.QName(node).localname
+        if local == "userTask" and has_expression(node.get("name")):
+            _check_expression(node.get("name"), node, "the name", file_name, template=True)
+        if local in ("documentation", "instructionsForEndUser") and has_expression(node.text):
+            owner = node.getparent() if local == "documentation" else node.getparent().getparent()
+            if etree.QName(owner).localname == "userTask":  # shown on the task page, evaluated
+                _check_expression(node.text, owner, local, file_name, template=True)
         if local in ("timeDate", "timeDuration", "timeCycle", "completionCondition", "loopCardinality") \
                 and is_expression(node.text):
             _check_expression(node.text, node.getparent().getparent(), local, file_name)
@@ -214,7 +229,7 @@ def read_process_file(content: bytes, file_name: str,
 
     `find_decisions` returns the decisions (of this deployment, else the latest deployed) by key.
     """
-    root = parse_xml(content, file_name)
+    root = normalize(parse_xml(content, file_name))
     if etree.QName(root).localname != "definitions" or etree.QName(root).namespace != BPMN_NS:
         raise DeployError(f"{file_name}: not a BPMN 2.0 file (root element is {root.tag})", file=file_name)
     processes = root.xpath("./bpmn:process[@isExecutable='true']", namespaces={"bpmn": BPMN_NS})
@@ -223,6 +238,7 @@ def read_process_file(content: bytes, file_name: str,
             f"{file_name}: contains no executable process (set isExecutable=\"true\" on the process to deploy)",
             file=file_name,
         )
+    check_supported_constructs(root, file_name)
     for process in processes:
         check_process_xml(process, file_name, allow_scripts)
     refs = _decision_refs(root)
@@ -263,7 +279,7 @@ def read_process_file(content: bytes, file_name: str,
 def build_specs(bpmn_xml: str, file_name: str, decision_xmls: list[str],
                 root: etree._Element | None = None) -> dict[str, tuple[Any, dict[str, Any]]]:
     """Parse a file into SpiffWorkflow specs, keyed by process id: (spec, sub-process specs)."""
-    root = root if root is not None else parse_xml(bpmn_xml.encode(), file_name)
+    root = root if root is not None else normalize(parse_xml(bpmn_xml.encode(), file_name))
     parser = BomsParser()
     try:
         for dmn in decision_xmls:

@@ -39,7 +39,7 @@ def lane_group(lane: str | None) -> str | None:
     return "_".join(lane.lower().split()) if lane else None
 
 
-def _camunda_fields(node: etree._Element) -> list[dict[str, Any]]:
+def _camunda_fields(node: etree._Element, file_name: str) -> list[dict[str, Any]]:
     fields = []
     for field in node.xpath("./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=NS):
         fields.append({
@@ -59,6 +59,35 @@ def _camunda_fields(node: etree._Element) -> list[dict[str, Any]]:
                 p.get("id"): p.get("value")
                 for p in field.xpath("./camunda:properties/camunda:property", namespaces=NS)
             },
+        })
+    return fields + _camunda_form_properties(node, file_name)
+
+
+# camunda:formProperty (the older form of Camunda 7 and Activiti): the attributes BOMS can honour.
+FORM_PROPERTY_ATTRIBUTES = {"id", "name", "type", "required", "default", "readable", "writable"}
+
+
+def _camunda_form_properties(node: etree._Element, file_name: str) -> list[dict[str, Any]]:
+    fields = []
+    for prop in node.xpath("./bpmn:extensionElements/camunda:formProperty", namespaces=NS):
+        unsupported = sorted(set(prop.attrib) - FORM_PROPERTY_ATTRIBUTES)
+        hidden = [a for a in ("readable", "writable") if prop.get(a, "true") != "true"]
+        if unsupported or hidden:
+            what = (unsupported or hidden)[0]
+            raise DeployError(
+                f"{file_name}: element '{node.get('id')}' (line {prop.sourceline}): "
+                f"camunda:formProperty '{prop.get('id')}' uses '{what}', which BOMS does not support "
+                "(it reads id, name, type, required and default)",
+                file=file_name, element=node.get("id"), field=prop.get("id"), line=prop.sourceline)
+        fields.append({
+            "id": prop.get("id"),
+            "label": prop.get("name"),
+            "type": prop.get("type") or "string",
+            "default": prop.get("default"),
+            "enum": [{"id": v.get("id"), "name": v.get("name") or v.get("id")}
+                     for v in prop.xpath("./camunda:value", namespaces=NS)] or None,
+            "validation": [{"name": "required", "config": None}] if prop.get("required") == "true" else [],
+            "properties": {},
         })
     return fields
 
@@ -103,7 +132,7 @@ def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str)
             name = props["formJsonSchemaFilename"]
             schema = check_json_schema(_resource_json(resources, name, file_name, element), name)
         else:
-            fields = _camunda_fields(node)
+            fields = _camunda_fields(node, file_name)
             if not fields:
                 return None
             schema = schema_from_camunda_fields(fields, title=node.get("name"))
@@ -119,7 +148,9 @@ def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str)
 def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, bytes],
                    file_name: str) -> dict[str, Any]:
     props = _spiff_properties(node)
-    instructions = node.xpath("./bpmn:extensionElements/spiffworkflow:instructionsForEndUser", namespaces=NS)
+    # SpiffArena's instructions, else the task's documentation (Camunda's task description).
+    instructions = node.xpath("./bpmn:extensionElements/spiffworkflow:instructionsForEndUser", namespaces=NS) \
+        or node.xpath("./bpmn:documentation", namespaces=NS)
     ui_schema = None
     if props.get("formUiSchemaFilename"):
         ui_schema = _resource_json(resources, props["formUiSchemaFilename"], file_name, node.get("id"))
@@ -149,8 +180,10 @@ def process_elements(process: etree._Element, lanes: dict[str, str | None], reso
             info.update(user_task_info(node, lanes.get(element_id), resources, file_name))
         elif kind == "sequenceFlow":
             info.update(source=node.get("sourceRef"), target=node.get("targetRef"))
-        elif kind == "serviceTask":
-            info["service"] = read_service_config(node, file_name)
+        elif kind in ("serviceTask", "sendTask", "intermediateThrowEvent", "endEvent"):
+            service = read_service_config(node, file_name)
+            if service is not None or kind == "serviceTask":
+                info["service"] = service
         elements[element_id] = info
     return elements
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from server.engine.implementations import implementation
 from server.errors import DeployError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -23,6 +24,8 @@ def check_event_references(process: etree._Element, file_name: str) -> None:
              for kind in ("message", "signal")}
     for tag, (attribute, kind) in REFERENCES.items():
         for node in process.xpath(f".//bpmn:{tag}", namespaces=NS):
+            if tag == "messageEventDefinition" and implementation(node.getparent()) is not None:
+                continue  # runs its implementation instead of throwing a message, as in Camunda
             ref = node.get(attribute)
             if tag == "receiveTask" and ref is None:
                 problem = "is a receive task without a message (messageRef)"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import lazyload
 from server.db import utcnow
 from server.engine import timers
 from server.engine.assignment import AssignmentError, assign
+from server.engine.bpmn_events import listening_starts
 from server.engine.step import Step
 from server.errors import EngineError
 from server.models import EventSubscription, HumanTask, Job, TaskCandidate
@@ -121,7 +122,8 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
         return
     row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
-                    business_key=step.instance.business_key, element_id=element, name=task.task_spec.bpmn_name,
+                    business_key=step.instance.business_key, element_id=element,
+                    name=who.name if who.name is not None else task.task_spec.bpmn_name,
                     lane=task.task_spec.lane, assignee=who.assignee, status="open", created_at=now,
                     due_at=who.due_at, version_id=called.id if called is not None else None)
     row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
@@ -190,8 +192,21 @@ def waits(tasks: list[Any]) -> set[tuple[str, str, str, str]]:
     return found
 
 
+def _event_subprocess_waits(workflow: Any) -> set[tuple[str, str, str, str]]:
+    """Message and signal starts of event sub-processes listen while their scope (the process) runs."""
+    found = set()
+    for start in listening_starts(workflow):
+        item = start.event_definition
+        kind = ("message" if isinstance(item, MessageEventDefinition)
+                else "signal" if isinstance(item, SignalEventDefinition) else None)
+        if kind and item.name:
+            found.add((kind, item.name, start.bpmn_id, str(workflow.task_tree.id)))
+    return found
+
+
 def _sync_subscriptions(step: Step, tasks: list[Any]) -> None:
-    wanted = waits(tasks) if step.instance.status not in ("completed", "cancelled") else set()
+    wanted = waits(tasks) | _event_subprocess_waits(step.workflow) \
+        if step.instance.status not in ("completed", "cancelled") else set()
     rows = step.session.scalars(select(EventSubscription).where(EventSubscription.instance_id == step.instance.id))
     for row in rows:
         key = (row.kind, row.name, row.element_id, row.task_id)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.audit import Event, publish
 from server.db import utcnow
 from server.engine import store
+from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
 from server.engine.projection import close_open_tasks, project
@@ -213,6 +214,9 @@ class Runner(RecoveryMixin):
         # waiting definition itself.
         definition = next((d for task in step.workflow.event_manager.tasks.values()
                            for d in _definitions(task) if isinstance(d, wanted) and d.name == name), None)
+        if definition is None:  # an event sub-process that starts on it (the library starts it on catch)
+            definition = next((s.event_definition for s in listening_starts(step.workflow)
+                               if isinstance(s.event_definition, wanted) and s.event_definition.name == name), None)
         if definition is None or not step.workflow.event_manager.catch(
                 BpmnEvent(definition, payload=_payload(definition, variables)), internal=False):
             return False

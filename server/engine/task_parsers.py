@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     IntermediateThrowEvent,
     ManualTask,
     NoneTask,
+    SendTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.task_spec import (
@@ -185,4 +186,5 @@ BOMS_PARSERS = {
     full_tag("intermediateCatchEvent"): (ev.IntermediateCatchEventParser, IntermediateCatchEvent),
     full_tag("intermediateThrowEvent"): (ev.IntermediateThrowEventParser, IntermediateThrowEvent),
     full_tag("boundaryEvent"): (ev.BoundaryEventParser, BoundaryEvent),
+    full_tag("sendTask"): (ev.SendTaskParser, SendTask),
 }

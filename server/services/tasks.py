@@ -6,6 +6,7 @@ here and publish their event through the runner's `emit`; completing goes throug
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session
 from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
 from server.engine.runner import Runner, require_open
+from server.engine.templates import evaluate_template, has_expression
 from server.errors import BadRequest, Conflict, EngineError, NotFound
+from server.expressions import ExpressionError
 from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
@@ -74,8 +77,21 @@ def get_task(session: Session, who: Principal, task_id: str) -> HumanTask:
 
 
 def task_element(task: HumanTask) -> dict[str, Any]:
-    """The element's deploy-time metadata: form, assignment expressions, instructions."""
-    return task.element
+    """The element's deploy-time metadata: form, assignment expressions, instructions.
+
+    Instructions with `${...}` inside are shown evaluated over the instance's variables (checked at
+    deploy); if a variable is missing now they are shown as written.
+    """
+    element = task.element
+    text = element.get("instructions")
+    if has_expression(text):
+        with suppress(ExpressionError):
+            element = {**element, "instructions": _as_text(evaluate_template(text, task.instance.variables or {}))}
+    return element
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def task_form(task: HumanTask) -> dict[str, Any]:

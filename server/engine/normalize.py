@@ -1,0 +1,63 @@
+"""What a BPMN tree is turned into before anything reads it: the spellings Camunda 7 accepts, made one.
+
+- A `sequenceFlow` without an `id` is valid BPMN, but SpiffWorkflow indexes only elements with an
+  id: the flow was dropped and instances ran from start to end skipping every task. Each such flow
+  gets a generated id, derived from its ends and its position, so the same file always gets the
+  same ids (the stored XML is unchanged; the ids are generated again when it is loaded).
+- Camunda 7 reads `http://activiti.org/bpmn` as another name of its own namespace (old models use
+  it). Its elements and attributes are renamed into the Camunda namespace, so every `camunda:`
+  code path (assignment, forms, decisions, connectors, checks) reads them too.
+
+The tree is changed in place; elements keep their source lines, so errors still point into the file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# Namespaces Camunda 7 reads as its own (BpmnParser.ACTIVITI_BPMN_EXTENSIONS_NS).
+CAMUNDA_ALIASES = ("http://activiti.org/bpmn",)
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def normalize(root: etree._Element) -> etree._Element:
+    _rename_aliases(root)
+    _name_flows(root)
+    return root
+
+
+def _camunda_name(name: str) -> str | None:
+    qname = etree.QName(name)
+    return f"{{{CAMUNDA_NS}}}{qname.localname}" if qname.namespace in CAMUNDA_ALIASES else None
+
+
+def _rename_aliases(root: etree._Element) -> None:
+    for node in root.iter(etree.Element):
+        renamed = _camunda_name(node.tag)
+        if renamed:
+            node.tag = renamed
+        for name in [n for n in node.attrib if n.startswith("{")]:
+            renamed = _camunda_name(name)
+            if renamed and renamed not in node.attrib:  # a camunda: spelling beside it wins
+                node.set(renamed, node.attrib.pop(name))
+            elif renamed:
+                del node.attrib[name]
+
+
+def _name_flows(root: etree._Element) -> None:
+    flows = root.xpath("//bpmn:sequenceFlow[not(@id) or normalize-space(@id)='']", namespaces={"bpmn": BPMN_NS})
+    if not flows:
+        return
+    taken = set(root.xpath("//@id"))
+    for position, flow in enumerate(flows, start=1):
+        ends = f"{flow.get('sourceRef') or 'none'}_{flow.get('targetRef') or 'none'}"
+        base = _UNSAFE_ID.sub("_", f"Flow_{ends}")
+        generated = base if base not in taken else f"{base}_{position}"
+        while generated in taken:
+            generated += "_"
+        taken.add(generated)
+        flow.set("id", generated)
