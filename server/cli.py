@@ -29,9 +29,12 @@ def _files(paths: list[str]) -> list[Path]:
 
 
 def _database(config: Config) -> Database:
-    """The database with the audit publisher attached (what create_app does for the web)."""
+    """The database with the audit publisher attached, and the connectors' service-task reader installed
+    for deploys (what create_app does for the web, without building a whole app)."""
+    from server import connectors
     from server.audit import Publisher
 
+    connectors.init_app(None)
     return Publisher(config.audit_key).attach(Database(config.database_url))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from server import connectors
 from server.audit import Publisher
 from server.config import Config
 from server.db import Database
@@ -27,6 +28,7 @@ DEMO_USERS = [
 
 
 def install_demo(config: Config, root: Path) -> None:
+    connectors.init_app(None)  # the parser reads service tasks through the connectors' reader
     database = Publisher(config.audit_key).attach(Database(config.database_url))
     credentials = config.instance_path / "demo-credentials.txt"
     with database.write() as session:
