@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -54,7 +55,7 @@ def _statuses(cassette: Path) -> list[int]:
 
 def main() -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--st", default="st", help="the schemathesis command")
+    args.add_argument("--st", default=str(ROOT / ".venv" / "bin" / "st"), help="the schemathesis command")
     args.add_argument("--examples", type=int, default=30, help="test cases per operation and phase")
     args.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     args.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "boms-fuzz")
@@ -63,7 +64,7 @@ def main() -> int:
     opts.out.mkdir(parents=True, exist_ok=True)
     instance = Path(tempfile.mkdtemp(prefix="boms-fuzz-"))
     port = _free_port()
-    env = {**os.environ, "BOMS_INSTANCE_PATH": str(instance), "BOMS_SECRET_KEY": "fuzz-" + "k" * 40,
+    env = {**os.environ, "BOMS_INSTANCE_PATH": str(instance), "BOMS_SECRET_KEY": secrets.token_hex(32),
            "BOMS_LOGIN_RATE_LIMIT": "100000 per minute"}
     if opts.database_url:
         env["BOMS_DATABASE_URL"] = opts.database_url

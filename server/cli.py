@@ -48,8 +48,10 @@ def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
+    from server import connectors
     from server.services.deployments import UploadedFile, deploy
 
+    connectors.init_app(None)  # the parser reads service tasks through the connectors' reader
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
     with _database(config).write() as session:
         summary = deploy(session, files, args.actor, config.allow_python_scripts)
