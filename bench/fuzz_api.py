@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BOMS = ROOT / ".venv" / "bin" / "boms"
+CONFIG = ROOT / "bench" / "schemathesis.toml"
 
 
 def _free_port() -> int:
@@ -76,13 +77,14 @@ def main() -> int:
     tokens = {who: _boms(env, "token", "create", f"fuzz-{who}") for who in ("admin", "staff")}
     server = subprocess.Popen([str(BOMS), "serve", "--no-worker", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=open(opts.out / "server.log", "w"))  # noqa: SIM115
-    total, errors = 0, 0
+    total, errors, failed = 0, 0, []
     try:
         base = f"http://127.0.0.1:{port}"
         _wait(base + "/healthz")
         for who, token in tokens.items():
             cassette = opts.out / f"{who}.yaml"
-            command = [opts.st, "run", base + "/api/v1/openapi.json", "--header", f"Authorization: Bearer {token}",
+            command = [opts.st, "--config-file", str(CONFIG),
+                       "run", base + "/api/v1/openapi.json", "--header", f"Authorization: Bearer {token}",
                        "--checks", "all", "--max-examples", str(opts.examples), "--seed", str(opts.seed),
                        "--workers", "1", "--report", "vcr", "--report-vcr-path", str(cassette), "--no-color",
                        "--generation-allow-x00", "true"]
@@ -92,13 +94,19 @@ def main() -> int:
             statuses = _statuses(cassette) if cassette.exists() else []
             server_errors = sum(1 for s in statuses if s >= 500)
             total, errors = total + len(statuses), errors + server_errors
+            if run.returncode != 0:
+                failed.append(who)
             print(f"{who}: {len(statuses)} requests, {server_errors} answered 5xx, schemathesis exit {run.returncode} "
                   f"(report: {opts.out / (who + '.txt')})", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"total: {total} requests, {errors} x 5xx")
-    return 1 if errors else 0
+    print(f"total: {total} requests, {errors} x 5xx; schemathesis failures as: {', '.join(failed) or 'nobody'}")
+    if failed:
+        for who in failed:  # the failures section says what broke and how to reproduce it
+            report = (opts.out / f"{who}.txt").read_text()
+            print(report[report.find("=== FAILURES") - 40:] if "=== FAILURES" in report else report[-4000:])
+    return 1 if errors or failed or not total else 0
 
 
 if __name__ == "__main__":
