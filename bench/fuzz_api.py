@@ -1,13 +1,15 @@
 """Fuzz the REST API with schemathesis against a fresh local server; print requests sent and 5xx answers.
 
-Not a test and not wired into CI yet (that is a later task). schemathesis is not a BOMS dependency:
-install it anywhere, e.g. `python3 -m venv /tmp/st && /tmp/st/bin/pip install schemathesis`, then
+CI runs it after the test suite (.ci/run, on a fresh PostgreSQL database; `make fuzz` on SQLite).
+schemathesis comes with the dev extras (`make install`):
 
-    .venv/bin/python bench/fuzz_api.py --st /tmp/st/bin/st [--examples 30] [--database-url postgresql+psycopg://...]
+    .venv/bin/python bench/fuzz_api.py [--examples 10] [--database-url postgresql+psycopg://...]
 
 The server is `boms serve --no-worker` on a free port with a new SQLite file (or the given, empty
-database); the fuzzer runs every operation of /api/v1/openapi.json once with an admin's token and once
-with a staff member's. Each run's cassette (every request and answer) is kept under --out.
+database) and the library's BPMN/DMN deployed; the fuzzer runs every operation of /api/v1/openapi.json
+with all checks once with an admin's token and once with a staff member's (bench/schemathesis.toml says
+which refusals are by design). It exits 1 on any 5xx or failed check. Each run's cassette (every
+request and answer) and report are kept under --out.
 """
 
 from __future__ import annotations
