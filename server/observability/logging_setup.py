@@ -22,7 +22,7 @@ HEADER = "X-Request-Id"
 _ACCEPTED = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _request_id: ContextVar[str | None] = ContextVar("boms_request_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(request_id)s"
 
 
 def current_request_id() -> str | None:
@@ -40,7 +40,8 @@ class RequestIdFilter(logging.Filter):
 
 def make_formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
-        return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+        # timestamp="time": an ISO 8601 UTC time under that key (asctime is local and has a comma).
+        return JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}, timestamp="time")
     return logging.Formatter(TEXT_FORMAT)
 
 
