@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from server.db import DATABASE_EXTENSION, Database, utcnow
 from server.models.instance import ProcessInstance
 from server.models.job import Job
 
+log = logging.getLogger(__name__)
 REGISTRY_EXTENSION = "boms_metrics"
 DEFAULT_ALLOW = "127.0.0.1/32,::1/128"
 LATE_AFTER = timedelta(seconds=60)  # a due job not picked up within this is late, not merely due
@@ -65,7 +67,12 @@ def _allowed(address: str | None, allow: str) -> bool:
         client = ipaddress.ip_address(address or "")
     except ValueError:
         return False
-    networks = [ipaddress.ip_network(part.strip(), strict=False) for part in allow.split(",") if part.strip()]
+    try:
+        networks = [ipaddress.ip_network(part.strip(), strict=False) for part in allow.split(",") if part.strip()]
+    except ValueError as exc:
+        # A typo in the setting must not open the endpoint, nor turn every scrape into a 500.
+        log.error("BOMS_METRICS_ALLOW is not a list of addresses or networks (%s): refusing /metrics", exc)
+        return False
     return any(client in network for network in networks)
 
 

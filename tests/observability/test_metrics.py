@@ -28,6 +28,8 @@ def test_loopback_only_by_default(app: Any) -> None:
     app.config["BOMS_METRICS_ALLOW"] = "10.1.0.0/16"
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
     assert client.get("/metrics").status_code == 403
+    app.config["BOMS_METRICS_ALLOW"] = "10.1.0.0/16, not-a-network"
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 403
 
 
 def test_token_required_when_set(app: Any) -> None:
