@@ -9,7 +9,7 @@ VENDOR := $(STATIC)/vendor/.stamp
 PO     := $(wildcard server/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: install assets translations run test bench lint clean chromium
+.PHONY: install assets translations run test bench lint clean chromium fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: install
 	$(BIN)/python bench/multi_instance.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/audit_append.py
+
+# The bounded schemathesis run CI makes (bench/fuzz_api.py; a new SQLite file unless given --database-url).
+fuzz: install
+	$(BIN)/python bench/fuzz_api.py --examples 10
 
 # The import contract (pyproject.toml [tool.importlinter]): layers, SpiffWorkflow only in server.engine, no cycles.
 lint: install

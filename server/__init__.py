@@ -29,7 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     import admin
     from server import api as rest_api
-    from server import connectors, inbox, services, worker
+    from server import connectors, inbox, observability, services, worker
     from server.api import api
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
     from server.auth.login import bp as auth_pages
@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     from server.security_headers import init_security_headers
     from server.services import files, notifications
 
+    observability.init_app(app)  # request ids, /healthz, /readyz, /metrics
     init_request_guard(app, api.url_prefix or "/api/")  # before the blueprints: it binds `<int:...>`
     init_web(app, api)
     init_throttle(app)  # login attempts counted per app, in the shared store when there is one
@@ -56,9 +57,5 @@ def create_app(config: Config | None = None) -> Flask:
 
     # Localized error pages for the web; routing errors under /api/v1 stay JSON.
     register_error_pages(app, api.url_prefix or "/api/")
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

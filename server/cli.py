@@ -50,9 +50,17 @@ def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _install_connectors() -> None:
+    """What create_app does for the web: the parser reads service tasks through the connectors' reader."""
+    from server import connectors
+
+    connectors.init_app(None)
+
+
 def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
     from server.services.deployments import UploadedFile, deploy
 
+    _install_connectors()
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
     with _database(config).write() as session:
         summary = deploy(session, files, args.actor, config.allow_python_scripts)
@@ -106,6 +114,7 @@ def cmd_audit_verify(config: Config, _args: argparse.Namespace) -> int:
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from server.demo import install_demo
 
+    _install_connectors()
     install_demo(config, Path(args.root))
     return 0
 

@@ -8,10 +8,22 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from server.errors import BomsError, Conflict, http_error_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class InstanceIdConverter(BaseConverter):
+    """An instance id, never the word `migrate`: `/process-instances/migrate` is its own resource, and
+    if `<instance_id>` matched it, OPTIONS there would advertise the instance's GET."""
+
+    regex = r"(?!migrate$)[^/]+"
+
+
+# Deferred like the routes below and registered before them, so the converter exists when they bind.
+api.record_once(lambda state: state.app.url_map.converters.setdefault("instance_id", InstanceIdConverter))
 
 
 @api.errorhandler(BomsError)

@@ -48,7 +48,7 @@ def _version_arg() -> int | None:
 def list_definitions() -> Any:
     principal()
     args = QueryArgs(request.args)
-    latest = (args.text("latest") or "").lower() in ("1", "true", "yes")
+    latest = args.choice("latest", ("true", "false", "1", "0", "yes", "no")) in ("true", "1", "yes")
     with reading() as session:
         rows = processes.list_versions(session, args.text("key"), latest)
         counts = processes.instance_counts(session, [r.id for r in rows])

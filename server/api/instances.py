@@ -49,7 +49,7 @@ def list_instances() -> Any:
         return service.list_instances(session, who, f, paging).to_json(instance_json)
 
 
-@api.get("/process-instances/<instance_id>")
+@api.get("/process-instances/<instance_id:instance_id>")
 def get_instance(instance_id: str) -> Any:
     who = principal()
     with reading() as session:

@@ -211,13 +211,15 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 ERRORS = {
-    400: ("BadRequest", "The request is malformed: bad JSON, a bad query parameter or field"),
+    400: ("BadRequest", "The request is malformed: bad JSON, a bad query parameter or field, or text no database "
+                        "can store (NUL characters, lone surrogates), even where the schema allows the string"),
     401: ("Unauthorized", "No API token, or an unknown or revoked one"),
     403: ("Forbidden", "The caller's roles or groups do not allow this"),
     404: ("NotFound", "The named resource does not exist"),
     409: ("Conflict", "The task or instance is no longer open, or a concurrent request changed the same data"),
     413: ("PayloadTooLarge", "The request body is larger than BOMS_MAX_UPLOAD_BYTES"),
-    422: ("Unprocessable", "Not acceptable: invalid form data, an undeployable file, an engine error"),
+    422: ("Unprocessable", "Not acceptable: invalid form data, an undeployable file, an engine error, a value "
+                           "beyond BOMS's limits (nesting depth, size, NUL in a variable name)"),
 }
 
 
@@ -262,7 +264,9 @@ def op(op_id: str, tag: str, summary: str, ok: dict[int, tuple[str, Schema | str
     for status, (text, schema) in ok.items():
         content = json_content(ref(schema)) if isinstance(schema, str) else schema
         responses[str(status)] = {"description": text, "content": content}
-    for status in errors:
+    # Whatever takes input can refuse it: text no database stores (400) or values beyond the limits (422).
+    refusals = {400} | ({422} if request else set()) if params or request else set()
+    for status in sorted(set(errors) | refusals):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
     operation: Schema = {"operationId": op_id, "tags": [tag], "summary": summary, "responses": responses}
     if description:

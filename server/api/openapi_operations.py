@@ -26,11 +26,12 @@ ADMIN = "Needs the admin role. Audited."
 SCHEMAS: dict[str, Schema] = {
     "VariablesRequest": obj({"variables": {**VARIABLES, "minProperties": 1,
                                            "description": "Variables to set (merged)"}}),
-    "MigrateRequest": obj({"versionId": {**VERSION_NUMBER, "description": "Target process version id; default: the "
-                                                                   "latest version of the instance's process"}},
+    "MigrateRequest": obj({"versionId": {**nullable(VERSION_NUMBER),
+                                         "description": "Target process version id; null or absent: the "
+                                                        "latest version of the instance's process"}},
                           optional=("versionId",)),
     "BulkMigrateRequest": obj({"instanceIds": {"type": "array", "items": STRING, "minItems": 1, "maxItems": 1000},
-                               "versionId": VERSION_NUMBER}, optional=("versionId",)),
+                               "versionId": nullable(VERSION_NUMBER)}, optional=("versionId",)),
     "BulkMigrateResult": obj({
         "migrated": INTEGER,
         "results": {"type": "array", "items": obj({"id": STRING, "ok": BOOLEAN, "version": INTEGER,

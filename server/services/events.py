@@ -104,6 +104,8 @@ def send_message(database: Database, runner: Runner, who: Principal, body: dict[
             isinstance(k, str) and k.isidentifier() for k in correlation)):
         raise BadRequest("correlationKeys must be an object of variable names to values", field="correlationKeys")
     check_value(correlation, "correlationKeys")
+    if not isinstance(body.get("allowNoMatch", False), bool):
+        raise BadRequest("allowNoMatch must be true or false", field="allowNoMatch")
     result = deliver(database, runner, who.username, "message", name, variables, business_key, correlation)
     if not result["instances"] and not result["started"] and not body.get("allowNoMatch"):
         raise NotFound(f"no instance waits for message '{name}' with that correlation, and no process starts "
