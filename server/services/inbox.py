@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, any_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_claim, can_work_on
+from server.events import EventKind, TaskStatus
 from server.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.queries import Sorting, offset_page
@@ -82,17 +83,18 @@ def tab_clauses(session: Session, who: Principal, tab: str) -> list[ColumnElemen
     """The WHERE clauses of one tab. Each is a subset of what `who` may see (the started tab through
     the instance rule: a requester may follow their own request)."""
     if tab == "mine":
-        return [HumanTask.status == "open", HumanTask.assignee == who.username]
+        return [HumanTask.status == TaskStatus.OPEN, HumanTask.assignee == who.username]
     if tab == "completed":
-        return [HumanTask.status == "completed", HumanTask.completed_by == who.username]
+        return [HumanTask.status == TaskStatus.COMPLETED, HumanTask.completed_by == who.username]
     if tab == "started":
         started = select(ProcessInstance.id).where(ProcessInstance.started_by == who.username)
         if session.get_bind().dialect.name == "postgresql":
             # As a semi-join PostgreSQL walked all open tasks in date order (150 ms at 100,000 tasks);
             # as an array it looks the few tasks up by instance id (2 ms).
-            return [HumanTask.status == "open", HumanTask.instance_id == any_(func.array(started.scalar_subquery()))]
-        return [HumanTask.status == "open", HumanTask.instance_id.in_(started)]
-    return [HumanTask.status == "open", HumanTask.assignee.is_(None), _claimable(who)]
+            return [HumanTask.status == TaskStatus.OPEN,
+                    HumanTask.instance_id == any_(func.array(started.scalar_subquery()))]
+        return [HumanTask.status == TaskStatus.OPEN, HumanTask.instance_id.in_(started)]
+    return [HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None), _claimable(who)]
 
 
 def _filters(session: Session, query: InboxQuery) -> tuple[list[ColumnElement[bool]], bool]:
@@ -140,7 +142,7 @@ def inbox_page(session: Session, who: Principal, query: InboxQuery) -> InboxPage
 def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:
     """Per task: does its element ask for input? Tasks that do not can be completed in one click.
     Read from the deploy-time element metadata of the page's few versions, not from the workflow."""
-    ids = [row.id for row in rows if row.status == "open"]
+    ids = [row.id for row in rows if row.status == TaskStatus.OPEN]
     if not ids:
         return {}
     versions = dict(session.execute(
@@ -160,7 +162,7 @@ def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:
 
 def row_actions(who: Principal, task: HumanTask, has_form: bool) -> dict[str, bool]:
     """Which one-click buttons a row offers; the endpoints check again, this only avoids dead buttons."""
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         return {"claim": False, "unclaim": False, "complete": False}
     return {
         "claim": task.assignee is None and can_claim(who, task),
@@ -194,7 +196,7 @@ def instance_view(session: Session, who: Principal, instance_id: str) -> Instanc
     instance, tasks = get_instance(session, who, instance_id)
     elements = instance.version.elements
     completed, active, taken = diagram_markers(instance.visited_elements, instance.active_elements, elements)
-    return InstanceView(instance, [t for t in tasks if t.status == "open"], history_events(session, instance),
+    return InstanceView(instance, [t for t in tasks if t.status == TaskStatus.OPEN], history_events(session, instance),
                         completed, active, taken)
 
 
@@ -266,20 +268,20 @@ def history_events(session: Session, instance: ProcessInstance) -> list[dict[str
             "name": data.get("name") or element.get("name") or row.element_id, "data": data,
             "fields": [], "comments": [],
         }
-        if row.kind == "instance.started":
+        if row.kind == EventKind.INSTANCE_STARTED:
             event["fields"], event["comments"] = _fields(data.get("variables") or {}, instance.version.start_form)
-        elif row.kind == "task.completed":
+        elif row.kind == EventKind.TASK_COMPLETED:
             event["fields"], event["comments"] = _fields(data.get("variables") or {}, element.get("form"))
-        elif row.kind == "gateway.decided":
+        elif row.kind == EventKind.GATEWAY_DECIDED:
             event["targets"] = [elements.get(t, {}).get("name") or t for t in data.get("targets") or []]
-        elif row.kind == "decision.evaluated":
+        elif row.kind == EventKind.DECISION_EVALUATED:
             event["decision"] = data.get("decision")
             event["outputs"] = data.get("outputs") or {}
-        elif row.kind == "task.created":
+        elif row.kind == EventKind.TASK_CREATED:
             event["assignee"] = data.get("assignee")
             event["candidates"] = (data.get("candidateGroups") or []) + (data.get("candidateUsers") or [])
             event["due"] = _parse_time(data.get("due"))
-        elif row.kind == "task.claimed":
+        elif row.kind == EventKind.TASK_CLAIMED:
             event["assignee"] = data.get("assignee")
         events.append(event)
     return events
