@@ -6,7 +6,7 @@ it waits, then the projections (human_task, the instance's status/variables/elem
 engine state and the audit events are written together. Any exception rolls all of it back.
 
 The building blocks are public, so an action is a small function composing them (server/engine/
-operations.py; actions that never touch the engine live in server/services): `lock_instance` /
+instance_operations.py; actions that never touch the engine live in server/services): `lock_instance` /
 `lock_task`, `load` (the instance's engine state as a Step), `advance` (run the engine until it waits,
 then project, store and emit), `save` (store and emit without running the engine), `emit`.
 """

@@ -1,7 +1,7 @@
 """Operating running instances and tasks: admins suspend, resume, retry, correct, migrate, reassign.
 
 Each function runs inside the caller's write transaction: instance operations go through the engine's
-(server/engine/operations.py, on the runner's building blocks); reassigning and due dates change only
+(server/engine/instance_operations.py, on the runner's building blocks); reassigning and due dates change only
 BOMS's task rows and publish their event here. Every change is audited. Bulk callers use one
 transaction per instance.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_role
-from server.engine import operations as engine_ops
+from server.engine import instance_operations as engine_ops
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, NotFound
 from server.events import EventKind, TaskStatus
