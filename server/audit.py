@@ -34,6 +34,7 @@ from sqlalchemy import TextClause, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from server.db import Database, utcnow
+from server.events import EventKind, SubjectType
 from server.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -63,9 +64,9 @@ class Event:
     def __post_init__(self) -> None:
         if self.subject_type is None:
             if self.task_id is not None:
-                self.subject_type, self.subject_id = "task", self.task_id
+                self.subject_type, self.subject_id = SubjectType.TASK, self.task_id
             elif self.instance_id is not None:
-                self.subject_type, self.subject_id = "instance", self.instance_id
+                self.subject_type, self.subject_id = SubjectType.INSTANCE, self.instance_id
         if self.subject_id is not None:
             self.subject_id = str(self.subject_id)
 
@@ -186,7 +187,7 @@ def seal_legacy(session: Session, actor: str = "system") -> bool:
     if last is None or last.hash_version != 1:
         return False
     _head(session, 0, chain=1)  # the seal must extend chain 1 itself
-    publish(session, Event(kind="audit.sealed", actor=actor, subject_type="audit", subject_id="1",
+    publish(session, Event(kind=EventKind.AUDIT_SEALED, actor=actor, subject_type=SubjectType.AUDIT, subject_id="1",
                            data={"legacyRows": last.chain_seq}))
     return True
 

@@ -17,6 +17,7 @@ from admin.access import RoleGuard, database, principal
 from server.audit import Event, publish
 from server.auth.client import client_info
 from server.auth.permissions import AUDIT_READERS, Principal, require_can_read_audit
+from server.events import EventKind
 from server.models import AuditEvent
 from server.queries import QueryArgs, day_end, day_start
 from server.services.audit_log import AuditFilter, event_json, every_event, newest_events, verify_chain
@@ -91,7 +92,7 @@ def _json_chunks(query: AuditQuery, rows: Iterator[AuditEvent]) -> Iterator[str]
 def _log_export(query: AuditQuery, fmt: str) -> None:
     """An export copies the log out of BOMS: who took which part of it, from where, is itself logged."""
     with database().write() as session:
-        publish(session, Event("audit.exported", principal().username,
+        publish(session, Event(EventKind.AUDIT_EXPORTED, principal().username,
                                data={"format": fmt, "filters": query.args(), **client_info()}))
 
 

@@ -11,14 +11,15 @@ from sqlalchemy import select
 
 from admin.access import RoleGuard, database, principal, runner
 from admin.feedback import json_value, pretty
+from admin.instance_actions import MAX_BULK, OPERATIONS, run_bulk, run_one
 from admin.instance_query import InstanceQuery, page_of_instances
-from admin.operations import MAX_BULK, OPERATIONS, run_bulk, run_one
 from server.auth.redirects import local_path
 from server.errors import Forbidden, NotFound
 from server.models import STATUSES, ProcessVersion
 from server.queries import ID_MAX, parse_int
 from server.services import inbox as inbox_service
-from server.services import operations as ops
+from server.services import instance_admin as ops
+from server.services import instance_page
 from server.services.variable_history import variable_history
 
 
@@ -68,7 +69,7 @@ class InstancesView(RoleGuard, BaseView):
     def detail(self, instance_id: str) -> Any:
         with database().read() as session:
             try:
-                view = inbox_service.instance_view(session, principal(), instance_id)
+                view = instance_page.instance_view(session, principal(), instance_id)
             except NotFound:
                 abort(404)
             except Forbidden:

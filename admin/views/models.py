@@ -13,6 +13,7 @@ from admin.dmn_tables import decision_table
 from admin.feedback import describe, json_object, pretty
 from server.auth.permissions import DEPLOYERS
 from server.errors import BomsError
+from server.events import InstanceStatus
 from server.models import DecisionVersion, ProcessInstance, ProcessVersion
 from server.queries import ID
 from server.security_headers import stored_xml
@@ -40,7 +41,7 @@ class ProcessModelsView(RoleGuard, BaseView):
             counts = dict(session.execute(select(ProcessInstance.process_key, func.count())
                                           .group_by(ProcessInstance.process_key)).all())
             running = dict(session.execute(select(ProcessInstance.process_key, func.count())
-                                           .where(ProcessInstance.status == "running")
+                                           .where(ProcessInstance.status == InstanceStatus.RUNNING)
                                            .group_by(ProcessInstance.process_key)).all())
             decisions = list(session.scalars(select(DecisionVersion).where(DecisionVersion.is_latest)
                                              .order_by(DecisionVersion.key)))

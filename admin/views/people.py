@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from admin.access import RoleGuard, database, principal
 from admin.feedback import describe
-from admin.operations import run_one
+from admin.instance_actions import run_one
 from server.api.common import PRINCIPAL_TTL
 from server.errors import BomsError, NotFound
 from server.models import ROLES, ApiToken, Group, User

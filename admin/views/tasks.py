@@ -10,12 +10,13 @@ from flask_admin import BaseView, expose
 from sqlalchemy import case, select
 
 from admin.access import RoleGuard, database, principal, runner
-from admin.operations import run_one
+from admin.instance_actions import run_one
 from admin.views.instances import back_to
 from server.db import utcnow
+from server.events import TaskStatus
 from server.models import HumanTask
 from server.queries import QueryArgs, offset_page
-from server.services import operations as ops
+from server.services import instance_admin as ops
 
 PAGE_SIZE = 50
 
@@ -41,7 +42,7 @@ class TasksView(RoleGuard, BaseView):
         page_number = read.integer("page", 1) or 1
         for problem in read.problems:
             flash(f"Filter ignored: {problem.message}.", "warning")
-        clauses = [HumanTask.status == "open"]
+        clauses = [HumanTask.status == TaskStatus.OPEN]
         if overdue_only:
             clauses.append(HumanTask.due_at < now)
         if process:

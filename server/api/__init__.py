@@ -55,13 +55,15 @@ def _http_error(exc: HTTPException) -> Any:
     return jsonify(body), status, headers
 
 
-from server.api import audit, decisions, definitions, deployments, events, files, instances, openapi, operations, tasks  # noqa: E402,F401,I001
+from server.api import (  # noqa: E402,F401,I001
+    audit, decisions, definitions, deployments, files, instance_admin, instances, messages, openapi, tasks,
+)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 
 
 def init_app(app: Flask) -> None:
     """The workflow engine's REST API: its blueprint, and its parts of the OpenAPI document."""
-    from server.api import openapi_operations
+    from server.api import openapi_instance_admin
     from server.plugins import plugins_of
 
     app.register_blueprint(api)
@@ -69,5 +71,5 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(openapi.core_paths, openapi.SCHEMAS,
                         tags=("deployments", "definitions", "instances", "tasks", "decisions", "events", "audit",
                               "meta"))
-    plugins.add_openapi(openapi_operations.paths, openapi_operations.SCHEMAS)
+    plugins.add_openapi(openapi_instance_admin.paths, openapi_instance_admin.SCHEMAS)
     plugins.add_openapi(files.paths, files.SCHEMAS)

@@ -17,6 +17,7 @@ from server.api.common import principal, reading, writing
 from server.api.openapi import INTEGER, STRING, Schema, obj, op, p, param, ref
 from server.auth.permissions import require_task_access
 from server.errors import BadRequest, Conflict, PayloadTooLarge
+from server.events import TaskStatus
 from server.forms.files import file_fields
 from server.security_headers import harden_stored, safe_download_type
 from server.services import files as store
@@ -47,7 +48,7 @@ def upload_task_file(task_id: str) -> Any:
     who = principal()
     with reading() as session:
         task = task_service.get_task(session, who, task_id)  # 404, or 403 for a task the caller cannot see
-        if task.status != "open":
+        if task.status != TaskStatus.OPEN:
             raise Conflict(f"task '{task.id}' is already {task.status}")
         require_task_access(who, task, "complete")  # only who may complete it may attach to it
         instance_id = task.instance_id

@@ -9,6 +9,7 @@ from flask import request
 from server.api import api
 from server.api.common import iso, json_body, principal, reading, runner, writing
 from server.api.tasks import task_json
+from server.events import TaskStatus
 from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance
 from server.queries import QueryArgs, page_request
 from server.services import instances as service
@@ -30,7 +31,7 @@ def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None) ->
     if tasks is not None:
         body["variables"] = row.variables
         body["visitedElements"] = row.visited_elements
-        body["openTasks"] = [task_json(t) for t in tasks if t.status == "open"]
+        body["openTasks"] = [task_json(t) for t in tasks if t.status == TaskStatus.OPEN]
         body["error"] = row.error
     return body
 

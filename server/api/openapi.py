@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.events import TaskStatus
 from server.models import STATUSES
 from server.queries import ID_MAX, INT64_MAX, MAX_PAGE_SIZE
 
-TASK_STATUSES = ("open", "completed", "cancelled")
+TASK_STATUSES = tuple(TaskStatus)
 Schema = dict[str, Any]
 
 
@@ -347,7 +348,7 @@ def core_paths() -> dict[str, Schema]:
              query("candidateUser", "Offered to this user"), query("processKey", "Only this process key"),
              query("instanceId", "Only this process instance"),
              query("status", "Default open; an empty value lists every status",
-                   {"type": "string", "enum": [*TASK_STATUSES, ""], "default": "open"}),
+                   {"type": "string", "enum": [*TASK_STATUSES, ""], "default": TaskStatus.OPEN}),
              query("sort", "Created or due date; a leading `-` sorts descending",
                    {"type": "string", "enum": ["created", "due", "-created", "-due"], "default": "created"}),
              query("order", "`desc` sorts descending too", {"type": "string", "enum": ["asc", "desc"]}),

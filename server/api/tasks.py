@@ -9,6 +9,7 @@ from flask import request
 from server.api import api
 from server.api.common import iso, json_body, principal, reading, runner, variables_of, writing
 from server.errors import EngineError
+from server.events import TaskStatus
 from server.models import HumanTask
 from server.queries import QueryArgs, page_request
 from server.services import tasks as service
@@ -51,7 +52,7 @@ def list_tasks() -> Any:
     f = service.TaskFilter(
         assignee=args.text("assignee"), candidate_group=args.text("candidateGroup"),
         candidate_user=args.text("candidateUser"), process_key=args.text("processKey"),
-        instance_id=args.text("instanceId"), status=args.choice("status", service.TASK_STATUSES, "open"),
+        instance_id=args.text("instanceId"), status=args.choice("status", service.TASK_STATUSES, TaskStatus.OPEN),
         sort=order.name, descending=order.descending,
     )
     paging = page_request(args)

@@ -25,11 +25,12 @@ from server.engine.assignment import AssignmentError, assign
 from server.engine.bpmn_events import listening_starts
 from server.engine.step import Step
 from server.errors import EngineError
+from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, HumanTask, Job, TaskCandidate
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
-ACTIVE_JOBS = ("pending", "queued", "running", "failed", "suspended")
+ACTIVE_JOBS = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED, JobStatus.SUSPENDED)
 
 
 def project(step: Step, tasks: list[Any]) -> None:
@@ -65,9 +66,9 @@ def project(step: Step, tasks: list[Any]) -> None:
     live = [t for t in tasks if t.has_state(LIVE)] or [t for t in tasks if t.state == TaskState.COMPLETED]
     if live:
         instance.variables = dict(max(live, key=lambda t: t.last_state_change).data)
-    if workflow.is_completed() and instance.status in ("running", "error") and not instance.error:
-        instance.status, instance.ended_at = "completed", utcnow()
-        step.event("instance.completed", variables=instance.variables)
+    if workflow.is_completed() and instance.status in LIVE_STATUSES and not instance.error:
+        instance.status, instance.ended_at = InstanceStatus.COMPLETED, utcnow()
+        step.event(EventKind.INSTANCE_COMPLETED, variables=instance.variables)
 
 
 def _may_wait(loaded: Any) -> bool:
@@ -88,10 +89,10 @@ def _completion_events(step: Step, task: Any, info: dict[str, Any]) -> None:
     if info.get("kind") in GATEWAYS:
         taken = [c.task_spec.bpmn_id for c in task.children if not c.has_state(TaskState.PREDICTED_MASK)]
         flows = [step.loaded.flows.get((element, target)) for target in taken]
-        step.event("gateway.decided", element_id=element, name=info.get("name"), targets=taken, flows=flows)
+        step.event(EventKind.GATEWAY_DECIDED, element_id=element, name=info.get("name"), targets=taken, flows=flows)
     decision = task.internal_data.get("boms_decision")
     if decision:
-        step.event("decision.evaluated", task_id=str(task.id), element_id=element, **decision)
+        step.event(EventKind.DECISION_EVALUATED, task_id=str(task.id), element_id=element, **decision)
 
 
 # --- human tasks -------------------------------------------------------------------------------
@@ -124,30 +125,30 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
                     business_key=step.instance.business_key, element_id=element,
                     name=who.name if who.name is not None else task.task_spec.bpmn_name,
-                    lane=task.task_spec.lane, assignee=who.assignee, status="open", created_at=now,
+                    lane=task.task_spec.lane, assignee=who.assignee, status=TaskStatus.OPEN, created_at=now,
                     due_at=who.due_at, version_id=called.id if called is not None else None)
     row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
     row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
     step.session.add(row)
-    step.event("task.created", task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
+    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
                due=who.due_at.isoformat() if who.due_at else None)
 
 
 def open_task_rows(step: Step) -> dict[str, HumanTask]:
     rows = step.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == "open")
+        select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == TaskStatus.OPEN)
         .options(lazyload(HumanTask.candidates))
     )
     # The session does not autoflush here, so trust the in-memory status over the stored one.
-    return {row.id: row for row in rows if row.status == "open"}
+    return {row.id: row for row in rows if row.status == TaskStatus.OPEN}
 
 
 def close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
     for row_id, row in (open_task_rows(step) if open_rows is None else open_rows).items():
         if row_id not in keep:
-            row.status, row.completed_at = "cancelled", utcnow()
-            step.event("task.cancelled", task_id=row_id, element_id=row.element_id, name=row.name)
+            row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
+            step.event(EventKind.TASK_CANCELLED, task_id=row_id, element_id=row.element_id, name=row.name)
 
 
 # --- jobs and subscriptions --------------------------------------------------------------------
@@ -168,9 +169,9 @@ def _sync_jobs(step: Step, tasks: list[Any]) -> None:
         key = (job.kind, job.task_id or "", job.due_at if job.kind == "timer" else None)
         if key in wanted:
             del wanted[key]
-        elif job.status != "running":  # a running job is finished by its worker
-            job.status = "cancelled"
-    status = "suspended" if step.instance.status == "suspended" else "pending"
+        elif job.status != JobStatus.RUNNING:  # a running job is finished by its worker
+            job.status = JobStatus.CANCELLED
+    status = JobStatus.SUSPENDED if step.instance.status == InstanceStatus.SUSPENDED else JobStatus.PENDING
     for (kind, task_id, due), element in wanted.items():
         step.session.add(Job(instance_id=step.instance.id, kind=kind, element_id=element, task_id=task_id,
                              payload={}, due_at=due or now, status=status, attempts=0, created_at=now))
@@ -206,7 +207,7 @@ def _event_subprocess_waits(workflow: Any) -> set[tuple[str, str, str, str]]:
 
 def _sync_subscriptions(step: Step, tasks: list[Any]) -> None:
     wanted = waits(tasks) | _event_subprocess_waits(step.workflow) \
-        if step.instance.status not in ("completed", "cancelled") else set()
+        if step.instance.status not in ENDED_STATUSES else set()
     rows = step.session.scalars(select(EventSubscription).where(EventSubscription.instance_id == step.instance.id))
     for row in rows:
         key = (row.kind, row.name, row.element_id, row.task_id)

@@ -21,6 +21,7 @@ from server.db import utcnow
 from server.engine import store
 from server.engine.cache import LoadedVersion
 from server.errors import StateUnreadable
+from server.events import EventKind, InstanceStatus, TaskStatus
 from server.models import HumanTask, ProcessInstance
 
 if TYPE_CHECKING:
@@ -78,14 +79,14 @@ class RecoveryMixin:
         """Cancel without the engine: close open tasks, jobs and subscriptions; audit what could not load."""
         events = []
         for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                           HumanTask.status == "open")):
-            row.status, row.completed_at = "cancelled", utcnow()
-            events.append(Event(kind="task.cancelled", actor=actor, instance_id=instance.id, task_id=row.id,
+                                                           HumanTask.status == TaskStatus.OPEN)):
+            row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
+            events.append(Event(kind=EventKind.TASK_CANCELLED, actor=actor, instance_id=instance.id, task_id=row.id,
                                 element_id=row.element_id, data={"name": row.name}))
-        instance.status, instance.ended_at, instance.error = "cancelled", utcnow(), None
+        instance.status, instance.ended_at, instance.error = InstanceStatus.CANCELLED, utcnow(), None
         instance.active_elements = []
         self.drop_waits(session, instance)
-        cancelled = Event(kind="instance.cancelled", actor=actor, instance_id=instance.id, task_id=None,
+        cancelled = Event(kind=EventKind.INSTANCE_CANCELLED, actor=actor, instance_id=instance.id, task_id=None,
                           element_id=None, data={"reason": reason, "stateUnreadable": True,
                                                  "loadError": error.details.get("reason")})
         self._emit(session, [cancelled, *events])

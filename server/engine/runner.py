@@ -6,7 +6,7 @@ it waits, then the projections (human_task, the instance's status/variables/elem
 engine state and the audit events are written together. Any exception rolls all of it back.
 
 The building blocks are public, so an action is a small function composing them (server/engine/
-operations.py; actions that never touch the engine live in server/services): `lock_instance` /
+instance_operations.py; actions that never touch the engine live in server/services): `lock_instance` /
 `lock_task`, `load` (the instance's engine state as a Step), `advance` (run the engine until it waits,
 then project, store and emit), `save` (store and emit without running the engine), `emit`.
 """
@@ -39,6 +39,7 @@ from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
 from server.errors import Conflict, NotFound, StateUnreadable
+from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
 
 logger = logging.getLogger(__name__)
@@ -72,15 +73,15 @@ def _definitions(task: Any) -> list[Any]:
 
 def require_running(instance: ProcessInstance) -> None:
     # An incident on one branch does not stop timers and messages on the others.
-    if instance.status not in ("running", "error"):
+    if instance.status not in LIVE_STATUSES:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}")
 
 
 def require_open(instance: ProcessInstance, task: HumanTask) -> None:
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict(f"task '{task.id}' is already {task.status}")
     # An incident on one branch does not stop people working on the others.
-    if instance.status not in ("running", "error"):
+    if instance.status not in LIVE_STATUSES:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}")
 
 
@@ -132,7 +133,7 @@ class Runner(RecoveryMixin):
               business_key: str | None, actor: str, initiator_variable: str | None = None,
               prepare: Callable[[Any], None] | None = None) -> ProcessInstance:
         instance = ProcessInstance(id=str(uuid.uuid4()), version_id=version.id, process_key=version.key,
-                                   business_key=business_key, status="running", started_by=actor,
+                                   business_key=business_key, status=InstanceStatus.RUNNING, started_by=actor,
                                    started_at=utcnow(), variables={}, active_elements=[], visited_elements=[])
         instance.version = version
         session.add(instance)
@@ -144,7 +145,7 @@ class Runner(RecoveryMixin):
         if prepare is not None:
             prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
         step = Step(session, instance, loaded, workflow, actor)
-        step.event("instance.started", process=version.key, version=version.version,
+        step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version,
                    businessKey=business_key, variables=variables)
         self.advance(step)
         return instance
@@ -158,9 +159,9 @@ class Runner(RecoveryMixin):
             raise Conflict(f"task '{task.id}' is no longer waiting to be completed")
         engine_task.data.update(variables)
         now = utcnow()
-        task.status, task.completed_at, task.completed_by, task.data = "completed", now, actor, variables
+        task.status, task.completed_at, task.completed_by, task.data = TaskStatus.COMPLETED, now, actor, variables
         task.assignee = task.assignee or actor
-        step.event("task.completed", task_id=task.id, element_id=task.element_id, name=task.name,
+        step.event(EventKind.TASK_COMPLETED, task_id=task.id, element_id=task.element_id, name=task.name,
                    variables=variables)
         self.advance(step, first=engine_task.run)
 
@@ -173,7 +174,7 @@ class Runner(RecoveryMixin):
         if engine_task is None or engine_task.state != TaskState.STARTED:
             raise Conflict(f"service task '{task_id}' is no longer waiting for its result")
         engine_task.data.update(result)
-        step.event("service.completed", task_id=task_id, element_id=engine_task.task_spec.bpmn_id,
+        step.event(EventKind.SERVICE_COMPLETED, task_id=task_id, element_id=engine_task.task_spec.bpmn_id,
                    result=result)
         self.advance(step, first=engine_task.complete)
 
@@ -225,7 +226,7 @@ class Runner(RecoveryMixin):
         return True
 
     def cancel(self, session: Session, instance: ProcessInstance, actor: str, reason: str | None = None) -> None:
-        if instance.status in ("completed", "cancelled"):
+        if instance.status in ENDED_STATUSES:
             raise Conflict(f"process instance '{instance.id}' is already {instance.status}")
         try:
             step = self.load(session, instance, actor)
@@ -233,8 +234,8 @@ class Runner(RecoveryMixin):
             self.cancel_unreadable(session, instance, actor, reason, exc)
             return
         step.workflow.cancel()
-        instance.status, instance.ended_at, instance.error = "cancelled", utcnow(), None
-        step.event("instance.cancelled", reason=reason)
+        instance.status, instance.ended_at, instance.error = InstanceStatus.CANCELLED, utcnow(), None
+        step.event(EventKind.INSTANCE_CANCELLED, reason=reason)
         with session.no_autoflush:
             close_open_tasks(step, set())
         self.drop_waits(session, instance)
@@ -245,9 +246,9 @@ class Runner(RecoveryMixin):
 
     @staticmethod
     def drop_waits(session: Session, instance: ProcessInstance) -> None:
-        session.execute(update(Job).where(Job.instance_id == instance.id,
-                                          Job.status.in_(("pending", "queued", "failed", "suspended")))
-                        .values(status="cancelled"))
+        waiting = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.FAILED, JobStatus.SUSPENDED)
+        session.execute(update(Job).where(Job.instance_id == instance.id, Job.status.in_(waiting))
+                        .values(status=JobStatus.CANCELLED))
         session.execute(delete(EventSubscription).where(EventSubscription.instance_id == instance.id))
 
     def load_version(self, session: Session, version: ProcessVersion) -> LoadedVersion:
@@ -308,5 +309,5 @@ class Runner(RecoveryMixin):
             payload = {"name": definition.name, "variables": variables,
                        "businessKey": step.instance.business_key, "from": step.instance.id}
             step.session.add(Job(instance_id=None, kind=kind, element_id=None, payload=payload, due_at=now,
-                                 status="pending", attempts=0, created_at=now))
-            step.event(f"{kind}.thrown", name=definition.name)
+                                 status=JobStatus.PENDING, attempts=0, created_at=now))
+            step.event(EventKind(f"{kind}.thrown"), name=definition.name)

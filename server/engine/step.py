@@ -14,6 +14,7 @@ from server.audit import Event
 from server.db import utcnow
 from server.engine.cache import LoadedVersion
 from server.errors import EngineError
+from server.events import EventKind, InstanceStatus
 from server.models import ProcessInstance
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ class Step:
     def incident(self, error: EngineError, task_id: str | None = None) -> None:
         """Put the instance into `error`: the state up to the failing element is kept, a retry resumes it."""
         element = error.details.get("element")
-        self.instance.status = "error"
+        self.instance.status = InstanceStatus.ERROR
         self.instance.error = {"element": element, "message": error.message, "taskId": task_id,
                                "at": utcnow().isoformat()}
-        self.event("incident.created", task_id=task_id, element_id=element, message=error.message)
+        self.event(EventKind.INCIDENT_CREATED, task_id=task_id, element_id=element, message=error.message)
 
 
 def _failing_task(exc: Exception) -> Any:

@@ -168,7 +168,7 @@ _SIMPLE_CODES = frozenset({
 
 class FieldMessage(str):
     """One field's message: the English text (what the API sends) plus a code and parameters, so a page
-    can say the same in the reader's language (server/inbox/messages.py). It is a ``str`` so every
+    can say the same in the reader's language (server/inbox/texts.py). It is a ``str`` so every
     caller that expects the plain text, JSON encoding included, gets exactly that."""
 
     code: str

@@ -13,7 +13,7 @@ from server.auth.redirects import local_path
 from server.db import current_database
 from server.engine.runner import Runner
 from server.errors import BomsError
-from server.inbox.messages import error_text
+from server.inbox.texts import error_text
 
 
 def runner() -> Runner:

@@ -21,6 +21,7 @@ from server.inbox import bp
 from server.queries import QueryArgs
 from server.security_headers import stored_xml
 from server.services import inbox as service
+from server.services import instance_page
 
 # Query parameters the inbox keeps when it links to itself (tabs, sorting, paging).
 INBOX_ARGS = ("tab", "process", "q", "var", "value", "sort", "dir", "page")
@@ -173,7 +174,7 @@ def instance(instance_id: str) -> Any:
     who = web_principal()
     try:
         with _database().read() as session:
-            view = service.instance_view(session, who, instance_id)
+            view = instance_page.instance_view(session, who, instance_id)
             processes = service.process_names(session)
             # Read inside the session: the page shows the version number and the tasks' candidates.
             version_number = view.instance.version.version
@@ -190,7 +191,7 @@ def instance(instance_id: str) -> Any:
 def instance_diagram(instance_id: str) -> Any:
     try:
         with _database().read() as session:
-            xml = service.diagram_xml(session, web_principal(), instance_id)
+            xml = instance_page.diagram_xml(session, web_principal(), instance_id)
     except Forbidden:
         return Response(_("Forbidden"), status=403, mimetype="text/plain")
     except NotFound:

@@ -15,8 +15,8 @@ from server.errors import BomsError
 from server.forms.render import fields
 from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
-from server.inbox.messages import error_text, field_messages
 from server.inbox.pages import error_page, reading, runner
+from server.inbox.texts import error_text, field_messages
 from server.services import processes, submissions
 
 

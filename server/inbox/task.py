@@ -14,8 +14,8 @@ from server.errors import BomsError, Conflict, EngineError, StateUnreadable
 from server.forms.render import fields
 from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
-from server.inbox.messages import engine_text, field_messages, task_conflict_text
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
+from server.inbox.texts import engine_text, field_messages, task_conflict_text
 from server.services import submissions
 from server.services import tasks as service
 

@@ -10,9 +10,10 @@ from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, case, cas
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from server.db import Base, utcnow
+from server.events import InstanceStatus
 from server.models.process import ProcessVersion
 
-STATUSES = ("running", "completed", "cancelled", "error", "suspended")
+STATUSES = tuple(InstanceStatus)
 # Variable names end up in a JSON path; BPMN/JEXL names are identifiers, so nothing else is accepted.
 VARIABLE_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -28,7 +29,7 @@ class ProcessInstance(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(255))
     business_key: Mapped[str | None] = mapped_column(String(255), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_by: Mapped[str | None] = mapped_column(String(150), index=True)
     ended_at: Mapped[datetime | None]

@@ -15,8 +15,9 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
+from server.events import JobStatus
 
-JOB_STATUSES = ("pending", "queued", "running", "done", "failed", "suspended", "cancelled")
+JOB_STATUSES = tuple(JobStatus)
 
 
 class Job(Base):
@@ -31,7 +32,7 @@ class Job(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     locked_until: Mapped[datetime | None]

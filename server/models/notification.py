@@ -9,9 +9,10 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
+from server.events import EmailStatus
 
 KINDS = ("task.assigned", "task.group", "request.finished")
-EMAIL_STATUSES = ("none", "pending", "sent", "failed")
+EMAIL_STATUSES = tuple(EmailStatus)
 
 
 class Notification(Base):
@@ -33,7 +34,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
     # The delivery worker looks for 'pending' rows: indexed so it never scans the whole history.
-    email_status: Mapped[str] = mapped_column(String(10), default="none", index=True)
+    email_status: Mapped[str] = mapped_column(String(10), default=EmailStatus.NONE, index=True)
     email_error: Mapped[str | None] = mapped_column(Text)  # the last failure, kept while retrying
     # Attempts made so far, and when the next may start (None: at once); see services/notification_email.py.
     email_attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
+from server.events import TaskStatus
 from server.models.instance import ProcessInstance
 from server.models.process import ProcessVersion
 
@@ -28,7 +29,7 @@ class HumanTask(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     lane: Mapped[str | None] = mapped_column(String(255))
     assignee: Mapped[str | None] = mapped_column(String(150))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     completed_at: Mapped[datetime | None]

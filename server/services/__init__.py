@@ -14,13 +14,13 @@ AUDIT_VERIFY_TASK = "boms.audit.verify"
 
 def init_app(app: Flask) -> None:
     """Job kinds of timers, messages, signals and service tasks, and the Celery tasks that run jobs."""
-    from server.services import events, service_tasks, timers
+    from server.services import messages, service_tasks, timers
 
     plugins = plugins_of(app)
     plugins.add_job("timer", timers.fire_timer, batch=True)
     plugins.add_job("timer_start", timers.fire_start_timer, batch=True)
-    plugins.add_job("message", events.route_message)
-    plugins.add_job("signal", events.route_signal)
+    plugins.add_job("message", messages.route_message)
+    plugins.add_job("signal", messages.route_signal)
     plugins.add_job("service", service_tasks.run_service_job, slow=True)
     plugins.add_task(JOBS_TASK, _run_jobs)
     plugins.add_task(AUDIT_VERIFY_TASK, _verify_audit)

@@ -21,6 +21,7 @@ from server.engine.definitions import (
     read_process_file,
 )
 from server.errors import DeployError
+from server.events import EventKind, SubjectType
 from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
 from server.services.timers import schedule_start_timers
@@ -131,7 +132,7 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         summary["id"] = None
     else:
         session.flush()  # the deployment id is its subject
-        publish(session, Event("deployment.created", actor, subject_type="deployment",
+        publish(session, Event(EventKind.DEPLOYMENT_CREATED, actor, subject_type=SubjectType.DEPLOYMENT,
                                subject_id=str(deployment.id), data=summary))
     return summary
 

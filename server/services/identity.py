@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from server.audit import Event, publish
 from server.auth.passwords import hash_password
 from server.errors import BadRequest, Conflict, NotFound
+from server.events import EventKind, SubjectType
 from server.models import ROLES, Group, User
 
 
@@ -44,7 +45,7 @@ def add_user(session: Session, username: str, password: str, *, groups: list[str
                 roles=sorted(set(roles)), groups=members_of, manager=boss)
     session.add(user)
     session.flush()
-    publish(session, Event("user.created", actor, subject_type="user", subject_id=str(user.id),
+    publish(session, Event(EventKind.USER_CREATED, actor, subject_type=SubjectType.USER, subject_id=str(user.id),
                            data={"username": username, "roles": user.roles, "groups": sorted(groups),
                                  "manager": manager}))
     return user

@@ -1,4 +1,4 @@
-"""The staff pages' reads: the inbox tabs over the human_task projection, and the instance page.
+"""The staff inbox's reads: the tabs over the human_task projection (the instance page is instance_page.py).
 
 Nothing here loads a workflow: the inbox must stay fast with 100,000 tasks, so every list is a query
 on `human_task` (joined to `process_instance` only to match a variable's value).
@@ -6,19 +6,16 @@ on `human_task` (joined to `process_instance` only to match a variable's value).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, any_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_claim, can_work_on
-from server.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.events import TaskStatus
+from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.queries import Sorting, offset_page
-from server.services.instances import get_instance
 
 TABS = ("mine", "groups", "completed", "started")
 PAGE_SIZE = 25
@@ -82,17 +79,18 @@ def tab_clauses(session: Session, who: Principal, tab: str) -> list[ColumnElemen
     """The WHERE clauses of one tab. Each is a subset of what `who` may see (the started tab through
     the instance rule: a requester may follow their own request)."""
     if tab == "mine":
-        return [HumanTask.status == "open", HumanTask.assignee == who.username]
+        return [HumanTask.status == TaskStatus.OPEN, HumanTask.assignee == who.username]
     if tab == "completed":
-        return [HumanTask.status == "completed", HumanTask.completed_by == who.username]
+        return [HumanTask.status == TaskStatus.COMPLETED, HumanTask.completed_by == who.username]
     if tab == "started":
         started = select(ProcessInstance.id).where(ProcessInstance.started_by == who.username)
         if session.get_bind().dialect.name == "postgresql":
             # As a semi-join PostgreSQL walked all open tasks in date order (150 ms at 100,000 tasks);
             # as an array it looks the few tasks up by instance id (2 ms).
-            return [HumanTask.status == "open", HumanTask.instance_id == any_(func.array(started.scalar_subquery()))]
-        return [HumanTask.status == "open", HumanTask.instance_id.in_(started)]
-    return [HumanTask.status == "open", HumanTask.assignee.is_(None), _claimable(who)]
+            return [HumanTask.status == TaskStatus.OPEN,
+                    HumanTask.instance_id == any_(func.array(started.scalar_subquery()))]
+        return [HumanTask.status == TaskStatus.OPEN, HumanTask.instance_id.in_(started)]
+    return [HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None), _claimable(who)]
 
 
 def _filters(session: Session, query: InboxQuery) -> tuple[list[ColumnElement[bool]], bool]:
@@ -140,7 +138,7 @@ def inbox_page(session: Session, who: Principal, query: InboxQuery) -> InboxPage
 def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:
     """Per task: does its element ask for input? Tasks that do not can be completed in one click.
     Read from the deploy-time element metadata of the page's few versions, not from the workflow."""
-    ids = [row.id for row in rows if row.status == "open"]
+    ids = [row.id for row in rows if row.status == TaskStatus.OPEN]
     if not ids:
         return {}
     versions = dict(session.execute(
@@ -160,7 +158,7 @@ def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:
 
 def row_actions(who: Principal, task: HumanTask, has_form: bool) -> dict[str, bool]:
     """Which one-click buttons a row offers; the endpoints check again, this only avoids dead buttons."""
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         return {"claim": False, "unclaim": False, "complete": False}
     return {
         "claim": task.assignee is None and can_claim(who, task),
@@ -174,125 +172,3 @@ def process_names(session: Session) -> dict[str, str]:
     rows = session.execute(select(ProcessVersion.key, ProcessVersion.name).where(ProcessVersion.is_latest)
                            .order_by(ProcessVersion.key))
     return {key: name or key for key, name in rows}
-
-
-# --- the instance page ----------------------------------------------------------------------------
-
-
-@dataclass
-class InstanceView:
-    instance: ProcessInstance
-    open_tasks: list[HumanTask]
-    events: list[dict[str, Any]]
-    completed: list[str]
-    active: list[str]
-    taken: list[str]
-
-
-def instance_view(session: Session, who: Principal, instance_id: str) -> InstanceView:
-    """Raises NotFound / Forbidden like the API (get_instance checks access)."""
-    instance, tasks = get_instance(session, who, instance_id)
-    elements = instance.version.elements
-    completed, active, taken = diagram_markers(instance.visited_elements, instance.active_elements, elements)
-    return InstanceView(instance, [t for t in tasks if t.status == "open"], history_events(session, instance),
-                        completed, active, taken)
-
-
-def diagram_markers(visited: list[str], active: list[str], elements: dict[str, Any]) -> tuple[list[str], ...]:
-    """(completed, active, taken) element ids for the diagram.
-
-    `visited_elements` can also hold elements the engine has only scheduled (a gateway waiting behind
-    the open task, with the flow into it), so a node counts as completed only when reached by a taken
-    flow from a completed node (or when no visited flow leads to it: a start or boundary event), and a
-    flow counts as taken only when it leaves a completed node.
-    """
-    flows = {i: elements[i] for i in visited if elements.get(i, {}).get("kind") == "sequenceFlow"}
-    nodes = {i for i in visited if i not in flows}
-    now = set(active)
-    entered = {info.get("target") for info in flows.values()}
-    done = {n for n in nodes - now if n not in entered}
-    taken: set[str] = set()
-    changed = True
-    while changed:  # a fixed point: at most one pass per node on the longest path
-        changed = False
-        for flow_id, info in flows.items():
-            if flow_id not in taken and info.get("source") in done:
-                taken.add(flow_id)
-                target = info.get("target")
-                if target in nodes and target not in now and target not in done:
-                    done.add(target)
-                changed = True
-    return sorted(done), sorted(now), sorted(taken)
-
-
-def _labels(form: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Field titles and enum value names of a form, to show submitted data as the user saw it."""
-    titles, choices = {}, {}
-    for name, prop in ((form or {}).get("properties") or {}).items():
-        titles[name] = prop.get("title") or name
-        if prop.get("enum") and prop.get("x-enumNames"):
-            choices[name] = dict(zip((str(v) for v in prop["enum"]), prop["x-enumNames"], strict=False))
-    return titles, choices
-
-
-def _fields(variables: dict[str, Any], form: dict[str, Any] | None) -> tuple[list, list]:
-    """(fields, comments) as (label, value) pairs; free-text comments are shown apart, as quotes."""
-    titles, choices = _labels(form)
-    fields, comments = [], []
-    for name, value in (variables or {}).items():
-        label = titles.get(name, name)
-        if isinstance(value, str) and name in choices:
-            value = choices[name].get(value, value)
-        (comments if "comment" in name.lower() and isinstance(value, str) else fields).append((label, value))
-    return fields, comments
-
-
-def history_events(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
-    """The instance's audit events, oldest first, as the dicts `inbox/_history.html` renders:
-
-    kind, at (naive UTC datetime), actor, name (the element's or task's name), fields and comments
-    (submitted data, labelled as on the form), and per kind: targets (gateway), decision and outputs
-    (decision table), assignee, candidates, due (task created), reason / message.
-    The caller has checked access to the instance.
-    """
-    elements = instance.version.elements
-    rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.seq))
-    events = []
-    for row in rows:
-        data: dict[str, Any] = json.loads(row.data or "{}")
-        element = elements.get(row.element_id or "", {})
-        event: dict[str, Any] = {
-            "seq": row.seq, "kind": row.kind, "at": row.at, "actor": row.actor, "element_id": row.element_id,
-            "name": data.get("name") or element.get("name") or row.element_id, "data": data,
-            "fields": [], "comments": [],
-        }
-        if row.kind == "instance.started":
-            event["fields"], event["comments"] = _fields(data.get("variables") or {}, instance.version.start_form)
-        elif row.kind == "task.completed":
-            event["fields"], event["comments"] = _fields(data.get("variables") or {}, element.get("form"))
-        elif row.kind == "gateway.decided":
-            event["targets"] = [elements.get(t, {}).get("name") or t for t in data.get("targets") or []]
-        elif row.kind == "decision.evaluated":
-            event["decision"] = data.get("decision")
-            event["outputs"] = data.get("outputs") or {}
-        elif row.kind == "task.created":
-            event["assignee"] = data.get("assignee")
-            event["candidates"] = (data.get("candidateGroups") or []) + (data.get("candidateUsers") or [])
-            event["due"] = _parse_time(data.get("due"))
-        elif row.kind == "task.claimed":
-            event["assignee"] = data.get("assignee")
-        events.append(event)
-    return events
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def diagram_xml(session: Session, who: Principal, instance_id: str) -> str:
-    instance, _tasks = get_instance(session, who, instance_id)
-    return instance.version.bpmn_xml
-

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from server.config import Config
 from server.db import Database, utcnow
-from server.engine.operations import record_incident
+from server.engine.instance_operations import record_incident
 from server.engine.runner import Runner
 from server.errors import EngineError
 from server.models import Job

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 
 from server.config import Config
 from server.db import Database, utcnow
+from server.events import EmailStatus
 from server.models import Notification, User
 
 SMTP_TIMEOUT = 15  # seconds; a mail server that hangs must not hold a worker forever
@@ -63,7 +64,7 @@ def _claim(database: Database, now: datetime) -> list[Outgoing]:
             select(Notification.id, User.email, Notification.title, Notification.body, Notification.link,
                    Notification.email_attempts)
             .join(User, User.id == Notification.user_id)
-            .where(Notification.email_status == "pending",
+            .where(Notification.email_status == EmailStatus.PENDING,
                    or_(Notification.email_next_at.is_(None), Notification.email_next_at <= now))
             .order_by(Notification.id).limit(BATCH)
             .with_for_update(of=Notification, skip_locked=True)
@@ -72,7 +73,7 @@ def _claim(database: Database, now: datetime) -> list[Outgoing]:
                  for id_, email, title, body, link, attempts in rows]
         if batch:
             session.execute(update(Notification).where(Notification.id.in_([o.id for o in batch]))
-                            .values(email_status="sent", email_next_at=None,
+                            .values(email_status=EmailStatus.SENT, email_next_at=None,
                                     email_attempts=Notification.email_attempts + 1))
     return batch
 
@@ -144,9 +145,9 @@ def _record_failures(database: Database, batch: list[Outgoing], failures: dict[i
         for notification_id, failure in failures.items():
             count = attempts[notification_id]
             if failure.permanent or count >= MAX_ATTEMPTS:
-                values = {"email_status": "failed", "email_error": failure.error, "email_next_at": None}
+                values = {"email_status": EmailStatus.FAILED, "email_error": failure.error, "email_next_at": None}
             else:
-                values = {"email_status": "pending", "email_error": failure.error,
+                values = {"email_status": EmailStatus.PENDING, "email_error": failure.error,
                           "email_next_at": now + retry_delay(count)}
             session.execute(update(Notification).where(Notification.id == notification_id).values(**values))
 

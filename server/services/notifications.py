@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from server.audit import Event, Subscriber, subscribe
 from server.config import Config
 from server.db import utcnow
+from server.events import EmailStatus, EventKind
 from server.models import Group, Notification, ProcessInstance, User, membership
 from server.plugins import plugins_of
 
@@ -118,7 +119,7 @@ def drafts_for(session: Session, events: Iterable[Event]) -> list[Draft]:
         if not pending.instance_id:
             continue
         data = pending.data
-        if pending.kind == "task.created":
+        if pending.kind == EventKind.TASK_CREATED:
             labels = _labels(_instance(session, pending.instance_id))
             base = {**labels, "name": data.get("name") or pending.element_id or ""}
             link = f"/tasks/{pending.task_id}"
@@ -129,11 +130,11 @@ def drafts_for(session: Session, events: Iterable[Event]) -> list[Draft]:
                 drafts.append(Draft("task.group", base, link, pending.instance_id, pending.task_id,
                                     users=set(data.get("candidateUsers") or []),
                                     groups=set(data.get("candidateGroups") or []), exclude=pending.actor))
-        elif pending.kind in ("instance.completed", "instance.cancelled"):
+        elif pending.kind in (EventKind.INSTANCE_COMPLETED, EventKind.INSTANCE_CANCELLED):
             instance = _instance(session, pending.instance_id)
             if instance is None or not instance.started_by:
                 continue
-            result = outcome(instance) if pending.kind == "instance.completed" else "cancelled"
+            result = outcome(instance) if pending.kind == EventKind.INSTANCE_COMPLETED else "cancelled"
             payload = {**_labels(instance), "outcome": result, "actor": pending.actor}
             drafts.append(Draft("request.finished", payload, f"/instances/{instance.id}", instance.id, None,
                                 users={instance.started_by}))
@@ -179,13 +180,13 @@ def notify(session: Session, events: list[Event], config: Config, locale: str = 
                 if name not in users:
                     continue  # an unknown or deactivated user: nobody to tell
                 uid, email = users[name]
-                status = "pending" if config.smtp_host and email else "none"
+                status = EmailStatus.PENDING if config.smtp_host and email else EmailStatus.NONE
                 row = Notification(user_id=uid, kind=draft.kind, title=title[:500], body=body,
                                    data=draft.data, link=draft.link, instance_id=draft.instance_id,
                                    task_id=draft.task_id, created_at=utcnow(), email_status=status)
                 session.add(row)
                 created.append(row)
-    if any(row.email_status == "pending" for row in created):
+    if any(row.email_status == EmailStatus.PENDING for row in created):
         _deliver_after_commit(session)
     return created
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import ADMIN_UI_ROLES, Principal, require_role
 from server.db import utcnow
+from server.events import InstanceStatus, TaskStatus
 from server.models import Deployment, HumanTask, ProcessInstance
 
 
@@ -18,14 +19,14 @@ def attention_counts(session: Session, who: Principal) -> dict[str, int]:
     now = utcnow()
     by_status = dict(session.execute(
         select(ProcessInstance.status, func.count())
-        .where(ProcessInstance.status.in_(("running", "error", "suspended")))
+        .where(ProcessInstance.status.in_((InstanceStatus.RUNNING, InstanceStatus.ERROR, InstanceStatus.SUSPENDED)))
         .group_by(ProcessInstance.status)
     ).all())
-    open_tasks = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.status == "open"))
+    open_tasks = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.status == TaskStatus.OPEN))
     overdue = session.scalar(select(func.count()).select_from(HumanTask)
-                             .where(HumanTask.status == "open", HumanTask.due_at < now))
+                             .where(HumanTask.status == TaskStatus.OPEN, HumanTask.due_at < now))
     deployments = session.scalar(select(func.count()).select_from(Deployment)
                                  .where(Deployment.deployed_at >= now - timedelta(days=7)))
-    return {"running": by_status.get("running", 0), "error": by_status.get("error", 0),
-            "suspended": by_status.get("suspended", 0), "open_tasks": open_tasks or 0,
+    return {"running": by_status.get(InstanceStatus.RUNNING, 0), "error": by_status.get(InstanceStatus.ERROR, 0),
+            "suspended": by_status.get(InstanceStatus.SUSPENDED, 0), "open_tasks": open_tasks or 0,
             "overdue_tasks": overdue or 0, "deployments_week": deployments or 0}

@@ -17,6 +17,7 @@ from server.auth.permissions import Principal, require_can_manage_people
 from server.auth.tokens import create_token
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
+from server.events import EventKind, SubjectType
 from server.models import ROLES, ApiToken, Group, User
 from server.services.identity import add_user, ensure_group, find_user
 
@@ -66,13 +67,15 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
              "manager": boss.username if boss else None, "displayName": user.display_name, "email": user.email}
     changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if changes:
-        publish(session, Event("user.updated", who.username, subject_type="user", subject_id=str(user.id),
+        publish(session, Event(EventKind.USER_UPDATED, who.username,
+                           subject_type=SubjectType.USER, subject_id=str(user.id),
                                data={"username": user.username, "changes": changes, **client_info()}))
     # Permission changes also get events of their own, so the log can be filtered for them.
-    for key, kind in (("roles", "user.roles_changed"), ("groups", "user.groups_changed"),
-                      ("active", "user.deactivated" if not active else "user.activated")):
+    for key, kind in (("roles", EventKind.USER_ROLES_CHANGED), ("groups", EventKind.USER_GROUPS_CHANGED),
+                      ("active", EventKind.USER_DEACTIVATED if not active else EventKind.USER_ACTIVATED)):
         if key in changes:
-            publish(session, Event(kind, who.username, subject_type="user", subject_id=str(user.id),
+            publish(session, Event(kind, who.username,
+                           subject_type=SubjectType.USER, subject_id=str(user.id),
                                    data={"username": user.username, **changes[key], **client_info()}))
     return user
 
@@ -84,7 +87,8 @@ def set_password(session: Session, who: Principal, user_id: int, password: str) 
     user = _user(session, user_id)
     user.password_hash = hash_password(password)
     user.end_sessions()  # whoever knew the old password loses the sessions it opened
-    publish(session, Event("user.password_set", who.username, subject_type="user", subject_id=str(user.id),
+    publish(session, Event(EventKind.USER_PASSWORD_SET, who.username,
+                           subject_type=SubjectType.USER, subject_id=str(user.id),
                            data={"username": user.username, **client_info()}))
 
 
@@ -98,7 +102,8 @@ def add_group(session: Session, who: Principal, name: str, display_name: str) ->
     group = Group(name=name, display_name=display_name.strip() or None)
     session.add(group)
     session.flush()
-    publish(session, Event("group.created", who.username, subject_type="group", subject_id=str(group.id),
+    publish(session, Event(EventKind.GROUP_CREATED, who.username,
+                           subject_type=SubjectType.GROUP, subject_id=str(group.id),
                            data={"name": name}))
     return group
 
@@ -108,7 +113,8 @@ def issue_token(session: Session, who: Principal, user_id: int, name: str) -> st
     require_can_manage_people(who)
     user = _user(session, user_id)
     token = create_token(session, user, name.strip())
-    publish(session, Event("token.created", who.username, subject_type="user", subject_id=str(user.id),
+    publish(session, Event(EventKind.TOKEN_CREATED, who.username,
+                           subject_type=SubjectType.USER, subject_id=str(user.id),
                            data={"username": user.username, "name": name.strip(), **client_info()}))
     return token
 
@@ -121,6 +127,7 @@ def revoke_token(session: Session, who: Principal, token_id: int) -> None:
     if token.revoked_at is not None:
         raise Conflict(f"API token {token_id} is already revoked")
     token.revoked_at = utcnow()
-    publish(session, Event("token.revoked", who.username, subject_type="token", subject_id=str(token.id),
+    publish(session, Event(EventKind.TOKEN_REVOKED, who.username,
+                           subject_type=SubjectType.TOKEN, subject_id=str(token.id),
                            data={"tokenId": token.id, "username": token.user.username, "name": token.name,
                                  **client_info()}))

@@ -26,6 +26,7 @@ from server.auth.permissions import Principal
 from server.db import Database
 from server.engine.runner import Runner
 from server.errors import BomsError, EngineError, FormInvalid
+from server.events import InstanceStatus
 from server.forms.render import parse_submission, shown_again
 from server.services import files as file_store
 from server.services import processes
@@ -82,7 +83,7 @@ def complete_from_form(db: Database, runner: Runner, who: Principal, task_id: st
             following = task_service.next_tasks(session, who, done.instance_id)
             return Submitted(True, name=done.name or done.element_id, instance_id=done.instance_id,
                              next_task_id=following[0].id if following else None,
-                             stopped=done.instance.status == "error")
+                             stopped=done.instance.status == InstanceStatus.ERROR)
     except FormInvalid as exc:
         return Submitted(False, typed, errors=exc.details["fields"])
     except EngineError as exc:

@@ -23,7 +23,7 @@ from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
-from server.services.inbox import history_events
+from server.services.instance_page import history_events
 
 TASK_STATUSES = ("open", "completed", "cancelled")
 # The id breaks ties (tasks created in one step share their created_at); tasks without a due date sort last.

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
+from server.events import EventKind
 from server.models import AuditEvent
 from server.services.instances import get_instance
 
@@ -31,19 +32,20 @@ def variable_history(session: Session, who: Principal, instance_id: str) -> list
     get_instance(session, who, instance_id)  # NotFound, or Forbidden for whoever may not see the instance
     rows = session.scalars(select(AuditEvent).where(
         AuditEvent.instance_id == instance_id,
-        AuditEvent.kind.in_(("instance.started", "task.completed", "instance.variables_changed")),
+        AuditEvent.kind.in_((EventKind.INSTANCE_STARTED, EventKind.TASK_COMPLETED,
+                             EventKind.INSTANCE_VARIABLES_CHANGED)),
     ).order_by(AuditEvent.seq))
     current: dict[str, Any] = {}
     changes: list[VariableChange] = []
     for row in rows:
         data = json.loads(row.data or "{}")
-        if row.kind == "instance.variables_changed":
+        if row.kind == EventKind.INSTANCE_VARIABLES_CHANGED:
             for name, change in sorted((data.get("changes") or {}).items()):
                 changes.append(VariableChange(row.seq, row.at, row.actor, name, change.get("old"), change.get("new"),
                                               "changed by an admin"))
                 current[name] = change.get("new")
             continue
-        how = "started" if row.kind == "instance.started" else f"task {data.get('name') or row.element_id}"
+        how = "started" if row.kind == EventKind.INSTANCE_STARTED else f"task {data.get('name') or row.element_id}"
         for name, value in sorted((data.get("variables") or {}).items()):
             if current.get(name, object()) != value:
                 changes.append(VariableChange(row.seq, row.at, row.actor, name, current.get(name), value, how))

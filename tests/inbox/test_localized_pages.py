@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 from server.errors import EngineError
 from server.forms.render import fields, parse_submission
 from server.forms.validation import FieldMessage, FormValidationError, validate_submission
-from server.inbox.messages import field_message
 from server.inbox.routes import readonly_value
+from server.inbox.texts import field_message
 from tests.conftest import FIXTURES, purchase_request_team
 
 ZH = {"Accept-Language": "zh-CN"}

@@ -20,42 +20,44 @@ from server.engine import store
 from server.engine.runner import Runner
 from server.engine.step import Step, all_tasks
 from server.errors import Conflict, StateUnreadable
+from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus
 from server.models import Job, ProcessInstance, ProcessVersion
 
 UNFINISHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
 def suspend(runner: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
-    if instance.status not in ("running", "error"):
+    if instance.status not in LIVE_STATUSES:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}; only a running instance "
                        "can be suspended")
-    instance.status = "suspended"
+    instance.status = InstanceStatus.SUSPENDED
     # Timers and service calls wait with it; an incident stays recorded in instance.error.
-    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status.in_(("pending", "queued")))
-                    .values(status="suspended"))
-    runner.emit(session, [instance_event(instance, actor, "instance.suspended")])
+    session.execute(update(Job).where(Job.instance_id == instance.id,
+                                      Job.status.in_((JobStatus.PENDING, JobStatus.QUEUED)))
+                    .values(status=JobStatus.SUSPENDED))
+    runner.emit(session, [instance_event(instance, actor, EventKind.INSTANCE_SUSPENDED)])
 
 
 def resume(runner: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
-    if instance.status != "suspended":
+    if instance.status != InstanceStatus.SUSPENDED:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}, not suspended")
-    instance.status = "error" if instance.error else "running"
+    instance.status = InstanceStatus.ERROR if instance.error else InstanceStatus.RUNNING
     # Timers that fell due meanwhile fire now, once.
-    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "suspended")
-                    .values(status="pending"))
-    runner.emit(session, [instance_event(instance, actor, "instance.resumed")])
+    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == JobStatus.SUSPENDED)
+                    .values(status=JobStatus.PENDING))
+    runner.emit(session, [instance_event(instance, actor, EventKind.INSTANCE_RESUMED)])
 
 
 def retry(runner: Runner, session: Session, instance: ProcessInstance, actor: str) -> None:
     """Run the failed element again (after its cause was fixed); a new failure is a new incident."""
-    if instance.status != "error":
+    if instance.status != InstanceStatus.ERROR:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}; only an instance in error "
                        "can be retried")
-    incident, instance.error, instance.status = instance.error, None, "running"
-    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == "failed")
-                    .values(status="pending", due_at=utcnow(), attempts=0, last_error=None))
+    incident, instance.error, instance.status = instance.error, None, InstanceStatus.RUNNING
+    session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == JobStatus.FAILED)
+                    .values(status=JobStatus.PENDING, due_at=utcnow(), attempts=0, last_error=None))
     step = runner.load(session, instance, actor)
-    step.event("instance.retried", element_id=(incident or {}).get("element"),
+    step.event(EventKind.INSTANCE_RETRIED, element_id=(incident or {}).get("element"),
                message=(incident or {}).get("message"))
     failed = list(step.workflow.get_tasks(state=TaskState.ERROR))
     stuck_id = (incident or {}).get("taskId")
@@ -76,7 +78,7 @@ def retry(runner: Runner, session: Session, instance: ProcessInstance, actor: st
 def set_variables(runner: Runner, session: Session, instance: ProcessInstance, variables: dict[str, Any],
                   actor: str) -> dict[str, dict[str, Any]]:
     """Merge `variables` into every unfinished engine task (what will run next reads them)."""
-    if instance.status in ("completed", "cancelled"):
+    if instance.status in ENDED_STATUSES:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}")
     try:
         step, repaired = runner.load(session, instance, actor), None
@@ -87,7 +89,7 @@ def set_variables(runner: Runner, session: Session, instance: ProcessInstance, v
     changes = {name: {"old": instance.variables.get(name), "new": value}
                for name, value in variables.items() if instance.variables.get(name, object()) != value}
     if repaired:
-        step.event("instance.state_repaired", variables=sorted(variables), loadError=repaired)
+        step.event(EventKind.INSTANCE_STATE_REPAIRED, variables=sorted(variables), loadError=repaired)
     elif not changes:
         return {}
     # Tasks about to run inherit their parent's data, so parents of unfinished tasks change too.
@@ -96,7 +98,7 @@ def set_variables(runner: Runner, session: Session, instance: ProcessInstance, v
     for task in tasks.values() or [step.workflow.task_tree]:
         task.data.update(variables)
     instance.variables = {**instance.variables, **variables}
-    step.event("instance.variables_changed", changes=changes)
+    step.event(EventKind.INSTANCE_VARIABLES_CHANGED, changes=changes)
     runner.save(step)
     return changes
 
@@ -104,7 +106,7 @@ def set_variables(runner: Runner, session: Session, instance: ProcessInstance, v
 def migrate(runner: Runner, session: Session, instance: ProcessInstance, target: ProcessVersion,
             actor: str) -> None:
     """Move a running instance to `target` (same process key), matching elements by id."""
-    if instance.status in ("completed", "cancelled"):
+    if instance.status in ENDED_STATUSES:
         raise Conflict(f"process instance '{instance.id}' is {instance.status}")
     if target.key != instance.process_key:
         raise Conflict(f"version {target.version} belongs to '{target.key}', not '{instance.process_key}'")
@@ -144,9 +146,9 @@ def migrate(runner: Runner, session: Session, instance: ProcessInstance, target:
     step.workflow.subprocess_specs = new.subprocess_specs
     instance.version, instance.version_id = target, target.id
     step.loaded = new
-    step.event("instance.migrated", fromVersion=source.version, toVersion=target.version,
+    step.event(EventKind.INSTANCE_MIGRATED, fromVersion=source.version, toVersion=target.version,
                fromVersionId=source.id, toVersionId=target.id)
-    if instance.status == "running":
+    if instance.status == InstanceStatus.RUNNING:
         runner.advance(step)
     else:
         runner.save(step)
@@ -155,12 +157,12 @@ def migrate(runner: Runner, session: Session, instance: ProcessInstance, target:
 def record_incident(runner: Runner, session: Session, instance: ProcessInstance, element_id: str | None,
                     task_id: str | None, message: str, actor: str = "system") -> None:
     """A job failed for good (a service task out of retries): the instance waits for someone to retry."""
-    if instance.status in ("completed", "cancelled"):
+    if instance.status in ENDED_STATUSES:
         return
-    if instance.status != "suspended":
-        instance.status = "error"
+    if instance.status != InstanceStatus.SUSPENDED:
+        instance.status = InstanceStatus.ERROR
     instance.error = {"element": element_id, "message": message, "taskId": task_id, "at": utcnow().isoformat()}
-    runner.emit(session, [Event(kind="incident.created", actor=actor, instance_id=instance.id,
+    runner.emit(session, [Event(kind=EventKind.INCIDENT_CREATED, actor=actor, instance_id=instance.id,
                                        task_id=task_id, element_id=element_id, data={"message": message})])
 
 

@@ -20,6 +20,7 @@ from server.engine.callees import loaded_version
 from server.engine.runner import Runner
 from server.engine.starts import triggers
 from server.errors import BadRequest, NotFound
+from server.events import LIVE_STATUSES
 from server.forms.limits import check_business_key, check_value, check_variables
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.models.instance import variable_text
@@ -33,7 +34,7 @@ def _waiting(session: Session, kind: str, name: str, business_key: str | None,
     query = (select(EventSubscription.instance_id).join(ProcessInstance,
                                                          ProcessInstance.id == EventSubscription.instance_id)
              .where(EventSubscription.kind == kind, EventSubscription.name == name,
-                    ProcessInstance.status.in_(("running", "error"))))
+                    ProcessInstance.status.in_(LIVE_STATUSES)))
     if business_key is not None:
         query = query.where(ProcessInstance.business_key == business_key)
     for key, value in (correlation or {}).items():
@@ -62,7 +63,7 @@ def deliver(database: Database, runner: Runner, actor: str, kind: str, name: str
     for instance_id in waiting:
         with database.write() as session:
             instance = runner.lock_instance(session, instance_id)
-            if instance.status in ("running", "error") and runner.deliver(session, instance, kind, name,
+            if instance.status in LIVE_STATUSES and runner.deliver(session, instance, kind, name,
                                                                           variables, actor):
                 reached.append(instance_id)
         if kind == "message" and reached:

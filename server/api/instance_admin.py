@@ -10,7 +10,7 @@ from server.api.common import json_body, principal, runner, version_value, writi
 from server.api.instances import instance_json
 from server.api.tasks import task_json
 from server.errors import BadRequest, BomsError
-from server.services import operations as ops
+from server.services import instance_admin as ops
 
 MAX_BULK = 1000
 

@@ -1,7 +1,7 @@
 """Operating running instances and tasks: admins suspend, resume, retry, correct, migrate, reassign.
 
 Each function runs inside the caller's write transaction: instance operations go through the engine's
-(server/engine/operations.py, on the runner's building blocks); reassigning and due dates change only
+(server/engine/instance_operations.py, on the runner's building blocks); reassigning and due dates change only
 BOMS's task rows and publish their event here. Every change is audited. Bulk callers use one
 transaction per instance.
 """
@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_role
-from server.engine import operations as engine_ops
+from server.engine import instance_operations as engine_ops
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, NotFound
+from server.events import EventKind, TaskStatus
 from server.forms.limits import MAX_DB_INTEGER, check_variables
 from server.models import HumanTask, ProcessInstance, ProcessVersion
 from server.services.processes import find_version
@@ -76,7 +77,7 @@ def reassign(session: Session, runner: Runner, who: Principal, task_id: str, ass
     _require_open(task)
     assignee = assignee or None
     previous, task.assignee = task.assignee, assignee
-    task_event(session, runner, instance, task, who.username, "task.reassigned", assignee=assignee,
+    task_event(session, runner, instance, task, who.username, EventKind.TASK_REASSIGNED, assignee=assignee,
                previousAssignee=previous)
     return task
 
@@ -86,12 +87,12 @@ def set_due(session: Session, runner: Runner, who: Principal, task_id: str, due_
     task, instance = runner.lock_task(session, task_id)
     _require_open(task)
     previous, task.due_at = task.due_at, due_at
-    task_event(session, runner, instance, task, who.username, "task.due_changed",
+    task_event(session, runner, instance, task, who.username, EventKind.TASK_DUE_CHANGED,
                due=due_at.isoformat() if due_at else None, previousDue=previous.isoformat() if previous else None)
     return task
 
 
 def _require_open(task: HumanTask) -> None:
     # Unlike claiming, an admin may reassign a task of a suspended instance or one in error.
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict(f"task '{task.id}' is already {task.status}")

@@ -15,8 +15,8 @@ from admin.feedback import describe
 from server.auth.permissions import Principal
 from server.engine.runner import Runner
 from server.errors import BomsError
+from server.services import instance_admin as ops
 from server.services import instances as instance_service
-from server.services import operations as ops
 
 MAX_BULK = 500
 

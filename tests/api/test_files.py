@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from server.models import StoredFile
-from tests.server.test_openapi import Contract
+from tests.api.test_openapi import Contract
 
 PDF = b"%PDF-1.4 a quote\n"
 UPLOAD = "/api/v1/tasks/{task_id}/files"

@@ -6,14 +6,14 @@ from typing import Any
 
 from server.api import api
 from server.api.common import database, json_body, principal, runner
-from server.services import events
+from server.services import messages
 
 
 @api.post("/messages")
 def post_message() -> Any:
-    return events.send_message(database(), runner(), principal(), json_body())
+    return messages.send_message(database(), runner(), principal(), json_body())
 
 
 @api.post("/signals")
 def post_signal() -> Any:
-    return events.send_signal(database(), runner(), principal(), json_body())
+    return messages.send_signal(database(), runner(), principal(), json_body())

@@ -30,6 +30,7 @@ from server.errors import (
     StateUnreadable,
     Unauthorized,
 )
+from server.events import InstanceStatus, TaskStatus
 from server.forms.schema import parse_form_date
 from server.inbox import bp
 from server.models import HumanTask, ProcessInstance
@@ -182,10 +183,10 @@ def task_conflict_text(session: Session, username: str, task_id: str) -> str:
     task = session.get(HumanTask, task_id)
     if task is None:
         return _("This does not exist (any more).")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         return _("This task is already %(status)s.", status=status_label(task.status))
     instance = session.get(ProcessInstance, task.instance_id)
-    if instance is not None and instance.status != "running":
+    if instance is not None and instance.status != InstanceStatus.RUNNING:
         return _("The process is %(status)s.", status=status_label(instance.status))
     if task.assignee and task.assignee != username:
         return _("This task is already claimed by %(who)s.", who=task.assignee)
