@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from server.engine.templates import closing_brace  # one reading of `${...}` for templates and connector values
 from server.expressions import ExpressionError, compile_expression
 
 ValueSpec = dict[str, Any]
@@ -25,31 +26,6 @@ ValueSpec = dict[str, Any]
 
 class ValueSpecError(Exception):
     """A value cannot be read (deploy time) or evaluated (run time); the message says why."""
-
-
-def _closing_brace(text: str, start: int) -> int:
-    """Index of the `}` that closes the expression opened just before `start`, or -1.
-
-    Braces inside string literals do not count, and JEXL object literals nest.
-    """
-    depth, quote, i = 1, "", start
-    while i < len(text):
-        char = text[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def parse_text(text: str | None) -> ValueSpec:
@@ -63,7 +39,7 @@ def parse_text(text: str | None) -> ValueSpec:
         if opening < 0:
             parts.append(text[i:])
             break
-        end = _closing_brace(text, opening + 2)
+        end = closing_brace(text, opening + 2)
         if end < 0:
             raise ValueSpecError(f"'{text}' has an unclosed '{text[opening:opening + 2]}'")
         if opening > i:

@@ -23,7 +23,7 @@ def has_expression(text: str | None) -> bool:
     return "${" in value or "#{" in value or (value.startswith(_FEEL_PREFIX) and not value.startswith("=="))
 
 
-def _closing_brace(text: str, start: int) -> int:
+def closing_brace(text: str, start: int) -> int:
     """Index of the `}` closing the expression opened just before `start`, or -1; braces inside
     string literals do not count, and object literals nest."""
     depth, quote, i = 1, "", start
@@ -91,7 +91,7 @@ def compile_template(text: str) -> Template:
             parts.append(text[i:])
             break
         opening = min(found)
-        end = _closing_brace(text, opening + 2)
+        end = closing_brace(text, opening + 2)
         if end < 0:
             raise ExpressionError(f"'{text}' has an unclosed '{text[opening:opening + 2]}'", text)
         if opening > i:
