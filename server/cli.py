@@ -48,6 +48,7 @@ def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
+    import server.records  # noqa: F401  (registers *.record.json files)
     from server.services.deployments import UploadedFile, deploy
 
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
@@ -57,6 +58,9 @@ def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
         for item in summary[kind]:
             state = "deployed" if item["created"] else "unchanged"
             print(f"{label} {item['key']} version {item['version']} ({state})")
+    for item in summary.get("recordTypes", []):
+        print(f"record type {item['key']} version {item['version']} "
+              f"({'deployed' if item['created'] else 'unchanged'})")
     return 0
 
 

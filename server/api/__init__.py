@@ -44,6 +44,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 from server.api import audit, decisions, definitions, deployments, events, files, instances, openapi, operations, tasks  # noqa: E402,F401,I001
+from server.api import records  # noqa: E402,F401  (the data engine's routes: server/records)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 
 
@@ -59,3 +60,4 @@ def init_app(app: Flask) -> None:
                               "meta"))
     plugins.add_openapi(openapi_operations.paths, openapi_operations.SCHEMAS)
     plugins.add_openapi(files.paths, files.SCHEMAS)
+    plugins.add_openapi(records.paths, records.SCHEMAS, tags=("records",))

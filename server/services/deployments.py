@@ -23,6 +23,7 @@ from server.engine.definitions import (
 from server.errors import DeployError
 from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
+from server.plugins import DEPLOYERS
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -108,8 +109,23 @@ def read_files(session: Session, files: list[UploadedFile],
     return list(processes.values()), list(decisions.values()), resources
 
 
+def _plugged(files: list[UploadedFile]) -> tuple[dict[str, list[tuple[str, bytes]]], list[UploadedFile]]:
+    """The files another engine deploys (server/plugins.py DEPLOYERS, by suffix), and the rest."""
+    plugged: dict[str, list[tuple[str, bytes]]] = {}
+    rest = []
+    for f in files:
+        suffix = next((s for s in DEPLOYERS if Path(f.name).name.lower().endswith(s)), None)
+        if suffix is None:
+            rest.append(f)
+        else:
+            plugged.setdefault(suffix, []).append((Path(f.name).name, f.content))
+    return plugged, rest
+
+
 def deploy(session: Session, files: list[UploadedFile], actor: str, allow_scripts: bool) -> dict[str, Any]:
-    processes, decisions, resources = read_files(session, files, allow_scripts)
+    plugged, workflow_files = _plugged(files)
+    processes, decisions, resources = (read_files(session, workflow_files, allow_scripts)
+                                       if workflow_files or not plugged else ([], [], {}))
     deployment = Deployment(deployed_by=actor, files=[f.name for f in files])
     session.add(deployment)
     session.flush()
@@ -125,7 +141,10 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         if created:
             schedule_start_timers(session, row, [d.dmn_xml for d in used if d is not None])
         summary["processes"].append({"key": row.key, "version": row.version, "name": row.name, "created": created})
-    summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"])
+    for suffix, named in plugged.items():
+        summary.setdefault("recordTypes", []).extend(DEPLOYERS[suffix](session, actor, named))
+    summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"]
+                             + summary.get("recordTypes", []))
     if not summary["changed"]:
         session.delete(deployment)
         summary["id"] = None
