@@ -19,7 +19,9 @@ from sqlalchemy.types import TypeEngine
 
 from server.forms.fields.exact import URL_PATTERN, decimal_pattern
 
-MAX_DIGITS = 18  # NUMERIC(18, scale): exact on both databases, and fits the int64 sums dashboards take
+# NUMERIC(15, scale): SQLite keeps a NUMERIC value as a double when it has a fraction, and a double holds
+# 15 significant digits exactly (16 or more came back rounded: 9999999999999999.99 -> 10000000000000000.00).
+MAX_DIGITS = 15
 MAX_SAFE_INTEGER = 2**53 - 1  # beyond it a JSON client (JavaScript) silently rounds an integer
 
 

@@ -89,7 +89,7 @@ def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
             if problem:
                 errors[key] = problem
     if errors:
-        shown = {k: v for k, v in errors.items() if k in visible}
+        shown = {k: v for k, v in errors.items() if k.split(".")[0] in visible}
         hidden = len(errors) - len(shown)
         if hidden:
             shown["fields"] = _message("a field you cannot see needs a value; ask the record type's designer",
