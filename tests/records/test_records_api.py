@@ -115,7 +115,8 @@ def test_history_has_each_changed_field_before_and_after(records_api: Any) -> No
 
 def test_audit_chain_holds_the_record_events(records_api: Any) -> None:
     create(records_api, "sam", title="A")
-    response = records_api.get("auditor", "/api/v1/audit-events", query_string={"kind": "record.created"})
-    if response.status_code == 200:
-        items = response.get_json()["items"]
-        assert items and items[0]["subjectType"] == "record"
+    response = records_api.get("auditor", "/api/v1/audit", query_string={"kind": "record.created"})
+    assert response.status_code == 200, response.get_json()
+    [event] = response.get_json()["items"]
+    assert event["subjectType"] == "record" and event["subjectId"].startswith("contract:")
+    assert records_api.get("auditor", "/api/v1/audit/verify").get_json()["ok"] is True
