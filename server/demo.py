@@ -11,6 +11,7 @@ from server.audit import Publisher
 from server.config import Config
 from server.db import Database
 from server.models import User
+from server import records as _records  # noqa: F401  (registers *.record.json files for deploy)
 from server.private_files import write_private
 from server.services.deployments import UploadedFile, deploy
 from server.services.identity import add_user
@@ -42,8 +43,8 @@ def install_demo(config: Config, root: Path) -> None:
         else:
             print(f"Demo users exist; their passwords are in {credentials}")
         files = [UploadedFile(p.name, p.read_bytes())
-                 for folder in ("dmn", "bpmn") for p in sorted((root / folder).glob("*")) if p.is_file()]
+                 for folder in ("dmn", "bpmn", "records") for p in sorted((root / folder).glob("*")) if p.is_file()]
         summary = deploy(session, files, "demo", config.allow_python_scripts)
-    for item in summary["decisions"] + summary["processes"]:
+    for item in summary["decisions"] + summary["processes"] + summary.get("recordTypes", []):
         print(f"  deployed {item['key']} version {item['version']}" + ("" if item["created"] else " (unchanged)"))
     database.dispose()

@@ -34,7 +34,7 @@ def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[b
         return compile_filter(text, columns)
     except UnknownNameError as exc:
         raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {', '.join(sorted(columns))})",
-                         field="filter", name=exc.name) from None
+                         field="filter") from None
     except FilterError as exc:
         raise BadRequest(f"filter: {exc}", field="filter") from None
     except ExpressionError as exc:
