@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from server import records as _records  # noqa: F401  (registers *.record.json files for deploy)
 from server.audit import Publisher
 from server.config import Config
 from server.db import Database
 from server.models import User
-from server import records as _records  # noqa: F401  (registers *.record.json files for deploy)
 from server.private_files import write_private
 from server.services.deployments import UploadedFile, deploy
 from server.services.identity import add_user

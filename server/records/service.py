@@ -46,11 +46,11 @@ class Access:
     def definition(self) -> dict[str, Any]:
         return self.row.definition
 
-    def keys(self) -> list[str]:
+    def field_keys(self) -> list[str]:
         return [f["key"] for f in self.definition["fields"]]
 
     def fields(self, action: Action) -> frozenset[str]:
-        return self.policy.fields_for(self.who, action, self.keys())
+        return self.policy.fields_for(self.who, action, self.field_keys())
 
     def readable(self) -> frozenset[str]:
         return self.fields(Action.READ)
@@ -225,7 +225,7 @@ def delete_record(session: Session, who: Principal, type_key: str, record_id: An
     result = session.execute(delete(a.table).where(a.table.c.id == old["id"], a.table.c.version == old["version"]))
     if result.rowcount != 1:
         raise Conflict(f"{type_key} record {old['id']} was changed by someone else; reload and retry")
-    values = {k: old[k] for k in a.keys() if old[k] is not None}
+    values = {k: old[k] for k in a.field_keys() if old[k] is not None}
     publish(session, Event("record.deleted", who.username, subject_type=SUBJECT,
                            subject_id=_subject(type_key, old["id"]),
                            data={"type": type_key, "id": old["id"], "version": old["version"],
