@@ -47,8 +47,16 @@ def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
+def _deploying() -> None:
+    """What create_app plugs in for deployments: the connectors' service-task reader, record-type files."""
     import server.records  # noqa: F401  (registers *.record.json files)
+    from server import connectors
+
+    connectors.init_app(None)
+
+
+def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
+    _deploying()
     from server.services.deployments import UploadedFile, deploy
 
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
@@ -107,6 +115,7 @@ def cmd_audit_verify(config: Config, _args: argparse.Namespace) -> int:
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from server.demo import install_demo
 
+    _deploying()
     install_demo(config, Path(args.root))
     return 0
 
