@@ -62,3 +62,14 @@ def test_the_demo_record_types_deploy(app: Any) -> None:
         summary = deploy(session, files, "test", False)
     assert sorted(t["key"] for t in summary["recordTypes"]) == ["contract", "customer"]
     assert summary["processes"] == [] and summary["changed"] is True
+
+
+def test_boms_deploy_takes_a_folder_of_record_types(tmp_path: Path) -> None:
+    from tests.server.test_cli import boms
+
+    instance = tmp_path / "instance"
+    boms(instance, "db", "upgrade")
+    out = boms(instance, "deploy", str(ROOT / "records")).stdout
+    assert "record type contract version 1 (deployed)" in out and "record type customer version 1" in out
+    again = boms(instance, "deploy", str(ROOT / "records" / "customer.record.json")).stdout
+    assert "record type customer version 1 (unchanged)" in again
