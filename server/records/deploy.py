@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.errors import BomsError, DeployError
+from server.forms.limits import check_value
 from server.records import types
 from server.records.definition import read_definition
 
@@ -25,6 +26,7 @@ def deploy_files(session: Session, actor: str, files: list[tuple[str, bytes]]) -
         except RecursionError:
             raise DeployError(f"{name}: nested too deeply", file=name) from None
         try:
+            check_value(raw, "recordType")  # NUL characters, lone surrogates, depth: what the API's body check does
             definitions.append((name, read_definition(raw)))
         except BomsError as exc:
             raise DeployError(f"{name}: {exc.message}", file=name, **exc.details) from None

@@ -48,15 +48,21 @@ def _latest(session: Session, model: Any, key: str) -> Any:
     return session.execute(select(model).where(model.key == key, model.is_latest.is_(True))).scalar_one_or_none()
 
 
+def _file_name(f: UploadedFile) -> str:
+    """The upload's base name, refused (naming it, made printable) if no column could store it."""
+    name = Path(f.name).name
+    problem = text_problem(name) or (f"is longer than {MAX_FILE_NAME} characters"
+                                     if len(name) > MAX_FILE_NAME else None)
+    if problem:
+        shown = name[:80].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+        raise DeployError(f"the file name {shown!r} {problem}", file=shown)
+    return name
+
+
 def _classify(files: list[UploadedFile]) -> tuple[list[UploadedFile], list[UploadedFile], dict[str, bytes]]:
     bpmn, dmn, resources = [], [], {}
     for f in files:
-        name = Path(f.name).name
-        problem = text_problem(name) or (f"is longer than {MAX_FILE_NAME} characters"
-                                         if len(name) > MAX_FILE_NAME else None)
-        if problem:
-            shown = name[:80].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
-            raise DeployError(f"the file name {shown!r} {problem}", file=shown)
+        name = _file_name(f)
         lower = name.lower()
         if lower.endswith(BPMN_SUFFIXES):
             bpmn.append(UploadedFile(name, f.content))
@@ -114,11 +120,12 @@ def _plugged(files: list[UploadedFile]) -> tuple[dict[str, list[tuple[str, bytes
     plugged: dict[str, list[tuple[str, bytes]]] = {}
     rest = []
     for f in files:
-        suffix = next((s for s in DEPLOYERS if Path(f.name).name.lower().endswith(s)), None)
+        name = _file_name(f)
+        suffix = next((s for s in DEPLOYERS if name.lower().endswith(s)), None)
         if suffix is None:
             rest.append(f)
         else:
-            plugged.setdefault(suffix, []).append((Path(f.name).name, f.content))
+            plugged.setdefault(suffix, []).append((name, f.content))
     return plugged, rest
 
 

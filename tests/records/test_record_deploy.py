@@ -47,6 +47,12 @@ def test_a_bad_record_type_file_is_refused_naming_it_and_nothing_is_deployed(api
     assert api.get("admin", "/api/v1/process-definitions").get_json()["items"] == []
     broken = _upload(api, "admin", [("x.record.json", b"{not json")])
     assert broken.status_code == 422 and broken.get_json()["error"]["file"] == "x.record.json"
+    nul = contract()
+    nul["name"]["zh"] = "合\u0000同"
+    refused = _upload(api, "admin", [("nul.record.json", json.dumps(nul).encode())])
+    assert refused.status_code == 422 and refused.get_json()["error"]["file"] == "nul.record.json"
+    named = _upload(api, "admin", [("bad\x00.record.json", json.dumps(contract()).encode())])
+    assert named.status_code == 422, named.get_json()
 
 
 def test_a_form_json_is_still_a_form_resource(api: Any) -> None:
