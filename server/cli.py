@@ -29,12 +29,9 @@ def _files(paths: list[str]) -> list[Path]:
 
 
 def _database(config: Config) -> Database:
-    """The database with the audit publisher attached, and the connectors' service-task reader installed
-    for deploys (what create_app does for the web, without building a whole app)."""
-    from server import connectors
+    """The database with the audit publisher attached (what create_app does for the web)."""
     from server.audit import Publisher
 
-    connectors.init_app(None)
     return Publisher(config.audit_key).attach(Database(config.database_url))
 
 
@@ -50,17 +47,18 @@ def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _install_connectors() -> None:
-    """What create_app does for the web: the parser reads service tasks through the connectors' reader."""
+def _deploying() -> None:
+    """What create_app plugs in for deployments: the connectors' service-task reader, record-type files."""
+    import server.records  # noqa: F401  (registers *.record.json files)
     from server import connectors
 
     connectors.init_app(None)
 
 
 def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
+    _deploying()
     from server.services.deployments import UploadedFile, deploy
 
-    _install_connectors()
     files = [UploadedFile(p.name, p.read_bytes()) for p in _files(args.paths)]
     with _database(config).write() as session:
         summary = deploy(session, files, args.actor, config.allow_python_scripts)
@@ -68,6 +66,9 @@ def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
         for item in summary[kind]:
             state = "deployed" if item["created"] else "unchanged"
             print(f"{label} {item['key']} version {item['version']} ({state})")
+    for item in summary.get("recordTypes", []):
+        print(f"record type {item['key']} version {item['version']} "
+              f"({'deployed' if item['created'] else 'unchanged'})")
     return 0
 
 
@@ -114,7 +115,7 @@ def cmd_audit_verify(config: Config, _args: argparse.Namespace) -> int:
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from server.demo import install_demo
 
-    _install_connectors()
+    _deploying()
     install_demo(config, Path(args.root))
     return 0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from server import connectors
+from server import records as _records  # noqa: F401  (registers *.record.json files for deploy)
 from server.audit import Publisher
 from server.config import Config
 from server.db import Database
@@ -44,8 +45,8 @@ def install_demo(config: Config, root: Path) -> None:
         else:
             print(f"Demo users exist; their passwords are in {credentials}")
         files = [UploadedFile(p.name, p.read_bytes())
-                 for folder in ("dmn", "bpmn") for p in sorted((root / folder).glob("*")) if p.is_file()]
+                 for folder in ("dmn", "bpmn", "records") for p in sorted((root / folder).glob("*")) if p.is_file()]
         summary = deploy(session, files, "demo", config.allow_python_scripts)
-    for item in summary["decisions"] + summary["processes"]:
+    for item in summary["decisions"] + summary["processes"] + summary.get("recordTypes", []):
         print(f"  deployed {item['key']} version {item['version']}" + ("" if item["created"] else " (unchanged)"))
     database.dispose()

@@ -33,6 +33,20 @@ AdminViews = Callable[[Any], Iterable[Any]]
 TaskSender = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 
 
+# A deployable file kind beyond BPMN and DMN (a record type's ``*.record.json``): given the session, the
+# actor and every such file of one upload as (name, content), it saves them and returns one summary each.
+Deployer = Callable[[Any, str, list[tuple[str, bytes]]], list[dict[str, Any]]]
+# By file-name suffix. Module-level, not per app: `boms deploy` deploys without a Flask app.
+DEPLOYERS: dict[str, Deployer] = {}
+
+
+def add_deployer(suffix: str, deployer: Deployer) -> None:
+    """Let `boms deploy` and POST /deployments take files ending in `suffix` (lower case), beside BPMN/DMN."""
+    if DEPLOYERS.get(suffix, deployer) is not deployer:
+        raise RegistryError(f"deployable suffix '{suffix}' is registered twice")
+    DEPLOYERS[suffix] = deployer
+
+
 class RegistryError(ValueError):
     """Two engines registered the same name: a programming error, found at start-up."""
 

@@ -58,6 +58,7 @@ def _http_error(exc: HTTPException) -> Any:
 from server.api import (  # noqa: E402,F401,I001
     audit, decisions, definitions, deployments, files, instance_admin, instances, messages, openapi, tasks,
 )
+from server.api import records  # noqa: E402,F401  (the data engine's routes: server/records)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 
 
@@ -73,3 +74,4 @@ def init_app(app: Flask) -> None:
                               "meta"))
     plugins.add_openapi(openapi_instance_admin.paths, openapi_instance_admin.SCHEMAS)
     plugins.add_openapi(files.paths, files.SCHEMAS)
+    plugins.add_openapi(records.paths, records.SCHEMAS, tags=("records",))

@@ -24,6 +24,7 @@ from server.errors import DeployError
 from server.events import EventKind, SubjectType
 from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
+from server.plugins import DEPLOYERS
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -48,15 +49,21 @@ def _latest(session: Session, model: Any, key: str) -> Any:
     return session.execute(select(model).where(model.key == key, model.is_latest.is_(True))).scalar_one_or_none()
 
 
+def _file_name(f: UploadedFile) -> str:
+    """The upload's base name, refused (naming it, made printable) if no column could store it."""
+    name = Path(f.name).name
+    problem = text_problem(name) or (f"is longer than {MAX_FILE_NAME} characters"
+                                     if len(name) > MAX_FILE_NAME else None)
+    if problem:
+        shown = name[:80].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+        raise DeployError(f"the file name {shown!r} {problem}", file=shown)
+    return name
+
+
 def _classify(files: list[UploadedFile]) -> tuple[list[UploadedFile], list[UploadedFile], dict[str, bytes]]:
     bpmn, dmn, resources = [], [], {}
     for f in files:
-        name = Path(f.name).name
-        problem = text_problem(name) or (f"is longer than {MAX_FILE_NAME} characters"
-                                         if len(name) > MAX_FILE_NAME else None)
-        if problem:
-            shown = name[:80].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
-            raise DeployError(f"the file name {shown!r} {problem}", file=shown)
+        name = _file_name(f)
         lower = name.lower()
         if lower.endswith(BPMN_SUFFIXES):
             bpmn.append(UploadedFile(name, f.content))
@@ -109,8 +116,24 @@ def read_files(session: Session, files: list[UploadedFile],
     return list(processes.values()), list(decisions.values()), resources
 
 
+def _plugged(files: list[UploadedFile]) -> tuple[dict[str, list[tuple[str, bytes]]], list[UploadedFile]]:
+    """The files another engine deploys (server/plugins.py DEPLOYERS, by suffix), and the rest."""
+    plugged: dict[str, list[tuple[str, bytes]]] = {}
+    rest = []
+    for f in files:
+        name = _file_name(f)
+        suffix = next((s for s in DEPLOYERS if name.lower().endswith(s)), None)
+        if suffix is None:
+            rest.append(f)
+        else:
+            plugged.setdefault(suffix, []).append((name, f.content))
+    return plugged, rest
+
+
 def deploy(session: Session, files: list[UploadedFile], actor: str, allow_scripts: bool) -> dict[str, Any]:
-    processes, decisions, resources = read_files(session, files, allow_scripts)
+    plugged, workflow_files = _plugged(files)
+    processes, decisions, resources = (read_files(session, workflow_files, allow_scripts)
+                                       if workflow_files or not plugged else ([], [], {}))
     deployment = Deployment(deployed_by=actor, files=[f.name for f in files])
     session.add(deployment)
     session.flush()
@@ -126,7 +149,10 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         if created:
             schedule_start_timers(session, row, [d.dmn_xml for d in used if d is not None])
         summary["processes"].append({"key": row.key, "version": row.version, "name": row.name, "created": created})
-    summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"])
+    for suffix, named in plugged.items():
+        summary.setdefault("recordTypes", []).extend(DEPLOYERS[suffix](session, actor, named))
+    summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"]
+                             + summary.get("recordTypes", []))
     if not summary["changed"]:
         session.delete(deployment)
         summary["id"] = None

@@ -1,0 +1,193 @@
+"""Record types and records over the API: each route translates HTTP into one server.records call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from server.api import api
+from server.api.common import json_body, principal, reading, writing
+from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, obj, op, p, param, query, ref
+from server.errors import BadRequest
+from server.queries import QueryArgs, page_request
+from server.records import service, types
+
+KEY = param("key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
+TYPE = param("type_key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
+RECORD_ID = param("record_id", "path", {"type": "integer", "minimum": 1}, "The record's id")
+
+
+@api.get("/record-types")
+def list_record_types() -> Any:
+    who = principal()
+    with reading() as session:
+        return {"items": types.list_types(session, who)}
+
+
+@api.post("/record-types")
+def create_record_type() -> Any:
+    who = principal()
+    body = json_body()
+    with writing() as session:
+        row, created = types.save_by(session, who, body)
+        answer = types.describe(row, who)
+    return answer, 201 if created else 200
+
+
+@api.get("/record-types/<key>")
+def get_record_type(key: str) -> Any:
+    who = principal()
+    with reading() as session:
+        return types.get(session, who, key)
+
+
+@api.put("/record-types/<key>")
+def put_record_type(key: str) -> Any:
+    who = principal()
+    body = json_body()
+    with writing() as session:
+        row, created = types.save_by(session, who, body, key)
+        answer = types.describe(row, who)
+    return answer, 201 if created else 200
+
+
+@api.get("/record-types/<key>/schema")
+def get_record_type_schema(key: str) -> Any:
+    who = principal()
+    with reading() as session:
+        return types.schema(session, who, key)
+
+
+@api.get("/records/<type_key>")
+def list_records(type_key: str) -> Any:
+    who = principal()
+    args = QueryArgs(request.args)
+    unknown = sorted(set(request.args) - {"filter", "sort", "page", "pageSize", "cursor"})
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s) {', '.join(unknown)}", field=unknown[0])
+    paging = page_request(args)
+    with reading() as session:
+        return service.list_records(session, who, type_key, args.text("filter"), args.text("sort"), paging)
+
+
+@api.post("/records/<type_key>")
+def create_record(type_key: str) -> Any:
+    who = principal()
+    body = json_body()
+    if set(body) != {"fields"}:
+        raise BadRequest("send {\"fields\": {field: value, ...}}", field="fields")
+    values = body["fields"]
+    with writing() as session:
+        return service.create(session, who, type_key, values), 201
+
+
+@api.get("/records/<type_key>/<record_id>")
+def get_record(type_key: str, record_id: str) -> Any:
+    who = principal()
+    with reading() as session:
+        return service.get(session, who, type_key, record_id)
+
+
+def _if_match() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    text = header.strip().strip('"').removeprefix("W/").strip('"')
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise BadRequest("If-Match must be the record's version number", field="If-Match")
+    return int(text)
+
+
+@api.patch("/records/<type_key>/<record_id>")
+def patch_record(type_key: str, record_id: str) -> Any:
+    who = principal()
+    body = json_body()
+    with writing() as session:
+        return service.update_record(session, who, type_key, record_id, body, _if_match())
+
+
+@api.delete("/records/<type_key>/<record_id>")
+def delete_record(type_key: str, record_id: str) -> Any:
+    who = principal()
+    args = QueryArgs(request.args)
+    version = args.integer("version", None, 1, 2**31 - 1)
+    match = _if_match()
+    with writing() as session:
+        service.delete_record(session, who, type_key, record_id, version if version is not None else match)
+    return "", 204
+
+
+@api.get("/records/<type_key>/<record_id>/history")
+def record_history(type_key: str, record_id: str) -> Any:
+    who = principal()
+    with reading() as session:
+        return service.history(session, who, type_key, record_id)
+
+
+SCHEMAS: dict[str, Schema] = {
+    "RecordTypeDefinition": {**ANY_OBJECT, "description": "key, name {en, zh}, fields [...], permissions [...] "
+                             "(README, 'Records'); also accepted wrapped as {\"recordType\": {...}}"},
+    "RecordType": {**ANY_OBJECT, "description": "The definition as saved, with version, createdAt, createdBy; "
+                   "only the fields the caller may read"},
+    "RecordTypeList": obj({"items": {"type": "array", "items": obj({"key": STRING, "name": ANY_OBJECT,
+                                                                     "version": INTEGER})}}),
+    "Record": obj({"id": INTEGER, "type": STRING, "version": INTEGER, "fields": ANY_OBJECT,
+                   "createdAt": STRING, "createdBy": STRING, "updatedAt": STRING, "updatedBy": STRING}),
+    "RecordPage": obj({"items": {"type": "array", "items": ref("Record")}, "page": INTEGER, "total": INTEGER,
+                       "pageSize": INTEGER, "nextCursor": {"type": ["string", "null"]}}, optional=("page", "total")),
+    "RecordWrite": obj({"fields": ANY_OBJECT, "version": INTEGER}, optional=("version",)),
+    "RecordHistory": obj({"type": STRING, "id": INTEGER, "items": {"type": "array", "items": obj({
+        "at": STRING, "actor": STRING, "kind": STRING, "version": INTEGER, "changes": ANY_OBJECT})}}),
+}
+
+
+def _json(schema: str, required: bool = True) -> Schema:
+    return {"required": required, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+def paths() -> dict[str, dict[str, Any]]:
+    saved = {201: ("A new version was saved", "RecordType"), 200: ("Unchanged: the same as the latest version",
+                                                                    "RecordType")}
+    return {
+        "/api/v1/record-types": {
+            "get": op("listRecordTypes", "records", "Record types the caller may see", {200: ("The types",
+                      "RecordTypeList")}, (401,)),
+            "post": op("createRecordType", "records", "Save a record type (admin, modeler)", saved,
+                       (400, 401, 403, 413, 422), request=_json("RecordTypeDefinition")),
+        },
+        "/api/v1/record-types/{key}": {
+            "get": op("getRecordType", "records", "A record type's latest version", {200: ("The type",
+                      "RecordType")}, (401, 404), [KEY]),
+            "put": op("putRecordType", "records", "Save a new version of a record type (admin, modeler)", saved,
+                      (400, 401, 403, 413, 422), [KEY], request=_json("RecordTypeDefinition"),
+                      description="Fields may be added (filled with their default) and relabelled; removing a "
+                                  "field or changing its type is refused for now."),
+        },
+        "/api/v1/record-types/{key}/schema": {"get": op(
+            "getRecordTypeSchema", "records", "JSON Schema of a record (the fields the caller may read)",
+            {200: ("JSON Schema", {"application/json": {"schema": ANY_OBJECT}})}, (401, 404), [KEY])},
+        "/api/v1/records/{type_key}": {
+            "get": op("listRecords", "records", "Records of a type", {200: ("A page", "RecordPage")},
+                      (400, 401, 403, 404), [TYPE, query("filter", "JEXL filter subset, compiled to SQL: "
+                                                         "`amount >= 5000 && status in [\"open\",\"late\"]`"),
+                                             query("sort", "Comma-separated fields, '-' for descending: "
+                                                   "`-amount,name`"), p("page"), p("pageSize"), p("cursor")]),
+            "post": op("createRecord", "records", "Create a record", {201: ("Created", "Record")},
+                       (400, 401, 403, 404, 413, 422), [TYPE], request=_json("RecordWrite")),
+        },
+        "/api/v1/records/{type_key}/{record_id}": {
+            "get": op("getRecord", "records", "One record", {200: ("The record", "Record")}, (401, 403, 404),
+                      [TYPE, RECORD_ID]),
+            "patch": op("updateRecord", "records", "Change fields of a record", {200: ("Updated", "Record")},
+                        (400, 401, 403, 404, 409, 413, 422), [TYPE, RECORD_ID], request=_json("RecordWrite"),
+                        description="Send the version you read (`version` or If-Match): an older one is a 409 "
+                                    "and nothing changes."),
+            "delete": op("deleteRecord", "records", "Delete a record", {204: ("Deleted", {})},
+                         (400, 401, 403, 404, 409), [TYPE, RECORD_ID, query("version", "The version you read; "
+                                                                             "an older one is a 409", INTEGER)]),
+        },
+        "/api/v1/records/{type_key}/{record_id}/history": {"get": op(
+            "getRecordHistory", "records", "Who changed which field from what to what, when",
+            {200: ("The events, oldest first", "RecordHistory")}, (401, 403, 404), [TYPE, RECORD_ID])},
+    }

@@ -1,0 +1,27 @@
+"""The data engine: record types designed by admins and modelers, records worked by staff.
+
+- definition.py  a record type's JSON read strictly; its JSON Schema
+- fields.py      the field kinds: column, schema, JSON <-> database values
+- storage.py     one real table per type (SQLAlchemy Core DDL at save)
+- types.py       save (versions), list, read, schema
+- values.py      the one validator of record values
+- listing.py     filter (JEXL -> SQL), multi-key sort, offset and keyset pages
+- service.py     records: list, create, read, update, delete, history (audit events)
+- deploy.py      ``*.record.json`` files in `boms deploy` / POST /deployments
+
+The REST routes are server/api/records.py (the API layer sits above the engines).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.plugins import add_deployer
+from server.records.deploy import SUFFIX, deploy_files
+
+# At import, not in init_app: `boms deploy` deploys without creating a Flask app.
+add_deployer(SUFFIX, deploy_files)
+
+
+def init_app(app: Flask) -> None:
+    """Nothing per app yet beyond the deployer: the routes and OpenAPI paths come with server.api."""

@@ -1,0 +1,160 @@
+"""A list of records in the database: filter (JEXL compiled to WHERE), multi-key sort, offset or keyset pages.
+
+Only the fields the caller may read are columns here, so a hidden field in a filter or sort is an unknown
+field, exactly as a field that does not exist (its existence never leaks).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Select, Table, func, select
+from sqlalchemy.orm import Session
+
+from server.errors import BadRequest
+from server.expressions import ExpressionError, FilterError, UnknownNameError, compile_filter
+from server.queries import MAX_PAGE_SIZE, PageRequest, SortKey, after
+from server.queries.paging import MAX_CURSOR
+
+SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by")
+MAX_SORT_KEYS = 5
+MAX_FILTER = 2000
+
+
+def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[bool]:
+    if len(text) > MAX_FILTER:
+        raise BadRequest(f"filter is longer than {MAX_FILTER} characters", field="filter")
+    try:
+        return compile_filter(text, columns)
+    except UnknownNameError as exc:
+        raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {', '.join(sorted(columns))})",
+                         field="filter") from None
+    except FilterError as exc:
+        raise BadRequest(f"filter: {exc}", field="filter") from None
+    except ExpressionError as exc:
+        raise BadRequest(f"filter is not a valid expression: {exc}", field="filter") from None
+
+
+@dataclass(frozen=True)
+class RecordOrder:
+    """The sort keys of a list, ended by the id; what server.queries.after() walks for keyset pages."""
+
+    keys: tuple[tuple[SortKey, bool], ...]
+    token: str
+
+    def sort_keys(self) -> list[tuple[SortKey, bool]]:
+        return list(self.keys)
+
+    def clauses(self) -> list[ColumnElement[Any]]:
+        result = []
+        for key, descending in self.keys:
+            clause = key.column.desc() if descending else key.column.asc()
+            result.append(clause.nulls_last() if key.nullable else clause)
+        return result
+
+
+def order_of(text: str | None, columns: dict[str, Column[Any]], table: Table) -> RecordOrder:
+    names = [part.strip() for part in (text or "-id").split(",")]
+    if len(names) > MAX_SORT_KEYS or any(not n or n in ("-", "+") for n in names):
+        raise BadRequest(f"sort: name 1 to {MAX_SORT_KEYS} fields, comma-separated, '-' for descending",
+                         field="sort")
+    keys: list[tuple[SortKey, bool]] = []
+    used: set[str] = set()
+    for name in names:
+        descending = name.startswith("-")
+        field = name.lstrip("-+")
+        if field not in columns:
+            raise BadRequest(f"sort: no field '{field}' you can sort on (fields: {', '.join(sorted(columns))})",
+                             field="sort")
+        if field in used:
+            raise BadRequest(f"sort: '{field}' is named twice", field="sort")
+        used.add(field)
+        keys.append((SortKey(columns[field], field != "id"), descending))  # type: ignore[arg-type]
+    if "id" not in used:
+        keys.append((SortKey(table.c.id, False), False))  # type: ignore[arg-type]
+    return RecordOrder(tuple(keys), ",".join(names))
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _decode(column: Column[Any], value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        kind = str
+    try:
+        if kind is datetime:
+            return datetime.fromisoformat(value)
+        if kind is date:
+            return date.fromisoformat(value)
+        if kind is Decimal:
+            return Decimal(value)
+        if kind is bool and isinstance(value, bool):
+            return value
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind is str and isinstance(value, str) and "\x00" not in value:
+            return value
+    except (TypeError, ValueError, InvalidOperation):
+        pass
+    raise BadRequest(f"cursor is not valid here: its {column.key} value does not fit; start again without a "
+                     "cursor", field="cursor")
+
+
+def encode_cursor(order: RecordOrder, row: Any) -> str:
+    values = [_encode(row._mapping[key.column.key]) for key, _ in order.keys]
+    text = json.dumps({"o": order.token, "v": values}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(order: RecordOrder, token: str) -> list[Any]:
+    bad = BadRequest("cursor is not valid here: not a cursor of this list; start again without a cursor",
+                     field="cursor")
+    if len(token) > MAX_CURSOR:
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        raise bad from None
+    if not isinstance(data, dict) or data.get("o") != order.token or not isinstance(data.get("v"), list) \
+            or len(data["v"]) != len(order.keys):
+        raise bad
+    return [_decode(key.column, value) for (key, _), value in zip(order.keys, data["v"], strict=True)]  # type: ignore[arg-type]
+
+
+@dataclass
+class RecordPage:
+    rows: list[Any]
+    size: int
+    page: int | None
+    total: int | None
+    next_cursor: str | None
+
+
+def fetch(session: Session, statement: Select[Any], order: RecordOrder, request: PageRequest) -> RecordPage:
+    size = min(request.size, MAX_PAGE_SIZE)
+    if request.cursor is not None:
+        statement = statement.where(after(order, decode_cursor(order, request.cursor)))  # type: ignore[arg-type]
+        total, page, offset = None, None, 0
+    else:
+        total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        page, offset = request.page, (request.page - 1) * size
+    rows = [] if (total is not None and offset >= total) or offset > 2**62 else list(
+        session.execute(statement.order_by(*order.clauses()).offset(offset).limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    return RecordPage(rows, size, page, total, encode_cursor(order, rows[-1]) if more else None)

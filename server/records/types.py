@@ -1,0 +1,122 @@
+"""Record types: save (a new version when the definition changed), list, read, JSON Schema.
+
+Admins and modelers design types; everyone else sees the types some grant lets them read, and only the
+fields they may read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.audit import Event, publish
+from server.auth.permissions import Principal
+from server.auth.permissions.records import Action, RecordPolicy
+from server.errors import Forbidden, NotFound
+from server.models import RecordType
+from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read_definition
+from server.records.storage import create_or_alter, table_name
+
+DESIGNERS = ("admin", "modeler")
+
+
+def is_designer(who: Principal) -> bool:
+    return who.has(*DESIGNERS)
+
+
+def require_designer(who: Principal) -> None:
+    if not is_designer(who):
+        raise Forbidden("designing record types needs the role admin or modeler")
+
+
+def policy_of(row: RecordType) -> RecordPolicy:
+    definition = row.definition
+    return RecordPolicy.from_config(row.key, definition.get("permissions", []),
+                                    known_fields=[*(f["key"] for f in definition["fields"]), *SYSTEM_FIELDS])
+
+
+def latest(session: Session, key: str) -> RecordType | None:
+    return session.execute(select(RecordType).where(RecordType.key == key, RecordType.is_latest.is_(True))
+                           ).scalar_one_or_none()
+
+
+def require_type(session: Session, key: str) -> RecordType:
+    row = latest(session, key) if isinstance(key, str) and len(key) <= 40 else None
+    if row is None:
+        raise NotFound(f"no record type '{key}'")
+    return row
+
+
+def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tuple[RecordType, bool]:
+    """(the latest version, whether this call made it). Same content as the latest: no new version."""
+    definition = read_definition(raw, key)
+    current = latest(session, definition["key"])
+    digest = checksum(definition)
+    if current is not None and current.checksum == digest:
+        return current, False
+    create_or_alter(session, current.definition if current else None, definition)
+    if current is not None:
+        session.execute(update(RecordType).where(RecordType.id == current.id).values(is_latest=False))
+    row = RecordType(key=definition["key"], version=(current.version + 1) if current else 1,
+                     name_en=definition["name"]["en"], name_zh=definition["name"]["zh"], definition=definition,
+                     checksum=digest, table_name=table_name(definition["key"]), is_latest=True, created_by=actor)
+    session.add(row)
+    session.flush()
+    publish(session, Event("record_type.saved", actor, subject_type="record_type", subject_id=row.key,
+                           data={"key": row.key, "version": row.version, "checksum": digest}))
+    return row, True
+
+
+def save_by(session: Session, who: Principal, raw: Any, key: str | None = None) -> tuple[RecordType, bool]:
+    require_designer(who)
+    return save(session, raw, who.username, key)
+
+
+def _readable(who: Principal, row: RecordType) -> frozenset[str] | None:
+    """The fields ``who`` may read of type ``row``; None: the type itself is not theirs to see."""
+    keys = [f["key"] for f in row.definition["fields"]]
+    if is_designer(who):
+        return frozenset(keys)
+    policy = policy_of(row)
+    if not policy.allows(who, Action.READ):
+        return None
+    return policy.fields_for(who, Action.READ, keys)
+
+
+def describe(row: RecordType, who: Principal) -> dict[str, Any]:
+    visible = _readable(who, row)
+    if visible is None:
+        raise NotFound(f"no record type '{row.key}'")
+    definition = dict(row.definition)
+    definition["fields"] = [f for f in definition["fields"] if f["key"] in visible]
+    if not is_designer(who):
+        definition.pop("permissions", None)
+    return {**definition, "version": row.version, "createdAt": row.created_at.isoformat() + "Z",
+            "createdBy": row.created_by}
+
+
+def list_types(session: Session, who: Principal) -> list[dict[str, Any]]:
+    rows = session.execute(select(RecordType).where(RecordType.is_latest.is_(True)).order_by(RecordType.key))
+    return [{"key": r.key, "name": {"en": r.name_en, "zh": r.name_zh}, "version": r.version}
+            for r in rows.scalars() if _readable(who, r) is not None]
+
+
+def get(session: Session, who: Principal, key: str) -> dict[str, Any]:
+    return describe(require_type(session, key), who)
+
+
+def schema(session: Session, who: Principal, key: str) -> dict[str, Any]:
+    row = require_type(session, key)
+    visible = _readable(who, row)
+    if visible is None:
+        raise NotFound(f"no record type '{key}'")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            **json_schema(row.definition, sorted(visible, key=_order(row.definition)))}
+
+
+def _order(definition: Mapping[str, Any]) -> Any:
+    position = {f["key"]: i for i, f in enumerate(definition["fields"])}
+    return lambda key: position[key]

@@ -1,0 +1,105 @@
+"""The one validator of record values: every path that writes a record (API, pages, deploy-time defaults,
+later connectors, rules and imports) calls ``validate``.
+
+It checks storability (server/forms/limits.check_value), then the record type's JSON Schema through the
+forms validator (types, lengths, patterns, options, required), then what JSON Schema cannot say about
+exact decimals (their min/max), and returns the values as the columns store them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from server.errors import FormInvalid, ValueRefused
+from server.forms.limits import check_value
+from server.forms.validation import FieldMessage, FormValidationError, validate_submission
+from server.records.definition import json_schema
+from server.records.fields import KINDS, DecimalKind
+
+
+def _message(text: str, code: str, **params: Any) -> FieldMessage:
+    return FieldMessage(text, code, params)
+
+
+def _decimal_bounds(field: Mapping[str, Any], value: str) -> FieldMessage | None:
+    checks = field.get("validation", {})
+    number = Decimal(value)
+    if "min" in checks and number < Decimal(checks["min"]):
+        return _message(f"must be at least {checks['min']}", "minimum", value=checks["min"])
+    if "max" in checks and number > Decimal(checks["max"]):
+        return _message(f"must be at most {checks['max']}", "maximum", value=checks["max"])
+    return None
+
+
+def _as_decimal_text(value: Any) -> Any:
+    # JSON numbers reach Python as int or float; a float's repr is the shortest text that reads back as
+    # the same number, i.e. what the client wrote for up to 15 significant digits. Text stays text.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if "e" not in repr(value) else value
+    return value
+
+
+def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
+             visible: frozenset[str]) -> dict[str, Any]:
+    """``values`` (a JSON object of field -> value; null clears a field) as column values, or FormInvalid.
+
+    ``creating``: every required field must be present (defaults fill the missing ones first);
+    ``visible``: the fields the caller may read — an error about any other field is not named."""
+    if not isinstance(values, Mapping):
+        raise FormInvalid({"fields": _message("must be an object of field values", "not_object")})
+    fields = {f["key"]: f for f in definition["fields"]}
+    errors: dict[str, str] = {}
+    given = dict(values)
+    if creating:
+        for key, field in fields.items():
+            if key not in given and field.get("default") is not None:
+                given[key] = field["default"]
+    for key, value in given.items():
+        if key not in fields or key not in visible:
+            errors[key] = _message("is not a field of this record type", "unknown_field")
+            continue
+        try:
+            check_value(value, key)
+        except ValueRefused as exc:
+            errors.update({k: v for k, v in exc.details.get("fields", {}).items()})
+    if errors:
+        raise FormInvalid(errors)
+    present = {k: v for k, v in given.items() if v is not None}
+    for key in sorted(set(given) - set(present)):
+        if fields[key]["required"]:
+            errors[key] = _message("is required", "required")
+    for key, value in present.items():
+        if isinstance(KINDS[fields[key]["type"]], DecimalKind):
+            present[key] = _as_decimal_text(value)
+    schema = json_schema(definition, list(fields))
+    schema["required"] = [k for k in schema["required"] if creating or k in given]
+    try:
+        validate_submission(schema, present)
+    except FormValidationError as exc:
+        errors.update(exc.errors)
+    for key, value in present.items():
+        if key not in errors and isinstance(KINDS[fields[key]["type"]], DecimalKind):
+            problem = _decimal_bounds(fields[key], value)
+            if problem:
+                errors[key] = problem
+    if errors:
+        shown = {k: v for k, v in errors.items() if k.split(".")[0] in visible}
+        hidden = len(errors) - len(shown)
+        if hidden:
+            shown["fields"] = _message("a field you cannot see needs a value; ask the record type's designer",
+                                       "hidden_field", count=hidden)
+        raise FormInvalid(shown)
+    return {key: KINDS[fields[key]["type"]].to_db(fields[key], present.get(key)) for key in given}
+
+
+def to_json(definition: Mapping[str, Any], row: Any, visible: frozenset[str]) -> dict[str, Any]:
+    """A row's field values as JSON, only the ``visible`` fields, in the definition's order."""
+    mapping = row._mapping if hasattr(row, "_mapping") else row
+    return {f["key"]: KINDS[f["type"]].to_json(f, mapping[f["key"]]) for f in definition["fields"]
+            if f["key"] in visible}
