@@ -2,8 +2,10 @@
 
 Lifecycle: pending → queued (claimed by a poller, `locked_until` set) → running → done; a failure
 goes back to pending with a later due time (RetryLater) or to failed plus an incident on the
-instance. A claimed job whose worker vanished becomes claimable again when `locked_until` passes;
-since a job is finished in the same transaction as its effect, a second run finds it done and stops.
+instance. A claim covers the wait in the broker (`CLAIM_SECONDS`); a worker that starts on a job
+holds it by a short lease it renews while alive (server/services/job_lease.py), so the jobs of a
+killed worker become claimable again within `LEASE_SECONDS`. Since a job is finished in the same
+transaction as its effect, a second run finds it done and stops.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from server.engine.runner import Runner
 from server.errors import EngineError
 from server.models import Job
 from server.plugins import JobKind, plugins_of
+from server.services.job_lease import LEASE_SECONDS, Heartbeat, take
 
 logger = logging.getLogger(__name__)
-CLAIM_SECONDS = 300  # a worker that holds a job longer than this is presumed dead
+CLAIM_SECONDS = 300  # a job handed to the broker and started by no worker for this long is handed out again
 
 
 class RetryLater(Exception):
@@ -123,6 +126,13 @@ def _contexts(database: Database, runner: Runner, config: Config, kinds: Mapping
 def run_jobs(app: Flask, job_ids: list[int]) -> int:
     """Run claimed jobs with the handlers the app's engines registered (server/plugins.py); finished,
     cancelled or suspended ones are skipped. Returns how many finished."""
+    database = app.extensions["boms_db"]
+    taken = take(database, job_ids)
+    with Heartbeat(database, taken):
+        return _run_taken(app, taken)
+
+
+def _run_taken(app: Flask, job_ids: list[int]) -> int:
     database, runner, config = app.extensions["boms_db"], app.extensions["boms_runner"], app.config["BOMS"]
     contexts = _contexts(database, runner, config, plugins_of(app).jobs, job_ids)
     batch = [ctx for ctx in contexts if ctx.batched]
@@ -157,7 +167,7 @@ def _run(ctx: JobContext) -> bool:
         with database.write() as session:
             marked = session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running")))
                                      .values(status="running", attempts=Job.attempts + 1,
-                                             locked_until=utcnow() + timedelta(seconds=CLAIM_SECONDS)))
+                                             locked_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
             if marked.rowcount != 1:
                 return False
     try:
