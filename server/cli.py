@@ -139,15 +139,20 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     from server import create_app
     from server.worker import celery_app
 
-    celery_app(create_app(config)).worker_main(["worker", "--loglevel=INFO"])
+    celery = celery_app(create_app(config))
+    celery.conf.task_default_queue = args.queue
+    options = ["worker", "--loglevel=INFO", f"--queues={args.queue}"]
+    if args.concurrency:
+        options.append(f"--concurrency={args.concurrency}")
+    celery.worker_main(options)
     return 0
 
 
-def cmd_poller(config: Config, _args: argparse.Namespace) -> int:
+def cmd_poller(config: Config, args: argparse.Namespace) -> int:
     import contextlib
     import threading
 
@@ -156,7 +161,9 @@ def cmd_poller(config: Config, _args: argparse.Namespace) -> int:
     from server.worker import celery_app, poll
 
     app = create_app(config)
-    task = celery_app(app).tasks[JOBS_TASK]
+    celery = celery_app(app)
+    celery.conf.task_default_queue = args.queue
+    task = celery.tasks[JOBS_TASK]
     print("boms poller: handing due jobs to the workers (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         poll(app, lambda ids: task.delay(ids), threading.Event())
@@ -215,8 +222,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true")
     serve.set_defaults(run=cmd_serve)
 
-    sub.add_parser("worker", help="run a Celery worker").set_defaults(run=cmd_worker)
-    sub.add_parser("poller", help="hand due jobs (timers, service tasks) to the workers").set_defaults(run=cmd_poller)
+    worker = sub.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queue", default="celery", help="the broker queue to take jobs from (default: celery)")
+    worker.add_argument("--concurrency", type=int, help="worker processes (default: one per CPU)")
+    worker.set_defaults(run=cmd_worker)
+    poller = sub.add_parser("poller", help="hand due jobs (timers, service tasks) to the workers")
+    poller.add_argument("--queue", default="celery", help="the broker queue the workers take jobs from")
+    poller.set_defaults(run=cmd_poller)
     jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("run", help="run every due job now, in this process").set_defaults(run=cmd_jobs_run)
     return root
