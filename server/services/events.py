@@ -23,6 +23,7 @@ from server.errors import BadRequest, NotFound
 from server.forms.limits import check_business_key, check_value, check_variables
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.models.instance import variable_text
+from server.services.job_events import publish_job_event
 from server.services.jobs import JobContext
 
 MAX_NAME = 255
@@ -123,6 +124,8 @@ def route_message(ctx: JobContext) -> None:
     with ctx.database.write() as session:
         if not ctx.finish(session):
             return
+        publish_job_event(session, ctx, "message.routed", name=payload["name"],
+                          businessKey=payload.get("businessKey"))
     # Delivered after the job is done: a crash in between loses the message rather than doubling it.
     deliver(ctx.database, ctx.runner, "system:message", "message", payload["name"], payload.get("variables") or {},
             payload.get("businessKey"), exclude=payload.get("from"))
@@ -133,5 +136,6 @@ def route_signal(ctx: JobContext) -> None:
     with ctx.database.write() as session:
         if not ctx.finish(session):
             return
+        publish_job_event(session, ctx, "signal.routed", name=payload["name"])
     deliver(ctx.database, ctx.runner, "system:signal", "signal", payload["name"], payload.get("variables") or {},
             exclude=payload.get("from"))

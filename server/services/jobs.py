@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -56,6 +56,7 @@ class JobContext:
     shared: Session | None = field(default=None, repr=False)
     # How its kind runs (server/plugins.py JobKind: slow, batch); None: no engine registered the kind.
     how: JobKind | None = field(default=None, repr=False)
+    due_at: datetime | None = None
 
     @property
     def slow(self) -> bool:
@@ -119,7 +120,8 @@ def _contexts(database: Database, runner: Runner, config: Config, kinds: Mapping
         jobs = session.scalars(select(Job).where(Job.id.in_(job_ids), Job.status.in_(("queued", "running")))
                                .order_by(Job.due_at, Job.id))
         return [JobContext(database, runner, config, job.id, job.kind, job.instance_id, job.element_id,
-                           job.task_id, dict(job.payload or {}), job.attempts + 1, how=kinds.get(job.kind))
+                           job.task_id, dict(job.payload or {}), job.attempts + 1, how=kinds.get(job.kind),
+                           due_at=job.due_at)
                 for job in jobs]
 
 
