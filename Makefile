@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python bench/multi_instance.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/audit_append.py
+	$(BIN)/python bench/faults.py
 
 # The import contract (pyproject.toml [tool.importlinter]): layers, SpiffWorkflow only in server.engine, no cycles.
 lint: install
