@@ -108,7 +108,7 @@ def restore(config: Config, source: Path) -> dict[str, object]:
         raise BackupError(f"{source}: no such backup file")
     database = _sqlite_path(config.database_url)
     try:
-        archive = tarfile.open(source, mode="r:gz")
+        archive = tarfile.open(source, mode="r:gz")  # noqa: SIM115 - closed by the with below
     except (tarfile.TarError, OSError) as exc:
         raise BackupError(f"{source}: not a BOMS backup ({exc})") from None
     with archive, tempfile.TemporaryDirectory(prefix="boms-restore-") as tmp:
