@@ -279,10 +279,10 @@ def run(broker_name: str, seconds: float, kill_every: float, rate: float) -> tup
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="the CI run: ~25 s of load per broker")
+    parser.add_argument("--short", action="store_true", help="the CI run: ~20 s of load per broker")
     parser.add_argument("--broker", choices=[*BROKERS, "both"], default="both")
     args = parser.parse_args()
-    seconds, kill_every = (25.0, 3.0) if args.short else (60.0, 4.0)
+    seconds, kill_every = (20.0, 3.0) if args.short else (60.0, 4.0)
     print(f"bench/faults.py ({'short' if args.short else 'full'}) on {machine()}", flush=True)
     brokers = list(BROKERS) if args.broker == "both" else [args.broker]
     results = [run(name, seconds, kill_every, rate=4.0) for name in brokers]
