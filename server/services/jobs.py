@@ -4,7 +4,7 @@ Lifecycle: pending → queued (claimed by a poller, `locked_until` set) → runn
 goes back to pending with a later due time (RetryLater) or to failed plus an incident on the
 instance. A claim covers the wait in the broker (`CLAIM_SECONDS`); a worker that starts on a job
 holds it by a short lease it renews while alive (server/services/job_lease.py), so the jobs of a
-killed worker become claimable again within `LEASE_SECONDS`. Since a job is finished in the same
+killed worker (started or only reserved) become claimable again within `LEASE_SECONDS`. Since a job is finished in the same
 transaction as its effect, a second run finds it done and stops.
 """
 
@@ -31,7 +31,11 @@ from server.plugins import JobKind, plugins_of
 from server.services.job_lease import LEASE_SECONDS, Heartbeat, take
 
 logger = logging.getLogger(__name__)
-CLAIM_SECONDS = 300  # a job handed to the broker and started by no worker for this long is handed out again
+# A job handed to the broker and taken by no worker for this long is handed out again: a poller killed
+# before it sent the message, or a worker killed with it reserved but not started (Redis would give it
+# back only after its one-hour visibility timeout). A backlog longer than this re-sends ids; a worker
+# skips those another has taken (job_lease.take), so a re-send costs one small transaction.
+CLAIM_SECONDS = LEASE_SECONDS
 
 
 class RetryLater(Exception):
