@@ -4,8 +4,8 @@ Lifecycle: pending → queued (claimed by a poller, `locked_until` set) → runn
 goes back to pending with a later due time (RetryLater) or to failed plus an incident on the
 instance. A claim covers the wait in the broker (`CLAIM_SECONDS`); a worker that starts on a job
 holds it by a short lease it renews while alive (server/services/job_lease.py), so the jobs of a
-killed worker (started or only reserved) become claimable again within `LEASE_SECONDS`. Since a job is finished in the same
-transaction as its effect, a second run finds it done and stops.
+killed worker (started or only reserved) become claimable again within `LEASE_SECONDS`. Since a job
+is finished in the same transaction as its effect, a second run finds it done and stops.
 """
 
 from __future__ import annotations
