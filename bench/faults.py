@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import random
 import signal
@@ -196,8 +197,12 @@ def _check(app: Any, tally: Tally, cluster: Cluster) -> tuple[list[str], list[fl
                                .group_by(Job.status)).all()
         fired = session.execute(select(AuditEvent.instance_id, func.count()).where(AuditEvent.kind == "timer.fired")
                                 .group_by(AuditEvent.instance_id)).all()
-        fired_at = list(session.scalars(select(AuditEvent.at).where(AuditEvent.kind == "timer.fired")
-                                        .order_by(AuditEvent.at)))
+        fired_rows = session.execute(select(AuditEvent.at, AuditEvent.data).where(AuditEvent.kind == "timer.fired")
+                                     .order_by(AuditEvent.at)).all()
+    fired_at = [row[0] for row in fired_rows]
+    late = [(json.loads(d) if isinstance(d, str) else d or {}).get("lateSeconds", 0.0) for _, d in fired_rows]
+    if late:
+        print(f"  timer lateness (due -> fired): max {max(late):.1f} s, median {sorted(late)[len(late) // 2]:.2f} s")
     if doubled:
         problems.append(f"doubled: {sorted(doubled)[:5]}")
     if lost:
