@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python bench/multi_instance.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/audit_append.py
+	$(BIN)/python bench/faults.py
 
 # The bounded schemathesis run CI makes (bench/fuzz_api.py; a new SQLite file unless given --database-url).
 fuzz: install

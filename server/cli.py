@@ -152,15 +152,20 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     from server import create_app
     from server.worker import celery_app
 
-    celery_app(create_app(config)).worker_main(["worker", "--loglevel=INFO"])
+    celery = celery_app(create_app(config))
+    celery.conf.task_default_queue = args.queue
+    options = ["worker", "--loglevel=INFO", f"--queues={args.queue}"]
+    if args.concurrency:
+        options.append(f"--concurrency={args.concurrency}")
+    celery.worker_main(options)
     return 0
 
 
-def cmd_poller(config: Config, _args: argparse.Namespace) -> int:
+def cmd_poller(config: Config, args: argparse.Namespace) -> int:
     import contextlib
     import threading
 
@@ -169,11 +174,41 @@ def cmd_poller(config: Config, _args: argparse.Namespace) -> int:
     from server.worker import celery_app, poll
 
     app = create_app(config)
-    task = celery_app(app).tasks[JOBS_TASK]
+    celery = celery_app(app)
+    celery.conf.task_default_queue = args.queue
+    task = celery.tasks[JOBS_TASK]
     print("boms poller: handing due jobs to the workers (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         poll(app, lambda ids: task.delay(ids), threading.Event())
     return 0
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    from server.backup import backup
+
+    manifest = backup(config, Path(args.path))
+    print(f"backed up the {manifest['database']} database and {manifest['files']} instance files to {args.path}")
+    return 0
+
+
+def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    from server.backup import restore
+
+    manifest = restore(config, Path(args.path))
+    print(f"restored the {manifest['database']} database of {manifest['created']} and "
+          f"{manifest['restored_files']} instance files from {args.path}")
+    return 0
+
+
+def cmd_check(config: Config, _args: argparse.Namespace) -> int:
+    from server.checks import run_checks
+
+    findings = run_checks(config)
+    for finding in findings:
+        print(finding.line())
+    problems = sum(not f.ok for f in findings)
+    print(f"{problems} problem(s)" if problems else "all checks passed")
+    return 1 if problems else 0
 
 
 def cmd_jobs_run(config: Config, _args: argparse.Namespace) -> int:
@@ -228,8 +263,21 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true")
     serve.set_defaults(run=cmd_serve)
 
-    sub.add_parser("worker", help="run a Celery worker").set_defaults(run=cmd_worker)
-    sub.add_parser("poller", help="hand due jobs (timers, service tasks) to the workers").set_defaults(run=cmd_poller)
+    worker = sub.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queue", default="celery", help="the broker queue to take jobs from (default: celery)")
+    worker.add_argument("--concurrency", type=int, help="worker processes (default: one per CPU)")
+    worker.set_defaults(run=cmd_worker)
+    poller = sub.add_parser("poller", help="hand due jobs (timers, service tasks) to the workers")
+    poller.add_argument("--queue", default="celery", help="the broker queue the workers take jobs from")
+    poller.set_defaults(run=cmd_poller)
+    backup = sub.add_parser("backup", help="write the database and the instance folder's files to one archive")
+    backup.add_argument("path")
+    backup.set_defaults(run=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the database and instance files with a backup's (nodes stopped)")
+    restore.add_argument("path")
+    restore.set_defaults(run=cmd_restore)
+    sub.add_parser("check", help="check settings, file modes, secrets, database, broker and migrations; "
+                   "exit 1 on a problem").set_defaults(run=cmd_check)
     jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("run", help="run every due job now, in this process").set_defaults(run=cmd_jobs_run)
     return root

@@ -2,8 +2,10 @@
 
 Lifecycle: pending → queued (claimed by a poller, `locked_until` set) → running → done; a failure
 goes back to pending with a later due time (RetryLater) or to failed plus an incident on the
-instance. A claimed job whose worker vanished becomes claimable again when `locked_until` passes;
-since a job is finished in the same transaction as its effect, a second run finds it done and stops.
+instance. A claim covers the wait in the broker (`CLAIM_SECONDS`); a worker that starts on a job
+holds it by a short lease it renews while alive (server/services/job_lease.py), so the jobs of a
+killed worker (started or only reserved) become claimable again within `LEASE_SECONDS`. Since a job
+is finished in the same transaction as its effect, a second run finds it done and stops.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -26,9 +28,14 @@ from server.engine.runner import Runner
 from server.errors import EngineError
 from server.models import Job
 from server.plugins import JobKind, plugins_of
+from server.services.job_lease import LEASE_SECONDS, Heartbeat, take
 
 logger = logging.getLogger(__name__)
-CLAIM_SECONDS = 300  # a worker that holds a job longer than this is presumed dead
+# A job handed to the broker and taken by no worker for this long is handed out again: a poller killed
+# before it sent the message, or a worker killed with it reserved but not started (Redis would give it
+# back only after its one-hour visibility timeout). A backlog longer than this re-sends ids; a worker
+# skips those another has taken (job_lease.take), so a re-send costs one small transaction.
+CLAIM_SECONDS = LEASE_SECONDS
 
 
 class RetryLater(Exception):
@@ -53,6 +60,7 @@ class JobContext:
     shared: Session | None = field(default=None, repr=False)
     # How its kind runs (server/plugins.py JobKind: slow, batch); None: no engine registered the kind.
     how: JobKind | None = field(default=None, repr=False)
+    due_at: datetime | None = None
 
     @property
     def slow(self) -> bool:
@@ -116,13 +124,21 @@ def _contexts(database: Database, runner: Runner, config: Config, kinds: Mapping
         jobs = session.scalars(select(Job).where(Job.id.in_(job_ids), Job.status.in_(("queued", "running")))
                                .order_by(Job.due_at, Job.id))
         return [JobContext(database, runner, config, job.id, job.kind, job.instance_id, job.element_id,
-                           job.task_id, dict(job.payload or {}), job.attempts + 1, how=kinds.get(job.kind))
+                           job.task_id, dict(job.payload or {}), job.attempts + 1, how=kinds.get(job.kind),
+                           due_at=job.due_at)
                 for job in jobs]
 
 
 def run_jobs(app: Flask, job_ids: list[int]) -> int:
     """Run claimed jobs with the handlers the app's engines registered (server/plugins.py); finished,
     cancelled or suspended ones are skipped. Returns how many finished."""
+    database = app.extensions["boms_db"]
+    taken = take(database, job_ids)
+    with Heartbeat(database, taken):
+        return _run_taken(app, taken)
+
+
+def _run_taken(app: Flask, job_ids: list[int]) -> int:
     database, runner, config = app.extensions["boms_db"], app.extensions["boms_runner"], app.config["BOMS"]
     contexts = _contexts(database, runner, config, plugins_of(app).jobs, job_ids)
     batch = [ctx for ctx in contexts if ctx.batched]
@@ -157,7 +173,7 @@ def _run(ctx: JobContext) -> bool:
         with database.write() as session:
             marked = session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running")))
                                      .values(status="running", attempts=Job.attempts + 1,
-                                             locked_until=utcnow() + timedelta(seconds=CLAIM_SECONDS)))
+                                             locked_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
             if marked.rowcount != 1:
                 return False
     try:

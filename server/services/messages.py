@@ -24,6 +24,7 @@ from server.events import LIVE_STATUSES
 from server.forms.limits import check_business_key, check_value, check_variables
 from server.models import EventSubscription, ProcessInstance, ProcessVersion
 from server.models.instance import variable_text
+from server.services.job_events import publish_job_event
 from server.services.jobs import JobContext
 
 MAX_NAME = 255
@@ -126,6 +127,8 @@ def route_message(ctx: JobContext) -> None:
     with ctx.database.write() as session:
         if not ctx.finish(session):
             return
+        publish_job_event(session, ctx, "message.routed", name=payload["name"],
+                          businessKey=payload.get("businessKey"))
     # Delivered after the job is done: a crash in between loses the message rather than doubling it.
     deliver(ctx.database, ctx.runner, "system:message", "message", payload["name"], payload.get("variables") or {},
             payload.get("businessKey"), exclude=payload.get("from"))
@@ -136,5 +139,6 @@ def route_signal(ctx: JobContext) -> None:
     with ctx.database.write() as session:
         if not ctx.finish(session):
             return
+        publish_job_event(session, ctx, "signal.routed", name=payload["name"])
     deliver(ctx.database, ctx.runner, "system:signal", "signal", payload["name"], payload.get("variables") or {},
             exclude=payload.get("from"))

@@ -11,6 +11,7 @@ retryable failure out of attempts, becomes an incident naming the element.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
@@ -23,6 +24,7 @@ from server.errors import Conflict, EngineError, ValueRefused
 from server.expressions import ExpressionError
 from server.forms.limits import check_variables
 from server.models import ProcessInstance
+from server.services.job_events import publish_job_event
 from server.services.jobs import JobContext, RetryLater
 
 
@@ -97,11 +99,19 @@ def run_service_job(ctx: JobContext) -> None:
         raise ServiceTaskFailed(f"service job {ctx.job_id} names no instance or task")
     config, variables = _read(ctx)
     context = ConnectorContext(ctx.instance_id, ctx.element_id or "", ctx.attempts, ctx.config)
+    connector = (config or {}).get("connector")
+    if config:
+        with ctx.database.write() as session:  # in the history even if the worker dies in the call
+            publish_job_event(session, ctx, "service.call_started", connector=connector)
+    started = time.monotonic()
     # A service task with no connector (drawn in a plain BPMN editor) calls nothing and goes on.
     result = call_connector(config, variables, context) if config else {}
     with ctx.database.write() as session:
         instance = ctx.runner.lock_instance(session, ctx.instance_id)
+        if not ctx.finish(session):
+            return  # another delivery applied its result first
+        publish_job_event(session, ctx, "service.call_finished", connector=connector,
+                          seconds=round(time.monotonic() - started, 3))
         # Cancelled, suspended or completed meanwhile: the result has nowhere to go.
         with suppress(Conflict):
             ctx.runner.complete_service_task(session, instance, ctx.task_id, result, actor="system")
-        ctx.finish(session)

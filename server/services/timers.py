@@ -12,6 +12,7 @@ from server.engine.cache import specs
 from server.engine.starts import first_due, next_due, triggers
 from server.events import LIVE_STATUSES, InstanceStatus, JobStatus
 from server.models import Job, ProcessVersion
+from server.services.job_events import publish_job_event
 from server.services.jobs import JobContext
 
 
@@ -37,6 +38,12 @@ def schedule_start_timers(session: Session, version: ProcessVersion, decision_xm
     return count
 
 
+def _lateness(ctx: JobContext) -> dict[str, object]:
+    if ctx.due_at is None:
+        return {}
+    return {"dueAt": ctx.due_at.isoformat(), "lateSeconds": round((utcnow() - ctx.due_at).total_seconds(), 3)}
+
+
 def fire_timer(ctx: JobContext) -> None:
     with ctx.transaction() as session:
         instance = ctx.runner.lock_instance(session, ctx.instance_id or "")
@@ -45,6 +52,7 @@ def fire_timer(ctx: JobContext) -> None:
             session.execute(update(Job).where(Job.id == ctx.job_id).values(status=JobStatus.SUSPENDED))
             return
         if ctx.finish(session) and instance.status in LIVE_STATUSES:
+            publish_job_event(session, ctx, "timer.fired", **_lateness(ctx))
             ctx.runner.fire_timers(session, instance)
 
 
@@ -54,6 +62,7 @@ def fire_start_timer(ctx: JobContext) -> None:
         job = session.get(Job, ctx.job_id)
         if not ctx.finish(session) or version is None or job is None:
             return
+        publish_job_event(session, ctx, "timer.fired", key=version.key, versionId=version.id, **_lateness(ctx))
         ctx.runner.start_at_event(session, version, ctx.element_id or "", {}, None, "system:timer")
         following = next_due(job.due_at, ctx.payload.get("cycle") or {}, utcnow())
         if following is not None and version.is_latest:
