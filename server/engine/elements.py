@@ -30,6 +30,12 @@ def camunda(node: etree._Element, name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def camunda_properties(node: etree._Element) -> dict[str, str]:
+    """`camunda:properties` of an element's extensionElements (what Camunda Modeler's panel writes)."""
+    props = node.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)
+    return {p.get("name"): (p.get("value") or "").strip() for p in props if p.get("name")}
+
+
 def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
@@ -160,6 +166,8 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "candidateUsers": camunda(node, "candidateUsers"),
         "dueDate": camunda(node, "dueDate"),
         "laneGroup": lane_group(lane),
+        # Where a task whose assignment rule finds nobody goes (an incident without it).
+        "fallbackGroup": camunda_properties(node).get("fallbackGroup") or None,
         "form": read_form(node, resources, file_name),
         "uiSchema": ui_schema,
         "instructions": instructions[0].text if instructions else None,
