@@ -11,7 +11,8 @@ finished instances by scanning every child on each completion, and copies the wh
   `nrOfInstances`, `nrOfCompletedInstances`, `nrOfActiveInstances` and `loopCounter`, and BOMS's
   `nrOfApproved` / `nrOfRejected`: how many finished instances set the decision variable
   (`approved`, or the activity's `decisionVariable` property) to an approval or a rejection
-  (see ``decision``); both are left in the process variables for the gateway after the activity;
+  (see ``decision``); these two and `nrOfInstances` are left in the process variables for the
+  gateway after the activity;
 - an output collection from the standard `loopDataOutputRef` + `outputDataItem`: instance *i*'s
   value of the output item lands at index *i*.
 
@@ -34,7 +35,8 @@ from server.expressions import ExpressionError, compile_expression
 
 COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter", "nrOfApproved",
             "nrOfRejected")
-DECISIONS = ("nrOfApproved", "nrOfRejected")
+# Left in the process variables for the gateway after the activity (the next multi-instance resets them).
+DECISIONS = ("nrOfInstances", "nrOfApproved", "nrOfRejected")
 DEFAULT_DECISION_VARIABLE = "approved"
 _APPROVE = {"approve", "approved", "yes", "true", "agree"}
 _REJECT = {"reject", "rejected", "no", "false", "disagree"}
@@ -123,7 +125,8 @@ class BomsMultiInstance:
         if self.collection is not None:
             try:
                 names = compile_expression(self.collection)
-                if self.collection.strip().isidentifier() or len(names.names) == 1:
+                # `managerChain(initiator, 3)` reads `initiator` but the list is not it: keep it visible.
+                if self.collection.strip().isidentifier() or (len(names.names) == 1 and "(" not in self.collection):
                     hidden |= set(names.names)
             except ExpressionError:
                 pass
@@ -132,7 +135,7 @@ class BomsMultiInstance:
     def _start(self, my_task: Any) -> list[Any]:
         items = self._items(my_task)
         my_task.internal_data["boms_mi"] = {"total": len(items), "done": 0, "next": 0, "approved": 0, "rejected": 0}
-        my_task.data.update(dict.fromkeys(DECISIONS, 0))
+        my_task.data.update(nrOfInstances=len(items), nrOfApproved=0, nrOfRejected=0)
         my_task.internal_data["merged"] = []
         if self.output_collection:
             my_task.data[self.output_collection] = [None] * len(items)
