@@ -159,3 +159,11 @@ def test_an_unknown_function_is_refused_at_deploy_naming_element_and_line(org: F
     error = org.api.deploy("modeler", bad, expect=422).get_json()["error"]
     assert (error["element"], error["line"]) == ("manager_review", 7)
     assert "Unknown function 'boss'" in error["message"]
+
+
+def test_people_functions_outside_a_running_process_fail_clearly() -> None:
+    from server.engine import directory  # noqa: F401 - registers the functions
+    from server.expressions import ExpressionError, compile_expression
+
+    with pytest.raises(ExpressionError, match="only available while a process runs"):
+        compile_expression("manager('ann')").evaluate({})
