@@ -167,3 +167,18 @@ def test_people_functions_outside_a_running_process_fail_clearly() -> None:
 
     with pytest.raises(ExpressionError, match="only available while a process runs"):
         compile_expression("manager('ann')").evaluate({})
+
+
+def test_a_missing_manager_incident_is_retried_after_the_data_is_fixed(org: Flow) -> None:
+    _deploy(org, "manager.bpmn", "levels.bpmn")
+    single = _start(org, "orphan", "approval_manager")
+    chain = _start(org, "orphan", "approval_levels", {"amount": 1})
+    with org.api.app.extensions["boms_db"].write() as session:
+        orphan = session.scalar(select(User).where(User.username == "orphan"))
+        orphan.manager = session.scalar(select(User).where(User.username == "lead"))
+    for instance in (single, chain):
+        response = org.api.post("admin", f"/api/v1/process-instances/{instance}/retry")
+        assert response.status_code == 200, response.get_json()
+        assert org.instance(instance)["status"] == "running"
+    assert org.task(single, "manager_review")["assignee"] == "lead"
+    assert org.task(chain, "approve")["assignee"] == "lead"
