@@ -18,15 +18,14 @@ from functools import lru_cache
 from typing import Any
 
 from parsimonious.exceptions import ParseError as GrammarError
-from parsimonious.expressions import Literal as GrammarLiteral
-from parsimonious.expressions import Optional, Regex, Sequence
+from parsimonious.expressions import Regex
 from pyjexl import JEXL
 from pyjexl import parser as jexl_ast
 from pyjexl.operators import Operator
 
 from server.expressions import limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
-from server.expressions.functions import FUNCTIONS, register_function
+from server.expressions.functions import FUNCTIONS, FunctionCall, FunctionParser, add_function_calls, register_function
 from server.expressions.transforms import TRANSFORMS, register_transform
 from server.expressions.values import kind_of as _kind
 
@@ -58,35 +57,8 @@ class _Jexl(JEXL):
         if not self._grammar:
             grammar = super().grammar
             grammar["boolean"].members = (Regex(r"(?:true|false)(?![A-Za-z0-9_$])"),)
-            _add_function_calls(grammar)
+            add_function_calls(grammar)
         return self._grammar
-
-
-class FunctionCall(jexl_ast.Node):
-    """``name(args...)``: a call of a registered function (see server.expressions.functions)."""
-
-    fields = ["name", "args"]
-
-    @property
-    def children(self) -> tuple[Any, ...]:
-        return tuple(self.args or ())
-
-
-def _add_function_calls(grammar: Any) -> None:
-    """``function_call = identifier _ "(" _ value_list? _ ")"``, tried before a plain identifier."""
-    space = grammar["_"]
-    call = Sequence(grammar["identifier"], space, GrammarLiteral("("), space, Optional(grammar["value_list"]),
-                    space, GrammarLiteral(")"), name="function_call")
-    members = list(grammar["value"].members)
-    members.insert(members.index(grammar["identifier"]), call)
-    grammar["value"].members = tuple(members)
-
-
-class _Parser(jexl_ast.Parser):
-    def visit_function_call(self, node: Any, children: list[Any]) -> FunctionCall:
-        identifier, _, _, _, arguments, _, _ = children
-        args = arguments[0] if isinstance(arguments, list) and arguments else []
-        return FunctionCall(name=identifier.value, args=list(args))
 
 
 _JEXL = _Jexl()
@@ -380,7 +352,7 @@ def parse(text: str) -> Any:
     if not body.strip():
         raise ExpressionError(f"Empty expression '{text}'", text)
     try:
-        tree = _Parser(_JEXL.config).visit(_JEXL.grammar.parse(_translate_word_operators(body)))
+        tree = FunctionParser(_JEXL.config).visit(_JEXL.grammar.parse(_translate_word_operators(body)))
     except GrammarError as exc:
         position = offset + exc.pos
         near = text[position : position + 15].strip()
