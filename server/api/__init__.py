@@ -45,6 +45,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 from server.api import audit, decisions, definitions, deployments, events, files, instances, openapi, operations, tasks  # noqa: E402,F401,I001
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
+from server.api import task_actions  # noqa: E402
 
 
 def init_app(app: Flask) -> None:
@@ -59,3 +60,4 @@ def init_app(app: Flask) -> None:
                               "meta"))
     plugins.add_openapi(openapi_operations.paths, openapi_operations.SCHEMAS)
     plugins.add_openapi(files.paths, files.SCHEMAS)
+    plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
