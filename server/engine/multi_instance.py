@@ -156,6 +156,8 @@ class BomsMultiInstance:
             spec._update(child)
         finally:
             my_task.data.update(hidden)
+        # Each instance decides for itself: an earlier instance's decision must not count again.
+        child.data.pop(self.decision_variable, None)
 
     def _state(self, my_task: Any) -> dict[str, int]:
         return my_task.internal_data["boms_mi"]

@@ -182,3 +182,13 @@ def test_a_missing_manager_incident_is_retried_after_the_data_is_fixed(org: Flow
         assert org.instance(instance)["status"] == "running"
     assert org.task(single, "manager_review")["assignee"] == "lead"
     assert org.task(chain, "approve")["assignee"] == "lead"
+
+
+def test_an_instance_that_gives_no_decision_does_not_inherit_the_previous_one(org: Flow) -> None:
+    _deploy(org, "levels.bpmn")
+    instance = _start(org, "clerk", "approval_levels", {"amount": 5_000_000})
+    _approve(org, instance, "approve", "lead", {"approved": True})
+    _approve(org, instance, "approve", "director", {})  # no decision: counts for neither
+    _approve(org, instance, "approve", "ceo", {"approved": True})
+    variables = org.instance(instance)["variables"]
+    assert (variables["nrOfApproved"], variables["nrOfRejected"], variables["nrOfInstances"]) == (2, 0, 3)
