@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from server.config import Config, ConfigError
@@ -72,13 +73,20 @@ def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount") from None
+
+
 def cmd_user_add(config: Config, args: argparse.Namespace) -> int:
     from server.services.identity import add_user
 
     groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
     with _database(config).write() as session:
         add_user(session, args.name, args.password, groups=groups, roles=args.role or ["staff"],
-                 manager=args.manager)
+                 manager=args.manager, department=args.department, approval_limit=args.approval_limit)
     print(f"user {args.name} created")
     return 0
 
@@ -241,6 +249,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--groups")
     add.add_argument("--role", action="append", help="admin, modeler, staff or auditor (repeatable)")
     add.add_argument("--manager")
+    add.add_argument("--department", help="read by assignment rules: user(name).department")
+    add.add_argument("--approval-limit", type=_amount, help="read by level-by-level approval: user(name).approvalLimit")
     add.set_defaults(run=cmd_user_add)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)

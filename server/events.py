@@ -28,6 +28,8 @@ class EventKind(StrEnum):
     TASK_UNCLAIMED = "task.unclaimed"
     TASK_REASSIGNED = "task.reassigned"
     TASK_DUE_CHANGED = "task.due_changed"
+    TASK_TRANSFERRED = "task.transferred"
+    TASK_FALLBACK = "task.fallback"  # nobody matched the assignment rule: the task went to its fallback group
     SERVICE_COMPLETED = "service.completed"
     GATEWAY_DECIDED = "gateway.decided"
     DECISION_EVALUATED = "decision.evaluated"

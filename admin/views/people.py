@@ -95,7 +95,8 @@ class UserView(ReadOnlyList):
         error = run_one(lambda s: people.update_user(
             s, principal(), user_id, display_name=form.get("display_name", ""), email=form.get("email", ""),
             active=form.get("active") == "on", roles=form.getlist("roles"), groups=form.get("groups", ""),
-            manager=form.get("manager", "")))
+            manager=form.get("manager", ""), department=form.get("department"),
+            approval_limit=form.get("approval_limit")))
         flash(f"User not changed: {error}" if error else "User saved.", "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 

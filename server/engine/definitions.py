@@ -13,8 +13,11 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from server.engine import (
+    directory,  # noqa: F401 - registers the people functions that deploy checks compile
+    timers,
+)
 from server.engine import elements as el
-from server.engine import timers
 from server.engine.decision_checks import check_decisions
 from server.engine.event_checks import check_event_references
 from server.engine.multi_instance import BomsMultiInstance, connect_merge

@@ -30,6 +30,28 @@ def camunda(node: etree._Element, name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def camunda_properties(node: etree._Element) -> dict[str, str]:
+    """`camunda:properties` of an element's extensionElements (what Camunda Modeler's panel writes)."""
+    props = node.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)
+    return {p.get("name"): (p.get("value") or "").strip() for p in props if p.get("name")}
+
+
+ACTIONS = {"transfer": "allowTransfer"}  # approval actions a user task allows unless its property says "false"
+
+
+def task_actions(node: etree._Element, file_name: str) -> dict[str, bool]:
+    props = camunda_properties(node)
+    allowed = {}
+    for action, name in ACTIONS.items():
+        value = props.get(name, "true").lower()
+        if value not in ("true", "false"):
+            raise DeployError(f"{file_name}: element '{node.get('id')}' (line {node.sourceline}): property "
+                              f"'{name}' must be true or false, not '{value}'", file=file_name,
+                              element=node.get("id"), line=node.sourceline, field=name)
+        allowed[action] = value == "true"
+    return allowed
+
+
 def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
@@ -160,6 +182,9 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "candidateUsers": camunda(node, "candidateUsers"),
         "dueDate": camunda(node, "dueDate"),
         "laneGroup": lane_group(lane),
+        # Where a task whose assignment rule finds nobody goes (an incident without it).
+        "fallbackGroup": camunda_properties(node).get("fallbackGroup") or None,
+        "actions": task_actions(node, file_name),
         "form": read_form(node, resources, file_name),
         "uiSchema": ui_schema,
         "instructions": instructions[0].text if instructions else None,

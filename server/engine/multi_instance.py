@@ -8,7 +8,11 @@ finished instances by scanning every child on each completion, and copies the wh
 - `camunda:collection` (a variable name or an expression yielding a list) and
   `camunda:elementVariable`, or `loopCardinality` (an expression yielding a whole number);
 - `completionCondition`, evaluated after each completion with the Camunda counters
-  `nrOfInstances`, `nrOfCompletedInstances`, `nrOfActiveInstances` and `loopCounter`;
+  `nrOfInstances`, `nrOfCompletedInstances`, `nrOfActiveInstances` and `loopCounter`, and BOMS's
+  `nrOfApproved` / `nrOfRejected`: how many finished instances set the decision variable
+  (`approved`, or the activity's `decisionVariable` property) to an approval or a rejection
+  (see ``decision``); these two and `nrOfInstances` are left in the process variables for the
+  gateway after the activity;
 - an output collection from the standard `loopDataOutputRef` + `outputDataItem`: instance *i*'s
   value of the output item lands at index *i*.
 
@@ -26,15 +30,32 @@ from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, Sequent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import SequentialMultiInstanceTask as SequentialMixin
 from SpiffWorkflow.util.task import TaskState
 
+from server.engine.directory import reads_directory
 from server.expressions import ExpressionError, compile_expression
 
-COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter")
+COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter", "nrOfApproved",
+            "nrOfRejected")
+# Left in the process variables for the gateway after the activity (the next multi-instance resets them).
+DECISIONS = ("nrOfInstances", "nrOfApproved", "nrOfRejected")
+DEFAULT_DECISION_VARIABLE = "approved"
+_APPROVE = {"approve", "approved", "yes", "true", "agree"}
+_REJECT = {"reject", "rejected", "no", "false", "disagree"}
 _KINDS = {"NoneType": "null", "bool": "boolean", "int": "number", "float": "number", "str": "text",
           "dict": "object"}
 
 
 def _kind(value: Any) -> str:
     return _KINDS.get(type(value).__name__, type(value).__name__)
+
+
+def decision(value: Any) -> bool | None:
+    """True for an approval (`true`, "approve", "yes", ...), False for a rejection, None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        return True if text in _APPROVE else False if text in _REJECT else None
+    return None
 
 
 class BomsMultiInstance:
@@ -48,9 +69,14 @@ class BomsMultiInstance:
     condition: str | None
     output_collection: str | None
     output_item: Any
+    decision_variable: str
+    fallback_group: str | None
 
     def _setup(self, collection: str | None, element_variable: str | None, cardinality: str | None,
-               condition: str | None, output_collection: str | None, output_item: str | None) -> None:
+               condition: str | None, output_collection: str | None, output_item: str | None,
+               decision_variable: str | None = None, fallback_group: str | None = None) -> None:
+        self.decision_variable = decision_variable or DEFAULT_DECISION_VARIABLE
+        self.fallback_group = fallback_group
         self.collection = collection
         self.element_variable = element_variable
         self.cardinality = cardinality
@@ -76,6 +102,13 @@ class BomsMultiInstance:
                 raise WorkflowTaskException(
                     f"the multi-instance collection '{self.collection}' must be a list, but it is a "
                     f"{_kind(items)}", task=my_task)
+            if not items and reads_directory(self.collection):
+                # A missing manager or an empty group: not "nobody needs to approve".
+                if self.fallback_group:
+                    return [None]  # one task; its rule finds nobody, so it goes to the fallback group
+                raise WorkflowTaskException(
+                    f"the multi-instance collection '{self.collection}' found nobody (a missing manager or an "
+                    "empty group); a fallbackGroup property on the task would send it to a group", task=my_task)
             return items
         count = self._evaluate(my_task, self.cardinality or "", "the loop cardinality")
         if isinstance(count, float) and count.is_integer():
@@ -92,7 +125,8 @@ class BomsMultiInstance:
         if self.collection is not None:
             try:
                 names = compile_expression(self.collection)
-                if self.collection.strip().isidentifier() or len(names.names) == 1:
+                # `managerChain(initiator, 3)` reads `initiator` but the list is not it: keep it visible.
+                if self.collection.strip().isidentifier() or (len(names.names) == 1 and "(" not in self.collection):
                     hidden |= set(names.names)
             except ExpressionError:
                 pass
@@ -100,7 +134,8 @@ class BomsMultiInstance:
 
     def _start(self, my_task: Any) -> list[Any]:
         items = self._items(my_task)
-        my_task.internal_data["boms_mi"] = {"total": len(items), "done": 0, "next": 0}
+        my_task.internal_data["boms_mi"] = {"total": len(items), "done": 0, "next": 0, "approved": 0, "rejected": 0}
+        my_task.data.update(nrOfInstances=len(items), nrOfApproved=0, nrOfRejected=0)
         my_task.internal_data["merged"] = []
         if self.output_collection:
             my_task.data[self.output_collection] = [None] * len(items)
@@ -121,6 +156,8 @@ class BomsMultiInstance:
             spec._update(child)
         finally:
             my_task.data.update(hidden)
+        # Each instance decides for itself: an earlier instance's decision must not count again.
+        child.data.pop(self.decision_variable, None)
 
     def _state(self, my_task: Any) -> dict[str, int]:
         return my_task.internal_data["boms_mi"]
@@ -132,13 +169,18 @@ class BomsMultiInstance:
         state = self._state(my_task)
         state["done"] += 1
         index = child.internal_data.get("key_or_index")
-        skip = {"loopCounter", self.element_variable, self.boms_output_item, *self._hidden()}
+        verdict = decision(child.data.get(self.decision_variable))
+        if verdict is not None:
+            key = "approved" if verdict else "rejected"
+            state[key] = state.get(key, 0) + 1
+        skip = {"loopCounter", self.element_variable, self.boms_output_item, *DECISIONS, *self._hidden()}
         for key, value in child.data.items():
             if key in skip:
                 continue
             current = my_task.data.get(key, _MISSING)
             if value is not current and value != current:
                 my_task.data[key] = value
+        my_task.data.update(nrOfApproved=state.get("approved", 0), nrOfRejected=state.get("rejected", 0))
         if self.output_collection:
             output = my_task.data.setdefault(self.output_collection, [None] * state["total"])
             if isinstance(output, list) and isinstance(index, int) and index < len(output):
@@ -150,7 +192,8 @@ class BomsMultiInstance:
             return False
         state = self._state(my_task)
         counters = {"nrOfInstances": state["total"], "nrOfCompletedInstances": state["done"],
-                    "nrOfActiveInstances": active, "loopCounter": child.internal_data.get("key_or_index")}
+                    "nrOfActiveInstances": active, "loopCounter": child.internal_data.get("key_or_index"),
+                    "nrOfApproved": state.get("approved", 0), "nrOfRejected": state.get("rejected", 0)}
         try:
             return bool(compile_expression(self.condition).evaluate({**child.data, **counters}))
         except ExpressionError as exc:
@@ -172,9 +215,11 @@ class BomsParallelMultiInstance(BomsMultiInstance, ParallelMultiInstanceTask):
     def __init__(self, wf_spec: Any, bpmn_id: str, task_spec: str, collection: str | None = None,
                  element_variable: str | None = None, cardinality: str | None = None,
                  condition: str | None = None, output_collection: str | None = None,
-                 output_item: str | None = None, **kwargs: Any) -> None:
+                 output_item: str | None = None, decision_variable: str | None = None,
+                 fallback_group: str | None = None, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, task_spec, **kwargs)
-        self._setup(collection, element_variable, cardinality, condition, output_collection, output_item)
+        self._setup(collection, element_variable, cardinality, condition, output_collection, output_item,
+                    decision_variable, fallback_group)
 
     def create_children(self, my_task: Any) -> None:
         for index, item in enumerate(self._start(my_task)):
@@ -200,9 +245,11 @@ class BomsSequentialMultiInstance(BomsMultiInstance, SequentialMultiInstanceTask
     def __init__(self, wf_spec: Any, bpmn_id: str, task_spec: str, collection: str | None = None,
                  element_variable: str | None = None, cardinality: str | None = None,
                  condition: str | None = None, output_collection: str | None = None,
-                 output_item: str | None = None, **kwargs: Any) -> None:
+                 output_item: str | None = None, decision_variable: str | None = None,
+                 fallback_group: str | None = None, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, task_spec, **kwargs)
-        self._setup(collection, element_variable, cardinality, condition, output_collection, output_item)
+        self._setup(collection, element_variable, cardinality, condition, output_collection, output_item,
+                    decision_variable, fallback_group)
 
     def _update_hook(self, my_task: Any) -> bool | None:
         # The grandparent's hook: inherit data, data objects; not SpiffWorkflow's sequential set-up.

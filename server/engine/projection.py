@@ -23,6 +23,7 @@ from server.db import utcnow
 from server.engine import timers
 from server.engine.assignment import AssignmentError, assign
 from server.engine.bpmn_events import listening_starts
+from server.engine.reach import ensure_reachable
 from server.engine.step import Step
 from server.errors import EngineError
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
@@ -118,7 +119,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     if step.session.get(HumanTask, str(task.id)) is not None:
         return  # completed by a person already; the engine task failed after that (an incident)
     try:
-        who = assign(info, task.data, now)
+        who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
     except AssignmentError as exc:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
         return
@@ -133,6 +134,9 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
                due=who.due_at.isoformat() if who.due_at else None)
+    if fallback_reason:
+        step.event(EventKind.TASK_FALLBACK, task_id=row.id, element_id=element, name=row.name,
+                   group=info.get("fallbackGroup"), reason=fallback_reason)
 
 
 def open_task_rows(step: Step) -> dict[str, HumanTask]:

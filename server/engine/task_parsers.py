@@ -42,6 +42,14 @@ def _text(node: etree._Element, path: str) -> str | None:
     return found.text.strip() if found is not None and found.text and found.text.strip() else None
 
 
+def _property(node: etree._Element, name: str) -> str | None:
+    """A `camunda:property` of the element's extensionElements, or None."""
+    for prop in node.findall(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property"):
+        if prop.get("name") == name and (prop.get("value") or "").strip():
+            return prop.get("value").strip()
+    return None
+
+
 class MultiInstanceParsing:
     """Reads multiInstanceLoopCharacteristics into BOMS's multi-instance specs."""
 
@@ -70,6 +78,8 @@ class MultiInstanceParsing:
             cardinality=cardinality, condition=_text(loop, f"{{{BPMN_NS}}}completionCondition"),
             output_collection=_text(loop, f"{{{BPMN_NS}}}loopDataOutputRef"),
             output_item=(output.get("name") or output.get("id")) if output is not None else None,
+            decision_variable=_property(self.node, "decisionVariable"),
+            fallback_group=_property(self.node, "fallbackGroup"),
         )
         self._copy_task_attrs(original, loop)  # type: ignore[attr-defined]
 

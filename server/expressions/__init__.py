@@ -10,6 +10,7 @@ that selects exactly the rows the Python evaluation accepts (``filter_matches``)
 
 from server.expressions.errors import ExpressionError, ExpressionLimitError, FilterError, UnknownNameError
 from server.expressions.feel import FeelError, UnaryTests, compile_unary_tests, parse_literal, parse_literal_list
+from server.expressions.functions import register_function
 from server.expressions.jexl import Expression, compile_expression, evaluate, is_expression
 from server.expressions.sql import compile_filter, filter_matches
 from server.expressions.transforms import register_transform
@@ -17,5 +18,6 @@ from server.expressions.transforms import register_transform
 __all__ = [
     "Expression", "ExpressionError", "ExpressionLimitError", "FeelError", "FilterError", "UnaryTests",
     "UnknownNameError", "compile_expression", "compile_filter", "compile_unary_tests", "evaluate",
-    "filter_matches", "is_expression", "parse_literal", "parse_literal_list", "register_transform",
+    "filter_matches", "is_expression", "parse_literal", "parse_literal_list", "register_function",
+    "register_transform",
 ]

@@ -25,6 +25,7 @@ from pyjexl.operators import Operator
 
 from server.expressions import limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
+from server.expressions.functions import FUNCTIONS, FunctionCall, FunctionParser, add_function_calls, register_function
 from server.expressions.transforms import TRANSFORMS, register_transform
 from server.expressions.values import kind_of as _kind
 
@@ -39,7 +40,7 @@ _WORD_RE = re.compile(
     r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(?<![\w$.|])(and|or|not)(?![\w$])(?!\s*:)""", re.DOTALL
 )
 __all__ = ["Expression", "ExpressionError", "compile_expression", "evaluate", "is_expression",
-           "register_transform"]
+           "register_function", "register_transform"]
 
 
 class _Failure(Exception):
@@ -56,6 +57,7 @@ class _Jexl(JEXL):
         if not self._grammar:
             grammar = super().grammar
             grammar["boolean"].members = (Regex(r"(?:true|false)(?![A-Za-z0-9_$])"),)
+            add_function_calls(grammar)
         return self._grammar
 
 
@@ -129,6 +131,8 @@ def _build(node: Any, names: list[str]) -> _Fn:
         return _build_transform(node, names)
     if isinstance(node, jexl_ast.FilterExpression):
         return _build_filter(node, names)
+    if isinstance(node, FunctionCall):
+        return _build_call(node, names)
     raise ExpressionError(f"unsupported syntax {type(node).__name__}")
 
 
@@ -190,6 +194,23 @@ def _build_transform(node: Any, names: list[str]) -> _Fn:
     return transform
 
 
+def _build_call(node: FunctionCall, names: list[str]) -> _Fn:
+    name = node.name
+    if name not in FUNCTIONS:
+        raise ExpressionError(f"Unknown function '{name}'")
+    args = [_build(a, names) for a in node.args]
+
+    def call(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
+        try:
+            return limits.check_value(FUNCTIONS[name](*(a(c, r, k) for a in args)), k)
+        except (_Failure, ExpressionError, limits.LimitExceeded):
+            raise
+        except Exception as exc:
+            raise _Failure(f"function '{name}' failed: {exc}") from None
+
+    return call
+
+
 def _build_filter(node: Any, names: list[str]) -> _Fn:
     subject = _build(node.subject, names)
     body = _build(node.expression, names)
@@ -229,6 +250,8 @@ def _children(node: Any) -> list[Any]:
         return list(node.value.values())
     if isinstance(node, jexl_ast.Transform):
         return [node.subject, *(node.args or ())]
+    if isinstance(node, FunctionCall):
+        return list(node.args)
     return [child for child in node.children if child is not None]
 
 
@@ -248,7 +271,7 @@ def _is_constant(node: Any) -> bool:
         return True
     if isinstance(node, jexl_ast.Identifier):
         return node.value == "null" and node.subject is None and not node.relative
-    if isinstance(node, jexl_ast.Transform | jexl_ast.FilterExpression):
+    if isinstance(node, jexl_ast.Transform | jexl_ast.FilterExpression | FunctionCall):
         return False
     return all(_is_constant(child) for child in _children(node))
 
@@ -329,7 +352,7 @@ def parse(text: str) -> Any:
     if not body.strip():
         raise ExpressionError(f"Empty expression '{text}'", text)
     try:
-        tree = jexl_ast.Parser(_JEXL.config).visit(_JEXL.grammar.parse(_translate_word_operators(body)))
+        tree = FunctionParser(_JEXL.config).visit(_JEXL.grammar.parse(_translate_word_operators(body)))
     except GrammarError as exc:
         position = offset + exc.pos
         near = text[position : position + 15].strip()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Numeric, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -34,6 +35,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of every web session's id: raising it (logout, a new password, deactivation) ends them all.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Read by assignment expressions (`user(initiator).department`, level-by-level approval limits).
+    department: Mapped[str | None] = mapped_column(String(200))
+    approval_limit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
 
     manager: Mapped[User | None] = relationship(remote_side=[id])
     groups: Mapped[list[Group]] = relationship(secondary=membership, back_populates="members")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +31,8 @@ def ensure_group(session: Session, name: str) -> Group:
 
 def add_user(session: Session, username: str, password: str, *, groups: list[str] = (),  # type: ignore[assignment]
              roles: list[str] = ("staff",), manager: str | None = None, actor: str = "system",  # type: ignore[assignment]
-             display_name: str | None = None) -> User:
+             display_name: str | None = None, department: str | None = None,
+             approval_limit: Decimal | None = None) -> User:
     if not username.strip():
         raise BadRequest("a user needs a name")
     if len(password) < 8:
@@ -39,13 +42,17 @@ def add_user(session: Session, username: str, password: str, *, groups: list[str
         raise BadRequest(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"user '{username}' already exists")
+    if approval_limit is not None and (not approval_limit.is_finite() or approval_limit < 0):
+        raise BadRequest("an approval limit is an amount >= 0")
     boss = find_user(session, manager) if manager else None
     members_of = [ensure_group(session, g) for g in groups]
     user = User(username=username, display_name=display_name, password_hash=hash_password(password),
-                roles=sorted(set(roles)), groups=members_of, manager=boss)
+                roles=sorted(set(roles)), groups=members_of, manager=boss, department=department or None,
+                approval_limit=approval_limit)
     session.add(user)
     session.flush()
     publish(session, Event(EventKind.USER_CREATED, actor, subject_type=SubjectType.USER, subject_id=str(user.id),
                            data={"username": username, "roles": user.roles, "groups": sorted(groups),
-                                 "manager": manager}))
+                                 "manager": manager, "department": department or None,
+                                 "approvalLimit": str(approval_limit) if approval_limit is not None else None}))
     return user

@@ -7,6 +7,8 @@ holds the unchecked building blocks (``add_user``, ``find_user``) that the CLI a
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,9 +45,12 @@ def create_user(session: Session, who: Principal, *, username: str, password: st
 
 
 def update_user(session: Session, who: Principal, user_id: int, *, display_name: str, email: str, active: bool,
-                roles: list[str], groups: str, manager: str) -> User:
+                roles: list[str], groups: str, manager: str, department: str | None = None,
+                approval_limit: str | None = None) -> User:
+    """``department`` and ``approval_limit`` (text, empty to clear) are unchanged when None."""
     require_can_manage_people(who)
     user = _user(session, user_id)
+    limit = _amount(approval_limit) if approval_limit is not None else user.approval_limit
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise BadRequest(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}", field="roles")
@@ -56,15 +61,19 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
         raise BadRequest("a user cannot be their own manager", field="manager")
     before = {"active": user.active, "roles": list(user.roles), "groups": user.group_names,
               "manager": user.manager.username if user.manager else None, "displayName": user.display_name,
-              "email": user.email}
+              "email": user.email, "department": user.department, "approvalLimit": _text(user.approval_limit)}
     user.display_name, user.email = display_name.strip() or None, email.strip() or None
+    if department is not None:
+        user.department = department.strip() or None
+    user.approval_limit = limit
     if user.active and not active:
         user.end_sessions()  # a reactivated user logs in again: old cookies stay dead
     user.active, user.roles, user.manager = active, sorted(set(roles)), boss
     user.groups = [ensure_group(session, name) for name in names(groups)]
     session.flush()
     after = {"active": user.active, "roles": list(user.roles), "groups": user.group_names,
-             "manager": boss.username if boss else None, "displayName": user.display_name, "email": user.email}
+             "manager": boss.username if boss else None, "displayName": user.display_name, "email": user.email,
+             "department": user.department, "approvalLimit": _text(user.approval_limit)}
     changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if changes:
         publish(session, Event(EventKind.USER_UPDATED, who.username,
@@ -78,6 +87,23 @@ def update_user(session: Session, who: Principal, user_id: int, *, display_name:
                            subject_type=SubjectType.USER, subject_id=str(user.id),
                                    data={"username": user.username, **changes[key], **client_info()}))
     return user
+
+
+def _amount(text: str) -> Decimal | None:
+    """An approval limit from a form: empty clears it; otherwise an amount >= 0."""
+    if not text.strip():
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise BadRequest(f"approval limit '{text}' is not an amount", field="approval_limit") from None
+    if not value.is_finite() or value < 0:
+        raise BadRequest("an approval limit is an amount >= 0", field="approval_limit")
+    return value
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
 
 
 def set_password(session: Session, who: Principal, user_id: int, password: str) -> None:

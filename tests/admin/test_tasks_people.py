@@ -160,3 +160,20 @@ def test_flask_admin_builtin_create_edit_delete_are_off(team: Api, web: Any) -> 
     with team.app.extensions["boms_db"].read() as session:
         user = session.get(User, alice)
         assert user is not None and user.username == "alice"
+
+
+def test_department_and_approval_limit_are_set_on_the_user_page(team: Api, web: Any) -> None:
+    browser = web("admin")
+    browser.post("/admin/users/create", {"username": "olga", "password": "olga-password", "roles": "staff"})
+    manage = f"/admin/users/{user_id(team, 'olga')}"
+    response = browser.post(f"{manage}/update", {"roles": ["staff"], "active": "on", "department": "Finance",
+                                                 "approval_limit": "20000.50"}, from_page=manage, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [("success", "User saved.")]
+    page = browser.get(manage).get_data(as_text=True)
+    assert 'value="Finance"' in page and 'value="20000.50"' in page
+    response = browser.post(f"{manage}/update", {"roles": ["staff"], "active": "on", "approval_limit": "lots"},
+                            from_page=manage, follow_redirects=True)
+    assert "is not an amount" in flashes(response.get_data(as_text=True))[0][1]
+    with team.app.extensions["boms_db"].read() as session:
+        olga = session.get(User, user_id(team, "olga"))
+        assert olga.department == "Finance" and str(olga.approval_limit) == "20000.50"  # type: ignore[union-attr]
