@@ -11,6 +11,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +52,36 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
+def require_postgres() -> None:
+    """Skip without PostgreSQL, saying why; under BOMS_REQUIRE_POSTGRES=1 (CI) fail instead."""
     reason = _pg_available()
     if reason:
         if os.environ.get("BOMS_REQUIRE_POSTGRES") == "1":
             pytest.fail(reason + " (BOMS_REQUIRE_POSTGRES=1: CI must test PostgreSQL)")
         pytest.skip(reason)
+
+
+@contextmanager
+def pg_database(name: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of `template`, or empty) for the block's duration: its URL."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    require_postgres()
     name = f"boms_tmpl_{RUN_ID}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    upgrade(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database(name) as url:
+        upgrade(url)
+        yield name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -77,14 +92,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     template = request.getfixturevalue("pg_template")
-    name = f"boms_t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database(f"boms_t_{RUN_ID}_{uuid.uuid4().hex[:8]}", template) as url:
+        yield url
 
 
 @pytest.fixture

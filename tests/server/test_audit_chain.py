@@ -24,7 +24,7 @@ from server.db import Database
 from server.migrate import alembic_config, upgrade
 from server.models import AuditEvent, AuditHead
 from server.services.audit import verify
-from tests.conftest import PG_ADMIN_URL, _pg_available
+from tests.conftest import pg_database, require_postgres
 
 
 def _write(app: Any, count: int = 4) -> None:
@@ -191,17 +191,9 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    reason = _pg_available()
-    if reason:
-        pytest.skip(reason)
-    name = f"boms_old_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    require_postgres()  # fails in CI rather than skipping
+    with pg_database(f"boms_old_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 def _old_log(url: str, count: int) -> None:
