@@ -75,11 +75,11 @@ def test_client_error_is_not_retried(local_server: LocalServer) -> None:
 
 
 def test_timeout(local_server: LocalServer) -> None:
-    local_server.reply("/slow", Reply(200, "late", delay=2))
+    local_server.reply("/slow", Reply(200, "late", delay=3))
     started = time.monotonic()
     with pytest.raises(ConnectorError) as failure:
         call(url=f"{local_server.url}/slow", timeout=0.3)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5  # before the 3 s answer, with room for a loaded machine
     assert failure.value.retryable and "no answer within 0.3 s" in failure.value.message
 
 

@@ -136,7 +136,7 @@ def test_deploy_refuses_a_constant_too_large_naming_element_and_line(api: Any, t
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if 'sequenceFlow id="flow_big"' in text)
     started = time.perf_counter()
     error = api.deploy("modeler", path, expect=422).get_json()["error"]
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 20  # evaluating it would take hours
     assert error["file"] == "big_numbers.bpmn" and error["element"] == "flow_big" and error["line"] == line
     assert "too large" in error["message"] and f"line {line}" in error["message"]
     assert api.get("admin", "/api/v1/process-definitions").get_json()["total"] == 0

@@ -14,7 +14,7 @@ from server.forms.validation import FormValidationError, validate_submission
 from tests.conftest import FIXTURES
 
 EVIL = "^(a+)+$"
-VALUE = "a" * 27 + "!"  # 4 s and doubling per character with Python's backtracking engine
+VALUE = "a" * 30 + "!"  # 30 s and doubling per character with Python's backtracking engine
 
 
 def _schema(**prop: Any) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def test_a_catastrophic_pattern_is_fast() -> None:
     started = time.perf_counter()
     with pytest.raises(FormValidationError) as caught:
         validate_submission(_schema(pattern=EVIL), {"code": VALUE})
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 3  # linear-time re2: far below backtracking's 30 s
     assert "code" in caught.value.errors
 
 
@@ -42,7 +42,7 @@ def test_pattern_properties_and_additional_properties_use_re2() -> None:
     started = time.perf_counter()
     with pytest.raises(FormValidationError) as caught:
         validate_submission(schema, {"rows": {VALUE: 1}})
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 3  # linear-time re2: far below backtracking's 30 s
     assert list(caught.value.errors) == [f"rows.{VALUE}"]
     assert validate_submission(schema, {"rows": {"aaa": 1}}) == {"rows": {"aaa": 1}}
     with pytest.raises(FormValidationError):
