@@ -44,8 +44,12 @@ run: install
 	$(BIN)/boms demo
 	$(BIN)/boms serve
 
+# Every test, on every core (pytest-xdist: each worker has its own database templates and browser);
+# TEST_WORKERS=0 runs it in one process; `pytest -m "not slow"` leaves out the kill -9 and big-data tests
+# while working.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python bench/history_growth.py

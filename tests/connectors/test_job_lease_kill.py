@@ -84,6 +84,7 @@ def _start_worker(app: Any, queue: str, started: list[subprocess.Popen[bytes]]) 
     return process
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_job_of_a_worker_killed_mid_call_runs_again_within_a_lease(app: Any, api: Api, local_server: LocalServer,

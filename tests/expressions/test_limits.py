@@ -23,7 +23,8 @@ from server.expressions import (
     parse_literal,
 )
 
-BOUND = 0.25  # seconds; the typical figure is under 5 ms, the slack is for a loaded CI machine
+BOUND = 3.0  # seconds; typically under 5 ms, and the cases took 14 s to forever before the bounds: the slack is
+# for a loaded CI machine (0.51 s was seen under a load of 13 on 2 cores)
 
 
 def _fails_fast(text: str, context: dict[str, Any], at_compile: bool = False) -> ExpressionLimitError:
@@ -100,7 +101,7 @@ def test_oversized_expression_text_is_refused(text: str, message: str) -> None:
     started = time.perf_counter()
     with pytest.raises(ExpressionLimitError, match=message):
         compile_expression(text)
-    assert time.perf_counter() - started < 2  # parsing is the cost here, bounded by the text length
+    assert time.perf_counter() - started < 10  # parsing is the cost here, bounded by the text length
 
 
 def test_each_evaluation_has_its_own_budget() -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -21,6 +23,7 @@ def boms(instance: Path, *args: str, check: bool = True) -> subprocess.Completed
     return result
 
 
+@pytest.mark.slow
 def test_cli_end_to_end(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     assert "up to date" in boms(instance, "db", "upgrade").stdout
