@@ -225,11 +225,13 @@ def open_table(path: Path, file_name: str, *, sheet: str | None = None, encoding
         return Table(path, file_name, suffix, None, _clean_header(first, file_name, None), used, delimiter)
     sheet_obj = _open_sheet(path, file_name, sheet)
     where = f"{file_name}, sheet '{sheet_obj.name}'"
-    if sheet_obj.total_width > MAX_COLUMNS:
-        raise Unprocessable(f"{where}: {sheet_obj.total_width} columns; at most {MAX_COLUMNS} can be imported",
+    # The used range's far corner (0-based), not total_width: that one counts from the first used column.
+    last_row, last_column = sheet_obj.end or (0, 0)
+    if last_column + 1 > MAX_COLUMNS:
+        raise Unprocessable(f"{where}: {last_column + 1} columns; at most {MAX_COLUMNS} can be imported",
                             field="file")
-    if sheet_obj.total_height > MAX_ROWS + 1:
-        raise Unprocessable(f"{where}: {sheet_obj.total_height} rows; at most {MAX_ROWS} can be imported at once",
+    if last_row > MAX_ROWS:
+        raise Unprocessable(f"{where}: {last_row + 1} rows; at most {MAX_ROWS} can be imported at once",
                             field="file")
     first_row = next(iter(sheet_obj.iter_rows()), None)
     if first_row is None:
