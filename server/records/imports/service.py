@@ -60,8 +60,10 @@ def read_options(raw: Any) -> dict[str, Any]:
 
 
 def start(database: Database, instance_path: Path, who: Principal, type_key: str, file_name: str,
-          stream: IO[bytes], raw_options: Any) -> dict[str, Any]:
-    """Check and store an upload and queue its job; returns the import as ``describe`` shows it."""
+          stream: IO[bytes], raw_options: Any, queue: bool = True) -> dict[str, Any]:
+    """Check and store an upload and queue its job; returns the import as ``describe`` shows it.
+
+    ``queue=False``: no job; the caller runs it (the CLI, in its own process, with a progress bar)."""
     options = read_options(raw_options)
     options.setdefault("mode", "insert")
     options.setdefault("onError", "abort")
@@ -90,7 +92,7 @@ def start(database: Database, instance_path: Path, who: Principal, type_key: str
             session.add(row)
             session.flush()
             inline = row.dry_run and row.size <= INLINE_BYTES
-            if not inline:
+            if queue and not inline:
                 job = Job(kind=JOB_KIND, payload={"import": import_id}, due_at=utcnow(), status=JobStatus.PENDING)
                 session.add(job)
                 session.flush()
@@ -98,7 +100,7 @@ def start(database: Database, instance_path: Path, who: Principal, type_key: str
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    if inline:  # no job: nobody else can pick it up while it runs here
+    if queue and inline:  # no job: nobody else can pick it up while it runs here
         run_import(database, instance_path, import_id)
     with database.read() as session:
         return describe(session, _own(session, who, import_id), plan.ignored)
