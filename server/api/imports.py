@@ -112,6 +112,7 @@ SCHEMAS: dict[str, Schema] = {
                       "fireRules (refused: no rules engine yet), sheet, encoding (utf-8 | gb18030)"},
     "Import": obj({"id": STRING, "type": STRING, "status": STRING, "dryRun": {"type": "boolean"}, "file": STRING,
                    "mode": STRING, "key": {"type": ["string", "null"]}, "onError": STRING, "mapping": ANY_OBJECT,
+                   "header": {"type": "array", "items": STRING},
                    "sheet": {"type": ["string", "null"]}, "totalRows": {"type": ["integer", "null"]},
                    "rowsDone": INTEGER, "valid": INTEGER, "invalid": INTEGER, "inserted": INTEGER,
                    "updated": INTEGER, "rate": {"type": ["number", "null"]},

@@ -133,7 +133,7 @@ def describe(session: Session, row: RecordImport, ignored: tuple[str, ...] | Non
     body: dict[str, Any] = {
         "id": row.id, "type": row.type_key, "status": row.status, "dryRun": row.dry_run, "file": row.file_name,
         "mode": row.options.get("mode"), "key": row.options.get("key"), "onError": row.options.get("onError"),
-        "mapping": header, "sheet": row.options.get("sheet"),
+        "mapping": header, "header": row.options.get("header", []), "sheet": row.options.get("sheet"),
         "totalRows": row.total_rows, "rowsDone": row.rows_done, "valid": row.valid, "invalid": row.invalid,
         "inserted": row.inserted, "updated": row.updated,
         "rate": round(rate, 1) if rate else None, "secondsLeft": round(left, 1) if left is not None else None,
