@@ -147,6 +147,10 @@ def _end(database: Database, import_id: str, finish: Finish | None, status: str,
         row = session.get(RecordImport, import_id)
         if row is None:
             return
+        if status == "cancelled" and message is None:
+            written = row.inserted + row.updated
+            message = (f"cancelled; the {written} records written by the chunks committed before stay" if written
+                       else "cancelled; nothing was written")
         row.status, row.message, row.finished_at = status, message, utcnow()
         if not row.dry_run and status != "previewed":
             publish(session, Event(EventKind.RECORD_IMPORTED, row.created_by, subject_type=SubjectType.RECORD_IMPORT,
@@ -202,7 +206,7 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
         _write_all(database, import_id, table, prepare_again(checker), skip_invalid, start)
         _end(database, import_id, finish, "done")
     except Cancelled:
-        _end(database, import_id, finish, "cancelled", "cancelled; the chunks committed before stay written")
+        _end(database, import_id, finish, "cancelled")
     except BomsError as exc:
         _end(database, import_id, finish, "failed", exc.message)
     except Exception as exc:  # noqa: BLE001 - the import says it failed instead of a stack trace to the user
