@@ -150,3 +150,27 @@ def test_the_template_has_labels_a_sample_and_a_dropdown(items_api: Any, tmp_pat
     import zipfile
     sheet_xml = zipfile.ZipFile(io.BytesIO(response.data)).read("xl/worksheets/sheet1.xml").decode()
     assert "<dataValidation" in sheet_xml and "options!$A$1:$A$2" in sheet_xml
+
+
+def test_cancel_mid_import_keeps_whole_chunks_and_says_so(items_api: Any, monkeypatch: Any) -> None:
+    from sqlalchemy import update
+
+    from server.models import RecordImport
+    from server.records.imports import run
+
+    rows = [["code", "name"], *[[f"M-{i}", "n"] for i in range(10)]]
+    body = upload(items_api, csv_bytes(rows), onError="skip").get_json()
+    original = run._chunks
+
+    def cancelling(source: Any) -> Any:
+        for number, chunk in enumerate(original(source)):
+            if number == 2:  # between transactions: after two committed chunks
+                with items_api.app.extensions["boms_db"].write() as session:
+                    session.execute(update(RecordImport).values(cancel_requested=True))
+            yield chunk
+
+    monkeypatch.setattr(run, "CHUNK", 3)
+    monkeypatch.setattr(run, "_chunks", cancelling)
+    done = finished(items_api, body["id"])
+    assert done["status"] == "cancelled" and done["inserted"] == 6 and done["rowsDone"] == 6, done
+    assert "6 records" in done["message"] and len(records(items_api)) == 6
