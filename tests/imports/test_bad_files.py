@@ -99,3 +99,20 @@ def test_a_sheet_with_no_header_row_is_refused(items_api: Any, tmp_path: Path) -
     book.add_worksheet("Nothing")
     book.close()
     _refused(items_api, path.read_bytes(), "empty.xlsx", 422, "sheet 'Nothing'")
+
+
+def test_bad_requests_are_4xx_never_500(items_api: Any) -> None:
+    headers = items_api.headers("sam")
+    assert items_api.get("sam", "/api/v1/imports/nope").status_code == 404
+    assert items_api.get("sam", "/api/v1/imports/nope/errors.xlsx").status_code == 404
+    assert items_api.post("sam", "/api/v1/imports/nope/cancel").status_code == 404
+    assert items_api.client.post("/api/v1/records/item/imports", headers=headers).status_code == 400
+    bad_json = items_api.client.post("/api/v1/records/item/imports", headers=headers,
+                                     content_type="multipart/form-data",
+                                     data={"file": (io.BytesIO(b"code\n1\n"), "a.csv"), "options": "{nope"})
+    assert bad_json.status_code == 400 and "options" in bad_json.get_json()["error"]["message"]
+    assert upload(items_api, b"code\n1\n", mapping={"code": 5}).status_code == 400
+    assert upload(items_api, b"code\n1\n", type_key="nothing").status_code == 404
+    for query in ({"filter": "code =="}, {"sort": "cost"}, {"fields": "nope"}):
+        assert items_api.get("sam", "/api/v1/records/item/export", query_string=query).status_code == 400
+    assert _imports_dir(items_api) == []
