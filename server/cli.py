@@ -230,6 +230,23 @@ def cmd_jobs_run(config: Config, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_records_import(config: Config, args: argparse.Namespace) -> int:
+    from server import create_app
+    from server.records.imports.console import import_file
+
+    app = create_app(config)
+    options = {"mode": args.mode, "onError": "skip" if args.skip_invalid else "abort", "dryRun": args.dry_run}
+    if args.key:
+        options["key"] = args.key
+    if args.sheet:
+        options["sheet"] = args.sheet
+    if args.encoding:
+        options["encoding"] = args.encoding
+    with app.app_context():
+        return import_file(app.extensions["boms_db"], config.instance_path, args.user, args.type, Path(args.file),
+                           options)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="boms", description="BOMS workflow server")
     sub = root.add_subparsers(dest="command", required=True)
@@ -290,6 +307,18 @@ def parser() -> argparse.ArgumentParser:
                    "exit 1 on a problem").set_defaults(run=cmd_check)
     jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("run", help="run every due job now, in this process").set_defaults(run=cmd_jobs_run)
+    records = sub.add_parser("records", help="records").add_subparsers(dest="records_command", required=True)
+    imports = records.add_parser("import", help="import a .xlsx/.xls/.xlsb/.ods/.csv file into a record type")
+    imports.add_argument("type")
+    imports.add_argument("file")
+    imports.add_argument("--mode", choices=("insert", "update", "upsert"), default="insert")
+    imports.add_argument("--key", help="the unique field update and upsert match records by")
+    imports.add_argument("--skip-invalid", action="store_true", help="import the valid rows, list the others")
+    imports.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imports.add_argument("--sheet")
+    imports.add_argument("--encoding", help="utf-8 or gb18030 (default: detected)")
+    imports.add_argument("--user", default="admin", help="who imports (their permissions apply; default admin)")
+    imports.set_defaults(run=cmd_records_import)
     return root
 
 

@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     AUDIT_SEALED = "audit.sealed"
     AUDIT_EXPORTED = "audit.exported"
+    RECORD_IMPORTED = "record.imported"  # an import ended: file, mode, counts (each record has its own event)
+    RECORD_EXPORTED = "record.exported"  # who exported which filter and fields, how many rows
 
 
 class SubjectType(StrEnum):
@@ -63,6 +65,7 @@ class SubjectType(StrEnum):
     GROUP = "group"
     TOKEN = "token"
     RECORD = "record"
+    RECORD_IMPORT = "record_import"
     RULE = "rule"
     DASHBOARD = "dashboard"
     AUDIT = "audit"

@@ -61,6 +61,7 @@ from server.api import (  # noqa: E402,F401,I001
 from server.api import records  # noqa: E402,F401  (the data engine's routes: server/records)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 from server.api import task_actions  # noqa: E402
+from server.api import imports  # noqa: E402  (spreadsheet import and export of records)
 
 
 def init_app(app: Flask) -> None:
@@ -77,3 +78,4 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(files.paths, files.SCHEMAS)
     plugins.add_openapi(records.paths, records.SCHEMAS, tags=("records",))
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
+    plugins.add_openapi(imports.paths, imports.SCHEMAS)

@@ -10,4 +10,7 @@ from server.inbox import files, notifications, routes, start, task, texts  # noq
 def init_app(app: Flask) -> None:
     """The staff pages plug in: their blueprint and the unread-notification count every page shows."""
     app.register_blueprint(bp)
+    from server.inbox.record_imports import bp as record_imports
+
+    app.register_blueprint(record_imports)  # /records/<type>/import: its own blueprint and templates
     app.context_processor(notifications.unread_notifications)

@@ -8,6 +8,7 @@ from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.record import RecordType
+from server.models.record_import import RecordImport, RecordImportError
 from server.models.task import HumanTask, TaskCandidate
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "Notification",
     "ProcessInstance",
     "ProcessVersion",
+    "RecordImport",
+    "RecordImportError",
     "RecordType",
     "StoredFile",
     "TaskCandidate",

@@ -8,6 +8,7 @@
 - listing.py     filter (JEXL -> SQL), multi-key sort, offset and keyset pages
 - service.py     records: list, create, read, update, delete, history (audit events)
 - deploy.py      ``*.record.json`` files in `boms deploy` / POST /deployments
+- imports/       spreadsheet import (a background job) and export
 
 The REST routes are server/api/records.py (the API layer sits above the engines).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.plugins import add_deployer
+from server.plugins import add_deployer, plugins_of
 from server.records.deploy import SUFFIX, deploy_files
 
 # At import, not in init_app: `boms deploy` deploys without creating a Flask app.
@@ -24,4 +25,7 @@ add_deployer(SUFFIX, deploy_files)
 
 
 def init_app(app: Flask) -> None:
-    """Nothing per app yet beyond the deployer: the routes and OpenAPI paths come with server.api."""
+    """The import job kind; the routes and OpenAPI paths come with server.api."""
+    from server.records.imports import JOB_KIND, handle_job
+
+    plugins_of(app).add_job(JOB_KIND, handle_job)

@@ -1,0 +1,232 @@
+"""An import's run, as a background job (or inline for a small dry run): passes over the file in chunks.
+
+Design (README "Records: import and export"): resume, not roll back. Each chunk of ``CHUNK`` rows is
+written in one transaction together with its refused rows and the new resume point (``rows_done``), so a
+worker killed mid-import leaves whole chunks only, and the job, claimed again when its lease runs out,
+starts after the last committed chunk. With ``onError: abort`` a validation pass reads the whole file
+first and writes nothing unless every row is valid; a dry run is that pass alone, keeping a preview.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from server.audit import Event, publish
+from server.auth.permissions import Principal
+from server.auth.permissions.records import Action
+from server.db import Database, utcnow
+from server.errors import BomsError
+from server.events import EventKind, SubjectType
+from server.models import RecordImport, RecordImportError, User
+from server.records.imports.chunks import Bad, Checker, check, preview_json, write
+from server.records.imports.convert import Context
+from server.records.imports.files import Table, open_table
+from server.records.imports.mapping import make_plan
+from server.records.service import access
+
+logger = logging.getLogger(__name__)
+CHUNK = 1000
+PREVIEW_ROWS = 20
+TERMINAL = ("done", "failed", "cancelled", "previewed")
+Finish = Callable[[Session], Any]
+
+
+class Cancelled(Exception):
+    pass
+
+
+def imports_root(instance_path: Path) -> Path:
+    return Path(instance_path) / "imports"
+
+
+def users_context(session: Session) -> Context:
+    users: dict[str, str] = {}
+    for name, display in session.execute(select(User.username, User.display_name).where(User.active.is_(True))):
+        if display:
+            users.setdefault(display.casefold(), name)
+    for name, _ in session.execute(select(User.username, User.display_name).where(User.active.is_(True))):
+        users[name.casefold()] = name
+    return Context(users=users)
+
+
+def principal_of(session: Session, username: str) -> Principal:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.active:
+        raise BomsError(f"the importing user '{username}' is no longer active")
+    return Principal.of(user)
+
+
+def prepare(session: Session, row: RecordImport, root: Path) -> tuple[Table, Checker]:
+    who = principal_of(session, row.created_by)
+    a = access(session, who, row.type_key, Action.IMPORT)
+    options = row.options
+    table = open_table(root / row.stored_path, row.file_name, sheet=options.get("sheet"),
+                       encoding=options.get("encoding"))
+    writable = a.fields(Action.IMPORT)
+    plan = make_plan(table.header, a.definition, writable, options)
+    checker = Checker(a.definition, a.table, plan, a.policy, who, a.readable() | writable, users_context(session))
+    return table, checker
+
+
+def _chunks(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
+    while chunk := list(islice(rows, CHUNK)):
+        yield chunk
+
+
+def _errors(session: Session, import_id: str, bad: list[Bad]) -> None:
+    if bad:
+        session.execute(insert(RecordImportError), [{"import_id": import_id, "row_number": b.number,
+                                                     "cells": b.cells, "problems": b.problems} for b in bad])
+
+
+def _progress(session: Session, import_id: str, **values: Any) -> RecordImport:
+    session.execute(update(RecordImport).where(RecordImport.id == import_id).values(progress_at=utcnow(), **values))
+    row = session.get(RecordImport, import_id, populate_existing=True)
+    assert row is not None
+    if row.cancel_requested:
+        raise Cancelled()
+    return row
+
+
+def _count(table: Table) -> int:
+    return table.total if table.total is not None else sum(1 for _ in table.rows())
+
+
+def _validate_all(database: Database, import_id: str, table: Table, make: Callable[[], Checker],
+                  dry_run: bool) -> tuple[int, int]:
+    """The validation pass: counts, refused rows and (for a dry run) the preview; writes no record."""
+    checker = make()
+    with database.write() as session:
+        session.execute(delete(RecordImportError).where(RecordImportError.import_id == import_id))
+        _progress(session, import_id, status="validating", rows_done=0, valid=0, invalid=0, preview=[])
+    valid = invalid = done = 0
+    preview: list[dict[str, Any]] = []
+    for chunk in _chunks(table.rows()):
+        with database.write() as session:
+            good, bad = check(session, checker, chunk)
+            if len(preview) < PREVIEW_ROWS:
+                preview.extend(preview_json(checker, g) for g in good[:PREVIEW_ROWS - len(preview)])
+            _errors(session, import_id, bad)
+            valid, invalid, done = valid + len(good), invalid + len(bad), done + len(chunk)
+            _progress(session, import_id, rows_done=done, valid=valid, invalid=invalid,
+                      preview=preview if dry_run else [])
+    return valid, invalid
+
+
+def _write_all(database: Database, row_id: str, table: Table, checker: Checker, skip_invalid: bool,
+               start: int) -> None:
+    done = start
+    for chunk in _chunks(table.rows(skip=start)):
+        with database.write() as session:
+            current = _progress(session, row_id)
+            good, bad = check(session, checker, chunk)
+            if bad and not skip_invalid:
+                first = bad[0]
+                raise BomsError(f"row {first.number}: {first.problems[0]['message']} (the row changed between "
+                                f"the check and the write); {current.inserted + current.updated} records were "
+                                "written before it")
+            inserted, updated = write(session, checker, good, row_id)
+            _errors(session, row_id, bad)
+            done += len(chunk)
+            _progress(session, row_id, rows_done=done, inserted=current.inserted + inserted,
+                      updated=current.updated + updated, invalid=current.invalid + len(bad),
+                      valid=current.valid + len(good))
+
+
+def _end(database: Database, import_id: str, finish: Finish | None, status: str, message: str | None = None
+         ) -> None:
+    with database.write() as session:
+        row = session.get(RecordImport, import_id)
+        if row is None:
+            return
+        if status == "cancelled" and message is None:
+            written = row.inserted + row.updated
+            message = (f"cancelled; the {written} records written by the chunks committed before stay" if written
+                       else "cancelled; nothing was written")
+        row.status, row.message, row.finished_at = status, message, utcnow()
+        if not row.dry_run and status != "previewed":
+            publish(session, Event(EventKind.RECORD_IMPORTED, row.created_by, subject_type=SubjectType.RECORD_IMPORT,
+                                   subject_id=row.id, data={"type": row.type_key, "import": row.id,
+                                                            "status": status, "file": row.file_name,
+                                                            "inserted": row.inserted, "updated": row.updated,
+                                                            "invalid": row.invalid, "mode": row.options.get("mode")}))
+        if finish is not None:
+            finish(session)
+
+
+def run_import(database: Database, instance_path: Path, import_id: str, finish: Finish | None = None) -> None:
+    """Run (or resume) an import; every outcome ends in the import's status, never an unhandled error."""
+    with database.write() as session:
+        row = session.get(RecordImport, import_id)
+        if row is None or row.status in TERMINAL:
+            if finish is not None:
+                finish(session)
+            return
+        if row.cancel_requested:
+            status = None
+        else:
+            status = row.status
+            if row.started_at is None:
+                row.started_at = utcnow()
+        dry_run, skip_invalid, start = row.dry_run, row.options.get("onError") == "skip", row.rows_done
+    if status is None:
+        _end(database, import_id, finish, "cancelled", "cancelled before it started; nothing was written")
+        return
+    try:
+        with database.read() as session:
+            row = session.get(RecordImport, import_id)
+            table, checker = prepare(session, row, imports_root(instance_path))  # type: ignore[arg-type]
+        if row.total_rows is None:  # type: ignore[union-attr]
+            with database.write() as session:
+                _progress(session, import_id, total_rows=_count(table))
+        if status in ("pending", "validating") and (dry_run or not skip_invalid):
+            valid, invalid = _validate_all(database, import_id, table, lambda: prepare_again(checker), dry_run)
+            if dry_run:
+                _end(database, import_id, finish, "previewed")
+                return
+            if invalid:
+                _end(database, import_id, finish, "failed",
+                     f"{invalid} of {valid + invalid} rows are not valid; nothing was written (download the error "
+                     "workbook, correct it and import it again, or import with onError skip)")
+                return
+            start = 0
+            with database.write() as session:
+                _progress(session, import_id, status="writing", rows_done=0, valid=0, invalid=0)
+        else:
+            with database.write() as session:
+                _progress(session, import_id, status="writing")
+        _write_all(database, import_id, table, prepare_again(checker), skip_invalid, start)
+        _end(database, import_id, finish, "done")
+    except Cancelled:
+        _end(database, import_id, finish, "cancelled")
+    except BomsError as exc:
+        _end(database, import_id, finish, "failed", exc.message)
+    except Exception as exc:  # noqa: BLE001 - the import says it failed instead of a stack trace to the user
+        logger.exception("import %s failed", import_id)
+        _end(database, import_id, finish, "failed", f"the import stopped on an internal error ({type(exc).__name__})")
+
+
+def prepare_again(checker: Checker) -> Checker:
+    """A fresh checker for the next pass: the values met earlier are per pass."""
+    return Checker(checker.definition, checker.table, checker.plan, checker.policy, checker.who, checker.visible,
+                   checker.context)
+
+
+def rate_of(row: RecordImport, now: datetime | None = None) -> tuple[float | None, float | None]:
+    """(rows per second, seconds left) of a running import."""
+    if row.started_at is None or not row.rows_done:
+        return None, None
+    elapsed = ((now or utcnow()) - row.started_at).total_seconds()
+    if elapsed <= 0:
+        return None, None
+    rate = row.rows_done / elapsed
+    left = max((row.total_rows or row.rows_done) - row.rows_done, 0) / rate if rate else None
+    return rate, left
