@@ -50,6 +50,9 @@ class EventKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     AUDIT_SEALED = "audit.sealed"
     AUDIT_EXPORTED = "audit.exported"
+    # --- recui: saved views of record lists ---
+    RECORD_VIEW_SAVED = "record_view.saved"
+    RECORD_VIEW_DELETED = "record_view.deleted"
 
 
 class SubjectType(StrEnum):
