@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.records.conftest import records_api  # noqa: F401 (the fixture)
-
 
 def _create(api: Any, who: str, **fields: Any) -> dict[str, Any]:
     response = api.post(who, "/api/v1/records/contract", json={"fields": fields})
