@@ -39,35 +39,28 @@ def record_list(type_key: str) -> Any:
     who = web_principal()
     if request.args.get("view") and set(request.args) == {"view"}:
         return _open_view(type_key, request.args["view"])
+    screen, problem = None, None
     try:
         with reading() as session:
             kind = workspace.type_view(session, who, type_key)
+            args = read_list_args(request.args, kind.fields)
+            if not args.problems:
+                try:  # refused before any SQL runs (compiling the filter, sort or cursor): the session stays usable
+                    screen = workspace.list_screen(session, who, type_key, args.combined_filter() or None,
+                                                   args.sort or None, PageRequest(size=PAGE_SIZE, cursor=args.cursor))
+                except BadRequest as exc:  # a filter, sort or cursor the user typed: say which, keep the page
+                    problem = exc.message
+            saved = screen.views if screen is not None else views.list_views(session, who, type_key)
     except BomsError as exc:
         return error_page(exc)
-    args = read_list_args(request.args, kind.fields)
-    screen, problem = None, None
-    if not args.problems:
-        try:
-            with reading() as session:
-                screen = workspace.list_screen(session, who, type_key, args.combined_filter() or None,
-                                               args.sort or None, PageRequest(size=PAGE_SIZE, cursor=args.cursor))
-        except BadRequest as exc:  # a filter, sort or cursor the user typed: say which, keep the page
-            problem = exc.message
-        except BomsError as exc:
-            return error_page(exc)
-    if screen is None:
-        with reading() as session:
-            saved = views.list_views(session, who, type_key)
-    else:
-        saved = screen.views
+    status = 400 if (problem or args.problems) else 200
     return render_template(
         "records/list.html", kind=kind, screen=screen, args=args, problem=problem, saved=saved,
         columns=[kind.field(c) for c in (args.columns or _default_columns(kind))],
         controls=[f for f in kind.fields if f["type"] in CONTROL_KINDS], range_kinds=RANGE_KINDS,
         field_label=field_label, list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key,
                                                                **args.link_args(**kw)),
-        status=400 if (problem or args.problems) else 200,
-    ), 400 if (problem or args.problems) else 200
+    ), status
 
 
 def _open_view(type_key: str, view_id: str) -> Any:
