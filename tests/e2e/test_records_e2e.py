@@ -36,8 +36,8 @@ def records_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.extensions["boms_db"].write() as session:
         add_user(session, "rita", PASSWORDS["rita"], roles=["staff"], groups=["sales"])
         add_user(session, "root", PASSWORDS["root"], roles=["admin"])
-        deploy(session, [UploadedFile(p.name, p.read_bytes()) for p in sorted((ROOT / "records").glob("*.record.json"))],
-               "e2e", False)
+        files = sorted((ROOT / "records").glob("*.record.json"))
+        deploy(session, [UploadedFile(p.name, p.read_bytes()) for p in files], "e2e", False)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -100,7 +100,8 @@ def test_create_list_filter_edit_history_and_view(open_as: Any, records_server: 
     page.click("[data-testid=save-record]")
     page.wait_for_url(record_url)
     change = page.locator("[data-testid=record-history] [data-kind='record.updated']")
-    assert "Ms. Wang" in change.inner_text() and "50,000.00" in change.inner_text() and "80,000.00" in change.inner_text()
+    text = change.inner_text()
+    assert "Ms. Wang" in text and "50,000.00" in text and "80,000.00" in text
     screenshot(page, "records-detail-history")
 
     _new_customer(page, records_server, "Beifang Home", "north", "1000")
