@@ -19,7 +19,9 @@ from server.errors import BadRequest
 from server.models import ROLES
 
 BLANK_ROWS = 3
-KEPT_SAME_TYPE = ("help", "validation", "default", "scale")
+# What the form edits; every other key of a saved field (help, validation, default, scale, and the
+# configuration of kinds the form has no inputs for) is kept while the field keeps its type.
+FORM_KEYS = frozenset({"key", "label", "type", "required", "unique", "list", "currency", "options"})
 GRID_KEYS = frozenset({"roles", "actions"})
 
 
@@ -125,7 +127,7 @@ def definition_of(design: DesignForm, saved: Mapping[str, Any] | None) -> dict[s
                                  "type": row.type, "required": row.required, "unique": row.unique, "list": row.list}
         old = before.get(row.key)
         if old is not None and old["type"] == row.type:
-            entry.update({k: old[k] for k in KEPT_SAME_TYPE if k in old and old[k] not in (None, {})})
+            entry.update({k: v for k, v in old.items() if k not in FORM_KEYS and v not in (None, {})})
         if row.type == "money":
             entry["currency"] = row.currency.upper()
         if row.type in ("select", "multi_select"):

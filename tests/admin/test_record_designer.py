@@ -30,6 +30,10 @@ def test_designer_creates_and_versions_a_type(api: Any, browser: Any) -> None:
     assert saved["fields"][1]["options"][1] == {"value": "won", "label": {"en": "Won", "zh": "赢单"}}
     assert saved["permissions"] == [{"roles": ["staff"], "actions": ["create", "read"]}]
 
+    with_help = {**saved, "fields": [{**saved["fields"][0], "help": {"en": "Short", "zh": "简短"}}, saved["fields"][1]]}
+    for key in ("version", "createdAt", "createdBy"):
+        with_help.pop(key)
+    assert api.client.put("/api/v1/record-types/lead", json=with_help, headers=api.headers("admin")).status_code == 201
     page = web.get("/admin/record-types/lead/").get_data(as_text=True)
     assert 'value="title"' in page and "new | New | 新" in page
     added = web.post("/admin/record-types/lead/", {
@@ -42,7 +46,8 @@ def test_designer_creates_and_versions_a_type(api: Any, browser: Any) -> None:
                  "position": "1"})}, from_page="/admin/record-types/lead/")
     assert added.status_code == 302, added.get_data(as_text=True)
     again = api.get("admin", "/api/v1/record-types/lead").get_json()
-    assert again["version"] == 2 and [f["key"] for f in again["fields"]] == ["value", "title", "stage"]
+    assert again["version"] == 3 and [f["key"] for f in again["fields"]] == ["value", "title", "stage"]
+    assert again["fields"][1]["help"] == {"en": "Short", "zh": "简短"}  # not on the form: kept
     assert again["fields"][0]["currency"] == "CNY"
     listing = web.get("/admin/record-types/").get_data(as_text=True)
     assert 'data-key="lead"' in listing
