@@ -13,12 +13,15 @@ def _create(api: Any, who: str, **fields: Any) -> dict[str, Any]:
 
 
 def test_list_filters_sorts_and_hides_fields(records_api: Any, browser: Any) -> None:
-    _create(records_api, "admin", title="Big sofa deal", amount="9000.00", region="north", margin="0.4")
+    big = _create(records_api, "admin", title="Big sofa deal", amount="9000.00", region="north", margin="0.4321")
     _create(records_api, "admin", title="Small table", amount="120.00", region="south", margin="0.1")
     web = browser("sam")
     page = web.get("/records/contract").get_data(as_text=True)
     assert "Big sofa deal" in page and "Small table" in page
     assert "Margin" not in page and "margin" not in page  # hidden: not a column, a control or a chooser
+    record_page = web.get(f"/records/contract/{big['id']}").get_data(as_text=True)
+    assert "Big sofa deal" in record_page and "Margin" not in record_page and "0.4321" not in record_page
+    assert "Margin" not in web.get(f"/records/contract/{big['id']}/edit").get_data(as_text=True)
     filtered = web.get("/records/contract", query_string={"f.amount.min": "5000"}).get_data(as_text=True)
     assert "Big sofa deal" in filtered and "Small table" not in filtered
     by_text = web.get("/records/contract", query_string={"filter": 'region == "south"'}).get_data(as_text=True)
