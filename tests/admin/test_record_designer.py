@@ -72,3 +72,9 @@ def test_only_designers_open_the_designer(api: Any, browser: Any) -> None:
     api.user("sam", roles=("staff",))
     assert browser("sam").get("/admin/record-types/").status_code == 403
     assert browser("auditor").get("/admin/record-types/").status_code == 403
+
+
+def test_designer_in_chinese(api: Any, browser: Any) -> None:
+    page = browser("modeler").get("/admin/record-types/new", headers={"Accept-Language": "zh-CN"})
+    text = page.get_data(as_text=True)
+    assert "新建记录类型" in text and "标签（中文）" in text and "按角色的权限" in text

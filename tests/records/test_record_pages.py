@@ -89,3 +89,19 @@ def test_pages_in_chinese(records_api: Any, browser: Any) -> None:
     web = browser("sam")
     page = web.get("/records/contract", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "标题" in page and "北区" in page
+
+
+def test_keyset_pages(records_api: Any, browser: Any) -> None:
+    import html
+    import re
+
+    for number in range(27):
+        _create(records_api, "admin", title=f"Deal {number:02d}", seats=number + 1)
+    web = browser("sam")
+    first = web.get("/records/contract", query_string={"sort": "seats"}).get_data(as_text=True)
+    assert first.count('class="record-link"') == 25 and "27 records" in first
+    link = html.unescape(re.search(r'href="([^"]+)" rel="next"', first).group(1))
+    second = web.get(link).get_data(as_text=True)
+    assert second.count('class="record-link"') == 2 and "Deal 25" in second and "Deal 26" in second
+    assert 'rel="next"' not in second and 'rel="first"' in second
+    assert web.get("/records/contract", query_string={"cursor": "junk"}).status_code == 400
