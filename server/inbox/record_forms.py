@@ -45,8 +45,9 @@ def _submitted(kind: workspace.TypeView, action: Action, clearing: bool) -> dict
     _shown, schema = _form(kind, action, None, None)
     values = parse_submission(schema, request.form)
     if clearing:
-        for key in schema["properties"]:
-            values.setdefault(key, None)
+        for key, prop in schema["properties"].items():
+            if not prop.get("readOnly"):
+                values.setdefault(key, None)
     return values
 
 

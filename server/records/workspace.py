@@ -41,8 +41,14 @@ class TypeView:
     def schema(self, action: Action) -> dict[str, Any]:
         """The JSON Schema of the form for ``action``: the fields the reader may both see and write."""
         writable = self.creatable if action is Action.CREATE else self.updatable
-        keys = [f["key"] for f in self.fields if f["key"] in writable]
-        return json_schema({"name": self.name, "fields": self.fields}, keys)
+        # On an edit the fields one may read but not change are shown read-only (the form never sends them).
+        keys = [f["key"] for f in self.fields if f["key"] in writable or action is Action.UPDATE]
+        schema = json_schema({"name": self.name, "fields": self.fields}, keys)
+        for key in keys:
+            if key not in writable:
+                schema["properties"][key]["readOnly"] = True
+        schema["required"] = [k for k in schema["required"] if k in writable]
+        return schema
 
 
 def _type_view(a: Access) -> TypeView:

@@ -49,6 +49,8 @@ def test_create_edit_conflict_and_delete(records_api: Any, browser: Any) -> None
     record = records_api.get("sam", "/api/v1/records/contract/1").get_json()
     assert record["fields"]["amount"] == "1500.50" and record["fields"]["lines"] == ["sofa", "table"]
     edit_url = record_url + "/edit"
+    edit_form = web.get(edit_url).get_data(as_text=True)
+    assert 'id="f-number"' in edit_form and 'name="title"' in edit_form  # number: shown, read-only for staff
     saved = web.post(edit_url, {"title": "Office chairs", "seats": "14", "version": "1", "region": "north"})
     assert saved.status_code == 302
     after = records_api.get("sam", "/api/v1/records/contract/1").get_json()
