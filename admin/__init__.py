@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 
 from admin.session import init_session
 from server.plugins import plugins_of
@@ -25,11 +26,13 @@ def workflow_views(db: Any) -> Iterable[BaseView]:
     from admin.views.instances import InstancesView
     from admin.views.models import ProcessModelsView
     from admin.views.people import GroupView, TokenView, UserView
+    from admin.views.record_types import RecordTypesView
     from admin.views.tasks import TasksView
 
     return [
         ProcessModelsView(name="Process models", endpoint="admin_models", url="models"),
         InstancesView(name="Process instances", endpoint="admin_instances", url="instances"),
+        RecordTypesView(name=_l("Record types"), endpoint="admin_record_types", url="record-types"),
         TasksView(name="Human tasks", endpoint="admin_tasks", url="tasks"),
         UserView(db, name="Users", category="People", endpoint="admin_users", url="users"),
         GroupView(db, name="Groups", category="People", endpoint="admin_groups", url="groups"),

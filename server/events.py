@@ -52,6 +52,9 @@ class EventKind(StrEnum):
     AUDIT_EXPORTED = "audit.exported"
     RECORD_IMPORTED = "record.imported"  # an import ended: file, mode, counts (each record has its own event)
     RECORD_EXPORTED = "record.exported"  # who exported which filter and fields, how many rows
+    # saved views of record lists
+    RECORD_VIEW_SAVED = "record_view.saved"
+    RECORD_VIEW_DELETED = "record_view.deleted"
 
 
 class SubjectType(StrEnum):

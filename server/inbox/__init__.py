@@ -1,10 +1,20 @@
-"""The staff pages: inbox, task form, start a process, instance view, notifications."""
+"""The staff pages: inbox, task form, start a process, instance view, notifications, records."""
 
 from flask import Blueprint, Flask
 
 bp = Blueprint("inbox", __name__)
 
-from server.inbox import files, notifications, routes, start, task, texts  # noqa: E402,F401
+from server.inbox import (  # noqa: E402,F401
+    files,
+    notifications,
+    record_display,
+    record_forms,
+    record_pages,
+    routes,
+    start,
+    task,
+    texts,
+)
 
 
 def init_app(app: Flask) -> None:

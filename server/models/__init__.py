@@ -9,6 +9,7 @@ from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.record import RecordType
 from server.models.record_import import RecordImport, RecordImportError
+from server.models.record_view import RecordView
 from server.models.task import HumanTask, TaskCandidate
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "RecordImport",
     "RecordImportError",
     "RecordType",
+    "RecordView",
     "StoredFile",
     "TaskCandidate",
     "User",

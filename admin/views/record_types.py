@@ -1,0 +1,74 @@
+"""The record-type designer: every type with its versions; create a type, edit its fields and who may do what.
+
+Saving makes a new version through the deploy path of ``*.record.json`` (server/records/designer.py),
+so the checks, the version and the audit event are those of a deployed file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+
+from admin.access import RoleGuard, database, principal
+from admin.feedback import describe
+from admin.record_designer import BLANK_ROWS, DesignForm, FieldRow, definition_of, form_of, typed_form
+from server.auth.permissions.records import Action
+from server.errors import BomsError, NotFound
+from server.models import ROLES
+from server.records.designer import designed_type, designed_types, save_designed
+from server.records.fields import KINDS
+from server.records.types import DESIGNERS
+
+
+class RecordTypesView(RoleGuard, BaseView):
+    read_roles = DESIGNERS
+    write_roles = DESIGNERS
+
+    @expose("/")
+    def index(self) -> Any:
+        with database().read() as session:
+            types = designed_types(session, principal())
+        return self.render("admin/boms/record_types.html", types=types)
+
+    def _edit(self, design: DesignForm, versions: list[Any], status: int = 200) -> Any:
+        for _blank in range(BLANK_ROWS - sum(1 for r in design.rows if not r.key)):
+            design.rows.append(FieldRow(len(design.rows), position=len(design.rows) + 1))
+        return self.render("admin/boms/record_type_edit.html", design=design, versions=versions,
+                           kinds=list(KINDS), roles=ROLES, actions=[a.value for a in Action]), status
+
+    @expose("/new", methods=("GET", "POST"))
+    def new(self) -> Any:
+        if request.method == "GET":
+            return self._edit(form_of(None), [])
+        return self._save(None, [])
+
+    @expose("/<key>/", methods=("GET", "POST"))
+    def edit(self, key: str) -> Any:
+        try:
+            with database().read() as session:
+                saved, versions = designed_type(session, principal(), key)
+        except NotFound:
+            abort(404)
+        if request.method == "GET":
+            return self._edit(form_of(saved), versions)
+        return self._save(saved, versions)
+
+    def _save(self, saved: dict[str, Any] | None, versions: list[Any]) -> Any:
+        design = typed_form(request.form, saved)
+        try:
+            definition = definition_of(design, saved)
+            with database().write() as session:
+                summary = save_designed(session, principal(), definition)
+        except BomsError as exc:
+            flash(_("Not saved, nothing changed: %(reason)s", reason=describe(exc)), "danger")
+            return self._edit(design, versions, 400)
+        if summary["created"]:
+            flash(_("Saved %(key)s as version %(version)s.", key=summary["key"], version=summary["version"]),
+                  "success")
+        else:
+            flash(_("Nothing changed: the definition is the same as version %(version)s.",
+                    version=summary["version"]), "info")
+        return redirect(url_for(".edit", key=summary["key"]))

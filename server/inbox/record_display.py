@@ -1,0 +1,107 @@
+"""Record values and field definitions as the staff pages show them, in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from server.forms.render import Field
+from server.inbox import bp
+from server.inbox.routes import inbox_date, inbox_datetime
+
+NUMBER_KINDS = frozenset({"integer", "decimal", "money"})
+TEXT_KINDS = frozenset({"text", "email", "url"})
+
+
+def language() -> str:
+    return "zh" if str(get_locale() or "en").startswith("zh") else "en"
+
+
+@bp.app_template_filter("tr")
+def tr(texts: Mapping[str, str] | None) -> str:
+    """{"en": ..., "zh": ...} in the reader's language."""
+    if not texts:
+        return ""
+    return texts.get(language()) or texts.get("en") or ""
+
+
+def option_label(field: Mapping[str, Any], value: Any) -> str:
+    option = next((o for o in field.get("options", []) if o["value"] == value), None)
+    return tr(option["label"]) if option else str(value)
+
+
+def field_label(field: Mapping[str, Any]) -> str:
+    label = tr(field["label"])
+    return f"{label} ({field['currency']})" if field["type"] == "money" else label
+
+
+@bp.app_template_filter("record_value")
+def record_value(value: Any, field: Mapping[str, Any]) -> str | Markup:
+    """One field's JSON value for reading: localized numbers and dates, option labels, links."""
+    kind = field["type"]
+    if value is None or value == "" or value == []:
+        return Markup('<span class="text-body-secondary">&mdash;</span>')
+    if kind == "boolean":
+        return _("yes") if value else _("no")
+    if kind in ("decimal", "money"):
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        scale = int(field.get("scale", 2 if kind == "money" else 4))
+        return format_decimal(number, "#,##0." + "0" * scale if scale else "#,##0")
+    if kind == "integer":
+        return format_decimal(value)
+    if kind == "date":
+        try:
+            return inbox_date(date.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+    if kind == "datetime":
+        try:
+            return inbox_datetime(datetime.fromisoformat(str(value).replace("Z", "")))
+        except ValueError:
+            return str(value)
+    if kind == "select":
+        return option_label(field, value)
+    if kind == "multi_select" and isinstance(value, list):
+        return ", ".join(option_label(field, v) for v in value)
+    if kind == "url":
+        return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(value)
+    if kind == "email":
+        return Markup('<a href="mailto:{0}">{0}</a>').format(value)
+    return str(value)
+
+
+def localized_schema(schema: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """A record form's JSON Schema with titles, help and option names in the reader's language."""
+    by_key = {f["key"]: f for f in fields}
+    properties = {}
+    for key, prop in schema["properties"].items():
+        field = by_key[key]
+        prop = {**prop, "title": field_label(field)}
+        if "help" in field:
+            prop["description"] = tr(field["help"])
+        names = [option_label(field, o["value"]) for o in field.get("options", [])]
+        if field["type"] == "select":
+            prop["x-enumNames"] = names
+        elif field["type"] == "multi_select":
+            prop["items"] = {**prop["items"], "x-enumNames": names}
+        properties[key] = prop
+    return {**schema, "properties": properties}
+
+
+def one_line_texts(form_fields: list[Field], fields: list[dict[str, Any]]) -> list[Field]:
+    """Short text fields as one-line inputs (the form renderer makes any text over 200 characters a textarea,
+    which a 255-character name or an email address is not)."""
+    kinds = {f["key"]: f["type"] for f in fields}
+    for f in form_fields:
+        if f.widget == "textarea" and kinds.get(f.name) in TEXT_KINDS:
+            f.widget = "text"
+    return form_fields

@@ -1,0 +1,121 @@
+"""What the staff pages show of a record type, each page's data in one permission-checked call.
+
+The pages need more than the API's JSON of one call: the fields the reader may see and write (a hidden
+field is not in them, so a template cannot draw it), which buttons to show (an action the reader may
+not take is not offered, and its endpoint refuses anyway), the list with its saved views, the record
+with its history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Principal
+from server.auth.permissions.records import Action
+from server.errors import Forbidden
+from server.queries import PageRequest
+from server.records import service, types, views
+from server.records.definition import json_schema
+from server.records.service import Access
+
+
+@dataclass(frozen=True)
+class TypeView:
+    key: str
+    name: dict[str, str]
+    version: int
+    fields: list[dict[str, Any]]  # the readable fields' definitions, in the designer's order
+    creatable: frozenset[str]
+    updatable: frozenset[str]
+    may_create: bool
+    may_update: bool
+    may_delete: bool
+
+    def field(self, key: str) -> dict[str, Any] | None:
+        return next((f for f in self.fields if f["key"] == key), None)
+
+    def schema(self, action: Action) -> dict[str, Any]:
+        """The JSON Schema of the form for ``action``: the fields the reader may both see and write."""
+        writable = self.creatable if action is Action.CREATE else self.updatable
+        # On an edit the fields one may read but not change are shown read-only (the form never sends them).
+        keys = [f["key"] for f in self.fields if f["key"] in writable or action is Action.UPDATE]
+        schema = json_schema({"name": self.name, "fields": self.fields}, keys)
+        for key in keys:
+            if key not in writable:
+                schema["properties"][key]["readOnly"] = True
+        schema["required"] = [k for k in schema["required"] if k in writable]
+        return schema
+
+
+def _type_view(a: Access) -> TypeView:
+    readable = a.readable()
+    definition = a.definition
+    return TypeView(a.row.key, definition["name"], a.row.version,
+                    [f for f in definition["fields"] if f["key"] in readable],
+                    a.fields(Action.CREATE) & readable, a.fields(Action.UPDATE) & readable,
+                    a.policy.allows(a.who, Action.CREATE), a.policy.allows(a.who, Action.UPDATE),
+                    a.policy.allows(a.who, Action.DELETE))
+
+
+def type_view(session: Session, who: Principal, type_key: str) -> TypeView:
+    return _type_view(service.access(session, who, type_key, Action.READ))
+
+
+def readable_types(session: Session, who: Principal) -> list[dict[str, Any]]:
+    """The record types ``who`` may list records of (a designer sees every type in the designer instead)."""
+    result = []
+    for item in types.list_types(session, who):
+        policy = types.policy_of(types.require_type(session, item["key"]))
+        if policy.allows(who, Action.READ):
+            result.append({**item, "may_create": policy.allows(who, Action.CREATE)})
+    return result
+
+
+@dataclass(frozen=True)
+class ListScreen:
+    type: TypeView
+    page: dict[str, Any]
+    views: list[views.SavedView]
+
+
+def list_screen(session: Session, who: Principal, type_key: str, filter_text: str | None, sort: str | None,
+                request: PageRequest) -> ListScreen:
+    kind = type_view(session, who, type_key)
+    page = service.list_records(session, who, type_key, filter_text, sort, request)
+    return ListScreen(kind, page, views.list_views(session, who, type_key))
+
+
+@dataclass(frozen=True)
+class RecordScreen:
+    type: TypeView
+    record: dict[str, Any]
+    history: list[dict[str, Any]]
+    may_update: bool
+    may_delete: bool
+
+
+def _may(session: Session, a: Access, action: Action, record_id: int) -> bool:
+    """Whether the reader may take ``action`` on this record: some grant of it covers the record's row."""
+    if not a.policy.allows(a.who, action):
+        return False
+    row = session.execute(select(a.table).where(a.table.c.id == record_id)).first()
+    if row is None:
+        return False
+    try:
+        a.policy.require(a.who, action, record=dict(row._mapping))
+    except Forbidden:
+        return False
+    return True
+
+
+def record_screen(session: Session, who: Principal, type_key: str, record_id: Any) -> RecordScreen:
+    """A record, its history and whether ``who`` may edit or delete this one (row scopes included)."""
+    a = service.access(session, who, type_key, Action.READ)
+    record = service.get(session, who, type_key, record_id)
+    history = service.history(session, who, type_key, record["id"])["items"]
+    return RecordScreen(_type_view(a), record, history, _may(session, a, Action.UPDATE, record["id"]),
+                        _may(session, a, Action.DELETE, record["id"]))

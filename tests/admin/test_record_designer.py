@@ -1,0 +1,80 @@
+"""The record-type designer in the admin UI: create a type, add a field (a new version through the deploy
+path), a bad definition refused naming the field, and only designers may use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _rows(*fields: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"rows": str(len(fields))}
+    for i, f in enumerate(fields):
+        for name, value in f.items():
+            data[f"{name}-{i}"] = value
+    return data
+
+
+def test_designer_creates_and_versions_a_type(api: Any, browser: Any) -> None:
+    api.user("sam", roles=("staff",))
+    web = browser("modeler")
+    created = web.post("/admin/record-types/new", {
+        "key": "lead", "name_en": "Lead", "name_zh": "线索", "grant-staff-read": "on", "grant-staff-create": "on",
+        **_rows({"key": "title", "label_en": "Title", "label_zh": "标题", "type": "text", "required": "on",
+                 "list": "on"},
+                {"key": "stage", "label_en": "Stage", "label_zh": "阶段", "type": "select", "list": "on",
+                 "options": "new | New | 新\nwon | Won | 赢单"},
+                {"key": "", "label_en": "", "label_zh": ""})})
+    assert created.status_code == 302, created.get_data(as_text=True)
+    saved = api.get("admin", "/api/v1/record-types/lead").get_json()
+    assert saved["version"] == 1 and [f["key"] for f in saved["fields"]] == ["title", "stage"]
+    assert saved["fields"][1]["options"][1] == {"value": "won", "label": {"en": "Won", "zh": "赢单"}}
+    assert saved["permissions"] == [{"roles": ["staff"], "actions": ["create", "read"]}]
+
+    with_help = {**saved, "fields": [{**saved["fields"][0], "help": {"en": "Short", "zh": "简短"}}, saved["fields"][1]]}
+    for key in ("version", "createdAt", "createdBy"):
+        with_help.pop(key)
+    assert api.client.put("/api/v1/record-types/lead", json=with_help, headers=api.headers("admin")).status_code == 201
+    page = web.get("/admin/record-types/lead/").get_data(as_text=True)
+    assert 'value="title"' in page and "new | New | 新" in page
+    added = web.post("/admin/record-types/lead/", {
+        "name_en": "Lead", "name_zh": "线索", "grant-staff-read": "on", "grant-staff-create": "on",
+        **_rows({"key": "title", "label_en": "Title", "label_zh": "标题", "type": "text", "required": "on",
+                 "list": "on", "existing": "1", "position": "2"},
+                {"key": "stage", "label_en": "Stage", "label_zh": "阶段", "type": "select", "list": "on",
+                 "options": "new | New | 新\nwon | Won | 赢单", "existing": "1", "position": "3"},
+                {"key": "value", "label_en": "Value", "label_zh": "金额", "type": "money", "currency": "cny",
+                 "position": "1"})}, from_page="/admin/record-types/lead/")
+    assert added.status_code == 302, added.get_data(as_text=True)
+    again = api.get("admin", "/api/v1/record-types/lead").get_json()
+    assert again["version"] == 3 and [f["key"] for f in again["fields"]] == ["value", "title", "stage"]
+    assert again["fields"][1]["help"] == {"en": "Short", "zh": "简短"}  # not on the form: kept
+    assert again["fields"][0]["currency"] == "CNY"
+    listing = web.get("/admin/record-types/").get_data(as_text=True)
+    assert 'data-key="lead"' in listing
+
+
+def test_designer_refuses_bad_definitions_naming_the_field(api: Any, browser: Any) -> None:
+    web = browser("modeler")
+    bad = web.post("/admin/record-types/new", {
+        "key": "lead", "name_en": "Lead", "name_zh": "线索",
+        **_rows({"key": "amount", "label_en": "Amount", "label_zh": "金额", "type": "money", "currency": "x"})})
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert "field &#39;amount&#39;" in text and "currency" in text and 'value="amount"' in text
+    options = web.post("/admin/record-types/new", {
+        "key": "lead", "name_en": "Lead", "name_zh": "线索",
+        **_rows({"key": "stage", "label_en": "Stage", "label_zh": "阶段", "type": "select", "options": "new"})})
+    assert options.status_code == 400 and "field &#39;stage&#39;: option line 1" in options.get_data(as_text=True)
+    assert api.get("admin", "/api/v1/record-types/lead").status_code == 404
+
+
+def test_only_designers_open_the_designer(api: Any, browser: Any) -> None:
+    api.user("sam", roles=("staff",))
+    assert browser("sam").get("/admin/record-types/").status_code == 403
+    assert browser("auditor").get("/admin/record-types/").status_code == 403
+
+
+def test_designer_in_chinese(api: Any, browser: Any) -> None:
+    page = browser("modeler").get("/admin/record-types/new", headers={"Accept-Language": "zh-CN"})
+    text = page.get_data(as_text=True)
+    assert "新建记录类型" in text and "标签（中文）" in text and "按角色的权限" in text
