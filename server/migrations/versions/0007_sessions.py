@@ -1,7 +1,7 @@
 """sessions: a per-user epoch that ends every web session of the user when it changes
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 10:20:00.000000
 """
 

@@ -1,7 +1,7 @@
 """approvals: the user attributes assignment rules read (department, approval limit)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01 11:40:00.000000
 """
 
