@@ -8,6 +8,7 @@ from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.record import RecordType
+from server.models.rule import Rule, RuleRun, RuleSchedule
 from server.models.task import HumanTask, TaskCandidate
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "ProcessInstance",
     "ProcessVersion",
     "RecordType",
+    "Rule",
+    "RuleRun",
+    "RuleSchedule",
     "StoredFile",
     "TaskCandidate",
     "User",
