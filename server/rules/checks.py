@@ -33,11 +33,8 @@ def _members(node: Any) -> Iterator[tuple[str, str]]:
     if type(node).__name__ == "Identifier" and subject is not None and type(subject).__name__ == "Identifier" \
             and subject.subject is None:
         yield subject.value, node.value
-    for value in vars(node).values() if hasattr(node, "__dict__") else ():
-        children = value if isinstance(value, list) else [value]
-        for child in children:
-            if hasattr(child, "__dict__") and type(child).__module__.startswith("pyjexl"):
-                yield from _members(child)
+    for child in getattr(node, "children", None) or ():
+        yield from _members(child)
 
 
 class Checker:

@@ -101,8 +101,18 @@ def _on_record(session: Session, config: Config, event: Event, kind: str) -> Non
         offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition)
 
 
+def _instance(session: Session, instance_id: str | None) -> ProcessInstance | None:
+    """The instance, also when it is new in this transaction (not flushed: `get` would not see it)."""
+    if instance_id is None:
+        return None
+    for obj in session.new:
+        if isinstance(obj, ProcessInstance) and obj.id == instance_id:
+            return obj
+    return session.get(ProcessInstance, instance_id)
+
+
 def _on_process(session: Session, config: Config, event: Event) -> None:
-    instance = session.get(ProcessInstance, event.instance_id) if event.instance_id else None
+    instance = _instance(session, event.instance_id)
     if instance is None:
         return
     rules = [r for r in _rules(session, f"process:{instance.process_key}")
@@ -111,7 +121,8 @@ def _on_process(session: Session, config: Config, event: Event) -> None:
         return
     context: dict[str, Any] = {"actor": event.actor, "instance": {
         "id": instance.id, "processKey": instance.process_key, "businessKey": instance.business_key,
-        "status": instance.status, "variables": dict(instance.variables or {})}}
+        "status": instance.status,
+        "variables": {**(event.data.get("variables") or {}), **(instance.variables or {})}}}
     if event.task_id:
         task = session.get(HumanTask, event.task_id)
         if task is not None:
