@@ -57,7 +57,8 @@ def list_rules(session: Session, who: Principal) -> dict[str, Any]:
     since = utcnow() - timedelta(hours=24)
     failures = dict(session.execute(select(RuleRun.rule_key, func.count()).where(
         RuleRun.status == RuleRunStatus.FAILED, RuleRun.created_at >= since).group_by(RuleRun.rule_key)).all())
-    last = dict(session.execute(select(RuleRun.rule_key, func.max(RuleRun.created_at)).group_by(RuleRun.rule_key)).all())
+    last = dict(session.execute(select(RuleRun.rule_key, func.max(RuleRun.created_at))
+                                .group_by(RuleRun.rule_key)).all())
     return {"items": [{"key": r.key, "name": r.name, "version": r.version, "enabled": r.enabled,
                        "trigger": r.definition["trigger"], "lastRunAt": last[r.key].isoformat() + "Z"
                        if last.get(r.key) else None, "failures24h": failures.get(r.key, 0)} for r in rows]}

@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from server.models import Job, Notification, ProcessInstance, RuleSchedule, User
 from server.rules.sweep import sweep_schedules
 from tests.inbox.test_notifications import Collector, free_port
-from tests.rules.conftest import DEMO, create, get, run, run_due_jobs, runs, update as update_record
+from tests.rules.conftest import DEMO, create, get, run, run_due_jobs, runs
+from tests.rules.conftest import update as update_record
 
 
 class FakeSms:

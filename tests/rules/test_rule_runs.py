@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tests.rules.conftest import create, get, run, run_due_jobs, runs, save_rule, update
@@ -126,15 +127,14 @@ def test_a_crash_before_commit_leaves_the_run_to_run_once(rules_api: Any, monkey
         raise SystemExit("worker killed")
 
     monkeypatch.setattr(executor, "_record", crash)
-    try:
+    with contextlib.suppress(SystemExit):
         run_due_jobs(api.app)
-    except SystemExit:
-        pass
     monkeypatch.setattr(executor, "_record", real)
     assert get(api, "material", item["id"])["fields"]["safety_stock"] == 50  # rolled back with the job
-    from server.services.jobs import claim_due, run_jobs
     from sqlalchemy import update as sql_update
+
     from server.models import Job
+    from server.services.jobs import claim_due, run_jobs
 
     with api.app.extensions["boms_db"].write() as session:  # the lease of the killed worker runs out
         session.execute(sql_update(Job).where(Job.kind == "rule_run").values(locked_until=None, status="pending"))

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from server.models import RuleSchedule
 from server.rules.service import signature
 from server.rules.sweep import sweep_schedules
-from tests.rules.conftest import create, get, run, run_due_jobs, runs, save_rule, update as update_record
+from tests.rules.conftest import create, get, run, run_due_jobs, runs, save_rule
+from tests.rules.conftest import update as update_record
 
 HOOK = {"key": "inbound", "trigger": {"type": "webhook"}, "condition": "payload.amount > 10",
         "actions": [{"id": "make", "type": "create_record", "recordType": "material",
@@ -121,7 +122,8 @@ def test_process_events_trigger_rules(rules_api: Any) -> None:
                                                    "on": ["instance.started"]},
                     "condition": "instance.variables.amount > 100",
                     "actions": [{"type": "create_record", "recordType": "material",
-                                 "fields": {"name": "=instance.variables.item", "stock": "=instance.variables.amount"}}]})
+                                 "fields": {"name": "=instance.variables.item",
+                                            "stock": "=instance.variables.amount"}}]})
     api.start("alice", "purchase_request", {"item": "Desk", "amount": 500, "reason": "new hire"})
     api.start("alice", "purchase_request", {"item": "Pen", "amount": 2, "reason": "writing"})
     run_due_jobs(api.app)
