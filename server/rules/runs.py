@@ -69,15 +69,17 @@ def offer(session: Session, config: Config, rule: Rule, event_key: str, trigger:
     base = {"rule_key": rule.key, "rule_version": rule.version, "event_key": event_key[:200], "trigger": trigger,
             "context": context, "depth": depth + 1, "chain": [*chain, rule.key], "cursor": 0, "steps": [],
             "results": {}, "actor": actor[:150], "created_at": now}
-    if session.scalar(select(RuleRun.id).where(RuleRun.rule_key == rule.key, RuleRun.event_key == event_key[:200])):
-        return None  # this event was offered before (a retried webhook, a re-run sweep)
-    if check_condition:
-        ok, error = matches(rule, context, record_type)
-        if error is not None:
-            return _insert(session, {**base, "status": RuleRunStatus.FAILED, "error": f"condition: {error}",
-                                     "failed_action": "condition", "finished_at": now})
-        if not ok:
-            return None
+    # The condition first: it reads no table, and most events match few rules.
+    ok, error = matches(rule, context, record_type) if check_condition else (True, None)
+    if not ok and error is None:
+        return None
+    # An audit event's seq is unique, so only other keys (a resent webhook, a re-run sweep) need the look-up.
+    if not event_key.startswith("event:") and session.scalar(
+            select(RuleRun.id).where(RuleRun.rule_key == rule.key, RuleRun.event_key == event_key[:200])):
+        return None
+    if error is not None:
+        return _insert(session, {**base, "status": RuleRunStatus.FAILED, "error": f"condition: {error}",
+                                 "failed_action": "condition", "finished_at": now})
     if depth + 1 > config.rule_max_depth:
         return _insert(session, {**base, "status": RuleRunStatus.FAILED, "finished_at": now,
                                  "failed_action": "trigger",
