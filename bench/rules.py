@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import socket
-import statistics
 import sys
 import threading
 import time
