@@ -165,6 +165,11 @@ def _json(schema: str, required: bool = True) -> Schema:
     return {"required": required, "content": {"application/json": {"schema": ref(schema)}}}
 
 
+def _unauthenticated(operation: Schema) -> Schema:
+    """No bearer token: the HMAC signature is the caller's proof."""
+    return {**operation, "security": []}
+
+
 def paths() -> dict[str, dict[str, Any]]:
     saved = {201: ("A new version was saved", "Rule"), 200: ("Unchanged: the same as the latest version", "Rule")}
     runs_params = [query("status", "Only runs in this status (pending, running, waiting, done, stopped, failed, "
@@ -207,9 +212,9 @@ def paths() -> dict[str, dict[str, Any]]:
         "/api/v1/rule-runs/{run_id}/retry": {"post": op(
             "retryRuleRun", "rules", "Run a failed run again from the action that failed",
             {202: ("Queued again", "RuleRun")}, (401, 403, 404, 409), [RUN_ID])},
-        "/api/v1/hooks/{key}": {"post": op(
+        "/api/v1/hooks/{key}": {"post": _unauthenticated(op(
             "ruleWebhook", "rules", "Inbound webhook of a rule: verified by X-BOMS-Signature "
             "(sha256=HMAC-SHA256 of the raw body, hex, with the rule's webhookSecret); X-BOMS-Delivery makes a "
             "resent call run once", {202: ("Accepted", "WebhookAccepted")}, (401, 404, 409, 413, 422), [KEY],
-            request={"required": False, "content": {"application/json": {"schema": ANY_OBJECT}}})},
+            request={"required": False, "content": {"application/json": {"schema": ANY_OBJECT}}}))},
     }

@@ -142,3 +142,39 @@ def test_a_crash_before_commit_leaves_the_run_to_run_once(rules_api: Any, monkey
     run_due_jobs(api.app)
     assert get(api, "material", item["id"])["fields"]["safety_stock"] == 51
     assert [r["status"] for r in runs(api, "reorder_flag")] == ["done"]
+
+
+def test_wait_decision_and_message_actions(rules_api: Any) -> None:
+    """A decision's result feeds the next action; `wait` continues in a later job; a message is queued."""
+    api = rules_api
+    save_rule(api, {"key": "steps", "trigger": {"type": "record", "recordType": "material", "on": ["created"]},
+                    "actions": [{"id": "route", "type": "evaluate_decision", "decision": "approval_route",
+                                 "variables": {"amount": "=record.stock"}},
+                                {"id": "pause", "type": "wait", "minutes": 5},
+                                {"id": "note", "type": "update_record",
+                                 "fields": {"name": "=record.name + ' ' + results.route.result.route"}},
+                                {"id": "tell", "type": "send_message", "message": "stock_noted",
+                                 "businessKey": "=record.name"}]})
+    item = create(api, "material", name="Desk", stock=20000)
+    run_due_jobs(api.app)
+    [summary] = runs(api, "steps")
+    assert summary["status"] == "waiting"
+    from datetime import datetime
+
+    from sqlalchemy import select
+    from sqlalchemy import update as sql_update
+
+    from server.models import Job
+
+    database = api.app.extensions["boms_db"]
+    with database.write() as session:
+        session.execute(sql_update(Job).where(Job.kind == "rule_run", Job.status == "pending")
+                        .values(due_at=datetime.utcnow()))
+    run_due_jobs(api.app)
+    detail = run(api, summary["id"])
+    assert detail["status"] == "done", detail
+    route = detail["results"]["route"]["result"]["route"]
+    assert get(api, "material", item["id"])["fields"]["name"] == f"Desk {route}"
+    with database.read() as session:
+        messages = session.scalars(select(Job.payload).where(Job.kind == "message")).all()
+    assert [m["name"] for m in messages] == ["stock_noted"] and messages[0]["businessKey"] == "Desk"
