@@ -75,6 +75,10 @@ class Config:
     smtp_host: str | None = None
     smtp_port: int = 25
     mail_from: str = "boms@localhost"
+    # Rules (server/rules): how deep a chain of rules triggering rules is followed, and each rule's
+    # default rate limit (runs per minute; a rule's own `rateLimit` overrides it).
+    rule_max_depth: int = 8
+    rule_runs_per_minute: int = 600
     testing: bool = False
 
     @classmethod
@@ -96,6 +100,8 @@ class Config:
             "smtp_host": os.environ.get("BOMS_SMTP_HOST") or None,
             "smtp_port": int(os.environ.get("BOMS_SMTP_PORT", 25)),
             "mail_from": os.environ.get("BOMS_MAIL_FROM", "boms@localhost"),
+            "rule_max_depth": int(os.environ.get("BOMS_RULE_MAX_DEPTH", 8)),
+            "rule_runs_per_minute": int(os.environ.get("BOMS_RULE_RUNS_PER_MINUTE", 600)),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

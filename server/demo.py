@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from server import connectors
 from server import records as _records  # noqa: F401  (registers *.record.json files for deploy)
+from server import rules as _rules  # noqa: F401  (registers *.rule.json files for deploy)
 from server.audit import Publisher
 from server.config import Config
 from server.db import Database
@@ -25,6 +26,7 @@ DEMO_USERS = [
     ("alice", ["staff"], ["employees"], "mike", "employee"),
     ("ada", ["auditor"], [], None, "auditor"),
     ("mo", ["modeler", "staff"], ["employees"], None, "process analyst"),
+    ("paul", ["staff"], ["purchasing", "employees"], "mike", "purchaser (the stock rule tells the purchasing group)"),
 ]
 
 
@@ -33,19 +35,24 @@ def install_demo(config: Config, root: Path) -> None:
     database = Publisher(config.audit_key).attach(Database(config.database_url))
     credentials = config.instance_path / "demo-credentials.txt"
     with database.write() as session:
-        if session.execute(select(User.id).where(User.username == "admin")).first() is None:
+        existing = set(session.scalars(select(User.username)))
+        # Users added to the demo later (paul, whom the stock rule tells) join an existing install too.
+        missing = [entry for entry in DEMO_USERS if entry[0] not in existing]
+        if missing:
             lines = []
-            for name, roles, groups, manager, role_text in DEMO_USERS:
+            for name, roles, groups, manager, role_text in missing:
                 password = secrets.token_urlsafe(12)
                 add_user(session, name, password, roles=roles, groups=groups, manager=manager, actor="demo")
                 lines.append(f"{name:<6} {password}   ({role_text}; roles {', '.join(roles)})")
-            write_private(credentials, "\n".join(lines) + "\n")
+            earlier = credentials.read_text() if existing and credentials.exists() else ""
+            write_private(credentials, earlier + "\n".join(lines) + "\n")
             print("Demo users (passwords generated now, shown once; kept in instance/demo-credentials.txt):")
             print("\n".join("  " + line for line in lines))
         else:
             print(f"Demo users exist; their passwords are in {credentials}")
         files = [UploadedFile(p.name, p.read_bytes())
-                 for folder in ("dmn", "bpmn", "records") for p in sorted((root / folder).glob("*")) if p.is_file()]
+                 for folder in ("dmn", "bpmn", "records", "rules")
+                 for p in sorted((root / folder).glob("*")) if p.is_file()]
         summary = deploy(session, files, "demo", config.allow_python_scripts)
     for item in summary["decisions"] + summary["processes"] + summary.get("recordTypes", []):
         print(f"  deployed {item['key']} version {item['version']}" + ("" if item["created"] else " (unchanged)"))

@@ -48,6 +48,12 @@ class EventKind(StrEnum):
     GROUP_CREATED = "group.created"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+    RULE_SAVED = "rule.saved"
+    RULE_ENABLED = "rule.enabled"
+    RULE_DISABLED = "rule.disabled"
+    RULE_DELETED = "rule.deleted"
+    RULE_RUN_FAILED = "rule.run_failed"
+    RULE_RUN_RETRIED = "rule.run_retried"
     AUDIT_SEALED = "audit.sealed"
     AUDIT_EXPORTED = "audit.exported"
     RECORD_IMPORTED = "record.imported"  # an import ended: file, mode, counts (each record has its own event)
@@ -91,6 +97,16 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+class RuleRunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"  # a `wait` action: continues in a later job
+    DONE = "done"
+    STOPPED = "stopped"  # a stop_if action ended it
+    FAILED = "failed"
+    LIMITED = "limited"  # refused by the rule's rate limit
 
 
 class JobStatus(StrEnum):

@@ -104,6 +104,7 @@ def names() -> list[str]:
 
 # The built-in connectors register themselves on import.
 from server.connectors import http as _http  # noqa: E402, F401
+from server.connectors import messaging as _messaging  # noqa: E402, F401
 
 
 def init_app(_app: Any) -> None:

@@ -10,6 +10,7 @@ from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.record import RecordType
 from server.models.record_import import RecordImport, RecordImportError
 from server.models.record_view import RecordView
+from server.models.rule import Rule, RuleRun, RuleSchedule
 from server.models.task import HumanTask, TaskCandidate
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "RecordImportError",
     "RecordType",
     "RecordView",
+    "Rule",
+    "RuleRun",
+    "RuleSchedule",
     "StoredFile",
     "TaskCandidate",
     "User",

@@ -60,10 +60,11 @@ def test_registering_a_name_twice_is_refused(app: Any) -> None:
 
 def test_the_workflow_engine_registers_its_jobs_tasks_and_sweeps(app: Any) -> None:
     plugins = plugins_of(app)
-    assert set(plugins.jobs) == {"timer", "timer_start", "message", "signal", "service"}
-    assert plugins.jobs["service"].slow and plugins.jobs["timer"].batch
+    assert set(plugins.jobs) == {"timer", "timer_start", "message", "signal", "service", "rule_run", "rule_call"}
+    assert plugins.jobs["service"].slow and plugins.jobs["timer"].batch and plugins.jobs["rule_call"].slow
     assert {"boms.jobs.run", "boms.audit.verify", "boms.notifications.deliver"} <= set(celery_app(app).tasks)
-    assert {sweep.__name__ for sweep in plugins.sweeps} == {"sweep_notifications", "sweep_orphan_files"}
+    assert {sweep.__name__ for sweep in plugins.sweeps} == {"sweep_notifications", "sweep_orphan_files",
+                                                           "sweep_schedules"}
 
 
 def test_a_celery_task_runs_its_body_with_its_flask_app_in_context(app: Any) -> None:

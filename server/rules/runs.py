@@ -1,0 +1,102 @@
+"""Offering an event to a rule: the condition, the loop depth, the rate limit, then a run and its job.
+
+Called inside the transaction that caused the event (the audit subscriber, the schedule sweep, a
+webhook or manual call), so the run row and its `rule_run` job commit or vanish with the change:
+the transactional outbox. The unique (rule_key, event_key) pair refuses a second run for one event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from server.config import Config
+from server.db import utcnow
+from server.events import JobStatus, RuleRunStatus
+from server.expressions import ExpressionError, compile_expression
+from server.models import Job, Rule, RuleRun
+from server.rules.context import scope_of
+
+RUN_JOB = "rule_run"
+CALL_JOB = "rule_call"
+# The chain of rules whose actions are being run in a session: (rule keys, depth), set by the executor.
+CHAIN_INFO = "boms_rule_chain"
+
+
+def chain_of(session: Session) -> tuple[list[str], int]:
+    return session.info.get(CHAIN_INFO, ([], 0))
+
+
+def matches(rule: Rule, context: Mapping[str, Any], record_type: Mapping[str, Any] | None) -> tuple[bool, str | None]:
+    """Whether the condition holds (edge rules: became true with this change); an error says why not."""
+    definition = rule.definition
+    condition = definition.get("condition")
+    if not condition:
+        return True, None
+    expression = compile_expression(condition)
+    try:
+        now = bool(expression.evaluate(scope_of(context, rule.key, record_type, {})))
+        if not now or not definition.get("edge"):
+            return now, None
+        old = context.get("old")
+        if old is None:
+            return True, None
+        before = {**context, "record": old, "new": old}
+        return not bool(expression.evaluate(scope_of(before, rule.key, record_type, {}))), None
+    except ExpressionError as exc:
+        return False, str(exc)
+
+
+def _recent_runs(session: Session, rule_key: str, minutes: int) -> int:
+    since = utcnow() - timedelta(minutes=minutes)
+    return session.scalar(select(func.count()).select_from(RuleRun)
+                          .where(RuleRun.rule_key == rule_key, RuleRun.created_at >= since)) or 0
+
+
+def _insert(session: Session, values: dict[str, Any]) -> int:
+    return session.execute(insert(RuleRun).values(values)).inserted_primary_key[0]
+
+
+def offer(session: Session, config: Config, rule: Rule, event_key: str, trigger: str, context: dict[str, Any],
+          actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True) -> int | None:
+    """Write the run (and its job) if the rule matches; returns its id, None when it does not match."""
+    chain, depth = chain_of(session)
+    now = utcnow()
+    base = {"rule_key": rule.key, "rule_version": rule.version, "event_key": event_key[:200], "trigger": trigger,
+            "context": context, "depth": depth + 1, "chain": [*chain, rule.key], "cursor": 0, "steps": [],
+            "results": {}, "actor": actor[:150], "created_at": now}
+    # The condition first: it reads no table, and most events match few rules.
+    ok, error = matches(rule, context, record_type) if check_condition else (True, None)
+    if not ok and error is None:
+        return None
+    # An audit event's seq is unique, so only other keys (a resent webhook, a re-run sweep) need the look-up.
+    if not event_key.startswith("event:") and session.scalar(
+            select(RuleRun.id).where(RuleRun.rule_key == rule.key, RuleRun.event_key == event_key[:200])):
+        return None
+    if error is not None:
+        return _insert(session, {**base, "status": RuleRunStatus.FAILED, "error": f"condition: {error}",
+                                 "failed_action": "condition", "finished_at": now})
+    if depth + 1 > config.rule_max_depth:
+        return _insert(session, {**base, "status": RuleRunStatus.FAILED, "finished_at": now,
+                                 "failed_action": "trigger",
+                                 "error": f"loop: rules triggered rules {depth + 1} deep (at most "
+                                          f"{config.rule_max_depth}, BOMS_RULE_MAX_DEPTH): "
+                                          + " → ".join([*chain, rule.key])})
+    limit = rule.definition.get("rateLimit") or {"runs": config.rule_runs_per_minute, "perMinutes": 1}
+    if _recent_runs(session, rule.key, limit["perMinutes"]) >= limit["runs"]:
+        return _insert(session, {**base, "status": RuleRunStatus.LIMITED, "finished_at": now,
+                                 "error": f"rate limit: {limit['runs']} runs per {limit['perMinutes']} minute(s) "
+                                          "reached; this event was not acted on"})
+    run_id = _insert(session, {**base, "status": RuleRunStatus.PENDING})
+    enqueue(session, run_id, RUN_JOB)
+    return run_id
+
+
+def enqueue(session: Session, run_id: int, kind: str, delay_seconds: float = 0) -> None:
+    now = utcnow()
+    session.execute(insert(Job).values(kind=kind, payload={"run": run_id}, status=JobStatus.PENDING, attempts=0,
+                                       due_at=now + timedelta(seconds=delay_seconds), created_at=now))

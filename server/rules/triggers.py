@@ -1,0 +1,145 @@
+"""The audit subscriber: events of a committed-together change become rule runs in the same transaction.
+
+Record events (record.created/updated/deleted) are offered to the enabled record rules of their type,
+with `record` (the full record after the change; before it for a delete), `old`, `new` and `changed`;
+they also keep the date rules' schedule rows of the record current. Process events are offered to
+the rules of their process. One query finds a type's rules per transaction, not per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit import Event
+from server.config import Config
+from server.models import HumanTask, ProcessInstance, Rule
+from server.records.storage import table_of
+from server.records.types import latest as latest_type
+from server.records.values import to_json
+from server.rules import schedule
+from server.rules.definition import PROCESS_EVENTS
+from server.rules.runs import offer
+
+RECORD_KINDS = {"record.created": "created", "record.updated": "updated", "record.deleted": "deleted"}
+_CACHE = "boms_rules_by_subject"
+
+
+def _rules(session: Session, subject: str) -> list[Rule]:
+    """The enabled latest rules about `subject`, cached for the transaction (rules change rarely)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHE)
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        session.info[_CACHE] = cached
+    found = cached[1]
+    if subject not in found:
+        found[subject] = list(session.scalars(select(Rule).where(
+            Rule.trigger_subject == subject, Rule.is_latest.is_(True), Rule.enabled.is_(True),
+            Rule.deleted.is_(False)).order_by(Rule.key)))
+    return found[subject]
+
+
+def forget_rules(session: Session) -> None:
+    """A rule was saved in this transaction: later events must see it."""
+    session.info.pop(_CACHE, None)
+
+
+def record_json(definition: dict[str, Any], row: Any) -> dict[str, Any]:
+    m = row._mapping
+    keys = frozenset(f["key"] for f in definition["fields"])
+    return {"id": m["id"], **to_json(definition, m, keys), "version": m["version"],
+            "created_at": m["created_at"].isoformat() + "Z", "created_by": m["created_by"],
+            "updated_at": m["updated_at"].isoformat() + "Z", "updated_by": m["updated_by"]}
+
+
+def _record_context(session: Session, event: Event, kind: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    data = event.data
+    type_row = latest_type(session, data["type"])
+    if type_row is None:
+        return None
+    definition = type_row.definition
+    changes = data.get("changes", {})
+    if kind == "deleted":
+        record = {"id": data["id"], **{k: v["old"] for k, v in changes.items()}}
+        return {"record": record, "old": record, "new": None, "changed": sorted(changes)}, definition
+    table = table_of(definition)
+    row = session.execute(select(table).where(table.c.id == data["id"])).first()
+    if row is None:
+        return None
+    new = record_json(definition, row)
+    old = None if kind == "created" else {**new, **{k: v["old"] for k, v in changes.items()}}
+    return {"record": new, "old": old, "new": new, "changed": sorted(changes)}, definition
+
+
+def _on_record(session: Session, config: Config, event: Event, kind: str) -> None:
+    rules = _rules(session, f"record:{event.data['type']}")
+    if not rules:
+        return
+    found = _record_context(session, event, kind)
+    if found is None:
+        return
+    context, definition = found
+    context["actor"] = event.actor
+    for rule in rules:
+        trigger = rule.definition["trigger"]
+        if trigger["type"] == "date":
+            if kind == "deleted":
+                schedule.unschedule(session, rule.key, event.data["id"])
+            elif kind == "created" or trigger["field"] in context["changed"] or trigger["field"] == "updated_at":
+                schedule.schedule_record(session, rule.key, trigger, event.data["id"],
+                                         context["record"].get(trigger["field"]))
+            continue
+        if trigger["type"] != "record" or kind not in trigger["on"]:
+            continue
+        if kind == "updated" and trigger["fields"] and not set(trigger["fields"]) & set(context["changed"]):
+            continue
+        offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition)
+
+
+def _instance(session: Session, instance_id: str | None) -> ProcessInstance | None:
+    """The instance, also when it is new in this transaction (not flushed: `get` would not see it)."""
+    if instance_id is None:
+        return None
+    for obj in session.new:
+        if isinstance(obj, ProcessInstance) and obj.id == instance_id:
+            return obj
+    return session.get(ProcessInstance, instance_id)
+
+
+def _on_process(session: Session, config: Config, event: Event) -> None:
+    instance = _instance(session, event.instance_id)
+    if instance is None:
+        return
+    rules = [r for r in _rules(session, f"process:{instance.process_key}")
+             if str(event.kind) in r.definition["trigger"]["on"]]
+    if not rules:
+        return
+    context: dict[str, Any] = {"actor": event.actor, "instance": {
+        "id": instance.id, "processKey": instance.process_key, "businessKey": instance.business_key,
+        "status": instance.status,
+        "variables": {**(event.data.get("variables") or {}), **(instance.variables or {})}}}
+    if event.task_id:
+        task = session.get(HumanTask, event.task_id)
+        if task is not None:
+            context["task"] = {"id": task.id, "name": task.name, "element": task.element_id,
+                               "assignee": task.assignee}
+    for rule in rules:
+        offer(session, config, rule, f"event:{event.seq}", str(event.kind), context, event.actor)
+
+
+def listener(app: Flask) -> Callable[[Session, list[Event]], None]:
+    def on_events(session: Session, events: list[Event]) -> None:
+        config = app.config["BOMS"]
+        for event in events:
+            kind = RECORD_KINDS.get(str(event.kind))
+            if kind is not None:
+                _on_record(session, config, event, kind)
+            elif str(event.kind) in PROCESS_EVENTS:
+                _on_process(session, config, event)
+
+    return on_events
