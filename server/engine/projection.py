@@ -15,9 +15,10 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition, TerminateEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from server.db import utcnow
 from server.engine import timers
@@ -31,6 +32,7 @@ from server.models import EventSubscription, HumanTask, Job, TaskCandidate
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
+NO_WAIT_EVENTS = (NoneEventDefinition, TerminateEventDefinition)
 ACTIVE_JOBS = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED, JobStatus.SUSPENDED)
 
 
@@ -77,8 +79,10 @@ def _may_wait(loaded: Any) -> bool:
     cached = getattr(loaded.spec, "_boms_may_wait", None)
     if cached is None:
         specs = [loaded.spec, *loaded.subprocess_specs.values()]
+        # Plain start and end events carry a NoneEventDefinition (and terminate ends their own): no wait.
         cached = any(
-            isinstance(ts, ServiceTask) or getattr(ts, "event_definition", None) is not None
+            isinstance(ts, ServiceTask)
+            or not isinstance(getattr(ts, "event_definition", None), (type(None), *NO_WAIT_EVENTS))
             for spec in specs for ts in spec.task_specs.values()
         )
         loaded.spec._boms_may_wait = cached
@@ -99,12 +103,19 @@ def _completion_events(step: Step, task: Any, info: dict[str, Any]) -> None:
 # --- human tasks -------------------------------------------------------------------------------
 
 def _sync_human_tasks(step: Step, ready: list[Any]) -> None:
-    open_rows = open_task_rows(step)
+    ready_ids = [str(task.id) for task in ready]
+    # One query for the open rows and any row a READY task has already (completed by a person, then the
+    # engine failed: an incident; or reset by an operator). A new instance has no rows at all.
+    known = {} if step.new else task_rows(step, ready_ids)
+    open_rows = {row_id: row for row_id, row in known.items() if row.status == TaskStatus.OPEN}
     now = utcnow()
+    created = []
     for task in ready:
-        if str(task.id) not in open_rows:
-            _create_human_task(step, task, now)
-    close_open_tasks(step, {str(task.id) for task in ready}, open_rows)
+        if str(task.id) not in known:
+            row = _create_human_task(step, task, now)
+            if row is not None:
+                created.append(row)
+    close_open_tasks(step, set(ready_ids), open_rows, created)
 
 
 def _element_version(step: Step, task: Any) -> Any:
@@ -112,17 +123,15 @@ def _element_version(step: Step, task: Any) -> Any:
     return getattr(step.workflow.subprocess_specs, "versions", {}).get(task.workflow.spec.name)
 
 
-def _create_human_task(step: Step, task: Any, now: datetime) -> None:
+def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None:
     element = task.task_spec.bpmn_id
     called = _element_version(step, task)
     info = (called or step.instance.version).elements.get(element, {})
-    if step.session.get(HumanTask, str(task.id)) is not None:
-        return  # completed by a person already; the engine task failed after that (an incident)
     try:
         who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
     except AssignmentError as exc:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
-        return
+        return None
     row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
                     business_key=step.instance.business_key, element_id=element,
                     name=who.name if who.name is not None else task.task_spec.bpmn_name,
@@ -137,22 +146,59 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     if fallback_reason:
         step.event(EventKind.TASK_FALLBACK, task_id=row.id, element_id=element, name=row.name,
                    group=info.get("fallbackGroup"), reason=fallback_reason)
+    return row
+
+
+def task_rows(step: Step, also: list[str] | None = None) -> dict[str, HumanTask]:
+    """The instance's open task rows, and the rows (any status) of the task ids in `also`."""
+    wanted = HumanTask.status == TaskStatus.OPEN
+    if also:
+        wanted = or_(wanted, HumanTask.id.in_(also))
+    rows = step.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == step.instance.id, wanted)
+        .options(lazyload(HumanTask.candidates))
+    )
+    return {row.id: row for row in rows}
 
 
 def open_task_rows(step: Step) -> dict[str, HumanTask]:
-    rows = step.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == TaskStatus.OPEN)
-        .options(lazyload(HumanTask.candidates))
-    )
     # The session does not autoflush here, so trust the in-memory status over the stored one.
-    return {row.id: row for row in rows if row.status == TaskStatus.OPEN}
+    return {row_id: row for row_id, row in task_rows(step).items() if row.status == TaskStatus.OPEN}
 
 
-def close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
+def close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None,
+                     created: list[HumanTask] | None = None) -> None:
+    still_open = list(created or [])
     for row_id, row in (open_task_rows(step) if open_rows is None else open_rows).items():
         if row_id not in keep:
             row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
             step.event(EventKind.TASK_CANCELLED, task_id=row_id, element_id=row.element_id, name=row.name)
+        else:
+            still_open.append(row)
+    remember_open_tasks(step.session, step.instance.id, still_open)
+
+
+# What the last step of an instance left open, so the response (openTasks, nextTasks) needs no query.
+_OPEN_AFTER_STEP = "boms_open_tasks"
+
+
+def remember_open_tasks(session: Session, instance_id: str, rows: list[HumanTask]) -> None:
+    cache = session.info.get(_OPEN_AFTER_STEP)
+    if cache is None or cache[0] is not session.get_transaction():
+        cache = session.info[_OPEN_AFTER_STEP] = (session.get_transaction(), {})
+    cache[1][instance_id] = sorted(rows, key=lambda r: (r.created_at, r.id))
+
+
+def open_tasks_after_step(session: Session, instance_id: str) -> list[HumanTask] | None:
+    """The open task rows the last step of `instance_id` in this session left (None: no step ran here).
+
+    Valid in the transaction of that step: only steps change which tasks are open, and each renews it.
+    """
+    cache = session.info.get(_OPEN_AFTER_STEP)
+    if cache is None or cache[0] is not session.get_transaction():
+        return None
+    found = cache[1].get(instance_id)
+    return [row for row in found if row.status == TaskStatus.OPEN] if found is not None else None
 
 
 # --- jobs and subscriptions --------------------------------------------------------------------

@@ -110,21 +110,22 @@ class Runner(RecoveryMixin):
         return instance
 
     def lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-        """Lock the task's instance, then read the task: a statement after the lock sees the latest commit.
+        """Lock the task's instance and the task in one statement (instance first, as every writer does).
 
-        (Reading both in the locking query would not: PostgreSQL re-checks only the locked row after a
-        wait, so a concurrent claim or completion of the task could go unseen.)
+        Both rows are locked, so after a wait PostgreSQL re-reads both at their latest commit: a
+        concurrent claim or completion of the task cannot go unseen. (Locking only the instance would
+        leave the task row as the statement's snapshot saw it.) Its candidates load after the lock.
         """
-        instance = session.execute(
-            select(ProcessInstance)
+        found = session.execute(
+            select(ProcessInstance, HumanTask)
             .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
             .where(HumanTask.id == task_id)
             .options(joinedload(ProcessInstance.version))
-            .with_for_update(of=ProcessInstance)
-        ).scalar_one_or_none()
-        task = session.get(HumanTask, task_id) if instance is not None else None
-        if task is None:
+            .with_for_update(of=(ProcessInstance, HumanTask))
+        ).one_or_none()
+        if found is None:
             raise NotFound(f"task '{task_id}' does not exist")
+        instance, task = found
         return task, instance
 
     # --- actions -------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ class Runner(RecoveryMixin):
         workflow = store.new_workflow(loaded.spec, loaded.subprocess_specs, self.script_engine, initial)
         if prepare is not None:
             prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
-        step = Step(session, instance, loaded, workflow, actor)
+        step = Step(session, instance, loaded, workflow, actor, new=True)
         step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version,
                    businessKey=business_key, variables=variables)
         self.advance(step)
