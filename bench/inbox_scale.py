@@ -1,8 +1,8 @@
 """The inbox and the task API at a million task rows: p50/p95 of each read, on SQLite or PostgreSQL.
 
 Generates `--tasks` human_task rows (`--open` of them open) in `--tasks / 5` instances of one deployed
-process, written the way the runner writes them (task_candidate rows for each task's candidate group;
-open tasks nobody is named for get none). 20 staff users in 10 groups (2 each); open tasks: 40%
+process, written the way the runner writes them (a task_candidate row for each task's candidate group; a
+task nobody is named for has the "anyone" row). 20 staff users in 10 groups (2 each); open tasks: 40%
 assigned, 59% for a group, 1% for anyone; every completed task was completed by one of the users.
 Then times, for one user, `--repeat` runs of:
 
@@ -63,6 +63,7 @@ def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
     from sqlalchemy import insert, select
 
     from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+    from server.models.task import ANYONE_KIND, ANYONE_NAME
     from server.services.deployments import UploadedFile, deploy
 
     db = app.extensions["boms_db"]
@@ -120,8 +121,8 @@ def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
         else:
             row.update(status="completed", assignee=user, completed_by=user, completed_at=at + timedelta(hours=1))
         rows.append(row)
-        if named:
-            candidates.append({"task_id": task_id, "kind": "group", "name": group})
+        candidates.append({"task_id": task_id, "kind": "group", "name": group} if named else
+                          {"task_id": task_id, "kind": ANYONE_KIND, "name": ANYONE_NAME})
         flush()
     flush(final=True)
     return time.perf_counter() - began

@@ -29,6 +29,7 @@ from server.engine.step import Step
 from server.errors import EngineError
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, HumanTask, Job, TaskCandidate
+from server.models.task import ANYONE_KIND, ANYONE_NAME
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
@@ -139,6 +140,8 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
                     due_at=who.due_at, version_id=called.id if called is not None else None)
     row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
     row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
+    if not row.candidates:
+        row.candidates = [TaskCandidate(kind=ANYONE_KIND, name=ANYONE_NAME)]
     step.session.add(row)
     step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
