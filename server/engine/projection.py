@@ -1,7 +1,7 @@
 """What a step writes besides the engine state: the rows that pages, workers and event routing read.
 
 - the instance's status, variables and active/visited elements;
-- human_task rows for READY user tasks (created, cancelled when the engine drops them);
+- human_task rows for READY user tasks (created, cancelled when the engine drops them: human_tasks.py);
 - job rows for waiting timers and started service tasks (what the poller hands to workers);
 - event_subscription rows for the messages and signals the instance waits for.
 """
@@ -17,19 +17,15 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition, TerminateEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import select
 
 from server.db import utcnow
 from server.engine import timers
-from server.engine.assignment import AssignmentError, assign
 from server.engine.bpmn_events import listening_starts
-from server.engine.reach import ensure_reachable
+from server.engine.human_tasks import sync_human_tasks
 from server.engine.step import Step
-from server.errors import EngineError
-from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
-from server.models import EventSubscription, HumanTask, Job, TaskCandidate
-from server.models.task import ANYONE_KIND, ANYONE_NAME
+from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus
+from server.models import EventSubscription, Job
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
@@ -63,7 +59,7 @@ def project(step: Step, tasks: list[Any]) -> None:
             _completion_events(step, task, elements.get(element, {}))
     instance.visited_elements = sorted(visited)
     instance.active_elements = sorted(set(active))
-    _sync_human_tasks(step, ready_human)
+    sync_human_tasks(step, ready_human)
     if _may_wait(step.loaded):
         _sync_jobs(step, tasks)
         _sync_subscriptions(step, tasks)
@@ -99,109 +95,6 @@ def _completion_events(step: Step, task: Any, info: dict[str, Any]) -> None:
     decision = task.internal_data.get("boms_decision")
     if decision:
         step.event(EventKind.DECISION_EVALUATED, task_id=str(task.id), element_id=element, **decision)
-
-
-# --- human tasks -------------------------------------------------------------------------------
-
-def _sync_human_tasks(step: Step, ready: list[Any]) -> None:
-    ready_ids = [str(task.id) for task in ready]
-    # One query for the open rows and any row a READY task has already (completed by a person, then the
-    # engine failed: an incident; or reset by an operator). A new instance has no rows at all.
-    known = {} if step.new else task_rows(step, ready_ids)
-    open_rows = {row_id: row for row_id, row in known.items() if row.status == TaskStatus.OPEN}
-    now = utcnow()
-    created = []
-    for task in ready:
-        if str(task.id) not in known:
-            row = _create_human_task(step, task, now)
-            if row is not None:
-                created.append(row)
-    close_open_tasks(step, set(ready_ids), open_rows, created)
-
-
-def _element_version(step: Step, task: Any) -> Any:
-    """The called process version `task` runs in, or None for the instance's own version."""
-    return getattr(step.workflow.subprocess_specs, "versions", {}).get(task.workflow.spec.name)
-
-
-def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None:
-    element = task.task_spec.bpmn_id
-    called = _element_version(step, task)
-    info = (called or step.instance.version).elements.get(element, {})
-    try:
-        who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
-    except AssignmentError as exc:
-        step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
-        return None
-    row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
-                    business_key=step.instance.business_key, element_id=element,
-                    name=who.name if who.name is not None else task.task_spec.bpmn_name,
-                    lane=task.task_spec.lane, assignee=who.assignee, status=TaskStatus.OPEN, created_at=now,
-                    due_at=who.due_at, version_id=called.id if called is not None else None)
-    row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
-    row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
-    if not row.candidates:
-        row.candidates = [TaskCandidate(kind=ANYONE_KIND, name=ANYONE_NAME)]
-    step.session.add(row)
-    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
-               candidateGroups=who.groups, candidateUsers=who.users,
-               due=who.due_at.isoformat() if who.due_at else None)
-    if fallback_reason:
-        step.event(EventKind.TASK_FALLBACK, task_id=row.id, element_id=element, name=row.name,
-                   group=info.get("fallbackGroup"), reason=fallback_reason)
-    return row
-
-
-def task_rows(step: Step, also: list[str] | None = None) -> dict[str, HumanTask]:
-    """The instance's open task rows, and the rows (any status) of the task ids in `also`."""
-    wanted = HumanTask.status == TaskStatus.OPEN
-    if also:
-        wanted = or_(wanted, HumanTask.id.in_(also))
-    rows = step.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == step.instance.id, wanted)
-        .options(lazyload(HumanTask.candidates))
-    )
-    return {row.id: row for row in rows}
-
-
-def open_task_rows(step: Step) -> dict[str, HumanTask]:
-    # The session does not autoflush here, so trust the in-memory status over the stored one.
-    return {row_id: row for row_id, row in task_rows(step).items() if row.status == TaskStatus.OPEN}
-
-
-def close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None,
-                     created: list[HumanTask] | None = None) -> None:
-    still_open = list(created or [])
-    for row_id, row in (open_task_rows(step) if open_rows is None else open_rows).items():
-        if row_id not in keep:
-            row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
-            step.event(EventKind.TASK_CANCELLED, task_id=row_id, element_id=row.element_id, name=row.name)
-        else:
-            still_open.append(row)
-    remember_open_tasks(step.session, step.instance.id, still_open)
-
-
-# What the last step of an instance left open, so the response (openTasks, nextTasks) needs no query.
-_OPEN_AFTER_STEP = "boms_open_tasks"
-
-
-def remember_open_tasks(session: Session, instance_id: str, rows: list[HumanTask]) -> None:
-    cache = session.info.get(_OPEN_AFTER_STEP)
-    if cache is None or cache[0] is not session.get_transaction():
-        cache = session.info[_OPEN_AFTER_STEP] = (session.get_transaction(), {})
-    cache[1][instance_id] = sorted(rows, key=lambda r: (r.created_at, r.id))
-
-
-def open_tasks_after_step(session: Session, instance_id: str) -> list[HumanTask] | None:
-    """The open task rows the last step of `instance_id` in this session left (None: no step ran here).
-
-    Valid in the transaction of that step: only steps change which tasks are open, and each renews it.
-    """
-    cache = session.info.get(_OPEN_AFTER_STEP)
-    if cache is None or cache[0] is not session.get_transaction():
-        return None
-    found = cache[1].get(instance_id)
-    return [row for row in found if row.status == TaskStatus.OPEN] if found is not None else None
 
 
 # --- jobs and subscriptions --------------------------------------------------------------------

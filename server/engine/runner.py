@@ -34,7 +34,8 @@ from server.engine import directory, store
 from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
-from server.engine.projection import close_open_tasks, project
+from server.engine.human_tasks import close_open_tasks
+from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id

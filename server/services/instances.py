@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, instance_visibility, require_instance_access, require_role
-from server.engine.projection import open_tasks_after_step
+from server.engine.human_tasks import open_tasks_after_step
 from server.engine.runner import Runner
 from server.errors import BadRequest, NotFound
 from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance, ProcessVersion

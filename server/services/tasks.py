@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
-from server.engine.projection import open_tasks_after_step
+from server.engine.human_tasks import open_tasks_after_step
 from server.engine.runner import Runner, require_open
 from server.engine.templates import evaluate_template, has_expression
 from server.errors import BadRequest, Conflict, EngineError, NotFound
