@@ -51,6 +51,9 @@ TEST_WORKERS ?= auto
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
+# The PostgreSQL server the benchmarks make their own database on (created and dropped per run).
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
 bench: install
 	$(BIN)/python bench/history_growth.py
 	$(BIN)/python bench/engine_throughput.py
@@ -58,6 +61,11 @@ bench: install
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/audit_append.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/engine_throughput.py --database-url $(BENCH_PG)
+	$(BIN)/python bench/inbox_scale.py
+	$(BIN)/python bench/inbox_scale.py --database-url $(BENCH_PG)
+	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/storage.py --database-url $(BENCH_PG)
 
 # The bounded schemathesis run CI makes (bench/fuzz_api.py; a new SQLite file unless given --database-url).
 fuzz: install

@@ -3,7 +3,10 @@
 One instance of tests/fixtures/camunda/two_user_tasks.bpmn = start + complete task_a + complete task_b
 (3 requests: the task_b id comes in the completion's `nextTasks`, as a client would find it). BOMS is a
 real waitress server on loopback (8 threads, in this process) on a fresh database; clients use
-keep-alive http.client connections, one per client thread: first 1 client, then `--clients`.
+keep-alive http.client connections, one per client thread: first 1 client, then `--clients`. Then the
+same database under gunicorn (`--gunicorn-workers` processes of `--gunicorn-threads` threads) with
+`--clients` clients, as a deployment runs it. Before timing, 10 instances run one request at a time
+with SQL statements and commits counted per request (bench/sql_counter.py; `--show-sql` lists them).
 The in-memory figure is the engine work alone with the same parse and the same serialization
 (server.engine.store.dump/load after every step), so the ratio is what the database, HTTP,
 projections and audit chain cost on top.
@@ -22,16 +25,25 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 try:
     from bench.common import FIXTURES, add_user, bench_app, machine
+    from bench.serving import gunicorn
+    from bench.sql_counter import Sample, StatementCounter
 except ImportError:  # run as a script: bench/ itself is on sys.path
     from common import FIXTURES, add_user, bench_app, machine
+    from serving import gunicorn
+    from sql_counter import Sample, StatementCounter
 
 MODEL = FIXTURES / "two_user_tasks.bpmn"
 KEY = "two_tasks"
+ACTIONS = ("start", "complete a", "complete b")
+TARGET_STATEMENTS = 8
 
 
 @dataclass
@@ -92,9 +104,11 @@ def run_in_memory(count: int) -> Result:
 class Client:
     """One keep-alive connection; every call checks the status so a failure is never timed as success."""
 
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str,
+                 observe: Callable[[str], AbstractContextManager[None]] | None = None) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.headers = {"Authorization": f"Bearer {token}"}
+        self.observe = observe or (lambda _action: nullcontext())
 
     def call(self, method: str, path: str, expect: int, body: Any = None,
              content_type: str = "application/json") -> Any:
@@ -118,11 +132,14 @@ class Client:
         self.call("POST", "/api/v1/deployments", 201, body, f"multipart/form-data; boundary={boundary}")
 
     def one_instance(self) -> None:
-        started = self.call("POST", f"/api/v1/process-definitions/{KEY}/start", 201, {"variables": {}})
+        with self.observe(ACTIONS[0]):
+            started = self.call("POST", f"/api/v1/process-definitions/{KEY}/start", 201, {"variables": {}})
         (task_a,) = started["openTasks"]
-        done = self.call("POST", f"/api/v1/tasks/{task_a['id']}/complete", 200, {"variables": {"note": "x"}})
+        with self.observe(ACTIONS[1]):
+            done = self.call("POST", f"/api/v1/tasks/{task_a['id']}/complete", 200, {"variables": {"note": "x"}})
         (task_b,) = done["nextTasks"]
-        self.call("POST", f"/api/v1/tasks/{task_b['id']}/complete", 200, {"variables": {}})
+        with self.observe(ACTIONS[2]):
+            self.call("POST", f"/api/v1/tasks/{task_b['id']}/complete", 200, {"variables": {}})
 
     def close(self) -> None:
         self.conn.close()
@@ -166,7 +183,25 @@ def run_clients(port: int, token: str, count: int, clients: int, label: str) -> 
     return Result(label, count, seconds, latencies)
 
 
-def run_boms(database_url: str | None, count: int, clients: int, warmup: int) -> tuple[list[Result], str]:
+def count_actions(counter: StatementCounter, port: int, token: str, count: int) -> dict[str, list[Sample]]:
+    """`count` instances one request at a time, each request inside its own counting window."""
+    samples: dict[str, list[Sample]] = {action: [] for action in ACTIONS}
+
+    @contextmanager
+    def observe(action: str) -> Iterator[None]:
+        with counter.measure() as sample:
+            yield
+        samples[action].append(sample)
+
+    client = Client(port, token, observe)
+    for _ in range(count):
+        client.one_instance()
+    client.close()
+    return samples
+
+
+def run_boms(database_url: str | None, count: int, clients: int, warmup: int, gunicorn_workers: int,
+             gunicorn_threads: int) -> tuple[list[Result], dict[str, list[Sample]], str]:
     from sqlalchemy import func, select
     from waitress import create_server
 
@@ -180,33 +215,45 @@ def run_boms(database_url: str | None, count: int, clients: int, warmup: int) ->
         thread = threading.Thread(target=server.run, name="waitress", daemon=True)
         thread.start()
         port = int(server.effective_port)
+        counter = StatementCounter(app.extensions["boms_db"].engine)
+        results: list[Result] = []
         try:
             deployer = Client(port, modeler_token)
             deployer.deploy(MODEL)
             deployer.close()
             # Warm-up: the first start parses and caches the spec; that is a per-version cost.
             run_clients(port, staff_token, warmup, 1, "warm-up")
-            results = [run_clients(port, staff_token, count, 1, "BOMS over HTTP, 1 client")]
+            samples = count_actions(counter, port, staff_token, 10)
+            results.append(run_clients(port, staff_token, count, 1, "waitress in-process, 1 client"))
             if clients > 1:
-                results.append(run_clients(port, staff_token, count, clients, f"BOMS over HTTP, {clients} clients"))
+                results.append(run_clients(port, staff_token, count, clients,
+                                           f"waitress in-process, {clients} clients"))
         finally:
+            counter.close()
             server.close()
             server.task_dispatcher.shutdown()
             thread.join(timeout=5)
+        if gunicorn_workers:
+            with gunicorn(app.extensions["boms_db"].url, Path(app.instance_path), gunicorn_workers,
+                          gunicorn_threads) as gport:
+                run_clients(gport, staff_token, warmup * gunicorn_workers, clients, "warm-up")
+                label = f"gunicorn {gunicorn_workers}x{gunicorn_threads}, {clients} clients"
+                results.append(run_clients(gport, staff_token, count, clients, label))
         with app.extensions["boms_db"].read() as session:
             done = session.scalar(select(func.count()).select_from(ProcessInstance)
                                   .where(ProcessInstance.status == "completed"))
-        expected = warmup + count * len(results)
+        expected = warmup * (1 + (gunicorn_workers or 0)) + 10 + count * len(results)
         if done != expected:
             raise RuntimeError(f"{done} instances completed in the database, expected {expected}")
-        return results, where.label + f"; server: waitress 8 threads on 127.0.0.1:{port}"
+        return results, samples, where.label
 
 
-def report(memory: Result, boms: list[Result], where: str) -> None:
+def report(memory: Result, boms: list[Result], samples: dict[str, list[Sample]], where: str,
+           show_sql: bool) -> None:
     print(f"\nengine throughput: {MODEL.name} (start + complete task_a + complete task_b), "
           f"{memory.instances} instances per row")
     print(f"database: {where}")
-    print(f"machine:  {machine()}; clients, server and engine share one Python process (one GIL)")
+    print(f"machine:  {machine()}; waitress rows: clients, server and engine share one process (one GIL)")
     print(f"\n{'':46} {'inst/s':>8} {'ms/inst':>8} {'latency ms':>11} {'BOMS/in-memory':>15}")
     for r in [memory, *boms]:
         ratio = "" if r is memory else f"{r.ms_per_instance / memory.ms_per_instance:14.1f}x"
@@ -214,6 +261,15 @@ def report(memory: Result, boms: list[Result], where: str) -> None:
               f"{statistics.median(r.latencies) * 1000:11.2f} {ratio:>15}")
     print("\nms/inst = wall time / instances; latency = median time one client waited for one instance "
           "(3 requests); ratio = BOMS ms/inst over in-memory ms/inst")
+    print(f"\nper request (the most over {len(samples[ACTIONS[0]])} instances; target <= {TARGET_STATEMENTS} "
+          "statements and 1 commit per action):")
+    for action, rows in samples.items():
+        worst = max(rows, key=lambda s: s.statements)
+        print(f"  {action:12} {worst.statements:3} statements {max(s.commits for s in rows):2} commit(s)"
+              + (f" (+{worst.begins} BEGIN)" if worst.begins else ""))
+        if show_sql:
+            for sql in worst.sql:
+                print(f"      {sql}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,14 +277,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=300, help="instances per measurement (default 300)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed instances first (default 5)")
+    parser.add_argument("--gunicorn-workers", type=int, default=4, help="0 skips the gunicorn run (default 4)")
+    parser.add_argument("--gunicorn-threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
+    parser.add_argument("--show-sql", action="store_true", help="print each action's statements")
     parser.add_argument("--database-url", help="default: SQLite in a temp dir; a PostgreSQL URL gets a "
                                                  "fresh database on that server, dropped after")
     args = parser.parse_args(argv)
     if args.instances < 1 or args.clients < 1 or args.warmup < 0:
         parser.error("--instances and --clients must be at least 1, --warmup at least 0")
     memory = run_in_memory(args.instances)
-    boms, where = run_boms(args.database_url, args.instances, args.clients, args.warmup)
-    report(memory, boms, where)
+    boms, samples, where = run_boms(args.database_url, args.instances, args.clients, args.warmup,
+                                    args.gunicorn_workers, args.gunicorn_threads)
+    report(memory, boms, samples, where, args.show_sql)
     return 0
 
 

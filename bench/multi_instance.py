@@ -9,7 +9,8 @@ outputs in the database.
 
 User tasks: one instance of tests/fixtures/engine/mi_approvals.bpmn creates N `approve` tasks; each
 is completed one by one through services.tasks.complete (as the API does): the start, every
-completion and the total are timed.
+completion and the total are timed. Then the cost of one completion while 10, 100, 1,000 and 5,000
+siblings are open (`--siblings`): an instance of that many items, its first 5 completions timed.
 
     .venv/bin/python bench/multi_instance.py [--sizes 100,1000,5000] [--user-sizes 100,1000]
                                              [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -95,10 +96,38 @@ def run_user_tasks(app: Any, n: int) -> tuple[float, float, float, float]:
     return started, median_ms(steps[: len(steps) // 10 or 1]), median_ms(steps[-(len(steps) // 10 or 1):]), total
 
 
+def completion_cost(app: Any, open_siblings: int, samples: int = 5) -> tuple[float, float]:
+    """Median ms of one completion while `open_siblings` tasks of the same multi-instance are open,
+    and the start's seconds (the first `samples` of them are completed, one transaction each)."""
+    from sqlalchemy import select
+
+    from server.models import HumanTask
+    from server.services import processes, tasks
+
+    db, runner, who = _setup(app)
+    began = time.perf_counter()
+    with db.write() as session:
+        instance_id = processes.start(session, runner, who, "mi_approvals",
+                                      {"approvers": [who.username] * open_siblings}, None).id
+    started = time.perf_counter() - began
+    with db.read() as session:
+        ids = list(session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                              HumanTask.status == "open").limit(samples)))
+    steps = []
+    for task_id in ids:
+        t = time.perf_counter()
+        with db.write() as session:
+            tasks.complete(session, runner, who, task_id, {"answer": "yes"})
+        steps.append(time.perf_counter() - t)
+    return median_ms(steps), started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--user-sizes", default="100,1000")
+    parser.add_argument("--siblings", default="10,100,1000,5000",
+                        help="open sibling counts at which one completion is timed (target: flat)")
     parser.add_argument("--database-url")
     parser.add_argument("--profile", type=int, help="profile one automatic run of N items and print the top")
     args = parser.parse_args()
@@ -128,6 +157,15 @@ def main() -> int:
             with bench_app(args.database_url) as (app, db):
                 started, first, last, total = run_user_tasks(app, n)
             print(f"{n:>6} | {started:8.2f} | {first:12.2f} | {last:11.2f} | {total:8.2f}", flush=True)
+    siblings = [int(x) for x in args.siblings.split(",") if x]
+    if siblings:
+        print("\none completion of a parallel multi-instance user task, by open siblings "
+              "(median of 5; target: it does not grow with them)")
+        print(f"{'open':>6} | {'ms/completion':>13} | {'start s':>8}")
+        for n in siblings:
+            with bench_app(args.database_url) as (app, db):
+                cost, started = completion_cost(app, n)
+            print(f"{n:>6} | {cost:13.1f} | {started:8.2f}", flush=True)
     print(f"database: {db.label}")
     return 0
 

@@ -168,7 +168,7 @@ def publish(session: Session, events: Event | Iterable[Event]) -> list[Event]:
             params.update({f"{name}_{i}": value for name, value in fields.items()})
         session.execute(_pg_append(len(rows)), params)
     else:
-        session.execute(insert(AuditEvent), rows)
+        session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
         session.execute(update(AuditHead).where(AuditHead.id == head.id)
                         .values(seq=head.seq, hash=head.hash, last_seq=head.last_seq))
     for subscriber in publisher.subscribers:

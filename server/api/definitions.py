@@ -14,7 +14,7 @@ from server.models import ProcessVersion
 from server.queries import QueryArgs
 from server.security_headers import stored_xml
 from server.services import processes
-from server.services.instances import get_instance
+from server.services.instances import started_instance
 
 
 def definition_json(row: ProcessVersion, instances: int | None = None) -> dict[str, Any]:
@@ -81,5 +81,5 @@ def start_instance(key: str) -> Any:
     with writing() as session:
         instance = processes.start(session, runner(), who, key, variables_of(body), business_key,
                                    version_value(body.get("version")))
-        instance, tasks = get_instance(session, who, instance.id)
+        instance, tasks = started_instance(session, who, instance)
         return instance_json(instance, tasks), 201

@@ -1,7 +1,7 @@
 """What a step writes besides the engine state: the rows that pages, workers and event routing read.
 
 - the instance's status, variables and active/visited elements;
-- human_task rows for READY user tasks (created, cancelled when the engine drops them);
+- human_task rows for READY user tasks (created, cancelled when the engine drops them: human_tasks.py);
 - job rows for waiting timers and started service tasks (what the poller hands to workers);
 - event_subscription rows for the messages and signals the instance waits for.
 """
@@ -15,22 +15,21 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition, TerminateEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from server.db import utcnow
 from server.engine import timers
-from server.engine.assignment import AssignmentError, assign
 from server.engine.bpmn_events import listening_starts
-from server.engine.reach import ensure_reachable
+from server.engine.human_tasks import sync_human_tasks
 from server.engine.step import Step
-from server.errors import EngineError
-from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
-from server.models import EventSubscription, HumanTask, Job, TaskCandidate
+from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus
+from server.models import EventSubscription, Job
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
+NO_WAIT_EVENTS = (NoneEventDefinition, TerminateEventDefinition)
 ACTIVE_JOBS = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED, JobStatus.SUSPENDED)
 
 
@@ -60,7 +59,7 @@ def project(step: Step, tasks: list[Any]) -> None:
             _completion_events(step, task, elements.get(element, {}))
     instance.visited_elements = sorted(visited)
     instance.active_elements = sorted(set(active))
-    _sync_human_tasks(step, ready_human)
+    sync_human_tasks(step, ready_human)
     if _may_wait(step.loaded):
         _sync_jobs(step, tasks)
         _sync_subscriptions(step, tasks)
@@ -77,8 +76,10 @@ def _may_wait(loaded: Any) -> bool:
     cached = getattr(loaded.spec, "_boms_may_wait", None)
     if cached is None:
         specs = [loaded.spec, *loaded.subprocess_specs.values()]
+        # Plain start and end events carry a NoneEventDefinition (and terminate ends their own): no wait.
         cached = any(
-            isinstance(ts, ServiceTask) or getattr(ts, "event_definition", None) is not None
+            isinstance(ts, ServiceTask)
+            or not isinstance(getattr(ts, "event_definition", None), (type(None), *NO_WAIT_EVENTS))
             for spec in specs for ts in spec.task_specs.values()
         )
         loaded.spec._boms_may_wait = cached
@@ -94,65 +95,6 @@ def _completion_events(step: Step, task: Any, info: dict[str, Any]) -> None:
     decision = task.internal_data.get("boms_decision")
     if decision:
         step.event(EventKind.DECISION_EVALUATED, task_id=str(task.id), element_id=element, **decision)
-
-
-# --- human tasks -------------------------------------------------------------------------------
-
-def _sync_human_tasks(step: Step, ready: list[Any]) -> None:
-    open_rows = open_task_rows(step)
-    now = utcnow()
-    for task in ready:
-        if str(task.id) not in open_rows:
-            _create_human_task(step, task, now)
-    close_open_tasks(step, {str(task.id) for task in ready}, open_rows)
-
-
-def _element_version(step: Step, task: Any) -> Any:
-    """The called process version `task` runs in, or None for the instance's own version."""
-    return getattr(step.workflow.subprocess_specs, "versions", {}).get(task.workflow.spec.name)
-
-
-def _create_human_task(step: Step, task: Any, now: datetime) -> None:
-    element = task.task_spec.bpmn_id
-    called = _element_version(step, task)
-    info = (called or step.instance.version).elements.get(element, {})
-    if step.session.get(HumanTask, str(task.id)) is not None:
-        return  # completed by a person already; the engine task failed after that (an incident)
-    try:
-        who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
-    except AssignmentError as exc:
-        step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
-        return
-    row = HumanTask(id=str(task.id), instance_id=step.instance.id, process_key=step.instance.process_key,
-                    business_key=step.instance.business_key, element_id=element,
-                    name=who.name if who.name is not None else task.task_spec.bpmn_name,
-                    lane=task.task_spec.lane, assignee=who.assignee, status=TaskStatus.OPEN, created_at=now,
-                    due_at=who.due_at, version_id=called.id if called is not None else None)
-    row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
-    row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
-    step.session.add(row)
-    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
-               candidateGroups=who.groups, candidateUsers=who.users,
-               due=who.due_at.isoformat() if who.due_at else None)
-    if fallback_reason:
-        step.event(EventKind.TASK_FALLBACK, task_id=row.id, element_id=element, name=row.name,
-                   group=info.get("fallbackGroup"), reason=fallback_reason)
-
-
-def open_task_rows(step: Step) -> dict[str, HumanTask]:
-    rows = step.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status == TaskStatus.OPEN)
-        .options(lazyload(HumanTask.candidates))
-    )
-    # The session does not autoflush here, so trust the in-memory status over the stored one.
-    return {row.id: row for row in rows if row.status == TaskStatus.OPEN}
-
-
-def close_open_tasks(step: Step, keep: set[str], open_rows: dict[str, HumanTask] | None = None) -> None:
-    for row_id, row in (open_task_rows(step) if open_rows is None else open_rows).items():
-        if row_id not in keep:
-            row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
-            step.event(EventKind.TASK_CANCELLED, task_id=row_id, element_id=row.element_id, name=row.name)
 
 
 # --- jobs and subscriptions --------------------------------------------------------------------

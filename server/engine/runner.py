@@ -34,7 +34,8 @@ from server.engine import directory, store
 from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
-from server.engine.projection import close_open_tasks, project
+from server.engine.human_tasks import close_open_tasks
+from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
@@ -110,21 +111,22 @@ class Runner(RecoveryMixin):
         return instance
 
     def lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-        """Lock the task's instance, then read the task: a statement after the lock sees the latest commit.
+        """Lock the task's instance and the task in one statement (instance first, as every writer does).
 
-        (Reading both in the locking query would not: PostgreSQL re-checks only the locked row after a
-        wait, so a concurrent claim or completion of the task could go unseen.)
+        Both rows are locked, so after a wait PostgreSQL re-reads both at their latest commit: a
+        concurrent claim or completion of the task cannot go unseen. (Locking only the instance would
+        leave the task row as the statement's snapshot saw it.) Its candidates load after the lock.
         """
-        instance = session.execute(
-            select(ProcessInstance)
+        found = session.execute(
+            select(ProcessInstance, HumanTask)
             .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
             .where(HumanTask.id == task_id)
             .options(joinedload(ProcessInstance.version))
-            .with_for_update(of=ProcessInstance)
-        ).scalar_one_or_none()
-        task = session.get(HumanTask, task_id) if instance is not None else None
-        if task is None:
+            .with_for_update(of=(ProcessInstance, HumanTask))
+        ).one_or_none()
+        if found is None:
             raise NotFound(f"task '{task_id}' does not exist")
+        instance, task = found
         return task, instance
 
     # --- actions -------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ class Runner(RecoveryMixin):
         workflow = store.new_workflow(loaded.spec, loaded.subprocess_specs, self.script_engine, initial)
         if prepare is not None:
             prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
-        step = Step(session, instance, loaded, workflow, actor)
+        step = Step(session, instance, loaded, workflow, actor, new=True)
         step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version,
                    businessKey=business_key, variables=variables)
         self.advance(step)
@@ -289,7 +291,8 @@ class Runner(RecoveryMixin):
         # do_engine_steps refreshes timers last, so a timer already due leaves a READY task behind.
         for _ in range(MAX_ENGINE_ROUNDS):
             workflow.do_engine_steps()
-            if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+            # A plain scan of the task dicts: get_tasks walks the tree, slow with a thousand siblings.
+            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
                 return
         raise RuntimeError(f"the engine was still running after {MAX_ENGINE_ROUNDS} rounds")
 

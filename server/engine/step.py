@@ -31,6 +31,7 @@ class Step:
     loaded: LoadedVersion
     workflow: Any
     actor: str
+    new: bool = False  # a just-started instance: it has no rows yet, so there is nothing to look up
     started: float = field(default_factory=time.time)
     events: list[Event] = field(default_factory=list)
 

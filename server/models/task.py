@@ -19,6 +19,9 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_status_created", "status", "created_at"),
         Index("ix_human_task_assignee_status", "assignee", "status"),
+        # The inbox's completed badge and tab, and a step's open rows of its instance (migration 0016).
+        Index("ix_human_task_completed_by_status", "completed_by", "status"),
+        Index("ix_human_task_instance_status", "instance_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -57,8 +60,17 @@ class HumanTask(Base):
         return sorted(c.name for c in self.candidates if c.kind == "user")
 
 
+# The candidate row of a task nobody is named for, which any staff member may claim: stored as a row
+# like the others so "tasks I may claim" is one indexed lookup, not a NOT EXISTS over every open task.
+ANYONE_KIND, ANYONE_NAME = "anyone", "staff"
+
+
 class TaskCandidate(Base):
-    """One row per candidate group or user, so "tasks I may see" is an indexed join, not a JSON scan."""
+    """One row per candidate group or user, so "tasks I may see" is an indexed join, not a JSON scan.
+
+    A task nobody is named for has the one row (ANYONE_KIND, ANYONE_NAME); `candidate_groups` and
+    `candidate_users` leave it out.
+    """
 
     __tablename__ = "task_candidate"
     __table_args__ = (Index("ix_task_candidate_kind_name", "kind", "name"),)

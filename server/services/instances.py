@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, instance_visibility, require_instance_access, require_role
+from server.engine.human_tasks import open_tasks_after_step
 from server.engine.runner import Runner
 from server.errors import BadRequest, NotFound
 from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance, ProcessVersion
@@ -75,6 +76,16 @@ def get_instance(session: Session, who: Principal, instance_id: str) -> tuple[Pr
     tasks = list(session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
     ))
+    require_instance_access(who, instance, tasks)
+    return instance, tasks
+
+
+def started_instance(session: Session, who: Principal, instance: ProcessInstance) -> tuple[ProcessInstance,
+                                                                                         list[HumanTask]]:
+    """`get_instance` for the instance its start just created, without a query: all its tasks are new."""
+    tasks = open_tasks_after_step(session, instance.id)
+    if tasks is None:
+        return get_instance(session, who, instance.id)
     require_instance_access(who, instance, tasks)
     return instance, tasks
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
+from server.engine.human_tasks import open_tasks_after_step
 from server.engine.runner import Runner, require_open
 from server.engine.templates import evaluate_template, has_expression
 from server.errors import BadRequest, Conflict, EngineError, NotFound
@@ -183,8 +184,12 @@ def next_tasks(session: Session, who: Principal, instance_id: str) -> list[Human
     """The instance's open tasks that `who` could take on now: where a client goes after completing one."""
     if session.get(ProcessInstance, instance_id).status != "running":
         return []
-    rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
-                           .order_by(HumanTask.created_at))
+    # Right after a step (the usual caller) its open rows are at hand; otherwise ask the database.
+    rows = open_tasks_after_step(session, instance_id)
+    if rows is None:
+        rows = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                            HumanTask.status == "open")
+                                    .order_by(HumanTask.created_at, HumanTask.id)))
     return [row for row in rows if can_claim(who, row)]
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 
 from server.auth.permissions.roles import Principal
 from server.errors import Forbidden
 from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.models.task import ANYONE_KIND, ANYONE_NAME
 
 
 def _is_candidate(who: Principal, task: HumanTask) -> bool:
@@ -52,17 +53,21 @@ def task_visibility(who: Principal) -> ColumnElement[bool] | None:
     """A WHERE clause for the tasks `who` may list; None means everything."""
     if who.reads_everything:
         return None
-    candidate = exists().where(TaskCandidate.task_id == HumanTask.id).where(
-        or_(
-            (TaskCandidate.kind == "group") & TaskCandidate.name.in_(sorted(who.groups) or [""]),
-            (TaskCandidate.kind == "user") & (TaskCandidate.name == who.username),
-        )
-    )
-    nobody_named = HumanTask.assignee.is_(None) & ~exists().where(TaskCandidate.task_id == HumanTask.id)
-    clauses = [HumanTask.assignee == who.username, HumanTask.completed_by == who.username, candidate]
+    named = [
+        (TaskCandidate.kind == "group") & TaskCandidate.name.in_(sorted(who.groups) or [""]),
+        (TaskCandidate.kind == "user") & (TaskCandidate.name == who.username),
+    ]
+    clauses = [HumanTask.assignee == who.username, HumanTask.completed_by == who.username,
+               exists().where(TaskCandidate.task_id == HumanTask.id).where(or_(*named))]
     if who.has("staff", "admin"):
-        clauses.append(nobody_named)
+        # Nobody named (the task's one candidate row says "anyone"): any staff member, until someone has it.
+        clauses.append(HumanTask.assignee.is_(None) & HumanTask.id.in_(anyone_tasks()))
     return or_(*clauses)
+
+
+def anyone_tasks() -> Select[tuple[str]]:
+    """The ids of tasks nobody is named for (any staff member may claim them)."""
+    return select(TaskCandidate.task_id).where(TaskCandidate.kind == ANYONE_KIND, TaskCandidate.name == ANYONE_NAME)
 
 
 def instance_visibility(who: Principal) -> ColumnElement[bool] | None:

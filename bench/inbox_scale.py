@@ -1,0 +1,239 @@
+"""The inbox and the task API at a million task rows: p50/p95 of each read, on SQLite or PostgreSQL.
+
+Generates `--tasks` human_task rows (`--open` of them open) in `--tasks / 5` instances of one deployed
+process, written the way the runner writes them (a task_candidate row for each task's candidate group; a
+task nobody is named for has the "anyone" row). 20 staff users in 10 groups (2 each); open tasks: 40%
+assigned, 59% for a group, 1% for anyone; every completed task was completed by one of the users.
+Then times, for one user, `--repeat` runs of:
+
+  api assignee=me        GET /api/v1/tasks?assignee=me                (services.tasks.list_tasks)
+  api candidateGroup=G   GET /api/v1/tasks?candidateGroup=g0
+  inbox <tab>            the /inbox page's data for each tab: the page's rows and the four count badges
+                         (services.inbox.inbox_page, what server/inbox/routes.py renders)
+
+through the Flask test client (API, with a token; the inbox logged in), so routing, auth and JSON or
+the template are in the time. Targets: p95 <= 20 ms on PostgreSQL, <= 50 ms on SQLite.
+
+    .venv/bin/python bench/inbox_scale.py [--tasks 1000000] [--open 200000] [--repeat 30]
+                                          [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+try:
+    from bench.common import FIXTURES, add_user, bench_app, machine
+except ImportError:  # run as a script: bench/ itself is on sys.path
+    from common import FIXTURES, add_user, bench_app, machine
+
+USERS, GROUPS, PER_INSTANCE, BATCH = 20, 10, 5, 20_000
+TARGET_MS = {"postgresql": 20.0, "sqlite": 50.0}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _people(app: Any) -> tuple[list[str], str]:
+    """The users (user 0 is the one timed) with their groups; returns their names and user 0's token."""
+    from server.services.identity import add_user as add
+
+    names = []
+    token = ""
+    for i in range(USERS):
+        groups = [f"g{i % GROUPS}", f"g{(i + 1) % GROUPS}"]
+        if i == 0:
+            _, name, token = add_user(app, roles=["staff"], groups=groups)
+        else:
+            with app.extensions["boms_db"].write() as session:
+                name = add(session, f"bench-{uuid.uuid4().hex[:8]}", "bench-password", roles=["staff"],
+                           groups=groups).username
+        names.append(name)
+    return names, token
+
+
+def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
+    """Write the rows with Core inserts in batches; returns the seconds it took."""
+    from sqlalchemy import insert, select
+
+    from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+    from server.models.task import ANYONE_KIND, ANYONE_NAME
+    from server.services.deployments import UploadedFile, deploy
+
+    db = app.extensions["boms_db"]
+    began = time.perf_counter()
+    with db.write() as session:
+        path = FIXTURES / "two_user_tasks.bpmn"
+        deploy(session, [UploadedFile(path.name, path.read_bytes())], names[0], False)
+        version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.key == "two_tasks"))
+    rng = random.Random(17)
+    start = datetime(2026, 1, 1)
+    instances: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
+
+    postgresql = db.engine.dialect.name == "postgresql"
+
+    def flush(final: bool = False) -> None:
+        if len(rows) < BATCH and not final:
+            return
+        if postgresql:
+            _copy(db, [("process_instance", instances), ("human_task", rows), ("task_candidate", candidates)])
+        else:
+            with db.write() as session:
+                for table, batch in ((ProcessInstance.__table__, instances), (HumanTask.__table__, rows),
+                                     (TaskCandidate.__table__, candidates)):
+                    if batch:
+                        session.execute(insert(table), batch)
+        instances.clear()
+        rows.clear()
+        candidates.clear()
+
+    instance_id = ""
+    for n in range(tasks):
+        at = start + timedelta(seconds=n * 7)
+        if n % PER_INSTANCE == 0:
+            instance_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            is_open = n >= tasks - open_tasks
+            instances.append({"id": instance_id, "version_id": version_id, "process_key": "two_tasks",
+                              "business_key": f"B-{n // PER_INSTANCE}", "status": "running" if is_open
+                              else "completed", "started_at": at, "started_by": rng.choice(names),
+                              "lock_version": 0, "state": "", "variables": {}, "active_elements": [],
+                              "visited_elements": []})
+        task_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        is_open = n >= tasks - open_tasks
+        roll = rng.random()
+        user = rng.choice(names)
+        group = f"g{rng.randrange(GROUPS)}"
+        row = {"id": task_id, "instance_id": instance_id, "process_key": "two_tasks", "business_key": None,
+               "element_id": "task_a", "name": f"Task {n % 97}", "lane": None, "status": "open",
+               "created_at": at, "due_at": None, "completed_at": None, "completed_by": None, "data": None,
+               "version_id": None, "assignee": None}
+        named = True
+        if is_open:
+            if roll < 0.40:
+                row["assignee"] = user
+            elif roll >= 0.99:
+                named = False
+        else:
+            row.update(status="completed", assignee=user, completed_by=user, completed_at=at + timedelta(hours=1))
+        rows.append(row)
+        candidates.append({"task_id": task_id, "kind": "group", "name": group} if named else
+                          {"task_id": task_id, "kind": ANYONE_KIND, "name": ANYONE_NAME})
+        flush()
+    flush(final=True)
+    return time.perf_counter() - began
+
+
+def _copy(db: Any, batches: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    """PostgreSQL's COPY: executemany of a million rows takes half an hour on this machine."""
+    raw = db.engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            for table, batch in batches:
+                if not batch:
+                    continue
+                columns = list(batch[0])
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in batch:
+                        copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v
+                                        for v in (row[c] for c in columns)])
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _timed(call: Any, repeat: int) -> list[float]:
+    call()  # warm: caches and plans, once
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - t) * 1000)
+    return samples
+
+
+def measure(app: Any, token: str, user: str, repeat: int) -> dict[str, list[float]]:
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get_api(path: str) -> Any:
+        def call() -> None:
+            response = api.get(path, headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return call
+
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    login = browser.post("/login", data={"username": user, "password": "bench-password",
+                                         "csrf_token": CSRF.search(page).group(1)})
+    assert login.status_code in (302, 303), f"login failed: {login.status_code}"
+
+    def get_page(path: str) -> Any:
+        def call() -> None:
+            response = browser.get(path)
+            assert response.status_code == 200, response.status_code
+        return call
+
+    results = {
+        "api assignee=me": _timed(get_api("/api/v1/tasks?assignee=me"), repeat),
+        "api candidateGroup=g0": _timed(get_api("/api/v1/tasks?candidateGroup=g0"), repeat),
+    }
+    for tab in ("mine", "groups", "completed", "started"):
+        results[f"inbox tab={tab} (+4 counts)"] = _timed(get_page(f"/inbox?tab={tab}"), repeat)
+    return results
+
+
+def counts(app: Any, user: str) -> dict[str, int]:
+    from server.auth.permissions import Principal
+    from server.models import User
+    from server.services.inbox import tab_counts
+
+    with app.extensions["boms_db"].read() as session:
+        from sqlalchemy import select
+        who = Principal.of(session.scalar(select(User).where(User.username == user)))
+        return tab_counts(session, who)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=1_000_000)
+    parser.add_argument("--open", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    if not 0 <= args.open <= args.tasks or args.repeat < 2:
+        parser.error("need 0 <= --open <= --tasks and --repeat >= 2")
+    with bench_app(args.database_url) as (app, db):
+        names, token = _people(app)
+        seconds = generate(app, args.tasks, args.open, names)
+        dialect = app.extensions["boms_db"].engine.dialect.name
+        if dialect == "postgresql":
+            with app.extensions["boms_db"].engine.connect() as conn:
+                from sqlalchemy import text
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        results = measure(app, token, names[0], args.repeat)
+        badges = counts(app, names[0])
+    target = TARGET_MS.get(dialect, 50.0)
+    print(f"inbox at scale: {args.tasks:,} task rows ({args.open:,} open), generated in {seconds:.0f} s")
+    print(f"database: {db.label}")
+    print(f"machine:  {machine()}")
+    print(f"user 0's badges: {badges}")
+    print(f"\n{'read':34} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {target:.0f} ms")
+    for name, samples in results.items():
+        p95 = statistics.quantiles(samples, n=20)[18]
+        verdict = "met" if p95 <= target else "MISSED"
+        print(f"{name:34} {statistics.median(samples):8.1f} {p95:8.1f}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
