@@ -50,6 +50,11 @@ class EventKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     AUDIT_SEALED = "audit.sealed"
     AUDIT_EXPORTED = "audit.exported"
+    RECORD_TYPE_SAVED = "record_type.saved"
+    RECORD_TYPE_FIELD_PURGED = "record_type.field_purged"
+    RECORD_CREATED = "record.created"
+    RECORD_UPDATED = "record.updated"
+    RECORD_DELETED = "record.deleted"
 
 
 class SubjectType(StrEnum):
@@ -63,6 +68,7 @@ class SubjectType(StrEnum):
     GROUP = "group"
     TOKEN = "token"
     RECORD = "record"
+    RECORD_TYPE = "record_type"
     RULE = "rule"
     DASHBOARD = "dashboard"
     AUDIT = "audit"

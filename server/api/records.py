@@ -63,12 +63,13 @@ def get_record_type_schema(key: str) -> Any:
 def list_records(type_key: str) -> Any:
     who = principal()
     args = QueryArgs(request.args)
-    unknown = sorted(set(request.args) - {"filter", "sort", "page", "pageSize", "cursor"})
+    unknown = sorted(set(request.args) - {"filter", "sort", "page", "pageSize", "cursor", "q", "fields"})
     if unknown:
         raise BadRequest(f"unknown query parameter(s) {', '.join(unknown)}", field=unknown[0])
     paging = page_request(args)
     with reading() as session:
-        return service.list_records(session, who, type_key, args.text("filter"), args.text("sort"), paging)
+        return service.list_records(session, who, type_key, args.text("filter"), args.text("sort"), paging,
+                                    args.text("q"), args.text("fields"))
 
 
 @api.post("/records/<type_key>")

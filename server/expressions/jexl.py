@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -149,6 +150,16 @@ def _build_identifier(node: Any, names: list[str]) -> _Fn:
     return lambda c, r, k: c[key]
 
 
+def _exact(a: Any, b: Any) -> tuple[Any, Any]:
+    """A float literal beside an exact decimal (a money field) becomes the decimal it was written as:
+    ``amount * 0.5`` stays exact instead of failing on Decimal * float."""
+    if isinstance(a, Decimal) and isinstance(b, float):
+        return a, Decimal(repr(b))
+    if isinstance(b, Decimal) and isinstance(a, float):
+        return Decimal(repr(a)), b
+    return a, b
+
+
 def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:
     symbol = op.symbol
     if symbol == "&&":
@@ -159,7 +170,7 @@ def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:
     grows = symbol in _ARITHMETIC
 
     def binary(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
-        a, b = left(c, r, k), right(c, r, k)
+        a, b = _exact(left(c, r, k), right(c, r, k))
         try:
             return limits.check_value(fn(a, b), k) if grows else fn(a, b)
         except limits.LimitExceeded:

@@ -7,7 +7,7 @@ from server.models.instance import STATUSES, ProcessInstance
 from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
-from server.models.record import RecordType
+from server.models.record import RecordCounter, RecordType
 from server.models.task import HumanTask, TaskCandidate
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Notification",
     "ProcessInstance",
     "ProcessVersion",
+    "RecordCounter",
     "RecordType",
     "StoredFile",
     "TaskCandidate",
