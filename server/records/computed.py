@@ -130,8 +130,8 @@ def _rollup(field: Mapping[str, Any], rows: list[Mapping[str, Any]] | None) -> D
     if field["function"] == "count":
         return Decimal(sum(1 for r in rows if "field" not in field or r.get(field["field"]) is not None))
     numbers = [Decimal(str(r[field["field"]])) for r in rows if r.get(field["field"]) is not None]
-    if not numbers:
-        return None
+    if not numbers:  # nothing to add up is 0; the least, most or average of nothing is nothing
+        return Decimal(0) if field["function"] == "sum" else None
     value = {"sum": sum, "min": min, "max": max}.get(field["function"], lambda n: sum(n) / len(n))(numbers)
     return Decimal(value).quantize(Decimal(1).scaleb(-int(field.get("scale", 4))), rounding=ROUND_HALF_EVEN)
 
