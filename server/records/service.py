@@ -119,7 +119,7 @@ def list_records(session: Session, who: Principal, type_key: str, filter_text: s
     return body
 
 
-def _insert(session: Session, a: Access, values: Any) -> tuple[int, dict[str, Any]]:
+def insert_one(session: Session, a: Access, values: Any) -> tuple[int, dict[str, Any]]:
     """Validate, number, compute and insert one record (in a savepoint: a refusal leaves nothing, not even a
     used auto-number); the id and the stored values."""
     who, type_key = a.who, a.row.key
@@ -151,7 +151,7 @@ def _insert(session: Session, a: Access, values: Any) -> tuple[int, dict[str, An
 
 def create(session: Session, who: Principal, type_key: str, values: Any) -> dict[str, Any]:
     a = access(session, who, type_key, Action.CREATE)
-    record_id, _ = _insert(session, a, values)
+    record_id, _ = insert_one(session, a, values)
     return record_json(a, _reload(session, a, record_id))
 
 
@@ -185,7 +185,7 @@ def _write(session: Session, a: Access, old: Mapping[str, Any], changed: dict[st
     return version
 
 
-def _update(session: Session, a: Access, record_id: Any, body: Any, if_match: int | None = None) -> int:
+def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match: int | None = None) -> int:
     if not isinstance(body, Mapping) or not isinstance(body.get("fields"), Mapping):
         raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
     values = body["fields"]
@@ -202,7 +202,7 @@ def _update(session: Session, a: Access, record_id: Any, body: Any, if_match: in
 def update_record(session: Session, who: Principal, type_key: str, record_id: Any, body: Mapping[str, Any],
                   if_match: int | None = None) -> dict[str, Any]:
     a = access(session, who, type_key, Action.UPDATE)
-    return record_json(a, _reload(session, a, _update(session, a, record_id, body, if_match)))
+    return record_json(a, _reload(session, a, update_one(session, a, record_id, body, if_match)))
 
 
 def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0) -> None:
@@ -240,7 +240,7 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
                                  "changes": {k: {"old": v, "new": None} for k, v in _json_values(a, values).items()}}))
 
 
-def _delete(session: Session, a: Access, record_id: Any, version: Any = None) -> None:
+def delete_one(session: Session, a: Access, record_id: Any, version: Any = None) -> None:
     row = _load(session, a, record_id, Action.DELETE, lock=True)
     old = dict(row._mapping)
     _check_version(version, old["version"], f"{a.row.key} record {old['id']}")
@@ -248,7 +248,7 @@ def _delete(session: Session, a: Access, record_id: Any, version: Any = None) ->
 
 
 def delete_record(session: Session, who: Principal, type_key: str, record_id: Any, version: Any = None) -> None:
-    _delete(session, access(session, who, type_key, Action.DELETE), record_id, version)
+    delete_one(session, access(session, who, type_key, Action.DELETE), record_id, version)
 
 
 def history(session: Session, who: Principal, type_key: str, record_id: Any) -> dict[str, Any]:
