@@ -86,10 +86,10 @@ def check_computed(type_key: str, fields: list[dict[str, Any]]) -> None:
                 sub = {f["key"]: f for f in table["fields"]}.get(field["field"])
                 if sub is None or (sub["type"] not in NUMERIC and field["function"] != "count"):
                     raise _bad(f"{where}: 'field' must name a number sub-field of '{field['subTable']}'", key)
-                field["scale"] = 0 if sub["type"] == "integer" else int(sub.get("scale", 2 if sub["type"] in (
-                    "money", "percent") else 4))
+                field.setdefault("scale", 0 if sub["type"] == "integer" else int(sub.get("scale", 2 if sub[
+                    "type"] in ("money", "percent") else 4)))
             else:
-                field["scale"] = 0
+                field.setdefault("scale", 0)
 
 
 def _value(field: Mapping[str, Any], result: Any) -> Any:

@@ -223,7 +223,7 @@ class RollupKind(Kind):
     SQL), or over the rows of a sub-table of this record (``subTable``; computed on write and stored)."""
 
     name = "rollup"
-    extra = frozenset({"source", "via", "subTable", "function", "field"})
+    extra = frozenset({"source", "via", "subTable", "function", "field", "scale"})
     writable = False
     can_unique = False
 
