@@ -14,7 +14,6 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +27,7 @@ from server.expressions import limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
 from server.expressions.functions import FUNCTIONS, FunctionCall, FunctionParser, add_function_calls, register_function
 from server.expressions.transforms import TRANSFORMS, register_transform
+from server.expressions.values import exact as _exact
 from server.expressions.values import kind_of as _kind
 
 # (context, relative value inside a filter, the evaluation's budget) -> value
@@ -148,16 +148,6 @@ def _build_identifier(node: Any, names: list[str]) -> _Fn:
         return lambda c, r, k: None
     names.append(key)
     return lambda c, r, k: c[key]
-
-
-def _exact(a: Any, b: Any) -> tuple[Any, Any]:
-    """A float literal beside an exact decimal (a money field) becomes the decimal it was written as:
-    ``amount * 0.5`` stays exact instead of failing on Decimal * float."""
-    if isinstance(a, Decimal) and isinstance(b, float):
-        return a, Decimal(repr(b))
-    if isinstance(b, Decimal) and isinstance(a, float):
-        return Decimal(repr(a)), b
-    return a, b
 
 
 def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:

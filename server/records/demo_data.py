@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
@@ -105,12 +105,16 @@ def generate(session_factory: Callable[[], Any], count: int, seed: int = 7) -> d
             if not customers:
                 continue
             maker = _order(customers)
-        for start in range(0, count, BATCH):
+        with session_factory() as session:
+            if latest(session, key) is None:
+                continue
+            # numbered after the records already there, so running the command again adds more
+            offset = session.scalar(select(func.count()).select_from(access(session, who, key, Action.CREATE).table))
+        for start in range(offset, offset + count, BATCH):
             with session_factory() as session:
-                if latest(session, key) is None:
-                    break
                 a = access(session, who, key, Action.CREATE)
-                ids = [insert_one(session, a, maker(i, rnd, users))[0] for i in range(start, min(count, start + BATCH))]
+                ids = [insert_one(session, a, maker(i, rnd, users))[0]
+                       for i in range(start, min(offset + count, start + BATCH))]
                 if key == "customer":
                     customers.extend(ids)
                 made[key] = made.get(key, 0) + len(ids)

@@ -21,8 +21,8 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, FormInvalid, NotFound
-from server.forms.validation import FieldMessage
 from server.events import EventKind, SubjectType
+from server.forms.validation import FieldMessage
 from server.models import AuditEvent
 from server.queries import PageRequest, id_value
 from server.records import listing

@@ -16,9 +16,9 @@ from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
 from server.errors import Forbidden, NotFound
+from server.events import EventKind, SubjectType
 from server.models import RecordType
 from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read_definition
-from server.events import EventKind, SubjectType
 from server.records.links import check_links
 from server.records.schema_changes import recompute, schema_changes
 from server.records.storage import create_or_alter, table_name
