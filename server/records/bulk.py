@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.errors import BadRequest, BomsError, Unprocessable
@@ -49,6 +50,7 @@ def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str
     rows = _rows(body)
     result: dict[str, list[int]] = {name: [] for name in OPERATIONS}
     errors: list[dict[str, Any]] = []
+    created: list[Event] = []  # published together: one audit event per record, one append to the chain
     accesses = {name: access(session, who, type_key, action) for name, action in (
         ("create", Action.CREATE), ("update", Action.UPDATE), ("delete", Action.DELETE)) if rows[name]}
     for name in OPERATIONS:
@@ -58,7 +60,7 @@ def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str
                     if name == "create":
                         if set(item) != {"fields"}:
                             raise BadRequest("send {\"fields\": {...}}", field="fields")
-                        record_id, _ = service.insert_one(session, accesses[name], item["fields"])
+                        record_id, _ = service.insert_one(session, accesses[name], item["fields"], created)
                     elif name == "update":
                         record_id = service.update_one(session, accesses[name], item.get("id"), item)
                     else:
@@ -72,4 +74,6 @@ def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str
     if errors:
         raise BulkRefused(f"{len(errors)} of {sum(map(len, rows.values()))} rows were refused; nothing was "
                           "written", rows=errors[:100])
+    if created:
+        publish(session, created)
     return {"type": type_key, **{f"{name}d": ids for name, ids in result.items()}}

@@ -119,9 +119,11 @@ def list_records(session: Session, who: Principal, type_key: str, filter_text: s
     return body
 
 
-def insert_one(session: Session, a: Access, values: Any) -> tuple[int, dict[str, Any]]:
+def insert_one(session: Session, a: Access, values: Any, events: list[Event] | None = None
+               ) -> tuple[int, dict[str, Any]]:
     """Validate, number, compute and insert one record (in a savepoint: a refusal leaves nothing, not even a
-    used auto-number); the id and the stored values."""
+    used auto-number); the id and the stored values. ``events``: collect the audit event there (a bulk call
+    publishes its events together, one per record) instead of publishing it now."""
     who, type_key = a.who, a.row.key
     writable = a.fields(Action.CREATE)
     stored = validate(a.definition, values, creating=True, visible=a.readable() | writable)
@@ -143,9 +145,13 @@ def insert_one(session: Session, a: Access, values: Any) -> tuple[int, dict[str,
     except IntegrityError:
         raise _unique_violation(session, a, stored, None) from None
     changes = {k: {"old": None, "new": v} for k, v in _json_values(a, stored).items()}
-    publish(session, Event(EventKind.RECORD_CREATED, who.username, subject_type=SUBJECT,
-                           subject_id=_subject(type_key, record_id),
-                           data={"type": type_key, "id": record_id, "version": 1, "changes": changes}))
+    event = Event(EventKind.RECORD_CREATED, who.username, subject_type=SUBJECT,
+                  subject_id=_subject(type_key, record_id),
+                  data={"type": type_key, "id": record_id, "version": 1, "changes": changes})
+    if events is None:
+        publish(session, event)
+    else:
+        events.append(event)
     return record_id, stored
 
 
