@@ -124,7 +124,10 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from server.demo import install_demo
 
     _deploying()
-    install_demo(config, Path(args.root))
+    if args.records < 0 or args.records > 10_000_000:
+        print("boms demo: --records must be 0 to 10,000,000", file=sys.stderr)
+        return 2
+    install_demo(config, Path(args.root), args.records)
     return 0
 
 
@@ -281,6 +284,8 @@ def parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="create demo users and deploy bpmn/ and dmn/")
     demo.add_argument("--root", default=".")
+    demo.add_argument("--records", type=int, default=0, metavar="N",
+                      help="also generate N sample records of each demo record type")
     demo.set_defaults(run=cmd_demo)
 
     serve = sub.add_parser("serve", help="migrate, then serve the web app with an in-process worker")

@@ -30,7 +30,7 @@ DEMO_USERS = [
 ]
 
 
-def install_demo(config: Config, root: Path) -> None:
+def install_demo(config: Config, root: Path, records: int = 0) -> None:
     connectors.init_app(None)  # the parser reads service tasks through the connectors' reader
     database = Publisher(config.audit_key).attach(Database(config.database_url))
     credentials = config.instance_path / "demo-credentials.txt"
@@ -56,4 +56,9 @@ def install_demo(config: Config, root: Path) -> None:
         summary = deploy(session, files, "demo", config.allow_python_scripts)
     for item in summary["decisions"] + summary["processes"] + summary.get("recordTypes", []):
         print(f"  deployed {item['key']} version {item['version']}" + ("" if item["created"] else " (unchanged)"))
+    if records > 0:
+        from server.records.demo_data import generate
+
+        made = generate(database.write, records)
+        print("  generated records: " + ", ".join(f"{n} {key}" for key, n in made.items()))
     database.dispose()

@@ -61,6 +61,11 @@ class EventKind(StrEnum):
     # saved views of record lists
     RECORD_VIEW_SAVED = "record_view.saved"
     RECORD_VIEW_DELETED = "record_view.deleted"
+    RECORD_TYPE_SAVED = "record_type.saved"
+    RECORD_TYPE_FIELD_PURGED = "record_type.field_purged"
+    RECORD_CREATED = "record.created"
+    RECORD_UPDATED = "record.updated"
+    RECORD_DELETED = "record.deleted"
 
 
 class SubjectType(StrEnum):
@@ -75,6 +80,7 @@ class SubjectType(StrEnum):
     TOKEN = "token"
     RECORD = "record"
     RECORD_IMPORT = "record_import"
+    RECORD_TYPE = "record_type"
     RULE = "rule"
     DASHBOARD = "dashboard"
     AUDIT = "audit"

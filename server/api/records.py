@@ -11,7 +11,7 @@ from server.api.common import json_body, principal, reading, writing
 from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, obj, op, p, param, query, ref
 from server.errors import BadRequest
 from server.queries import QueryArgs, page_request
-from server.records import service, types
+from server.records import bulk, schema_changes, service, types
 
 KEY = param("key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
 TYPE = param("type_key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
@@ -52,6 +52,16 @@ def put_record_type(key: str) -> Any:
     return answer, 201 if created else 200
 
 
+@api.post("/record-types/<key>/purge")
+def purge_record_type_field(key: str) -> Any:
+    who = principal()
+    body = json_body()
+    if set(body) != {"field"}:
+        raise BadRequest("send {\"field\": \"the removed field's key\"}", field="field")
+    with writing() as session:
+        return schema_changes.purge_field(session, who, key, body["field"])
+
+
 @api.get("/record-types/<key>/schema")
 def get_record_type_schema(key: str) -> Any:
     who = principal()
@@ -63,12 +73,13 @@ def get_record_type_schema(key: str) -> Any:
 def list_records(type_key: str) -> Any:
     who = principal()
     args = QueryArgs(request.args)
-    unknown = sorted(set(request.args) - {"filter", "sort", "page", "pageSize", "cursor"})
+    unknown = sorted(set(request.args) - {"filter", "sort", "page", "pageSize", "cursor", "q", "fields"})
     if unknown:
         raise BadRequest(f"unknown query parameter(s) {', '.join(unknown)}", field=unknown[0])
     paging = page_request(args)
     with reading() as session:
-        return service.list_records(session, who, type_key, args.text("filter"), args.text("sort"), paging)
+        return service.list_records(session, who, type_key, args.text("filter"), args.text("sort"), paging,
+                                    args.text("q"), args.text("fields"))
 
 
 @api.post("/records/<type_key>")
@@ -80,6 +91,14 @@ def create_record(type_key: str) -> Any:
     values = body["fields"]
     with writing() as session:
         return service.create(session, who, type_key, values), 201
+
+
+@api.post("/records/<type_key>/bulk")
+def bulk_records(type_key: str) -> Any:
+    who = principal()
+    body = json_body()
+    with writing() as session:
+        return bulk.bulk(session, who, type_key, body)
 
 
 @api.get("/records/<type_key>/<record_id>")
@@ -137,6 +156,15 @@ SCHEMAS: dict[str, Schema] = {
     "RecordPage": obj({"items": {"type": "array", "items": ref("Record")}, "page": INTEGER, "total": INTEGER,
                        "pageSize": INTEGER, "nextCursor": {"type": ["string", "null"]}}, optional=("page", "total")),
     "RecordWrite": obj({"fields": ANY_OBJECT, "version": INTEGER}, optional=("version",)),
+    "RecordBulk": obj({"create": {"type": "array", "items": ref("RecordWrite")},
+                       "update": {"type": "array", "items": obj({"id": INTEGER, "fields": ANY_OBJECT,
+                                                                 "version": INTEGER}, optional=("version",))},
+                       "delete": {"type": "array", "items": obj({"id": INTEGER, "version": INTEGER},
+                                                                optional=("version",))}},
+                      optional=("create", "update", "delete")),
+    "RecordBulkResult": obj({"type": STRING, "created": {"type": "array", "items": INTEGER},
+                             "updated": {"type": "array", "items": INTEGER},
+                             "deleted": {"type": "array", "items": INTEGER}}),
     "RecordHistory": obj({"type": STRING, "id": INTEGER, "items": {"type": "array", "items": obj({
         "at": STRING, "actor": STRING, "kind": STRING, "version": INTEGER, "changes": ANY_OBJECT})}}),
 }
@@ -161,9 +189,16 @@ def paths() -> dict[str, dict[str, Any]]:
                       "RecordType")}, (401, 404), [KEY]),
             "put": op("putRecordType", "records", "Save a new version of a record type (admin, modeler)", saved,
                       (400, 401, 403, 413, 422), [KEY], request=_json("RecordTypeDefinition"),
-                      description="Fields may be added (filled with their default) and relabelled; removing a "
-                                  "field or changing its type is refused for now."),
+                      description="Fields may be added (filled with their default) and relabelled; a field left "
+                                  "out is removed: hidden, its data kept (removedFields) until purged; adding it "
+                                  "back brings its data back. Changing a field's type is refused for now."),
         },
+        "/api/v1/record-types/{key}/purge": {"post": op(
+            "purgeRecordTypeField", "records", "Drop a removed field's kept data for good (admin)",
+            {200: ("Purged", {"application/json": {"schema": obj({
+                "key": STRING, "purged": STRING, "removedFields": {"type": "array", "items": STRING}})}})},
+            (400, 401, 403, 404), [KEY], request={"required": True, "content": {"application/json": {
+                "schema": obj({"field": STRING})}}})},
         "/api/v1/record-types/{key}/schema": {"get": op(
             "getRecordTypeSchema", "records", "JSON Schema of a record (the fields the caller may read)",
             {200: ("JSON Schema", {"application/json": {"schema": ANY_OBJECT}})}, (401, 404), [KEY])},
@@ -172,10 +207,23 @@ def paths() -> dict[str, dict[str, Any]]:
                       (400, 401, 403, 404), [TYPE, query("filter", "JEXL filter subset, compiled to SQL: "
                                                          "`amount >= 5000 && status in [\"open\",\"late\"]`"),
                                              query("sort", "Comma-separated fields, '-' for descending: "
-                                                   "`-amount,name`"), p("page"), p("pageSize"), p("cursor")]),
+                                                   "`-amount,name`; through a relation: `customer.name`"),
+                                             query("q", "Words that must each occur (ignoring case) in some text "
+                                                        "field"),
+                                             query("fields", "Comma-separated fields to return: `name,amount`"),
+                                             p("page"), p("pageSize"), p("cursor")],
+                      description="`filter` may name a relation's fields (`customer.region == \"north\"`), "
+                                  "`$me` (the caller's username) and dates as `\"2026-01-01\"|date`."),
             "post": op("createRecord", "records", "Create a record", {201: ("Created", "Record")},
                        (400, 401, 403, 404, 413, 422), [TYPE], request=_json("RecordWrite")),
         },
+        "/api/v1/records/{type_key}/bulk": {"post": op(
+            "bulkRecords", "records", "Create, update and delete up to 1,000 records, all or nothing",
+            {200: ("Written", "RecordBulkResult")}, (400, 401, 403, 404, 413, 422), [TYPE],
+            request=_json("RecordBulk"),
+            description="Each row goes through the single-record path (validation, permissions, audit event "
+                        "per record). If any row is refused, the 422 lists each refused row (op, index, status, "
+                        "error) and nothing is written.")},
         "/api/v1/records/{type_key}/{record_id}": {
             "get": op("getRecord", "records", "One record", {200: ("The record", "Record")}, (401, 403, 404),
                       [TYPE, RECORD_ID]),

@@ -27,6 +27,7 @@ from server.expressions import limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
 from server.expressions.functions import FUNCTIONS, FunctionCall, FunctionParser, add_function_calls, register_function
 from server.expressions.transforms import TRANSFORMS, register_transform
+from server.expressions.values import exact as _exact
 from server.expressions.values import kind_of as _kind
 
 # (context, relative value inside a filter, the evaluation's budget) -> value
@@ -159,7 +160,7 @@ def _build_binary(op: Operator, left: _Fn, right: _Fn) -> _Fn:
     grows = symbol in _ARITHMETIC
 
     def binary(c: Mapping[str, Any], r: Any, k: limits.Budget) -> Any:
-        a, b = left(c, r, k), right(c, r, k)
+        a, b = _exact(left(c, r, k), right(c, r, k))
         try:
             return limits.check_value(fn(a, b), k) if grows else fn(a, b)
         except limits.LimitExceeded:

@@ -7,7 +7,7 @@ from server.models.instance import STATUSES, ProcessInstance
 from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
-from server.models.record import RecordType
+from server.models.record import RecordCounter, RecordType
 from server.models.record_import import RecordImport, RecordImportError
 from server.models.record_view import RecordView
 from server.models.rule import Rule, RuleRun, RuleSchedule
@@ -29,6 +29,7 @@ __all__ = [
     "Notification",
     "ProcessInstance",
     "ProcessVersion",
+    "RecordCounter",
     "RecordImport",
     "RecordImportError",
     "RecordType",

@@ -22,7 +22,9 @@ from server.auth.permissions.records import RecordPolicy
 from server.errors import BadRequest, BomsError
 from server.forms.patterns import PatternError, compiled
 from server.forms.validation import FormValidationError, validate_submission
+from server.records.computed import check_computed
 from server.records.fields import KINDS, MAX_DIGITS, DecimalKind
+from server.records.kinds_extra import SUB_FIELD_KINDS
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
@@ -32,8 +34,7 @@ TOP_KEYS = frozenset({"key", "name", "fields", "permissions", "recordType"})
 FIELD_KEYS = frozenset({"key", "label", "type", "required", "unique", "default", "help", "validation", "list"})
 MAX_FIELDS = 200
 MAX_OPTIONS = 500
-PLANNED = {"percent", "phone", "user", "group", "relation", "lookup", "rollup", "formula", "auto_number",
-           "attachment", "sub_table"}
+PLANNED = {"attachment"}
 
 
 def _bad(message: str, field: str) -> BadRequest:
@@ -118,7 +119,7 @@ def _validation(raw: Any, kind_name: str, where: str) -> dict[str, Any]:
     return checks
 
 
-def _field(raw: Any, index: int, type_key: str) -> dict[str, Any]:
+def _field(raw: Any, index: int, type_key: str, kinds: tuple[str, ...] | None = None) -> dict[str, Any]:
     where = f"record type '{type_key}' field {index + 1}"
     if not isinstance(raw, Mapping):
         raise _bad(f"{where} must be an object", "fields")
@@ -133,8 +134,8 @@ def _field(raw: Any, index: int, type_key: str) -> dict[str, Any]:
     if kind_name in PLANNED:
         raise _bad(f"{where}: the field type '{kind_name}' is not supported yet (supported: "
                    f"{', '.join(KINDS)})", key)
-    if kind_name not in KINDS:
-        raise _bad(f"{where}: 'type' must be one of {', '.join(KINDS)}, not {kind_name!r}", key)
+    if kind_name not in (kinds or KINDS):
+        raise _bad(f"{where}: 'type' must be one of {', '.join(kinds or KINDS)}, not {kind_name!r}", key)
     kind = KINDS[kind_name]
     unknown = sorted(set(raw) - FIELD_KEYS - kind.extra)
     if unknown:
@@ -146,6 +147,7 @@ def _field(raw: Any, index: int, type_key: str) -> dict[str, Any]:
         if not isinstance(value, bool):
             raise _bad(f"{where}: '{flag}' must be true or false", key)
         field[flag] = value
+    field.update(kind.configure(raw, where))
     if field["unique"] and not kind.can_unique:
         raise _bad(f"{where}: a {kind_name} field cannot be unique", key)
     if "help" in raw:
@@ -161,6 +163,8 @@ def _field(raw: Any, index: int, type_key: str) -> dict[str, Any]:
         if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 8:
             raise _bad(f"{where}: 'scale' must be a whole number from 0 to 8", key)
         field["scale"] = scale
+    if kind_name == "sub_table":
+        field["fields"] = _sub_fields(raw.get("fields"), type_key, key)
     field["validation"] = _validation(raw.get("validation"), kind_name, where)
     length = field["validation"].get("maxLength")
     if length is not None and length > getattr(kind, "ceiling", MAX_DIGITS):
@@ -173,6 +177,21 @@ def _field(raw: Any, index: int, type_key: str) -> dict[str, Any]:
             raise _bad(f"{where}: the default {exc.errors.get(key, 'is not valid')}", key) from None
         field["default"] = raw["default"]
     return field
+
+
+def _sub_fields(raw: Any, type_key: str, key: str) -> list[dict[str, Any]]:
+    where = f"{type_key}.{key}"
+    if not isinstance(raw, list) or not raw or len(raw) > 50:
+        raise _bad(f"record type '{type_key}' field '{key}': 'fields' must be a list of 1 to 50 sub-fields", key)
+    fields = [_field(f, i, where, SUB_FIELD_KINDS) for i, f in enumerate(raw)]
+    for sub in fields:
+        if sub["unique"] or (isinstance(KINDS[sub["type"]], DecimalKind) and sub["validation"]):
+            raise _bad(f"record type '{type_key}' sub-field '{key}.{sub['key']}': unique and decimal bounds are "
+                       "not supported in a sub-table", key)
+    keys = [f["key"] for f in fields]
+    if len(set(keys)) != len(keys):
+        raise _bad(f"record type '{type_key}' field '{key}': a sub-field key appears more than once", key)
+    return fields
 
 
 def read_definition(raw: Any, key: str | None = None) -> dict[str, Any]:
@@ -199,6 +218,7 @@ def read_definition(raw: Any, key: str | None = None) -> dict[str, Any]:
     if duplicates:
         raise _bad(f"record type '{given}': field key(s) {', '.join(duplicates)} appear more than once",
                    duplicates[0])
+    check_computed(given, fields)
     permissions = raw.get("permissions", [])
     if not isinstance(permissions, list):
         raise _bad(f"record type '{given}': 'permissions' must be a list of grants", "permissions")

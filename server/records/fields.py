@@ -36,6 +36,16 @@ class Kind:
     checks: ClassVar[frozenset[str]] = frozenset()
     can_unique: ClassVar[bool] = True
     can_filter: ClassVar[bool] = True
+    #: a value a client may write (formulas, lookups, rollups and auto-numbers are computed)
+    writable: ClassVar[bool] = True
+
+    def stored(self, field: Mapping[str, Any]) -> bool:
+        """Whether the field has a column (lookups and rollups over related records are read in SQL)."""
+        return True
+
+    def configure(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """The kind's own configuration keys read strictly (a BadRequest naming them), normalized."""
+        return {}
 
     def column(self, field: Mapping[str, Any]) -> TypeEngine[Any]:
         raise NotImplementedError

@@ -9,16 +9,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, Table, func, select
+from sqlalchemy import Column, ColumnElement, Select, String, Table, and_, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest
 from server.expressions import ExpressionError, FilterError, UnknownNameError, compile_filter
+from server.expressions.sql_functions import text_contains
 from server.queries import MAX_PAGE_SIZE, PageRequest, SortKey, after
 from server.queries.paging import MAX_CURSOR
 
@@ -33,12 +35,44 @@ def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[b
     try:
         return compile_filter(text, columns)
     except UnknownNameError as exc:
-        raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {', '.join(sorted(columns))})",
+        names = ", ".join(sorted(n for n in columns if n != "$me"))
+        raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})",
                          field="filter") from None
     except FilterError as exc:
         raise BadRequest(f"filter: {exc}", field="filter") from None
     except ExpressionError as exc:
         raise BadRequest(f"filter is not a valid expression: {exc}", field="filter") from None
+
+
+SEARCHED = ("text", "long_text", "email", "url", "phone", "select", "auto_number")
+MAX_SEARCH = 200
+
+
+def search_clause(text: str, definition: Mapping[str, Any], columns: Mapping[str, Any]) -> ColumnElement[bool]:
+    """``q=``: every word of ``text`` occurs, ignoring case, in some readable text field (a substring test in
+    SQL; a word in a hidden field finds nothing, as if it were not there)."""
+    if len(text) > MAX_SEARCH or "\x00" in text:
+        raise BadRequest(f"q: at most {MAX_SEARCH} characters of text", field="q")
+    searched = [columns[f["key"]] for f in definition["fields"] if f["type"] in SEARCHED and f["key"] in columns]
+    words = text.lower().split()[:10]
+    if not words:
+        return true()
+    if not searched:
+        return false()
+    return and_(*(or_(*(and_(c.is_not(None), text_contains(func.lower(c), literal(w, String())))
+                        for c in searched)) for w in words))
+
+
+def projection(text: str | None, readable: frozenset[str]) -> frozenset[str] | None:
+    """``fields=a,b``: only those fields in each record (system fields always); None: every readable field."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in readable]
+    if unknown or not names:
+        raise BadRequest(f"fields: no field '{unknown[0] if unknown else ''}' you can read (fields: "
+                         f"{', '.join(sorted(readable))})", field="fields")
+    return frozenset(names)
 
 
 @dataclass(frozen=True)

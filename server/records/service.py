@@ -10,70 +10,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal
-from server.auth.permissions.records import Action, RecordPolicy
+from server.auth.permissions.records import Action
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, FormInvalid, NotFound
+from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
-from server.models import AuditEvent, RecordType
+from server.models import AuditEvent
 from server.queries import PageRequest, id_value
 from server.records import listing
-from server.records.storage import table_of
-from server.records.types import policy_of, require_type
+from server.records.access import Access, access
+from server.records.computed import compute
+from server.records.numbering import next_number
+from server.records.references import check_references, dependants
 from server.records.values import to_json, validate
 
-SUBJECT = "record"
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one person may do with one record type."""
-
-    row: RecordType
-    policy: RecordPolicy
-    table: Table
-    who: Principal
-
-    @property
-    def definition(self) -> dict[str, Any]:
-        return self.row.definition
-
-    def field_keys(self) -> list[str]:
-        return [f["key"] for f in self.definition["fields"]]
-
-    def fields(self, action: Action) -> frozenset[str]:
-        return self.policy.fields_for(self.who, action, self.field_keys())
-
-    def readable(self) -> frozenset[str]:
-        return self.fields(Action.READ)
-
-    def columns(self) -> dict[str, Any]:
-        """The columns ``who`` may filter and sort on: readable fields and the system columns."""
-        from server.records.fields import KINDS
-
-        kinds = {f["key"]: KINDS[f["type"]] for f in self.definition["fields"]}
-        visible = {k: self.table.c[k] for k in self.readable() if kinds[k].can_filter}
-        return {**visible, **{name: self.table.c[name] for name in listing.SYSTEM_COLUMNS}}
-
-    def scope(self, action: Action) -> Any:
-        return self.policy.row_filter(self.who, action, self.table.c)
-
-
-def access(session: Session, who: Principal, type_key: str, action: Action) -> Access:
-    row = require_type(session, type_key)
-    policy = policy_of(row)
-    if not policy.allows(who, Action.READ) and not policy.allows(who, action):
-        raise NotFound(f"no record type '{type_key}'")
-    policy.require(who, action)
-    return Access(row, policy, table_of(row.definition), who)
+SUBJECT = SubjectType.RECORD
 
 
 def _subject(type_key: str, record_id: int) -> str:
@@ -81,10 +40,7 @@ def _subject(type_key: str, record_id: int) -> str:
 
 
 def record_json(a: Access, row: Any) -> dict[str, Any]:
-    m = row._mapping
-    return {"id": m["id"], "type": a.row.key, "version": m["version"], "fields": to_json(a.definition, m, a.readable()),
-            "createdAt": m["created_at"].isoformat() + "Z", "createdBy": m["created_by"],
-            "updatedAt": m["updated_at"].isoformat() + "Z", "updatedBy": m["updated_by"]}
+    return a.record_json(row)
 
 
 def _json_values(a: Access, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +49,7 @@ def _json_values(a: Access, values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _load(session: Session, a: Access, record_id: Any, action: Action, lock: bool = False) -> Any:
     number = id_value(record_id)
-    statement = select(a.table).where(a.table.c.id == number) if number is not None else None
+    statement = a.select().where(a.table.c.id == number) if number is not None else None
     row = session.execute(statement.with_for_update() if lock else statement).first() if statement is not None \
         else None
     if row is None:
@@ -104,6 +60,10 @@ def _load(session: Session, a: Access, record_id: Any, action: Action, lock: boo
     if action is not Action.READ:
         a.policy.require(a.who, action, record=record)
     return row
+
+
+def _reload(session: Session, a: Access, record_id: int) -> Any:
+    return session.execute(a.select().where(a.table.c.id == record_id)).first()
 
 
 def _in_scope(a: Access, action: Action, record: Mapping[str, Any]) -> bool:
@@ -140,27 +100,36 @@ def _check_version(given: Any, current: int, where: str) -> None:
 
 
 def list_records(session: Session, who: Principal, type_key: str, filter_text: str | None, sort: str | None,
-                 request: PageRequest) -> dict[str, Any]:
+                 request: PageRequest, search: str | None = None, fields: str | None = None) -> dict[str, Any]:
     a = access(session, who, type_key, Action.READ)
     columns = a.columns()
-    order = listing.order_of(sort, columns, a.table)
-    statement = select(a.table).where(a.scope(Action.READ))
+    order = listing.order_of(sort, {k: v for k, v in columns.items() if k != "$me"}, a.table)
+    through = [key.column for key, _ in order.keys if key.column.key in a.through.paths]
+    statement = a.select(*through).where(a.scope(Action.READ))
     if filter_text:
         statement = statement.where(listing.filter_clause(filter_text, columns))
+    if search:
+        statement = statement.where(listing.search_clause(search, a.json_definition, columns))
+    only = listing.projection(fields, a.readable())
     page = listing.fetch(session, statement, order, request)
-    body: dict[str, Any] = {"items": [record_json(a, r) for r in page.rows], "pageSize": page.size,
+    body: dict[str, Any] = {"items": [a.record_json(r, only) for r in page.rows], "pageSize": page.size,
                             "nextCursor": page.next_cursor}
     if page.page is not None:
         body["page"], body["total"] = page.page, page.total
     return body
 
 
-def create(session: Session, who: Principal, type_key: str, values: Any) -> dict[str, Any]:
-    a = access(session, who, type_key, Action.CREATE)
+def insert_one(session: Session, a: Access, values: Any, events: list[Event] | None = None
+               ) -> tuple[int, dict[str, Any]]:
+    """Validate, number, compute and insert one record (in a savepoint: a refusal leaves nothing, not even a
+    used auto-number); the id and the stored values. ``events``: collect the audit event there (a bulk call
+    publishes its events together, one per record) instead of publishing it now."""
+    who, type_key = a.who, a.row.key
     writable = a.fields(Action.CREATE)
     stored = validate(a.definition, values, creating=True, visible=a.readable() | writable)
     given = set(values) if isinstance(values, Mapping) else set()
     a.policy.require(who, Action.CREATE, fields=given)
+    check_references(session, who, a.definition, stored)
     now = utcnow()
     system = {"version": 1, "created_at": now, "created_by": who.username, "updated_at": now,
               "updated_by": who.username}
@@ -168,15 +137,28 @@ def create(session: Session, who: Principal, type_key: str, values: Any) -> dict
         raise BadRequest(f"you may not create this {type_key} record: its values are outside your rows")
     try:
         with session.begin_nested():
+            for field in a.definition["fields"]:
+                if field["type"] == "auto_number":
+                    stored[field["key"]] = next_number(session, type_key, field, now)
+            stored.update(compute(type_key, a.definition, {**dict.fromkeys(a.stored_keys()), **stored}))
             record_id = session.execute(insert(a.table).values({**stored, **system})).inserted_primary_key[0]
     except IntegrityError:
         raise _unique_violation(session, a, stored, None) from None
     changes = {k: {"old": None, "new": v} for k, v in _json_values(a, stored).items()}
-    publish(session, Event("record.created", who.username, subject_type=SUBJECT,
-                           subject_id=_subject(type_key, record_id),
-                           data={"type": type_key, "id": record_id, "version": 1, "changes": changes}))
-    row = session.execute(select(a.table).where(a.table.c.id == record_id)).first()
-    return record_json(a, row)
+    event = Event(EventKind.RECORD_CREATED, who.username, subject_type=SUBJECT,
+                  subject_id=_subject(type_key, record_id),
+                  data={"type": type_key, "id": record_id, "version": 1, "changes": changes})
+    if events is None:
+        publish(session, event)
+    else:
+        events.append(event)
+    return record_id, stored
+
+
+def create(session: Session, who: Principal, type_key: str, values: Any) -> dict[str, Any]:
+    a = access(session, who, type_key, Action.CREATE)
+    record_id, _ = insert_one(session, a, values)
+    return record_json(a, _reload(session, a, record_id))
 
 
 def get(session: Session, who: Principal, type_key: str, record_id: Any) -> dict[str, Any]:
@@ -184,52 +166,95 @@ def get(session: Session, who: Principal, type_key: str, record_id: Any) -> dict
     return record_json(a, _load(session, a, record_id, Action.READ))
 
 
-def update_record(session: Session, who: Principal, type_key: str, record_id: Any, body: Mapping[str, Any],
-                  if_match: int | None = None) -> dict[str, Any]:
-    a = access(session, who, type_key, Action.UPDATE)
-    values = body.get("fields")
-    if not isinstance(values, Mapping):
-        raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
-    row = _load(session, a, record_id, Action.UPDATE, lock=True)
-    old = dict(row._mapping)
-    _check_version(body.get("version", if_match), old["version"], f"{type_key} record {old['id']}")
-    stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
-    a.policy.require(who, Action.UPDATE, fields=set(values), record=old)
-    changed = {k: v for k, v in stored.items() if old[k] != v}
+def _write(session: Session, a: Access, old: Mapping[str, Any], changed: dict[str, Any], actor: str) -> int:
+    """Store ``changed`` (with the formulas they change) as the next version, audited; the new version."""
+    changed = {**changed, **compute(a.row.key, a.definition, {**{k: old[k] for k in a.stored_keys()}, **changed})}
+    changed = {k: v for k, v in changed.items() if old[k] != v}
     if not changed:
-        return record_json(a, row)
+        return int(old["version"])
     version = old["version"] + 1
     try:
         with session.begin_nested():
             result = session.execute(update(a.table).where(a.table.c.id == old["id"],
                                                            a.table.c.version == old["version"])
                                      .values({**changed, "version": version, "updated_at": utcnow(),
-                                              "updated_by": who.username}))
+                                              "updated_by": actor}))
     except IntegrityError:
         raise _unique_violation(session, a, changed, old["id"]) from None
     if result.rowcount != 1:
-        raise Conflict(f"{type_key} record {old['id']} was changed by someone else; reload and retry")
+        raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
     before, after = _json_values(a, {k: old[k] for k in changed}), _json_values(a, changed)
-    publish(session, Event("record.updated", who.username, subject_type=SUBJECT,
-                           subject_id=_subject(type_key, old["id"]),
-                           data={"type": type_key, "id": old["id"], "version": version,
+    publish(session, Event(EventKind.RECORD_UPDATED, actor, subject_type=SUBJECT,
+                           subject_id=_subject(a.row.key, old["id"]),
+                           data={"type": a.row.key, "id": old["id"], "version": version,
                                  "changes": {k: {"old": before[k], "new": after[k]} for k in changed}}))
-    return record_json(a, session.execute(select(a.table).where(a.table.c.id == old["id"])).first())
+    return version
+
+
+def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match: int | None = None) -> int:
+    if not isinstance(body, Mapping) or not isinstance(body.get("fields"), Mapping):
+        raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
+    values = body["fields"]
+    row = _load(session, a, record_id, Action.UPDATE, lock=True)
+    old = dict(row._mapping)
+    _check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
+    stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
+    a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
+    check_references(session, a.who, a.definition, stored)
+    _write(session, a, old, {k: v for k, v in stored.items() if old[k] != v}, a.who.username)
+    return int(old["id"])
+
+
+def update_record(session: Session, who: Principal, type_key: str, record_id: Any, body: Mapping[str, Any],
+                  if_match: int | None = None) -> dict[str, Any]:
+    a = access(session, who, type_key, Action.UPDATE)
+    return record_json(a, _reload(session, a, update_one(session, a, record_id, body, if_match)))
+
+
+def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0) -> None:
+    """Delete one loaded record after what its dependants' relations say (restrict, set null, cascade)."""
+    for found in dependants(session, a.row.key, old["id"]):
+        where = f"{found.type_key} record(s) {', '.join(map(str, found.ids[:10]))} (field '{found.field['key']}')"
+        if found.field["onDelete"] == "restrict":
+            raise Conflict(f"{a.row.key} record {old['id']} cannot be deleted: {where} point to it")
+        other = access(session, a.who, found.type_key, Action.READ)
+        for dependant_id in found.ids:
+            row = session.execute(select(other.table).where(other.table.c.id == dependant_id).with_for_update()
+                                  ).first()
+            if row is None:
+                continue
+            if found.field["onDelete"] == "set_null":
+                _write(session, other, dict(row._mapping), {found.field["key"]: None}, a.who.username)
+            elif depth > 10:
+                raise Conflict(f"{a.row.key} record {old['id']}: deleting would cascade more than 10 levels deep")
+            else:
+                other.policy.require(a.who, Action.DELETE, record=dict(row._mapping))
+                _remove(session, other, dict(row._mapping), depth + 1)
+    try:
+        with session.begin_nested():
+            result = session.execute(delete(a.table).where(a.table.c.id == old["id"],
+                                                           a.table.c.version == old["version"]))
+    except IntegrityError:  # a record pointing here was made meanwhile: the foreign key holds
+        raise Conflict(f"{a.row.key} record {old['id']} cannot be deleted: another record points to it now") \
+            from None
+    if result.rowcount != 1:
+        raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
+    values = {k: old[k] for k in a.stored_keys() if old[k] is not None}
+    publish(session, Event(EventKind.RECORD_DELETED, a.who.username, subject_type=SUBJECT,
+                           subject_id=_subject(a.row.key, old["id"]),
+                           data={"type": a.row.key, "id": old["id"], "version": old["version"],
+                                 "changes": {k: {"old": v, "new": None} for k, v in _json_values(a, values).items()}}))
+
+
+def delete_one(session: Session, a: Access, record_id: Any, version: Any = None) -> None:
+    row = _load(session, a, record_id, Action.DELETE, lock=True)
+    old = dict(row._mapping)
+    _check_version(version, old["version"], f"{a.row.key} record {old['id']}")
+    _remove(session, a, old)
 
 
 def delete_record(session: Session, who: Principal, type_key: str, record_id: Any, version: Any = None) -> None:
-    a = access(session, who, type_key, Action.DELETE)
-    row = _load(session, a, record_id, Action.DELETE, lock=True)
-    old = dict(row._mapping)
-    _check_version(version, old["version"], f"{type_key} record {old['id']}")
-    result = session.execute(delete(a.table).where(a.table.c.id == old["id"], a.table.c.version == old["version"]))
-    if result.rowcount != 1:
-        raise Conflict(f"{type_key} record {old['id']} was changed by someone else; reload and retry")
-    values = {k: old[k] for k in a.field_keys() if old[k] is not None}
-    publish(session, Event("record.deleted", who.username, subject_type=SUBJECT,
-                           subject_id=_subject(type_key, old["id"]),
-                           data={"type": type_key, "id": old["id"], "version": old["version"],
-                                 "changes": {k: {"old": v, "new": None} for k, v in _json_values(a, values).items()}}))
+    delete_one(session, access(session, who, type_key, Action.DELETE), record_id, version)
 
 
 def history(session: Session, who: Principal, type_key: str, record_id: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,8 +37,20 @@ def _unique_index(table: str, field: str) -> str:
     return f"uq_{table}_{field}"[:63]
 
 
+def stored_fields(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [f for f in definition["fields"] if KINDS[f["type"]].stored(f)]
+
+
+def _column(field: Mapping[str, Any]) -> Column[Any]:
+    if field["type"] == "relation":  # a real foreign key: the database refuses a missing target
+        return Column(field["key"], Integer, ForeignKey(f"{table_name(field['target'])}.id",
+                                                        name=f"fk_{field['key']}_{field['target']}"[:63]),
+                      nullable=True)
+    return Column(field["key"], KINDS[field["type"]].column(field), nullable=True)
+
+
 def _columns(definition: Mapping[str, Any]) -> list[Column[Any]]:
-    return [Column(f["key"], KINDS[f["type"]].column(f), nullable=True) for f in definition["fields"]]
+    return [_column(f) for f in stored_fields(definition)]
 
 
 @lru_cache(maxsize=256)
@@ -46,6 +58,8 @@ def _table(key: str, digest: str, definition_json: str) -> Table:
     definition = json.loads(definition_json)
     metadata = MetaData()
     name = table_name(key)
+    for target in sorted({f["target"] for f in definition["fields"] if f["type"] == "relation"} - {key}):
+        Table(table_name(target), metadata, Column("id", Integer, primary_key=True))  # what the foreign keys name
     table = Table(
         name, metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -56,9 +70,11 @@ def _table(key: str, digest: str, definition_json: str) -> Table:
         Column("updated_by", String(150), nullable=False),
         *_columns(definition),
     )
-    for field in definition["fields"]:
+    for field in stored_fields(definition):
         if field["unique"]:
             Index(_unique_index(name, field["key"]), table.c[field["key"]], unique=True)
+        elif field["type"] == "relation":  # the other side's rollups and the delete checks read by it
+            Index(f"ix_{name}_{field['key']}"[:63], table.c[field["key"]])
     Index(f"ix_{name}_created_at", table.c.created_at)
     return table
 
@@ -82,33 +98,59 @@ def _duplicates(session: Session, table: Table, key: str) -> list[Any]:
     return list(rows)
 
 
-def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> None:
-    """Make the database hold ``new``: create its table, or add the fields and indexes ``old`` lacks."""
+def _changed_column(connection: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    kinds = KINDS[before["type"]], KINDS[after["type"]]
+    if kinds[0].stored(before) != kinds[1].stored(after):
+        return True
+    return kinds[1].stored(after) and (kinds[1].column(after).compile(connection.dialect) !=
+                                       kinds[0].column(before).compile(connection.dialect)
+                                       or before.get("target") != after.get("target"))
+
+
+def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mapping[str, Any],
+                    removed: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Make the database hold ``new``: create its table, or add the fields and indexes ``old`` lacks.
+
+    A field left out of ``new`` is *removed*: hidden everywhere, its column and data kept (``removed``, the
+    fields removed before, returned with this save's) until ``purge_field`` drops it; adding it back with
+    the same column brings its data back."""
     connection = session.connection()
     table = table_of(new)
     if old is None:
         table.create(connection)
-        return
+        return {}
     before = {f["key"]: f for f in old["fields"]}
     after = {f["key"]: f for f in new["fields"]}
-    for key in sorted(set(before) - set(after)):
-        raise BadRequest(f"record type '{new['key']}': removing the field '{key}' is not supported yet "
-                         "(its data would be lost); keep it in the definition", field=key)
-    for key in after:
-        if key in before and before[key]["type"] != after[key]["type"]:
-            raise BadRequest(f"record type '{new['key']}' field '{key}': changing the type from "
-                             f"{before[key]['type']} to {after[key]['type']} is not supported yet", field=key)
-        if key in before and KINDS[after[key]["type"]].column(after[key]).compile(connection.dialect) != \
-                KINDS[before[key]["type"]].column(before[key]).compile(connection.dialect):
-            raise BadRequest(f"record type '{new['key']}' field '{key}': changing its length or scale is not "
-                             "supported yet", field=key)
+    kept = {k: f for k, f in removed.items() if k not in after}
     operations = Operations(MigrationContext.configure(connection))
-    for field in new["fields"]:
-        if field["key"] not in before:
-            operations.add_column(table.name, Column(field["key"], KINDS[field["type"]].column(field),
-                                                     nullable=True))
+    for key in sorted(set(before) - set(after)):
+        kept[key] = before[key]
+        if before[key]["unique"] and KINDS[before[key]["type"]].stored(before[key]):
+            operations.drop_index(_unique_index(table.name, key), table_name=table.name)
+    for key, field in after.items():
+        earlier = before.get(key) or removed.get(key)
+        if earlier is None:
+            continue
+        if earlier["type"] != field["type"] or _changed_column(connection, earlier, field):
+            what = "removed field" if key not in before else "field"
+            raise BadRequest(f"record type '{new['key']}' {what} '{key}': changing the type from "
+                             f"{earlier['type']} to {field['type']} (or its length, scale or target) is not "
+                             "supported yet" + ("; purge the removed field first to reuse its key"
+                                                if key not in before else ""), field=key)
+    for field in stored_fields(new):
+        key = field["key"]
+        if key in removed and key not in before:  # back from removal: its column and data are still there
+            if removed[key]["unique"]:
+                before[key] = {**removed[key], "unique": False}
+            else:
+                before[key] = removed[key]
+            continue
+        if key not in before:
+            operations.add_column(table.name, _column(field))
             _fill_default(session, table, field)
     for key, field in after.items():
+        if not KINDS[field["type"]].stored(field):
+            continue
         was_unique = key in before and before[key]["unique"]
         if field["unique"] and not was_unique:
             found = _duplicates(session, table, key)
@@ -125,3 +167,9 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
                                     "records share a value", field=key) from None
         elif was_unique and not field["unique"]:
             operations.drop_index(_unique_index(table.name, key), table_name=table.name)
+    return kept
+
+
+def purge_column(session: Session, definition: Mapping[str, Any], key: str) -> None:
+    """Drop a removed field's column and its data (the type's table keeps every other column)."""
+    Operations(MigrationContext.configure(session.connection())).drop_column(table_name(definition["key"]), key)

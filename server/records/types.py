@@ -16,8 +16,11 @@ from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
 from server.errors import Forbidden, NotFound
+from server.events import EventKind, SubjectType
 from server.models import RecordType
 from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read_definition
+from server.records.links import check_links
+from server.records.schema_changes import recompute, schema_changes
 from server.records.storage import create_or_alter, table_name
 
 DESIGNERS = ("admin", "modeler")
@@ -57,16 +60,22 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tupl
     digest = checksum(definition)
     if current is not None and current.checksum == digest:
         return current, False
-    create_or_alter(session, current.definition if current else None, definition)
+    check_links(session, definition)
+    removed = create_or_alter(session, current.definition if current else None, definition,
+                              {f["key"]: f for f in (current.removed_fields if current else [])})
     if current is not None:
+        recompute(session, current.definition, definition)
         session.execute(update(RecordType).where(RecordType.id == current.id).values(is_latest=False))
     row = RecordType(key=definition["key"], version=(current.version + 1) if current else 1,
                      name_en=definition["name"]["en"], name_zh=definition["name"]["zh"], definition=definition,
-                     checksum=digest, table_name=table_name(definition["key"]), is_latest=True, created_by=actor)
+                     checksum=digest, table_name=table_name(definition["key"]), is_latest=True, created_by=actor,
+                     removed_fields=list(removed.values()))
     session.add(row)
     session.flush()
-    publish(session, Event("record_type.saved", actor, subject_type="record_type", subject_id=row.key,
-                           data={"key": row.key, "version": row.version, "checksum": digest}))
+    publish(session, Event(EventKind.RECORD_TYPE_SAVED, actor, subject_type=SubjectType.RECORD_TYPE,
+                           subject_id=row.key,
+                           data={"key": row.key, "version": row.version, "checksum": digest,
+                                 "changes": schema_changes(current, definition)}))
     return row, True
 
 
@@ -94,8 +103,12 @@ def describe(row: RecordType, who: Principal) -> dict[str, Any]:
     definition["fields"] = [f for f in definition["fields"] if f["key"] in visible]
     if not is_designer(who):
         definition.pop("permissions", None)
-    return {**definition, "version": row.version, "createdAt": row.created_at.isoformat() + "Z",
-            "createdBy": row.created_by}
+    answer = {**definition, "version": row.version, "createdAt": row.created_at.isoformat() + "Z",
+              "createdBy": row.created_by}
+    if is_designer(who):  # read-only: what a save left out, kept until purged
+        answer["removedFields"] = [{"key": f["key"], "type": f["type"], "label": f["label"]}
+                                   for f in row.removed_fields or []]
+    return answer
 
 
 def list_types(session: Session, who: Principal) -> list[dict[str, Any]]:

@@ -45,6 +45,13 @@ def _as_decimal_text(value: Any) -> Any:
     return value
 
 
+def _sub_row(field: Mapping[str, Any], row: Any) -> Any:
+    if not isinstance(row, Mapping):
+        return row
+    decimals = {f["key"] for f in field["fields"] if isinstance(KINDS[f["type"]], DecimalKind)}
+    return {k: _as_decimal_text(v) if k in decimals else v for k, v in row.items()}
+
+
 def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
              visible: frozenset[str]) -> dict[str, Any]:
     """``values`` (a JSON object of field -> value; null clears a field) as column values, or FormInvalid.
@@ -64,6 +71,9 @@ def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
         if key not in fields or key not in visible:
             errors[key] = _message("is not a field of this record type", "unknown_field")
             continue
+        if not KINDS[fields[key]["type"]].writable:
+            errors[key] = _message("is computed; it cannot be written", "read_only")
+            continue
         try:
             check_value(value, key)
         except ValueRefused as exc:
@@ -77,7 +87,10 @@ def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
     for key, value in present.items():
         if isinstance(KINDS[fields[key]["type"]], DecimalKind):
             present[key] = _as_decimal_text(value)
-    schema = json_schema(definition, list(fields))
+        elif fields[key]["type"] == "sub_table" and isinstance(value, list):
+            present[key] = [_sub_row(fields[key], row) for row in value]
+    writable = [k for k, f in fields.items() if KINDS[f["type"]].writable]
+    schema = json_schema(definition, writable)
     schema["required"] = [k for k in schema["required"] if creating or k in given]
     try:
         validate_submission(schema, present)
@@ -102,4 +115,4 @@ def to_json(definition: Mapping[str, Any], row: Any, visible: frozenset[str]) ->
     """A row's field values as JSON, only the ``visible`` fields, in the definition's order."""
     mapping = row._mapping if hasattr(row, "_mapping") else row
     return {f["key"]: KINDS[f["type"]].to_json(f, mapping[f["key"]]) for f in definition["fields"]
-            if f["key"] in visible}
+            if f["key"] in visible and f["key"] in mapping}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event
 from server.config import Config
+from server.events import EventKind
 from server.models import HumanTask, ProcessInstance, Rule
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
@@ -25,7 +26,8 @@ from server.rules import schedule
 from server.rules.definition import PROCESS_EVENTS
 from server.rules.runs import offer
 
-RECORD_KINDS = {"record.created": "created", "record.updated": "updated", "record.deleted": "deleted"}
+RECORD_KINDS = {EventKind.RECORD_CREATED: "created", EventKind.RECORD_UPDATED: "updated",
+                EventKind.RECORD_DELETED: "deleted"}
 _CACHE = "boms_rules_by_subject"
 
 

@@ -21,6 +21,7 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
 from server.db import utcnow
 from server.errors import Forbidden, FormInvalid
+from server.events import EventKind, SubjectType
 from server.records.fields import KINDS
 from server.records.imports.convert import CellError, Context, convert, is_blank
 from server.records.imports.files import column_letter
@@ -207,7 +208,8 @@ def write(session: Session, checker: Checker, good: list[Good], import_id: str) 
         ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
         for g, record_id in zip(inserts, ids, strict=True):
             changes = {k: {"old": None, "new": v} for k, v in _json(checker, g.stored).items()}
-            events.append(Event("record.created", actor, subject_type="record", subject_id=f"{type_key}:{record_id}",
+            events.append(Event(EventKind.RECORD_CREATED, actor, SubjectType.RECORD,
+                                subject_id=f"{type_key}:{record_id}",
                                 data={"type": type_key, "id": record_id, "version": 1, "changes": changes,
                                       "import": import_id}))
     updated = 0
@@ -222,7 +224,8 @@ def write(session: Session, checker: Checker, good: list[Good], import_id: str) 
         session.execute(update(table).where(table.c.id == bindparam("_id")),
                         [{**changed, "version": version, "updated_at": now, "updated_by": actor, "_id": old["id"]}])
         before, after = _json(checker, {k: old[k] for k in changed}), _json(checker, changed)
-        events.append(Event("record.updated", actor, subject_type="record", subject_id=f"{type_key}:{old['id']}",
+        events.append(Event(EventKind.RECORD_UPDATED, actor, SubjectType.RECORD,
+                            subject_id=f"{type_key}:{old['id']}",
                             data={"type": type_key, "id": old["id"], "version": version, "import": import_id,
                                   "changes": {k: {"old": before[k], "new": after[k]} for k in changed}}))
         updated += 1

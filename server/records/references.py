@@ -1,0 +1,82 @@
+"""What a record's values refer to: users, groups, and records of other types.
+
+On write, ``check_references`` answers a 422 naming the field when a user, group or related record does not
+exist (or the writer may not see that record: a relation to a row outside my scope reads like a missing one).
+The foreign key stays the guarantee under concurrency; this check is for the message.
+
+On delete, ``dependants`` lists, for each relation pointing at the type, the records pointing at one record,
+so the service can refuse (``restrict``), clear (``set_null``) or delete them (``cascade``) — each change
+an audited write of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Principal
+from server.auth.permissions.records import Action
+from server.errors import FormInvalid
+from server.forms.validation import FieldMessage
+from server.models import Group, RecordType, User
+from server.records.storage import table_of
+
+
+def _missing(session: Session, model: Any, column: Any, names: set[str]) -> list[str]:
+    found = set(session.execute(select(column).where(column.in_(sorted(names)))).scalars())
+    return sorted(names - found)
+
+
+def check_references(session: Session, who: Principal, definition: Mapping[str, Any],
+                     values: Mapping[str, Any]) -> None:
+    from server.records.types import latest, policy_of
+
+    errors: dict[str, FieldMessage] = {}
+    for field in definition["fields"]:
+        key, value = field["key"], values.get(field["key"])
+        if value is None or field["type"] not in ("user", "group", "relation"):
+            continue
+        if field["type"] in ("user", "group"):
+            names = set(value) if isinstance(value, list) else {value}
+            model, column = (User, User.username) if field["type"] == "user" else (Group, Group.name)
+            missing = _missing(session, model, column, names)
+            if missing:
+                errors[key] = FieldMessage(f"no {field['type']} {', '.join(missing)}", "unknown_" + field["type"],
+                                           {"values": missing})
+            continue
+        row = latest(session, field["target"])
+        if row is None:
+            errors[key] = FieldMessage(f"no {field['target']} record {value}", "unknown_record", {"id": value})
+            continue
+        policy = policy_of(row)
+        table = table_of(row.definition)
+        scope = policy.row_filter(who, Action.READ, table.c)
+        if session.execute(select(table.c.id).where(table.c.id == value, scope)).first() is None:
+            errors[key] = FieldMessage(f"no {field['target']} record {value}", "unknown_record", {"id": value})
+    if errors:
+        raise FormInvalid(errors)
+
+
+@dataclass(frozen=True)
+class Dependants:
+    type_key: str
+    field: Mapping[str, Any]
+    ids: list[int]
+
+
+def dependants(session: Session, type_key: str, record_id: int) -> list[Dependants]:
+    """Every relation to ``type_key`` with the ids of the records pointing at ``record_id`` (oldest first)."""
+    found = []
+    for row in session.execute(select(RecordType).where(RecordType.is_latest.is_(True))).scalars():
+        for field in row.definition["fields"]:
+            if field["type"] == "relation" and field["target"] == type_key:
+                table = table_of(row.definition)
+                ids = list(session.execute(select(table.c.id).where(table.c[field["key"]] == record_id)
+                                           .order_by(table.c.id)).scalars())
+                if ids:
+                    found.append(Dependants(row.key, field, ids))
+    return found
