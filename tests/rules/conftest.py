@@ -1,4 +1,5 @@
-"""Rule fixtures: the demo record types (material, lead, order) from rules/, people, the purchase process."""
+"""Rule fixtures: small material, lead and order record types (tests/fixtures/rules), people, the purchase
+process; the demo rules themselves come from rules/ (`boms demo` deploys them beside records/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import purchase_request_team, run_due_jobs
 
 DEMO = Path(__file__).parent.parent.parent / "rules"
+TYPES = Path(__file__).parent.parent / "fixtures" / "rules"
 
 
 def demo_rule(name: str) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def rules_api(api: Any) -> Any:
     api.user("sam", roles=("staff",))
     api.user("paul", roles=("staff",), groups=("purchasing",))
     for key in ("material", "lead", "order"):
-        body = json.loads((DEMO / f"{key}.record.json").read_text())
+        body = json.loads((TYPES / f"{key}.record.json").read_text())
         response = api.post("modeler", "/api/v1/record-types", json=body)
         assert response.status_code == 201, response.get_json()
     return api
