@@ -32,6 +32,9 @@ def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
         "dueAt": iso(row.due_at),
         "completedAt": iso(row.completed_at),
         "completedBy": row.completed_by,
+        "owner": row.owner,
+        "delegation": row.delegation,
+        "signers": list(row.signers or []),
     }
     if detail:
         element = service.task_element(row)
@@ -52,7 +55,9 @@ def list_tasks() -> Any:
     f = service.TaskFilter(
         assignee=args.text("assignee"), candidate_group=args.text("candidateGroup"),
         candidate_user=args.text("candidateUser"), process_key=args.text("processKey"),
-        instance_id=args.text("instanceId"), status=args.choice("status", service.TASK_STATUSES, TaskStatus.OPEN),
+        instance_id=args.text("instanceId"), view=args.choice("view", service.TASK_VIEWS),
+        status=args.choice("status", service.TASK_STATUSES, TaskStatus.OPEN if args.text("view") in (None, "todo")
+                           else None),
         sort=order.name, descending=order.descending,
     )
     paging = page_request(args)

@@ -36,18 +36,30 @@ def camunda_properties(node: etree._Element) -> dict[str, str]:
     return {p.get("name"): (p.get("value") or "").strip() for p in props if p.get("name")}
 
 
-ACTIONS = {"transfer": "allowTransfer"}  # approval actions a user task allows unless its property says "false"
+# Approval actions a user task allows unless its property says "false" (issue 14).
+ACTIONS = {"transfer": "allowTransfer", "return": "allowReturn", "add_signers": "allowAddSigner",
+           "delegate": "allowDelegate", "urge": "allowUrge", "cc": "allowCc", "withdraw": "allowWithdraw",
+           "batch": "allowBatch"}
+
+
+def _property_error(node: etree._Element, file_name: str, name: str, message: str) -> DeployError:
+    return DeployError(f"{file_name}: element '{node.get('id')}' (line {node.sourceline}): property '{name}' "
+                       f"{message}", file=file_name, element=node.get("id"), line=node.sourceline, field=name)
 
 
 def task_actions(node: etree._Element, file_name: str) -> dict[str, bool]:
     props = camunda_properties(node)
+    known = set(ACTIONS.values())
+    # A misspelt switch (allowReturns) would otherwise be ignored and the action stay allowed.
+    for name in props:
+        if name.startswith("allow") and name not in known:
+            raise _property_error(node, file_name, name, f"is not an action switch BOMS knows (it knows "
+                                  f"{', '.join(sorted(known))})")
     allowed = {}
     for action, name in ACTIONS.items():
         value = props.get(name, "true").lower()
         if value not in ("true", "false"):
-            raise DeployError(f"{file_name}: element '{node.get('id')}' (line {node.sourceline}): property "
-                              f"'{name}' must be true or false, not '{value}'", file=file_name,
-                              element=node.get("id"), line=node.sourceline, field=name)
+            raise _property_error(node, file_name, name, f"must be true or false, not '{value}'")
         allowed[action] = value == "true"
     return allowed
 

@@ -8,7 +8,7 @@ from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.record import RecordType
-from server.models.task import HumanTask, TaskCandidate
+from server.models.task import HumanTask, InstanceCc, TaskCandidate
 
 __all__ = [
     "JOB_STATUSES",
@@ -28,6 +28,7 @@ __all__ = [
     "ProcessVersion",
     "RecordType",
     "StoredFile",
+    "InstanceCc",
     "TaskCandidate",
     "User",
     "membership",

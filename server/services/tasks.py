@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
@@ -21,11 +21,13 @@ from server.errors import BadRequest, Conflict, EngineError, NotFound
 from server.expressions import ExpressionError
 from server.forms.limits import check_variables
 from server.forms.validation import validate_form
-from server.models import HumanTask, ProcessInstance, TaskCandidate
+from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
 from server.services.instance_page import history_events
+from server.services.signers import pass_to_next_signer
 
 TASK_STATUSES = ("open", "completed", "cancelled")
+TASK_VIEWS = ("todo", "done", "initiated", "delegated", "cc")
 # The id breaks ties (tasks created in one step share their created_at); tasks without a due date sort last.
 TASK_SORTING = Sorting({"created": HumanTask.created_at, "due": HumanTask.due_at}, HumanTask.id, default="created")
 
@@ -37,6 +39,7 @@ class TaskFilter:
     candidate_user: str | None = None
     process_key: str | None = None
     instance_id: str | None = None
+    view: str | None = None
     status: str | None = "open"
     sort: str = "created"
     descending: bool = False
@@ -57,15 +60,33 @@ class TaskFilter:
             clauses.append(HumanTask.process_key == self.process_key)
         if self.instance_id:
             clauses.append(HumanTask.instance_id == self.instance_id)
-        return clauses
+        return clauses + self._view(who)
+
+    def _view(self, who: Principal) -> list[ColumnElement[bool]]:
+        if self.view == "done":
+            return [HumanTask.completed_by == who.username]
+        if self.view == "initiated":
+            return [HumanTask.instance_id.in_(select(ProcessInstance.id)
+                                              .where(ProcessInstance.started_by == who.username))]
+        if self.view == "delegated":
+            return [HumanTask.owner == who.username]
+        if self.view == "cc":
+            return [HumanTask.instance_id.in_(copied_instances(who))]
+        return []
 
 
 def list_tasks(session: Session, who: Principal, f: TaskFilter, request: PageRequest) -> Page[HumanTask]:
     query = select(HumanTask).where(*f.clauses(who))
     visible = task_visibility(who)
     if visible is not None:
-        query = query.where(visible)
+        # Someone copied on a request reads its steps (not their forms: GET /tasks/{id} stays theirs).
+        query = query.where(or_(visible, HumanTask.instance_id.in_(copied_instances(who))) if f.view == "cc"
+                            else visible)
     return fetch_page(session, query, TASK_SORTING.order(f.sort, f.descending), request)
+
+
+def copied_instances(who: Principal) -> Select[Any]:
+    return select(InstanceCc.instance_id).where(InstanceCc.username == who.username)
 
 
 def get_task(session: Session, who: Principal, task_id: str) -> HumanTask:
@@ -175,6 +196,10 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     task, instance = _locked(session, runner, who, task_id, "complete")
     form = task.element.get("form")
     clean = validate_form(form, variables, with_files)
+    require_open(instance, task)
+    # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
+    if pass_to_next_signer(session, runner, instance, task, who.username, clean):
+        return task
     runner.complete_task(session, instance, task, clean, who.username)
     return task
 
