@@ -32,7 +32,9 @@ SCHEMAS: dict[str, Schema] = {
     "CcResult": obj({"copied": {**STRINGS, "description": "Who was newly copied"}}),
     "BatchCompleteRequest": obj({
         "tasks": {**STRINGS, "minItems": 1, "maxItems": task_batch.MAX_BATCH},
-        "variables": {**VARIABLES, "description": "The one decision (and any other fields) for every task"}}),
+        "variables": {**VARIABLES, "description": "The one decision (and any other fields) for every task"},
+        "decision": {**STRING, "description": "Or: an option id (approve) put into each task's own decision "
+                                              "field"}}, optional=("variables", "decision")),
     "BatchCompleteResult": obj({"results": {"type": "array", "items": obj({
         "id": STRING, "completed": BOOLEAN, "status": INTEGER, "error": STRING}, optional=("status", "error"))}}),
     "WithdrawResult": obj({"outcome": {"type": "string", "enum": ["cancelled", "reopened"]},
@@ -92,7 +94,7 @@ def cc_task(task_id: str) -> Any:
 def batch_complete() -> Any:
     data = json_body()
     return {"results": task_batch.batch_complete(database(), runner(), principal(), data.get("tasks"),
-                                                 data.get("variables"))}
+                                                 data.get("variables"), data.get("decision"))}
 
 
 @api.post("/process-instances/<instance_id>/withdraw")

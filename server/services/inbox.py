@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_claim, can_work_on
 from server.events import TaskStatus
-from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.forms.render import fields
+from server.models import HumanTask, InstanceCc, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.queries import Sorting, offset_page
 
-TABS = ("mine", "groups", "completed", "started")
+TABS = ("mine", "groups", "completed", "started", "cc", "delegated")
 PAGE_SIZE = 25
 INBOX_SORTING = Sorting({"created": HumanTask.created_at, "due": HumanTask.due_at, "name": HumanTask.name},
                         HumanTask.id, default="-created")
@@ -90,6 +91,12 @@ def tab_clauses(session: Session, who: Principal, tab: str) -> list[ColumnElemen
             return [HumanTask.status == TaskStatus.OPEN,
                     HumanTask.instance_id == any_(func.array(started.scalar_subquery()))]
         return [HumanTask.status == TaskStatus.OPEN, HumanTask.instance_id.in_(started)]
+    if tab == "cc":
+        # The step at which `who` was copied on a request (抄送), whatever became of it.
+        return [HumanTask.id.in_(select(InstanceCc.task_id).where(InstanceCc.username == who.username))]
+    if tab == "delegated":
+        # Delegated by `who`, or waiting on signers they added before them (加签): it comes back to them.
+        return [HumanTask.status == TaskStatus.OPEN, HumanTask.owner == who.username]
     return [HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None), _claimable(who)]
 
 
@@ -133,6 +140,20 @@ def inbox_page(session: Session, who: Principal, query: InboxQuery) -> InboxPage
                        clamp=True)
     query.page = page.page or 1
     return InboxPage(query, page.items, total, counts, page.pages, task_has_form(session, page.items))
+
+
+def batch_decisions(session: Session, who: Principal, rows: list[HumanTask]) -> dict[str, list[tuple[str, str]]]:
+    """Per open task `who` may complete: the options of its decision field, for the inbox's batch approval."""
+    result = {}
+    for row in rows:
+        if row.status != TaskStatus.OPEN or row.delegation in ("delegated", "before") or not can_work_on(who, row):
+            continue
+        if row.element.get("actions", {}).get("batch") is False:
+            continue
+        decision = next((f for f in fields(row.element.get("form")) if f.decision), None)
+        if decision is not None:
+            result[row.id] = decision.options
+    return result
 
 
 def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:

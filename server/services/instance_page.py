@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
-from server.events import EventKind, TaskStatus
+from server.events import EventKind, InstanceStatus, TaskStatus
 from server.models import AuditEvent, HumanTask, ProcessInstance
 from server.services.instances import get_instance
 
@@ -28,6 +28,7 @@ class InstanceView:
     completed: list[str]
     active: list[str]
     taken: list[str]
+    may_withdraw: bool = False  # the initiator or an approver; services/task_return.withdraw decides
 
 
 def instance_view(session: Session, who: Principal, instance_id: str) -> InstanceView:
@@ -35,8 +36,9 @@ def instance_view(session: Session, who: Principal, instance_id: str) -> Instanc
     instance, tasks = get_instance(session, who, instance_id)
     elements = instance.version.elements
     completed, active, taken = diagram_markers(instance.visited_elements, instance.active_elements, elements)
+    involved = instance.started_by == who.username or any(t.completed_by == who.username for t in tasks)
     return InstanceView(instance, [t for t in tasks if t.status == TaskStatus.OPEN], history_events(session, instance),
-                        completed, active, taken)
+                        completed, active, taken, involved and instance.status == InstanceStatus.RUNNING)
 
 
 def diagram_markers(visited: list[str], active: list[str], elements: dict[str, Any]) -> tuple[list[str], ...]:

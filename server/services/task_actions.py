@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth.permissions import Principal, require_task_access
+from server.auth.permissions import Principal, can_work_on, require_task_access
 from server.db import utcnow
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, Forbidden
@@ -194,3 +194,24 @@ def urge(session: Session, runner: Runner, who: Principal, task_id: str, comment
     task_event(session, runner, instance, task, who.username, EventKind.TASK_URGED, name=task.name, to=to,
                groups=[] if task.assignee else task.candidate_groups, comment=note)
     return task
+
+
+def page_actions(session: Session, who: Principal, task: HumanTask) -> dict[str, Any]:
+    """Which approval buttons the task page shows `who` (the actions check everything again when pressed)."""
+    instance = task.instance
+    live = task.status == "open" and instance.status == "running"
+    allowed = allowed_actions(task)
+    held = task.delegation in (DELEGATED, BEFORE)
+    works = live and not held and can_work_on(who, task)
+    acted = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                                      HumanTask.completed_by == who.username).limit(1)) is not None
+    return {
+        "transfer": works and allowed["transfer"],
+        "delegate": works and allowed["delegate"],
+        "add_signers": works and allowed["add_signers"] and task.assignee == who.username,
+        "return": works and allowed["return"],
+        "cc": works and allowed["cc"],
+        "resolve": live and held and task.assignee == who.username,
+        "urge": live and allowed["urge"] and (instance.started_by == who.username or acted or who.has("admin")),
+        "withdraw": live and allowed["withdraw"] and (instance.started_by == who.username or acted),
+    }
