@@ -13,6 +13,7 @@ from server.events import TaskStatus
 from server.models import HumanTask
 from server.queries import QueryArgs, page_request
 from server.services import tasks as service
+from server.services.field_access import hidden_fields, without
 
 
 def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
@@ -41,8 +42,9 @@ def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
         body["form"] = service.task_form(row)
         body["uiSchema"] = element.get("uiSchema")
         body["instructions"] = element.get("instructions")
-        body["data"] = row.data
-        body["variables"] = row.instance.variables
+        hidden = hidden_fields(row)
+        body["data"] = without(row.data, hidden)
+        body["variables"] = without(row.instance.variables, hidden)
     return body
 
 

@@ -7,6 +7,7 @@ inbox and the API never touch SpiffWorkflow objects to show them.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from lxml import etree
@@ -62,6 +63,24 @@ def task_actions(node: etree._Element, file_name: str) -> dict[str, bool]:
             raise _property_error(node, file_name, name, f"must be true or false, not '{value}'")
         allowed[action] = value == "true"
     return allowed
+
+
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def field_access(node: etree._Element, file_name: str) -> dict[str, list[str]]:
+    """Field permissions of one step (as Jiandaoyun sets them per approval node): the properties hiddenFields
+    and readOnlyFields, comma-separated variable names; every other field stays as its form says."""
+    props = camunda_properties(node)
+    access = {"hidden": split_list(props.get("hiddenFields")), "readOnly": split_list(props.get("readOnlyFields"))}
+    for key, name in (("hidden", "hiddenFields"), ("readOnly", "readOnlyFields")):
+        bad = [field for field in access[key] if not FIELD_NAME.match(field)]
+        if bad:
+            raise _property_error(node, file_name, name, f"lists '{bad[0]}', which is not a variable name")
+    both = sorted(set(access["hidden"]) & set(access["readOnly"]))
+    if both:
+        raise _property_error(node, file_name, "hiddenFields", f"and readOnlyFields both list '{both[0]}'")
+    return access
 
 
 def split_list(value: str | None) -> list[str]:
@@ -197,6 +216,7 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         # Where a task whose assignment rule finds nobody goes (an incident without it).
         "fallbackGroup": camunda_properties(node).get("fallbackGroup") or None,
         "actions": task_actions(node, file_name),
+        "fieldAccess": field_access(node, file_name),
         "form": read_form(node, resources, file_name),
         "uiSchema": ui_schema,
         "instructions": instructions[0].text if instructions else None,

@@ -35,7 +35,7 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
             "inbox/task.html", task=page.task, instance=page.task.instance, element=page.element,
             fields=[f for f in form_fields if f is not decision], decision=decision, errors=errors or {},
             events=page.events, may_work=page.may_work, may_claim=page.may_claim, may_unclaim=page.may_unclaim,
-            actions=actions, now=utcnow(),
+            actions=actions, variables=page.variables, now=utcnow(),
         ), status
 
 

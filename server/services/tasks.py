@@ -23,6 +23,7 @@ from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
+from server.services.field_access import hidden_fields, step_form, without
 from server.services.instance_page import history_events
 from server.services.signers import pass_to_next_signer
 
@@ -116,8 +117,9 @@ def _as_text(value: Any) -> str:
 
 
 def task_form(task: HumanTask) -> dict[str, Any]:
-    """The task's form with read-only fields showing the instance's current values, as Camunda does."""
-    form = task_element(task).get("form") or {"type": "object", "properties": {}}
+    """The task's form with read-only fields showing the instance's current values, as Camunda does;
+    without the fields this step hides (field_access.py)."""
+    form = step_form(task, task_element(task).get("form")) or {"type": "object", "properties": {}}
     variables = task.instance.variables
     properties = {
         name: {**prop, "default": variables[name]} if prop.get("readOnly") and name in variables else prop
@@ -134,6 +136,7 @@ class TaskPage:
     element: dict[str, Any]
     form: dict[str, Any]
     events: list[dict[str, Any]]
+    variables: dict[str, Any]  # the instance's, without what this step hides
     may_work: bool
     may_claim: bool
     may_unclaim: bool
@@ -142,9 +145,11 @@ class TaskPage:
 def task_page(session: Session, who: Principal, task_id: str) -> TaskPage:
     task = get_task(session, who, task_id)
     is_open = task.status == "open"
+    hidden = hidden_fields(task)
     return TaskPage(
         task=task, element=task_element(task), form=task_form(task),
-        events=history_events(session, task.instance),
+        events=history_events(session, task.instance, hidden),
+        variables=without(task.instance.variables, hidden) or {},
         may_work=is_open and can_work_on(who, task),
         may_claim=is_open and not task.assignee and can_claim(who, task),
         may_unclaim=is_open and task.assignee == who.username,
@@ -194,7 +199,7 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     """`with_files`: from the web form, whose file fields hold stored-file references (server/forms/files.py)."""
     check_variables(variables)
     task, instance = _locked(session, runner, who, task_id, "complete")
-    form = task.element.get("form")
+    form = step_form(task, task.element.get("form"))
     clean = validate_form(form, variables, with_files)
     require_open(instance, task)
     # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
