@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     TASK_SIGNER_ADDED = "task.signer_added"  # 加签: before or after the current assignee
     TASK_URGED = "task.urged"  # a reminder to the assignees, at most once an hour
     TASK_CC = "task.cc"  # users copied on the request (read-only)
+    TASK_ESCALATED = "task.escalated"  # its escalateAfter passed: the task went to the assignee's manager
     TASK_FALLBACK = "task.fallback"  # nobody matched the assignment rule: the task went to its fallback group
     SERVICE_COMPLETED = "service.completed"
     GATEWAY_DECIDED = "gateway.decided"

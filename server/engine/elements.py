@@ -83,6 +83,45 @@ def field_access(node: etree._Element, file_name: str) -> dict[str, list[str]]:
     return access
 
 
+DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+MIN_DEADLINE, MAX_DEADLINE = 60, 366 * 86400
+
+
+def _seconds(node: etree._Element, file_name: str, name: str, text: str) -> int:
+    match = DURATION.match(text.strip().upper())
+    if not match or text.strip().upper() in ("P", "PT") or text.strip().upper().endswith("T"):
+        raise _property_error(node, file_name, name, f"must be an ISO 8601 duration such as PT4H or P3D, not '{text}'")
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if not MIN_DEADLINE <= total <= MAX_DEADLINE:
+        raise _property_error(node, file_name, name, "must be between one minute and 366 days")
+    return total
+
+
+def deadlines(node: etree._Element, file_name: str, form: dict[str, Any] | None) -> dict[str, Any]:
+    """Reminders and timeout actions of a step, as properties instead of drawn boundary events:
+    remindEvery (remind the assignees every so long), escalateAfter (hand the task to the assignee's
+    manager), timeoutAfter with timeoutAction (an option of the step's decision field: auto-approve or
+    -reject). services/task_deadlines.py puts them on the job table when the task is created."""
+    props = camunda_properties(node)
+    found: dict[str, Any] = {name: _seconds(node, file_name, name, props[name])
+                             for name in ("remindEvery", "escalateAfter", "timeoutAfter") if props.get(name)}
+    action = props.get("timeoutAction")
+    if bool(action) != ("timeoutAfter" in found):
+        raise _property_error(node, file_name, "timeoutAction" if action else "timeoutAfter",
+                              "needs timeoutAfter and timeoutAction together")
+    if action:
+        decision = next((name for name, prop in ((form or {}).get("properties") or {}).items()
+                         if "enum" in prop and (name.endswith("Decision") or str(
+                             (prop.get("x-properties") or {}).get("decision", "")).lower() == "true")), None)
+        options = ((form or {}).get("properties") or {}).get(decision or "", {}).get("enum") or []
+        if action not in options:
+            raise _property_error(node, file_name, "timeoutAction", f"'{action}' is not an option of the step's "
+                                  f"decision field ({', '.join(map(str, options)) or 'it has none'})")
+        found.update(timeoutAction=action, decisionField=decision)
+    return found
+
+
 def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
@@ -207,6 +246,7 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
     ui_schema = None
     if props.get("formUiSchemaFilename"):
         ui_schema = _resource_json(resources, props["formUiSchemaFilename"], file_name, node.get("id"))
+    form = read_form(node, resources, file_name)
     return {
         "assignee": camunda(node, "assignee"),
         "candidateGroups": camunda(node, "candidateGroups"),
@@ -217,7 +257,8 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "fallbackGroup": camunda_properties(node).get("fallbackGroup") or None,
         "actions": task_actions(node, file_name),
         "fieldAccess": field_access(node, file_name),
-        "form": read_form(node, resources, file_name),
+        "form": form,
+        "deadlines": deadlines(node, file_name, form),
         "uiSchema": ui_schema,
         "instructions": instructions[0].text if instructions else None,
     }

@@ -52,7 +52,7 @@ BODIES: dict[str, Any] = {
 }
 # Approval actions that hand a task to someone (issue 14): they hear of it as of a newly assigned task.
 HANDED_OVER = (EventKind.TASK_TRANSFERRED, EventKind.TASK_DELEGATED, EventKind.TASK_RESOLVED,
-               EventKind.TASK_SIGNER_ADDED, EventKind.TASK_RETURNED)
+               EventKind.TASK_SIGNER_ADDED, EventKind.TASK_RETURNED, EventKind.TASK_ESCALATED)
 
 
 def render(kind: str, data: dict[str, Any]) -> tuple[str, str] | None:
