@@ -110,7 +110,8 @@ def test_cc_gives_a_read_only_view_and_a_tab(api: Api) -> None:
     assert [t["id"] for t in api.open_tasks("other", view="cc", status="open")] == [task["id"]]
     flow.complete(task, {"managerDecision": "approve"}, who="other", expect=403)  # read-only
     assert "task.cc" in notified(api, "other")
-    for body, text in (({"users": ["ghost"]}, "does not exist"), ({"groups": ["nope"]}, "does not exist"), ({}, "name")):
+    for body, text in (({"users": ["ghost"]}, "does not exist"), ({"groups": ["nope"]}, "does not exist"),
+                       ({}, "name")):
         response = post(api, "boss", f"/api/v1/tasks/{task['id']}/cc", **body)
         assert response.status_code == 400 and text in str(response.get_json())
 
