@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     TASK_SIGNER_ADDED = "task.signer_added"  # 加签: before or after the current assignee
     TASK_URGED = "task.urged"  # a reminder to the assignees, at most once an hour
     TASK_CC = "task.cc"  # users copied on the request (read-only)
+    TASK_SUBSTITUTED = "task.substituted"  # its assignee is out of office: it went to their substitute
     TASK_ESCALATED = "task.escalated"  # its escalateAfter passed: the task went to the assignee's manager
     TASK_FALLBACK = "task.fallback"  # nobody matched the assignment rule: the task went to its fallback group
     SERVICE_COMPLETED = "service.completed"
@@ -49,6 +50,7 @@ class EventKind(StrEnum):
     DEPLOYMENT_CREATED = "deployment.created"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
+    USER_SUBSTITUTE_SET = "user.substitute_set"  # out of office: who takes the user's tasks, from when to when
     USER_PASSWORD_SET = "user.password_set"
     USER_ROLES_CHANGED = "user.roles_changed"
     USER_GROUPS_CHANGED = "user.groups_changed"

@@ -9,8 +9,8 @@ from server.api.common import database, json_body, principal, runner, writing
 from server.api.instances import instance_json
 from server.api.openapi import BOOLEAN, INTEGER, STRING, STRINGS, VARIABLES, Schema, body, obj, op, p
 from server.api.tasks import task_json
+from server.services import substitutes, task_batch, task_cc, task_return
 from server.services import task_actions as service
-from server.services import task_batch, task_cc, task_return
 
 COMMENT = {**STRING, "maxLength": service.MAX_COMMENT}
 SCHEMAS: dict[str, Schema] = {
@@ -39,6 +39,11 @@ SCHEMAS: dict[str, Schema] = {
         "id": STRING, "completed": BOOLEAN, "status": INTEGER, "error": STRING}, optional=("status", "error"))}}),
     "WithdrawResult": obj({"outcome": {"type": "string", "enum": ["cancelled", "reopened"]},
                            "instance": {"$ref": "#/components/schemas/ProcessInstance"}}),
+    "Substitute": obj({"user": {**STRING, "type": ["string", "null"], "description": "Who takes your tasks; "
+                                                                                  "null clears it"},
+                       "from": {"type": ["string", "null"], "format": "date"},
+                       "until": {"type": ["string", "null"], "format": "date", "description": "Inclusive"}},
+                      optional=("from", "until")),
     "ModifyRequest": obj({"cancel": {**STRINGS, "description": "The active element to cancel"},
                           "startBefore": {**STRINGS, "minItems": 1, "maxItems": 1}}),
 }
@@ -115,6 +120,21 @@ def modify_instance(instance_id: str) -> Any:
                                                          data.get("startBefore")))
 
 
+@api.get("/users/me/substitute")
+def get_substitute() -> Any:
+    who = principal()
+    with database().read() as session:
+        return substitutes.get_substitute(session, who)
+
+
+@api.put("/users/me/substitute")
+def set_substitute() -> Any:
+    who = principal()
+    data = json_body()
+    with writing() as session:
+        return substitutes.set_substitute(session, who, data.get("user"), data.get("from"), data.get("until"))
+
+
 def _task_op(op_id: str, summary: str, request: str, doc: str, required: bool = True) -> Schema:
     return {"post": op(op_id, "tasks", summary, {200: ("The task afterwards", "Task")}, (400, 401, 403, 404, 409),
                        [p("task_id")], {**body(request, summary), "required": required}, doc)}
@@ -172,6 +192,14 @@ def paths() -> dict[str, dict[str, Any]]:
             "cancelled). An approver whose completion is the latest, while the one step after it is untouched: "
             "that step is cancelled and theirs opens again (outcome reopened). Otherwise 409. Audited as "
             "instance.withdrawn.")},
+        "/api/v1/users/me/substitute": {
+            "get": op("getSubstitute", "tasks", "Your substitute (out of office)", {200: ("It", "Substitute")},
+                      (401, 403)),
+            "put": op("setSubstitute", "tasks", "Set or clear your substitute for a date range",
+                      {200: ("It afterwards", "Substitute")}, (400, 401, 403),
+                      None, {**body("Substitute", "Who and when"), "required": True},
+                      "Tasks assigned to you while the range lasts (UTC dates, inclusive) go to the substitute; you "
+                      "see them under view=delegated. Audited as user.substitute_set (task.substituted per task).")},
         "/api/v1/process-instances/{instance_id}/modify": {"post": op(
             "modifyInstance", "instances", "Move a token: cancel the active element, start before another one",
             {200: ("The instance afterwards", "ProcessInstance")}, (400, 401, 403, 404, 409), [p("instance_id")],

@@ -1,4 +1,4 @@
-"""approval actions: delegation and added signers on human_task, urge time, CC rows
+"""approval actions: delegation and added signers on human_task, urge time, CC rows, substitutes
 
 Revision ID: 0014
 Revises: 0010
@@ -23,6 +23,10 @@ def upgrade() -> None:
             'signers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
             nullable=True))
         batch_op.add_column(sa.Column('urged_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('substitute', sa.String(length=150), nullable=True))
+        batch_op.add_column(sa.Column('substitute_from', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('substitute_until', sa.Date(), nullable=True))
     op.create_table(
         'instance_cc',
         sa.Column('instance_id', sa.String(length=36), nullable=False),
@@ -40,6 +44,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_instance_cc_user_created', table_name='instance_cc')
     op.drop_table('instance_cc')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('substitute_until')
+        batch_op.drop_column('substitute_from')
+        batch_op.drop_column('substitute')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_column('urged_at')
         batch_op.drop_column('signers')
