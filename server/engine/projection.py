@@ -25,6 +25,7 @@ from server.engine.assignment import AssignmentError, assign
 from server.engine.bpmn_events import listening_starts
 from server.engine.reach import ensure_reachable
 from server.engine.step import Step
+from server.engine.task_cc import copy_on_reach
 from server.errors import EngineError
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, HumanTask, Job, TaskCandidate
@@ -138,6 +139,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> None:
     step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=row.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
                due=who.due_at.isoformat() if who.due_at else None)
+    copy_on_reach(step, row, info)
     if row.owner is not None:
         step.event(EventKind.TASK_SUBSTITUTED, task_id=row.id, element_id=element, name=row.name,
                    assignee=row.assignee, owner=row.owner)

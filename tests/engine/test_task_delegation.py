@@ -156,3 +156,25 @@ def test_action_switches_are_read_at_deploy(api: Api, tmp_path: Any) -> None:
     (tmp_path / "actions.bpmn").write_text(text.replace("allowDelegate", "allowDelegation"))
     error = api.deploy("modeler", tmp_path / "actions.bpmn", expect=422).get_json()["error"]
     assert error["element"] == "manager_review" and "allowDelegation" in error["message"]
+
+
+def test_cc_configured_on_the_task_when_it_is_reached(api: Api, tmp_path: Any) -> None:
+    from tests.conftest import FIXTURES
+
+    flow = setup(api)
+    api.user("aud", groups=("audit",))
+    text = (FIXTURES / "approvals" / "actions.bpmn").read_text().replace(
+        '<bpmn:userTask id="finance_review" name="Finance review" camunda:candidateGroups="finance">\n'
+        '      <bpmn:extensionElements>',
+        '<bpmn:userTask id="finance_review" name="Finance review" camunda:candidateGroups="finance">\n'
+        '      <bpmn:extensionElements>\n        <camunda:properties>\n'
+        '          <camunda:property name="ccUsers" value="other, clerk"/>\n'
+        '          <camunda:property name="ccGroups" value="audit"/>\n        </camunda:properties>')
+    (tmp_path / "actions.bpmn").write_text(text)
+    api.deploy("modeler", tmp_path / "actions.bpmn")
+    instance = submitted(api, flow)
+    assert api.open_tasks("other", view="cc") == []
+    flow.complete(flow.task(instance, "manager_review"), {"managerDecision": "approve"}, who="boss")
+    for who in ("other", "aud"):
+        assert [t["elementId"] for t in api.open_tasks(who, view="cc", status="open")] == ["finance_review"]
+    assert "task.cc" in notified(api, "aud") and "task.cc" not in notified(api, "clerk")  # the initiator
