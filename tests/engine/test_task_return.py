@@ -130,3 +130,22 @@ def test_admins_move_a_token(api: Api) -> None:
     assert response.status_code == 200, response.get_json()
     assert flow.elements(instance) == ["finance_review"]
     assert "instance.modified" in kinds(api, instance)
+
+
+def test_a_token_moves_out_of_and_back_into_a_countersign(api: Api) -> None:
+    """A multi-instance activity is one token: all its instances are cancelled, or created again."""
+    for name in ("b1", "b2"):
+        api.user(name, groups=("board",))
+    api.user("starter")
+    api.deploy("modeler", "approvals/countersign.bpmn")
+    flow = Flow(api)
+    instance = api.start("starter", "approval_all")["id"]
+    url = f"/api/v1/process-instances/{instance}/modify"
+    assert post(api, "admin", url, cancel=["approve"], startBefore=["proceed"]).status_code == 200
+    assert flow.elements(instance) == ["proceed"]
+    assert post(api, "admin", url, cancel=["proceed"], startBefore=["approve"]).status_code == 200
+    assert sorted(t["assignee"] for t in flow.open(instance)["approve"]) == ["b1", "b2"]
+    for task in flow.open(instance)["approve"]:
+        flow.complete(task, {"approved": True}, who=task["assignee"])
+    flow.complete(flow.task(instance, "proceed"), who="starter")
+    assert flow.instance(instance)["status"] == "completed"
