@@ -64,7 +64,9 @@ TASK_PROPS: dict[str, Schema] = {
     "completedBy": nullable(STRING),
     "owner": nullable({**STRING, "description": "Who delegated the task or added signers before them; it comes "
                                                 "back to them on resolve"}),
-    "delegation": nullable({"type": "string", "enum": ["delegated", "before", "after"]}),
+    "delegation": {"type": ["string", "null"], "enum": ["delegated", "before", "after", "substitute", None],
+                   "description": "delegated or before: with a delegate or added signer for the owner; after: "
+                                  "signers follow; substitute: the owner is out of office"},
     "signers": {**STRINGS, "description": "Signers added (加签) still to act on this step, in order"},
 }
 INSTANCE_PROPS: dict[str, Schema] = {

@@ -143,17 +143,35 @@ def inbox_page(session: Session, who: Principal, query: InboxQuery) -> InboxPage
 
 
 def batch_decisions(session: Session, who: Principal, rows: list[HumanTask]) -> dict[str, list[tuple[str, str]]]:
-    """Per open task `who` may complete: the options of its decision field, for the inbox's batch approval."""
+    """Per open task `who` may complete: the options of its decision field, for the inbox's batch approval.
+    Read from the page's few versions in two queries, like `task_has_form`."""
+    candidates = [row for row in rows if row.status == TaskStatus.OPEN
+                  and row.delegation not in ("delegated", "before") and can_work_on(who, row)]
+    elements = _elements_of(session, candidates)
     result = {}
-    for row in rows:
-        if row.status != TaskStatus.OPEN or row.delegation in ("delegated", "before") or not can_work_on(who, row):
+    for row in candidates:
+        element = elements.get(row.id) or {}
+        if element.get("actions", {}).get("batch") is False:
             continue
-        if row.element.get("actions", {}).get("batch") is False:
-            continue
-        decision = next((f for f in fields(row.element.get("form")) if f.decision), None)
+        decision = next((f for f in fields(element.get("form")) if f.decision), None)
         if decision is not None:
             result[row.id] = decision.options
     return result
+
+
+def _elements_of(session: Session, rows: list[HumanTask]) -> dict[str, dict]:
+    """Task id -> its element's deploy-time metadata (tasks of called processes: their own version)."""
+    if not rows:
+        return {}
+    versions = dict(session.execute(
+        select(HumanTask.id, func.coalesce(HumanTask.version_id, ProcessInstance.version_id))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id.in_([row.id for row in rows]))
+    ).all())
+    elements = dict(session.execute(
+        select(ProcessVersion.id, ProcessVersion.elements).where(ProcessVersion.id.in_(set(versions.values())))
+    ).all())
+    return {row.id: elements.get(versions.get(row.id), {}).get(row.element_id, {}) for row in rows}
 
 
 def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:
