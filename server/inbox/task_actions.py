@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -16,9 +16,9 @@ from server.auth.session import web_principal
 from server.db import current_database
 from server.errors import BadRequest, BomsError, Conflict, Forbidden
 from server.inbox import bp
-from server.inbox.pages import error_page, local_referrer, runner, writing
+from server.inbox.pages import error_page, local_referrer, reading, runner, writing
 from server.inbox.texts import error_text
-from server.services import task_actions, task_batch, task_cc, task_return
+from server.services import substitutes, task_actions, task_batch, task_cc, task_return
 
 DONE: dict[str, Any] = {
     "return": _l("The task was sent back."),
@@ -130,3 +130,35 @@ def batch_complete() -> Any:
         flash(_("%(done)s of %(total)s tasks completed.", done=done, total=len(results)),
               "success" if done == len(results) else "warning")
     return redirect(local_referrer(url_for("inbox.inbox")))
+
+
+@bp.get("/substitute")
+@login_required
+def substitute() -> Any:
+    with reading() as session:
+        current = substitutes.get_substitute(session, web_principal())
+    return render_template("inbox/substitute.html", current=current)
+
+
+@bp.post("/substitute")
+@login_required
+def set_substitute() -> Any:
+    clear = request.form.get("clear") == "1"
+    try:
+        with writing() as session:
+            substitutes.set_substitute(session, web_principal(), None if clear else (_form("user") or ""),
+                                       _form("from"), _form("until"))
+    except Forbidden as exc:
+        return error_page(exc)
+    except BomsError as exc:
+        flash(str(SUBSTITUTE_REFUSED.get(exc.details.get("field"), REFUSED["user"])), "danger")
+    else:
+        flash(_("Your substitute was cleared.") if clear else _("Your substitute was saved."), "success")
+    return redirect(url_for("inbox.substitute"))
+
+
+SUBSTITUTE_REFUSED: dict[str, Any] = {
+    "user": _l("Choose an active user other than yourself."),
+    "from": _l("Enter the first day (YYYY-MM-DD)."),
+    "until": _l("Enter the last day, on or after the first and within a year."),
+}

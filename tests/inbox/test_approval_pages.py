@@ -85,3 +85,18 @@ def test_batch_approval_from_the_inbox(api: Api, browser: Any) -> None:
                                 follow_redirects=True)
     assert "2 of 2 tasks completed." in page(response)
     assert flow.elements(first) == flow.elements(second) == ["finance_review"]
+
+
+def test_out_of_office_page(api: Api, browser: Any) -> None:
+    setup(api)
+    api.user("deputy")
+    boss = browser("boss")
+    assert "外出代理" in page(boss.get("/substitute", headers={"Accept-Language": "zh-CN"}))
+    done = boss.post("/substitute", {"user": "deputy", "from": "2026-12-01", "until": "2026-12-31"},
+                     follow_redirects=True)
+    assert 'data-testid="current-substitute"' in page(done) and "deputy" in page(done)
+    refused = boss.post("/substitute", {"user": "boss", "from": "2026-12-01", "until": "2026-12-31"},
+                        follow_redirects=True)
+    assert "Choose an active user other than yourself." in page(refused)
+    cleared = boss.post("/substitute", {"clear": "1"}, follow_redirects=True)
+    assert 'data-testid="current-substitute"' not in page(cleared)
