@@ -80,3 +80,13 @@ def test_bad_deadlines_are_refused_at_deploy(api: Api, tmp_path: Any) -> None:
                         (prop("timeoutAfter", "P1D") + prop("timeoutAction", "maybe"), "not an option")):
         error = deploy(api, tmp_path, props, expect=422).get_json()["error"]
         assert error["element"] == "manager_review" and text in error["message"], error
+
+
+def test_the_demo_purchase_request_reminds_its_managers_daily(api: Api) -> None:
+    from tests.conftest import purchase_request_team
+
+    purchase_request_team(api)
+    instance = api.start("alice", "purchase_request", {"item": "Chair", "amount": 300, "reason": "broken"})["id"]
+    with api.app.extensions["boms_db"].read() as session:
+        [job] = session.scalars(select(Job).where(Job.instance_id == instance, Job.kind == "task_deadline")).all()
+        assert job.element_id == "manager_approval" and job.payload == {"action": "remind", "every": 86400}
