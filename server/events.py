@@ -20,6 +20,8 @@ class EventKind(StrEnum):
     INSTANCE_VARIABLES_CHANGED = "instance.variables_changed"
     INSTANCE_STEP_FAILED = "instance.step_failed"
     INSTANCE_STATE_REPAIRED = "instance.state_repaired"
+    INSTANCE_MODIFIED = "instance.modified"  # an admin moved a token (cancel here, start before there)
+    INSTANCE_WITHDRAWN = "instance.withdrawn"  # the initiator took the request back before anyone acted
     INCIDENT_CREATED = "incident.created"
     TASK_CREATED = "task.created"
     TASK_COMPLETED = "task.completed"
@@ -29,6 +31,14 @@ class EventKind(StrEnum):
     TASK_REASSIGNED = "task.reassigned"
     TASK_DUE_CHANGED = "task.due_changed"
     TASK_TRANSFERRED = "task.transferred"
+    TASK_RETURNED = "task.returned"  # sent back to an earlier step or the initiator, with a comment
+    TASK_DELEGATED = "task.delegated"  # the delegate works it, the owner confirms
+    TASK_RESOLVED = "task.resolved"  # a delegate or added signer handed it back to its owner
+    TASK_SIGNER_ADDED = "task.signer_added"  # 加签: before or after the current assignee
+    TASK_URGED = "task.urged"  # a reminder to the assignees, at most once an hour
+    TASK_CC = "task.cc"  # users copied on the request (read-only)
+    TASK_SUBSTITUTED = "task.substituted"  # its assignee is out of office: it went to their substitute
+    TASK_ESCALATED = "task.escalated"  # its escalateAfter passed: the task went to the assignee's manager
     TASK_FALLBACK = "task.fallback"  # nobody matched the assignment rule: the task went to its fallback group
     SERVICE_COMPLETED = "service.completed"
     GATEWAY_DECIDED = "gateway.decided"
@@ -40,6 +50,7 @@ class EventKind(StrEnum):
     DEPLOYMENT_CREATED = "deployment.created"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
+    USER_SUBSTITUTE_SET = "user.substitute_set"  # out of office: who takes the user's tasks, from when to when
     USER_PASSWORD_SET = "user.password_set"
     USER_ROLES_CHANGED = "user.roles_changed"
     USER_GROUPS_CHANGED = "user.groups_changed"

@@ -14,9 +14,11 @@ from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance
 from server.queries import QueryArgs, page_request
 from server.services import instances as service
 from server.services.audit_log import event_json
+from server.services.field_access import hidden_for, without
 
 
-def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None) -> dict[str, Any]:
+def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None,
+                  hidden: set[str] | None = None) -> dict[str, Any]:
     body = {
         "id": row.id,
         "processKey": row.process_key,
@@ -29,7 +31,7 @@ def instance_json(row: ProcessInstance, tasks: list[HumanTask] | None = None) ->
         "activeElements": row.active_elements,
     }
     if tasks is not None:
-        body["variables"] = row.variables
+        body["variables"] = without(row.variables, hidden or set())
         body["visitedElements"] = row.visited_elements
         body["openTasks"] = [task_json(t) for t in tasks if t.status == TaskStatus.OPEN]
         body["error"] = row.error
@@ -55,7 +57,7 @@ def get_instance(instance_id: str) -> Any:
     who = principal()
     with reading() as session:
         instance, tasks = service.get_instance(session, who, instance_id)
-        return instance_json(instance, tasks)
+        return instance_json(instance, tasks, hidden_for(who, instance, tasks))
 
 
 @api.get("/process-instances/<instance_id>/history")
@@ -63,7 +65,18 @@ def instance_history(instance_id: str) -> Any:
     who = principal()
     with reading() as session:
         events: list[AuditEvent] = service.history(session, who, instance_id)
-        return {"items": [event_json(e) for e in events], "total": len(events)}
+        instance, tasks = service.get_instance(session, who, instance_id)
+        hidden = hidden_for(who, instance, tasks)
+        return {"items": [_without_hidden(event_json(e), hidden) for e in events], "total": len(events)}
+
+
+def _without_hidden(event: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """Field permissions (services/field_access.py): values this reader may not see leave the events too."""
+    data = event.get("data")
+    if not hidden or not isinstance(data, dict):
+        return event
+    return {**event, "data": {k: without(v, hidden) if k in ("variables", "result") and isinstance(v, dict) else v
+                              for k, v in data.items()}}
 
 
 @api.post("/process-instances/<instance_id>/cancel")

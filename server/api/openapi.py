@@ -62,6 +62,12 @@ TASK_PROPS: dict[str, Schema] = {
     "dueAt": nullable(DATE_TIME),
     "completedAt": nullable(DATE_TIME),
     "completedBy": nullable(STRING),
+    "owner": nullable({**STRING, "description": "Who delegated the task or added signers before them; it comes "
+                                                "back to them on resolve"}),
+    "delegation": {"type": ["string", "null"], "enum": ["delegated", "before", "after", "substitute", None],
+                   "description": "delegated or before: with a delegate or added signer for the owner; after: "
+                                  "signers follow; substitute: the owner is out of office"},
+    "signers": {**STRINGS, "description": "Signers added (加签) still to act on this step, in order"},
 }
 INSTANCE_PROPS: dict[str, Schema] = {
     "id": {"type": "string", "format": "uuid"},
@@ -347,7 +353,11 @@ def core_paths() -> dict[str, Schema]:
             [query("assignee", "`me` or a username"), query("candidateGroup", "Offered to this group"),
              query("candidateUser", "Offered to this user"), query("processKey", "Only this process key"),
              query("instanceId", "Only this process instance"),
-             query("status", "Default open; an empty value lists every status",
+             query("view", "todo (the default), done (completed by me), initiated (of requests I started), "
+                   "delegated (delegated by me or waiting on signers I added) or cc (of requests copied to me)",
+                   {"type": "string", "enum": ["todo", "done", "initiated", "delegated", "cc"]}),
+             query("status", "Default open (every status with a view other than todo); an empty value lists "
+                   "every status",
                    {"type": "string", "enum": [*TASK_STATUSES, ""], "default": TaskStatus.OPEN}),
              query("sort", "Created or due date; a leading `-` sorts descending",
                    {"type": "string", "enum": ["created", "due", "-created", "-due"], "default": "created"}),

@@ -1,35 +1,209 @@
-"""Approval actions on a task (transfer so far): routes and their OpenAPI entries (merged by openapi.py)."""
+"""Approval actions on tasks and instances (issue 14): routes and their OpenAPI entries (merged by openapi.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from server.api import api
-from server.api.common import json_body, principal, runner, writing
-from server.api.openapi import STRING, Schema, body, obj, op, p
+from server.api.common import database, json_body, principal, runner, writing
+from server.api.instances import instance_json
+from server.api.openapi import BOOLEAN, INTEGER, STRING, STRINGS, VARIABLES, Schema, body, obj, op, p
 from server.api.tasks import task_json
+from server.services import substitutes, task_batch, task_cc, task_return
 from server.services import task_actions as service
 
+COMMENT = {**STRING, "maxLength": service.MAX_COMMENT}
 SCHEMAS: dict[str, Schema] = {
     "TransferRequest": obj({"user": {**STRING, "description": "The active user who takes the task over"},
-                            "comment": {**STRING, "maxLength": service.MAX_COMMENT}}, optional=("comment",)),
+                            "comment": COMMENT}, optional=("comment",)),
+    "DelegateRequest": obj({"user": {**STRING, "description": "The active user who works the task for you"},
+                            "comment": COMMENT}, optional=("comment",)),
+    "CommentRequest": obj({"comment": COMMENT}, optional=("comment",)),
+    "ReturnRequest": obj({
+        "to": {**STRING, "description": '"previous", "initiator", or the id of an earlier completed user step'},
+        "comment": {**COMMENT, "description": "What to correct (required)"}}),
+    "AddSignersRequest": obj({
+        "users": {**STRINGS, "minItems": 1, "maxItems": service.MAX_SIGNERS},
+        "mode": {"type": "string", "enum": ["before", "after"],
+                 "description": "before: they act first and it comes back to you; after: they act after you"},
+        "comment": COMMENT}, optional=("comment",)),
+    "CcRequest": obj({"users": STRINGS, "groups": STRINGS, "comment": COMMENT},
+                     optional=("users", "groups", "comment")),
+    "CcResult": obj({"copied": {**STRINGS, "description": "Who was newly copied"}}),
+    "BatchCompleteRequest": obj({
+        "tasks": {**STRINGS, "minItems": 1, "maxItems": task_batch.MAX_BATCH},
+        "variables": {**VARIABLES, "description": "The one decision (and any other fields) for every task"},
+        "decision": {**STRING, "description": "Or: an option id (approve) put into each task's own decision "
+                                              "field"}}, optional=("variables", "decision")),
+    "BatchCompleteResult": obj({"results": {"type": "array", "items": obj({
+        "id": STRING, "completed": BOOLEAN, "status": INTEGER, "error": STRING}, optional=("status", "error"))}}),
+    "WithdrawResult": obj({"outcome": {"type": "string", "enum": ["cancelled", "reopened"]},
+                           "instance": {"$ref": "#/components/schemas/ProcessInstance"}}),
+    "Substitute": obj({"user": {**STRING, "type": ["string", "null"], "description": "Who takes your tasks; "
+                                                                                  "null clears it"},
+                       "from": {"type": ["string", "null"], "format": "date"},
+                       "until": {"type": ["string", "null"], "format": "date", "description": "Inclusive"}},
+                      optional=("from", "until")),
+    "ModifyRequest": obj({"cancel": {**STRINGS, "description": "The active element to cancel"},
+                          "startBefore": {**STRINGS, "minItems": 1, "maxItems": 1}}),
 }
+
+
+def _task_call(task_id: str, action: Any, *keys: str) -> Any:
+    who = principal()
+    data = json_body()
+    with writing() as session:
+        return task_json(action(session, runner(), who, task_id, *(data.get(k) for k in keys)))
 
 
 @api.post("/tasks/<task_id>/transfer")
 def transfer_task(task_id: str) -> Any:
+    return _task_call(task_id, service.transfer, "user", "comment")
+
+
+@api.post("/tasks/<task_id>/delegate")
+def delegate_task(task_id: str) -> Any:
+    return _task_call(task_id, service.delegate, "user", "comment")
+
+
+@api.post("/tasks/<task_id>/resolve")
+def resolve_task(task_id: str) -> Any:
+    return _task_call(task_id, service.resolve, "comment")
+
+
+@api.post("/tasks/<task_id>/add-signers")
+def add_signers(task_id: str) -> Any:
+    return _task_call(task_id, service.add_signers, "users", "mode", "comment")
+
+
+@api.post("/tasks/<task_id>/urge")
+def urge_task(task_id: str) -> Any:
+    return _task_call(task_id, service.urge, "comment")
+
+
+@api.post("/tasks/<task_id>/return")
+def return_task(task_id: str) -> Any:
+    return _task_call(task_id, task_return.return_task, "to", "comment")
+
+
+@api.post("/tasks/<task_id>/cc")
+def cc_task(task_id: str) -> Any:
     who = principal()
     data = json_body()
     with writing() as session:
-        return task_json(service.transfer(session, runner(), who, task_id, data.get("user"), data.get("comment")))
+        return {"copied": task_cc.cc(session, runner(), who, task_id, data.get("users"), data.get("groups"),
+                                     data.get("comment"))}
+
+
+@api.post("/tasks/batch-complete")
+def batch_complete() -> Any:
+    data = json_body()
+    return {"results": task_batch.batch_complete(database(), runner(), principal(), data.get("tasks"),
+                                                 data.get("variables"), data.get("decision"))}
+
+
+@api.post("/process-instances/<instance_id>/withdraw")
+def withdraw_instance(instance_id: str) -> Any:
+    who = principal()
+    data = json_body()
+    with writing() as session:
+        outcome, instance = task_return.withdraw(session, runner(), who, instance_id, data.get("comment"))
+        return {"outcome": outcome, "instance": instance_json(instance)}
+
+
+@api.post("/process-instances/<instance_id>/modify")
+def modify_instance(instance_id: str) -> Any:
+    who = principal()
+    data = json_body()
+    with writing() as session:
+        return instance_json(task_return.modify_instance(session, runner(), who, instance_id, data.get("cancel"),
+                                                         data.get("startBefore")))
+
+
+@api.get("/users/me/substitute")
+def get_substitute() -> Any:
+    who = principal()
+    with database().read() as session:
+        return substitutes.get_substitute(session, who)
+
+
+@api.put("/users/me/substitute")
+def set_substitute() -> Any:
+    who = principal()
+    data = json_body()
+    with writing() as session:
+        return substitutes.set_substitute(session, who, data.get("user"), data.get("from"), data.get("until"))
+
+
+def _task_op(op_id: str, summary: str, request: str, doc: str, required: bool = True) -> Schema:
+    return {"post": op(op_id, "tasks", summary, {200: ("The task afterwards", "Task")}, (400, 401, 403, 404, 409),
+                       [p("task_id")], {**body(request, summary), "required": required}, doc)}
 
 
 def paths() -> dict[str, dict[str, Any]]:
+    allowed = ("Allowed to whoever may complete the task, unless the user task switches it off with the property "
+               "{}=false.")
     return {
-        "/api/v1/tasks/{task_id}/transfer": {"post": op(
-            "transferTask", "tasks", "Transfer (转交) the task to another user, who becomes its assignee",
-            {200: ("The task afterwards", "Task")}, (400, 401, 403, 404, 409), [p("task_id")],
-            {**body("TransferRequest", "Who takes the task over, and why"), "required": True},
-            "Allowed to whoever may complete the task, unless the user task has the property "
-            "allowTransfer=false. Audited as task.transferred with the comment.")},
+        "/api/v1/tasks/{task_id}/transfer": _task_op(
+            "transferTask", "Transfer (转交) the task to another user, who becomes its assignee", "TransferRequest",
+            allowed.format("allowTransfer") + " Audited as task.transferred with the comment."),
+        "/api/v1/tasks/{task_id}/delegate": _task_op(
+            "delegateTask", "Delegate (委托) the task: the delegate works it and resolves it back to you",
+            "DelegateRequest", allowed.format("allowDelegate") + " Until it is resolved nobody can complete it. "
+            "Audited as task.delegated."),
+        "/api/v1/tasks/{task_id}/resolve": _task_op(
+            "resolveTask", "Hand a delegated task (or one with signers added before) back to its owner",
+            "CommentRequest", "By the delegate or the added signer holding it; the next signer added before gets it, "
+                              "else its owner. Audited as task.resolved.", required=False),
+        "/api/v1/tasks/{task_id}/add-signers": _task_op(
+            "addSigners", "Add signers (加签) before or after you on this step", "AddSignersRequest",
+            allowed.format("allowAddSigner") + " You must hold the task. before: each signer acts (resolve) and it "
+            "comes back to you; after: once you complete it, each signer completes it in turn and the last "
+            "completion moves the process on. Mode parallel is refused (not supported yet). Audited as "
+            "task.signer_added."),
+        "/api/v1/tasks/{task_id}/urge": _task_op(
+            "urgeTask", "Urge (催办): remind the task's assignee or candidates", "CommentRequest",
+            "By the request's initiator, an earlier approver or an admin; at most once an hour per task (409), "
+            "unless allowUrge=false. Notifies in the app (and by email when SMTP is set); audited as task.urged.",
+            required=False),
+        "/api/v1/tasks/{task_id}/return": _task_op(
+            "returnTask", "Return (退回) the task to an earlier step or the initiator, with a comment",
+            "ReturnRequest", allowed.format("allowReturn") + " This step is cancelled and the earlier one opens "
+            "again for whoever completed it, keeping the variables. Only on an instance with one active branch. "
+            "Audited as task.returned."),
+        "/api/v1/tasks/{task_id}/cc": {"post": op(
+            "ccTask", "tasks", "Copy (抄送) users or groups on the task's request",
+            {200: ("Who was newly copied", "CcResult")}, (400, 401, 403, 404, 409), [p("task_id")],
+            {**body("CcRequest", "Whom to copy"), "required": True},
+            allowed.format("allowCc") + " The people copied may read the request and find it under view=cc. "
+            "Audited as task.cc.")},
+        "/api/v1/tasks/batch-complete": {"post": op(
+            "batchCompleteTasks", "tasks", "Complete several tasks with one decision, each checked on its own",
+            {200: ("Per task, whether it was completed or why not", "BatchCompleteResult")}, (400, 401),
+            None, {**body("BatchCompleteRequest", "The tasks and the decision"), "required": True},
+            "Each task is completed in its own transaction exactly as by POST /tasks/{id}/complete; a task "
+            "whose form has no decision field, that the caller may not complete, or whose element sets "
+            "allowBatch=false is refused in its result and the others go on.")},
+        "/api/v1/process-instances/{instance_id}/withdraw": {"post": op(
+            "withdrawInstance", "instances", "Withdraw (撤回) a request or your last approval",
+            {200: ("What happened, and the instance afterwards", "WithdrawResult")}, (400, 401, 403, 404, 409),
+            [p("instance_id")], body("CommentRequest", "Why"),
+            "The initiator, while nobody else has completed a step: the instance is cancelled (outcome "
+            "cancelled). An approver whose completion is the latest, while the one step after it is untouched: "
+            "that step is cancelled and theirs opens again (outcome reopened). Otherwise 409. Audited as "
+            "instance.withdrawn.")},
+        "/api/v1/users/me/substitute": {
+            "get": op("getSubstitute", "tasks", "Your substitute (out of office)", {200: ("It", "Substitute")},
+                      (401, 403)),
+            "put": op("setSubstitute", "tasks", "Set or clear your substitute for a date range",
+                      {200: ("It afterwards", "Substitute")}, (400, 401, 403),
+                      None, {**body("Substitute", "Who and when"), "required": True},
+                      "Tasks assigned to you while the range lasts (UTC dates, inclusive) go to the substitute; you "
+                      "see them under view=delegated. Audited as user.substitute_set (task.substituted per task).")},
+        "/api/v1/process-instances/{instance_id}/modify": {"post": op(
+            "modifyInstance", "instances", "Move a token: cancel the active element, start before another one",
+            {200: ("The instance afterwards", "ProcessInstance")}, (400, 401, 403, 404, 409), [p("instance_id")],
+            {**body("ModifyRequest", "What to cancel and where to start"), "required": True},
+            "Admins only. Keeps the variables; one active branch at a time, within one (sub-)process. Audited "
+            "as instance.modified.")},
     }

@@ -13,6 +13,7 @@ from server.events import TaskStatus
 from server.models import HumanTask
 from server.queries import QueryArgs, page_request
 from server.services import tasks as service
+from server.services.field_access import hidden_fields, without
 
 
 def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
@@ -32,14 +33,18 @@ def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
         "dueAt": iso(row.due_at),
         "completedAt": iso(row.completed_at),
         "completedBy": row.completed_by,
+        "owner": row.owner,
+        "delegation": row.delegation,
+        "signers": list(row.signers or []),
     }
     if detail:
         element = service.task_element(row)
         body["form"] = service.task_form(row)
         body["uiSchema"] = element.get("uiSchema")
         body["instructions"] = element.get("instructions")
-        body["data"] = row.data
-        body["variables"] = row.instance.variables
+        hidden = hidden_fields(row)
+        body["data"] = without(row.data, hidden)
+        body["variables"] = without(row.instance.variables, hidden)
     return body
 
 
@@ -52,7 +57,9 @@ def list_tasks() -> Any:
     f = service.TaskFilter(
         assignee=args.text("assignee"), candidate_group=args.text("candidateGroup"),
         candidate_user=args.text("candidateUser"), process_key=args.text("processKey"),
-        instance_id=args.text("instanceId"), status=args.choice("status", service.TASK_STATUSES, TaskStatus.OPEN),
+        instance_id=args.text("instanceId"), view=args.choice("view", service.TASK_VIEWS),
+        status=args.choice("status", service.TASK_STATUSES, TaskStatus.OPEN if args.text("view") in (None, "todo")
+                           else None),
         sort=order.name, descending=order.descending,
     )
     paging = page_request(args)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +49,16 @@ class Directory:
         if name not in self._users:
             self._users[name] = self.session.scalar(select(User).where(User.username == name))
         return self._users[name]
+
+    def substitute(self, name: str, day: date) -> str | None:
+        """Who takes `name`'s tasks on `day` (out of office), if anyone active does."""
+        person = self.user(name)
+        if person is None or not person.substitute or not person.substitute_from or not person.substitute_until:
+            return None
+        if not person.substitute_from <= day <= person.substitute_until:
+            return None
+        other = self.user(person.substitute)
+        return other.username if other is not None and other.active else None
 
     def chain(self, name: Any, levels: int) -> list[str]:
         """The user's managers, nearest first, at most ``levels`` of them; inactive managers are skipped."""

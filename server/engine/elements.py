@@ -7,6 +7,7 @@ inbox and the API never touch SpiffWorkflow objects to show them.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from lxml import etree
@@ -36,20 +37,89 @@ def camunda_properties(node: etree._Element) -> dict[str, str]:
     return {p.get("name"): (p.get("value") or "").strip() for p in props if p.get("name")}
 
 
-ACTIONS = {"transfer": "allowTransfer"}  # approval actions a user task allows unless its property says "false"
+# Approval actions a user task allows unless its property says "false" (issue 14).
+ACTIONS = {"transfer": "allowTransfer", "return": "allowReturn", "add_signers": "allowAddSigner",
+           "delegate": "allowDelegate", "urge": "allowUrge", "cc": "allowCc", "withdraw": "allowWithdraw",
+           "batch": "allowBatch"}
+
+
+def _property_error(node: etree._Element, file_name: str, name: str, message: str) -> DeployError:
+    return DeployError(f"{file_name}: element '{node.get('id')}' (line {node.sourceline}): property '{name}' "
+                       f"{message}", file=file_name, element=node.get("id"), line=node.sourceline, field=name)
 
 
 def task_actions(node: etree._Element, file_name: str) -> dict[str, bool]:
     props = camunda_properties(node)
+    known = set(ACTIONS.values())
+    # A misspelt switch (allowReturns) would otherwise be ignored and the action stay allowed.
+    for name in props:
+        if name.startswith("allow") and name not in known:
+            raise _property_error(node, file_name, name, f"is not an action switch BOMS knows (it knows "
+                                  f"{', '.join(sorted(known))})")
     allowed = {}
     for action, name in ACTIONS.items():
         value = props.get(name, "true").lower()
         if value not in ("true", "false"):
-            raise DeployError(f"{file_name}: element '{node.get('id')}' (line {node.sourceline}): property "
-                              f"'{name}' must be true or false, not '{value}'", file=file_name,
-                              element=node.get("id"), line=node.sourceline, field=name)
+            raise _property_error(node, file_name, name, f"must be true or false, not '{value}'")
         allowed[action] = value == "true"
     return allowed
+
+
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def field_access(node: etree._Element, file_name: str) -> dict[str, list[str]]:
+    """Field permissions of one step (as Jiandaoyun sets them per approval node): the properties hiddenFields
+    and readOnlyFields, comma-separated variable names; every other field stays as its form says."""
+    props = camunda_properties(node)
+    access = {"hidden": split_list(props.get("hiddenFields")), "readOnly": split_list(props.get("readOnlyFields"))}
+    for key, name in (("hidden", "hiddenFields"), ("readOnly", "readOnlyFields")):
+        bad = [field for field in access[key] if not FIELD_NAME.match(field)]
+        if bad:
+            raise _property_error(node, file_name, name, f"lists '{bad[0]}', which is not a variable name")
+    both = sorted(set(access["hidden"]) & set(access["readOnly"]))
+    if both:
+        raise _property_error(node, file_name, "hiddenFields", f"and readOnlyFields both list '{both[0]}'")
+    return access
+
+
+DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+MIN_DEADLINE, MAX_DEADLINE = 60, 366 * 86400
+
+
+def _seconds(node: etree._Element, file_name: str, name: str, text: str) -> int:
+    match = DURATION.match(text.strip().upper())
+    if not match or text.strip().upper() in ("P", "PT") or text.strip().upper().endswith("T"):
+        raise _property_error(node, file_name, name, f"must be an ISO 8601 duration such as PT4H or P3D, not '{text}'")
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if not MIN_DEADLINE <= total <= MAX_DEADLINE:
+        raise _property_error(node, file_name, name, "must be between one minute and 366 days")
+    return total
+
+
+def deadlines(node: etree._Element, file_name: str, form: dict[str, Any] | None) -> dict[str, Any]:
+    """Reminders and timeout actions of a step, as properties instead of drawn boundary events:
+    remindEvery (remind the assignees every so long), escalateAfter (hand the task to the assignee's
+    manager), timeoutAfter with timeoutAction (an option of the step's decision field: auto-approve or
+    -reject). services/task_deadlines.py puts them on the job table when the task is created."""
+    props = camunda_properties(node)
+    found: dict[str, Any] = {name: _seconds(node, file_name, name, props[name])
+                             for name in ("remindEvery", "escalateAfter", "timeoutAfter") if props.get(name)}
+    action = props.get("timeoutAction")
+    if bool(action) != ("timeoutAfter" in found):
+        raise _property_error(node, file_name, "timeoutAction" if action else "timeoutAfter",
+                              "needs timeoutAfter and timeoutAction together")
+    if action:
+        decision = next((name for name, prop in ((form or {}).get("properties") or {}).items()
+                         if "enum" in prop and (name.endswith("Decision") or str(
+                             (prop.get("x-properties") or {}).get("decision", "")).lower() == "true")), None)
+        options = ((form or {}).get("properties") or {}).get(decision or "", {}).get("enum") or []
+        if action not in options:
+            raise _property_error(node, file_name, "timeoutAction", f"'{action}' is not an option of the step's "
+                                  f"decision field ({', '.join(map(str, options)) or 'it has none'})")
+        found.update(timeoutAction=action, decisionField=decision)
+    return found
 
 
 def split_list(value: str | None) -> list[str]:
@@ -176,6 +246,7 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
     ui_schema = None
     if props.get("formUiSchemaFilename"):
         ui_schema = _resource_json(resources, props["formUiSchemaFilename"], file_name, node.get("id"))
+    form = read_form(node, resources, file_name)
     return {
         "assignee": camunda(node, "assignee"),
         "candidateGroups": camunda(node, "candidateGroups"),
@@ -185,7 +256,12 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         # Where a task whose assignment rule finds nobody goes (an incident without it).
         "fallbackGroup": camunda_properties(node).get("fallbackGroup") or None,
         "actions": task_actions(node, file_name),
-        "form": read_form(node, resources, file_name),
+        "fieldAccess": field_access(node, file_name),
+        # Copied (抄送) when the task is reached: user and group names, literal.
+        "cc": {"users": split_list(camunda_properties(node).get("ccUsers")),
+               "groups": split_list(camunda_properties(node).get("ccGroups"))},
+        "form": form,
+        "deadlines": deadlines(node, file_name, form),
         "uiSchema": ui_schema,
         "instructions": instructions[0].text if instructions else None,
     }

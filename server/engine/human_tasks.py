@@ -15,9 +15,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.db import utcnow
+from server.engine import directory
 from server.engine.assignment import AssignmentError, assign
 from server.engine.reach import ensure_reachable
 from server.engine.step import Step
+from server.engine.task_cc import copy_on_reach
 from server.errors import EngineError
 from server.events import EventKind, TaskStatus
 from server.models import HumanTask, TaskCandidate
@@ -91,14 +93,22 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
                     name=who.name if who.name is not None else task.task_spec.bpmn_name,
                     lane=task.task_spec.lane, assignee=who.assignee, status=TaskStatus.OPEN, created_at=now,
                     due_at=who.due_at, version_id=called.id if called is not None else None)
+    substitute = directory.current().substitute(who.assignee, now.date()) if who.assignee else None
+    if substitute is not None and substitute != who.assignee:
+        # Out of office: the substitute works it; the assignee sees it under "Delegated" (owner).
+        row.assignee, row.owner, row.delegation = substitute, who.assignee, "substitute"
     row.candidates = [TaskCandidate(kind="group", name=g) for g in dict.fromkeys(who.groups)]
     row.candidates += [TaskCandidate(kind="user", name=u) for u in dict.fromkeys(who.users)]
     if not row.candidates:
         row.candidates = [TaskCandidate(kind=ANYONE_KIND, name=ANYONE_NAME)]
     step.session.add(row)
-    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=who.assignee,
+    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=row.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
                due=who.due_at.isoformat() if who.due_at else None)
+    copy_on_reach(step, row, info)
+    if row.owner is not None:
+        step.event(EventKind.TASK_SUBSTITUTED, task_id=row.id, element_id=element, name=row.name,
+                   assignee=row.assignee, owner=row.owner)
     if fallback_reason:
         step.event(EventKind.TASK_FALLBACK, task_id=row.id, element_id=element, name=row.name,
                    group=info.get("fallbackGroup"), reason=fallback_reason)

@@ -13,6 +13,7 @@ from server.inbox import (  # noqa: E402,F401
     routes,
     start,
     task,
+    task_actions,
     texts,
 )
 

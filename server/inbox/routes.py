@@ -162,10 +162,14 @@ def inbox() -> Any:
             "visible": can_see_task(who, task),
             "actions": service.row_actions(who, task, page.has_form.get(task.id, True)),
         } for task in page.rows]
+        decisions = service.batch_decisions(session, who, page.rows)
+    # One button per decision option any selectable row offers (approve, reject), in first-seen order.
+    batch_options = list(dict.fromkeys(option for options in decisions.values() for option in options))
     # Buttons only for the action endpoints that exist (the task page's blueprint module adds them).
     endpoints = {action: endpoint for action, endpoint in ACTIONS.items() if endpoint in current_app.view_functions}
     return render_template("inbox/inbox.html", page=page, query=query, rows=rows, processes=processes,
-                           endpoints=endpoints, now=utcnow(), inbox_url=lambda **kw: _inbox_url(query, **kw))
+                           endpoints=endpoints, decisions=decisions, batch_options=batch_options, now=utcnow(),
+                           inbox_url=lambda **kw: _inbox_url(query, **kw))
 
 
 @bp.get("/instances/<instance_id>")

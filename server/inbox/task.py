@@ -16,7 +16,7 @@ from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
 from server.inbox.texts import engine_text, field_messages, task_conflict_text
-from server.services import submissions
+from server.services import submissions, task_actions
 from server.services import tasks as service
 
 
@@ -30,11 +30,12 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
         form_fields = fields(page.form, values if values is not None else None, errors,
                              page.element.get("uiSchema"))
         decision = next((f for f in form_fields if f.decision), None)
+        actions = task_actions.page_actions(session, web_principal(), page.task)
         return render_template(
             "inbox/task.html", task=page.task, instance=page.task.instance, element=page.element,
             fields=[f for f in form_fields if f is not decision], decision=decision, errors=errors or {},
             events=page.events, may_work=page.may_work, may_claim=page.may_claim, may_unclaim=page.may_unclaim,
-            now=utcnow(),
+            actions=actions, variables=page.variables, now=utcnow(),
         ), status
 
 

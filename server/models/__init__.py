@@ -11,7 +11,7 @@ from server.models.record import RecordCounter, RecordType
 from server.models.record_import import RecordImport, RecordImportError
 from server.models.record_view import RecordView
 from server.models.rule import Rule, RuleRun, RuleSchedule
-from server.models.task import HumanTask, TaskCandidate
+from server.models.task import HumanTask, InstanceCc, TaskCandidate
 
 __all__ = [
     "JOB_STATUSES",
@@ -38,6 +38,7 @@ __all__ = [
     "RuleRun",
     "RuleSchedule",
     "StoredFile",
+    "InstanceCc",
     "TaskCandidate",
     "User",
     "membership",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,10 @@ class User(Base):
     # Read by assignment expressions (`user(initiator).department`, level-by-level approval limits).
     department: Mapped[str | None] = mapped_column(String(200))
     approval_limit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    # Out of office (issue 14): tasks assigned to this user from..until (dates, inclusive) go to `substitute`.
+    substitute: Mapped[str | None] = mapped_column(String(150))
+    substitute_from: Mapped[date | None]
+    substitute_until: Mapped[date | None]
 
     manager: Mapped[User | None] = relationship(remote_side=[id])
     groups: Mapped[list[Group]] = relationship(secondary=membership, back_populates="members")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -40,6 +40,13 @@ class HumanTask(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Set when the task belongs to a called process: the version whose elements describe it.
     version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    # Approval actions (server/services/approval_actions.py). `owner` holds the task while a delegate or a
+    # signer added before works it (`delegation` says which); they hand it back with resolve.
+    owner: Mapped[str | None] = mapped_column(String(150))
+    delegation: Mapped[str | None] = mapped_column(String(20))
+    # Signers added (加签) still to act on this step, in order (`delegation` "before" or "after" says when).
+    signers: Mapped[list[Any] | None] = mapped_column(default=None)
+    urged_at: Mapped[datetime | None]
 
     instance: Mapped[ProcessInstance] = relationship()
     called_version: Mapped[ProcessVersion | None] = relationship()
@@ -78,3 +85,18 @@ class TaskCandidate(Base):
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     name: Mapped[str] = mapped_column(String(150), primary_key=True)
+
+
+class InstanceCc(Base):
+    """A user copied (抄送) on a request: they may read the instance and see it under "CC me"."""
+
+    __tablename__ = "instance_cc"
+    __table_args__ = (Index("ix_instance_cc_user_created", "username", "created_at"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), primary_key=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    added_by: Mapped[str] = mapped_column(String(150))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

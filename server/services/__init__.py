@@ -14,7 +14,8 @@ AUDIT_VERIFY_TASK = "boms.audit.verify"
 
 def init_app(app: Flask) -> None:
     """Job kinds of timers, messages, signals and service tasks, and the Celery tasks that run jobs."""
-    from server.services import messages, service_tasks, timers
+    from server.audit import subscribe
+    from server.services import messages, service_tasks, task_deadlines, timers
 
     plugins = plugins_of(app)
     plugins.add_job("timer", timers.fire_timer, batch=True)
@@ -22,6 +23,8 @@ def init_app(app: Flask) -> None:
     plugins.add_job("message", messages.route_message)
     plugins.add_job("signal", messages.route_signal)
     plugins.add_job("service", service_tasks.run_service_job, slow=True)
+    plugins.add_job(task_deadlines.KIND, task_deadlines.run_deadline)
+    subscribe(app, task_deadlines.schedule)  # a step's new tasks get their reminder and timeout jobs
     plugins.add_task(JOBS_TASK, _run_jobs)
     plugins.add_task(AUDIT_VERIFY_TASK, _verify_audit)
 

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_claim, can_work_on
 from server.events import ENDED_STATUSES, TaskStatus
-from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.forms.render import fields
+from server.models import HumanTask, InstanceCc, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.models.task import ANYONE_KIND, ANYONE_NAME
 from server.queries import Sorting, offset_page
 
-TABS = ("mine", "groups", "completed", "started")
+TABS = ("mine", "groups", "completed", "started", "cc", "delegated")
 PAGE_SIZE = 25
 INBOX_SORTING = Sorting({"created": HumanTask.created_at, "due": HumanTask.due_at, "name": HumanTask.name},
                         HumanTask.id, default="-created")
@@ -94,6 +95,12 @@ def tab_clauses(session: Session, who: Principal, tab: str) -> list[ColumnElemen
             return [HumanTask.status == TaskStatus.OPEN,
                     HumanTask.instance_id == any_(func.array(started.scalar_subquery()))]
         return [HumanTask.status == TaskStatus.OPEN, HumanTask.instance_id.in_(started)]
+    if tab == "cc":
+        # The step at which `who` was copied on a request (抄送), whatever became of it.
+        return [HumanTask.id.in_(select(InstanceCc.task_id).where(InstanceCc.username == who.username))]
+    if tab == "delegated":
+        # Delegated by `who`, or waiting on signers they added before them (加签): it comes back to them.
+        return [HumanTask.status == TaskStatus.OPEN, HumanTask.owner == who.username]
     return [HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None), _claimable(who)]
 
 
@@ -137,6 +144,38 @@ def inbox_page(session: Session, who: Principal, query: InboxQuery) -> InboxPage
                        clamp=True)
     query.page = page.page or 1
     return InboxPage(query, page.items, total, counts, page.pages, task_has_form(session, page.items))
+
+
+def batch_decisions(session: Session, who: Principal, rows: list[HumanTask]) -> dict[str, list[tuple[str, str]]]:
+    """Per open task `who` may complete: the options of its decision field, for the inbox's batch approval.
+    Read from the page's few versions in two queries, like `task_has_form`."""
+    candidates = [row for row in rows if row.status == TaskStatus.OPEN
+                  and row.delegation not in ("delegated", "before") and can_work_on(who, row)]
+    elements = _elements_of(session, candidates)
+    result = {}
+    for row in candidates:
+        element = elements.get(row.id) or {}
+        if element.get("actions", {}).get("batch") is False:
+            continue
+        decision = next((f for f in fields(element.get("form")) if f.decision), None)
+        if decision is not None:
+            result[row.id] = decision.options
+    return result
+
+
+def _elements_of(session: Session, rows: list[HumanTask]) -> dict[str, dict]:
+    """Task id -> its element's deploy-time metadata (tasks of called processes: their own version)."""
+    if not rows:
+        return {}
+    versions = dict(session.execute(
+        select(HumanTask.id, func.coalesce(HumanTask.version_id, ProcessInstance.version_id))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id.in_([row.id for row in rows]))
+    ).all())
+    elements = dict(session.execute(
+        select(ProcessVersion.id, ProcessVersion.elements).where(ProcessVersion.id.in_(set(versions.values())))
+    ).all())
+    return {row.id: elements.get(versions.get(row.id), {}).get(row.element_id, {}) for row in rows}
 
 
 def task_has_form(session: Session, rows: list[HumanTask]) -> dict[str, bool]:

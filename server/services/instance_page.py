@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
-from server.events import EventKind, TaskStatus
+from server.events import EventKind, InstanceStatus, TaskStatus
 from server.models import AuditEvent, HumanTask, ProcessInstance
+from server.services.field_access import hidden_for, without
 from server.services.instances import get_instance
 
 
@@ -28,6 +29,8 @@ class InstanceView:
     completed: list[str]
     active: list[str]
     taken: list[str]
+    may_withdraw: bool = False  # the initiator or an approver; services/task_return.withdraw decides
+    variables: dict[str, Any] | None = None  # what the reader may see of them (field permissions)
 
 
 def instance_view(session: Session, who: Principal, instance_id: str) -> InstanceView:
@@ -35,8 +38,12 @@ def instance_view(session: Session, who: Principal, instance_id: str) -> Instanc
     instance, tasks = get_instance(session, who, instance_id)
     elements = instance.version.elements
     completed, active, taken = diagram_markers(instance.visited_elements, instance.active_elements, elements)
-    return InstanceView(instance, [t for t in tasks if t.status == TaskStatus.OPEN], history_events(session, instance),
-                        completed, active, taken)
+    hidden = hidden_for(who, instance, tasks)
+    involved = instance.started_by == who.username or any(t.completed_by == who.username for t in tasks)
+    running = instance.status == InstanceStatus.RUNNING
+    return InstanceView(instance, [t for t in tasks if t.status == TaskStatus.OPEN],
+                        history_events(session, instance, hidden), completed, active, taken, involved and running,
+                        without(instance.variables, hidden))
 
 
 def diagram_markers(visited: list[str], active: list[str], elements: dict[str, Any]) -> tuple[list[str], ...]:
@@ -88,19 +95,23 @@ def _fields(variables: dict[str, Any], form: dict[str, Any] | None) -> tuple[lis
     return fields, comments
 
 
-def history_events(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
+def history_events(session: Session, instance: ProcessInstance,
+                   hidden: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
     """The instance's audit events, oldest first, as the dicts `inbox/_history.html` renders:
 
     kind, at (naive UTC datetime), actor, name (the element's or task's name), fields and comments
     (submitted data, labelled as on the form), and per kind: targets (gateway), decision and outputs
     (decision table), assignee, candidates, due (task created), reason / message.
-    The caller has checked access to the instance.
+    The caller has checked access to the instance; `hidden` are fields the reader may not see (field_access.py).
     """
     elements = instance.version.elements
     rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.seq))
     events = []
     for row in rows:
         data: dict[str, Any] = json.loads(row.data or "{}")
+        for key in ("variables", "result", "outputs") if hidden else ():
+            if isinstance(data.get(key), dict):
+                data[key] = {name: value for name, value in data[key].items() if name not in hidden}
         element = elements.get(row.element_id or "", {})
         event: dict[str, Any] = {
             "seq": row.seq, "kind": row.kind, "at": row.at, "actor": row.actor, "element_id": row.element_id,

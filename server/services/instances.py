@@ -12,7 +12,7 @@ from server.auth.permissions import Principal, instance_visibility, require_inst
 from server.engine.human_tasks import open_tasks_after_step
 from server.engine.runner import Runner
 from server.errors import BadRequest, NotFound
-from server.models import STATUSES, AuditEvent, HumanTask, ProcessInstance, ProcessVersion
+from server.models import STATUSES, AuditEvent, HumanTask, InstanceCc, ProcessInstance, ProcessVersion
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.queries import Page, PageRequest, Sorting, fetch_page
 
@@ -76,7 +76,8 @@ def get_instance(session: Session, who: Principal, instance_id: str) -> tuple[Pr
     tasks = list(session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
     ))
-    require_instance_access(who, instance, tasks)
+    copied = session.get(InstanceCc, (instance_id, who.username)) is not None
+    require_instance_access(who, instance, tasks, copied)
     return instance, tasks
 
 

@@ -39,13 +39,20 @@ TITLES: dict[str, Any] = {
     "rejected": _l("Your request %(request)s was rejected"),
     "finished": _l("Your request %(request)s was finished"),
     "cancelled": _l("Your request %(request)s was cancelled"),
+    "task.urged": _l("Reminder: %(name)s is waiting for you"),
+    "task.cc": _l("You were copied on %(request)s"),
 }
 BODIES: dict[str, Any] = {
     "task.assigned": _l("%(request)s: “%(name)s” is waiting for you."),
     "task.group": _l("%(request)s: “%(name)s” is waiting for someone in your group to take it."),
     "ended": _l("It has ended; its history shows every step and decision."),
     "cancelled": _l("It was cancelled by %(actor)s."),
+    "task.urged": _l("%(actor)s asks you to act on %(request)s: “%(name)s”."),
+    "task.cc": _l("%(actor)s copied you on %(request)s at “%(name)s”; you can read it."),
 }
+# Approval actions that hand a task to someone (issue 14): they hear of it as of a newly assigned task.
+HANDED_OVER = (EventKind.TASK_TRANSFERRED, EventKind.TASK_DELEGATED, EventKind.TASK_RESOLVED,
+               EventKind.TASK_SIGNER_ADDED, EventKind.TASK_RETURNED, EventKind.TASK_ESCALATED)
 
 
 def render(kind: str, data: dict[str, Any]) -> tuple[str, str] | None:
@@ -130,6 +137,8 @@ def drafts_for(session: Session, events: Iterable[Event]) -> list[Draft]:
                 drafts.append(Draft("task.group", base, link, pending.instance_id, pending.task_id,
                                     users=set(data.get("candidateUsers") or []),
                                     groups=set(data.get("candidateGroups") or []), exclude=pending.actor))
+        elif pending.kind in HANDED_OVER or pending.kind in (EventKind.TASK_URGED, EventKind.TASK_CC):
+            drafts.extend(_action_drafts(session, pending))
         elif pending.kind in (EventKind.INSTANCE_COMPLETED, EventKind.INSTANCE_CANCELLED):
             instance = _instance(session, pending.instance_id)
             if instance is None or not instance.started_by:
@@ -139,6 +148,23 @@ def drafts_for(session: Session, events: Iterable[Event]) -> list[Draft]:
             drafts.append(Draft("request.finished", payload, f"/instances/{instance.id}", instance.id, None,
                                 users={instance.started_by}))
     return drafts
+
+
+def _action_drafts(session: Session, pending: Event) -> list[Draft]:
+    data = pending.data
+    base = {**_labels(_instance(session, pending.instance_id)), "actor": pending.actor,
+            "name": data.get("name") or pending.element_id or ""}
+    link = f"/tasks/{pending.task_id}"
+    if pending.kind == EventKind.TASK_URGED:
+        return [Draft("task.urged", base, link, pending.instance_id, pending.task_id, users=set(data.get("to") or []),
+                      groups=set(data.get("groups") or []), exclude=pending.actor)]
+    if pending.kind == EventKind.TASK_CC:
+        return [Draft("task.cc", base, f"/instances/{pending.instance_id}", pending.instance_id, pending.task_id,
+                      users=set(data.get("users") or []))]
+    assignee = data.get("assignee")
+    if not assignee or assignee == pending.actor:
+        return []
+    return [Draft("task.assigned", base, link, pending.instance_id, pending.task_id, users={assignee})]
 
 
 def _recipients(session: Session, drafts: list[Draft]) -> tuple[dict[str, tuple[int, str | None]],

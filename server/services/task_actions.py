@@ -1,25 +1,32 @@
-"""Approval actions on an open task (issue 14): transfer (转交) so far.
+"""Approval actions on an open task that change only BOMS's task row (issue 14): transfer (转交),
+delegate (委托) and resolve, add signer (加签) before or after, urge (催办).
 
 Each action locks the task, checks that the caller may work on it and that the task allows the
-action (a `camunda:property` on the user task; allowed unless set to "false"), changes only BOMS's
-task row, and publishes one audited event with who, when and the comment.
+action (a `camunda:property` on the user task; allowed unless set to "false"), and publishes one
+audited event with who, when and the comment. Return, withdraw and CC are in task_return.py and
+task_cc.py; the engine never hears of owners and signers: only the last signer's completion reaches it.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth.permissions import Principal, require_task_access
+from server.auth.permissions import Principal, can_work_on, require_task_access
+from server.db import utcnow
 from server.engine.runner import Runner
-from server.errors import BadRequest, Conflict
+from server.errors import BadRequest, Conflict, Forbidden
 from server.events import EventKind
 from server.models import HumanTask, ProcessInstance, ProcessVersion, User
+from server.services.signers import AFTER, BEFORE, DELEGATED
 from server.services.tasks import task_event
 
 MAX_COMMENT = 2000
+MAX_SIGNERS = 20
+URGE_INTERVAL = timedelta(hours=1)
 
 
 def _element(session: Session, instance: ProcessInstance, task: HumanTask) -> dict[str, Any]:
@@ -27,7 +34,7 @@ def _element(session: Session, instance: ProcessInstance, task: HumanTask) -> di
     return (version.elements if version is not None else {}).get(task.element_id, {})
 
 
-def _comment(comment: Any) -> str | None:
+def comment_text(comment: Any) -> str | None:
     if comment is None:
         return None
     if not isinstance(comment, str):
@@ -37,17 +44,43 @@ def _comment(comment: Any) -> str | None:
     return comment.strip() or None
 
 
-def _open_task(session: Session, runner: Runner, who: Principal, task_id: str,
-               action: str) -> tuple[HumanTask, ProcessInstance]:
+def require_allowed(session: Session, instance: ProcessInstance, task: HumanTask, action: str) -> None:
+    """The user task's switch for `action` (allowReturn="false" and so on, read at deploy)."""
+    if _element(session, instance, task).get("actions", {}).get(action) is False:
+        raise Conflict(f"task '{task.element_id}' does not allow {action.replace('_', ' ')}", field="action")
+
+
+def allowed_actions(task: HumanTask) -> dict[str, bool]:
+    """What the task's element allows (every action unless switched off); for the task page's buttons."""
+    return {**dict.fromkeys(("transfer", "return", "add_signers", "delegate", "urge", "cc", "withdraw", "batch"),
+                            True), **task.element.get("actions", {})}
+
+
+def open_task(session: Session, runner: Runner, who: Principal, task_id: str, action: str,
+               access: str | None = None) -> tuple[HumanTask, ProcessInstance]:
     task, instance = runner.lock_task(session, task_id)
     require_task_access(who, task, "view")
     if task.status != "open" or instance.status != "running":
         raise Conflict(f"task '{task.id}' is {task.status} and its instance {instance.status}; "
                        f"it cannot be {action}")
-    require_task_access(who, task, action)
-    if _element(session, instance, task).get("actions", {}).get(action) is False:
-        raise Conflict(f"task '{task.element_id}' does not allow {action}", field="action")
+    require_task_access(who, task, access or action)
+    require_allowed(session, instance, task, action)
     return task, instance
+
+
+def _active_user(session: Session, name: Any, field: str) -> User:
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest(f"{field} must name a user", field=field)
+    target = session.scalar(select(User).where(User.username == name.strip()))
+    if target is None or not target.active:
+        raise BadRequest(f"user '{name}' does not exist or is inactive", field=field)
+    return target
+
+
+def not_delegated(task: HumanTask, action: str) -> None:
+    if task.delegation in (DELEGATED, BEFORE):
+        raise Conflict(f"task '{task.id}' is with {task.assignee} for {task.owner}; it cannot be {action} until "
+                       "they resolve it", field="action")
 
 
 def transfer(session: Session, runner: Runner, who: Principal, task_id: str, user: Any,
@@ -55,11 +88,10 @@ def transfer(session: Session, runner: Runner, who: Principal, task_id: str, use
     """Hand the task to another active user, who becomes its assignee."""
     if not isinstance(user, str) or not user.strip():
         raise BadRequest("transfer needs the user to hand the task to", field="user")
-    note = _comment(comment)
-    task, instance = _open_task(session, runner, who, task_id, "transfer")
-    target = session.scalar(select(User).where(User.username == user.strip()))
-    if target is None or not target.active:
-        raise BadRequest(f"user '{user}' does not exist or is inactive", field="user")
+    note = comment_text(comment)
+    task, instance = open_task(session, runner, who, task_id, "transfer")
+    not_delegated(task, "transferred")
+    target = _active_user(session, user, "user")
     if target.username == who.username:
         raise BadRequest("you cannot transfer a task to yourself", field="user")
     if target.username == task.assignee:
@@ -68,3 +100,118 @@ def transfer(session: Session, runner: Runner, who: Principal, task_id: str, use
     task_event(session, runner, instance, task, who.username, EventKind.TASK_TRANSFERRED, assignee=target.username,
                previousAssignee=previous, comment=note)
     return task
+
+
+def delegate(session: Session, runner: Runner, who: Principal, task_id: str, user: Any,
+             comment: Any = None) -> HumanTask:
+    """委托: the delegate works the task, then resolves it back to `who`, who completes it (Camunda's delegation)."""
+    note = comment_text(comment)
+    task, instance = open_task(session, runner, who, task_id, "delegate", "complete")
+    not_delegated(task, "delegated")
+    target = _active_user(session, user, "user")
+    if target.username == who.username:
+        raise BadRequest("you cannot delegate a task to yourself", field="user")
+    task.owner, task.assignee, task.delegation = who.username, target.username, DELEGATED
+    task_event(session, runner, instance, task, who.username, EventKind.TASK_DELEGATED, assignee=target.username,
+               owner=who.username, comment=note)
+    return task
+
+
+def resolve(session: Session, runner: Runner, who: Principal, task_id: str, comment: Any = None) -> HumanTask:
+    """The delegate or a signer added before hands the task on: to the next such signer, else back to its owner."""
+    note = comment_text(comment)
+    task, instance = open_task(session, runner, who, task_id, "resolve", "complete")
+    if task.delegation not in (DELEGATED, BEFORE) or task.assignee != who.username:
+        raise Conflict(f"task '{task.id}' is not delegated to you; there is nothing to resolve", field="action")
+    queue = list(task.signers or [])
+    if task.delegation == BEFORE and queue:
+        task.assignee, task.signers = queue[0], queue[1:] or None
+    else:
+        task.assignee, task.owner, task.delegation, task.signers = task.owner, None, None, None
+    task_event(session, runner, instance, task, who.username, EventKind.TASK_RESOLVED, assignee=task.assignee,
+               comment=note)
+    return task
+
+
+def _signers(session: Session, who: Principal, task: HumanTask, users: Any) -> list[str]:
+    if not isinstance(users, list) or not users or len(users) > MAX_SIGNERS:
+        raise BadRequest(f"users must be a list of 1 to {MAX_SIGNERS} user names", field="users")
+    names = [_active_user(session, name, "users").username for name in users]
+    if len(set(names)) != len(names):
+        raise BadRequest("users names someone twice", field="users")
+    if who.username in names:
+        raise BadRequest("you cannot add yourself as a signer", field="users")
+    if task.assignee in names:
+        raise BadRequest(f"'{task.assignee}' already holds the task", field="users")
+    return names
+
+
+def add_signers(session: Session, runner: Runner, who: Principal, task_id: str, users: Any, mode: Any,
+                comment: Any = None) -> HumanTask:
+    """加签. before: the signers act first (each resolves), then the task comes back to `who`.
+    after: when `who` completes, the signers act in turn on the same step; the last one's completion
+    moves the process on, with every signer's decision recorded."""
+    note = comment_text(comment)
+    if mode == "parallel":
+        raise BadRequest("mode 'parallel' (a countersign member added at run time) is not supported yet; model the "
+                         "countersign as a parallel multi-instance", field="mode")
+    if mode not in (BEFORE, AFTER):
+        raise BadRequest("mode must be before or after", field="mode")
+    task, instance = open_task(session, runner, who, task_id, "add_signers", "complete")
+    not_delegated(task, "given more signers")
+    if task.assignee != who.username:
+        raise Conflict(f"claim task '{task.id}' before adding signers to it", field="action")
+    names = _signers(session, who, task, users)
+    if mode == BEFORE:
+        task.owner, task.assignee, task.delegation = who.username, names[0], BEFORE
+        task.signers = names[1:] or None
+    else:
+        task.delegation, task.signers = AFTER, [*(task.signers or []), *names]
+    task_event(session, runner, instance, task, who.username, EventKind.TASK_SIGNER_ADDED, mode=mode, users=names,
+               assignee=task.assignee, comment=note)
+    return task
+
+
+def urge(session: Session, runner: Runner, who: Principal, task_id: str, comment: Any = None) -> HumanTask:
+    """催办: remind the task's assignee (or candidates); by the initiator or someone who acted on the instance,
+    at most once an hour per task."""
+    note = comment_text(comment)
+    task, instance = runner.lock_task(session, task_id)
+    involved = who.has("admin") or instance.started_by == who.username or session.scalar(
+        select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.completed_by == who.username)
+        .limit(1)) is not None
+    if not involved:
+        raise Forbidden(f"only the initiator or an earlier approver of this request may urge task '{task.id}'")
+    if task.status != "open" or instance.status != "running":
+        raise Conflict(f"task '{task.id}' is {task.status}; only an open task can be urged")
+    require_allowed(session, instance, task, "urge")
+    now = utcnow()
+    if task.urged_at is not None and now - task.urged_at < URGE_INTERVAL:
+        raise Conflict(f"task '{task.id}' was urged at {task.urged_at.isoformat(timespec='minutes')} UTC; "
+                       "it can be urged once an hour", field="action")
+    to = [task.assignee] if task.assignee else task.candidate_users
+    task.urged_at = now
+    task_event(session, runner, instance, task, who.username, EventKind.TASK_URGED, name=task.name, to=to,
+               groups=[] if task.assignee else task.candidate_groups, comment=note)
+    return task
+
+
+def page_actions(session: Session, who: Principal, task: HumanTask) -> dict[str, Any]:
+    """Which approval buttons the task page shows `who` (the actions check everything again when pressed)."""
+    instance = task.instance
+    live = task.status == "open" and instance.status == "running"
+    allowed = allowed_actions(task)
+    held = task.delegation in (DELEGATED, BEFORE)
+    works = live and not held and can_work_on(who, task)
+    acted = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                                      HumanTask.completed_by == who.username).limit(1)) is not None
+    return {
+        "transfer": works and allowed["transfer"],
+        "delegate": works and allowed["delegate"],
+        "add_signers": works and allowed["add_signers"] and task.assignee == who.username,
+        "return": works and allowed["return"],
+        "cc": works and allowed["cc"],
+        "resolve": live and held and task.assignee == who.username,
+        "urge": live and allowed["urge"] and (instance.started_by == who.username or acted or who.has("admin")),
+        "withdraw": live and allowed["withdraw"] and (instance.started_by == who.username or acted),
+    }

@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
@@ -22,11 +22,14 @@ from server.errors import BadRequest, Conflict, EngineError, NotFound
 from server.expressions import ExpressionError
 from server.forms.limits import check_variables
 from server.forms.validation import validate_form
-from server.models import HumanTask, ProcessInstance, TaskCandidate
+from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
+from server.services.field_access import hidden_fields, step_form, without
 from server.services.instance_page import history_events
+from server.services.signers import pass_to_next_signer
 
 TASK_STATUSES = ("open", "completed", "cancelled")
+TASK_VIEWS = ("todo", "done", "initiated", "delegated", "cc")
 # The id breaks ties (tasks created in one step share their created_at); tasks without a due date sort last.
 TASK_SORTING = Sorting({"created": HumanTask.created_at, "due": HumanTask.due_at}, HumanTask.id, default="created")
 
@@ -38,6 +41,7 @@ class TaskFilter:
     candidate_user: str | None = None
     process_key: str | None = None
     instance_id: str | None = None
+    view: str | None = None
     status: str | None = "open"
     sort: str = "created"
     descending: bool = False
@@ -58,15 +62,33 @@ class TaskFilter:
             clauses.append(HumanTask.process_key == self.process_key)
         if self.instance_id:
             clauses.append(HumanTask.instance_id == self.instance_id)
-        return clauses
+        return clauses + self._view(who)
+
+    def _view(self, who: Principal) -> list[ColumnElement[bool]]:
+        if self.view == "done":
+            return [HumanTask.completed_by == who.username]
+        if self.view == "initiated":
+            return [HumanTask.instance_id.in_(select(ProcessInstance.id)
+                                              .where(ProcessInstance.started_by == who.username))]
+        if self.view == "delegated":
+            return [HumanTask.owner == who.username]
+        if self.view == "cc":
+            return [HumanTask.instance_id.in_(copied_instances(who))]
+        return []
 
 
 def list_tasks(session: Session, who: Principal, f: TaskFilter, request: PageRequest) -> Page[HumanTask]:
     query = select(HumanTask).where(*f.clauses(who))
     visible = task_visibility(who)
     if visible is not None:
-        query = query.where(visible)
+        # Someone copied on a request reads its steps (not their forms: GET /tasks/{id} stays theirs).
+        query = query.where(or_(visible, HumanTask.instance_id.in_(copied_instances(who))) if f.view == "cc"
+                            else visible)
     return fetch_page(session, query, TASK_SORTING.order(f.sort, f.descending), request)
+
+
+def copied_instances(who: Principal) -> Select[Any]:
+    return select(InstanceCc.instance_id).where(InstanceCc.username == who.username)
 
 
 def get_task(session: Session, who: Principal, task_id: str) -> HumanTask:
@@ -96,8 +118,9 @@ def _as_text(value: Any) -> str:
 
 
 def task_form(task: HumanTask) -> dict[str, Any]:
-    """The task's form with read-only fields showing the instance's current values, as Camunda does."""
-    form = task_element(task).get("form") or {"type": "object", "properties": {}}
+    """The task's form with read-only fields showing the instance's current values, as Camunda does;
+    without the fields this step hides (field_access.py)."""
+    form = step_form(task, task_element(task).get("form")) or {"type": "object", "properties": {}}
     variables = task.instance.variables
     properties = {
         name: {**prop, "default": variables[name]} if prop.get("readOnly") and name in variables else prop
@@ -114,6 +137,7 @@ class TaskPage:
     element: dict[str, Any]
     form: dict[str, Any]
     events: list[dict[str, Any]]
+    variables: dict[str, Any]  # the instance's, without what this step hides
     may_work: bool
     may_claim: bool
     may_unclaim: bool
@@ -122,9 +146,11 @@ class TaskPage:
 def task_page(session: Session, who: Principal, task_id: str) -> TaskPage:
     task = get_task(session, who, task_id)
     is_open = task.status == "open"
+    hidden = hidden_fields(task)
     return TaskPage(
         task=task, element=task_element(task), form=task_form(task),
-        events=history_events(session, task.instance),
+        events=history_events(session, task.instance, hidden),
+        variables=without(task.instance.variables, hidden) or {},
         may_work=is_open and can_work_on(who, task),
         may_claim=is_open and not task.assignee and can_claim(who, task),
         may_unclaim=is_open and task.assignee == who.username,
@@ -174,8 +200,12 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     """`with_files`: from the web form, whose file fields hold stored-file references (server/forms/files.py)."""
     check_variables(variables)
     task, instance = _locked(session, runner, who, task_id, "complete")
-    form = task.element.get("form")
+    form = step_form(task, task.element.get("form"))
     clean = validate_form(form, variables, with_files)
+    require_open(instance, task)
+    # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
+    if pass_to_next_signer(session, runner, instance, task, who.username, clean):
+        return task
     runner.complete_task(session, instance, task, clean, who.username)
     return task
 

@@ -117,8 +117,8 @@ def test_documented_query_parameters(doc: dict[str, Any]) -> None:
     assert query_params(doc, "/api/v1/process-instances") == {
         "status", "key", "businessKey", "startedBy", "startedAfter", "startedBefore", "page", "pageSize", "cursor"}
     assert query_params(doc, "/api/v1/tasks") == {
-        "assignee", "candidateGroup", "candidateUser", "processKey", "instanceId", "status", "sort", "order",
-        "page", "pageSize", "cursor"}
+        "assignee", "candidateGroup", "candidateUser", "processKey", "instanceId", "view", "status", "sort",
+        "order", "page", "pageSize", "cursor"}
     assert query_params(doc, "/api/v1/audit") == {
         "instance", "actor", "kind", "task", "after", "before", "page", "pageSize", "cursor"}
     statuses = doc["components"]["schemas"]["ProcessInstance"]["properties"]["status"]["enum"]

@@ -60,7 +60,8 @@ def test_registering_a_name_twice_is_refused(app: Any) -> None:
 
 def test_the_workflow_engine_registers_its_jobs_tasks_and_sweeps(app: Any) -> None:
     plugins = plugins_of(app)
-    assert set(plugins.jobs) == {"timer", "timer_start", "message", "signal", "service", "rule_run", "rule_call"}
+    assert set(plugins.jobs) == {"timer", "timer_start", "message", "signal", "service", "task_deadline",
+                                 "rule_run", "rule_call", "record_import"}
     assert plugins.jobs["service"].slow and plugins.jobs["timer"].batch and plugins.jobs["rule_call"].slow
     assert {"boms.jobs.run", "boms.audit.verify", "boms.notifications.deliver"} <= set(celery_app(app).tasks)
     assert {sweep.__name__ for sweep in plugins.sweeps} == {"sweep_notifications", "sweep_orphan_files",

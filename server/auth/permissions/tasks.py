@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select
 
 from server.auth.permissions.roles import Principal
 from server.errors import Forbidden
-from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
+from server.models import HumanTask, InstanceCc, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.task import ANYONE_KIND, ANYONE_NAME
 
 
@@ -34,7 +34,7 @@ def can_work_on(who: Principal, task: HumanTask) -> bool:
 
 def can_see_task(who: Principal, task: HumanTask) -> bool:
     return (who.reads_everything or task.completed_by == who.username or task.assignee == who.username
-            or _is_candidate(who, task))
+            or task.owner == who.username or _is_candidate(who, task))
 
 
 def can_claim(who: Principal, task: HumanTask) -> bool:
@@ -58,6 +58,7 @@ def task_visibility(who: Principal) -> ColumnElement[bool] | None:
         (TaskCandidate.kind == "user") & (TaskCandidate.name == who.username),
     ]
     clauses = [HumanTask.assignee == who.username, HumanTask.completed_by == who.username,
+               HumanTask.owner == who.username,
                exists().where(TaskCandidate.task_id == HumanTask.id).where(or_(*named))]
     if who.has("staff", "admin"):
         # Nobody named (the task's one candidate row says "anyone"): any staff member, until someone has it.
@@ -71,15 +72,19 @@ def anyone_tasks() -> Select[tuple[str]]:
 
 
 def instance_visibility(who: Principal) -> ColumnElement[bool] | None:
-    """Staff see the instances they started or have a task in."""
+    """Staff see the instances they started, have a task in, or were copied on (抄送)."""
     if who.reads_everything:
         return None
     visible_tasks = select(HumanTask.instance_id).where(task_visibility(who))  # type: ignore[arg-type]
-    return or_(ProcessInstance.started_by == who.username, ProcessInstance.id.in_(visible_tasks))
+    copied = select(InstanceCc.instance_id).where(InstanceCc.username == who.username)
+    return or_(ProcessInstance.started_by == who.username, ProcessInstance.id.in_(visible_tasks),
+               ProcessInstance.id.in_(copied))
 
 
-def require_instance_access(who: Principal, instance: ProcessInstance, tasks: Iterable[HumanTask]) -> None:
-    if who.reads_everything or instance.started_by == who.username:
+def require_instance_access(who: Principal, instance: ProcessInstance, tasks: Iterable[HumanTask],
+                            copied: bool = False) -> None:
+    """`copied`: `who` was copied on the instance (a read-only view)."""
+    if who.reads_everything or instance.started_by == who.username or copied:
         return
     if any(can_see_task(who, t) for t in tasks):
         return
