@@ -109,7 +109,8 @@ def export_records(type_key: str) -> Any:
 SCHEMAS: dict[str, Schema] = {
     "ImportOptions": {**ANY_OBJECT, "description": "mapping {column header: field key | null}, mode "
                       "insert|update|upsert, key (a unique field, for update/upsert), onError abort|skip, dryRun, "
-                      "fireRules (refused: no rules engine yet), sheet, encoding (utf-8 | gb18030)"},
+                      "fireRules (default false: imported rows fire no record-event rules), sheet, "
+                      "encoding (utf-8 | gb18030)"},
     "Import": obj({"id": STRING, "type": STRING, "status": STRING, "dryRun": {"type": "boolean"}, "file": STRING,
                    "mode": STRING, "key": {"type": ["string", "null"]}, "onError": STRING, "mapping": ANY_OBJECT,
                    "header": {"type": "array", "items": STRING},

@@ -98,6 +98,8 @@ def _on_record(session: Session, config: Config, event: Event, kind: str) -> Non
             continue
         if trigger["type"] != "record" or kind not in trigger["on"]:
             continue
+        if "import" in event.data and not event.data.get("fireRules"):
+            continue  # an import fires record rules only when asked to (options.fireRules)
         if kind == "updated" and trigger["fields"] and not set(trigger["fields"]) & set(context["changed"]):
             continue
         offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition)

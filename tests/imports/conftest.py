@@ -90,7 +90,3 @@ def records(api: Any, who: str = "sam", **params: Any) -> list[dict[str, Any]]:
     response = api.get(who, "/api/v1/records/item", query_string={"pageSize": 200, "sort": "id", **params})
     assert response.status_code == 200, response.get_json()
     return response.get_json()["items"]
-
-
-def pytest_configure(config: Any) -> None:
-    config.addinivalue_line("markers", "slow: a test over 10 s (CI runs them in a separate step)")

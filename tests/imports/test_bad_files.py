@@ -86,7 +86,7 @@ def test_bad_options_are_refused(items_api: Any) -> None:
     content = csv_bytes([["code", "name"], ["a", "b"]])
     assert "unknown key" in upload(items_api, content, nope=1).get_json()["error"]["message"]
     assert "needs options.key" in upload(items_api, content, mode="update").get_json()["error"]["message"]
-    assert "fireRules" in upload(items_api, content, fireRules=True).get_json()["error"]["message"]
+    assert "fireRules" in upload(items_api, content, fireRules="yes").get_json()["error"]["message"]
     hidden = upload(items_api, content, mapping={"code": "cost"})
     assert hidden.status_code == 400 and "no field 'cost' you may import" in hidden.get_json()["error"]["message"]
     assert upload(items_api, content, "items.txt").status_code == 422

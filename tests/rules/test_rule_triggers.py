@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -131,3 +132,27 @@ def test_process_events_trigger_rules(rules_api: Any) -> None:
     assert made["fields"] == {"name": "Desk", "stock": 500, "safety_stock": 0}
     [r] = runs(api, "on_start")
     assert run(api, r["id"])["status"] == "done"
+
+
+def test_an_import_fires_record_rules_only_when_asked(rules_api: Any) -> None:
+    save_rule(rules_api, {"key": "on_import", "name": "Imported material",
+                          "trigger": {"type": "record", "recordType": "material", "on": ["created"]},
+                          "actions": [{"id": "flag", "type": "update_record", "fields": {"stock": 99}}]})
+
+    def imported(name: str, fire: bool) -> None:
+        data = {"file": (io.BytesIO(f"name,stock,safety_stock\n{name},1,0\n".encode()), "m.csv"),
+                "options": json.dumps({"fireRules": fire})}
+        response = rules_api.client.post("/api/v1/records/material/imports", headers=rules_api.headers("admin"),
+                                         data=data, content_type="multipart/form-data")
+        assert response.status_code == 202, response.get_json()
+        run_due_jobs(rules_api.app)
+        assert rules_api.get("admin", f"/api/v1/imports/{response.get_json()['id']}").get_json()["status"] == "done"
+
+    imported("Quiet", fire=False)
+    assert runs(rules_api, "on_import") == []
+    imported("Loud", fire=True)
+    run_due_jobs(rules_api.app)
+    assert [r["status"] for r in runs(rules_api, "on_import")] == ["done"]
+    stocks = {i["fields"]["name"]: i["fields"]["stock"]
+              for i in rules_api.get("admin", "/api/v1/records/material").get_json()["items"]}
+    assert stocks == {"Quiet": 1, "Loud": 99}

@@ -195,7 +195,8 @@ def preview_json(checker: Checker, good: Good) -> dict[str, Any]:
             "fields": to_json(checker.definition, values, shown)}
 
 
-def write(session: Session, checker: Checker, good: list[Good], import_id: str) -> tuple[int, int]:
+def write(session: Session, checker: Checker, good: list[Good], import_id: str,
+          fire_rules: bool = False) -> tuple[int, int]:
     """Insert and update the checked rows; returns (inserted, updated)."""
     table, actor, type_key = checker.table, checker.who.username, checker.definition["key"]
     now = utcnow()
@@ -211,7 +212,7 @@ def write(session: Session, checker: Checker, good: list[Good], import_id: str) 
             events.append(Event(EventKind.RECORD_CREATED, actor, SubjectType.RECORD,
                                 subject_id=f"{type_key}:{record_id}",
                                 data={"type": type_key, "id": record_id, "version": 1, "changes": changes,
-                                      "import": import_id}))
+                                      "import": import_id, "fireRules": fire_rules}))
     updated = 0
     for g in good:
         if g.existing is None:
@@ -227,6 +228,7 @@ def write(session: Session, checker: Checker, good: list[Good], import_id: str) 
         events.append(Event(EventKind.RECORD_UPDATED, actor, SubjectType.RECORD,
                             subject_id=f"{type_key}:{old['id']}",
                             data={"type": type_key, "id": old["id"], "version": version, "import": import_id,
+                                  "fireRules": fire_rules,
                                   "changes": {k: {"old": before[k], "new": after[k]} for k in changed}}))
         updated += 1
     for start in range(0, len(events), AUDIT_BATCH):

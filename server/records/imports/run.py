@@ -133,7 +133,7 @@ def _write_all(database: Database, row_id: str, table: Table, checker: Checker, 
                 raise BomsError(f"row {first.number}: {first.problems[0]['message']} (the row changed between "
                                 f"the check and the write); {current.inserted + current.updated} records were "
                                 "written before it")
-            inserted, updated = write(session, checker, good, row_id)
+            inserted, updated = write(session, checker, good, row_id, bool(current.options.get("fireRules")))
             _errors(session, row_id, bad)
             done += len(chunk)
             _progress(session, row_id, rows_done=done, inserted=current.inserted + inserted,

@@ -49,10 +49,6 @@ def read_options(raw: Any) -> dict[str, Any]:
     for flag in ("dryRun", "fireRules"):
         if not isinstance(raw.get(flag, False), bool):
             raise BadRequest(f"options.{flag} must be true or false", field=flag)
-    if raw.get("fireRules"):
-        # No rules engine yet: refused rather than accepted and silently not done.
-        raise BadRequest("options.fireRules: BOMS has no record rules yet, so an import cannot fire them",
-                         field="fireRules")
     for name in ("sheet", "encoding"):
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise BadRequest(f"options.{name} must be text", field=name)
