@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from server import analytics as _analytics  # noqa: F401  (registers *.dashboard.json files for deploy)
 from server import connectors
 from server import records as _records  # noqa: F401  (registers *.record.json files for deploy)
 from server.audit import Publisher
@@ -44,9 +45,11 @@ def install_demo(config: Config, root: Path) -> None:
             print("\n".join("  " + line for line in lines))
         else:
             print(f"Demo users exist; their passwords are in {credentials}")
+        folders = ("dmn", "bpmn", "records", "dashboards")
         files = [UploadedFile(p.name, p.read_bytes())
-                 for folder in ("dmn", "bpmn", "records") for p in sorted((root / folder).glob("*")) if p.is_file()]
+                 for folder in folders for p in sorted((root / folder).glob("*")) if p.is_file()]
         summary = deploy(session, files, "demo", config.allow_python_scripts)
-    for item in summary["decisions"] + summary["processes"] + summary.get("recordTypes", []):
+    for item in summary["decisions"] + summary["processes"] + summary.get("recordTypes", []) \
+            + summary.get("dashboards", []):
         print(f"  deployed {item['key']} version {item['version']}" + ("" if item["created"] else " (unchanged)"))
     database.dispose()

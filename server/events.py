@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     AUDIT_SEALED = "audit.sealed"
     AUDIT_EXPORTED = "audit.exported"
+    DASHBOARD_SAVED = "dashboard.saved"
+    DASHBOARD_DELETED = "dashboard.deleted"
 
 
 class SubjectType(StrEnum):

@@ -59,6 +59,7 @@ from server.api import (  # noqa: E402,F401,I001
     audit, decisions, definitions, deployments, files, instance_admin, instances, messages, openapi, tasks,
 )
 from server.api import records  # noqa: E402,F401  (the data engine's routes: server/records)
+from server.api import dashboards  # noqa: E402,F401  (the analytics engine's routes: server/analytics)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 from server.api import task_actions  # noqa: E402
 
@@ -76,4 +77,5 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(openapi_instance_admin.paths, openapi_instance_admin.SCHEMAS)
     plugins.add_openapi(files.paths, files.SCHEMAS)
     plugins.add_openapi(records.paths, records.SCHEMAS, tags=("records",))
+    plugins.add_openapi(dashboards.paths, dashboards.SCHEMAS, tags=("dashboards",))
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)

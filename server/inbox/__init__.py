@@ -4,7 +4,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("inbox", __name__)
 
-from server.inbox import files, notifications, routes, start, task, texts  # noqa: E402,F401
+from server.inbox import dashboards, files, notifications, routes, start, task, texts  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
