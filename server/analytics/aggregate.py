@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, distinct, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from server.analytics.sources import Source
@@ -73,8 +74,13 @@ class Result:
 
 
 def number(value: Any) -> Any:
+    """A database value as JSON shows it: numbers as numbers (money sums included), days and times as ISO."""
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -123,6 +129,7 @@ def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: 
     sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
     selected = [d.label(f"d{i}") for i, d in enumerate(dims)]
     selected += [(s if s is not None else literal(None)).label(f"m{i}") for i, s in enumerate(sql_measures)]
+    selected.append(func.count().label("n"))  # an aggregate query even when every measure is computed in Python
     statement = select(*selected).select_from(q.source.from_clause(_used(q))).where(where)
     if dims:
         statement = statement.group_by(*dims)
@@ -131,7 +138,7 @@ def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: 
     elif dims:
         statement = statement.order_by(*[d.asc() for d in dims])
     statement = statement.limit(min(limit, MAX_GROUPS + 1) if limit else MAX_GROUPS + 1)
-    rows = [list(r) for r in session.execute(statement)]
+    rows = [list(r)[:-1] for r in session.execute(statement)]
     if len(rows) > MAX_GROUPS:
         raise BadRequest(f"the chart has more than {MAX_GROUPS} groups; use a coarser bucket or top N",
                          field="dimensions")
@@ -184,8 +191,10 @@ def run(session: Session, q: Query) -> Result:
         else:
             keep = [r[0] for r in rows]
         if q.others:
-            rest = not_(or_(dims[0].in_([k for k in keep if k is not None]) if keep else literal(False),
-                            dims[0].is_(None) if None in keep else literal(False)))
+            named = [k for k in keep if k is not None]
+            # SQL's NOT IN is unknown for NULL: the empty group is "others" unless it is one of the top N.
+            outside = dims[0].not_in(named) if named else true()
+            rest = and_(dims[0].is_not(None), outside) if None in keep else or_(dims[0].is_(None), outside)
             others = _grouped(session, q, dims[1:], and_(where, rest), None, False)
             rows += [[OTHERS, *r] for r in others if any(v not in (None, 0) for v in r[len(dims) - 1:])]
     result = Result(q.dimensions, q.measures, rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, cast, func, literal
+from sqlalchemy import ColumnElement, Float, Integer, String, cast, func, literal
 
 from server.errors import BadRequest
 
@@ -32,7 +32,7 @@ def bucket(dialect: str, expr: ColumnElement[Any], unit: str) -> ColumnElement[A
         return func.strftime("%Y-%m-01", expr)
     if unit == "year":
         return func.strftime("%Y-01-01", expr)
-    month = (cast(func.strftime("%m", expr), Integer) - 1) / 3 * 3 + 1
+    month = (cast(func.strftime("%m", expr), Integer) - 1) // 3 * 3 + 1
     return func.printf("%s-%02d-01", func.strftime("%Y", expr), month)
 
 
@@ -67,7 +67,8 @@ def bucket_range(value: str, unit: str) -> tuple[date, date]:
 def percentile_sql(dialect: str, fraction: float, expr: ColumnElement[Any]) -> ColumnElement[Any] | None:
     """The database's percentile aggregate, or None where BOMS computes it (SQLite)."""
     if dialect == "postgresql":
-        return func.percentile_cont(fraction).within_group(expr.asc())
+        # Typed as a float: SQLAlchemy would otherwise round it to the ordered column's scale (money: cents).
+        return cast(func.percentile_cont(fraction).within_group(cast(expr, Float).asc()), Float)
     return None
 
 
