@@ -219,7 +219,9 @@ def dashboard_page(session: Session, who: Principal, key: str, only: str | None,
     row = require_dashboard(session, who, key)
     definition = row.definition
     params.check_parameters(definition, args)
-    charts = [chart_of(definition, only)] if only else definition["charts"]
+    # The grid reads left to right, top to bottom: by layout row, then column (definition order otherwise).
+    charts = [chart_of(definition, only)] if only else sorted(
+        definition["charts"], key=lambda c: (c.get("layout", {}).get("y", 0), c.get("layout", {}).get("x", 0)))
     filters = []
     for f in definition["filters"]:
         choices: list[tuple[str, str]] = []
