@@ -138,6 +138,8 @@ def _chart(raw: Any, index: int) -> dict[str, Any]:
     shape = TYPES[kind]
     if not shape.dims[0] <= len(dims) <= shape.dims[1] or not shape.measures[0] <= len(measures) <= shape.measures[1]:
         raise _bad(f"{where}: a {kind} chart needs {shape.note}", chart=key, field="dimensions")
+    if kind in ("pie", "donut") and len(dims) == 1 and len(measures) != 1:
+        raise _bad(f"{where}: a {kind} chart needs {shape.note}", chart=key, field="measures")
     if shape.series_dim and len(dims) == 2 and len(measures) != 1:
         raise _bad(f"{where}: with a series dimension, a {kind} chart takes one measure", chart=key,
                    field="measures")

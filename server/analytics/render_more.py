@@ -39,7 +39,12 @@ def _urls(data: Mapping[str, Any]) -> list[str | None]:
 
 
 def _pie(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:
-    labels, values = categories(data), _values(data)
+    if data["dimensions"]:
+        labels, values, urls = categories(data), _values(data), _urls(data)
+    else:  # the measures are the slices (a cost structure: material, labour, other)
+        row = data["rows"][0] if data["rows"] else {}
+        labels = [m["label"] for m in data["measures"]]
+        values, urls = [float(row.get(m["key"]) or 0) for m in data["measures"]], [None] * len(labels)
     whole = sum(v for v in values if v > 0) or 1.0
     starts, ends, angle = [], [], 0.0
     for v in values:
@@ -48,7 +53,7 @@ def _pie(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:
         ends.append(angle)
     source = ColumnDataSource({"label": labels, "value": values, "start": starts, "end": ends,
                                "share": [max(v, 0) / whole for v in values], "color": palette(chart, len(values)),
-                               "url": _urls(data)})
+                               "url": urls})
     fig = _blank(plot(data["title"], x_range=(-1.1, 1.6), y_range=(-1.1, 1.1), match_aspect=True))
     if kind == "donut":
         wedges = fig.annular_wedge(0, 0, inner_radius=0.5, outer_radius=1.0, start_angle="start", end_angle="end",

@@ -177,14 +177,17 @@ def _instances(session: Session, who: Principal, spec: Mapping[str, Any], design
     return Source("process_instances", key, columns, pi, scope)
 
 
+# An alias: the viewer's task visibility is an EXISTS over task_candidate, which must not correlate to this join.
+GROUPS = TaskCandidate.__table__.alias("group_candidate")
+
+
 def _join_groups(base: FromClause) -> FromClause:
-    tc = TaskCandidate.__table__
-    return base.outerjoin(tc, and_(tc.c.task_id == HumanTask.__table__.c.id, tc.c.kind == "group"))
+    return base.outerjoin(GROUPS, and_(GROUPS.c.task_id == HumanTask.__table__.c.id, GROUPS.c.kind == "group"))
 
 
 def _tasks(session: Session, who: Principal, spec: Mapping[str, Any], design: bool) -> Source:
     key = _process_key(session, spec, False)
-    ht, tc = HumanTask.__table__, TaskCandidate.__table__
+    ht = HumanTask.__table__
     now = literal(utcnow())
     end = func.coalesce(ht.c.completed_at, now)
     overdue = case((and_(ht.c.due_at.is_not(None), end > ht.c.due_at), True), else_=False)
@@ -205,7 +208,7 @@ def _tasks(session: Session, who: Principal, spec: Mapping[str, Any], design: bo
                                   _label("Time to complete (h)", "完成耗时（小时）"), NUMBER),
         "age_hours": _column("age_hours", seconds_between(session, ht.c.created_at, end) / 3600.0,
                              _label("Age (h)", "已等待（小时）"), NUMBER),
-        "candidate_group": _column("candidate_group", tc.c.name, _label("Group", "组"), TEXT, join="groups"),
+        "candidate_group": _column("candidate_group", GROUPS.c.name, _label("Group", "组"), TEXT, join="groups"),
     }
     visible = task_visibility(who)
     clauses = [true() if visible is None else visible]

@@ -9,11 +9,22 @@ package's own static folder (`bokeh.util.paths.static_path()`), so no CDN and no
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, jsonify, render_template, request, send_from_directory, url_for
+from flask import (
+    Response,
+    abort,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import login_required
 
@@ -23,6 +34,7 @@ from server.auth.session import web_principal
 from server.db import Database, current_database
 from server.errors import BomsError
 from server.inbox import bp
+from server.security_headers import page_policy
 
 BOKEH_FILES = frozenset({"bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js"})
 
@@ -90,8 +102,12 @@ def _page(key: str, only: str | None) -> Any:
         page = service.dashboard_page(session, web_principal(), key, only, args, _locale())
     drilled = {k[len(DRILL):]: v for k, v in args.items() if k.startswith(DRILL)}
     filters = {k: v for k, v in args.items() if not k.startswith(DRILL)}
-    return render_template("inbox/dashboard.html", page=page, args=args, drilled=drilled, filters=filters,
-                           only=only, locale=_locale())
+    response = make_response(render_template("inbox/dashboard.html", page=page, args=args, drilled=drilled,
+                                             filters=filters, only=only, locale=_locale()))
+    # BokehJS adds <style> elements for its own widgets; scripts stay as strict as on every page.
+    response.headers["Content-Security-Policy"] = page_policy(g.get("csp_nonce")).replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return response
 
 
 @bp.get("/dashboards/<key>")
@@ -115,7 +131,10 @@ def dashboard_chart_item(key: str, chart: str) -> Any:
     target = request.args.get("_target", f"chart-{chart}")[:80]
     args = {k: v for k, v in _args().items() if k != "_target"}
     with _database().read() as session:
-        return service.chart_item(session, web_principal(), key, chart, args, _locale(), _link(key), target)
+        item = service.chart_item(session, web_principal(), key, chart, args, _locale(), _link(key), target)
+    # Not jsonify: it sorts keys, and BokehJS needs each model defined before (in document order) it is
+    # referenced by id, as Bokeh wrote it.
+    return Response(json.dumps(item), mimetype="application/json")
 
 
 @bp.get("/dashboards/<key>/charts/<chart>/export.csv")
