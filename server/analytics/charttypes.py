@@ -23,14 +23,14 @@ CATEGORY = Shape((1, 1), (1, 6), note="one dimension (the categories), measures 
 SERIES = Shape((1, 2), (1, 6), series_dim=True,
                note="one dimension and several measures, or two dimensions (the second the series) and one measure")
 SLICES = Shape((1, 1), (1, 1), note="one dimension and one measure")
+PIE = Shape((0, 1), (1, 6), note="one dimension and one measure, or no dimension and measures as slices")
 SINGLE = Shape((0, 0), (1, 2), note="no dimension; one measure (a second measure is the target)")
 
 TYPES: dict[str, Shape] = {
     "column": CATEGORY, "bar": CATEGORY, "line": CATEGORY, "area": CATEGORY,
     "stacked": SERIES, "grouped": SERIES, "percent_stacked": SERIES, "multi_line": SERIES, "stacked_area": SERIES,
     "dual_axis": Shape((1, 1), (2, 2), note="one dimension and two measures (bars, then the line)"),
-    "pie": Shape((0, 1), (1, 6), note="one dimension and one measure, or no dimension and measures as slices"),
-    "donut": Shape((0, 1), (1, 6), note="one dimension and one measure, or no dimension and measures as slices"), "funnel": SLICES, "treemap": SLICES, "waterfall": SLICES,
+    "pie": PIE, "donut": PIE, "funnel": SLICES, "treemap": SLICES, "waterfall": SLICES,
     "radar": Shape((1, 1), (1, 6), note="one dimension (the axes), measures as polygons"),
     "scatter": Shape((1, 1), (2, 2), note="one dimension (the points) and two measures (x, y)"),
     "bubble": Shape((1, 1), (3, 3), note="one dimension (the points) and three measures (x, y, size)"),

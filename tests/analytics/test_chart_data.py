@@ -205,7 +205,8 @@ def test_chart_filter_dashboard_filters_and_drill(sales: Any) -> None:
                                "label": {"en": "Period", "zh": "期间"}},
                               {"key": "region", "kind": "select", "field": "region",
                                "label": {"en": "Region", "zh": "区域"}},
-                              {"key": "mine", "kind": "me", "field": "created_by", "label": {"en": "Mine", "zh": "我的"}}])
+                              {"key": "mine", "kind": "me", "field": "created_by",
+                               "label": {"en": "Mine", "zh": "我的"}}])
     put(sales, body)
     rows = data(sales, "fiona", "sales", "c", **{"period.from": "2025-03-01", "period.to": "2025-06-30"})["rows"]
     expected = {r[0]: r[1] for r in sql(sales, "SELECT region, SUM(amount) FROM rec_sale WHERE qty >= 10 AND "

@@ -107,7 +107,8 @@ def test_every_chart_type_draws_and_drills_down(chromium: Any, dashboard_server:
         "[data-testid=chart-error]").all_inner_texts()
     # Bokeh draws into canvases inside each chart's shadow DOM; tables are DOM grids (SlickGrid)
     drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.bokeh-chart')).map(el => {
-        const walk = (root) => Array.from(root.querySelectorAll('*')).flatMap(n => [n, ...(n.shadowRoot ? walk(n.shadowRoot) : [])]);
+        const walk = (root) => Array.from(root.querySelectorAll('*'))
+            .flatMap(n => [n, ...(n.shadowRoot ? walk(n.shadowRoot) : [])]);
         const nodes = walk(el);
         const canvas = nodes.filter(n => n.tagName === 'CANVAS' && n.width > 0 && n.height > 0).length;
         const grid = nodes.filter(n => n.classList && n.classList.contains('slick-cell')).length;
