@@ -100,6 +100,9 @@ def check(session: Session, who: Principal, definition: Mapping[str, Any]) -> No
         sources[chart["key"]] = source
         _check_chart(chart, source, charts)
     for f in definition["filters"]:
+        if "charts" not in f and not any(f["field"] in s.columns for s in sources.values()):
+            raise BadRequest(f"dashboard filter '{f['key']}': no chart has the field '{f['field']}'",
+                             field=f["field"])
         bound = f.get("charts", sorted(charts))
         for name in bound:
             if name not in charts:
