@@ -46,7 +46,7 @@ def test_save_versions_list_get_delete(sales: Any) -> None:
      "cannot sum 'product': it is a text field"),
     ([chart("c", "column", [{"field": "region"}], [SUM], drill={"chart": "nowhere"})], "drill",
      "drill-down to chart 'nowhere'"),
-    ([chart("c", "pie", [{"field": "region"}], [SUM, COUNT])], "dimensions", "a pie chart needs"),
+    ([chart("c", "pie", [{"field": "region"}], [SUM, COUNT])], "measures", "a pie chart needs"),
     ([chart("c", "column", [{"field": "region", "bucket": "month"}], [SUM])], "region", "needs a date field"),
     ([chart("c", "column", [{"field": "tags"}], [SUM])], "tags", "cannot group by 'tags'"),
     ([chart("c", "column", [{"field": "region"}], [SUM], filter="colour == 'red'")], "colour", "filter"),
