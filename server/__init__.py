@@ -28,8 +28,8 @@ def create_app(config: Config | None = None) -> Flask:
     plugins.init_app(app)
 
     import admin
+    from server import analytics, connectors, inbox, observability, records, rules, services, worker
     from server import api as rest_api
-    from server import connectors, inbox, observability, records, rules, services, worker
     from server.api import api
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
     from server.auth.login import bp as auth_pages
@@ -51,7 +51,8 @@ def create_app(config: Config | None = None) -> Flask:
     # Each engine plugs itself in (server/plugins.py): its jobs, sweeps, Celery tasks, blueprints,
     # OpenAPI paths and admin views. The admin UI is built after every engine registered its views,
     # and the Celery app after every engine registered its tasks.
-    for engine in (connectors, services, notifications, files, records, rules, rest_api, inbox, admin):
+    for engine in (connectors, services, notifications, files, records, rules, analytics, rest_api, inbox,
+                   admin):
         engine.init_app(app)
     worker.init_app(app)
 

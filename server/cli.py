@@ -50,6 +50,7 @@ def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
 
 def _deploying() -> None:
     """What create_app plugs in for deployments: the connectors' service-task reader, record-type files."""
+    import server.analytics  # noqa: F401  (registers *.dashboard.json files)
     import server.records  # noqa: F401  (registers *.record.json files)
     from server import connectors
 
@@ -67,9 +68,10 @@ def cmd_deploy(config: Config, args: argparse.Namespace) -> int:
         for item in summary[kind]:
             state = "deployed" if item["created"] else "unchanged"
             print(f"{label} {item['key']} version {item['version']} ({state})")
-    for item in summary.get("recordTypes", []):
-        print(f"record type {item['key']} version {item['version']} "
-              f"({'deployed' if item['created'] else 'unchanged'})")
+    for kind, label in (("recordTypes", "record type"), ("rules", "rule"), ("dashboards", "dashboard")):
+        for item in summary.get(kind, []):
+            print(f"{label} {item['key']} version {item['version']} "
+                  f"({'deployed' if item['created'] else 'unchanged'})")
     return 0
 
 

@@ -77,6 +77,8 @@ class EventKind(StrEnum):
     RECORD_CREATED = "record.created"
     RECORD_UPDATED = "record.updated"
     RECORD_DELETED = "record.deleted"
+    DASHBOARD_SAVED = "dashboard.saved"
+    DASHBOARD_DELETED = "dashboard.deleted"
 
 
 class SubjectType(StrEnum):

@@ -38,13 +38,17 @@ TaskSender = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 Deployer = Callable[[Any, str, list[tuple[str, bytes]]], list[dict[str, Any]]]
 # By file-name suffix. Module-level, not per app: `boms deploy` deploys without a Flask app.
 DEPLOYERS: dict[str, Deployer] = {}
+# The key of the deployment summary each suffix's results go under ("recordTypes", "dashboards").
+DEPLOYER_SUMMARY: dict[str, str] = {}
 
 
-def add_deployer(suffix: str, deployer: Deployer) -> None:
-    """Let `boms deploy` and POST /deployments take files ending in `suffix` (lower case), beside BPMN/DMN."""
+def add_deployer(suffix: str, deployer: Deployer, summary: str = "recordTypes") -> None:
+    """Let `boms deploy` and POST /deployments take files ending in `suffix` (lower case), beside BPMN/DMN.
+    Deployers run in the order they were registered (dashboards after the record types they chart)."""
     if DEPLOYERS.get(suffix, deployer) is not deployer:
         raise RegistryError(f"deployable suffix '{suffix}' is registered twice")
     DEPLOYERS[suffix] = deployer
+    DEPLOYER_SUMMARY[suffix] = summary
 
 
 class RegistryError(ValueError):

@@ -61,6 +61,7 @@ from server.api import (  # noqa: E402,F401,I001
 from server.api import records  # noqa: E402,F401  (the data engine's routes: server/records)
 from server.api import record_views  # noqa: E402  (saved views of record lists)
 from server.api import rules  # noqa: E402,F401  (the rule engine's routes: server/rules)
+from server.api import dashboards  # noqa: E402,F401  (the analytics engine's routes: server/analytics)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 from server.api import task_actions  # noqa: E402
 from server.api import imports  # noqa: E402  (spreadsheet import and export of records)
@@ -81,5 +82,6 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(records.paths, records.SCHEMAS, tags=("records",))
     plugins.add_openapi(record_views.paths, record_views.SCHEMAS)
     plugins.add_openapi(rules.paths, rules.SCHEMAS, tags=("rules",))
+    plugins.add_openapi(dashboards.paths, dashboards.SCHEMAS, tags=("dashboards",))
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
     plugins.add_openapi(imports.paths, imports.SCHEMAS)

@@ -5,6 +5,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("inbox", __name__)
 
 from server.inbox import (  # noqa: E402,F401
+    dashboards,
     files,
     notifications,
     record_display,

@@ -22,7 +22,7 @@ from server.audit import subscribe
 from server.plugins import add_deployer, plugins_of
 from server.rules.deploy import SUFFIX, deploy_files
 
-add_deployer(SUFFIX, deploy_files)
+add_deployer(SUFFIX, deploy_files, summary="rules")
 
 
 def init_app(app: Flask) -> None:

@@ -24,7 +24,7 @@ from server.errors import DeployError
 from server.events import EventKind, SubjectType
 from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
-from server.plugins import DEPLOYERS
+from server.plugins import DEPLOYER_SUMMARY, DEPLOYERS
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -149,10 +149,13 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         if created:
             schedule_start_timers(session, row, [d.dmn_xml for d in used if d is not None])
         summary["processes"].append({"key": row.key, "version": row.version, "name": row.name, "created": created})
-    for suffix, named in plugged.items():
-        summary.setdefault("recordTypes", []).extend(DEPLOYERS[suffix](session, actor, named))
+    plugged_keys = []
+    for suffix in [s for s in DEPLOYERS if s in plugged]:  # in registration order: record types first
+        key = DEPLOYER_SUMMARY.get(suffix, "recordTypes")
+        plugged_keys.append(key)
+        summary.setdefault(key, []).extend(DEPLOYERS[suffix](session, actor, plugged[suffix]))
     summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"]
-                             + summary.get("recordTypes", []))
+                             + [i for k in plugged_keys for i in summary[k]])
     if not summary["changed"]:
         session.delete(deployment)
         summary["id"] = None

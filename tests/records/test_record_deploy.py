@@ -66,7 +66,8 @@ def test_the_demo_record_types_deploy(app: Any) -> None:
     files = [UploadedFile(p.name, p.read_bytes()) for p in sorted((ROOT / "records").glob("*.record.json"))]
     with app.extensions["boms_db"].write() as session:
         summary = deploy(session, files, "test", False)
-    assert sorted(t["key"] for t in summary["recordTypes"]) == ["contract", "customer", "lead", "material", "order"]
+    assert sorted(t["key"] for t in summary["recordTypes"]) == ["contract", "customer", "lead", "material", "order",
+                                                                "project"]
     assert summary["processes"] == [] and summary["changed"] is True
 
 

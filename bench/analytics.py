@@ -1,0 +1,127 @@
+"""The CEO cockpit's server time: every chart's data (figures.py, SQL aggregation) over N generated contracts.
+
+Prints the median warm time of `service.dashboard_data` for the demo cockpit (8 charts) as the auditor (who
+reads every row), and the floor: the same SQL statements, captured during one run and replayed bare through
+the driver. Targets (issue 13): <= 300 ms on PostgreSQL and <= 1.5 s on SQLite at 1,000,000 contracts.
+
+    .venv/bin/python bench/analytics.py [--rows 1000000] [--runs 5]
+                                        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert
+
+try:
+    from bench.common import fresh_database, machine
+except ImportError:  # run as a script: bench/ itself is on sys.path
+    from common import fresh_database, machine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _contracts(count: int, seed: int = 1) -> Any:
+    rng = random.Random(seed)
+    today = date.today()
+    regions = ["north", "east", "south", "west"]
+    customers = [f"Customer {i}" for i in range(500)]
+    now = __import__("server.db", fromlist=["utcnow"]).utcnow()
+    for i in range(count):
+        amount = Decimal(rng.randrange(5_000, 500_000))
+        yield {"number": f"HT-{2000 + i // 10000:04d}-{i % 10000:04d}", "customer": rng.choice(customers),
+               "amount": amount, "collected": amount / 2, "target": amount, "region": rng.choice(regions),
+               "product_lines": ["sofa"], "signed_on": today - timedelta(days=rng.randrange(1500)), "signed": True,
+               "version": 1, "created_at": now, "created_by": "bench", "updated_at": now, "updated_by": "bench"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    from server import create_app
+    from server.analytics import service
+    from server.auth.permissions import Principal
+    from server.config import Config
+    from server.records import types
+    from server.records.storage import table_of
+
+    with tempfile.TemporaryDirectory() as work, fresh_database(args.database_url, Path(work)) as db:
+        app = create_app(Config.from_env(instance_path=Path(work) / "instance", database_url=db.url,
+                                         secret_key="bench", testing=True))
+        database = app.extensions["boms_db"]
+        admin = Principal(0, "bench", frozenset({"admin"}), frozenset())
+        with database.write() as session:
+            for name in ("contract", "project"):
+                types.save(session, json.loads((ROOT / f"records/{name}.record.json").read_text()), "bench")
+            service.save(session, admin, json.loads((ROOT / "dashboards/ceo_cockpit.dashboard.json").read_text()))
+            table = table_of(types.latest(session, "contract").definition)
+        started = time.perf_counter()
+        batch: list[dict[str, Any]] = []
+        for row in _contracts(args.rows):
+            batch.append(row)
+            if len(batch) == 20_000:
+                with database.write() as session:
+                    session.execute(insert(table), batch)
+                batch = []
+        if batch:
+            with database.write() as session:
+                session.execute(insert(table), batch)
+        print(f"{machine()}\n{db.label}: {args.rows:,} contracts inserted in {time.perf_counter() - started:.1f} s")
+        if db.url.startswith("postgresql"):
+            with database.write() as session:
+                session.connection().exec_driver_sql(f"ANALYZE {table.name}")
+        auditor = Principal(1, "ada", frozenset({"auditor"}), frozenset())
+        statements: list[tuple[str, Any]] = []
+        engine = database.engine
+
+        def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            if statement.lstrip()[:6].upper() in ("SELECT", "WITH ("):  # not BEGIN, not the session's bookkeeping
+                statements.append((statement, parameters))
+
+        times = []
+        with app.app_context():
+            for run in range(args.runs + 1):  # the first run warms caches and captures the SQL
+                if run == 0:
+                    event.listen(engine, "before_cursor_execute", capture)
+                started = time.perf_counter()
+                with database.read() as session:
+                    service.dashboard_data(session, auditor, "ceo_cockpit", {})
+                elapsed = time.perf_counter() - started
+                if run == 0:
+                    event.remove(engine, "before_cursor_execute", capture)
+                else:
+                    times.append(elapsed)
+        floors = []
+        raw = engine.raw_connection()
+        try:
+            for _ in range(args.runs):
+                cursor = raw.cursor()
+                started = time.perf_counter()
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                floors.append(time.perf_counter() - started)
+                cursor.close()
+        finally:
+            raw.close()
+        print(f"CEO cockpit (8 charts, {len(statements)} SQL statements) over {args.rows:,} contracts: "
+              f"median {statistics.median(times) * 1000:.0f} ms (min {min(times) * 1000:.0f}); bare SQL floor "
+              f"median {statistics.median(floors) * 1000:.0f} ms")
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Aggregation in SQL: group by dimensions (date buckets, histogram bins), measures, top N with "others".
+
+One query per figure, grouped in the database; the viewer's row scope and the chart's and dashboard's
+filters are its WHERE. Top N keeps the N largest groups of the first dimension by the first measure and
+adds one "others" row computed by a second query over every other row (so an average or a distinct count
+of "others" is exact, not a sum of averages). Percentiles on SQLite: see sqlparts.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, distinct, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from server.analytics.sources import Source
+from server.analytics.sqlparts import (
+    MAX_PERCENTILE_VALUES,
+    PERCENTILES,
+    bucket,
+    bucket_label,
+    floor_div,
+    percentile_cont,
+    percentile_sql,
+)
+from server.errors import BadRequest
+
+OTHERS = "__others__"
+MAX_GROUPS = 5000
+
+
+@dataclass(frozen=True)
+class Dimension:
+    field: str
+    bucket: str | None = None
+    bins: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.field}:{self.bucket}" if self.bucket else self.field
+
+
+@dataclass(frozen=True)
+class Measure:
+    agg: str
+    field: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.agg}_{self.field}" if self.field else self.agg
+
+
+@dataclass
+class Query:
+    source: Source
+    dimensions: list[Dimension]
+    measures: list[Measure]
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+    top: int | None = None
+    others: bool = False
+    order: str = "dimension"  # "dimension" (labels ascending) or "value" (first measure descending)
+
+
+@dataclass
+class Result:
+    dimensions: list[Dimension]
+    measures: list[Measure]
+    rows: list[list[Any]]  # dimension values then measure values
+    bins: list[tuple[float, float]] | None = None  # a histogram's bin edges
+
+
+def number(value: Any) -> Any:
+    """A database value as JSON shows it: numbers as numbers (money sums included), days and times as ISO."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _measure_sql(dialect: str, source: Source, m: Measure) -> ColumnElement[Any] | None:
+    expr = source.columns[m.field].expr if m.field else None
+    if m.agg == "count":
+        return func.count(expr) if expr is not None else func.count()
+    if m.agg == "count_distinct":
+        return func.count(distinct(expr))
+    if m.agg in PERCENTILES:
+        return percentile_sql(dialect, PERCENTILES[m.agg], expr)
+    return {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}[m.agg](expr)
+
+
+def _where(q: Query) -> ColumnElement[bool]:
+    return and_(q.source.scope, *q.where)
+
+
+def _histogram_edges(session: Session, q: Query, dim: Dimension) -> tuple[float, float]:
+    expr = q.source.columns[dim.field].expr
+    used = {dim.field}
+    low, high = session.execute(select(func.min(expr), func.max(expr)).select_from(q.source.from_clause(used))
+                                .where(_where(q))).one()
+    return (float(low), float(high)) if low is not None else (0.0, 0.0)
+
+
+def _dimension_sql(dialect: str, q: Query, dim: Dimension, edges: tuple[float, float] | None) -> ColumnElement[Any]:
+    expr = q.source.columns[dim.field].expr
+    if dim.bucket:
+        return bucket(dialect, expr, dim.bucket)
+    if dim.bins and edges is not None:
+        low, high = edges
+        width = (high - low) / dim.bins if high > low else 1.0
+        index = floor_div(dialect, expr - literal(low), width)
+        return func.min(index, dim.bins - 1) if dialect == "sqlite" else func.least(index, dim.bins - 1)
+    return expr
+
+
+def _used(q: Query) -> set[str]:
+    return {d.field for d in q.dimensions} | {m.field for m in q.measures if m.field}
+
+
+def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
+             limit: int | None, by_value: bool) -> list[list[Any]]:
+    dialect = session.get_bind().dialect.name
+    sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
+    selected = [d.label(f"d{i}") for i, d in enumerate(dims)]
+    selected += [(s if s is not None else literal(None)).label(f"m{i}") for i, s in enumerate(sql_measures)]
+    selected.append(func.count().label("n"))  # an aggregate query even when every measure is computed in Python
+    statement = select(*selected).select_from(q.source.from_clause(_used(q))).where(where)
+    if dims:
+        statement = statement.group_by(*dims)
+    if by_value and q.measures and sql_measures[0] is not None:
+        statement = statement.order_by(sql_measures[0].desc(), *[d.asc() for d in dims])
+    elif dims:
+        statement = statement.order_by(*[d.asc() for d in dims])
+    statement = statement.limit(min(limit, MAX_GROUPS + 1) if limit else MAX_GROUPS + 1)
+    rows = [list(r)[:-1] for r in session.execute(statement)]
+    if len(rows) > MAX_GROUPS:
+        raise BadRequest(f"the chart has more than {MAX_GROUPS} groups; use a coarser bucket or top N",
+                         field="dimensions")
+    missing = [i for i, s in enumerate(sql_measures) if s is None]
+    if missing:
+        _python_percentiles(session, q, dims, where, rows, missing)
+    return [[number(v) for v in r] for r in rows]
+
+
+def _python_percentiles(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
+                        rows: list[list[Any]], missing: list[int]) -> None:
+    """SQLite: the values of each group in order, interpolated as PostgreSQL's percentile_cont does."""
+    by_field: dict[str, list[int]] = defaultdict(list)
+    for i in missing:
+        by_field[q.measures[i].field].append(i)  # type: ignore[index]
+    positions = {tuple(r[:len(dims)]): r for r in rows}
+    for name, indexes in by_field.items():
+        value = q.source.columns[name].expr
+        statement = (select(*dims, value).select_from(q.source.from_clause(_used(q)))
+                     .where(where, value.is_not(None)).order_by(*dims, value).limit(MAX_PERCENTILE_VALUES + 1))
+        groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+        count = 0
+        for r in session.execute(statement):
+            count += 1
+            groups[tuple(r[:len(dims)])].append(float(r[-1]))
+        if count > MAX_PERCENTILE_VALUES:
+            raise BadRequest(f"percentiles on SQLite read at most {MAX_PERCENTILE_VALUES} values; narrow the "
+                             "filter or use PostgreSQL", field="measures")
+        for group_key, row in positions.items():
+            for i in indexes:
+                row[len(dims) + i] = percentile_cont(groups.get(group_key, []), PERCENTILES[q.measures[i].agg])
+
+
+def run(session: Session, q: Query) -> Result:
+    dialect = session.get_bind().dialect.name
+    edges = None
+    for dim in q.dimensions:
+        if dim.bins:
+            edges = _histogram_edges(session, q, dim)
+    dims = [_dimension_sql(dialect, q, d, edges) for d in q.dimensions]
+    where = _where(q)
+    by_value = q.order == "value" or q.top is not None
+    rows = _grouped(session, q, dims, where, None if len(dims) > 1 else q.top, by_value)
+    if q.top is not None and dims:
+        if len(dims) > 1:
+            leaders = _grouped(session, Query(q.source, q.dimensions[:1], q.measures[:1], q.where), dims[:1],
+                               where, q.top, True)
+            keep = [r[0] for r in leaders]
+            rows = [r for r in rows if r[0] in keep]
+        else:
+            keep = [r[0] for r in rows]
+        if q.others:
+            named = [k for k in keep if k is not None]
+            # SQL's NOT IN is unknown for NULL: the empty group is "others" unless it is one of the top N.
+            outside = dims[0].not_in(named) if named else true()
+            rest = and_(dims[0].is_not(None), outside) if None in keep else or_(dims[0].is_(None), outside)
+            others = _grouped(session, q, dims[1:], and_(where, rest), None, False)
+            rows += [[OTHERS, *r] for r in others if any(v not in (None, 0) for v in r[len(dims) - 1:])]
+    result = Result(q.dimensions, q.measures, rows)
+    if edges is not None:
+        bins = next(d.bins for d in q.dimensions if d.bins)
+        low, high = edges
+        width = (high - low) / bins if high > low else 1.0
+        result.bins = [(low + i * width, low + (i + 1) * width) for i in range(bins)]  # type: ignore[arg-type]
+        counts = {r[0]: r for r in result.rows}
+        result.rows = [counts.get(i, [i, *[0] * len(q.measures)]) for i in range(bins)]  # type: ignore[arg-type]
+    return result
+
+
+def total(session: Session, q: Query) -> list[Any]:
+    """The measures over every row of the query (a pivot's grand total, a KPI's value)."""
+    rows = _grouped(session, Query(q.source, [], q.measures, q.where), [], _where(q), None, False)
+    return rows[0] if rows else [None] * len(q.measures)
+
+
+def label_of(dim: Dimension, value: Any, source: Source, locale: str) -> str:
+    if value == OTHERS:
+        return "其他" if locale == "zh" else "Others"
+    if value is None:
+        return "（空）" if locale == "zh" else "(empty)"
+    if dim.bucket:
+        return bucket_label(value, dim.bucket)
+    column = source.columns[dim.field]
+    if isinstance(value, bool):
+        return ("是" if value else "否") if locale == "zh" else ("yes" if value else "no")
+    option = column.options.get(str(value))
+    if option:
+        return option.get(locale) or option.get("en") or str(value)
+    return str(value)
+
+
+__all__ = ["OTHERS", "Dimension", "Measure", "Query", "Result", "label_of", "run", "total", "true"]
