@@ -1,7 +1,7 @@
 """dashboards: the analytics engine's dashboard definitions (a row per saved version)
 
 Revision ID: 0018
-Revises: 0010
+Revises: 0017
 Create Date: 2026-12-01 13:05:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0018'
-down_revision = '0010'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
