@@ -174,7 +174,7 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     check_variables(variables)
     task, instance = _locked(session, runner, who, task_id, "complete")
     form = task.element.get("form")
-    clean = validate_form(form, variables, with_files)
+    clean = validate_form(form, variables, with_files, current=instance.variables or {})
     runner.complete_task(session, instance, task, clean, who.username)
     return task
 
