@@ -68,7 +68,13 @@ def init_app(app: Flask) -> None:
     from server.api import openapi_instance_admin
     from server.plugins import plugins_of
 
+    from server.api import openapi_engine_rest
+    from server.api.engine_rest import engine_rest
+    from server.extensions import csrf
+
     app.register_blueprint(api)
+    app.register_blueprint(engine_rest)  # Camunda 7 workers and clients (tokens, no session: no CSRF)
+    csrf.exempt(engine_rest)
     plugins = plugins_of(app)
     plugins.add_openapi(openapi.core_paths, openapi.SCHEMAS,
                         tags=("deployments", "definitions", "instances", "tasks", "decisions", "events", "audit",
@@ -77,3 +83,4 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(files.paths, files.SCHEMAS)
     plugins.add_openapi(records.paths, records.SCHEMAS, tags=("records",))
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
+    plugins.add_openapi(openapi_engine_rest.paths, openapi_engine_rest.SCHEMAS, tags=("camunda",))

@@ -1,6 +1,7 @@
 """All mapped tables; importing this package registers them on Base.metadata."""
 
 from server.models.audit import AuditEvent, AuditHead
+from server.models.external_task import ExternalTask
 from server.models.file import StoredFile
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
@@ -20,6 +21,7 @@ __all__ = [
     "DecisionVersion",
     "Deployment",
     "EventSubscription",
+    "ExternalTask",
     "Group",
     "HumanTask",
     "Job",
