@@ -65,12 +65,10 @@ from server.api import task_actions  # noqa: E402
 
 def init_app(app: Flask) -> None:
     """The workflow engine's REST API: its blueprint, and its parts of the OpenAPI document."""
-    from server.api import openapi_instance_admin
-    from server.plugins import plugins_of
-
-    from server.api import openapi_engine_rest
+    from server.api import openapi_engine_rest, openapi_instance_admin
     from server.api.engine_rest import engine_rest
     from server.extensions import csrf
+    from server.plugins import plugins_of
 
     app.register_blueprint(api)
     app.register_blueprint(engine_rest)  # Camunda 7 workers and clients (tokens, no session: no CSRF)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.openapi import ANY_OBJECT, BOOLEAN, INTEGER, STRING, STRINGS, Schema, body, json_content, nullable, \
-    obj, op, param, query
+from server.api.openapi import (
+    ANY_OBJECT,
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    STRINGS,
+    Schema,
+    body,
+    json_content,
+    nullable,
+    obj,
+    op,
+    param,
+    query,
+)
 from server.services.external_tasks import MAX_LOCK_MS, MAX_TASKS, MAX_WAIT_MS
 
 TAG = "camunda"
