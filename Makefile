@@ -6,6 +6,7 @@ PYTHON ?= python3
 
 STATIC := server/static
 VENDOR := $(STATIC)/vendor/.stamp
+JSWORKER := tests/camunda7/js/node_modules/.stamp
 PO     := $(wildcard server/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
@@ -27,6 +28,11 @@ $(VENDOR): $(STATIC)/package.json $(STATIC)/package-lock.json
 	cp -r $(STATIC)/node_modules/bpmn-js/dist/assets/. $(STATIC)/vendor/bpmn-js/
 	touch $(VENDOR)
 
+# Camunda's official JavaScript external-task client, which tests/camunda7/test_js_client.py runs against BOMS.
+$(JSWORKER): tests/camunda7/js/package.json tests/camunda7/js/package-lock.json
+	cd tests/camunda7/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JSWORKER)
+
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
@@ -37,7 +43,7 @@ translations: install
 	$(BIN)/pybabel extract -F server/babel.cfg -k _l -k lazy_gettext -o server/translations/messages.pot .
 	$(BIN)/pybabel update -i server/translations/messages.pot -d server/translations --no-fuzzy-matching
 
-install: $(STAMP) assets
+install: $(STAMP) assets $(JSWORKER)
 
 run: install
 	$(BIN)/boms db upgrade

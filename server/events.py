@@ -41,6 +41,8 @@ class EventKind(StrEnum):
     TASK_ESCALATED = "task.escalated"  # its escalateAfter passed: the task went to the assignee's manager
     TASK_FALLBACK = "task.fallback"  # nobody matched the assignment rule: the task went to its fallback group
     SERVICE_COMPLETED = "service.completed"
+    EXTERNAL_TASK_FAILED = "external_task.failed"  # a worker reported a failure (retries left or an incident)
+    EXTERNAL_TASK_ERROR = "external_task.bpmn_error"  # a worker reported a BPMN error
     GATEWAY_DECIDED = "gateway.decided"
     DECISION_EVALUATED = "decision.evaluated"
     MESSAGE_RECEIVED = "message.received"

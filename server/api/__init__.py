@@ -69,10 +69,14 @@ from server.api import imports  # noqa: E402  (spreadsheet import and export of 
 
 def init_app(app: Flask) -> None:
     """The workflow engine's REST API: its blueprint, and its parts of the OpenAPI document."""
-    from server.api import openapi_instance_admin
+    from server.api import openapi_engine_rest, openapi_instance_admin
+    from server.api.engine_rest import engine_rest
+    from server.extensions import csrf
     from server.plugins import plugins_of
 
     app.register_blueprint(api)
+    app.register_blueprint(engine_rest)  # Camunda 7 workers and clients (tokens, no session: no CSRF)
+    csrf.exempt(engine_rest)
     plugins = plugins_of(app)
     plugins.add_openapi(openapi.core_paths, openapi.SCHEMAS,
                         tags=("deployments", "definitions", "instances", "tasks", "decisions", "events", "audit",
@@ -85,3 +89,4 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(dashboards.paths, dashboards.SCHEMAS, tags=("dashboards",))
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
     plugins.add_openapi(imports.paths, imports.SCHEMAS)
+    plugins.add_openapi(openapi_engine_rest.paths, openapi_engine_rest.SCHEMAS, tags=("camunda",))

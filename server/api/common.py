@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,14 +35,34 @@ PRINCIPAL_TTL = 5.0
 _principals: dict[str, tuple[float, Principal]] = {}
 
 
-def principal() -> Principal:
-    """The caller, from `Authorization: Bearer TOKEN`; 401 without a valid one."""
+def _basic_token(credentials: str) -> tuple[str, str] | None:
+    """(username, token) of HTTP Basic credentials, or None when they are not `user:token` in base64."""
+    try:
+        username, _, token = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (username, token) if username and token else None
+
+
+def principal(allow_basic: bool = False) -> Principal:
+    """The caller, from `Authorization: Bearer TOKEN`; 401 without a valid one.
+
+    `allow_basic` (the Camunda engine-rest API, whose clients are configured with a user and a password):
+    HTTP Basic with the user's name and one of the user's API tokens as the password.
+    """
     if "principal" in g:
         return g.principal
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send an API token: Authorization: Bearer TOKEN")
+    username = None
+    if allow_basic and scheme.lower() == "basic":
+        basic = _basic_token(token)
+        if basic is None:
+            raise Unauthorized("HTTP Basic credentials must be base64 of USER:TOKEN (an API token of that user)")
+        username, token = basic
+    elif scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token: Authorization: Bearer TOKEN"
+                           + (" (or HTTP Basic with USER:TOKEN)" if allow_basic else ""))
     key = digest(token.strip())
     cached = _principals.get(key)
     now = time.monotonic()
@@ -54,6 +75,8 @@ def principal() -> Principal:
             if len(_principals) > 10_000:
                 _principals.clear()
             cached = _principals[key] = (now + PRINCIPAL_TTL, Principal.of(user))
+    if username is not None and cached[1].username != username:
+        raise Unauthorized("the API token does not belong to that user")
     g.principal = cached[1]
     return g.principal
 

@@ -98,6 +98,10 @@ def get(name: str) -> Connector:
     return registration(name).connector
 
 
+def is_registered(name: str) -> bool:
+    return name in _REGISTRY
+
+
 def names() -> list[str]:
     return sorted(_REGISTRY)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from lxml import etree
 
-from server.connectors import UnknownConnector, registration
+from server.connectors import UnknownConnector, is_registered, registration
 from server.connectors.retry import DEFAULT_RETRY, RetryCycleError, parse_retry_cycle
 from server.connectors.values import ValueSpec, ValueSpecError, check, expression, literal, parse_text
 from server.engine.implementations import KIND_NAMES, implementation
@@ -166,7 +166,9 @@ def _camunda_external(task: etree._Element, impl: etree._Element, task_type: str
                            "with a camunda:topic naming a connector")
     name = _connector_name(impl.get(f"{{{CAMUNDA_NS}}}topic"), impl, "camunda:topic")
     if "${" in name or "#{" in name:
-        raise _ConfigError(f"camunda:topic '{name}' must name a connector, not be an expression")
+        raise _ConfigError(f"camunda:topic '{name}' must be a name, not an expression")
+    if not is_registered(name):
+        return _external_task(task, name)
     return {
         "connector": name,
         "params": {n: spec for n, spec, _ in _io(task, "inputParameter")},
@@ -175,6 +177,23 @@ def _camunda_external(task: etree._Element, impl: etree._Element, task_type: str
         "resultVariable": None,
         "resultAliases": CAMUNDA_HTTP_RESULT if name == "http" else {},
     }
+
+
+def _external_task(task: etree._Element, topic: str) -> dict[str, Any]:
+    """A topic no BOMS connector serves: an external task that outside workers fetch and lock
+    (server/services/external_tasks.py). Input parameters are the variables the worker sees besides the
+    process's; output parameters map what it completes with back to process variables."""
+    cycle = _first(task, "./bpmn:extensionElements/camunda:failedJobRetryTimeCycle")
+    if cycle is not None:
+        raise _ConfigError("camunda:failedJobRetryTimeCycle has no effect on an external task (its worker "
+                           "sets retries and retryTimeout when it reports a failure); remove it", cycle)
+    properties = {p.get("name"): p.get("value") or "" for p in
+                  task.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)
+                  if p.get("name")}
+    return {"external": True, "topic": topic, "connector": None, "params": {},
+            "locals": [[n, spec] for n, spec, _ in _io(task, "inputParameter")],
+            "outputs": [[n, spec] for n, spec, _ in _io(task, "outputParameter")],
+            "resultVariable": None, "properties": properties, "retry": None}
 
 
 def _spiff_operator(operator: etree._Element) -> dict[str, Any]:
@@ -236,6 +255,12 @@ def _check_value(spec: ValueSpec, what: str, field: str) -> None:
 
 
 def _validate(config: dict[str, Any]) -> None:
+    if config.get("external"):
+        for name, spec in config["locals"]:
+            _check_value(spec, f"input parameter '{name}'", name)
+        for name, spec in config["outputs"]:
+            _check_value(spec, f"output parameter '{name}'", name)
+        return
     try:
         connector = registration(config["connector"])
     except UnknownConnector as exc:

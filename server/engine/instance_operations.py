@@ -21,7 +21,7 @@ from server.engine.runner import Runner
 from server.engine.step import Step, all_tasks
 from server.errors import Conflict, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus
-from server.models import Job, ProcessInstance, ProcessVersion
+from server.models import ExternalTask, Job, ProcessInstance, ProcessVersion
 
 UNFINISHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
@@ -56,6 +56,9 @@ def retry(runner: Runner, session: Session, instance: ProcessInstance, actor: st
     incident, instance.error, instance.status = instance.error, None, InstanceStatus.RUNNING
     session.execute(update(Job).where(Job.instance_id == instance.id, Job.status == JobStatus.FAILED)
                     .values(status=JobStatus.PENDING, due_at=utcnow(), attempts=0, last_error=None))
+    # An external task out of retries gets one more, as Camunda's "set retries" resolves its incident.
+    session.execute(update(ExternalTask).where(ExternalTask.instance_id == instance.id, ExternalTask.retries == 0)
+                    .values(retries=1, worker_id=None, lock_expires_at=None))
     step = runner.load(session, instance, actor)
     step.event(EventKind.INSTANCE_RETRIED, element_id=(incident or {}).get("element"),
                message=(incident or {}).get("message"))

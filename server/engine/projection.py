@@ -22,6 +22,7 @@ from sqlalchemy import select
 from server.db import utcnow
 from server.engine import timers
 from server.engine.bpmn_events import listening_starts
+from server.engine.external_sync import external_config, sync_external_tasks
 from server.engine.human_tasks import sync_human_tasks
 from server.engine.step import Step
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus
@@ -63,6 +64,7 @@ def project(step: Step, tasks: list[Any]) -> None:
     if _may_wait(step.loaded):
         _sync_jobs(step, tasks)
         _sync_subscriptions(step, tasks)
+        sync_external_tasks(step, tasks)
     live = [t for t in tasks if t.has_state(LIVE)] or [t for t in tasks if t.state == TaskState.COMPLETED]
     if live:
         instance.variables = dict(max(live, key=lambda t: t.last_state_change).data)
@@ -105,7 +107,8 @@ def _sync_jobs(step: Step, tasks: list[Any]) -> None:
     for task, due in timers.waiting_timers(tasks):
         wanted[("timer", str(task.id), due)] = task.task_spec.bpmn_id
     for task in tasks:
-        if task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
+        if task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask) \
+                and external_config(step.instance.version.elements, task.task_spec.bpmn_id) is None:
             wanted[("service", str(task.id), None)] = task.task_spec.bpmn_id
     existing = step.session.scalars(
         select(Job).where(Job.instance_id == step.instance.id, Job.kind.in_(("timer", "service")),

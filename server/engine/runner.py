@@ -41,7 +41,7 @@ from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
 from server.errors import Conflict, NotFound, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
-from server.models import EventSubscription, HumanTask, Job, ProcessInstance, ProcessVersion
+from server.models import EventSubscription, ExternalTask, HumanTask, Job, ProcessInstance, ProcessVersion
 
 logger = logging.getLogger(__name__)
 # Enough for any real model; a model that keeps making engine tasks READY forever is an incident.
@@ -252,6 +252,7 @@ class Runner(RecoveryMixin):
         session.execute(update(Job).where(Job.instance_id == instance.id, Job.status.in_(waiting))
                         .values(status=JobStatus.CANCELLED))
         session.execute(delete(EventSubscription).where(EventSubscription.instance_id == instance.id))
+        session.execute(delete(ExternalTask).where(ExternalTask.instance_id == instance.id))
 
     def load_version(self, session: Session, version: ProcessVersion) -> LoadedVersion:
         # Called processes' specs are found on demand and pinned per instance (server/engine/callees.py).

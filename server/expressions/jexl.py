@@ -26,6 +26,7 @@ from pyjexl.operators import Operator
 from server.expressions import limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
 from server.expressions.functions import FUNCTIONS, FunctionCall, FunctionParser, add_function_calls, register_function
+from server.expressions.juel import translate_juel
 from server.expressions.transforms import TRANSFORMS, register_transform
 from server.expressions.values import exact as _exact
 from server.expressions.values import kind_of as _kind
@@ -353,7 +354,8 @@ def parse(text: str) -> Any:
     if not body.strip():
         raise ExpressionError(f"Empty expression '{text}'", text)
     try:
-        tree = FunctionParser(_JEXL.config).visit(_JEXL.grammar.parse(_translate_word_operators(body)))
+        source = _translate_word_operators(translate_juel(body))  # JUEL spellings of Camunda 7 models too
+        tree = FunctionParser(_JEXL.config).visit(_JEXL.grammar.parse(source))
     except GrammarError as exc:
         position = offset + exc.pos
         near = text[position : position + 15].strip()

@@ -81,6 +81,10 @@ def _value_bound(field_id: str, field_type: FieldType, name: str, config: str | 
         raise FormDefinitionError(field_id, f"validation {name!r} config {text!r} {exc}") from None
 
 
+# Camunda 7's built-in form field validators, all enforced on submit.
+STANDARD_VALIDATORS = ("required", "readonly", "minlength", "maxlength", "min", "max")
+
+
 def _apply_validations(field_id: str, field_type: FieldType, rules: list[dict[str, Any]], prop: dict[str, Any]) -> bool:
     """Add constraint keywords to ``prop``; return whether the field is required."""
     required = False
@@ -106,8 +110,11 @@ def _apply_validations(field_id: str, field_type: FieldType, rules: list[dict[st
                 )
             prop[keywords[0] if name == "min" else keywords[1]] = _value_bound(field_id, field_type, name, config)
         else:
-            # Kept so custom validators survive a round trip, but never enforced here.
-            prop[f"x-validation-{name}"] = config if config is not None else True
+            # A custom validator (Java class, expression, plugin name) would be accepted and never run.
+            shown = f"{raw_name.strip()}" + (f" (config {config.strip()!r})" if config and config.strip() else "")
+            raise FormDefinitionError(
+                field_id, f"validation {shown} is not supported: BOMS enforces {', '.join(STANDARD_VALIDATORS)}"
+                " and refuses custom validators rather than skip them")
     _check_bounds_order(field_id, prop)
     return required
 

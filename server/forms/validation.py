@@ -191,6 +191,7 @@ def english(code: str, params: Mapping[str, Any]) -> str:
     texts = {
         "required": lambda: "is required",
         "unknown_field": lambda: "not a field of this form",
+        "read_only": lambda: "is read-only and cannot be changed",
         "not_object": lambda: "variables must be a JSON object",
         "type": lambda: "must be " + " or ".join(_TYPE_NOUNS.get(t, str(t)) for t in params["types"]),
         "enum": lambda: "must be one of " + ", ".join(str(v) for v in params["options"]),
@@ -286,11 +287,15 @@ def _collect_errors(form: _CompiledForm, instance: dict[str, Any]) -> dict[str, 
     return {path: _field_message(path, *best[path][1]) for path in sorted(best, key=sort_key)}
 
 
-def validate_submission(schema: dict | None, variables: object) -> dict:
+def validate_submission(schema: dict | None, variables: object,
+                        current: Mapping[str, Any] | None = None) -> dict:
     """Return a cleaned copy of ``variables`` or raise FormValidationError.
 
     Read-only fields are dropped (the user may not change them) and integer fields
     given as integral floats (5.0) are stored as ints; the input is never mutated.
+    With ``current`` (the instance's variables), a read-only field sent with another value than
+    its current one is an error, as Camunda's readonly validator makes it: a change is never dropped
+    silently. Sending the value shown (a client echoing the form back) is fine.
     """
     if not isinstance(variables, dict):
         raise FormValidationError({"": _field_message("", "not_object", {})})
@@ -300,6 +305,10 @@ def validate_submission(schema: dict | None, variables: object) -> dict:
     form = _compile(json.dumps(schema, sort_keys=True), tuple(schema["properties"]))
     cleaned = {key: copy.deepcopy(value) for key, value in variables.items() if key not in form.read_only}
     errors = _collect_errors(form, cleaned)
+    if current is not None:
+        for name in form.read_only:
+            if name in variables and variables[name] != current.get(name):
+                errors[name] = _field_message(name, "read_only", {})
     if errors:
         raise FormValidationError(errors)
     for name, field_type, prop in form.cleaners:
@@ -309,11 +318,11 @@ def validate_submission(schema: dict | None, variables: object) -> dict:
 
 
 def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any],
-                  with_files: bool = False) -> dict[str, Any]:
+                  with_files: bool = False, current: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``validate_submission`` for the services: FormInvalid (422 with per-field messages) on failure.
 
     ``with_files``: the web form stored the uploads itself, so file fields hold stored-file references."""
     try:
-        return validate_submission(validation_schema(schema) if with_files else schema, variables)
+        return validate_submission(validation_schema(schema) if with_files else schema, variables, current)
     except FormValidationError as exc:
         raise FormInvalid(exc.errors) from exc

@@ -83,6 +83,7 @@ def _n(value: Any) -> int:
 FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "required": lambda p: _("is required"),
     "unknown_field": lambda p: _("not a field of this form"),
+    "read_only": lambda p: _("is read-only and cannot be changed"),
     "not_object": lambda p: _("the submitted values are not a set of fields"),
     "type": lambda p: _("must be %(kinds)s", kinds=_(" or ").join(
         str(TYPE_WORDS.get(t, t)) for t in p.get("types", []))),

@@ -2,6 +2,7 @@
 
 from server.models.audit import AuditEvent, AuditHead
 from server.models.dashboard import Dashboard
+from server.models.external_task import ExternalTask
 from server.models.file import StoredFile
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
@@ -25,6 +26,7 @@ __all__ = [
     "DecisionVersion",
     "Deployment",
     "EventSubscription",
+    "ExternalTask",
     "Group",
     "HumanTask",
     "Job",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
 
-ROLES = ("admin", "modeler", "staff", "auditor")
+ROLES = ("admin", "modeler", "staff", "auditor", "worker")
 
 membership = Table(
     "membership",

@@ -41,10 +41,16 @@ def _read(ctx: JobContext) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         return element.get("service"), dict(instance.variables or {})
 
 
-def _evaluate_inputs(config: dict[str, Any], variables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    scope = dict(variables)
+def evaluate_locals(config: dict[str, Any], variables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(variables with the task's input parameters, the input parameters alone), each evaluated in order."""
+    scope, locals_ = dict(variables), {}
     for name, spec in config.get("locals", []):
-        scope[name] = _value(spec, scope, f"input parameter '{name}'")
+        scope[name] = locals_[name] = _value(spec, scope, f"input parameter '{name}'")
+    return scope, locals_
+
+
+def _evaluate_inputs(config: dict[str, Any], variables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    scope, _ = evaluate_locals(config, variables)
     params = {name: _value(spec, scope, f"parameter '{name}'") for name, spec in config["params"].items()}
     return params, scope
 

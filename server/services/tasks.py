@@ -201,7 +201,7 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     check_variables(variables)
     task, instance = _locked(session, runner, who, task_id, "complete")
     form = step_form(task, task.element.get("form"))
-    clean = validate_form(form, variables, with_files)
+    clean = validate_form(form, variables, with_files, current=instance.variables or {})
     require_open(instance, task)
     # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
     if pass_to_next_signer(session, runner, instance, task, who.username, clean):

@@ -1,5 +1,5 @@
 """Send tasks and message throw/end events with a Camunda implementation run like service tasks;
-what BOMS cannot run (Java code, a topic no connector serves) is refused at deploy."""
+a topic no connector serves is an external task for outside workers; Java code is refused at deploy."""
 
 from __future__ import annotations
 
@@ -47,10 +47,22 @@ def test_send_task_and_message_events_call_their_connector(app: Any, team: Api, 
 @pytest.mark.parametrize(("name", "element", "attribute", "line"), [
     ("send_task_java", "sendMail", "camunda:class", 7),
     ("message_end_java", "theEnd", "camunda:delegateExpression", 8),
-    ("send_task_unknown_topic", "sendMail", "mail-worker", 7),
 ])
 def test_what_cannot_run_is_refused_at_deploy(team: Api, name: str, element: str, attribute: str,
                                               line: int) -> None:
     error = team.deploy("modeler", f"camunda7/{name}.bpmn", expect=422).get_json()["error"]
     assert error["element"] == element and error["line"] == line
     assert attribute in error["message"] and f"{name}.bpmn" in error["message"]
+
+
+def test_send_task_with_a_topic_no_connector_serves_is_an_external_task(team: Api) -> None:
+    from tests.camunda7.external import act, fetch
+
+    team.user("worker", roles=("worker",))
+    team.deploy("modeler", "camunda7/send_task_external.bpmn")
+    started = team.start("staff", "sendTopic", {"to": "a@example.com"})
+    [task] = fetch(team, topic="mail-worker")
+    assert task["activityId"] == "sendMail" and task["variables"]["to"]["value"] == "a@example.com"
+    act(team, task["id"], "complete", {"workerId": "w1", "variables": {"sent": {"value": True, "type": "Boolean"}}})
+    body = instance(team, started["id"])
+    assert body["status"] == "completed" and body["variables"]["sent"] is True

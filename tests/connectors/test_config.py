@@ -116,7 +116,7 @@ def connector(*inputs: str) -> str:
     (task('camunda:class="com.acme.Delegate"'), "camunda:class names Java code"),
     (task('camunda:delegateExpression="${bean}"'), "camunda:delegateExpression names Java code"),
     (task('camunda:type="external"'), "camunda:topic is empty"),
-    (task('camunda:type="external" camunda:topic="${topic}"'), "must name a connector"),
+    (task('camunda:type="external" camunda:topic="${topic}"'), "must be a name, not an expression"),
     (task('camunda:type="mail"'), 'camunda:type="mail" is not supported'),
     (task(extensions=connector('<camunda:inputParameter name="ulr">http://x</camunda:inputParameter>')),
      "connector 'http' has no parameter 'ulr' (it takes body, headers"),

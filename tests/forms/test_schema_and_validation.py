@@ -119,12 +119,15 @@ def test_readonly_is_never_required() -> None:
     assert schema["required"] == []
 
 
-def test_unknown_validation_and_properties_are_kept() -> None:
-    prop = schema_from_camunda_fields(
-        [field("x", validation=[rule("validator", "com.acme.Check"), rule("odd")], properties={"ui": "wide"})]
-    )["properties"]["x"]
-    assert prop["x-validation-validator"] == "com.acme.Check"
-    assert prop["x-validation-odd"] is True
+@pytest.mark.parametrize("rule_", [rule("validator", "com.acme.Check"), rule("odd")])
+def test_custom_validators_are_refused(rule_: dict) -> None:
+    with pytest.raises(FormDefinitionError) as err:
+        schema_from_camunda_fields([field("x", validation=[rule_])])
+    assert err.value.field == "x" and "not supported" in err.value.message
+
+
+def test_properties_are_kept() -> None:
+    prop = schema_from_camunda_fields([field("x", properties={"ui": "wide"})])["properties"]["x"]
     assert prop["x-properties"] == {"ui": "wide"}
 
 

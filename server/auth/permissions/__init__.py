@@ -19,6 +19,7 @@ from server.auth.permissions.roles import (
     require_can_deploy,
     require_can_manage_people,
     require_can_read_audit,
+    require_can_work_external_tasks,
     require_role,
 )
 from server.auth.permissions.tasks import (
@@ -53,6 +54,7 @@ __all__ = [
     "require_can_deploy",
     "require_can_manage_people",
     "require_can_read_audit",
+    "require_can_work_external_tasks",
     "require_can_start",
     "require_instance_access",
     "require_role",

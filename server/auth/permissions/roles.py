@@ -65,3 +65,11 @@ def require_can_read_audit(who: Principal) -> None:
 
 def require_can_manage_people(who: Principal) -> None:
     require_role(who, *PEOPLE_ADMINS)
+
+
+# Who may fetch, lock and complete external tasks (Camunda 7 workers' accounts).
+EXTERNAL_WORKERS = ("worker",)  # a service account's role; an admin grants it, also to themselves
+
+
+def require_can_work_external_tasks(who: Principal) -> None:
+    require_role(who, *EXTERNAL_WORKERS)

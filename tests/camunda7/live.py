@@ -1,0 +1,23 @@
+"""The test app on a real HTTP port, for clients that speak HTTP themselves (Camunda's official clients)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import make_server
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`http://127.0.0.1:PORT` while the block runs; threaded, as fetchAndLock long-polls."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
