@@ -4,14 +4,14 @@ Tasks nobody is named for get the candidate row ('anyone', 'staff') the runner n
 "tasks I may claim" is an index lookup rather than a NOT EXISTS over every open task (issue 17).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01 13:30:00.000000
 """
 
 from alembic import op
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
