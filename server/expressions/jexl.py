@@ -354,14 +354,13 @@ def parse(text: str) -> Any:
     if not body.strip():
         raise ExpressionError(f"Empty expression '{text}'", text)
     try:
-        source = _translate_word_operators(translate_juel(body))  # JUEL spellings of Camunda 7 models too
-        tree = FunctionParser(_JEXL.config).visit(_JEXL.grammar.parse(source))
+        # JUEL spellings (Camunda 7 models) and word operators become JEXL before parsing.
+        tree = FunctionParser(_JEXL.config).visit(_JEXL.grammar.parse(_translate_word_operators(translate_juel(body))))
     except GrammarError as exc:
         position = offset + exc.pos
         near = text[position : position + 15].strip()
         where = f"near '{near}'" if near else "at the end"
-        message = f"Syntax error in expression '{text}' {where} (position {position})"
-        raise ExpressionError(message, text) from None
+        raise ExpressionError(f"Syntax error in expression '{text}' {where} (position {position})", text) from None
     except RecursionError:
         raise _too_deep(text) from None
     except Exception as exc:  # parsimonious wraps visitor failures such as invalid operators
