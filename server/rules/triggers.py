@@ -79,6 +79,8 @@ def _record_context(session: Session, event: Event, kind: str) -> tuple[dict[str
 
 
 def _on_record(session: Session, config: Config, event: Event, kind: str) -> None:
+    if "type" not in event.data or "id" not in event.data:
+        return  # not a record write of the data engine (which always names type and id)
     rules = _rules(session, f"record:{event.data['type']}")
     if not rules:
         return
