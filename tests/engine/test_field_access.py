@@ -42,7 +42,8 @@ def test_hidden_fields_never_leave_the_server(api: Api, browser: Any, tmp_path: 
     # The initiator still sees their own data.
     assert "DE8937" in api.get("clerk", f"/api/v1/process-instances/{instance}").get_data(as_text=True)
     # A read-only field cannot be changed: refused naming it (never dropped silently), and nothing is stored.
-    refused = api.post("boss", f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"managerDecision": "reject"}})
+    refused = api.post("boss", f"/api/v1/tasks/{task['id']}/complete",
+                       json={"variables": {"managerDecision": "reject"}})
     assert refused.status_code == 422 and "managerDecision" in refused.get_json()["error"]["fields"]
     flow.complete(task, {}, who="boss")
     assert "managerDecision" not in flow.instance(instance)["variables"]
