@@ -47,8 +47,18 @@ def auto_mapping(header: list[str], fields: list[Mapping[str, Any]]) -> dict[str
     return {h: by_name.get(h.casefold()) for h in header}
 
 
+# Field kinds the records service fills on each write (a counter, a stored formula).
+COMPUTED_ON_WRITE = frozenset({"auto_number", "formula"})
+
+
 def make_plan(header: list[str], definition: Mapping[str, Any], writable: frozenset[str],
               options: Mapping[str, Any]) -> Plan:
+    stored = [f for f in definition["fields"] if f["type"] in COMPUTED_ON_WRITE]
+    if stored:
+        # The import writes rows in bulk, beside the records service that numbers and computes these:
+        # refused rather than leaving them empty.
+        raise Unprocessable(f"record type '{definition['key']}' has field '{stored[0]['key']}' "
+                            f"({stored[0]['type']}), which imports cannot fill yet", field=stored[0]["key"])
     fields = [f for f in definition["fields"] if f["key"] in writable]
     known = {f["key"]: f for f in fields}
     mapping = options.get("mapping")
