@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, request
 from flask_babel import get_locale
 
 from server import audit, plugins
@@ -11,11 +13,25 @@ from server.db import DATABASE_EXTENSION, Database
 from server.engine.runner import Runner
 
 
+class BomsFlask(Flask):
+    def make_default_options_response(self) -> Any:
+        """OPTIONS answers with the methods of the route it matched: Werkzeug's default adds every rule the
+        path could match (`/tasks/batch-complete` would also advertise `/tasks/<task_id>`'s GET and PATCH)."""
+        matched = request.url_rule
+        methods: set[str] = set()
+        for rule in self.url_map.iter_rules():
+            if matched is not None and rule.rule == matched.rule and rule.methods:
+                methods |= rule.methods
+        response = self.response_class()
+        response.allow.update(methods)
+        return response
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     if not config.testing:
         check_secret_key(config.secret_key)
-    app = Flask(__name__, instance_path=str(config.instance_path))
+    app = BomsFlask(__name__, instance_path=str(config.instance_path))
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_upload_bytes,

@@ -9,6 +9,7 @@ from server.api.common import database, json_body, principal, runner, writing
 from server.api.instances import instance_json
 from server.api.openapi import BOOLEAN, INTEGER, STRING, STRINGS, VARIABLES, Schema, body, obj, op, p
 from server.api.tasks import task_json
+from server.errors import BadRequest
 from server.services import substitutes, task_batch, task_cc, task_return
 from server.services import task_actions as service
 
@@ -131,8 +132,10 @@ def get_substitute() -> Any:
 def set_substitute() -> Any:
     who = principal()
     data = json_body()
+    if "user" not in data:
+        raise BadRequest('the body needs "user" (a user name, or null to clear the substitute)', field="user")
     with writing() as session:
-        return substitutes.set_substitute(session, who, data.get("user"), data.get("from"), data.get("until"))
+        return substitutes.set_substitute(session, who, data["user"], data.get("from"), data.get("until"))
 
 
 def _task_op(op_id: str, summary: str, request: str, doc: str, required: bool = True) -> Schema:
