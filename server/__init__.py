@@ -6,11 +6,19 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import get_locale
+from werkzeug.routing import BaseConverter
 
 from server import audit, plugins
 from server.config import Config, check_secret_key
 from server.db import DATABASE_EXTENSION, Database
 from server.engine.runner import Runner
+
+
+class RecordIdConverter(BaseConverter):
+    """A record id segment that is never one of the fixed words beside it (`/records/<type>/bulk`, ...), so a
+    PATCH to `/records/<type>/imports` is a 405, not an edit of record "imports"."""
+
+    regex = r"(?!(?:bulk|views|imports|export|template\.xlsx)$)[^/]+"
 
 
 class BomsFlask(Flask):
@@ -32,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     if not config.testing:
         check_secret_key(config.secret_key)
     app = BomsFlask(__name__, instance_path=str(config.instance_path))
+    app.url_map.converters["record_id"] = RecordIdConverter
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_upload_bytes,

@@ -361,7 +361,8 @@ def core_paths() -> dict[str, Schema]:
                    {"type": "string", "enum": [*TASK_STATUSES, ""], "default": TaskStatus.OPEN}),
              query("sort", "Created or due date; a leading `-` sorts descending",
                    {"type": "string", "enum": ["created", "due", "-created", "-due"], "default": "created"}),
-             query("order", "`desc` sorts descending too", {"type": "string", "enum": ["asc", "desc"]}),
+             query("order", "`desc` sorts descending too (empty: ascending)",
+                   {"type": "string", "enum": ["asc", "desc", ""]}),
              p("page"), p("pageSize"), p("cursor")])},
         "/api/v1/tasks/{task_id}": {"get": op(
             "getTask", "tasks", "One task with its form and the instance's variables",

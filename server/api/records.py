@@ -101,8 +101,8 @@ def bulk_records(type_key: str) -> Any:
         return bulk.bulk(session, who, type_key, body)
 
 
-@api.get("/records/<type_key>/<int:record_id>")
-def get_record(type_key: str, record_id: int) -> Any:
+@api.get("/records/<type_key>/<record_id:record_id>")
+def get_record(type_key: str, record_id: str) -> Any:
     who = principal()
     with reading() as session:
         return service.get(session, who, type_key, record_id)
@@ -118,16 +118,16 @@ def _if_match() -> int | None:
     return int(text)
 
 
-@api.patch("/records/<type_key>/<int:record_id>")
-def patch_record(type_key: str, record_id: int) -> Any:
+@api.patch("/records/<type_key>/<record_id:record_id>")
+def patch_record(type_key: str, record_id: str) -> Any:
     who = principal()
     body = json_body()
     with writing() as session:
         return service.update_record(session, who, type_key, record_id, body, _if_match())
 
 
-@api.delete("/records/<type_key>/<int:record_id>")
-def delete_record(type_key: str, record_id: int) -> Any:
+@api.delete("/records/<type_key>/<record_id:record_id>")
+def delete_record(type_key: str, record_id: str) -> Any:
     who = principal()
     args = QueryArgs(request.args)
     version = args.integer("version", None, 1, 2**31 - 1)
@@ -137,8 +137,8 @@ def delete_record(type_key: str, record_id: int) -> Any:
     return "", 204
 
 
-@api.get("/records/<type_key>/<int:record_id>/history")
-def record_history(type_key: str, record_id: int) -> Any:
+@api.get("/records/<type_key>/<record_id:record_id>/history")
+def record_history(type_key: str, record_id: str) -> Any:
     who = principal()
     with reading() as session:
         return service.history(session, who, type_key, record_id)
