@@ -134,6 +134,8 @@ def set_substitute() -> Any:
     data = json_body()
     if "user" not in data:
         raise BadRequest('the body needs "user" (a user name, or null to clear the substitute)', field="user")
+    if data["user"] is None and (data.get("from") is not None or data.get("until") is not None):
+        raise BadRequest('"from" and "until" go with a user; send {"user": null} alone to clear', field="from")
     with writing() as session:
         return substitutes.set_substitute(session, who, data["user"], data.get("from"), data.get("until"))
 
