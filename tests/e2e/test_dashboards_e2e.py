@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from server import create_app
 from server.config import Config
@@ -126,9 +127,16 @@ def test_every_chart_type_draws_and_drills_down(chromium: Any, dashboard_server:
     page.goto(f"{dashboard_server}/dashboards/ceo_cockpit")
     page.wait_for_selector("#chart-by_region[data-rendered=true]")
     box = page.locator("#chart-by_region").bounding_box()
-    with page.expect_navigation():
-        # the top region's bar starts at the left axis: click a little right of it, in the first row
-        page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    # The top region's bar starts at the left axis: click a little right of it, in the first row. On a loaded
+    # machine BokehJS can mark the chart drawn a moment before its tap tool listens: try the click again.
+    for attempt in range(3):
+        try:
+            with page.expect_navigation(timeout=15_000):
+                page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     assert "/dashboards/ceo_cockpit/charts/by_customer?by.region=" in page.url
     page.wait_for_selector("#chart-by_customer[data-rendered=true]")
     assert page.locator("[data-testid=drill-filters]").count() == 1
