@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,7 +9,7 @@ from sqlalchemy.orm import Session
 from server.analytics import service
 from server.auth.permissions import Principal
 from server.errors import BomsError, DeployError
-from server.forms.limits import check_value
+from server.forms.limits import read_json_file
 
 SUFFIX = ".dashboard.json"
 # `boms deploy` and the demo deploy as the system: the saves are checked as a designer's would be.
@@ -21,17 +20,7 @@ def deploy_files(session: Session, actor: str, files: list[tuple[str, bytes]]) -
     """Read every file, then save each; a mistake names the file (and chart, field) and the whole upload fails."""
     raws = []
     for name, content in files:
-        try:
-            raw = json.loads(content)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise DeployError(f"{name}: not valid JSON: {exc}", file=name) from None
-        except RecursionError:
-            raise DeployError(f"{name}: nested too deeply", file=name) from None
-        try:
-            check_value(raw, "dashboard")
-        except BomsError as exc:
-            raise DeployError(f"{name}: {exc.message}", file=name, **exc.details) from None
-        raws.append((name, raw))
+        raws.append((name, read_json_file(name, content, "dashboard")))
     who = Principal(0, actor, DEPLOYER, frozenset())
     summaries = []
     for name, raw in raws:

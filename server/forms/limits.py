@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from server.errors import ValueRefused
+from server.errors import BomsError, DeployError, ValueRefused
 from server.forms.validation import FieldMessage
 
 MAX_DEPTH = 32  # nesting levels of one value (a scalar is depth 0, {"a": 1} is depth 1)
@@ -129,3 +129,18 @@ def check_business_key(value: str | None, field: str = "businessKey") -> None:
     if len(value) > MAX_BUSINESS_KEY:
         raise _refuse(field, "maxLength", f"must be at most {MAX_BUSINESS_KEY} characters", value=MAX_BUSINESS_KEY)
     check_value(value, field)
+
+
+def read_json_file(name: str, content: bytes, label: str) -> Any:
+    """A deployed JSON file's content, storable as `check_value` requires; else a DeployError naming the file."""
+    try:
+        raw = json.loads(content)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DeployError(f"{name}: not valid JSON: {exc}", file=name) from None
+    except RecursionError:
+        raise DeployError(f"{name}: nested too deeply", file=name) from None
+    try:
+        check_value(raw, label)  # NUL characters, lone surrogates, depth: what the API's body check does
+    except BomsError as exc:
+        raise DeployError(f"{name}: {exc.message}", file=name, **exc.details) from None
+    return raw

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from server.errors import BomsError, DeployError
-from server.forms.limits import check_value
+from server.forms.limits import read_json_file
 from server.rules import store
 
 SUFFIX = ".rule.json"
@@ -19,14 +18,8 @@ def deploy_files(session: Session, actor: str, files: list[tuple[str, bytes]]) -
     summaries = []
     seen: dict[str, str] = {}
     for name, content in files:
+        raw = read_json_file(name, content, "rule")
         try:
-            raw = json.loads(content)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise DeployError(f"{name}: not valid JSON: {exc}", file=name) from None
-        except RecursionError:
-            raise DeployError(f"{name}: nested too deeply", file=name) from None
-        try:
-            check_value(raw, "rule")
             row, created = store.save(session, raw, actor)
         except BomsError as exc:
             raise DeployError(f"{name}: {exc.message}", file=name, **exc.details) from None
