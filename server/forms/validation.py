@@ -35,7 +35,7 @@ from server.forms.patterns import (
 from server.forms.registry import FieldType
 from server.forms.schema import FormDefinitionError
 
-__all__ = ["FieldMessage", "FormValidationError", "english", "validate_form", "validate_submission"]
+__all__ = ["FieldMessage", "FormValidationError", "english", "property_checks", "validate_form", "validate_submission"]
 
 _CACHE_SIZE = 256
 
@@ -326,3 +326,17 @@ def validate_form(schema: dict[str, Any] | None, variables: dict[str, Any],
         return validate_submission(validation_schema(schema) if with_files else schema, variables, current)
     except FormValidationError as exc:
         raise FormInvalid(exc.errors) from exc
+
+
+def property_checks(schema: dict[str, Any]) -> dict[str, Any]:
+    """For each top-level property of ``schema``: a function telling whether a value passes that property's
+    schema — the compiled form's own validator, descended once instead of on every submission. A bulk
+    writer checks many values with it and asks ``validate_submission`` for the messages only on a failure.
+    Read-only properties accept anything (``validate_submission`` strips them before checking)."""
+    form = _compile(json.dumps(schema, sort_keys=True), tuple(schema.get("properties") or {}))
+    return {name: (_accept if name in form.read_only else form.validator.evolve(schema=prop).is_valid)
+            for name, prop in (schema.get("properties") or {}).items()}
+
+
+def _accept(value: Any) -> bool:
+    return True

@@ -3,10 +3,11 @@
     {"create": [{"fields": {...}}, ...], "update": [{"id": 7, "fields": {...}, "version": 2}, ...],
      "delete": [{"id": 9, "version": 1}, ...]}
 
-Each row runs through the same path as a single write (validator, permissions, references, formulas,
-auto-numbers, audit event: one per record) in a savepoint of its own, so every row is checked even after
-one failed; if any did, the whole call is refused (422) with each failing row's index, operation and error,
-and nothing is written.
+Creates and updates go through the batch path (server/records/batch.py: the checks of one write, done
+for the batch, one executemany per statement, one append of the audit events — one per record); deletes,
+which may cascade, run one by one through the single path, each in a savepoint. Every row is checked even
+after one failed; if any did, the whole call is refused (422) with each failing row's index, operation and
+error, and nothing is written.
 """
 
 from __future__ import annotations
@@ -16,19 +17,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.errors import BadRequest, BomsError, Unprocessable
-from server.records import service
+from server.errors import BadRequest, BomsError
+from server.records import batch, service
 from server.records.access import access
+from server.records.batch import BatchRefused as BulkRefused
+from server.queries import id_value
 
 MAX_ROWS = 1000
 OPERATIONS = ("create", "update", "delete")
-
-
-class BulkRefused(Unprocessable):
-    code = "bulk_refused"
 
 
 def _rows(body: Any) -> dict[str, list[Any]]:
@@ -46,34 +44,43 @@ def _rows(body: Any) -> dict[str, list[Any]]:
     return rows
 
 
+def _refused(name: str, exc: BulkRefused) -> list[dict[str, Any]]:
+    return [{"op": name, **row} for row in exc.details.get("rows", [])]
+
+
 def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str, Any]:
     rows = _rows(body)
     result: dict[str, list[int]] = {name: [] for name in OPERATIONS}
     errors: list[dict[str, Any]] = []
-    created: list[Event] = []  # published together: one audit event per record, one append to the chain
     accesses = {name: access(session, who, type_key, action) for name, action in (
         ("create", Action.CREATE), ("update", Action.UPDATE), ("delete", Action.DELETE)) if rows[name]}
-    for name in OPERATIONS:
-        for index, item in enumerate(rows[name]):
-            try:
-                with session.begin_nested():
-                    if name == "create":
-                        if set(item) != {"fields"}:
-                            raise BadRequest("send {\"fields\": {...}}", field="fields")
-                        record_id, _ = service.insert_one(session, accesses[name], item["fields"], created)
-                    elif name == "update":
-                        record_id = service.update_one(session, accesses[name], item.get("id"), item)
-                    else:
-                        if set(item) - {"id", "version"}:
-                            raise BadRequest("send {\"id\": N, \"version\": N}", field="id")
-                        record_id = item.get("id")
-                        service.delete_one(session, accesses[name], record_id, item.get("version"))
-                    result[name].append(int(record_id))
-            except BomsError as exc:
-                errors.append({"op": name, "index": index, "status": exc.status, **exc.to_dict()})
+    creates, refused = batch.check_creates(accesses["create"], rows["create"]) if rows["create"] else ({}, [])
+    errors += [{"op": "create", **e} for e in refused]
+    updates, refused = batch.check_updates(session, accesses["update"], rows["update"]) if rows["update"] \
+        else ({}, [])
+    errors += [{"op": "update", **e} for e in refused]
+    if not errors:
+        for name, write, checked in (("create", batch.insert_rows, creates), ("update", batch.update_rows, updates)):
+            if checked:
+                try:
+                    done = write(session, batch.Target.of(accesses[name]), checked)  # type: ignore[arg-type]
+                    result[name] = [done[i] for i in sorted(done)]
+                except BulkRefused as exc:
+                    errors += _refused(name, exc)
+    updated = {c.old["id"] for c in updates.values()}
+    for index, item in enumerate(rows["delete"]):
+        try:
+            with session.begin_nested():
+                if set(item) - {"id", "version"}:
+                    raise BadRequest("send {\"id\": N, \"version\": N}", field="id")
+                if id_value(item.get("id")) in updated:
+                    raise BadRequest(f"{type_key} record {item.get('id')} is both updated and deleted in this call",
+                                     field="id")
+                service.delete_one(session, accesses["delete"], item.get("id"), item.get("version"))
+                result["delete"].append(int(item["id"]))
+        except BomsError as exc:
+            errors.append({"op": "delete", "index": index, "status": exc.status, **exc.to_dict()})
     if errors:
         raise BulkRefused(f"{len(errors)} of {sum(map(len, rows.values()))} rows were refused; nothing was "
                           "written", rows=errors[:100])
-    if created:
-        publish(session, created)
     return {"type": type_key, **{f"{name}d": ids for name, ids in result.items()}}

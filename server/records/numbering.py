@@ -30,14 +30,20 @@ def _text(pattern: str, at: datetime, number: int) -> str:
     return AUTO_PART.sub(lambda m: parts.get(m.group(1)) or f"{number:0{len(m.group(1))}d}", pattern)
 
 
-def next_number(session: Session, type_key: str, field: Mapping[str, Any], at: datetime) -> str:
+def next_numbers(session: Session, type_key: str, field: Mapping[str, Any], at: datetime, count: int) -> list[str]:
+    """``count`` consecutive numbers in one increment of the counter (a batch of creates): the same row
+    lock as one create, so concurrent writers still take turns and a rolled-back batch gives them all back."""
     period = _period(field["pattern"], at)
     key = {"type_key": type_key, "field": field["key"], "period": period}
     dialect = session.get_bind().dialect.name
     make = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RecordCounter)
     session.execute(make.values(**key, value=0).on_conflict_do_nothing())
-    value: Any = session.execute(
+    last: Any = session.execute(
         update(RecordCounter).where(RecordCounter.type_key == type_key, RecordCounter.field == field["key"],
                                     RecordCounter.period == period)
-        .values(value=RecordCounter.value + 1).returning(RecordCounter.value)).scalar_one()
-    return _text(field["pattern"], at, int(value))
+        .values(value=RecordCounter.value + count).returning(RecordCounter.value)).scalar_one()
+    return [_text(field["pattern"], at, number) for number in range(int(last) - count + 1, int(last) + 1)]
+
+
+def next_number(session: Session, type_key: str, field: Mapping[str, Any], at: datetime) -> str:
+    return next_numbers(session, type_key, field, at, 1)[0]

@@ -61,6 +61,45 @@ def check_references(session: Session, who: Principal, definition: Mapping[str, 
         raise FormInvalid(errors)
 
 
+def reference_errors(session: Session, who: Principal, definition: Mapping[str, Any],
+                     rows: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[str, FieldMessage]]:
+    """``check_references`` for many rows (by index) with one query per field: each refused row's messages."""
+    from server.records.types import latest, policy_of
+
+    errors: dict[int, dict[str, FieldMessage]] = {}
+    for field in definition["fields"]:
+        key, kind = field["key"], field["type"]
+        if kind not in ("user", "group", "relation"):
+            continue
+        given = {i: (set(v) if isinstance(v, list) else {v}) for i, r in rows.items()
+                 if (v := r.get(key)) is not None}
+        wanted = set().union(*given.values()) if given else set()
+        if not wanted:
+            continue
+        if kind in ("user", "group"):
+            model, column = (User, User.username) if kind == "user" else (Group, Group.name)
+            unknown = set(_missing(session, model, column, wanted))
+        else:
+            row = latest(session, field["target"])
+            unknown = wanted
+            if row is not None:
+                table = table_of(row.definition)
+                scope = policy_of(row).row_filter(who, Action.READ, table.c)
+                unknown = wanted - set(session.execute(select(table.c.id).where(table.c.id.in_(sorted(wanted)),
+                                                                                 scope)).scalars())
+        for index, names in given.items():
+            missing = sorted(names & unknown, key=str)
+            if not missing:
+                continue
+            if kind == "relation":
+                message = FieldMessage(f"no {field['target']} record {missing[0]}", "unknown_record",
+                                       {"id": missing[0]})
+            else:
+                message = FieldMessage(f"no {kind} {', '.join(missing)}", "unknown_" + kind, {"values": missing})
+            errors.setdefault(index, {})[key] = message
+    return errors
+
+
 @dataclass(frozen=True)
 class Dependants:
     type_key: str

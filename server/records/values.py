@@ -14,8 +14,9 @@ from typing import Any
 
 from server.errors import FormInvalid, ValueRefused
 from server.forms.limits import check_value
-from server.forms.validation import FieldMessage, FormValidationError, validate_submission
-from server.records.definition import json_schema
+from server.forms.files import is_file_field
+from server.forms.validation import FieldMessage, FormValidationError, property_checks, validate_submission
+from server.records.definition import checksum, json_schema
 from server.records.fields import KINDS, DecimalKind
 
 
@@ -52,63 +53,123 @@ def _sub_row(field: Mapping[str, Any], row: Any) -> Any:
     return {k: _as_decimal_text(v) if k in decimals else v for k, v in row.items()}
 
 
+class RecordValidator:
+    """The validator of one record-type version, compiled once (cached by ``validator_of``): the field
+    table, the JSON Schema and a check per property are built here, not on every record.
+
+    A record whose every value passes its property's check takes the fast path (each distinct simple value
+    of a field is checked once per run: a spreadsheet repeats its options, dates and numbers); one that
+    does not is validated whole by ``validate_submission``, so its messages are exactly the form's."""
+
+    MEMO = 4096  # distinct values remembered per field
+
+    def __init__(self, definition: Mapping[str, Any]) -> None:
+        self.definition = definition
+        self.fields = {f["key"]: f for f in definition["fields"]}
+        self.kinds = {k: KINDS[f["type"]] for k, f in self.fields.items()}
+        writable = [k for k, kind in self.kinds.items() if kind.writable]
+        self.schema = json_schema(definition, writable)
+        self.required = frozenset(self.schema["required"])
+        self.defaults = {k: f["default"] for k, f in self.fields.items() if f.get("default") is not None}
+        self.decimals = frozenset(k for k, kind in self.kinds.items() if isinstance(kind, DecimalKind))
+        self.checks = property_checks(self.schema)
+        self.files = frozenset(k for k, prop in self.schema["properties"].items() if is_file_field(prop))
+        self.memo: dict[str, dict[tuple[type, Any], bool]] = {k: {} for k in writable}
+
+    def _passes(self, key: str, value: Any) -> bool:
+        if not isinstance(value, str | int | float | bool):
+            return bool(self.checks[key](value))
+        memo = self.memo[key]
+        known = memo.get((type(value), value))
+        if known is None:
+            if len(memo) >= self.MEMO:
+                memo.clear()
+            known = memo[(type(value), value)] = bool(self.checks[key](value))
+        return known
+
+    def _schema_errors(self, present: dict[str, Any], given: Mapping[str, Any], creating: bool
+                       ) -> dict[str, Any]:
+        if not (creating and self.required - present.keys()) and not (self.files & present.keys()) \
+                and all(self._passes(k, v) for k, v in present.items()):
+            return {}
+        schema = {**self.schema, "required": [k for k in self.schema["required"] if creating or k in given]}
+        try:
+            validate_submission(schema, present)
+        except FormValidationError as exc:
+            return dict(exc.errors)
+        return {}
+
+    def validate(self, values: Any, *, creating: bool, visible: frozenset[str]) -> dict[str, Any]:
+        """``values`` (a JSON object of field -> value; null clears a field) as column values, or FormInvalid.
+
+        ``creating``: every required field must be present (defaults fill the missing ones first);
+        ``visible``: the fields the caller may read — an error about any other field is not named."""
+        if not isinstance(values, Mapping):
+            raise FormInvalid({"fields": _message("must be an object of field values", "not_object")})
+        fields, kinds = self.fields, self.kinds
+        errors: dict[str, Any] = {}
+        given = dict(values)
+        if creating:
+            for key, default in self.defaults.items():
+                if key not in given:
+                    given[key] = default
+        for key, value in given.items():
+            if key not in fields or key not in visible:
+                errors[key] = _message("is not a field of this record type", "unknown_field")
+                continue
+            if not kinds[key].writable:
+                errors[key] = _message("is computed; it cannot be written", "read_only")
+                continue
+            try:
+                check_value(value, key)
+            except ValueRefused as exc:
+                errors.update({k: v for k, v in exc.details.get("fields", {}).items()})
+        if errors:
+            raise FormInvalid(errors)
+        present = {k: v for k, v in given.items() if v is not None}
+        for key in sorted(set(given) - set(present)):
+            if fields[key]["required"]:
+                errors[key] = _message("is required", "required")
+        for key, value in present.items():
+            if key in self.decimals:
+                present[key] = _as_decimal_text(value)
+            elif fields[key]["type"] == "sub_table" and isinstance(value, list):
+                present[key] = [_sub_row(fields[key], row) for row in value]
+        errors.update(self._schema_errors(present, given, creating))
+        for key, value in present.items():
+            if key not in errors and key in self.decimals:
+                problem = _decimal_bounds(fields[key], value)
+                if problem:
+                    errors[key] = problem
+        if errors:
+            shown = {k: v for k, v in errors.items() if k.split(".")[0] in visible}
+            hidden = len(errors) - len(shown)
+            if hidden:
+                shown["fields"] = _message("a field you cannot see needs a value; ask the record type's designer",
+                                           "hidden_field", count=hidden)
+            raise FormInvalid(shown)
+        return {key: kinds[key].to_db(fields[key], present.get(key)) for key in given}
+
+
+_VALIDATORS: dict[str, RecordValidator] = {}
+
+
+def validator_of(definition: Mapping[str, Any], digest: str | None = None) -> RecordValidator:
+    """The compiled validator of a definition, by its checksum (a record type's row stores it: pass it as
+    ``digest`` to skip hashing the definition again)."""
+    digest = digest or checksum(definition)
+    found = _VALIDATORS.get(digest)
+    if found is None:
+        if len(_VALIDATORS) >= 256:
+            _VALIDATORS.clear()
+        found = _VALIDATORS[digest] = RecordValidator(definition)
+    return found
+
+
 def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
              visible: frozenset[str]) -> dict[str, Any]:
-    """``values`` (a JSON object of field -> value; null clears a field) as column values, or FormInvalid.
-
-    ``creating``: every required field must be present (defaults fill the missing ones first);
-    ``visible``: the fields the caller may read — an error about any other field is not named."""
-    if not isinstance(values, Mapping):
-        raise FormInvalid({"fields": _message("must be an object of field values", "not_object")})
-    fields = {f["key"]: f for f in definition["fields"]}
-    errors: dict[str, str] = {}
-    given = dict(values)
-    if creating:
-        for key, field in fields.items():
-            if key not in given and field.get("default") is not None:
-                given[key] = field["default"]
-    for key, value in given.items():
-        if key not in fields or key not in visible:
-            errors[key] = _message("is not a field of this record type", "unknown_field")
-            continue
-        if not KINDS[fields[key]["type"]].writable:
-            errors[key] = _message("is computed; it cannot be written", "read_only")
-            continue
-        try:
-            check_value(value, key)
-        except ValueRefused as exc:
-            errors.update({k: v for k, v in exc.details.get("fields", {}).items()})
-    if errors:
-        raise FormInvalid(errors)
-    present = {k: v for k, v in given.items() if v is not None}
-    for key in sorted(set(given) - set(present)):
-        if fields[key]["required"]:
-            errors[key] = _message("is required", "required")
-    for key, value in present.items():
-        if isinstance(KINDS[fields[key]["type"]], DecimalKind):
-            present[key] = _as_decimal_text(value)
-        elif fields[key]["type"] == "sub_table" and isinstance(value, list):
-            present[key] = [_sub_row(fields[key], row) for row in value]
-    writable = [k for k, f in fields.items() if KINDS[f["type"]].writable]
-    schema = json_schema(definition, writable)
-    schema["required"] = [k for k in schema["required"] if creating or k in given]
-    try:
-        validate_submission(schema, present)
-    except FormValidationError as exc:
-        errors.update(exc.errors)
-    for key, value in present.items():
-        if key not in errors and isinstance(KINDS[fields[key]["type"]], DecimalKind):
-            problem = _decimal_bounds(fields[key], value)
-            if problem:
-                errors[key] = problem
-    if errors:
-        shown = {k: v for k, v in errors.items() if k.split(".")[0] in visible}
-        hidden = len(errors) - len(shown)
-        if hidden:
-            shown["fields"] = _message("a field you cannot see needs a value; ask the record type's designer",
-                                       "hidden_field", count=hidden)
-        raise FormInvalid(shown)
-    return {key: KINDS[fields[key]["type"]].to_db(fields[key], present.get(key)) for key in given}
+    """The one validator of record values (see ``RecordValidator.validate``)."""
+    return validator_of(definition).validate(values, creating=creating, visible=visible)
 
 
 def to_json(definition: Mapping[str, Any], row: Any, visible: frozenset[str]) -> dict[str, Any]:
