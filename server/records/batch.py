@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,6 +128,24 @@ def _duplicates(session: Session, target: Target, rows: Mapping[int, Mapping[str
         "the database refused the batch (a related record was deleted meanwhile?); nothing was written").to_dict()}]
 
 
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """One executemany with the ids given, in the rows' order. An INSERT ... RETURNING of many rows is one
+    huge statement that the drivers re-parse on every call (psycopg caches statements of at most 50
+    parameters; SQLite runs it row by row to keep the order), so the ids are taken first: on PostgreSQL
+    from the table's own sequence, in one round trip; on SQLite, whose write transaction holds the
+    database's only write lock (BEGIN IMMEDIATE), as the highest id plus one onwards — what SQLite picks
+    itself for a rowid table."""
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        ids = list(session.execute(select(func.nextval(sequence)).select_from(
+            func.generate_series(1, len(rows)))).scalars())
+    else:
+        top = session.execute(select(func.max(table.c.id))).scalar() or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+    session.execute(insert(table), [{**row, "id": record_id} for row, record_id in zip(rows, ids, strict=True)])
+    return ids
+
+
 def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]]) -> dict[int, int]:
     """Insert checked rows (stored values by row index): numbered, computed, audited; their ids by index.
     Raises BatchRefused naming the rows a reference, a formula or a unique index refused."""
@@ -159,9 +177,7 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
                 prepared[index] = stored
             if errors:
                 raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100])
-            statement = insert(target.table).returning(target.table.c.id, sort_by_parameter_order=True)
-            ids = session.execute(statement, [{**dict.fromkeys(keys), **prepared[i], **system} for i in order]
-                                  ).scalars().all()
+            ids = _insert(session, target.table, [{**dict.fromkeys(keys), **prepared[i], **system} for i in order])
     except IntegrityError:
         errors = _duplicates(session, target, prepared)
         raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100]) from None

@@ -53,6 +53,13 @@ def _sub_row(field: Mapping[str, Any], row: Any) -> Any:
     return {k: _as_decimal_text(v) if k in decimals else v for k, v in row.items()}
 
 
+def _plainly_storable(value: Any) -> bool:
+    """What ``check_value`` would pass without looking further (most cells): saves its walk per value."""
+    kind = type(value)
+    return value is None or kind is int or kind is bool or (
+        kind is str and len(value) <= 1000 and value.isascii() and "\x00" not in value)
+
+
 class RecordValidator:
     """The validator of one record-type version, compiled once (cached by ``validator_of``): the field
     table, the JSON Schema and a check per property are built here, not on every record.
@@ -119,6 +126,8 @@ class RecordValidator:
                 continue
             if not kinds[key].writable:
                 errors[key] = _message("is computed; it cannot be written", "read_only")
+                continue
+            if _plainly_storable(value):
                 continue
             try:
                 check_value(value, key)
