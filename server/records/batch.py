@@ -31,9 +31,9 @@ from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.queries import id_value
 from server.records.access import Access
-from server.records.references import reference_errors
 from server.records.computed import compute
 from server.records.numbering import next_numbers
+from server.records.references import reference_errors
 from server.records.storage import stored_fields
 from server.records.values import to_json, validator_of
 

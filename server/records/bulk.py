@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.errors import BadRequest, BomsError
+from server.queries import id_value
 from server.records import batch, service
 from server.records.access import access
 from server.records.batch import BatchRefused as BulkRefused
-from server.queries import id_value
 
 MAX_ROWS = 1000
 OPERATIONS = ("create", "update", "delete")

@@ -47,3 +47,9 @@ def next_numbers(session: Session, type_key: str, field: Mapping[str, Any], at: 
 
 def next_number(session: Session, type_key: str, field: Mapping[str, Any], at: datetime) -> str:
     return next_numbers(session, type_key, field, at, 1)[0]
+
+
+def sample_number(field: Mapping[str, Any], at: datetime) -> str:
+    """What a number of ``field`` looks like (the first of its period): for checking formulas that read it
+    before the real number is taken."""
+    return _text(field["pattern"], at, 1)

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from server.errors import FormInvalid, ValueRefused
-from server.forms.limits import check_value
 from server.forms.files import is_file_field
+from server.forms.limits import check_value
 from server.forms.validation import FieldMessage, FormValidationError, property_checks, validate_submission
 from server.records.definition import checksum, json_schema
 from server.records.fields import KINDS, DecimalKind
@@ -158,6 +158,22 @@ class RecordValidator:
                                            "hidden_field", count=hidden)
             raise FormInvalid(shown)
         return {key: kinds[key].to_db(fields[key], present.get(key)) for key in given}
+
+    def converted(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """The column values of ``values`` that ``validate`` accepted before with this same definition (an
+        import's writing pass after its validation pass): what ``validate`` returns, without checking again."""
+        given = dict(values)
+        if creating:
+            for key, default in self.defaults.items():
+                given.setdefault(key, default)
+        stored = {}
+        for key, value in given.items():
+            if value is not None and key in self.decimals:
+                value = _as_decimal_text(value)
+            elif value is not None and self.fields[key]["type"] == "sub_table" and isinstance(value, list):
+                value = [_sub_row(self.fields[key], row) for row in value]
+            stored[key] = self.kinds[key].to_db(self.fields[key], value)
+        return stored
 
 
 _VALIDATORS: dict[str, RecordValidator] = {}

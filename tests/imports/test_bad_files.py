@@ -116,16 +116,3 @@ def test_bad_requests_are_4xx_never_500(items_api: Any) -> None:
     for query in ({"filter": "code =="}, {"sort": "cost"}, {"fields": "nope"}):
         assert items_api.get("sam", "/api/v1/records/item/export", query_string=query).status_code == 400
     assert _imports_dir(items_api) == []
-
-
-def test_a_type_with_numbered_or_computed_fields_is_refused_not_half_filled(api: Any) -> None:
-    numbered = {"key": "ticket", "name": {"en": "Ticket", "zh": "工单"},
-                "fields": [{"key": "number", "label": {"en": "No.", "zh": "编号"}, "type": "auto_number",
-                            "pattern": "T-{0000}"},
-                           {"key": "title", "label": {"en": "Title", "zh": "标题"}, "type": "text"}],
-                "permissions": [{"roles": ["staff"], "actions": ["read", "create", "import"]}]}
-    assert api.post("modeler", "/api/v1/record-types", json=numbered).status_code == 201
-    api.user("sam", roles=("staff",))
-    response = upload(api, csv_bytes([["title"], ["Broken chair"]]), type_key="ticket")
-    assert response.status_code == 422 and "'number' (auto_number)" in response.get_json()["error"]["message"]
-    assert api.get("sam", "/api/v1/records/ticket").get_json()["items"] == []

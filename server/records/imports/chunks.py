@@ -13,20 +13,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
 from server.db import utcnow
 from server.errors import Forbidden, FormInvalid
-from server.events import EventKind, SubjectType
+from server.records.batch import BatchRefused, Change, Target, insert_rows, update_rows
+from server.records.computed import compute
 from server.records.fields import KINDS
 from server.records.imports.convert import CellError, Context, convert, is_blank
 from server.records.imports.files import column_letter
 from server.records.imports.mapping import Plan
-from server.records.values import to_json, validate
+from server.records.numbering import sample_number
+from server.records.values import RecordValidator, to_json
 
 AUDIT_BATCH = 500
 
@@ -56,6 +57,7 @@ class Checker:
     who: Principal
     visible: frozenset[str]
     context: Context
+    validator: RecordValidator
     seen: dict[str, set[Any]] = field(default_factory=dict)  # unique field -> values met earlier in the file
 
     def problem(self, index: int | None, value: Any, message: str) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def _validate(checker: Checker, cells: list[Any], values: dict[str, Any], creati
               ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     index_of = {f["key"]: i for i, f in checker.plan.columns}
     try:
-        stored = validate(checker.definition, values, creating=creating, visible=checker.visible)
+        stored = checker.validator.validate(values, creating=creating, visible=checker.visible)
     except FormInvalid as exc:
         problems = []
         for name, message in exc.details.get("fields", {}).items():
@@ -119,7 +121,11 @@ def _taken(session: Session, checker: Checker, field_key: str, values: set[Any])
     return set(session.execute(select(column).where(column.in_(sorted(values, key=str)))).scalars())
 
 
-def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]]) -> tuple[list[Good], list[Bad]]:
+def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]], validated: bool = False
+          ) -> tuple[list[Good], list[Bad]]:
+    """``validated``: the validation pass accepted these rows with this checker's definition already, so
+    their values are converted to columns without validating them again (keys, permissions and unique
+    values are still checked: they depend on the database, which may have changed since)."""
     plan = checker.plan
     converted = []
     for number, cells in rows:
@@ -143,7 +149,9 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]])
                                                 f"no {checker.definition['key']} record has {plan.key} "
                                                 f"'{values[plan.key]}' to update"))
         stored = None
-        if not problems:
+        if not problems and validated:
+            stored = checker.validator.converted(values, creating=existing is None)
+        elif not problems:
             stored, problems = _validate(checker, cells, values, creating=existing is None)
         elif existing is None:  # every other wrong cell is named too, not only those that did not convert
             failed = {checker.plan.header.index(p["header"]) for p in problems if p["header"] is not None}
@@ -181,11 +189,31 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]])
                 problems.append(checker.problem(index_of[key], _cell(cells, index_of[key]),
                                                 f"is already used by another record; {key} must be unique"))
             met.add(value)
+        if not problems and not validated:
+            problems = _formula_problems(checker, cells, stored, existing)
         if problems:
             bad.append(Bad(number, [_shown(c) for c in cells], problems))
         else:
             good.append(Good(number, stored, existing))
     return good, bad
+
+
+def _formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, Any],
+                      existing: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """A formula that fails on the row, found in the validation pass (the write computes it again, with the
+    row's real auto-numbers): so abort mode refuses the file before writing anything."""
+    fields = checker.definition["fields"]
+    if not any(f["type"] == "formula" for f in fields):
+        return []
+    now = utcnow()
+    record = {**{f["key"]: None for f in fields}, **{f["key"]: sample_number(f, now) for f in fields
+                                                      if f["type"] == "auto_number"}, **(existing or {}), **stored}
+    try:
+        compute(checker.definition["key"], checker.definition, record)
+    except FormInvalid as exc:
+        return [checker.problem(None, None, f"{name}: {message}")
+                for name, message in exc.details.get("fields", {}).items()]
+    return []
 
 
 def preview_json(checker: Checker, good: Good) -> dict[str, Any]:
@@ -197,43 +225,37 @@ def preview_json(checker: Checker, good: Good) -> dict[str, Any]:
 
 def write(session: Session, checker: Checker, good: list[Good], import_id: str,
           fire_rules: bool = False) -> tuple[int, int]:
-    """Insert and update the checked rows; returns (inserted, updated)."""
-    table, actor, type_key = checker.table, checker.who.username, checker.definition["key"]
-    now = utcnow()
-    system = {"version": 1, "created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor}
-    inserts = [g for g in good if g.existing is None]
-    events: list[Event] = []
-    if inserts:
-        keys = [f["key"] for f in checker.definition["fields"]]
-        rows = [{**dict.fromkeys(keys), **g.stored, **system} for g in inserts]
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
-        for g, record_id in zip(inserts, ids, strict=True):
-            changes = {k: {"old": None, "new": v} for k, v in _json(checker, g.stored).items()}
-            events.append(Event(EventKind.RECORD_CREATED, actor, SubjectType.RECORD,
-                                subject_id=f"{type_key}:{record_id}",
-                                data={"type": type_key, "id": record_id, "version": 1, "changes": changes,
-                                      "import": import_id, "fireRules": fire_rules}))
-    updated = 0
-    for g in good:
-        if g.existing is None:
-            continue
-        old = g.existing
-        changed = {k: v for k, v in g.stored.items() if old.get(k) != v}
-        if not changed:
-            continue
-        version = old["version"] + 1
-        session.execute(update(table).where(table.c.id == bindparam("_id")),
-                        [{**changed, "version": version, "updated_at": now, "updated_by": actor, "_id": old["id"]}])
-        before, after = _json(checker, {k: old[k] for k in changed}), _json(checker, changed)
-        events.append(Event(EventKind.RECORD_UPDATED, actor, SubjectType.RECORD,
-                            subject_id=f"{type_key}:{old['id']}",
-                            data={"type": type_key, "id": old["id"], "version": version, "import": import_id,
-                                  "fireRules": fire_rules,
-                                  "changes": {k: {"old": before[k], "new": after[k]} for k in changed}}))
-        updated += 1
-    for start in range(0, len(events), AUDIT_BATCH):
-        publish(session, events[start:start + AUDIT_BATCH])
-    return len(inserts), updated
+    """Insert and update the checked rows through the records' batch path (auto-numbers, formulas,
+    references, one audit event per record carrying the import's id); returns (inserted, updated).
+    Raises BatchRefused naming the refused rows by their row number in the file."""
+    target = Target(checker.who, checker.definition, checker.table, {"import": import_id, "fireRules": fire_rules})
+    inserts = {g.number: g.stored for g in good if g.existing is None}
+    insert_rows(session, target, inserts)
+    changes = {g.number: Change(dict(g.existing), {k: v for k, v in g.stored.items() if g.existing.get(k) != v})
+               for g in good if g.existing is not None}
+    changed = update_rows(session, target, changes) if changes else {}
+    return len(inserts), len(changed)
+
+
+def refused_rows(checker: Checker, good: list[Good], cells: Mapping[int, list[Any]], exc: BatchRefused
+                 ) -> list[Bad]:
+    """The rows the batch path refused, as refused rows of the import (one problem per field named)."""
+    index_of = {f["key"]: i for i, f in checker.plan.columns}
+    bad = []
+    for row in exc.details.get("rows", []):
+        number = row.get("index")
+        error = row.get("error", {})
+        problems = []
+        for name, message in (error.get("fields") or {}).items():
+            index = index_of.get(name.split(".")[0])
+            problems.append(checker.problem(index, _cell(cells.get(number, []), index) if index is not None
+                                            else None, f"{name}: {message}" if index is None else str(message)))
+        if not problems:
+            problems.append(checker.problem(None, None, error.get("message", "refused")))
+        if number is None:  # the database refused the chunk without naming a row: every row fails with it
+            return [Bad(g.number, [_shown(c) for c in cells.get(g.number, [])], problems) for g in good]
+        bad.append(Bad(number, [_shown(c) for c in cells.get(number, [])], problems))
+    return bad
 
 
 def _json(checker: Checker, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,4 +263,4 @@ def _json(checker: Checker, values: Mapping[str, Any]) -> dict[str, Any]:
     return to_json({"fields": fields}, values, frozenset(values))
 
 
-__all__ = ["Bad", "Checker", "Good", "check", "is_blank", "preview_json", "write"]
+__all__ = ["Bad", "BatchRefused", "Checker", "Good", "check", "is_blank", "preview_json", "refused_rows", "write"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.errors import BadRequest, Unprocessable
+from server.records.fields import KINDS
 from server.records.imports.convert import CONVERTERS
 from server.records.imports.files import column_letter
 
@@ -47,19 +48,11 @@ def auto_mapping(header: list[str], fields: list[Mapping[str, Any]]) -> dict[str
     return {h: by_name.get(h.casefold()) for h in header}
 
 
-# Field kinds the records service fills on each write (a counter, a stored formula).
-COMPUTED_ON_WRITE = frozenset({"auto_number", "formula"})
-
-
 def make_plan(header: list[str], definition: Mapping[str, Any], writable: frozenset[str],
               options: Mapping[str, Any]) -> Plan:
-    stored = [f for f in definition["fields"] if f["type"] in COMPUTED_ON_WRITE]
-    if stored:
-        # The import writes rows in bulk, beside the records service that numbers and computes these:
-        # refused rather than leaving them empty.
-        raise Unprocessable(f"record type '{definition['key']}' has field '{stored[0]['key']}' "
-                            f"({stored[0]['type']}), which imports cannot fill yet", field=stored[0]["key"])
-    fields = [f for f in definition["fields"] if f["key"] in writable]
+    # Computed fields (auto-numbers, formulas, lookups, rollups) are filled by the batch write, never mapped.
+    computed = {f["key"] for f in definition["fields"] if not KINDS[f["type"]].writable}
+    fields = [f for f in definition["fields"] if f["key"] in writable and f["key"] not in computed]
     known = {f["key"]: f for f in fields}
     mapping = options.get("mapping")
     if mapping is None:
@@ -77,6 +70,9 @@ def make_plan(header: list[str], definition: Mapping[str, Any], writable: frozen
         target = mapping.get(name)
         if target is None:
             continue
+        if target in computed:
+            raise BadRequest(f"column {column_letter(index)} '{name}': the field '{target}' is computed on every "
+                             "write; it cannot be imported", field="mapping")
         if target not in known:
             raise BadRequest(f"column {column_letter(index)} '{name}': no field '{target}' you may import into "
                              f"(fields: {', '.join(known)})", field="mapping")

@@ -26,11 +26,12 @@ from server.db import Database, utcnow
 from server.errors import BomsError
 from server.events import EventKind, SubjectType
 from server.models import RecordImport, RecordImportError, User
-from server.records.imports.chunks import Bad, Checker, check, preview_json, write
+from server.records.imports.chunks import Bad, BatchRefused, Checker, check, preview_json, refused_rows, write
 from server.records.imports.convert import Context
 from server.records.imports.files import Table, open_table
 from server.records.imports.mapping import make_plan
 from server.records.service import access
+from server.records.values import validator_of
 
 logger = logging.getLogger(__name__)
 CHUNK = 1000
@@ -72,7 +73,8 @@ def prepare(session: Session, row: RecordImport, root: Path) -> tuple[Table, Che
                        encoding=options.get("encoding"))
     writable = a.fields(Action.IMPORT)
     plan = make_plan(table.header, a.definition, writable, options)
-    checker = Checker(a.definition, a.table, plan, a.policy, who, a.readable() | writable, users_context(session))
+    checker = Checker(a.definition, a.table, plan, a.policy, who, a.readable() | writable, users_context(session),
+                      validator_of(a.definition, a.row.checksum))
     return table, checker
 
 
@@ -127,18 +129,32 @@ def _write_all(database: Database, row_id: str, table: Table, checker: Checker, 
     for chunk in _chunks(table.rows(skip=start)):
         with database.write() as session:
             current = _progress(session, row_id)
-            good, bad = check(session, checker, chunk)
+            # In abort mode the validation pass accepted every row already: they are not validated twice.
+            good, bad = check(session, checker, chunk, validated=not skip_invalid)
+            written = current.inserted + current.updated
             if bad and not skip_invalid:
-                first = bad[0]
-                raise BomsError(f"row {first.number}: {first.problems[0]['message']} (the row changed between "
-                                f"the check and the write); {current.inserted + current.updated} records were "
-                                "written before it")
-            inserted, updated = write(session, checker, good, row_id, bool(current.options.get("fireRules")))
+                _changed_meanwhile(bad[0], written)
+            fire = bool(current.options.get("fireRules"))
+            try:
+                with session.begin_nested():
+                    inserted, updated = write(session, checker, good, row_id, fire)
+            except BatchRefused as exc:
+                refused = refused_rows(checker, good, dict(chunk), exc)
+                if not skip_invalid:
+                    _changed_meanwhile(refused[0], written)
+                numbers = {b.number for b in refused}
+                good, bad = [g for g in good if g.number not in numbers], bad + refused
+                inserted, updated = write(session, checker, good, row_id, fire)
             _errors(session, row_id, bad)
             done += len(chunk)
             _progress(session, row_id, rows_done=done, inserted=current.inserted + inserted,
                       updated=current.updated + updated, invalid=current.invalid + len(bad),
                       valid=current.valid + len(good))
+
+
+def _changed_meanwhile(first: Bad, written: int) -> None:
+    raise BomsError(f"row {first.number}: {first.problems[0]['message']} (the row changed between the check and "
+                    f"the write); {written} records were written before it")
 
 
 def _end(database: Database, import_id: str, finish: Finish | None, status: str, message: str | None = None
@@ -217,7 +233,7 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
 def prepare_again(checker: Checker) -> Checker:
     """A fresh checker for the next pass: the values met earlier are per pass."""
     return Checker(checker.definition, checker.table, checker.plan, checker.policy, checker.who, checker.visible,
-                   checker.context)
+                   checker.context, checker.validator)
 
 
 def rate_of(row: RecordImport, now: datetime | None = None) -> tuple[float | None, float | None]:
