@@ -80,3 +80,31 @@ def test_update_mode_recomputes_formulas(api: Any) -> None:
                                 key="code").get_json()["id"])
     assert body["status"] == "done" and body["updated"] == 1, body
     assert [(r["number"], r["qty"], r["total"]) for r in _tickets(api)] == [("T-0001", 3, 15)]
+
+
+CUSTOMER = {"key": "customer", "name": {"en": "Customer", "zh": "客户"},
+            "fields": [{"key": "code", "label": {"en": "Code", "zh": "代码"}, "type": "text", "unique": True},
+                       {"key": "name", "label": {"en": "Name", "zh": "名称"}, "type": "text"}],
+            "permissions": [{"roles": ["staff"], "actions": ["read", "create"]}]}
+ORDER = {"key": "order", "name": {"en": "Order", "zh": "订单"},
+         "fields": [{"key": "ref", "label": {"en": "Ref", "zh": "编号"}, "type": "text"},
+                    {"key": "customer", "label": {"en": "Customer", "zh": "客户"}, "type": "relation",
+                     "target": "customer", "onDelete": "restrict"}],
+         "permissions": [{"roles": ["staff"], "actions": ["read", "create", "import"]}]}
+
+
+def test_a_relation_cell_names_the_related_record_by_a_unique_field_or_id(api: Any) -> None:
+    for definition in (CUSTOMER, ORDER):
+        response = api.post("modeler", "/api/v1/record-types", json=definition)
+        assert response.status_code == 201, response.get_json()
+    api.user("sam", roles=("staff",))
+    acme = api.post("sam", "/api/v1/records/customer", json={"fields": {"code": "ACME", "name": "Acme"}}).get_json()
+    other = api.post("sam", "/api/v1/records/customer", json={"fields": {"code": "B-2"}}).get_json()
+    rows = [["ref", "客户"], ["o1", "acme"], ["o2", str(other["id"])], ["o3", "nobody"]]
+    body = finished(api, upload(api, csv_bytes(rows), type_key="order").get_json()["id"])
+    assert body["status"] == "failed" and [(e["row"], e["header"]) for e in body["errors"]] == [(4, "客户")], body
+    assert "no customer record 'nobody'" in body["errors"][0]["message"]
+    body = finished(api, upload(api, csv_bytes(rows[:3]), type_key="order").get_json()["id"])
+    assert body["status"] == "done", body
+    listing = api.get("sam", "/api/v1/records/order", query_string={"sort": "id"}).get_json()["items"]
+    assert [i["fields"]["customer"] for i in listing] == [acme["id"], other["id"]]

@@ -8,7 +8,8 @@ a field whose type has no converter is refused when the mapping is made, never i
 The rules (README "Records: import and export"): numbers with thousands separators (1,234.50 / 1 234,50
 is not guessed), percentages (12.5% -> 0.125), money with a currency sign or code; dates as Excel serials,
 ISO, 2026/3/5, 2026.3.5, 2026年3月5日; booleans as true/false, yes/no, y/n, 1/0, 是/否, 对/错; selects by
-value or by label in either language; users by user name or display name.
+value or by label in either language; users by user name or display name; relations by a unique
+text field of the related type or by id.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Context:
     """What converters look up once per import instead of once per cell."""
 
     users: Mapping[str, str] = field(default_factory=dict)  # user name or display name (casefolded) -> user name
+    # relation field -> (a target record's unique text value, casefolded -> its id); see imports/relations.py
+    relations: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 Converter = Callable[[Mapping[str, Any], Any, Context], Any]
@@ -234,3 +237,19 @@ def to_user(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     if name is None:
         raise CellError(f"no active user '{text}' (give the user name or display name)")
     return name
+
+
+@converter("relation")
+def to_relation(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
+    """A related record by a unique text field of its type (an order's customer by its code or name), or
+    by its id (a whole number)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    text = to_text(field_def, value, context)
+    found = context.relations.get(field_def["key"], {}).get(text.casefold())
+    if found is None:
+        if text.isdigit():
+            return int(text)
+        raise CellError(f"no {field_def['target']} record '{text}' (give a value of one of its unique fields, "
+                        "or its id)")
+    return found

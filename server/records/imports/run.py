@@ -30,6 +30,7 @@ from server.records.imports.chunks import Bad, BatchRefused, Checker, check, pre
 from server.records.imports.convert import Context
 from server.records.imports.files import Table, open_table
 from server.records.imports.mapping import make_plan
+from server.records.imports.relations import relation_names
 from server.records.service import access
 from server.records.values import validator_of
 
@@ -73,7 +74,9 @@ def prepare(session: Session, row: RecordImport, root: Path) -> tuple[Table, Che
                        encoding=options.get("encoding"))
     writable = a.fields(Action.IMPORT)
     plan = make_plan(table.header, a.definition, writable, options)
-    checker = Checker(a.definition, a.table, plan, a.policy, who, a.readable() | writable, users_context(session),
+    context = users_context(session)
+    context.relations = relation_names(session, who, (f for _, f in plan.columns))
+    checker = Checker(a.definition, a.table, plan, a.policy, who, a.readable() | writable, context,
                       validator_of(a.definition, a.row.checksum))
     return table, checker
 
