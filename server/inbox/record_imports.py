@@ -62,6 +62,8 @@ def upload_submit(type_key: str) -> Any:
         options["key"] = request.form["key"]
     if request.form.get("encoding"):
         options["encoding"] = request.form["encoding"]
+    if request.form.get("timezone", "").strip():
+        options["timezone"] = request.form["timezone"].strip()
     try:
         body = service.start(current_database(), current_app.config["BOMS"].instance_path, web_principal(),
                              type_key, upload.filename if upload else "", upload.stream if upload else None,

@@ -108,3 +108,13 @@ def test_a_relation_cell_names_the_related_record_by_a_unique_field_or_id(api: A
     assert body["status"] == "done", body
     listing = api.get("sam", "/api/v1/records/order", query_string={"sort": "id"}).get_json()["items"]
     assert [i["fields"]["customer"] for i in listing] == [acme["id"], other["id"]]
+
+
+def test_date_times_without_a_zone_are_read_in_the_imports_time_zone(items_api: Any) -> None:
+    rows = [["code", "name", "seen_at"], ["A", "a", "2026-03-05 14:30"], ["B", "b", "2026-03-05 14:30+00:00"]]
+    body = finished(items_api, upload(items_api, csv_bytes(rows), timezone="Asia/Shanghai").get_json()["id"])
+    assert body["status"] == "done", body
+    listing = items_api.get("sam", "/api/v1/records/item", query_string={"sort": "code"}).get_json()["items"]
+    assert [i["fields"]["seen_at"] for i in listing] == ["2026-03-05T06:30:00Z", "2026-03-05T14:30:00Z"]
+    refused = upload(items_api, csv_bytes(rows), timezone="Mars/Base")
+    assert refused.status_code == 400 and "Mars/Base" in refused.get_json()["error"]["message"]

@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from server.errors import BadRequest
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01, counting Excel's phantom 1900-02-29
 TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "对", "真", "✓", "√", "x"})
@@ -42,6 +45,18 @@ class Context:
     users: Mapping[str, str] = field(default_factory=dict)  # user name or display name (casefolded) -> user name
     # relation field -> (a target record's unique text value, casefolded -> its id); see imports/relations.py
     relations: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    zone: tzinfo = UTC  # what a date and time without a zone means: options.timezone, else UTC
+
+
+def zone_of(name: Any) -> tzinfo:
+    """The IANA time zone an import's options name (``Asia/Shanghai``), or BadRequest."""
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise BadRequest("options.timezone must name a time zone such as Asia/Shanghai", field="timezone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadRequest(f"options.timezone: no time zone '{name}' (such as Asia/Shanghai or UTC)",
+                         field="timezone") from None
 
 
 Converter = Callable[[Mapping[str, Any], Any, Context], Any]
@@ -196,9 +211,12 @@ def to_datetime(field_def: Mapping[str, Any], value: Any, context: Context) -> A
             raise CellError(f"'{value}' is not a time of day") from None
         if zone:
             offset = datetime.fromisoformat(f"2000-01-01T00:00:00{'+00:00' if zone.upper() == 'Z' else zone}")
-            moment = moment.replace(tzinfo=offset.tzinfo).astimezone(UTC).replace(tzinfo=None)
-    # A spreadsheet time has no zone: read as UTC, BOMS's storage convention (README says so).
-    return moment.isoformat() + "Z"
+            moment = moment.replace(tzinfo=offset.tzinfo)
+    # A spreadsheet time has no zone: it is read in the import's time zone (options.timezone, UTC if none)
+    # and stored in UTC, BOMS's storage convention (README says so).
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=context.zone)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def _option(field_def: Mapping[str, Any], value: Any) -> str:

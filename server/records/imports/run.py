@@ -27,7 +27,7 @@ from server.errors import BomsError
 from server.events import EventKind, SubjectType
 from server.models import RecordImport, RecordImportError, User
 from server.records.imports.chunks import Bad, BatchRefused, Checker, check, preview_json, refused_rows, write
-from server.records.imports.convert import Context
+from server.records.imports.convert import Context, zone_of
 from server.records.imports.files import Table, open_table
 from server.records.imports.mapping import make_plan
 from server.records.imports.relations import relation_names
@@ -76,6 +76,8 @@ def prepare(session: Session, row: RecordImport, root: Path) -> tuple[Table, Che
     plan = make_plan(table.header, a.definition, writable, options)
     context = users_context(session)
     context.relations = relation_names(session, who, (f for _, f in plan.columns))
+    if options.get("timezone"):
+        context.zone = zone_of(options["timezone"])
     checker = Checker(a.definition, a.table, plan, a.policy, who, a.readable() | writable, context,
                       validator_of(a.definition, a.row.checksum))
     return table, checker

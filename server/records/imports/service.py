@@ -24,13 +24,15 @@ from server.errors import BadRequest, Conflict, NotFound
 from server.events import JobStatus
 from server.models import Job, RecordImport, RecordImportError
 from server.private_files import private_dir
+from server.records.imports.convert import zone_of
 from server.records.imports.files import open_table, suffix_of
 from server.records.imports.mapping import auto_mapping, make_plan
 from server.records.imports.run import TERMINAL, imports_root, rate_of, run_import
 from server.records.service import access
 
 JOB_KIND = "record_import"
-OPTION_KEYS = frozenset({"mapping", "mode", "key", "onError", "dryRun", "fireRules", "sheet", "encoding"})
+OPTION_KEYS = frozenset({"mapping", "mode", "key", "onError", "dryRun", "fireRules", "sheet", "encoding",
+                         "timezone"})
 SHOWN_ERRORS = 100
 INLINE_BYTES = 256 * 1024  # a dry run of a file this small answers at once (200) instead of as a job
 
@@ -52,6 +54,8 @@ def read_options(raw: Any) -> dict[str, Any]:
     for name in ("sheet", "encoding"):
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise BadRequest(f"options.{name} must be text", field=name)
+    if raw.get("timezone") is not None:
+        zone_of(raw["timezone"])
     return dict(raw)
 
 
