@@ -38,7 +38,8 @@ def test_a_batch_numbers_and_computes_every_row_without_gaps(api: Any) -> None:
     assert response.status_code == 200, response.get_json()
     assert _numbers(api) == [("T-0001", "c0", 0), ("T-0002", "c1", 2), ("T-0003", "c2", 4)]
     # refused batches (a value taken, a value twice in the batch) give their numbers back
-    taken = _bulk(api, "sam", {"create": [{"fields": {"code": "new", "qty": 1}}, {"fields": {"code": "c1", "qty": 1}}]}, "ticket")
+    taken = _bulk(api, "sam", {"create": [{"fields": {"code": "new", "qty": 1}},
+                                          {"fields": {"code": "c1", "qty": 1}}]}, "ticket")
     assert taken.status_code == 422, taken.get_json()
     [row] = taken.get_json()["error"]["rows"]
     assert (row["op"], row["index"]) == ("create", 1) and "already used" in row["error"]["fields"]["code"]
