@@ -110,7 +110,8 @@ SCHEMAS: dict[str, Schema] = {
     "ImportOptions": {**ANY_OBJECT, "description": "mapping {column header: field key | null}, mode "
                       "insert|update|upsert, key (a unique field, for update/upsert), onError abort|skip, dryRun, "
                       "fireRules (default false: imported rows fire no record-event rules), sheet, "
-                      "encoding (utf-8 | gb18030)"},
+                      "encoding (utf-8 | gb18030), timezone (IANA name such as Asia/Shanghai: what a date-time "
+                      "cell without a zone means; default UTC)"},
     "Import": obj({"id": STRING, "type": STRING, "status": STRING, "dryRun": {"type": "boolean"}, "file": STRING,
                    "mode": STRING, "key": {"type": ["string", "null"]}, "onError": STRING, "mapping": ANY_OBJECT,
                    "header": {"type": "array", "items": STRING},

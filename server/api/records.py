@@ -221,9 +221,10 @@ def paths() -> dict[str, dict[str, Any]]:
             "bulkRecords", "records", "Create, update and delete up to 1,000 records, all or nothing",
             {200: ("Written", "RecordBulkResult")}, (400, 401, 403, 404, 413, 422), [TYPE],
             request=_json("RecordBulk"),
-            description="Each row goes through the single-record path (validation, permissions, audit event "
-                        "per record). If any row is refused, the 422 lists each refused row (op, index, status, "
-                        "error) and nothing is written.")},
+            description="Creates and updates go through the batch path (the single path's validator, "
+                        "permissions, references, auto-numbers and formulas; one executemany; one audit event "
+                        "per record); deletes run one by one. If any row is refused, the 422 lists each refused "
+                        "row (op, index, status, error naming the field) and nothing is written.")},
         "/api/v1/records/{type_key}/{record_id}": {
             "get": op("getRecord", "records", "One record", {200: ("The record", "Record")}, (401, 403, 404),
                       [TYPE, RECORD_ID]),

@@ -15,7 +15,7 @@ from server.auth.session import web_principal
 from server.db import current_database
 from server.errors import BomsError
 from server.inbox.pages import reading, writing
-from server.inbox.texts import error_text
+from server.inbox.texts import error_text, problem_text
 from server.records import types
 from server.records.imports import downloads, service
 from server.records.imports import export as exporting
@@ -84,7 +84,7 @@ def import_page(type_key: str, import_id: str) -> Any:
     except BomsError as exc:
         return _refused(exc, type_key)
     return render_template("record_imports/import.html", type_key=type_key, record_type=record_type, imp=body,
-                           language=_language(), statuses=status_words())
+                           language=_language(), statuses=status_words(), problem_text=problem_text)
 
 
 @bp.post("/records/<type_key>/import/<import_id>/commit")

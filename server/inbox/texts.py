@@ -118,6 +118,11 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "cast_choice": lambda p: _("“%(value)s” is not one of %(options)s", value=p.get("value"),
                                options=_(", ").join(str(o) for o in p.get("options", []))),
     "cast_unsupported": lambda p: _("cannot be imported from a spreadsheet cell"),
+    # server/records/imports/convert.py: cells naming what does not exist
+    "cell_unknown_user": lambda p: _("no active user “%(value)s” (give the user name or display name)",
+                                     value=p.get("value")),
+    "cell_unknown_record": lambda p: _("no %(type)s record “%(value)s” (give a value of one of its unique fields, "
+                                       "or its id)", type=p.get("target"), value=p.get("value")),
     # server/forms/limits.py: what no process, decision or record may hold
     "string_too_long": lambda p: FIELD_TEXTS["maxLength"](p),
     "too_many_items": lambda p: FIELD_TEXTS["maxItems"](p),
@@ -140,6 +145,16 @@ def field_message(message: str) -> str:
     if code not in FIELD_TEXTS:
         return str(message)
     return FIELD_TEXTS[code](getattr(message, "params", {}))
+
+
+def problem_text(problem: Mapping[str, Any]) -> str:
+    """One wrong cell or row of an import (server/records/imports/chunks.py) in the current language; a
+    problem without a known code is shown in the English it was stored in."""
+    code = problem.get("code")
+    if code not in FIELD_TEXTS:
+        return str(problem.get("message", ""))
+    text = FIELD_TEXTS[code](dict(problem.get("params") or {}))
+    return f"{problem['field']}: {text}" if problem.get("field") else text
 
 
 def field_messages(errors: Mapping[str, str]) -> dict[str, str]:

@@ -51,3 +51,17 @@ def test_without_import_permission_the_page_refuses(items_api: Any, browser: Any
     response = web.post("/records/item/import", {"file": (io.BytesIO(b"code\n1\n"), "x.csv")},
                         from_page="/records/item/import", content_type="multipart/form-data")
     assert response.status_code == 403 and records(items_api) == []
+
+
+def test_the_rows_with_errors_are_said_in_chinese(items_api: Any, browser: Any) -> None:
+    web = browser("sam")
+    web.client.set_cookie("lang", "zh")
+    content = csv_bytes([["Code", "Label", "qty", "status"], ["W-1", "one", "x", "purple"]])
+    response = web.post("/records/item/import", {"file": (io.BytesIO(content), "items.csv")},
+                        from_page="/records/item/import", content_type="multipart/form-data",
+                        headers={"Accept-Language": "zh"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    html = web.get(response.headers["Location"], headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    errors = html[html.index('data-testid="import-error-list"'):]
+    assert "“x”不是数字" in errors, errors[:2000]
+    assert "is not a number" not in errors and "name: 为必填项" in errors

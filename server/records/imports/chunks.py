@@ -60,11 +60,25 @@ class Checker:
     validator: RecordValidator
     seen: dict[str, set[Any]] = field(default_factory=dict)  # unique field -> values met earlier in the file
 
-    def problem(self, index: int | None, value: Any, message: str) -> dict[str, Any]:
-        if index is None:
-            return {"column": None, "header": None, "value": None, "message": message}
-        return {"column": column_letter(index), "header": self.plan.header[index], "value": _shown(value),
-                "message": message}
+    def problem(self, index: int | None, value: Any, message: str, code: str | None = None,
+                params: Mapping[str, Any] | None = None, field: str | None = None) -> dict[str, Any]:
+        """One wrong cell (or row, without ``index``); ``code``/``params``/``field`` let the import page say
+        it in the reader's language."""
+        found: dict[str, Any] = {"column": None, "header": None, "value": None, "message": message}
+        if index is not None:
+            found.update(column=column_letter(index), header=self.plan.header[index], value=_shown(value))
+        if code:
+            found.update(code=code, params={k: _shown(v) if not isinstance(v, list) else [_shown(i) for i in v]
+                                            for k, v in (params or {}).items()}, field=field)
+        return found
+
+    def field_problem(self, name: str, message: Any, cells: list[Any]) -> dict[str, Any]:
+        """A validator's message about field ``name`` (a FieldMessage: English text, code, params)."""
+        index = {f["key"]: i for i, f in self.plan.columns}.get(name.split(".")[0])
+        return self.problem(index, _cell(cells, index) if index is not None else None,
+                            f"{name}: {message}" if index is None else str(message),
+                            getattr(message, "code", None), getattr(message, "params", None),
+                            name if index is None else None)
 
 
 def _shown(value: Any) -> Any:
@@ -85,22 +99,17 @@ def _convert(checker: Checker, cells: list[Any]) -> tuple[dict[str, Any], list[d
         try:
             values[field_def["key"]] = convert(field_def, raw, checker.context)
         except CellError as exc:
-            problems.append(checker.problem(index, raw, str(exc)))
+            problems.append(checker.problem(index, raw, str(exc), exc.code, exc.params))
     return values, problems
 
 
 def _validate(checker: Checker, cells: list[Any], values: dict[str, Any], creating: bool
               ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    index_of = {f["key"]: i for i, f in checker.plan.columns}
     try:
         stored = checker.validator.validate(values, creating=creating, visible=checker.visible)
     except FormInvalid as exc:
-        problems = []
-        for name, message in exc.details.get("fields", {}).items():
-            index = index_of.get(name.split(".")[0])
-            problems.append(checker.problem(index, _cell(cells, index) if index is not None else None,
-                                            f"{name}: {message}" if index is None else str(message)))
-        return None, problems
+        return None, [checker.field_problem(name, message, cells)
+                      for name, message in exc.details.get("fields", {}).items()]
     return stored, []
 
 
@@ -211,8 +220,7 @@ def _formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, A
     try:
         compute(checker.definition["key"], checker.definition, record)
     except FormInvalid as exc:
-        return [checker.problem(None, None, f"{name}: {message}")
-                for name, message in exc.details.get("fields", {}).items()]
+        return [checker.field_problem(name, message, cells) for name, message in exc.details.get("fields", {}).items()]
     return []
 
 

@@ -35,7 +35,12 @@ SPLIT = re.compile(r"\s*[,;，；、|]\s*")
 
 
 class CellError(ValueError):
-    """What is wrong with one cell, in words a user can act on."""
+    """What is wrong with one cell, in words a user can act on; ``code`` and ``params`` let a page say it in
+    the reader's language (server/inbox/texts.py FIELD_TEXTS), the text is the English."""
+
+    def __init__(self, text: str, code: str | None = None, **params: Any) -> None:
+        super().__init__(text)
+        self.code, self.params = code, params
 
 
 @dataclass
@@ -102,7 +107,7 @@ def to_text(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
 
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise CellError(f"{value!r} is not a number")
+        raise CellError(f"{value!r} is not a number", "cast_number", value=str(value))
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
@@ -115,9 +120,9 @@ def _decimal(value: Any) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise CellError(f"'{value}' is not a number") from None
+        raise CellError(f"'{value}' is not a number", "cast_number", value=str(value)) from None
     if not number.is_finite():
-        raise CellError(f"'{value}' is not a number")
+        raise CellError(f"'{value}' is not a number", "cast_number", value=str(value))
     number = -number if negative else number
     return number / 100 if percent else number
 
@@ -126,7 +131,7 @@ def _decimal(value: Any) -> Decimal:
 def to_integer(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     number = _decimal(value)
     if number != number.to_integral_value():
-        raise CellError(f"'{value}' is not a whole number")
+        raise CellError(f"'{value}' is not a whole number", "cast_integer", value=str(value))
     return int(number)
 
 
@@ -150,7 +155,8 @@ def to_boolean(field_def: Mapping[str, Any], value: Any, context: Context) -> An
         return True
     if text in FALSE:
         return False
-    raise CellError(f"'{value}' is not yes or no (true/false, yes/no, y/n, 1/0, 是/否)")
+    raise CellError(f"'{value}' is not yes or no (true/false, yes/no, y/n, 1/0, 是/否)", "cast_boolean",
+                    value=str(value))
 
 
 def _serial(value: float) -> datetime:
@@ -185,7 +191,8 @@ def to_date(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
         return _calendar(*match.groups(), value).isoformat()
     if re.fullmatch(r"\d{5}(?:\.0+)?", text):
         return to_date(field_def, float(text), context)
-    raise CellError(f"'{value}' is not a date (2026-03-05, 2026/3/5, 2026年3月5日 or an Excel date)")
+    raise CellError(f"'{value}' is not a date (2026-03-05, 2026/3/5, 2026年3月5日 or an Excel date)", "cast_date",
+                    value=str(value))
 
 
 @converter("datetime")
@@ -201,7 +208,7 @@ def to_datetime(field_def: Mapping[str, Any], value: Any, context: Context) -> A
         match = DATETIME_TEXT.match(text)
         if not match:
             raise CellError(f"'{value}' is not a date and time (2026-03-05 14:30, 2026/3/5 14:30:00, "
-                            "ISO 8601 or an Excel date)")
+                            "ISO 8601 or an Excel date)", "cast_datetime", value=str(value))
         year, month, day, hour, minute, second, fraction, zone = match.groups()
         day_of = _calendar(year, month, day, value)
         try:
@@ -229,7 +236,8 @@ def _option(field_def: Mapping[str, Any], value: Any) -> str:
         if folded in (option["value"].casefold(), option["label"]["en"].casefold(), option["label"]["zh"].casefold()):
             return option["value"]
     shown = ", ".join(o["label"]["en"] for o in field_def.get("options", [])[:10])
-    raise CellError(f"'{text}' is not one of the options ({shown}{', ...' if len(field_def['options']) > 10 else ''})")
+    raise CellError(f"'{text}' is not one of the options ({shown}{', ...' if len(field_def['options']) > 10 else ''})",
+                    "cast_choice", value=text, options=[o["label"]["en"] for o in field_def.get("options", [])[:10]])
 
 
 @converter("select")
@@ -253,7 +261,8 @@ def to_user(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     text = to_text(field_def, value, context)
     name = context.users.get(text.casefold())
     if name is None:
-        raise CellError(f"no active user '{text}' (give the user name or display name)")
+        raise CellError(f"no active user '{text}' (give the user name or display name)", "cell_unknown_user",
+                        value=text)
     return name
 
 
@@ -269,5 +278,5 @@ def to_relation(field_def: Mapping[str, Any], value: Any, context: Context) -> A
         if text.isdigit():
             return int(text)
         raise CellError(f"no {field_def['target']} record '{text}' (give a value of one of its unique fields, "
-                        "or its id)")
+                        "or its id)", "cell_unknown_record", value=text, target=field_def["target"])
     return found
