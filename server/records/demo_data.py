@@ -14,7 +14,7 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.models import User
 from server.records.access import access
-from server.records.service import insert_one
+from server.records.batch import BatchRefused, Target, check_creates, insert_rows
 from server.records.types import latest
 
 BATCH = 500
@@ -113,8 +113,12 @@ def generate(session_factory: Callable[[], Any], count: int, seed: int = 7) -> d
         for start in range(offset, offset + count, BATCH):
             with session_factory() as session:
                 a = access(session, who, key, Action.CREATE)
-                ids = [insert_one(session, a, maker(i, rnd, users))[0]
-                       for i in range(start, min(offset + count, start + BATCH))]
+                good, refused = check_creates(a, [{"fields": maker(i, rnd, users)}
+                                                  for i in range(start, min(offset + count, start + BATCH))])
+                if refused:
+                    raise BatchRefused(f"demo {key} rows were refused", rows=refused[:10])
+                done = insert_rows(session, Target.of(a), good)
+                ids = [done[i] for i in sorted(done)]
                 if key == "customer":
                     customers.extend(ids)
                 made[key] = made.get(key, 0) + len(ids)
