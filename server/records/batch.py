@@ -265,10 +265,15 @@ def update_rows(session: Session, target: Target, changes: Mapping[int, Change])
         with session.begin_nested():
             for columns, indexes in groups.items():
                 statement = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_v"))
-                session.execute(statement.values({c: bindparam(c) for c in columns} | {
+                result = session.execute(statement.values({c: bindparam(c) for c in columns} | {
                     "version": bindparam("_next"), "updated_at": now, "updated_by": who.username}), [
                     {**final[i], "_id": changes[i].old["id"], "_v": changes[i].old["version"],
                      "_next": changes[i].old["version"] + 1} for i in indexes])
+                if result.rowcount != len(indexes):  # both drivers sum an executemany's rows
+                    stale = Conflict(f"a {type_key} record of this batch was changed by someone else meanwhile; "
+                                     "reload and retry")
+                    raise BatchRefused(_summary([{}], len(changes)),
+                                       rows=[{"index": None, "status": stale.status, **stale.to_dict()}])
     except IntegrityError:
         errors = _duplicates(session, target, {i: final[i] for i in final if final[i]},
                              {i: changes[i].old["id"] for i in final})
