@@ -68,7 +68,7 @@ class RecordValidator:
     of a field is checked once per run: a spreadsheet repeats its options, dates and numbers); one that
     does not is validated whole by ``validate_submission``, so its messages are exactly the form's."""
 
-    MEMO = 4096  # distinct values remembered per field
+    MEMO = 1024  # distinct values remembered per field (short ones: options, dates, numbers, codes)
 
     def __init__(self, definition: Mapping[str, Any]) -> None:
         self.definition = definition
@@ -84,8 +84,8 @@ class RecordValidator:
         self.memo: dict[str, dict[tuple[type, Any], bool]] = {k: {} for k in writable}
 
     def _passes(self, key: str, value: Any) -> bool:
-        if not isinstance(value, str | int | float | bool):
-            return bool(self.checks[key](value))
+        if not isinstance(value, str | int | float | bool) or (isinstance(value, str) and len(value) > 64):
+            return bool(self.checks[key](value))  # long texts rarely repeat: not worth the memory
         memo = self.memo[key]
         known = memo.get((type(value), value))
         if known is None:
@@ -185,7 +185,7 @@ def validator_of(definition: Mapping[str, Any], digest: str | None = None) -> Re
     digest = digest or checksum(definition)
     found = _VALIDATORS.get(digest)
     if found is None:
-        if len(_VALIDATORS) >= 256:
+        if len(_VALIDATORS) >= 64:
             _VALIDATORS.clear()
         found = _VALIDATORS[digest] = RecordValidator(definition)
     return found

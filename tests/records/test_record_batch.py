@@ -112,3 +112,24 @@ def test_the_single_paths_permissions_hold(records_api: Any) -> None:
     missing = _bulk(records_api, "sam", {"update": [{"id": 999999, "fields": {"title": "x"}}]})
     assert missing.get_json()["error"]["rows"][0]["status"] == 404
     assert records_api.get("sam", f"/api/v1/records/contract/{mine['id']}").get_json()["fields"]["number"] == "N1"
+
+
+def test_the_compiled_validator_remembers_values_not_verdicts_of_other_fields() -> None:
+    import pytest
+
+    from server.errors import FormInvalid
+    from server.records.definition import read_definition
+    from server.records.values import validator_of
+    from tests.records.conftest import contract
+
+    definition = read_definition(contract())
+    validator = validator_of(definition)
+    assert validator_of(definition) is validator  # compiled once per version
+    visible = frozenset(f["key"] for f in definition["fields"])
+    for _ in range(2):  # the second time from the memo
+        stored = validator.validate({"title": "ok", "region": "north", "seats": 3}, creating=True, visible=visible)
+        assert stored["region"] == "north" and stored["seats"] == 3
+    with pytest.raises(FormInvalid) as refused:  # a value valid for one field is not valid for another
+        validator.validate({"title": "north", "region": "ok", "seats": 501}, creating=True, visible=visible)
+    fields = refused.value.details["fields"]
+    assert set(fields) == {"region", "seats"} and fields["seats"].code == "maximum"
