@@ -68,7 +68,7 @@ class RecordValidator:
     of a field is checked once per run: a spreadsheet repeats its options, dates and numbers); one that
     does not is validated whole by ``validate_submission``, so its messages are exactly the form's."""
 
-    MEMO = 1024  # distinct values remembered per field (short ones: options, dates, numbers, codes)
+    MEMO = 2048  # distinct values remembered per field (short ones: options, dates, numbers, codes)
 
     def __init__(self, definition: Mapping[str, Any]) -> None:
         self.definition = definition
@@ -89,9 +89,9 @@ class RecordValidator:
         memo = self.memo[key]
         known = memo.get((type(value), value))
         if known is None:
-            if len(memo) >= self.MEMO:
-                memo.clear()
-            known = memo[(type(value), value)] = bool(self.checks[key](value))
+            known = bool(self.checks[key](value))
+            if len(memo) < self.MEMO:  # full: the values met first stay (a column's options come early)
+                memo[(type(value), value)] = known
         return known
 
     def _schema_errors(self, present: dict[str, Any], given: Mapping[str, Any], creating: bool
@@ -185,7 +185,7 @@ def validator_of(definition: Mapping[str, Any], digest: str | None = None) -> Re
     digest = digest or checksum(definition)
     found = _VALIDATORS.get(digest)
     if found is None:
-        if len(_VALIDATORS) >= 64:
+        if len(_VALIDATORS) >= 32:
             _VALIDATORS.clear()
         found = _VALIDATORS[digest] = RecordValidator(definition)
     return found
