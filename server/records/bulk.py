@@ -59,14 +59,18 @@ def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str
     updates, refused = batch.check_updates(session, accesses["update"], rows["update"]) if rows["update"] \
         else ({}, [])
     errors += [{"op": "update", **e} for e in refused]
-    if not errors:
-        for name, write, checked in (("create", batch.insert_rows, creates), ("update", batch.update_rows, updates)):
-            if checked:
-                try:
-                    done = write(session, batch.Target.of(accesses[name]), checked)  # type: ignore[arg-type]
-                    result[name] = [done[i] for i in sorted(done)]
-                except BulkRefused as exc:
-                    errors += _refused(name, exc)
+    try:
+        if creates and not errors:
+            done = batch.insert_rows(session, batch.Target.of(accesses["create"]), creates)
+            result["create"] = [done[i] for i in sorted(done)]
+    except BulkRefused as exc:
+        errors += _refused("create", exc)
+    try:
+        if updates and not errors:
+            done = batch.update_rows(session, batch.Target.of(accesses["update"]), updates)
+            result["update"] = [done[i] for i in sorted(done)]
+    except BulkRefused as exc:
+        errors += _refused("update", exc)
     updated = {c.old["id"] for c in updates.values()}
     for index, item in enumerate(rows["delete"]):
         try:
