@@ -133,3 +133,27 @@ def test_the_compiled_validator_remembers_values_not_verdicts_of_other_fields() 
         validator.validate({"title": "north", "region": "ok", "seats": 501}, creating=True, visible=visible)
     fields = refused.value.details["fields"]
     assert set(fields) == {"region", "seats"} and fields["seats"].code == "maximum"
+
+
+def test_racing_batches_and_single_creates_share_the_numbers_without_gaps(api: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _tickets(api)
+    headers = api.headers("sam")
+
+    def batch(i: int) -> int:
+        rows = [{"fields": {"code": f"b{i}-{j}", "qty": 1}} for j in range(10)]
+        if i % 3 == 2:  # a refused batch: a code twice
+            rows[-1] = {"fields": {"code": f"b{i}-0", "qty": 1}}
+        return api.app.test_client().post("/api/v1/records/ticket/bulk", headers=headers,
+                                          json={"create": rows}).status_code
+
+    def single(i: int) -> int:
+        return api.app.test_client().post("/api/v1/records/ticket", headers=headers,
+                                          json={"fields": {"code": f"s{i}", "qty": 1}}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda i: batch(i) if i < 6 else single(i), range(12)))
+    assert sorted(statuses) == [200] * 4 + [201] * 6 + [422] * 2, statuses
+    numbers = sorted(n for n, _, _ in _numbers(api))
+    assert numbers == [f"T-{n:04d}" for n in range(1, 47)]  # 4 batches of 10 and 6 singles, none skipped
