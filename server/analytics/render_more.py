@@ -52,7 +52,8 @@ def _pie(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:
         angle += 2 * math.pi * max(v, 0) / whole
         ends.append(angle)
     source = ColumnDataSource({"label": labels, "value": values, "start": starts, "end": ends,
-                               "share": [max(v, 0) / whole for v in values], "color": palette(chart, len(values)),
+                               "share": [max(v, 0) / whole for v in values],
+                               "color": palette(chart, len(values))[:len(values)],
                                "url": urls})
     fig = _blank(plot(data["title"], x_range=(-1.1, 1.6), y_range=(-1.1, 1.1), match_aspect=True))
     if kind == "donut":
