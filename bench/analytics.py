@@ -64,8 +64,9 @@ def _documents(app: Any, database: Any, who: Any, runs: int) -> None:
                     service.chart_item(session, who, "ceo_cockpit", chart["key"], {}, "zh",
                                        lambda kind, key, chosen: "#", f"chart-{chart['key']}")
             times.append(time.perf_counter() - started)
-    print(f"Bokeh documents of the 8 charts (data + json_item, zh): first {times[0] * 1000:.0f} ms (builds the "
-          f"models), then median {statistics.median(times[1:] or times) * 1000:.0f} ms (same rows: documents reused)")
+    print(f"The 8 chart documents as the page fetches them (data + Bokeh json_item, zh): first {times[0] * 1000:.0f}"
+          f" ms (builds the Bokeh models), then median {statistics.median(times[1:] or times) * 1000:.0f} ms (same "
+          "rows: documents reused; the rest is the data)")
 
 
 def _profile(app: Any, database: Any, who: Any) -> None:

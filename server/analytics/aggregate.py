@@ -280,15 +280,16 @@ def total(session: Session, q: Query) -> list[Any]:
 
 def totals_within(session: Session, q: Query, spans: list[ColumnElement[bool]]) -> list[list[Any]] | None:
     """The measures over the rows of each of ``spans`` (a KPI's period and the one before), in ONE query:
-    each measure once per span with FILTER (WHERE span). None where a measure is computed in Python
-    (percentiles on SQLite): the caller then asks ``total`` once per span."""
+    each measure once per span with FILTER (WHERE span); ``q.where`` should hold the rows of every span (the
+    caller knows the narrowest such range). None where a measure is computed in Python (percentiles on
+    SQLite): the caller then asks ``total`` once per span."""
     dialect = session.get_bind().dialect.name
     selected = [_measure_sql(dialect, q.source, m, span) for span in spans for m in q.measures]
     if any(s is None for s in selected):
         return None
     statement = select(*[s.label(f"m{i}") for i, s in enumerate(selected)])  # type: ignore[union-attr]
     values = [number(v) for v in session.execute(statement.select_from(q.source.from_clause(_used(q)))
-                                                 .where(and_(_where(q), or_(*spans)))).one()]
+                                                 .where(_where(q))).one()]
     size = len(q.measures)
     return [values[i * size:(i + 1) * size] for i in range(len(spans))]
 

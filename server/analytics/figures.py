@@ -101,8 +101,11 @@ def _kpi(session: Session, chart: Mapping[str, Any], source: Source, where: list
             first, last = span
             return and_(column.expr >= first, column.expr < last)
 
-        # Both periods in one query (FILTER per period), so an index on the date field is read once.
-        both = totals_within(session, Query(source, [], measures, where), [within(spans[0]), within(spans[1])])
+        # Both periods in one query (FILTER per period) over the one range they make together (the previous
+        # period ends where this one starts), so the date field's index is read once, as one range.
+        envelope = [column.expr >= spans[1][0], column.expr < spans[0][1]]
+        both = totals_within(session, Query(source, [], measures, [*where, *envelope]),
+                             [within(spans[0]), within(spans[1])])
         current, previous = both if both is not None else (value([within(spans[0])]), value([within(spans[1])]))
         result.update(period=[spans[0][0].isoformat(), spans[0][1].isoformat()], previous=previous[0])
     else:

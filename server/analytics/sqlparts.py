@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Float, Integer, String, cast, func, literal
+from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, String, cast, func, literal
 
 from server.errors import BadRequest
 
@@ -24,9 +24,10 @@ MAX_PERCENTILE_VALUES = 2_000_000
 
 def bucket(dialect: str, expr: ColumnElement[Any], unit: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        # A date, not to_char text: formatting every row cost ~35 % of a month grouping over 1M rows; the
-        # JSON answer shows the date as the same YYYY-MM-DD (aggregate.number).
-        return cast(func.date_trunc(unit, expr), Date)
+        # A date, not to_char text, and truncated as a timestamp WITHOUT time zone: a bare date goes through
+        # timestamptz (the session's zone) first. Together they halve a month grouping over 1M rows
+        # (~600 -> ~300 ms here); the JSON answer shows the same YYYY-MM-DD (aggregate.number).
+        return cast(func.date_trunc(unit, cast(expr, DateTime)), Date)
     if unit == "day":
         return func.strftime("%Y-%m-%d", expr)
     if unit == "week":  # the Monday on or before the day
