@@ -7,8 +7,6 @@ so their row scope and hidden fields apply to every figure.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -210,24 +208,6 @@ def chart_item(session: Session, who: Principal, key: str, chart_key: str, args:
     body = _body(session, who, definition, chart, args, locale, {})
     _drill_urls(body, chart, args, link)
     return render(body, chart, target)
-
-
-def chart_csv(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
-              locale: str) -> str:
-    """A chart's rows as CSV: its dimension labels and measures, in the reader's language."""
-    body = chart_data(session, who, key, chart_key, args, locale)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([d["label"] for d in body["dimensions"]] + [m["label"] for m in body["measures"]])
-    for row in body["rows"]:
-        writer.writerow([_csv_safe(row.get(f"{d['key']}@label")) for d in body["dimensions"]]
-                        + [row.get(m["key"]) for m in body["measures"]])
-    return out.getvalue()
-
-
-def _csv_safe(value: Any) -> Any:
-    # A label starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
 def dashboard_page(session: Session, who: Principal, key: str, only: str | None,
