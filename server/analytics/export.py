@@ -39,20 +39,29 @@ class PngRefused(BomsError):
     code = "not_implemented"
 
 
-def table(body: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """A chart's data as a header (dimension labels, measure names) and rows (labels, values)."""
+KPI_PARTS = {"target": ("Target", "目标"), "previous": ("Previous period", "上期"), "change": ("Change", "变化")}
+
+
+def table(body: Mapping[str, Any], locale: str) -> tuple[list[str], list[list[Any]]]:
+    """A chart's data as a header (dimension labels, measure names) and rows (labels, values); a KPI's
+    target, previous period and change follow its value."""
     header = [d["label"] for d in body["dimensions"]] + [m["label"] for m in body["measures"]]
     rows = []
     for row in body["rows"]:
         labels = [row.get(f"{d['key']}@label") for d in body["dimensions"]]
         rows.append([neutral(v) if isinstance(v, str) else v for v in labels]
                     + [row.get(m["key"]) for m in body["measures"]])
+    kpi = body.get("kpi")
+    if kpi and rows:
+        parts = [name for name in KPI_PARTS if kpi.get(name) is not None]
+        header += [KPI_PARTS[name][1 if locale == "zh" else 0] for name in parts]
+        rows[0] += [kpi[name] for name in parts]
     return [neutral(h) for h in header], rows
 
 
 def chart_csv(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
               locale: str) -> str:
-    header, rows = table(service.chart_data(session, who, key, chart_key, args, locale))
+    header, rows = table(service.chart_data(session, who, key, chart_key, args, locale), locale)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -72,7 +81,7 @@ def _sheet_name(title: str, key: str, used: set[str]) -> str:
     return name
 
 
-def _workbook(bodies: list[Mapping[str, Any]]) -> IO[bytes]:
+def _workbook(bodies: list[Mapping[str, Any]], locale: str) -> IO[bytes]:
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - returned open; the response closes it
     book = book_of(handle)
     bold = book.add_format({"bold": True})
@@ -80,7 +89,7 @@ def _workbook(bodies: list[Mapping[str, Any]]) -> IO[bytes]:
     used: set[str] = set()
     for body in bodies:
         sheet = book.add_worksheet(_sheet_name(str(body.get("title") or ""), body["chart"], used))
-        header, rows = table(body)
+        header, rows = table(body, locale)
         sheet.write_row(0, 0, header, bold)
         for line, values in enumerate(rows, start=1):
             for column, value in enumerate(values):
@@ -92,12 +101,6 @@ def _workbook(bodies: list[Mapping[str, Any]]) -> IO[bytes]:
                     sheet.write_number(line, column, value, number)
                 else:
                     sheet.write_string(line, column, str(value))
-        if "kpi" in body:  # a KPI's target, previous period and change beside its value
-            kpi = body["kpi"]
-            extra = [(name, kpi.get(name)) for name in ("target", "previous", "change") if kpi.get(name) is not None]
-            for offset, (name, value) in enumerate(extra, start=len(header)):
-                sheet.write_string(0, offset, name, bold)
-                sheet.write_number(1, offset, value, number)
     book.close()
     handle.seek(0)
     return handle
@@ -106,13 +109,13 @@ def _workbook(bodies: list[Mapping[str, Any]]) -> IO[bytes]:
 def chart_xlsx(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
                locale: str) -> IO[bytes]:
     """One chart's data as a workbook (a temporary file, rewound; the caller streams and closes it)."""
-    return _workbook([service.chart_data(session, who, key, chart_key, args, locale)])
+    return _workbook([service.chart_data(session, who, key, chart_key, args, locale)], locale)
 
 
 def dashboard_xlsx(session: Session, who: Principal, key: str, args: Mapping[str, str],
                    locale: str) -> IO[bytes]:
     """Every chart of a dashboard, one sheet each, in the dashboard's order."""
-    return _workbook(list(service.dashboard_data(session, who, key, args, locale).values()))
+    return _workbook(list(service.dashboard_data(session, who, key, args, locale).values()), locale)
 
 
 def refuse_png(session: Session, who: Principal, key: str, chart_key: str) -> NoReturn:
