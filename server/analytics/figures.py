@@ -141,7 +141,7 @@ def figure(session: Session, chart: Mapping[str, Any], source: Source, where: li
     measure_defs = ([{"agg": m.agg, "field": m.field} for m in measures] if chart["type"] == "box"
                     else chart["measures"])
     body: dict[str, Any] = {
-        "chart": chart["key"], "type": chart["type"], "title": _text(chart["title"], locale),
+        "chart": chart["key"], "type": chart["type"], "title": _text(chart["title"], locale), "locale": locale,
         "dimensions": [{"key": d.key, "field": d.field, "bucket": d.bucket, "label": dimension_label(raw, source,
                                                                                                     locale)}
                        for d, raw in zip(dims, chart["dimensions"], strict=True)],

@@ -116,7 +116,7 @@ SCHEMAS: dict[str, Schema] = {
     "Dashboard": {**ANY_OBJECT, "description": "The definition as saved, with version, createdAt, createdBy"},
     "DashboardList": obj({"items": {"type": "array", "items": obj({"key": STRING, "title": ANY_OBJECT,
                                                                     "version": INTEGER, "charts": INTEGER})}}),
-    "ChartData": obj({"chart": STRING, "type": STRING, "title": STRING,
+    "ChartData": obj({"chart": STRING, "type": STRING, "title": STRING, "locale": STRING,
                       "dimensions": {"type": "array", "items": ANY_OBJECT},
                       "measures": {"type": "array", "items": ANY_OBJECT},
                       "rows": {"type": "array", "items": ANY_OBJECT},

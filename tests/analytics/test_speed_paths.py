@@ -5,6 +5,7 @@ follow the live dashboards, and Bokeh documents remembered by their rows."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -138,3 +139,25 @@ def test_bokeh_documents_are_reused_only_for_the_same_rows() -> None:
     changed["rows"][0]["sum_amount"] = 2.0
     assert render(changed, definition, "t") is not first
     assert render(rows, definition, "other-target") is not first
+
+
+def test_kpi_gauge_progress_pictures_speak_the_readers_language(sales: Any) -> None:
+    put(sales, dashboard(chart("k", "kpi", [], [SUM], target=1000, compare={"field": "signed_on", "period": "year"},
+                               title={"en": "Total", "zh": "合计"}),
+                         chart("g", "gauge", [], [SUM], target=1000),
+                         chart("p", "progress", [], [SUM], target=1000)))
+    texts: dict[tuple[str, str], str] = {}
+    for locale in ("en", "zh"):
+        for key in ("k", "g", "p"):
+            response = sales.client.get(f"/api/v1/dashboards/sales/charts/{key}/data",
+                                        headers={**sales.headers("fiona"), "Accept-Language": locale})
+            from server.analytics.render import render
+
+            item = render(response.get_json(), {"key": key, "type": {"k": "kpi", "g": "gauge", "p": "progress"}[key]},
+                          f"chart-{key}")
+            texts[(locale, key)] = json.dumps(item, ensure_ascii=False)
+    assert "目标 1,000 · 达成" in texts[("zh", "k")] and "合计" in texts[("zh", "k")]
+    assert "较上期" in texts[("zh", "k")] and "vs previous period" in texts[("en", "k")]
+    assert "目标 1,000" in texts[("zh", "g")] and "目标 1,000" in texts[("zh", "p")]
+    assert "of 1,000" in texts[("en", "k")] and "目标" not in texts[("en", "g")]
+    assert "Noto Sans CJK SC" in texts[("zh", "k")]  # a font with Chinese glyphs is asked for first
