@@ -15,10 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, func, literal, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, distinct, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.analytics.sources import Source
+from server.analytics.sources import DATE, Source
 from server.analytics.sqlparts import (
     MAX_PERCENTILE_VALUES,
     PERCENTILES,
@@ -135,11 +135,17 @@ def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: 
     """The groups as the database returns them (raw values); more than MAX_GROUPS: refused, or None when
     ``refuse_over`` is False (the caller has a narrower query to fall back on)."""
     dialect = session.get_bind().dialect.name
-    sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
+    pre = _pregrouped(dialect, q, where) if len(dims) == len(q.dimensions) else None
+    if pre is not None:
+        dims, sql_measures, from_clause = pre  # type: ignore[assignment]
+        where = true()
+    else:
+        sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
+        from_clause = q.source.from_clause(_used(q))
     selected = [d.label(f"d{i}") for i, d in enumerate(dims)]
     selected += [(s if s is not None else literal(None)).label(f"m{i}") for i, s in enumerate(sql_measures)]
     selected.append(func.count().label("n"))  # an aggregate query even when every measure is computed in Python
-    statement = select(*selected).select_from(q.source.from_clause(_used(q))).where(where)
+    statement = select(*selected).select_from(from_clause).where(where)
     if dims:
         statement = statement.group_by(*dims)
     if by_value and q.measures and sql_measures[0] is not None:
@@ -157,6 +163,40 @@ def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: 
     if missing:
         _python_percentiles(session, q, dims, where, rows, missing)
     return rows
+
+
+def _pregrouped(dialect: str, q: Query, where: ColumnElement[bool]) -> tuple[list[Any], list[Any], Any] | None:
+    """Date buckets over a DATE field: group by the day first, then bucket the days. A day has many rows
+    and a year ~365 days, so the bucket function runs on hundreds of rows, not millions, and the inner
+    grouping can read the field's covering index in order (month buckets over 1M contracts: SQLite ~3.3 ->
+    ~0.6 s). Only for measures that add up from the days (count, sum, min, max, avg as sum / count)."""
+    if not any(d.bucket for d in q.dimensions) or any(d.bins for d in q.dimensions) or not all(
+            m.agg in FOLDABLE for m in q.measures) or any(
+            d.bucket and q.source.columns[d.field].kind != DATE for d in q.dimensions):
+        return None
+    raw = [q.source.columns[d.field].expr for d in q.dimensions]
+    parts: list[Any] = []
+    for i, m in enumerate(q.measures):
+        expr = q.source.columns[m.field].expr if m.field else None
+        if m.agg == "count":
+            parts.append((func.count(expr) if expr is not None else func.count()).label(f"p{i}"))
+        elif m.agg == "avg":
+            parts += [func.sum(expr).label(f"p{i}s"), func.count(expr).label(f"p{i}c")]
+        else:
+            parts.append({"sum": func.sum, "min": func.min, "max": func.max}[m.agg](expr).label(f"p{i}"))
+    inner = (select(*[r.label(f"r{i}") for i, r in enumerate(raw)], *parts)
+             .select_from(q.source.from_clause(_used(q))).where(where).group_by(*raw).subquery("by_day"))
+    dims = [bucket(dialect, inner.c[f"r{i}"], d.bucket) if d.bucket else inner.c[f"r{i}"]
+            for i, d in enumerate(q.dimensions)]
+    measures: list[Any] = []
+    for i, m in enumerate(q.measures):
+        if m.agg == "count":
+            measures.append(cast(func.sum(inner.c[f"p{i}"]), BigInteger))  # PostgreSQL: sum(bigint) is numeric
+        elif m.agg == "avg":  # as a float: SQLite would divide integers as integers
+            measures.append(cast(func.sum(inner.c[f"p{i}s"]), Float) / func.nullif(func.sum(inner.c[f"p{i}c"]), 0))
+        else:
+            measures.append({"sum": func.sum, "min": func.min, "max": func.max}[m.agg](inner.c[f"p{i}"]))
+    return dims, measures, inner
 
 
 def _groups(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],

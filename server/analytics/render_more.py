@@ -16,6 +16,7 @@ from bokeh.models import (
     NumberFormatter,
     TableColumn,
 )
+from bokeh.core.properties import value as fixed
 from bokeh.palettes import Blues9
 
 from server.analytics.render import categories, clickable, palette, plot, series_matrix, unique
@@ -228,7 +229,7 @@ def _share(data: Mapping[str, Any], value: float, target: float) -> str:
 
 
 def _text(fig: Any, x: float, y: float, text: str, size: str, **options: Any) -> None:
-    fig.text(x=[x], y=[y], text=[text], text_align="center", text_font_size=size, text_font=FONT, **options)
+    fig.text(x=[x], y=[y], text=[text], text_align="center", text_font_size=size, text_font=fixed(FONT), **options)
 
 
 def _gauge(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:

@@ -161,3 +161,27 @@ def test_kpi_gauge_progress_pictures_speak_the_readers_language(sales: Any) -> N
     assert "目标 1,000" in texts[("zh", "g")] and "目标 1,000" in texts[("zh", "p")]
     assert "of 1,000" in texts[("en", "k")] and "目标" not in texts[("en", "g")]
     assert "Noto Sans CJK SC" in texts[("zh", "k")]  # a font with Chinese glyphs is asked for first
+
+
+@pytest.mark.parametrize("unit", ["week", "month", "quarter", "year"])
+def test_date_buckets_grouped_by_day_first_add_up_exactly(sales: Any, unit: str) -> None:
+    from collections import defaultdict
+    from datetime import date, timedelta
+
+    measures = [SUM, {"agg": "count"}, {"agg": "avg", "field": "qty"}, {"agg": "min", "field": "amount"},
+                {"agg": "max", "field": "qty"}]
+    put(sales, dashboard(chart("b", "table", [{"field": "signed_on", "bucket": unit}, {"field": "paid"}], measures)))
+    groups: dict[tuple[str, bool], list[tuple[float, int]]] = defaultdict(list)
+    for signed, amount, qty, paid in sql(sales, "SELECT signed_on, amount, qty, paid FROM rec_sale"):
+        day = signed if isinstance(signed, date) else date.fromisoformat(str(signed)[:10])
+        first = {"week": day - timedelta(days=day.weekday()), "month": day.replace(day=1),
+                 "quarter": date(day.year, (day.month - 1) // 3 * 3 + 1, 1), "year": date(day.year, 1, 1)}[unit]
+        groups[(first.isoformat(), bool(paid))].append((float(amount), qty))
+    rows = data(sales, "fiona", "sales", "b")["rows"]
+    assert {(r[f"signed_on:{unit}"], r["paid"]) for r in rows} == set(groups)
+    for r in rows:
+        values = groups[(r[f"signed_on:{unit}"], r["paid"])]
+        assert close(r["sum_amount"], sum(a for a, _ in values)) and r["count"] == len(values)
+        assert isinstance(r["count"], int)
+        assert close(r["avg_qty"], sum(q for _, q in values) / len(values))
+        assert close(r["min_amount"], min(a for a, _ in values)) and r["max_qty"] == max(q for _, q in values)
