@@ -56,9 +56,8 @@ def _indexable(definition: Mapping[str, Any], name: str) -> bool:
         return False
     if python in (list, dict):
         return False
-    if isinstance(column.type, String) and (column.type.length is None or column.type.length > MAX_TEXT_LENGTH):
-        return False
-    return True
+    unbounded = isinstance(column.type, String) and (column.type.length or MAX_TEXT_LENGTH + 1) > MAX_TEXT_LENGTH
+    return not unbounded
 
 
 def _chart_index(chart: Mapping[str, Any], filters: Iterable[str], definition: Mapping[str, Any]) -> Wanted | None:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bokeh.core.properties import value as fixed
 from bokeh.models import (
     ColumnDataSource,
     DataTable,
@@ -16,7 +17,6 @@ from bokeh.models import (
     NumberFormatter,
     TableColumn,
 )
-from bokeh.core.properties import value as fixed
 from bokeh.palettes import Blues9
 
 from server.analytics.render import categories, clickable, palette, plot, series_matrix, unique
