@@ -5,11 +5,13 @@
 - sources.py     what a chart aggregates, resolved for the viewer (row scope, readable fields)
 - validate.py    a definition checked against the database at save (fields, aggregates, drill-downs)
 - sqlparts.py    date buckets and percentiles on PostgreSQL and SQLite
-- aggregate.py   GROUP BY in SQL, top N with "others"
+- aggregate.py   GROUP BY in SQL, top N with "others" (folded from one grouping), date buckets by day first
+- indexes.py     the covering indexes the live dashboards' charts read, kept in step at each save
 - params.py      dashboard filters and drill-down parameters as WHERE clauses
 - figures.py     a chart's rows (the data API's answer)
 - render.py, render_more.py, shapes.py   Bokeh documents (json_item) of every chart type
 - service.py     save, list, read, delete, chart data: each one permission-checked call
+- export.py      chart and dashboard data as CSV / xlsx; server-side PNG refused (drawn in the browser)
 - deploy.py      ``*.dashboard.json`` files in `boms deploy` / POST /deployments
 
 The REST routes are server/api/dashboards.py, the pages server/inbox/dashboards.py.

@@ -2,8 +2,9 @@
 
 One query per figure, grouped in the database; the viewer's row scope and the chart's and dashboard's
 filters are its WHERE. Top N keeps the N largest groups of the first dimension by the first measure and
-adds one "others" row computed by a second query over every other row (so an average or a distinct count
-of "others" is exact, not a sum of averages). Percentiles on SQLite: see sqlparts.py.
+adds one exact "others" row: folded from the same grouping for count, sum, min, max and avg (an average
+carried as sum and count, never an average of averages), or by a second query over every other row for a
+distinct count or a percentile. Percentiles on SQLite: see sqlparts.py.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, func, literal, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, distinct, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.analytics.sources import Source
+from server.analytics.sources import DATE, Source
 from server.analytics.sqlparts import (
     MAX_PERCENTILE_VALUES,
     PERCENTILES,
@@ -84,15 +85,21 @@ def number(value: Any) -> Any:
     return value
 
 
-def _measure_sql(dialect: str, source: Source, m: Measure) -> ColumnElement[Any] | None:
+def _measure_sql(dialect: str, source: Source, m: Measure,
+                 only: ColumnElement[bool] | None = None) -> ColumnElement[Any] | None:
+    """The aggregate of ``m``; ``only``: over the rows that match it (FILTER (WHERE ...), both databases)."""
     expr = source.columns[m.field].expr if m.field else None
+
+    def over(aggregate: Any) -> Any:
+        return aggregate if only is None else aggregate.filter(only)
+
     if m.agg == "count":
-        return func.count(expr) if expr is not None else func.count()
+        return over(func.count(expr) if expr is not None else func.count())
     if m.agg == "count_distinct":
-        return func.count(distinct(expr))
+        return over(func.count(distinct(expr)))
     if m.agg in PERCENTILES:
-        return percentile_sql(dialect, PERCENTILES[m.agg], expr)
-    return {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}[m.agg](expr)
+        return percentile_sql(dialect, PERCENTILES[m.agg], expr, only)
+    return over({"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}[m.agg](expr))
 
 
 def _where(q: Query) -> ColumnElement[bool]:
@@ -124,13 +131,21 @@ def _used(q: Query) -> set[str]:
 
 
 def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
-             limit: int | None, by_value: bool) -> list[list[Any]]:
+             limit: int | None, by_value: bool, refuse_over: bool = True) -> list[list[Any]] | None:
+    """The groups as the database returns them (raw values); more than MAX_GROUPS: refused, or None when
+    ``refuse_over`` is False (the caller has a narrower query to fall back on)."""
     dialect = session.get_bind().dialect.name
-    sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
+    pre = _pregrouped(dialect, q, where) if len(dims) == len(q.dimensions) else None
+    if pre is not None:
+        dims, sql_measures, from_clause = pre  # type: ignore[assignment]
+        where = true()
+    else:
+        sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
+        from_clause = q.source.from_clause(_used(q))
     selected = [d.label(f"d{i}") for i, d in enumerate(dims)]
     selected += [(s if s is not None else literal(None)).label(f"m{i}") for i, s in enumerate(sql_measures)]
     selected.append(func.count().label("n"))  # an aggregate query even when every measure is computed in Python
-    statement = select(*selected).select_from(q.source.from_clause(_used(q))).where(where)
+    statement = select(*selected).select_from(from_clause).where(where)
     if dims:
         statement = statement.group_by(*dims)
     if by_value and q.measures and sql_measures[0] is not None:
@@ -140,12 +155,55 @@ def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: 
     statement = statement.limit(min(limit, MAX_GROUPS + 1) if limit else MAX_GROUPS + 1)
     rows = [list(r)[:-1] for r in session.execute(statement)]
     if len(rows) > MAX_GROUPS:
+        if not refuse_over:
+            return None
         raise BadRequest(f"the chart has more than {MAX_GROUPS} groups; use a coarser bucket or top N",
                          field="dimensions")
     missing = [i for i, s in enumerate(sql_measures) if s is None]
     if missing:
         _python_percentiles(session, q, dims, where, rows, missing)
-    return [[number(v) for v in r] for r in rows]
+    return rows
+
+
+def _pregrouped(dialect: str, q: Query, where: ColumnElement[bool]) -> tuple[list[Any], list[Any], Any] | None:
+    """Date buckets over a DATE field: group by the day first, then bucket the days. A day has many rows
+    and a year ~365 days, so the bucket function runs on hundreds of rows, not millions, and the inner
+    grouping can read the field's covering index in order (month buckets over 1M contracts: SQLite ~3.3 ->
+    ~0.6 s). Only for measures that add up from the days (count, sum, min, max, avg as sum / count)."""
+    if not any(d.bucket for d in q.dimensions) or any(d.bins for d in q.dimensions) or not all(
+            m.agg in FOLDABLE for m in q.measures) or any(
+            d.bucket and q.source.columns[d.field].kind != DATE for d in q.dimensions):
+        return None
+    raw = [q.source.columns[d.field].expr for d in q.dimensions]
+    parts: list[Any] = []
+    for i, m in enumerate(q.measures):
+        expr = q.source.columns[m.field].expr if m.field else None
+        if m.agg == "count":
+            parts.append((func.count(expr) if expr is not None else func.count()).label(f"p{i}"))
+        elif m.agg == "avg":
+            parts += [func.sum(expr).label(f"p{i}s"), func.count(expr).label(f"p{i}c")]
+        else:
+            parts.append({"sum": func.sum, "min": func.min, "max": func.max}[m.agg](expr).label(f"p{i}"))
+    inner = (select(*[r.label(f"r{i}") for i, r in enumerate(raw)], *parts)
+             .select_from(q.source.from_clause(_used(q))).where(where).group_by(*raw).subquery("by_day"))
+    dims = [bucket(dialect, inner.c[f"r{i}"], d.bucket) if d.bucket else inner.c[f"r{i}"]
+            for i, d in enumerate(q.dimensions)]
+    measures: list[Any] = []
+    for i, m in enumerate(q.measures):
+        if m.agg == "count":
+            measures.append(cast(func.sum(inner.c[f"p{i}"]), BigInteger))  # PostgreSQL: sum(bigint) is numeric
+        elif m.agg == "avg":  # as a float: SQLite would divide integers as integers
+            measures.append(cast(func.sum(inner.c[f"p{i}s"]), Float) / func.nullif(func.sum(inner.c[f"p{i}c"]), 0))
+        else:
+            measures.append({"sum": func.sum, "min": func.min, "max": func.max}[m.agg](inner.c[f"p{i}"]))
+    return dims, measures, inner
+
+
+def _groups(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
+            limit: int | None, by_value: bool) -> list[list[Any]]:
+    rows = _grouped(session, q, dims, where, limit, by_value)
+    assert rows is not None  # refused above MAX_GROUPS
+    return rows
 
 
 def _python_percentiles(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
@@ -172,6 +230,48 @@ def _python_percentiles(session: Session, q: Query, dims: list[ColumnElement[Any
                 row[len(dims) + i] = percentile_cont(groups.get(group_key, []), PERCENTILES[q.measures[i].agg])
 
 
+FOLDABLE = frozenset({"count", "sum", "min", "max", "avg"})
+
+
+def _fold(values: list[Any], agg: str) -> Any:
+    present = [v for v in values if v is not None]
+    if agg == "count":
+        return sum(present)
+    if not present:
+        return None
+    return {"sum": sum, "min": min, "max": max}[agg](present)
+
+
+def _top_with_others(session: Session, q: Query, dims: list[ColumnElement[Any]],
+                     where: ColumnElement[bool]) -> list[list[Any]] | None:
+    """Top N and "others" from ONE grouping: every group ordered by the first measure (the same order and
+    ties as the LIMIT query), the first N kept, the rest folded in Python. Exact for count, sum, min, max,
+    and avg (carried as a sum and a count); None (use two queries) for other measures or too many groups."""
+    if not all(m.agg in FOLDABLE for m in q.measures):
+        return None
+    helpers = [h for m in q.measures if m.agg == "avg" for h in (Measure("sum", m.field), Measure("count", m.field))]
+    wide = Query(q.source, q.dimensions, [*q.measures, *helpers], q.where)
+    rows = _grouped(session, wide, dims, where, None, True, refuse_over=False)
+    if rows is None:
+        return None
+    count = len(q.measures)
+    kept, rest = rows[:q.top], rows[q.top:]  # type: ignore[misc]
+    others: list[Any] = []
+    helper = count + 1  # rows hold [dimension, *measures, *helpers]
+    for i, m in enumerate(q.measures):
+        if m.agg == "avg":
+            total_sum = _fold([r[helper] for r in rest], "sum")
+            total_count = _fold([r[helper + 1] for r in rest], "count")
+            others.append(total_sum / total_count if total_count else None)
+            helper += 2
+        else:
+            others.append(_fold([r[1 + i] for r in rest], m.agg))
+    result = [r[:1 + count] for r in kept]
+    if rest and any(v not in (None, 0) for v in others):
+        result.append([OTHERS, *others])
+    return result
+
+
 def run(session: Session, q: Query) -> Result:
     dialect = session.get_bind().dialect.name
     edges = None
@@ -181,11 +281,15 @@ def run(session: Session, q: Query) -> Result:
     dims = [_dimension_sql(dialect, q, d, edges) for d in q.dimensions]
     where = _where(q)
     by_value = q.order == "value" or q.top is not None
-    rows = _grouped(session, q, dims, where, None if len(dims) > 1 else q.top, by_value)
-    if q.top is not None and dims:
+    folded = _top_with_others(session, q, dims, where) if q.top is not None and q.others and len(dims) == 1 else None
+    if folded is not None:
+        rows = folded
+    else:
+        rows = _groups(session, q, dims, where, None if len(dims) > 1 else q.top, by_value)
+    if folded is None and q.top is not None and dims:
         if len(dims) > 1:
-            leaders = _grouped(session, Query(q.source, q.dimensions[:1], q.measures[:1], q.where), dims[:1],
-                               where, q.top, True)
+            leaders = _groups(session, Query(q.source, q.dimensions[:1], q.measures[:1], q.where), dims[:1],
+                              where, q.top, True)
             keep = [r[0] for r in leaders]
             rows = [r for r in rows if r[0] in keep]
         else:
@@ -195,9 +299,9 @@ def run(session: Session, q: Query) -> Result:
             # SQL's NOT IN is unknown for NULL: the empty group is "others" unless it is one of the top N.
             outside = dims[0].not_in(named) if named else true()
             rest = and_(dims[0].is_not(None), outside) if None in keep else or_(dims[0].is_(None), outside)
-            others = _grouped(session, q, dims[1:], and_(where, rest), None, False)
+            others = _groups(session, q, dims[1:], and_(where, rest), None, False)
             rows += [[OTHERS, *r] for r in others if any(v not in (None, 0) for v in r[len(dims) - 1:])]
-    result = Result(q.dimensions, q.measures, rows)
+    result = Result(q.dimensions, q.measures, [[number(v) for v in r] for r in rows])
     if edges is not None:
         bins = next(d.bins for d in q.dimensions if d.bins)
         low, high = edges
@@ -210,8 +314,24 @@ def run(session: Session, q: Query) -> Result:
 
 def total(session: Session, q: Query) -> list[Any]:
     """The measures over every row of the query (a pivot's grand total, a KPI's value)."""
-    rows = _grouped(session, Query(q.source, [], q.measures, q.where), [], _where(q), None, False)
-    return rows[0] if rows else [None] * len(q.measures)
+    rows = _groups(session, Query(q.source, [], q.measures, q.where), [], _where(q), None, False)
+    return [number(v) for v in rows[0]] if rows else [None] * len(q.measures)
+
+
+def totals_within(session: Session, q: Query, spans: list[ColumnElement[bool]]) -> list[list[Any]] | None:
+    """The measures over the rows of each of ``spans`` (a KPI's period and the one before), in ONE query:
+    each measure once per span with FILTER (WHERE span); ``q.where`` should hold the rows of every span (the
+    caller knows the narrowest such range). None where a measure is computed in Python (percentiles on
+    SQLite): the caller then asks ``total`` once per span."""
+    dialect = session.get_bind().dialect.name
+    selected = [_measure_sql(dialect, q.source, m, span) for span in spans for m in q.measures]
+    if any(s is None for s in selected):
+        return None
+    statement = select(*[s.label(f"m{i}") for i, s in enumerate(selected)])  # type: ignore[union-attr]
+    values = [number(v) for v in session.execute(statement.select_from(q.source.from_clause(_used(q)))
+                                                 .where(_where(q))).one()]
+    size = len(q.measures)
+    return [values[i * size:(i + 1) * size] for i in range(len(spans))]
 
 
 def label_of(dim: Dimension, value: Any, source: Source, locale: str) -> str:
@@ -230,4 +350,5 @@ def label_of(dim: Dimension, value: Any, source: Source, locale: str) -> str:
     return str(value)
 
 
-__all__ = ["OTHERS", "Dimension", "Measure", "Query", "Result", "label_of", "run", "total", "true"]
+__all__ = ["OTHERS", "Dimension", "Measure", "Query", "Result", "label_of", "run", "total", "totals_within",
+           "true"]

@@ -27,7 +27,8 @@ from server.analytics.sqlparts import BUCKETS
 from server.errors import BadRequest
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
-FIELD = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
+# a field, or a path through a relation to a field of the related type: "customer.region"
+FIELD = re.compile(r"[a-z][a-z0-9_]{0,62}(\.[a-z][a-z0-9_]{0,62})?", re.ASCII)
 COLOR = re.compile(r"#[0-9a-fA-F]{6}", re.ASCII)
 TOP = frozenset({"key", "title", "description", "viewers", "filters", "charts", "refresh"})
 CHART = frozenset({"key", "type", "title", "source", "dimensions", "measures", "filter", "top", "others", "sort",

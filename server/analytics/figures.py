@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Session
 
-from server.analytics.aggregate import Dimension, Measure, Query, label_of, run, total
+from server.analytics.aggregate import Dimension, Measure, Query, label_of, run, total, totals_within
 from server.analytics.charttypes import BOX_PARTS
 from server.analytics.sources import Source
 from server.analytics.sqlparts import bucket_range
@@ -97,11 +97,16 @@ def _kpi(session: Session, chart: Mapping[str, Any], source: Source, where: list
         today = utcnow().date()
         spans = [_period(today, compare["period"], back) for back in (0, 1)]
 
-        def within(span: tuple[date, date]) -> list[ColumnElement[bool]]:
+        def within(span: tuple[date, date]) -> ColumnElement[bool]:
             first, last = span
-            return [column.expr >= first, column.expr < last]
+            return and_(column.expr >= first, column.expr < last)
 
-        current, previous = value(within(spans[0])), value(within(spans[1]))
+        # Both periods in one query (FILTER per period) over the one range they make together (the previous
+        # period ends where this one starts), so the date field's index is read once, as one range.
+        envelope = [column.expr >= spans[1][0], column.expr < spans[0][1]]
+        both = totals_within(session, Query(source, [], measures, [*where, *envelope]),
+                             [within(spans[0]), within(spans[1])])
+        current, previous = both if both is not None else (value([within(spans[0])]), value([within(spans[1])]))
         result.update(period=[spans[0][0].isoformat(), spans[0][1].isoformat()], previous=previous[0])
     else:
         current = value([])
@@ -136,7 +141,7 @@ def figure(session: Session, chart: Mapping[str, Any], source: Source, where: li
     measure_defs = ([{"agg": m.agg, "field": m.field} for m in measures] if chart["type"] == "box"
                     else chart["measures"])
     body: dict[str, Any] = {
-        "chart": chart["key"], "type": chart["type"], "title": _text(chart["title"], locale),
+        "chart": chart["key"], "type": chart["type"], "title": _text(chart["title"], locale), "locale": locale,
         "dimensions": [{"key": d.key, "field": d.field, "bucket": d.bucket, "label": dimension_label(raw, source,
                                                                                                     locale)}
                        for d, raw in zip(dims, chart["dimensions"], strict=True)],

@@ -8,6 +8,10 @@ This module draws the category and series charts; render_more.py the rest.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -220,8 +224,31 @@ DRAWERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], str], Any]] =
 
 
 def render(data: Mapping[str, Any], chart: Mapping[str, Any], target: str) -> dict[str, Any]:
-    """The Bokeh document of one chart, as ``json_item`` for the element id ``target``."""
-    from server.analytics import render_more
+    """The Bokeh document of one chart, as ``json_item`` for the element id ``target`` (do not change it: it
+    may be shared).
 
-    drawer = DRAWERS.get(chart["type"]) or render_more.DRAWERS[chart["type"]]
-    return json_item(drawer(data, chart, chart["type"]), target)
+    Building Bokeh models is the costly part of a chart request (~30-200 ms each, most of it Bokeh's property
+    defaults), so documents are remembered by what they are drawn from: the figure's rows, the chart's
+    definition and the target. That is a pure function of its inputs, so it can never show stale data: new
+    rows are a new key (the aggregation itself is never cached)."""
+    key = hashlib.sha256(json.dumps([data, chart, target], sort_keys=True, default=str).encode()).hexdigest()
+    item = _DOCUMENTS.get(key)
+    if item is None:
+        from server.analytics import render_more
+
+        drawer = DRAWERS.get(chart["type"]) or render_more.DRAWERS[chart["type"]]
+        item = json_item(drawer(data, chart, chart["type"]), target)
+        with _LOCK:
+            _DOCUMENTS[key] = item
+            while len(_DOCUMENTS) > MAX_DOCUMENTS:
+                _DOCUMENTS.popitem(last=False)
+    else:
+        with _LOCK:
+            if key in _DOCUMENTS:
+                _DOCUMENTS.move_to_end(key)
+    return item
+
+
+MAX_DOCUMENTS = 128
+_DOCUMENTS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_LOCK = threading.Lock()

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bokeh.core.properties import value as fixed
 from bokeh.models import (
     ColumnDataSource,
     DataTable,
@@ -52,7 +53,8 @@ def _pie(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:
         angle += 2 * math.pi * max(v, 0) / whole
         ends.append(angle)
     source = ColumnDataSource({"label": labels, "value": values, "start": starts, "end": ends,
-                               "share": [max(v, 0) / whole for v in values], "color": palette(chart, len(values)),
+                               "share": [max(v, 0) / whole for v in values],
+                               "color": palette(chart, len(values))[:len(values)],
                                "url": urls})
     fig = _blank(plot(data["title"], x_range=(-1.1, 1.6), y_range=(-1.1, 1.1), match_aspect=True))
     if kind == "donut":
@@ -211,17 +213,36 @@ def _kpi_numbers(data: Mapping[str, Any]) -> tuple[float, float | None]:
     return float(kpi.get("value") or 0), (float(kpi["target"]) if kpi.get("target") not in (None, 0) else None)
 
 
+# The words inside a KPI, gauge or progress picture, in the reader's language (the figure's "locale"), and a
+# font list that has Chinese glyphs on Windows, macOS and Linux before the browser's own fallback.
+WORDS = {"en": {"share": "{share} of {target}", "change": "{arrow} {change} vs previous period"},
+         "zh": {"share": "目标 {target} · 达成 {share}", "change": "较上期 {arrow} {change}"}}
+FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'Helvetica Neue', sans-serif"
+
+
+def _words(data: Mapping[str, Any]) -> dict[str, str]:
+    return WORDS["zh" if data.get("locale") == "zh" else "en"]
+
+
+def _share(data: Mapping[str, Any], value: float, target: float) -> str:
+    return _words(data)["share"].format(share=f"{value / target:.0%}", target=f"{target:,.0f}")
+
+
+def _text(fig: Any, x: float, y: float, text: str, size: str, **options: Any) -> None:
+    fig.text(x=[x], y=[y], text=[text], text_align="center", text_font_size=size, text_font=fixed(FONT), **options)
+
+
 def _gauge(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:
     value, target = _kpi_numbers(data)
     high = target or (value or 1.0)
     fig = _blank(plot(data["title"], x_range=(-1.2, 1.2), y_range=(-0.3, 1.2), tools="save"))
+    fig.title.text_font = FONT
     fig.annular_wedge(0, 0, inner_radius=0.6, outer_radius=1.0, start_angle=0, end_angle=math.pi, color="#e5e5e5")
     fig.annular_wedge(0, 0, inner_radius=0.6, outer_radius=1.0, start_angle=gauge_angle(value, 0, high),
                       end_angle=math.pi, color=palette(chart, 1)[0])
-    fig.text(x=[0], y=[0.05], text=[f"{value:,.0f}"], text_align="center", text_font_size="22px")
+    _text(fig, 0, 0.05, f"{value:,.0f}", "22px")
     if target:
-        fig.text(x=[0], y=[-0.2], text=[f"{value / target:.0%} / {target:,.0f}"], text_align="center",
-                 text_font_size="12px", text_color="#666666")
+        _text(fig, 0, -0.2, _share(data, value, target), "12px", text_color="#666666")
     return fig
 
 
@@ -229,14 +250,16 @@ def _kpi(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> Any:
     value, target = _kpi_numbers(data)
     kpi = data["kpi"]
     fig = _blank(plot(data["title"], x_range=(0, 1), y_range=(0, 1), height=200, tools="save"))
-    fig.text(x=[0.5], y=[0.55], text=[f"{value:,.0f}"], text_align="center", text_font_size="32px")
+    fig.title.text_font = FONT
+    _text(fig, 0.5, 0.55, f"{value:,.0f}", "32px")
     lines = []
     if target:
-        lines.append(f"{value / target:.0%} of {target:,.0f}")
+        lines.append(_share(data, value, target))
     if kpi.get("change") is not None:
-        lines.append(f"{'▲' if kpi['change'] >= 0 else '▼'} {abs(kpi['change']):.1%}")
-    fig.text(x=[0.5], y=[0.25], text=[" · ".join(lines)], text_align="center", text_font_size="13px",
-             text_color="#2ca02c" if (kpi.get("change") or 0) >= 0 else "#d62728")
+        lines.append(_words(data)["change"].format(arrow="▲" if kpi["change"] >= 0 else "▼",
+                                                   change=f"{abs(kpi['change']):.1%}"))
+    _text(fig, 0.5, 0.25, " · ".join(lines), "13px",
+          text_color="#2ca02c" if (kpi.get("change") or 0) >= 0 else "#d62728")
     return fig
 
 
@@ -244,10 +267,10 @@ def _progress(data: Mapping[str, Any], chart: Mapping[str, Any], kind: str) -> A
     value, target = _kpi_numbers(data)
     share = min(value / target, 1.0) if target else 1.0
     fig = _blank(plot(data["title"], x_range=(0, 1), y_range=(0, 1), height=140, tools="save"))
+    fig.title.text_font = FONT
     fig.quad(left=0, right=1, bottom=0.35, top=0.65, color="#e5e5e5")
     fig.quad(left=0, right=share, bottom=0.35, top=0.65, color=palette(chart, 1)[0])
-    fig.text(x=[0.5], y=[0.8], text=[f"{value:,.0f}" + (f" / {target:,.0f} ({value / target:.0%})" if target
-                                                         else "")], text_align="center", text_font_size="13px")
+    _text(fig, 0.5, 0.8, f"{value:,.0f}" + (f" · {_share(data, value, target)}" if target else ""), "13px")
     return fig
 
 

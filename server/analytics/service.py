@@ -7,8 +7,7 @@ so their row scope and hidden fields apply to every figure.
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +17,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from server.analytics import definition as definitions
-from server.analytics import params, validate
+from server.analytics import indexes, params, validate
 from server.analytics.aggregate import OTHERS
 from server.analytics.figures import chart_where, figure, require_fields
 from server.analytics.render import render
@@ -76,8 +75,10 @@ def save(session: Session, who: Principal, raw: Any, key: str | None = None) -> 
                     checksum=digest, is_latest=True, created_by=who.username)
     session.add(row)
     session.flush()
+    changed = indexes.sync(session)  # in this transaction: a refused save leaves no index behind
     publish(session, Event(EventKind.DASHBOARD_SAVED, who.username, subject_type=SubjectType.DASHBOARD,
-                           subject_id=row.key, data={"key": row.key, "version": row.version, "checksum": digest}))
+                           subject_id=row.key, data={"key": row.key, "version": row.version, "checksum": digest,
+                                                     "indexes": changed}))
     return row, True
 
 
@@ -85,8 +86,10 @@ def delete(session: Session, who: Principal, key: str) -> None:
     require_designer(who)
     row = require_dashboard(session, who, key)
     row.deleted_at = utcnow()
+    session.flush()
+    changed = indexes.sync(session)
     publish(session, Event(EventKind.DASHBOARD_DELETED, who.username, subject_type=SubjectType.DASHBOARD,
-                           subject_id=row.key, data={"key": row.key, "version": row.version}))
+                           subject_id=row.key, data={"key": row.key, "version": row.version, "indexes": changed}))
 
 
 def describe(row: Dashboard) -> dict[str, Any]:
@@ -117,25 +120,36 @@ def _where(session: Session, who: Principal, definition: Mapping[str, Any], char
     return [*params.dashboard_filters(definition, chart, source, who, args), *params.drill_filters(source, args)]
 
 
-def chart_data(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
-               locale: str = "en") -> dict[str, Any]:
-    """The aggregated rows of one chart for ``who``, with the dashboard filters and drill-down in ``args``."""
-    row = require_dashboard(session, who, key)
-    definition = row.definition
-    chart = chart_of(definition, chart_key)
-    params.check_parameters(definition, args)
-    source = resolve(session, who, chart["source"])
+def _body(session: Session, who: Principal, definition: Mapping[str, Any], chart: Mapping[str, Any],
+          args: Mapping[str, str], locale: str, sources: dict[str, Source]) -> dict[str, Any]:
+    """One chart's rows; ``sources`` keeps each source resolved once per request (the charts of a dashboard
+    mostly share one), so a dashboard costs one permission lookup per source, not per chart."""
+    spec = json.dumps(chart["source"], sort_keys=True)
+    if spec not in sources:
+        sources[spec] = resolve(session, who, chart["source"])
+    source = sources[spec]
     body = figure(session, chart, source, _where(session, who, definition, chart, source, args), locale)
     body["drill"] = chart.get("drill")
     return body
 
 
+def chart_data(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
+               locale: str = "en") -> dict[str, Any]:
+    """The aggregated rows of one chart for ``who``, with the dashboard filters and drill-down in ``args``."""
+    definition = require_dashboard(session, who, key).definition
+    chart = chart_of(definition, chart_key)
+    params.check_parameters(definition, args)
+    return _body(session, who, definition, chart, args, locale, {})
+
+
 def dashboard_data(session: Session, who: Principal, key: str, args: Mapping[str, str],
                    locale: str = "en") -> dict[str, Any]:
-    """Every chart's data (what the page draws; what bench/analytics.py times)."""
-    row = require_dashboard(session, who, key)
-    params.check_parameters(row.definition, args)
-    return {c["key"]: chart_data(session, who, key, c["key"], args, locale) for c in row.definition["charts"]}
+    """Every chart's data (what the page draws; what bench/analytics.py times): the dashboard read once,
+    each source resolved once."""
+    definition = require_dashboard(session, who, key).definition
+    params.check_parameters(definition, args)
+    sources: dict[str, Source] = {}
+    return {c["key"]: _body(session, who, definition, c, args, locale, sources) for c in definition["charts"]}
 
 
 def _plain(value: Any) -> Any:
@@ -188,28 +202,12 @@ def _drill_urls(body: dict[str, Any], chart: Mapping[str, Any], args: Mapping[st
 def chart_item(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str], locale: str,
                link: Link, target: str) -> dict[str, Any]:
     """The Bokeh document (json_item) of one chart for ``who``; ``link`` makes the drill-down URLs."""
-    body = chart_data(session, who, key, chart_key, args, locale)
-    chart = chart_of(require_dashboard(session, who, key).definition, chart_key)
+    definition = require_dashboard(session, who, key).definition
+    chart = chart_of(definition, chart_key)
+    params.check_parameters(definition, args)
+    body = _body(session, who, definition, chart, args, locale, {})
     _drill_urls(body, chart, args, link)
     return render(body, chart, target)
-
-
-def chart_csv(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
-              locale: str) -> str:
-    """A chart's rows as CSV: its dimension labels and measures, in the reader's language."""
-    body = chart_data(session, who, key, chart_key, args, locale)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([d["label"] for d in body["dimensions"]] + [m["label"] for m in body["measures"]])
-    for row in body["rows"]:
-        writer.writerow([_csv_safe(row.get(f"{d['key']}@label")) for d in body["dimensions"]]
-                        + [row.get(m["key"]) for m in body["measures"]])
-    return out.getvalue()
-
-
-def _csv_safe(value: Any) -> Any:
-    # A label starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
 def dashboard_page(session: Session, who: Principal, key: str, only: str | None,

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, FromClause, and_, case, cast, func, literal, select, true
+from sqlalchemy import Boolean, ColumnElement, FromClause, Label, and_, case, cast, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_read_audit, instance_visibility, task_visibility
@@ -27,7 +27,10 @@ from server.db import utcnow
 from server.errors import BadRequest, Forbidden, NotFound
 from server.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.instance import VARIABLE_NAME
+from server.records.fields import KINDS as FIELD_KINDS
+from server.records.links import read_through
 from server.records.storage import table_of
+from server.records.types import latest as latest_type
 from server.records.types import policy_of, require_type
 
 KINDS = ("records", "process_instances", "tasks", "audit_events")
@@ -125,12 +128,46 @@ def _records(session: Session, who: Principal, spec: Mapping[str, Any], design: 
         "updated_by": _column("updated_by", table.c.updated_by, _label("Updated by", "更新人")),
     }
     for f in row.definition["fields"]:
-        if f["key"] in readable:
+        if f["key"] in readable and FIELD_KINDS[f["type"]].stored(f):
             column = table.c[f["key"]]
             kind = "list" if f["type"] == "multi_select" else kind_of(column)
-            options = {o["value"]: o["label"] for o in f.get("options", [])}
-            columns[f["key"]] = SourceColumn(f["key"], column, kind, f["label"], options)
+            columns[f["key"]] = SourceColumn(f["key"], column, kind, f["label"], _options(f))
+    # At save every field exists for the designer, also through relations (no data is read then).
+    reader = Principal(who.id, who.username, frozenset({"admin"}), who.groups) if design else who
+    columns.update(_through(session, reader, row.definition, table, frozenset(readable)))
     return Source("records", key, columns, table, scope, frozenset(all_fields) - readable, record_type=key)
+
+
+def _options(f: Mapping[str, Any]) -> dict[str, Mapping[str, str]]:
+    return {o["value"]: o["label"] for o in f.get("options", [])}
+
+
+def _through(session: Session, who: Principal, definition: Mapping[str, Any], table: Any,
+             readable: frozenset[str]) -> dict[str, SourceColumn]:
+    """Lookups and rollups (read in SQL by server/records/links.py), and ``relation.field`` paths to the
+    related type's fields: the same correlated subqueries the record lists use, so the related type's row
+    scope and readable fields apply (a customer outside the viewer's rows groups as empty)."""
+    through = read_through(session, who, definition, table, readable)
+    own = {f["key"]: f for f in definition["fields"]}
+    columns: dict[str, SourceColumn] = {}
+    for key, (labelled, target) in through.computed.items():
+        expr = labelled.element if isinstance(labelled, Label) else labelled
+        kind = "list" if target.get("type") == "multi_select" else kind_of(expr)
+        columns[key] = SourceColumn(key, expr, kind, own[key]["label"], _options(target))
+    targets: dict[str, Mapping[str, Any]] = {}
+    for path, labelled in through.paths.items():
+        relation, name = path.split(".", 1)
+        target_key = own[relation]["target"]
+        if target_key not in targets:
+            target_row = latest_type(session, target_key)
+            targets[target_key] = {f["key"]: f for f in target_row.definition["fields"]} if target_row else {}
+        target = targets[target_key].get(name, {})
+        expr = labelled.element if isinstance(labelled, Label) else labelled
+        kind = "list" if target.get("type") == "multi_select" else kind_of(expr)
+        rel_label, name_label = own[relation]["label"], target.get("label", {})
+        label = {lang: f"{rel_label.get(lang, relation)} · {name_label.get(lang, name)}" for lang in ("en", "zh")}
+        columns[path] = SourceColumn(path, expr, kind, label, _options(target))
+    return columns
 
 
 def _process_key(session: Session, spec: Mapping[str, Any], required: bool) -> str:

@@ -1,7 +1,8 @@
 """The SQL pieces of an aggregation that differ between PostgreSQL and SQLite: date buckets, percentiles.
 
-Date buckets are text labels of the bucket's first day ('2026-04-01' for April or Q2, the Monday of a week),
-the same on both databases, so the figures and their drill-down filters agree. Percentiles: PostgreSQL's
+Date buckets are the bucket's first day ('2026-04-01' for April or Q2, the Monday of a week): a date on
+PostgreSQL, its YYYY-MM-DD text on SQLite, the same text in JSON on both, so the figures and their
+drill-down filters agree. Percentiles: PostgreSQL's
 ``percentile_cont`` (continuous, linear interpolation); SQLite has no percentile aggregate, so BOMS reads
 the group's values in order and interpolates in Python the same way (``percentile_cont`` below), reading
 at most MAX_PERCENTILE_VALUES values (more is refused with a message, never a partial answer).
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, String, cast, func, literal
+from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, String, cast, func, literal
 
 from server.errors import BadRequest
 
@@ -23,7 +24,10 @@ MAX_PERCENTILE_VALUES = 2_000_000
 
 def bucket(dialect: str, expr: ColumnElement[Any], unit: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        return func.to_char(func.date_trunc(unit, expr), "YYYY-MM-DD")
+        # A date, not to_char text, and truncated as a timestamp WITHOUT time zone: a bare date goes through
+        # timestamptz (the session's zone) first. Together they halve a month grouping over 1M rows
+        # (~600 -> ~300 ms here); the JSON answer shows the same YYYY-MM-DD (aggregate.number).
+        return cast(func.date_trunc(unit, cast(expr, DateTime)), Date)
     if unit == "day":
         return func.strftime("%Y-%m-%d", expr)
     if unit == "week":  # the Monday on or before the day
@@ -64,11 +68,14 @@ def bucket_range(value: str, unit: str) -> tuple[date, date]:
     return first, date(index // 12, index % 12 + 1, 1)
 
 
-def percentile_sql(dialect: str, fraction: float, expr: ColumnElement[Any]) -> ColumnElement[Any] | None:
-    """The database's percentile aggregate, or None where BOMS computes it (SQLite)."""
+def percentile_sql(dialect: str, fraction: float, expr: ColumnElement[Any],
+                   only: ColumnElement[bool] | None = None) -> ColumnElement[Any] | None:
+    """The database's percentile aggregate (over the rows matching ``only``), or None where BOMS computes it
+    (SQLite)."""
     if dialect == "postgresql":
+        aggregate = func.percentile_cont(fraction).within_group(cast(expr, Float).asc())
         # Typed as a float: SQLAlchemy would otherwise round it to the ordered column's scale (money: cents).
-        return cast(func.percentile_cont(fraction).within_group(cast(expr, Float).asc()), Float)
+        return cast(aggregate if only is None else aggregate.filter(only), Float)
     return None
 
 

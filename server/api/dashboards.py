@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request, send_file
 
-from server.analytics import service
+from server.analytics import export, service
 from server.api import api
 from server.api.common import json_body, principal, reading, writing
 from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, obj, op, param, ref
@@ -23,6 +23,10 @@ FILTERS = {"name": "filters", "in": "query", "required": False, "style": "form",
 
 def _args() -> dict[str, str]:
     return {k: v for k, v in request.args.items()}
+
+
+def _locale() -> str:
+    return request.accept_languages.best_match(["en", "zh"]) or "en"
 
 
 @api.get("/dashboards")
@@ -60,7 +64,7 @@ def delete_dashboard(key: str) -> Any:
 @api.get("/dashboards/<key>/charts/<chart>/data")
 def get_chart_data(key: str, chart: str) -> Any:
     who = principal()
-    args, locale = _args(), request.accept_languages.best_match(["en", "zh"]) or "en"
+    args, locale = _args(), _locale()
     with reading() as session:
         return service.chart_data(session, who, key, chart, args, locale)
 
@@ -73,6 +77,38 @@ def get_chart_records(key: str, chart: str) -> Any:
         return service.drill_records(session, who, key, chart, args)
 
 
+def _workbook(handle: Any, name: str) -> Response:
+    response = send_file(handle, mimetype=export.XLSX, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.call_on_close(handle.close)
+    return response
+
+
+@api.get("/dashboards/<key>/export.xlsx")
+def export_dashboard(key: str) -> Any:
+    who = principal()
+    args, locale = _args(), _locale()
+    with reading() as session:
+        handle = export.dashboard_xlsx(session, who, key, args, locale)
+    return _workbook(handle, f"{key}.xlsx")
+
+
+@api.get("/dashboards/<key>/charts/<chart>/export.xlsx")
+def export_chart(key: str, chart: str) -> Any:
+    who = principal()
+    args, locale = _args(), _locale()
+    with reading() as session:
+        handle = export.chart_xlsx(session, who, key, chart, args, locale)
+    return _workbook(handle, f"{key}-{chart}.xlsx")
+
+
+@api.get("/dashboards/<key>/charts/<chart>/export.png")
+def export_chart_png(key: str, chart: str) -> Any:
+    who = principal()
+    with reading() as session:
+        export.refuse_png(session, who, key, chart)
+
+
 SCHEMAS: dict[str, Schema] = {
     "DashboardDefinition": {**ANY_OBJECT, "description": "key, title {en, zh}, viewers {roles, groups, users}, "
                             "filters [...], charts [...] (README, 'Analytics'); also accepted wrapped as "
@@ -80,7 +116,7 @@ SCHEMAS: dict[str, Schema] = {
     "Dashboard": {**ANY_OBJECT, "description": "The definition as saved, with version, createdAt, createdBy"},
     "DashboardList": obj({"items": {"type": "array", "items": obj({"key": STRING, "title": ANY_OBJECT,
                                                                     "version": INTEGER, "charts": INTEGER})}}),
-    "ChartData": obj({"chart": STRING, "type": STRING, "title": STRING,
+    "ChartData": obj({"chart": STRING, "type": STRING, "title": STRING, "locale": STRING,
                       "dimensions": {"type": "array", "items": ANY_OBJECT},
                       "measures": {"type": "array", "items": ANY_OBJECT},
                       "rows": {"type": "array", "items": ANY_OBJECT},
@@ -88,6 +124,9 @@ SCHEMAS: dict[str, Schema] = {
     "ChartRecords": obj({"type": STRING, "fields": {"type": "array", "items": ANY_OBJECT},
                          "items": {"type": "array", "items": ANY_OBJECT}, "more": {"type": "boolean"}}),
 }
+
+
+XLSX_BODY = {export.XLSX: {"schema": {"type": "string", "format": "binary"}}}
 
 
 def _json(schema: str) -> Schema:
@@ -119,4 +158,18 @@ def paths() -> dict[str, dict[str, Any]]:
             "getChartRecords", "dashboards", "The records behind a figure (a chart that drills to records)",
             {200: ("At most 200 records, newest first", "ChartRecords")}, (400, 401, 403, 404),
             [KEY, CHART, FILTERS])},
+        "/api/v1/dashboards/{key}/export.xlsx": {"get": op(
+            "exportDashboard", "dashboards", "Every chart's data as a workbook (one sheet per chart)",
+            {200: ("The workbook", XLSX_BODY)}, (400, 401, 403, 404), [KEY, FILTERS],
+            description="The rows of GET .../charts/{chart}/data for every chart, labels in the Accept-Language "
+                        "(en, zh); a label that would run as a spreadsheet formula is prefixed with '.")},
+        "/api/v1/dashboards/{key}/charts/{chart}/export.xlsx": {"get": op(
+            "exportChart", "dashboards", "A chart's data as a workbook", {200: ("The workbook", XLSX_BODY)},
+            (400, 401, 403, 404), [KEY, CHART, FILTERS])},
+        "/api/v1/dashboards/{key}/charts/{chart}/export.png": {"get": op(
+            "exportChartPicture", "dashboards", "Refused: chart pictures are drawn in the browser",
+            {501: ("Refused, with the reason and where the PNG is made (the chart's PNG button)", "Error")},
+            (401, 404), [KEY, CHART],
+            description="Bokeh's PNG export needs a Selenium-driven browser on the server, which BOMS does not "
+                        "run; the dashboard page's PNG button draws the picture in the viewer's browser.")},
     }

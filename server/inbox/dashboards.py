@@ -22,13 +22,14 @@ from flask import (
     make_response,
     render_template,
     request,
+    send_file,
     send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
 from flask_login import login_required
 
-from server.analytics import service
+from server.analytics import export, service
 from server.analytics.params import DRILL
 from server.auth.session import web_principal
 from server.db import Database, current_database
@@ -142,9 +143,41 @@ def dashboard_chart_item(key: str, chart: str) -> Any:
 @_shown()
 def dashboard_chart_csv(key: str, chart: str) -> Any:
     with _database().read() as session:
-        text = service.chart_csv(session, web_principal(), key, chart, _args(), _locale())
+        text = export.chart_csv(session, web_principal(), key, chart, _args(), _locale())
     return Response("\ufeff" + text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{key}-{chart}.csv"'})
+
+
+def _xlsx(handle: Any, name: str) -> Response:
+    response = send_file(handle, mimetype=export.XLSX, as_attachment=True, download_name=name)
+    response.call_on_close(handle.close)
+    return response
+
+
+@bp.get("/dashboards/<key>/charts/<chart>/export.xlsx")
+@login_required
+@_shown()
+def dashboard_chart_xlsx(key: str, chart: str) -> Any:
+    with _database().read() as session:
+        handle = export.chart_xlsx(session, web_principal(), key, chart, _args(), _locale())
+    return _xlsx(handle, f"{key}-{chart}.xlsx")
+
+
+@bp.get("/dashboards/<key>/export.xlsx")
+@login_required
+@_shown()
+def dashboard_xlsx(key: str) -> Any:
+    with _database().read() as session:
+        handle = export.dashboard_xlsx(session, web_principal(), key, _args(), _locale())
+    return _xlsx(handle, f"{key}.xlsx")
+
+
+@bp.get("/dashboards/<key>/charts/<chart>/export.png")
+@login_required
+@_shown()
+def dashboard_chart_png(key: str, chart: str) -> Any:
+    with _database().read() as session:
+        export.refuse_png(session, web_principal(), key, chart)
 
 
 @bp.get("/dashboards/<key>/charts/<chart>/records")

@@ -19,7 +19,20 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,5 +184,12 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
 
 
 def purge_column(session: Session, definition: Mapping[str, Any], key: str) -> None:
-    """Drop a removed field's column and its data (the type's table keeps every other column)."""
-    Operations(MigrationContext.configure(session.connection())).drop_column(table_name(definition["key"]), key)
+    """Drop a removed field's column and its data (the type's table keeps every other column), and first any
+    index over it (SQLite refuses to drop an indexed column; PostgreSQL would drop the index itself)."""
+    connection = session.connection()
+    operations = Operations(MigrationContext.configure(connection))
+    name = table_name(definition["key"])
+    for index in inspect(connection).get_indexes(name):
+        if key in index["column_names"] or key in index.get("include_columns", []):
+            operations.drop_index(index["name"], table_name=name)
+    operations.drop_column(name, key)

@@ -142,3 +142,29 @@ def test_every_chart_type_draws_and_drills_down(chromium: Any, dashboard_server:
     assert page.locator("[data-testid=drill-filters]").count() == 1
     assert errors == [] and page.evaluate("window.__csp") == []
     screenshot(page, "dashboard-drilled")
+
+
+def test_png_and_xlsx_downloads(chromium: Any, dashboard_server: str, tmp_path: Any) -> None:
+    """The PNG button saves the chart drawn by BokehJS in this browser; the xlsx links save the chart data and
+    the whole dashboard (one sheet per chart)."""
+    from python_calamine import CalamineWorkbook
+
+    errors: list[str] = []
+    page = _login(chromium, dashboard_server, errors)
+    page.goto(f"{dashboard_server}/dashboards/ceo_cockpit")
+    page.wait_for_selector("#chart-by_region[data-rendered=true]")
+    card = page.locator("[data-testid=chart-card][data-chart=by_region]")
+    with page.expect_download() as png:
+        card.locator("[data-testid=chart-png]").click()
+    picture = png.value.path().read_bytes()
+    assert png.value.suggested_filename == "ceo_cockpit-by_region.png"
+    assert picture[:8] == b"\x89PNG\r\n\x1a\n" and len(picture) > 2000
+    with page.expect_download() as chart_book:
+        card.locator("[data-testid=chart-xlsx]").click()
+    sheet = CalamineWorkbook.from_path(str(chart_book.value.path())).get_sheet_by_index(0).to_python()
+    assert sheet[0] == ["Region", "Sum of Amount"] and len(sheet) == 5  # header + four regions
+    with page.expect_download() as whole:
+        page.locator("[data-testid=dashboard-xlsx]").click()
+    book = CalamineWorkbook.from_path(str(whole.value.path()))
+    assert len(book.sheet_names) == 8
+    assert errors == [] and page.evaluate("window.__csp") == []
