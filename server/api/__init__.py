@@ -69,7 +69,11 @@ from server.api import imports  # noqa: E402  (spreadsheet import and export of 
 
 def init_app(app: Flask) -> None:
     """The workflow engine's REST API: its blueprint, and its parts of the OpenAPI document."""
-    from server.api import openapi_engine_rest, openapi_instance_admin
+    from server.api import (
+        engine_rest_runtime,  # noqa: F401  (its routes join the engine_rest blueprint)
+        openapi_engine_rest,
+        openapi_instance_admin,
+    )
     from server.api.engine_rest import engine_rest
     from server.extensions import csrf
     from server.plugins import plugins_of
