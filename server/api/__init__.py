@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
     from server.api import (
         engine_rest_runtime,  # noqa: F401  (its routes join the engine_rest blueprint)
         openapi_engine_rest,
+        openapi_engine_rest_runtime,
         openapi_instance_admin,
     )
     from server.api.engine_rest import engine_rest
@@ -94,3 +95,4 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
     plugins.add_openapi(imports.paths, imports.SCHEMAS)
     plugins.add_openapi(openapi_engine_rest.paths, openapi_engine_rest.SCHEMAS, tags=("camunda",))
+    plugins.add_openapi(openapi_engine_rest_runtime.paths, openapi_engine_rest_runtime.SCHEMAS)
