@@ -40,7 +40,8 @@ def execution(variables: MutableMapping[str, Any], writable: bool = False) -> Ex
     return ExecutionView(variables, fields, writable) if fields is not None else None
 
 
-def _current_user() -> str | None:
+def actor() -> str | None:
+    """Who the current step acts for (the user completing a task, starting an instance, ...)."""
     fields = _current.get()
     if fields is None:
         raise ValueError("currentUser() is only available while a process runs")
@@ -48,10 +49,10 @@ def _current_user() -> str | None:
 
 
 def _current_user_groups() -> list[str]:
-    person = directory.current().user(_current_user())
+    person = directory.current().user(actor())
     return sorted(g.name for g in person.groups) if person is not None else []
 
 
 register_implicit("execution", execution)
-register_function("currentUser", _current_user)
+register_function("currentUser", actor)
 register_function("currentUserGroups", _current_user_groups)

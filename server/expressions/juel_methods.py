@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server.expressions.juel_values import EXECUTION_FIELDS, ExecutionView, JuelDate
+from server.expressions.juel_values import EXECUTION_FIELDS, ExecutionView, JuelDate, exported
 from server.expressions.limits import MAX_LENGTH
 from server.expressions.transforms import TRANSFORMS, register_transform
 from server.expressions.values import kind_of
@@ -169,7 +169,7 @@ def _set_variable(value: Any, name: Any, new: Any) -> None:
     execution = _execution(value)
     if not execution.writable:
         raise TypeError("execution.setVariable is only available in an execution or task listener")
-    execution.variables[_text(name)] = new
+    execution.variables[_text(name)] = exported(new)  # a date is stored as ISO text, like every result
 
 
 _method("getVariable", lambda v, name: _execution(v).variables.get(_text(name)))

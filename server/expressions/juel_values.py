@@ -14,9 +14,10 @@ from typing import Any
 
 from server.expressions.functions import register_function
 
-# Readable as `execution.<name>` (and as `execution.get<Name>()`); the engine fills them in.
+# Readable as `execution.<name>` (and as `execution.get<Name>()`); the engine fills them in (`eventName` in
+# listeners only; null elsewhere, as in Camunda).
 EXECUTION_FIELDS = ("id", "processInstanceId", "processBusinessKey", "businessKey", "processDefinitionId",
-                    "processDefinitionKey")
+                    "processDefinitionKey", "eventName")
 
 
 class JuelDate(datetime):
