@@ -52,7 +52,7 @@ def problem(node: etree._Element, owner: etree._Element) -> str | None:
     if node.find(f"{{{CAMUNDA_NS}}}script") is not None:
         return f"{what} runs a script; scripts do not run in listeners here: use an expression listener"
     if node.get("class") or node.get("delegateExpression") or node.find(f"{{{CAMUNDA_NS}}}field") is not None:
-        how = "class" if node.get("class") else "delegateExpression" if node.get("delegateExpression") else "camunda:field"
+        how = next((a for a in ("class", "delegateExpression") if node.get(a)), "camunda:field")
         return f"{what} calls Java code ({how}); model the step as a service task or an external task instead"
     expression = node.get("expression")
     if not expression:

@@ -61,6 +61,8 @@ CAMUNDA_ATTRIBUTES: dict[str, frozenset[str]] = {
     "decisionRef": frozenset({"businessRuleTask"}), "mapDecisionResult": frozenset({"businessRuleTask"}),
     "resultVariable": frozenset({"businessRuleTask"}),
     "calledElementBinding": frozenset({"callActivity"}), "calledElementVersion": frozenset({"callActivity"}),
+    "formRef": frozenset({"userTask", "startEvent"}), "formRefBinding": frozenset({"userTask", "startEvent"}),
+    "formKey": frozenset({"userTask", "startEvent"}),  # Camunda Forms only: server/engine/form_refs.py
     "collection": frozenset({"multiInstanceLoopCharacteristics"}),
     "elementVariable": frozenset({"multiInstanceLoopCharacteristics"}),
     # Read by the connector configuration, which refuses Java code (class, expression, delegateExpression).
