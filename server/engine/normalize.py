@@ -7,6 +7,9 @@
 - Camunda 7 reads `http://activiti.org/bpmn` as another name of its own namespace (old models use
   it). Its elements and attributes are renamed into the Camunda namespace, so every `camunda:`
   code path (assignment, forms, decisions, connectors, checks) reads them too.
+- An exclusive gateway's outgoing flow without a condition that is not the default: Camunda takes the
+  first flow (in document order) whose condition holds and counts a missing condition as true;
+  SpiffWorkflow refuses the file. Such a flow gets the condition `${true}`, which means the same.
 
 The tree is changed in place; elements keep their source lines, so errors still point into the file.
 """
@@ -27,6 +30,7 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 def normalize(root: etree._Element) -> etree._Element:
     _rename_aliases(root)
     _name_flows(root)
+    _unconditional_choices(root)
     return root
 
 
@@ -61,3 +65,15 @@ def _name_flows(root: etree._Element) -> None:
             generated += "_"
         taken.add(generated)
         flow.set("id", generated)
+
+
+def _unconditional_choices(root: etree._Element) -> None:
+    ns = {"bpmn": BPMN_NS}
+    for gateway in root.xpath("//bpmn:exclusiveGateway", namespaces=ns):
+        flows = gateway.xpath("../bpmn:sequenceFlow[@sourceRef=$id]", id=gateway.get("id") or "", namespaces=ns)
+        if len(flows) < 2:
+            continue
+        for flow in flows:
+            if flow.get("id") != gateway.get("default") and flow.find(f"{{{BPMN_NS}}}conditionExpression") is None:
+                condition = etree.SubElement(flow, f"{{{BPMN_NS}}}conditionExpression")
+                condition.text = "${true}"
