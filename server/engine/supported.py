@@ -138,6 +138,9 @@ def _camunda_attribute_problem(name: str, node: etree._Element) -> str | None:
 
 def check_supported_constructs(root: etree._Element, file_name: str) -> None:
     """Refuse the first element or camunda: attribute BOMS would not execute."""
+    for store in root.iter(f"{{{BPMN_NS}}}dataStore"):  # left in SpiffArena files only (normalize.py)
+        raise _refuse(file_name, store, store, f"bpmn:dataStore '{store.get('name') or store.get('id')}' has no "
+                      "implementation in BOMS (SpiffArena's data stores are not available here)")
     for top in root:
         if not isinstance(top.tag, str):
             continue
