@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,17 @@ def test_unsupported_method_is_refused_at_deploy_naming_element_and_line(team: A
     error = team.deploy("modeler", "camunda7/bad_juel_method.bpmn", expect=422).get_json()["error"]
     assert error["element"] == "task" and error["line"] == 7
     assert "camunda:assignee" in error["message"] and "'.pickApprover(' is not supported" in error["message"]
+
+
+def test_a_timer_date_from_the_date_helpers(team: Api, app: Any) -> None:
+    from sqlalchemy import select
+
+    from server.models import Job
+
+    team.deploy("modeler", "camunda7/juel_timer.bpmn")
+    started = team.start("staff", "juelTimer", {"hours": 3})
+    with app.extensions["boms_db"].read() as session:
+        [job] = session.scalars(select(Job).where(Job.instance_id == started["id"], Job.kind == "timer")).all()
+        due = job.due_at.replace(tzinfo=UTC)
+    assert abs(due - (datetime.now(UTC) + timedelta(hours=3))) < timedelta(minutes=5)
+    assert instance(team, started["id"])["status"] == "running"
