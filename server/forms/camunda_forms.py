@@ -17,10 +17,11 @@ from server.forms.schema import FormDefinitionError, check_json_schema
 
 LAYOUT = frozenset({"spacer", "separator", "button"})
 # Properties that only change how a component looks, never what is accepted.
+# `decimalDigits`, `increment` and `disallowPassedDates` restrict what form-js accepts, so they are refused
+# with the rest rather than shown and not enforced.
 COSMETIC = frozenset({"id", "type", "key", "label", "description", "layout", "appearance", "properties",
                       "subtype", "validate", "values", "defaultValue", "readonly", "disabled", "text",
-                      "dateLabel", "timeLabel", "use24h", "timeSerializingFormat", "timeInterval",
-                      "disallowPassedDates", "increment", "decimalDigits", "searchable", "placeholder", "path"})
+                      "dateLabel", "timeLabel", "searchable", "placeholder"})
 VALIDATE = frozenset({"required", "minLength", "maxLength", "pattern", "min", "max", "validationType"})
 TEXT_TYPES = frozenset({"textfield", "textarea"})
 

@@ -36,6 +36,8 @@ def test_the_form_becomes_a_json_schema_with_its_rules() -> None:
     ({"type": "textfield", "key": "a", "conditional": {"hide": "=x"}}, "'conditional' is not supported"),
     ({"type": "select", "key": "a", "valuesKey": "options"}, "'valuesKey' is not supported"),
     ({"type": "filepicker", "key": "a"}, "the form component 'filepicker' is not supported"),
+    ({"type": "number", "key": "a", "decimalDigits": 2}, "'decimalDigits' is not supported"),
+    ({"type": "datetime", "key": "a", "disallowPassedDates": True}, "'disallowPassedDates' is not supported"),
     ({"type": "number", "key": "a", "validate": {"minLength": 2}}, "does not apply to a number"),
     ({"type": "textfield", "key": "a", "validate": {"validationType": "phone"}}, "validationType 'phone'"),
 ])
