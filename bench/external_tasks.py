@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             from bench.engine_throughput import run_boms
         except ImportError:
             from engine_throughput import run_boms
-        results, _ = run_boms(args.database_url, args.instances, args.workers, 5)
+        # The embedded server only (no gunicorn run), as the external-task figure above.
+        results, _, _ = run_boms(args.database_url, args.instances, args.workers, 5, 0, 0)
         for result in results:
             print(f"  user-task instances per second ({result.label}, 3 requests each): {result.per_second:8.1f}")
     return 0

@@ -69,7 +69,12 @@ from server.api import imports  # noqa: E402  (spreadsheet import and export of 
 
 def init_app(app: Flask) -> None:
     """The workflow engine's REST API: its blueprint, and its parts of the OpenAPI document."""
-    from server.api import openapi_engine_rest, openapi_instance_admin
+    from server.api import (
+        engine_rest_runtime,  # noqa: F401  (its routes join the engine_rest blueprint)
+        openapi_engine_rest,
+        openapi_engine_rest_runtime,
+        openapi_instance_admin,
+    )
     from server.api.engine_rest import engine_rest
     from server.extensions import csrf
     from server.plugins import plugins_of
@@ -90,3 +95,4 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
     plugins.add_openapi(imports.paths, imports.SCHEMAS)
     plugins.add_openapi(openapi_engine_rest.paths, openapi_engine_rest.SCHEMAS, tags=("camunda",))
+    plugins.add_openapi(openapi_engine_rest_runtime.paths, openapi_engine_rest_runtime.SCHEMAS)

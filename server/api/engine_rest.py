@@ -26,7 +26,11 @@ NO_CONTENT = ("", 204)
 @engine_rest.errorhandler(BomsError)
 def _domain_error(exc: BomsError) -> Any:
     # Camunda reports a task that does not exist as 404 and a bad request (a wrong worker) as 400.
-    body = {"type": CAMUNDA_TYPES.get(exc.status, "RestException"), "message": exc.message, **exc.to_dict()}
+    fields = exc.details.get("fields")
+    message = exc.message  # Camunda clients show only the message: it names the fields too
+    if isinstance(fields, dict) and fields:
+        message += " " + "; ".join(f"{name}: {why}" for name, why in fields.items())
+    body = {"type": CAMUNDA_TYPES.get(exc.status, "RestException"), "message": message, **exc.to_dict()}
     return jsonify(body), exc.status
 
 

@@ -15,6 +15,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from server.engine import (
     directory,  # noqa: F401 - registers the people functions that deploy checks compile
+    juel_context,  # noqa: F401 - registers currentUser() and `execution`, which deploy checks compile
+    listeners,
     timers,
 )
 from server.engine import elements as el
@@ -297,6 +299,8 @@ def build_specs(bpmn_xml: str, file_name: str, decision_xmls: list[str],
             for each in (spec, *subs.values()):
                 _prepare(each)
             result[key] = (spec, subs)
+        unique = {id(s): s for spec, subs in result.values() for s in (spec, *subs.values())}
+        listeners.attach(root, list(unique.values()))
         return result
     except SpiffWorkflowException as exc:
         raise _from_validation(exc, root, file_name) from exc

@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from server.engine.form_refs import linked_form
 from server.engine.parser import CAMUNDA_NS, SPIFF_NS
 from server.engine.service_config import read_service_config
 from server.errors import DeployError
@@ -219,6 +220,9 @@ def read_form(node: etree._Element, resources: dict[str, bytes], file_name: str)
     """
     element = node.get("id")
     props = _spiff_properties(node)
+    linked = linked_form(node, resources, file_name)  # a Camunda Form (.form) deployed beside the BPMN
+    if linked is not None:
+        return linked
     try:
         if props.get("formJsonSchemaFilename"):
             name = props["formJsonSchemaFilename"]
@@ -263,7 +267,8 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "form": form,
         "deadlines": deadlines(node, file_name, form),
         "uiSchema": ui_schema,
-        "instructions": instructions[0].text if instructions else None,
+        # else a Camunda Form's text components
+        "instructions": instructions[0].text if instructions else (form or {}).get("description"),
     }
 
 

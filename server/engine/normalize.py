@@ -7,6 +7,14 @@
 - Camunda 7 reads `http://activiti.org/bpmn` as another name of its own namespace (old models use
   it). Its elements and attributes are renamed into the Camunda namespace, so every `camunda:`
   code path (assignment, forms, decisions, connectors, checks) reads them too.
+- An exclusive gateway's outgoing flow without a condition that is not the default: Camunda takes the
+  first flow (in document order) whose condition holds and counts a missing condition as true;
+  SpiffWorkflow refuses the file. Such a flow gets the condition `${true}`, which means the same.
+- Camunda 7 draws data objects, data stores and their associations and executes none of them;
+  SpiffWorkflow copies data along the associations (a task reading a data object nobody wrote fails)
+  and refuses a data store it has no implementation for. In a Camunda file (the camunda namespace, not
+  SpiffArena's) the associations and data stores are taken out of what runs; the stored XML keeps them,
+  so the diagram still draws them. SpiffArena files keep SpiffWorkflow's meaning.
 
 The tree is changed in place; elements keep their source lines, so errors still point into the file.
 """
@@ -18,6 +26,7 @@ import re
 from lxml import etree
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Namespaces Camunda 7 reads as its own (BpmnParser.ACTIVITI_BPMN_EXTENSIONS_NS).
 CAMUNDA_ALIASES = ("http://activiti.org/bpmn",)
@@ -27,6 +36,8 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 def normalize(root: etree._Element) -> etree._Element:
     _rename_aliases(root)
     _name_flows(root)
+    _unconditional_choices(root)
+    _drawn_data(root)
     return root
 
 
@@ -61,3 +72,24 @@ def _name_flows(root: etree._Element) -> None:
             generated += "_"
         taken.add(generated)
         flow.set("id", generated)
+
+
+def _unconditional_choices(root: etree._Element) -> None:
+    ns = {"bpmn": BPMN_NS}
+    for gateway in root.xpath("//bpmn:exclusiveGateway", namespaces=ns):
+        flows = gateway.xpath("../bpmn:sequenceFlow[@sourceRef=$id]", id=gateway.get("id") or "", namespaces=ns)
+        if len(flows) < 2:
+            continue
+        for flow in flows:
+            if flow.get("id") != gateway.get("default") and flow.find(f"{{{BPMN_NS}}}conditionExpression") is None:
+                condition = etree.SubElement(flow, f"{{{BPMN_NS}}}conditionExpression")
+                condition.text = "${true}"
+
+
+def _drawn_data(root: etree._Element) -> None:
+    declared = {ns for node in root.iter(etree.Element) for ns in node.nsmap.values()}
+    if not declared & {CAMUNDA_NS, *CAMUNDA_ALIASES} or SPIFF_NS in declared:
+        return
+    path = "//bpmn:dataInputAssociation | //bpmn:dataOutputAssociation | //bpmn:dataStore | //bpmn:dataStoreReference"
+    for node in root.xpath(path, namespaces={"bpmn": BPMN_NS}):
+        node.getparent().remove(node)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from server.audit import Event, publish
 from server.db import utcnow
-from server.engine import directory, store
+from server.engine import directory, juel_context, store
 from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
@@ -270,7 +270,7 @@ class Runner(RecoveryMixin):
         failing element and goes into `error` (an incident) until someone fixes the cause and retries.
         """
         # One flush at commit instead of one per query: the runner knows what it has changed.
-        with step.session.no_autoflush, directory.bound(step.session):
+        with step.session.no_autoflush, directory.bound(step.session), juel_context.bound(step.instance, step.actor):
             try:
                 if first is not None:
                     first()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from server.engine import listeners
 from server.engine.implementations import MESSAGE_EVENTS, implementation
 from server.errors import DeployError
 
@@ -60,6 +61,8 @@ CAMUNDA_ATTRIBUTES: dict[str, frozenset[str]] = {
     "decisionRef": frozenset({"businessRuleTask"}), "mapDecisionResult": frozenset({"businessRuleTask"}),
     "resultVariable": frozenset({"businessRuleTask"}),
     "calledElementBinding": frozenset({"callActivity"}), "calledElementVersion": frozenset({"callActivity"}),
+    "formRef": frozenset({"userTask", "startEvent"}), "formRefBinding": frozenset({"userTask", "startEvent"}),
+    "formKey": frozenset({"userTask", "startEvent"}),  # Camunda Forms only: server/engine/form_refs.py
     "collection": frozenset({"multiInstanceLoopCharacteristics"}),
     "elementVariable": frozenset({"multiInstanceLoopCharacteristics"}),
     # Read by the connector configuration, which refuses Java code (class, expression, delegateExpression).
@@ -94,26 +97,11 @@ def _refuse(file_name: str, node: etree._Element, owner: etree._Element, what: s
                        file=file_name, element=owner.get("id"), line=node.sourceline)
 
 
-def _listener_problem(node: etree._Element) -> str:
-    kind = etree.QName(node).localname
-    event = node.get("event") or "?"
-    if node.find(f"{{{CAMUNDA_NS}}}script") is not None:
-        how = "runs a script"
-    elif node.get("class") or node.get("delegateExpression"):
-        how = f"calls Java code ({'class' if node.get('class') else 'delegateExpression'})"
-    elif node.get("expression"):
-        how = f"evaluates the expression '{node.get('expression')}'"
-    else:
-        how = "names nothing to run"
-    return (f"camunda:{kind} (event '{event}') {how}; listeners do not run in BOMS, so the file is refused "
-            "rather than run without it. Model the step as a service task or use expressions in the flow")
-
-
 def _camunda_element_problem(node: etree._Element, owner: etree._Element) -> str | None:
     local = etree.QName(node).localname
     kind = etree.QName(owner).localname
     if local in LISTENERS:
-        return _listener_problem(node)
+        return listeners.problem(node, owner)
     if local in FORM_ELEMENTS:
         return None if kind in ("userTask", "startEvent") else f"camunda:{local} is read on user tasks and start " \
             "events only"
@@ -150,6 +138,9 @@ def _camunda_attribute_problem(name: str, node: etree._Element) -> str | None:
 
 def check_supported_constructs(root: etree._Element, file_name: str) -> None:
     """Refuse the first element or camunda: attribute BOMS would not execute."""
+    for store in root.iter(f"{{{BPMN_NS}}}dataStore"):  # left in SpiffArena files only (normalize.py)
+        raise _refuse(file_name, store, store, f"bpmn:dataStore '{store.get('name') or store.get('id')}' has no "
+                      "implementation in BOMS (SpiffArena's data stores are not available here)")
     for top in root:
         if not isinstance(top.tag, str):
             continue

@@ -50,6 +50,23 @@ def _property(node: etree._Element, name: str) -> str | None:
     return None
 
 
+def _loop_input(parser: Any, loop: etree._Element) -> tuple[str | None, str | None]:
+    """The collection and element variable: Camunda's attributes, or the standard `loopDataInputRef`
+    (a variable name) with `inputDataItem` (its name or id), as SpiffArena writes them."""
+    collection, element = loop.get(f"{{{CAMUNDA_NS}}}collection"), loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
+    reference = _text(loop, f"{{{BPMN_NS}}}loopDataInputRef")
+    item = loop.find(f"{{{BPMN_NS}}}inputDataItem")
+    item_name = (item.get("name") or item.get("id")) if item is not None else None
+    if reference is not None and collection is not None:
+        parser.raise_validation_exception("Give the collection once: camunda:collection or loopDataInputRef")
+    if item_name is not None and element is not None and item_name != element:
+        parser.raise_validation_exception(
+            f"camunda:elementVariable '{element}' and inputDataItem '{item_name}' name different variables")
+    if item_name is not None and reference is None and collection is None:
+        parser.raise_validation_exception("inputDataItem needs a loopDataInputRef naming the collection")
+    return collection if reference is None else reference, element or item_name
+
+
 class MultiInstanceParsing:
     """Reads multiInstanceLoopCharacteristics into BOMS's multi-instance specs."""
 
@@ -58,11 +75,12 @@ class MultiInstanceParsing:
     task: Any
 
     def _add_multiinstance_task(self, loop: etree._Element) -> None:
-        collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
+        collection, element_variable = _loop_input(self, loop)
         cardinality = _text(loop, f"{{{BPMN_NS}}}loopCardinality")
         if (collection is None) == (cardinality is None):
             self.raise_validation_exception(  # type: ignore[attr-defined]
-                "A multi-instance activity needs exactly one of camunda:collection or loopCardinality")
+                "A multi-instance activity needs exactly one of camunda:collection, loopDataInputRef or "
+                "loopCardinality")
         for what, text in (("camunda:collection", collection), ("loopCardinality", cardinality)):
             if text is not None:
                 try:
@@ -74,7 +92,7 @@ class MultiInstanceParsing:
         cls = BomsSequentialMultiInstance if loop.get("isSequential") == "true" else BomsParallelMultiInstance
         self.task = cls(
             self.spec, original.name, "",
-            collection=collection, element_variable=loop.get(f"{{{CAMUNDA_NS}}}elementVariable"),
+            collection=collection, element_variable=element_variable,
             cardinality=cardinality, condition=_text(loop, f"{{{BPMN_NS}}}completionCondition"),
             output_collection=_text(loop, f"{{{BPMN_NS}}}loopDataOutputRef"),
             output_item=(output.get("name") or output.get("id")) if output is not None else None,

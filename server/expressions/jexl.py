@@ -4,9 +4,8 @@ Expressions are JEXL, parsed by pyjexl and then compiled once into nested Python
 pyjexl's own evaluator is not used: it silently turns unknown names into None, evaluates
 transform arguments without the context, and re-dispatches on every node by name, which is
 several times slower than calling pre-built closures.  Nothing here calls Python's eval and
-member access only reads mappings, so expressions cannot reach object attributes.  Every
-evaluation is bounded by server.expressions.limits; a constant part beyond those bounds is
-refused when the expression is compiled (at deploy or save).
+member access only reads mappings, so expressions cannot reach object attributes.  Every evaluation
+is bounded by server.expressions.limits; a constant part beyond them is refused at compile time.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from server.expressions import limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, UnknownNameError
 from server.expressions.functions import FUNCTIONS, FunctionCall, FunctionParser, add_function_calls, register_function
 from server.expressions.juel import translate_juel
+from server.expressions.juel_values import exported, with_implicit
 from server.expressions.transforms import TRANSFORMS, register_transform
 from server.expressions.values import exact as _exact
 from server.expressions.values import kind_of as _kind
@@ -322,11 +322,11 @@ class Expression:
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         # Checked in source order so the error names the first missing variable deterministically.
-        for name in self._ordered_names:
-            if name not in context:
-                self.check_names(context, "variable")
+        if any(name not in context for name in self._ordered_names):
+            context = with_implicit(context, self._ordered_names)  # `execution` in a process
+            self.check_names(context, "variable")
         try:
-            return self._fn(context, None, limits.new_budget())
+            return exported(self._fn(context, None, limits.new_budget()))
         except limits.LimitExceeded as exc:
             raise ExpressionLimitError(f"Cannot evaluate expression '{self.source}': {exc}", self.source) from None
         except (_Failure, ExpressionError) as exc:

@@ -59,7 +59,10 @@ def instance_variables(session: Session, who: Principal, instance_id: str) -> di
 
 
 def definition_by_key(session: Session, who: Principal, key: str) -> dict[str, Any]:
-    version = processes.find_version(session, key)
+    return definition_dto(processes.find_version(session, key))
+
+
+def definition_dto(version: ProcessVersion) -> dict[str, Any]:
     return {"id": definition_id(version), "key": version.key, "name": version.name, "version": version.version,
             "category": None, "description": None, "resource": None, "deploymentId": str(version.deployment_id),
             "diagram": None, "suspended": False, "tenantId": None, "versionTag": None,

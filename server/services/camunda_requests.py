@@ -70,3 +70,28 @@ def names(body: dict[str, Any], name: str, where: str = "") -> list[str] | None:
 def camunda_time(value: datetime | None) -> str | None:
     """Camunda's date format: 2026-12-01T13:00:00.000+0000 (BOMS keeps naive UTC)."""
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000" if value else None
+
+
+def query_of(params: dict[str, str], known: set[str]) -> dict[str, str]:
+    """A query string's parameters, each one BOMS reads (any other is a 400 naming it)."""
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise BadRequest(f"'{unknown[0]}' is not supported (BOMS reads {', '.join(sorted(known))})",
+                         field=unknown[0])
+    return params
+
+
+def bool_param(params: dict[str, str], name: str) -> bool:
+    value = params.get(name)
+    if value not in (None, "true", "false"):
+        raise BadRequest(f"'{name}' must be true or false", field=name)
+    return value == "true"
+
+
+def int_param(params: dict[str, str], name: str, default: int) -> int:
+    value = params.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) > 10_000:
+        raise BadRequest(f"'{name}' must be a whole number from 0 to 10000", field=name)
+    return int(value)

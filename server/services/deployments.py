@@ -69,10 +69,11 @@ def _classify(files: list[UploadedFile]) -> tuple[list[UploadedFile], list[Uploa
             bpmn.append(UploadedFile(name, f.content))
         elif lower.endswith(".dmn"):
             dmn.append(UploadedFile(name, f.content))
-        elif lower.endswith(".json"):
+        elif lower.endswith((".json", ".form")):  # form schemas (SpiffArena) and Camunda Forms
             resources[name] = f.content
         else:
-            raise DeployError(f"{name}: only .bpmn, .dmn and .json (form schema) files can be deployed", file=name)
+            raise DeployError(f"{name}: only .bpmn, .dmn, .form and .json (form schema) files can be deployed",
+                              file=name)
     if not bpmn and not dmn:
         raise DeployError("no .bpmn or .dmn file in the upload")
     return bpmn, dmn, resources

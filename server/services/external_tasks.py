@@ -24,7 +24,17 @@ from server.db import Database, utcnow
 from server.errors import BadRequest, NotFound
 from server.events import LIVE_STATUSES
 from server.models import ExternalTask, ProcessInstance, ProcessVersion
-from server.services.camunda_requests import body_of, camunda_time, flag, integer, names, text
+from server.services.camunda_requests import (
+    body_of,
+    bool_param,
+    camunda_time,
+    flag,
+    int_param,
+    integer,
+    names,
+    query_of,
+    text,
+)
 from server.services.camunda_variables import to_typed
 from server.services.service_tasks import ServiceTaskFailed, evaluate_locals
 
@@ -215,29 +225,10 @@ LIST_PARAMS = {"externalTaskId", "topicName", "workerId", "locked", "notLocked",
                "noRetriesLeft", "processInstanceId", "activityId", "firstResult", "maxResults"}
 
 
-def _bool_param(params: dict[str, str], name: str) -> bool:
-    value = params.get(name)
-    if value not in (None, "true", "false"):
-        raise BadRequest(f"'{name}' must be true or false", field=name)
-    return value == "true"
-
-
-def _int_param(params: dict[str, str], name: str, default: int) -> int:
-    value = params.get(name)
-    if value is None:
-        return default
-    if not value.isdigit() or int(value) > 10_000:
-        raise BadRequest(f"'{name}' must be a whole number from 0 to 10000", field=name)
-    return int(value)
-
-
 def list_external_tasks(session: Session, who: Principal, params: dict[str, str]) -> list[dict[str, Any]]:
     """GET /external-task with Camunda's filters (those listed in LIST_PARAMS; any other is a 400)."""
     require_can_work_external_tasks(who)
-    unknown = sorted(set(params) - LIST_PARAMS)
-    if unknown:
-        raise BadRequest(f"'{unknown[0]}' is not supported (BOMS reads {', '.join(sorted(LIST_PARAMS))})",
-                         field=unknown[0])
+    query_of(params, LIST_PARAMS)
     now = utcnow()
     query = select(ExternalTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == ExternalTask.instance_id)
     for name, column in (("externalTaskId", ExternalTask.id), ("topicName", ExternalTask.topic),
@@ -245,17 +236,17 @@ def list_external_tasks(session: Session, who: Principal, params: dict[str, str]
                          ("activityId", ExternalTask.element_id)):
         if params.get(name):
             query = query.where(column == params[name])
-    if _bool_param(params, "locked"):
+    if bool_param(params, "locked"):
         query = query.where(ExternalTask.lock_expires_at > now, ExternalTask.worker_id.is_not(None))
-    if _bool_param(params, "notLocked"):
+    if bool_param(params, "notLocked"):
         query = query.where(or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at <= now,
                                 ExternalTask.worker_id.is_(None)))
-    if _bool_param(params, "withRetriesLeft"):
+    if bool_param(params, "withRetriesLeft"):
         query = query.where(or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0))
-    if _bool_param(params, "noRetriesLeft"):
+    if bool_param(params, "noRetriesLeft"):
         query = query.where(ExternalTask.retries == 0)
-    query = query.order_by(ExternalTask.created_at, ExternalTask.id).offset(_int_param(params, "firstResult", 0)) \
-        .limit(_int_param(params, "maxResults", 1000))
+    query = query.order_by(ExternalTask.created_at, ExternalTask.id).offset(int_param(params, "firstResult", 0)) \
+        .limit(int_param(params, "maxResults", 1000))
     return [task_dto(session, task, instance) for task, instance in session.execute(query).all()]
 
 

@@ -37,6 +37,16 @@ CASES = {
     "delegate execution listener": ("""<userTask id="theTask"><extensionElements>
       <camunda:executionListener event="start" delegateExpression="${l}" /></extensionElements></userTask>""",
                                     "camunda:executionListener", "delegateExpression", 8),
+    "assignment task listener": ("""<userTask id="theTask"><extensionElements>
+      <camunda:taskListener event="assignment" expression="${task.id}" /></extensionElements></userTask>""",
+                                 "camunda:taskListener", "'create' and 'complete' only", 8),
+    "task listener reading the assignee at create": ("""<userTask id="theTask"><extensionElements>
+      <camunda:taskListener event="create" expression="${execution.setVariable('a', task.assignee)}" />
+      </extensionElements></userTask>""", "camunda:taskListener", "not known yet", 8),
+    "listener on a catching event's start": ("""<intermediateCatchEvent id="theTask"><extensionElements>
+      <camunda:executionListener event="start" expression="${execution.setVariable('a', 1)}" />
+      </extensionElements><timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>
+      </intermediateCatchEvent>""", "camunda:executionListener", "put it on the element before", 8),
     "expression execution listener": ("""<task id="theTask"><extensionElements>
       <camunda:executionListener event="end" expression="${x.y()}" /></extensionElements></task>""",
                                       "camunda:executionListener", "expression", 8),
