@@ -20,8 +20,9 @@ from server.events import EventKind, SubjectType
 from server.models import RecordType
 from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read_definition
 from server.records.links import check_links
+from server.records.row_scopes import check_conditions
 from server.records.schema_changes import recompute, schema_changes
-from server.records.storage import create_or_alter, table_name
+from server.records.storage import create_or_alter, table_name, table_of
 
 DESIGNERS = ("admin", "modeler")
 
@@ -61,6 +62,7 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tupl
     if current is not None and current.checksum == digest:
         return current, False
     check_links(session, definition)
+    check_conditions(definition, table_of(definition))
     removed = create_or_alter(session, current.definition if current else None, definition,
                               {f["key"]: f for f in (current.removed_fields if current else [])})
     if current is not None:
