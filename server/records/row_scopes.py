@@ -6,7 +6,8 @@ access layer (lists, one record, updates, deletes, exports, imports, dashboards'
 process connectors) filters in the database. One record not yet written (a create) is judged by the
 Python side of the same compiler (``filter_matches``), which selects exactly the rows the clause does.
 
-``$me`` is the asking user's name and ``$me.department`` their department (empty: no department). A name
+``$me`` is the asking user's name and ``$me.department`` their department (empty text when they have
+none, so it matches no record). A name
 that is neither a field of the type, a system column nor one of these is refused when the type is saved.
 """
 
@@ -43,8 +44,13 @@ class _Me(str, Mapping):  # type: ignore[misc]
         return self.attributes.get(key, default)
 
 
+def _department(who: Principal) -> str:
+    # No department is empty text, not null: ``region == $me.department`` must not match rows without a region.
+    return who.department or ""
+
+
 def _me_columns(who: Principal) -> dict[str, Any]:
-    return {ME: literal(who.username, String), f"{ME}.department": literal(who.department, String)}
+    return {ME: literal(who.username, String), f"{ME}.department": literal(_department(who), String)}
 
 
 @scope("condition")
@@ -74,7 +80,7 @@ class ConditionRows(RowScope):
         return compile_filter(self.condition, {**dict(columns), **_me_columns(who)})
 
     def matches(self, who: Principal, record: Mapping[str, Any]) -> bool:
-        me = _Me(who.username, {"department": who.department})
+        me = _Me(who.username, {"department": _department(who)})
         return filter_matches(self.condition, {**dict.fromkeys(self.names), **record, ME: me})  # unset: null
 
     def fields(self) -> frozenset[str]:
