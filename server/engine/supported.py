@@ -13,6 +13,7 @@ from __future__ import annotations
 from lxml import etree
 
 from server.engine.implementations import MESSAGE_EVENTS, implementation
+from server.engine.record_forms import RECORD_FORM_KEY
 from server.errors import DeployError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -140,6 +141,10 @@ def _camunda_attribute_problem(name: str, node: etree._Element) -> str | None:
     kind = etree.QName(node).localname
     if name in SAFELY_IGNORED:
         return None
+    if name == "formKey":  # only a record type's form (server/engine/record_forms.py); embedded/app forms need a UI
+        if kind in ("userTask", "startEvent") and RECORD_FORM_KEY.match(node.get(f"{{{CAMUNDA_NS}}}formKey") or ""):
+            return None
+        return "camunda:formKey is not supported except as \"record:<record type key>\" on a user task or start event"
     where = CAMUNDA_ATTRIBUTES.get(name)
     if where is None:
         return f"camunda:{name} is not supported by BOMS"

@@ -22,8 +22,14 @@ from sqlalchemy import ColumnElement, String, Table, literal
 from server.auth.permissions import Principal
 from server.auth.permissions.records import RowScope, scope
 from server.errors import BadRequest
-from server.expressions import ExpressionError, FilterError, UnknownNameError, compile_expression, compile_filter
-from server.expressions import filter_matches
+from server.expressions import (
+    ExpressionError,
+    FilterError,
+    UnknownNameError,
+    compile_expression,
+    compile_filter,
+    filter_matches,
+)
 
 ME = "$me"
 ME_ATTRIBUTES = ("department",)
