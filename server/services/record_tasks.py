@@ -11,6 +11,7 @@ the task's 422 with a message per field, and nothing is written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -98,3 +99,21 @@ def record_processes(session: Session, who: Principal, type_key: str, record_id:
     """The instances working on a record ``who`` may read, and the processes ``who`` may start from it."""
     record = records.get(session, who, type_key, record_id)
     return linked_instances(session, type_key, record["id"]), bound_processes(session, who, type_key)
+
+
+@dataclass(frozen=True)
+class Started:
+    instance_id: str
+    name: str
+    next_task_id: str | None  # the starter's first task in the instance, where the page goes on
+
+
+def start_from_record_page(session: Session, runner: Runner, who: Principal, type_key: str, record_id: Any,
+                           process_key: Any) -> Started:
+    """``start_from_record`` for the record page: where to go next."""
+    from server.services.tasks import next_tasks  # tasks imports this module for its record forms
+
+    instance = start_from_record(session, runner, who, type_key, record_id, process_key)
+    following = next_tasks(session, who, instance.id)
+    return Started(instance.id, instance.version.name or instance.process_key,
+                   following[0].id if following else None)
