@@ -150,3 +150,23 @@ def test_unknown_types_and_fields_are_refused_at_deploy(shop: Api, tmp_path: Pat
 def test_a_record_type_in_the_same_upload_is_known(api: Api) -> None:
     response = api.deploy("modeler", f"{FIXTURES}/wo_new.bpmn", f"{FIXTURES}/work_order.record.json")
     assert {p["key"] for p in response.get_json()["processes"]} == {"wo_new"}
+
+
+def test_the_record_page_starts_a_bound_process_and_its_task_shows_the_record_form(shop: Api, browser: Any) -> None:
+    made = shop.post("wang", "/api/v1/records/work_order", json={"fields": {"title": "Stool", "qty": 1}}).get_json()
+    web = browser("wang")
+    url = f"/records/work_order/{made['id']}"
+    page = web.get(url).get_data(as_text=True)
+    assert 'data-testid="start-wo_report"' in page and "record-instances" not in page
+    assert "start-wo_new" not in page  # not bound to the type
+    started = web.post(f"{url}/start", {"process": "wo_report"}, from_page=url)
+    assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
+    task_page = web.get(started.headers["Location"], headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert 'name="qty"' in task_page and 'name="cost"' not in task_page and "数量" in task_page
+    done = web.post(started.headers["Location"] + "/complete", {"title": "Stool", "qty": "0"},
+                    from_page=started.headers["Location"])
+    assert done.status_code == 422  # the records validator's message on the task form, nothing written
+    assert shop.get("admin", f"/api/v1/records/work_order/{made['id']}").get_json()["version"] == 1
+    listed = web.get(url).get_data(as_text=True)
+    assert 'data-testid="record-instances"' in listed and "Report a step" in listed
+    assert "wo_report" not in web.get("/start").get_data(as_text=True)  # started from records only
