@@ -22,7 +22,7 @@ from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read
 from server.records.links import check_links
 from server.records.row_scopes import check_conditions
 from server.records.schema_changes import recompute, schema_changes
-from server.records.storage import create_or_alter, table_name, table_of
+from server.records.storage import create_or_alter, retype_preview, table_name, table_of
 
 DESIGNERS = ("admin", "modeler")
 
@@ -54,8 +54,10 @@ def require_type(session: Session, key: str) -> RecordType:
     return row
 
 
-def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tuple[RecordType, bool]:
-    """(the latest version, whether this call made it). Same content as the latest: no new version."""
+def save(session: Session, raw: Any, actor: str, key: str | None = None, clear: bool = False
+         ) -> tuple[RecordType, bool]:
+    """(the latest version, whether this call made it). Same content as the latest: no new version.
+    ``clear``: a field whose type changes loses the values that do not convert (else they refuse the save)."""
     definition = read_definition(raw, key)
     current = latest(session, definition["key"])
     digest = checksum(definition)
@@ -63,8 +65,8 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tupl
         return current, False
     check_links(session, definition)
     check_conditions(definition, table_of(definition))
-    removed = create_or_alter(session, current.definition if current else None, definition,
-                              {f["key"]: f for f in (current.removed_fields if current else [])})
+    removed, retyped = create_or_alter(session, current.definition if current else None, definition,
+                                       {f["key"]: f for f in (current.removed_fields if current else [])}, clear)
     if current is not None:
         recompute(session, current.definition, definition)
         session.execute(update(RecordType).where(RecordType.id == current.id).values(is_latest=False))
@@ -77,13 +79,25 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tupl
     publish(session, Event(EventKind.RECORD_TYPE_SAVED, actor, subject_type=SubjectType.RECORD_TYPE,
                            subject_id=row.key,
                            data={"key": row.key, "version": row.version, "checksum": digest,
-                                 "changes": schema_changes(current, definition)}))
+                                 "changes": schema_changes(current, definition),
+                                 **({"retyped": retyped} if retyped else {})}))
     return row, True
 
 
-def save_by(session: Session, who: Principal, raw: Any, key: str | None = None) -> tuple[RecordType, bool]:
+def save_by(session: Session, who: Principal, raw: Any, key: str | None = None, clear: bool = False
+            ) -> tuple[RecordType, bool]:
     require_designer(who)
-    return save(session, raw, who.username, key)
+    return save(session, raw, who.username, key, clear)
+
+
+def preview(session: Session, who: Principal, raw: Any, key: str) -> dict[str, Any]:
+    """What saving ``raw`` as ``key`` would change, without saving: the fields added, removed, relabelled and
+    changed, and per field whose type changes how many records convert and which do not."""
+    require_designer(who)
+    definition = read_definition(raw, key)
+    current = require_type(session, key)
+    return {"key": key, "version": current.version, "changes": schema_changes(current, definition),
+            "retyped": retype_preview(session, current.definition, definition)}
 
 
 def _readable(who: Principal, row: RecordType) -> frozenset[str] | None:
