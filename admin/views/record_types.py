@@ -33,11 +33,13 @@ class RecordTypesView(RoleGuard, BaseView):
             types = designed_types(session, principal())
         return self.render("admin/boms/record_types.html", types=types)
 
-    def _edit(self, design: DesignForm, versions: list[Any], status: int = 200) -> Any:
+    def _edit(self, design: DesignForm, versions: list[Any], status: int = 200,
+              unconvertible: list[dict[str, Any]] | None = None) -> Any:
         for _blank in range(BLANK_ROWS - sum(1 for r in design.rows if not r.key)):
             design.rows.append(FieldRow(len(design.rows), position=len(design.rows) + 1))
         return self.render("admin/boms/record_type_edit.html", design=design, versions=versions,
-                           kinds=list(KINDS), roles=ROLES, actions=[a.value for a in Action]), status
+                           kinds=list(KINDS), roles=ROLES, actions=[a.value for a in Action],
+                           unconvertible=unconvertible), status
 
     @expose("/new", methods=("GET", "POST"))
     def new(self) -> Any:
@@ -61,10 +63,12 @@ class RecordTypesView(RoleGuard, BaseView):
         try:
             definition = definition_of(design, saved)
             with database().write() as session:
-                summary = save_designed(session, principal(), definition)
+                summary = save_designed(session, principal(), definition,
+                                        clear=request.form.get("clear_unconvertible") == "1")
         except BomsError as exc:
             flash(_("Not saved, nothing changed: %(reason)s", reason=describe(exc)), "danger")
-            return self._edit(design, versions, 400)
+            # A type change over values that do not convert: the records are listed, with the choice to clear.
+            return self._edit(design, versions, 400, exc.details.get("changes"))
         if summary["created"]:
             flash(_("Saved %(key)s as version %(version)s.", key=summary["key"], version=summary["version"]),
                   "success")
