@@ -11,7 +11,7 @@ from server.api.common import json_body, principal, reading, writing
 from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, obj, op, p, param, query, ref
 from server.errors import BadRequest
 from server.queries import QueryArgs, page_request
-from server.records import bulk, schema_changes, service, types
+from server.records import bulk, schema_changes, service, type_deletion, types
 
 KEY = param("key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
 TYPE = param("type_key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
@@ -59,6 +59,13 @@ def preview_record_type(key: str) -> Any:
     body = json_body()
     with reading() as session:
         return types.preview(session, who, body, key)
+
+
+@api.delete("/record-types/<key>")
+def delete_record_type(key: str) -> Any:
+    who = principal()
+    with writing() as session:
+        return type_deletion.delete_type(session, who, key)
 
 
 @api.post("/record-types/<key>/purge")
@@ -196,6 +203,11 @@ def paths() -> dict[str, dict[str, Any]]:
         "/api/v1/record-types/{key}": {
             "get": op("getRecordType", "records", "A record type's latest version", {200: ("The type",
                       "RecordType")}, (401, 404), [KEY]),
+            "delete": op("deleteRecordType", "records", "Delete a record type nothing uses any more (admin)",
+                         {200: ("Deleted: the table dropped, the versions kept as the archive",
+                                {"application/json": {"schema": ANY_OBJECT}})}, (401, 403, 404, 409), [KEY],
+                         description="Refused (409) while the type has records, or processes, other types, rules "
+                                     "or dashboards name it, listing them (usedBy)."),
             "put": op("putRecordType", "records", "Save a new version of a record type (admin, modeler)", saved,
                       (400, 401, 403, 413, 422), [KEY, query("clearUnconvertible", "true: clear the values "
                                                              "that do not convert to a field's new type",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
@@ -70,7 +70,10 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None, clear: 
     if current is not None:
         recompute(session, current.definition, definition)
         session.execute(update(RecordType).where(RecordType.id == current.id).values(is_latest=False))
-    row = RecordType(key=definition["key"], version=(current.version + 1) if current else 1,
+    # After the latest, or after the versions a deleted type of this key left as its archive.
+    version = current.version + 1 if current else (session.scalar(
+        select(func.max(RecordType.version)).where(RecordType.key == definition["key"])) or 0) + 1
+    row = RecordType(key=definition["key"], version=version,
                      name_en=definition["name"]["en"], name_zh=definition["name"]["zh"], definition=definition,
                      checksum=digest, table_name=table_name(definition["key"]), is_latest=True, created_by=actor,
                      removed_fields=list(removed.values()))
