@@ -20,6 +20,7 @@ from server.errors import BomsError, NotFound
 from server.models import ROLES
 from server.records.designer import designed_type, designed_types, save_designed
 from server.records.fields import KINDS
+from server.records.type_deletion import delete_type
 from server.records.types import DESIGNERS
 
 
@@ -57,6 +58,17 @@ class RecordTypesView(RoleGuard, BaseView):
         if request.method == "GET":
             return self._edit(form_of(saved), versions)
         return self._save(saved, versions)
+
+    @expose("/<key>/delete", methods=("POST",))
+    def delete(self, key: str) -> Any:
+        try:
+            with database().write() as session:
+                delete_type(session, principal(), key)
+        except BomsError as exc:
+            flash(_("Not deleted: %(reason)s", reason=describe(exc)), "danger")
+            return redirect(url_for(".edit", key=key))
+        flash(_("Record type %(key)s deleted; its versions are kept as the archive.", key=key), "success")
+        return redirect(url_for(".index"))
 
     def _save(self, saved: dict[str, Any] | None, versions: list[Any]) -> Any:
         design = typed_form(request.form, saved)

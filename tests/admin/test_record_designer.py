@@ -97,5 +97,22 @@ def test_designer_shows_the_records_a_type_change_would_not_convert(api: Any, br
     cleared = web.post("/admin/record-types/part/", {**form, "clear_unconvertible": "1"},
                        from_page="/admin/record-types/part/")
     assert cleared.status_code == 302, cleared.get_data(as_text=True)
-    values = [r["fields"].get("size") for r in api.get("admin", "/api/v1/records/part").get_json()["items"]]
-    assert values == [12, None]
+    values = {r["id"]: r["fields"].get("size") for r in api.get("admin", "/api/v1/records/part").get_json()["items"]}
+    assert values == {ids[0]: 12, ids[1]: None}
+
+
+def test_designer_deletes_an_unused_type_and_refuses_a_used_one(api: Any, browser: Any) -> None:
+    definition = {"key": "bin", "name": {"en": "Bin", "zh": "料箱"},
+                  "fields": [{"key": "code", "label": {"en": "Code", "zh": "编码"}, "type": "text"}]}
+    assert api.post("modeler", "/api/v1/record-types", json=definition).status_code == 201
+    made = api.post("admin", "/api/v1/records/bin", json={"fields": {"code": "B1"}}).get_json()
+    assert 'data-testid="delete-record-type"' not in browser("modeler").get("/admin/record-types/bin/").get_data(
+        as_text=True)  # admins only
+    web = browser("admin")
+    page = "/admin/record-types/bin/"
+    refused = web.post("/admin/record-types/bin/delete", from_page=page, follow_redirects=True)
+    assert "still has 1 record(s)" in refused.get_data(as_text=True)
+    api.client.delete(f"/api/v1/records/bin/{made['id']}", headers=api.headers("admin"))
+    done = web.post("/admin/record-types/bin/delete", from_page=page, follow_redirects=True)
+    assert "deleted" in done.get_data(as_text=True)
+    assert api.get("admin", "/api/v1/record-types/bin").status_code == 404
