@@ -106,3 +106,12 @@ def test_a_bad_condition_is_refused_at_save(api: Any, condition: str, message: s
     error = response.get_json()["error"]
     assert message in error["message"] and "permission 1" in error["message"]
     assert api.get("admin", "/api/v1/record-types/deal").status_code == 404
+
+
+def test_an_update_cannot_move_a_record_out_of_the_condition(api: Any, deals: dict[str, int]) -> None:
+    url = f"/api/v1/records/deal/{deals['bob-north']}"
+    moved = api.client.patch(url, headers=api.headers("bob"), json={"fields": {"owner": "ann"}})
+    assert moved.status_code == 400 and "outside your rows" in moved.get_json()["error"]["message"]
+    assert api.get("admin", url).get_json()["fields"]["owner"] == "bob"
+    kept = api.client.patch(url, headers=api.headers("bob"), json={"fields": {"region": "west"}})
+    assert kept.status_code == 200  # still his by the owner
