@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alembic.operations import Operations
-from sqlalchemy import Column, select, text, update
+from sqlalchemy import Column, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from server.errors import FormInvalid, Unprocessable
@@ -140,9 +140,10 @@ def swap_column(session: Session, operations: Operations, table: Any, new_column
     scratch = Column(temporary, new_column.type)
     target = table.__class__(table.name, table.metadata.__class__(), Column("id", table.c.id.type,
                                                                              primary_key=True), scratch)
-    for record_id, value in change.converted.items():
-        if value is not None:
-            session.execute(update(target).where(target.c.id == record_id).values({temporary: value}))
+    writes = [{"_id": record_id, "_value": value} for record_id, value in change.converted.items() if value is not None]
+    statement = update(target).where(target.c.id == bindparam("_id")).values({temporary: bindparam("_value")})
+    for start in range(0, len(writes), BATCH):  # one executemany per batch, not a round trip per record
+        session.execute(statement, writes[start:start + BATCH])
     operations.drop_column(table.name, key)
     quote = session.connection().dialect.identifier_preparer.quote
     session.execute(text(f"ALTER TABLE {quote(table.name)} RENAME COLUMN {quote(temporary)} TO {quote(key)}"))
