@@ -30,14 +30,14 @@ def workflow_views(db: Any) -> Iterable[BaseView]:
     from admin.views.tasks import TasksView
 
     return [
-        ProcessModelsView(name="Process models", endpoint="admin_models", url="models"),
-        InstancesView(name="Process instances", endpoint="admin_instances", url="instances"),
+        ProcessModelsView(name=_l("Process models"), endpoint="admin_models", url="models"),
+        InstancesView(name=_l("Process instances"), endpoint="admin_instances", url="instances"),
         RecordTypesView(name=_l("Record types"), endpoint="admin_record_types", url="record-types"),
-        TasksView(name="Human tasks", endpoint="admin_tasks", url="tasks"),
-        UserView(db, name="Users", category="People", endpoint="admin_users", url="users"),
-        GroupView(db, name="Groups", category="People", endpoint="admin_groups", url="groups"),
-        TokenView(db, name="API tokens", category="People", endpoint="admin_tokens", url="tokens"),
-        AuditView(name="Audit log", endpoint="admin_audit", url="audit"),
+        TasksView(name=_l("Human tasks"), endpoint="admin_tasks", url="tasks"),
+        UserView(db, name=_l("Users"), category=_l("People"), endpoint="admin_users", url="users"),
+        GroupView(db, name=_l("Groups"), category=_l("People"), endpoint="admin_groups", url="groups"),
+        TokenView(db, name=_l("API tokens"), category=_l("People"), endpoint="admin_tokens", url="tokens"),
+        AuditView(name=_l("Audit log"), endpoint="admin_audit", url="audit"),
     ]
 
 
@@ -56,8 +56,8 @@ def init_admin(app: Flask) -> Admin:
     from admin.views.home import HomeView
 
     db = init_session(app)
-    admin = Admin(app, name="BOMS admin", url="/admin",
-                  index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
+    admin = Admin(app, name=_l("BOMS admin"), url="/admin",
+                  index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),
                   theme=Bootstrap4Theme(swatch="default", fluid=True), csp_nonce_generator=csp_nonce)
     for views in plugins_of(app).admin_views:
         for view in views(db):

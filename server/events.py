@@ -76,6 +76,7 @@ class EventKind(StrEnum):
     RECORD_VIEW_DELETED = "record_view.deleted"
     RECORD_TYPE_SAVED = "record_type.saved"
     RECORD_TYPE_FIELD_PURGED = "record_type.field_purged"
+    RECORD_TYPE_DELETED = "record_type.deleted"
     RECORD_CREATED = "record.created"
     RECORD_UPDATED = "record.updated"
     RECORD_DELETED = "record.deleted"

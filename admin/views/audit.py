@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, flash, request, stream_with_context
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
 
 from admin.access import RoleGuard, database, principal
 from server.audit import Event, publish
@@ -110,7 +111,7 @@ class AuditView(RoleGuard, BaseView):
     def index(self) -> Any:
         query, problems = AuditQuery.from_args(request.args)
         for problem in problems:
-            flash(f"Filter ignored: {problem}.", "warning")
+            flash(_("Filter ignored: %(problem)s.", problem=problem), "warning")
         page_number = QueryArgs(request.args, strict=False).integer("page", 1) or 1
         with database().read() as session:
             page = newest_events(session, principal(), query.filter(), page_number, PAGE_SIZE)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from admin.access import RoleGuard, database, principal, runner
@@ -36,7 +37,7 @@ class InstancesView(RoleGuard, BaseView):
     def index(self) -> Any:
         query = InstanceQuery.from_args(request.args)
         for problem in query.problems:
-            flash(f"Filter ignored: {problem}.", "warning")
+            flash(_("Filter ignored: %(problem)s.", problem=problem), "warning")
         with database().read() as session:
             rows, total, pages = page_of_instances(session, query)
             versions = {v.id: v.version for v in session.scalars(
@@ -53,14 +54,15 @@ class InstancesView(RoleGuard, BaseView):
         ids = [i for i in request.form.getlist("ids") if i]
         back = back_to(url_for(".index"))
         if action not in OPERATIONS:
-            flash(f"Unknown action '{action}'; choose one of {', '.join(OPERATIONS)}.", "danger")
+            flash(_("Unknown action '%(action)s'; choose one of %(known)s.", action=action,
+                    known=", ".join(OPERATIONS)), "danger")
             return redirect(back)
         if not ids or len(ids) > MAX_BULK:
-            flash(f"Select between 1 and {MAX_BULK} instances.", "warning")
+            flash(_("Select between 1 and %(n)s instances.", n=MAX_BULK), "warning")
             return redirect(back)
         result = run_bulk(action, ids)
         if result.done:
-            flash(f"{len(result.done)} instance(s) {OPERATIONS[action][1]}.", "success")
+            flash(_("%(n)s instance(s) %(done)s.", n=len(result.done), done=_(OPERATIONS[action][1])), "success")
         for instance_id, message in result.failed:
             flash(f"{instance_id}: {message}", "danger")
         return redirect(back)
@@ -89,22 +91,22 @@ class InstancesView(RoleGuard, BaseView):
         action = request.form.get("action", "")
         back = url_for(".detail", instance_id=instance_id)
         if action not in OPERATIONS:
-            flash(f"Unknown action '{action}'.", "danger")
+            flash(_("Unknown action '%(action)s'.", action=action), "danger")
             return redirect(back)
         target = request.form.get("version_id", "")
         if action == "migrate" and target:
             version_id = parse_int(target, maximum=ID_MAX)
             if version_id is None:
-                flash("Choose a version to migrate to.", "danger")
+                flash(_("Choose a version to migrate to."), "danger")
                 return redirect(back)
             error = run_one(lambda s: ops.migrate(s, runner(), principal(), instance_id, version_id))
         else:
             operation = OPERATIONS[action][0]
             error = run_one(lambda s: operation(s, runner(), principal(), instance_id))
         if error:
-            flash(f"Not {OPERATIONS[action][1]}: {error}", "danger")
+            flash(_("Not %(done)s: %(error)s", done=_(OPERATIONS[action][1]), error=error), "danger")
         else:
-            flash(f"Instance {OPERATIONS[action][1]}.", "success")
+            flash(_("Instance %(done)s.", done=_(OPERATIONS[action][1])), "success")
         return redirect(back)
 
     @expose("/<instance_id>/variables", methods=("POST",))
@@ -112,14 +114,14 @@ class InstancesView(RoleGuard, BaseView):
         name = request.form.get("name", "").strip()
         back = url_for(".detail", instance_id=instance_id)
         if not inbox_service.VARIABLE_NAME.match(name):
-            flash("A variable name is letters, digits and _ (not starting with a digit).", "danger")
+            flash(_("A variable name is letters, digits and _ (not starting with a digit)."), "danger")
             return redirect(back)
         value = json_value(request.form.get("value", ""))
         error = run_one(lambda s: ops.set_variables(s, runner(), principal(), instance_id, {name: value}))
         if error:
-            flash(f"Variable not changed: {error}", "danger")
+            flash(_("Variable not changed: %(error)s", error=error), "danger")
         else:
-            flash(f"Variable {name} set to {pretty(value)}.", "success")
+            flash(_("Variable %(name)s set to %(value)s.", name=name, value=pretty(value)), "success")
         return redirect(back)
 
 

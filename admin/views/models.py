@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from admin.access import RoleGuard, database, principal, runner
@@ -23,7 +24,7 @@ from server.services.processes import start
 
 def _deploy_summary(summary: dict[str, Any]) -> str:
     if not summary["changed"]:
-        return "Nothing changed: every file is identical to its latest deployed version."
+        return _("Nothing changed: every file is identical to its latest deployed version.")
     parts = [f"{p['key']} version {p['version']}" for p in summary["processes"] if p["created"]]
     parts += [f"decision {d['key']} version {d['version']}" for d in summary["decisions"] if d["created"]]
     return "Deployed " + ", ".join(parts) + "."
@@ -52,14 +53,14 @@ class ProcessModelsView(RoleGuard, BaseView):
     def deploy(self) -> Any:
         files = [UploadedFile(f.filename or "upload", f.read()) for f in request.files.getlist("file") if f.filename]
         if not files:
-            flash("Choose one or more .bpmn or .dmn files to deploy.", "danger")
+            flash(_("Choose one or more .bpmn or .dmn files to deploy."), "danger")
             return redirect(url_for(".index"))
         who = principal()
         try:
             with database().write() as session:
                 summary = deploy_by(session, who, files, current_app.config["BOMS"].allow_python_scripts)
         except BomsError as exc:
-            flash(f"Deployment refused, nothing was deployed: {describe(exc)}", "danger")
+            flash(_("Deployment refused, nothing was deployed: %(reason)s", reason=describe(exc)), "danger")
             return redirect(url_for(".index"))
         flash(_deploy_summary(summary), "success")
         return redirect(url_for(".index"))
@@ -125,10 +126,10 @@ class ProcessModelsView(RoleGuard, BaseView):
                 instance = start(session, runner(), who, row.key, variables, business_key, row.version)
                 instance_id = instance.id
         except BomsError as exc:
-            flash(f"The instance was not started: {describe(exc)}", "danger")
+            flash(_("The instance was not started: %(reason)s", reason=describe(exc)), "danger")
             return redirect(url_for(".version", version_id=version_id, variables=text,
                                     business_key=business_key or ""))
-        flash(f"Started instance {instance_id}.", "success")
+        flash(_("Started instance %(id)s.", id=instance_id), "success")
         if who.reads_everything:
             return redirect(url_for("admin_instances.detail", instance_id=instance_id))
         return redirect(url_for("inbox.instance", instance_id=instance_id))

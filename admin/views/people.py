@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
@@ -41,7 +43,7 @@ def _link(view: Any, context: Any, model: Any, name: str) -> Markup:
 
 
 class UserView(ReadOnlyList):
-    new_label = "New user"
+    new_label = _l("New user")
     column_list = ("username", "display_name", "email", "active", "roles", "groups", "manager", "created_at")
     column_searchable_list = ("username", "display_name", "email")
     column_filters = ("active",)
@@ -69,9 +71,9 @@ class UserView(ReadOnlyList):
                                               display_name=form.get("display_name", ""))
                     user_id = user.id
             except BomsError as exc:
-                flash(f"User not created: {describe(exc)}", "danger")
+                flash(_("User not created: %(reason)s", reason=describe(exc)), "danger")
             else:
-                flash(f"User {form.get('username')} created.", "success")
+                flash(_("User %(name)s created.", name=form.get("username")), "success")
                 return redirect(url_for(".manage", user_id=user_id))
         return self.render("admin/boms/user_new.html", roles=ROLES, form=form)
 
@@ -97,13 +99,15 @@ class UserView(ReadOnlyList):
             active=form.get("active") == "on", roles=form.getlist("roles"), groups=form.get("groups", ""),
             manager=form.get("manager", ""), department=form.get("department"),
             approval_limit=form.get("approval_limit")))
-        flash(f"User not changed: {error}" if error else "User saved.", "danger" if error else "success")
+        flash(_("User not changed: %(error)s", error=error) if error else _("User saved."),
+              "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 
     @expose(f"/<{ID}:user_id>/password", methods=("POST",))
     def password(self, user_id: int) -> Any:
         error = run_one(lambda s: people.set_password(s, principal(), user_id, request.form.get("password", "")))
-        flash(f"Password not set: {error}" if error else "Password set.", "danger" if error else "success")
+        flash(_("Password not set: %(error)s", error=error) if error else _("Password set."),
+              "danger" if error else "success")
         return redirect(url_for(".manage", user_id=user_id))
 
     @expose(f"/<{ID}:user_id>/token", methods=("POST",))
@@ -114,14 +118,14 @@ class UserView(ReadOnlyList):
         except NotFound:
             abort(404)
         except BomsError as exc:
-            flash(f"Token not created: {describe(exc)}", "danger")
+            flash(_("Token not created: %(reason)s", reason=describe(exc)), "danger")
             return redirect(url_for(".manage", user_id=user_id))
         # Rendered, not flashed: a flash would travel in the session cookie.
         return self._manage_page(user_id, new_token=token)
 
 
 class GroupView(ReadOnlyList):
-    new_label = "New group"
+    new_label = _l("New group")
     column_list = ("name", "display_name", "members")
     column_searchable_list = ("name", "display_name")
     column_default_sort = "name"
@@ -140,9 +144,9 @@ class GroupView(ReadOnlyList):
             error = run_one(lambda s: people.add_group(s, principal(), form.get("name", ""),
                                                        form.get("display_name", "")))
             if not error:
-                flash(f"Group {form.get('name', '').strip()} created.", "success")
+                flash(_("Group %(name)s created.", name=form.get("name", "").strip()), "success")
                 return redirect(url_for(".index_view"))
-            flash(f"Group not created: {error}", "danger")
+            flash(_("Group not created: %(error)s", error=error), "danger")
         return self.render("admin/boms/group_new.html", form=request.form)
 
 
@@ -166,7 +170,8 @@ class TokenView(ReadOnlyList):
     def revoke(self, token_id: int) -> Any:
         error = run_one(lambda s: people.revoke_token(s, principal(), token_id))
         if error:
-            flash(f"Token not revoked: {error}", "danger")
+            flash(_("Token not revoked: %(error)s", error=error), "danger")
         else:
-            flash(f"Token {token_id} revoked; the API refuses it within {PRINCIPAL_TTL:g} seconds.", "success")
+            flash(_("Token %(id)s revoked; the API refuses it within %(seconds)s seconds.", id=token_id,
+                    seconds=f"{PRINCIPAL_TTL:g}"), "success")
         return redirect(url_for(".index_view"))

@@ -20,6 +20,7 @@ from server.errors import BomsError, NotFound
 from server.models import ROLES
 from server.records.designer import designed_type, designed_types, save_designed
 from server.records.fields import KINDS
+from server.records.type_deletion import delete_type
 from server.records.types import DESIGNERS
 
 
@@ -33,11 +34,13 @@ class RecordTypesView(RoleGuard, BaseView):
             types = designed_types(session, principal())
         return self.render("admin/boms/record_types.html", types=types)
 
-    def _edit(self, design: DesignForm, versions: list[Any], status: int = 200) -> Any:
+    def _edit(self, design: DesignForm, versions: list[Any], status: int = 200,
+              unconvertible: list[dict[str, Any]] | None = None) -> Any:
         for _blank in range(BLANK_ROWS - sum(1 for r in design.rows if not r.key)):
             design.rows.append(FieldRow(len(design.rows), position=len(design.rows) + 1))
         return self.render("admin/boms/record_type_edit.html", design=design, versions=versions,
-                           kinds=list(KINDS), roles=ROLES, actions=[a.value for a in Action]), status
+                           kinds=list(KINDS), roles=ROLES, actions=[a.value for a in Action],
+                           unconvertible=unconvertible), status
 
     @expose("/new", methods=("GET", "POST"))
     def new(self) -> Any:
@@ -56,15 +59,28 @@ class RecordTypesView(RoleGuard, BaseView):
             return self._edit(form_of(saved), versions)
         return self._save(saved, versions)
 
+    @expose("/<key>/delete", methods=("POST",))
+    def delete(self, key: str) -> Any:
+        try:
+            with database().write() as session:
+                delete_type(session, principal(), key)
+        except BomsError as exc:
+            flash(_("Not deleted: %(reason)s", reason=describe(exc)), "danger")
+            return redirect(url_for(".edit", key=key))
+        flash(_("Record type %(key)s deleted; its versions are kept as the archive.", key=key), "success")
+        return redirect(url_for(".index"))
+
     def _save(self, saved: dict[str, Any] | None, versions: list[Any]) -> Any:
         design = typed_form(request.form, saved)
         try:
             definition = definition_of(design, saved)
             with database().write() as session:
-                summary = save_designed(session, principal(), definition)
+                summary = save_designed(session, principal(), definition,
+                                        clear=request.form.get("clear_unconvertible") == "1")
         except BomsError as exc:
             flash(_("Not saved, nothing changed: %(reason)s", reason=describe(exc)), "danger")
-            return self._edit(design, versions, 400)
+            # A type change over values that do not convert: the records are listed, with the choice to clear.
+            return self._edit(design, versions, 400, exc.details.get("changes"))
         if summary["created"]:
             flash(_("Saved %(key)s as version %(version)s.", key=summary["key"], version=summary["version"]),
                   "success")

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
 from sqlalchemy import case, select
 
 from admin.access import RoleGuard, database, principal, runner
@@ -41,7 +42,7 @@ class TasksView(RoleGuard, BaseView):
         process, assignee = read.text("process", "") or "", read.text("assignee", "") or ""
         page_number = read.integer("page", 1) or 1
         for problem in read.problems:
-            flash(f"Filter ignored: {problem.message}.", "warning")
+            flash(_("Filter ignored: %(problem)s.", problem=problem.message), "warning")
         clauses = [HumanTask.status == TaskStatus.OPEN]
         if overdue_only:
             clauses.append(HumanTask.due_at < now)
@@ -65,10 +66,10 @@ class TasksView(RoleGuard, BaseView):
         assignee = request.form.get("assignee", "").strip() or None
         error = run_one(lambda s: ops.reassign(s, runner(), principal(), task_id, assignee))
         if error:
-            flash(f"Task not reassigned: {error}", "danger")
+            flash(_("Task not reassigned: %(error)s", error=error), "danger")
         else:
-            flash(f"Task assigned to {assignee}." if assignee else "Task unassigned: its candidates may claim it.",
-                  "success")
+            flash(_("Task assigned to %(who)s.", who=assignee) if assignee
+                  else _("Task unassigned: its candidates may claim it."), "success")
         return redirect(back_to(url_for(".index")))
 
     @expose("/<task_id>/due", methods=("POST",))
@@ -76,11 +77,12 @@ class TasksView(RoleGuard, BaseView):
         try:
             due = parse_due(request.form.get("due_at", ""))
         except ValueError:
-            flash("The due date must be a date and time like 2026-12-31T17:00.", "danger")
+            flash(_("The due date must be a date and time like 2026-12-31T17:00."), "danger")
             return redirect(back_to(url_for(".index")))
         error = run_one(lambda s: ops.set_due(s, runner(), principal(), task_id, due))
         if error:
-            flash(f"Due date not changed: {error}", "danger")
+            flash(_("Due date not changed: %(error)s", error=error), "danger")
         else:
-            flash(f"Due date set to {due:%Y-%m-%d %H:%M} UTC." if due else "Due date removed.", "success")
+            flash(_("Due date set to %(due)s UTC.", due=f"{due:%Y-%m-%d %H:%M}") if due else _("Due date removed."),
+                  "success")
         return redirect(back_to(url_for(".index")))

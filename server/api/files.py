@@ -52,7 +52,7 @@ def upload_task_file(task_id: str) -> Any:
             raise Conflict(f"task '{task.id}' is already {task.status}")
         require_task_access(who, task, "complete")  # only who may complete it may attach to it
         instance_id = task.instance_id
-        schema = task_service.task_form(task)
+        schema = task_service.task_form(task, who)
     field = _upload_field(schema)
     limit = int(current_app.config["BOMS"].max_upload_bytes)
     if store.too_large(schema, request.files, limit):

@@ -11,7 +11,7 @@ from server.api.common import json_body, principal, reading, writing
 from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, obj, op, p, param, query, ref
 from server.errors import BadRequest
 from server.queries import QueryArgs, page_request
-from server.records import bulk, schema_changes, service, types
+from server.records import bulk, schema_changes, service, type_deletion, types
 
 KEY = param("key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
 TYPE = param("type_key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
@@ -46,10 +46,26 @@ def get_record_type(key: str) -> Any:
 def put_record_type(key: str) -> Any:
     who = principal()
     body = json_body()
+    clear = QueryArgs(request.args).choice("clearUnconvertible", ("true", "false"), "false") == "true"
     with writing() as session:
-        row, created = types.save_by(session, who, body, key)
+        row, created = types.save_by(session, who, body, key, clear)
         answer = types.describe(row, who)
     return answer, 201 if created else 200
+
+
+@api.post("/record-types/<key>/preview")
+def preview_record_type(key: str) -> Any:
+    who = principal()
+    body = json_body()
+    with reading() as session:
+        return types.preview(session, who, body, key)
+
+
+@api.delete("/record-types/<key>")
+def delete_record_type(key: str) -> Any:
+    who = principal()
+    with writing() as session:
+        return type_deletion.delete_type(session, who, key)
 
 
 @api.post("/record-types/<key>/purge")
@@ -187,12 +203,29 @@ def paths() -> dict[str, dict[str, Any]]:
         "/api/v1/record-types/{key}": {
             "get": op("getRecordType", "records", "A record type's latest version", {200: ("The type",
                       "RecordType")}, (401, 404), [KEY]),
+            "delete": op("deleteRecordType", "records", "Delete a record type nothing uses any more (admin)",
+                         {200: ("Deleted: the table dropped, the versions kept as the archive",
+                                {"application/json": {"schema": ANY_OBJECT}})}, (401, 403, 404, 409), [KEY],
+                         description="Refused (409) while the type has records, or processes, other types, rules "
+                                     "or dashboards name it, listing them (usedBy)."),
             "put": op("putRecordType", "records", "Save a new version of a record type (admin, modeler)", saved,
-                      (400, 401, 403, 413, 422), [KEY], request=_json("RecordTypeDefinition"),
+                      (400, 401, 403, 413, 422), [KEY, query("clearUnconvertible", "true: clear the values "
+                                                             "that do not convert to a field's new type",
+                                                             {"type": "boolean"})],
+                      request=_json("RecordTypeDefinition"),
                       description="Fields may be added (filled with their default) and relabelled; a field left "
                                   "out is removed: hidden, its data kept (removedFields) until purged; adding it "
-                                  "back brings its data back. Changing a field's type is refused for now."),
+                                  "back brings its data back. Changing a plain field's type converts its values; "
+                                  "if some records would not convert the save is a 422 (code unconvertible, "
+                                  "listing them under changes) unless clearUnconvertible=true clears those "
+                                  "values (audited). POST .../preview shows the same without saving."),
         },
+        "/api/v1/record-types/{key}/preview": {"post": op(
+            "previewRecordType", "records", "What saving this definition would change, without saving "
+            "(admin, modeler)", {200: ("The fields added, removed, relabelled and changed, and per changed type "
+                                       "the records that would not convert", {"application/json": {"schema":
+                                                                                  ANY_OBJECT}})},
+            (400, 401, 403, 404), [KEY], request=_json("RecordTypeDefinition"))},
         "/api/v1/record-types/{key}/purge": {"post": op(
             "purgeRecordTypeField", "records", "Drop a removed field's kept data for good (admin)",
             {200: ("Purged", {"application/json": {"schema": obj({

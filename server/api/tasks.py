@@ -8,6 +8,7 @@ from flask import request
 
 from server.api import api
 from server.api.common import iso, json_body, principal, reading, runner, variables_of, writing
+from server.auth.permissions import Principal
 from server.errors import EngineError
 from server.events import TaskStatus
 from server.models import HumanTask
@@ -16,7 +17,7 @@ from server.services import tasks as service
 from server.services.field_access import hidden_fields, without
 
 
-def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
+def task_json(row: HumanTask, detail: bool = False, who: Principal | None = None) -> dict[str, Any]:
     body = {
         "id": row.id,
         "name": row.name,
@@ -39,7 +40,7 @@ def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         element = service.task_element(row)
-        body["form"] = service.task_form(row)
+        body["form"] = service.task_form(row, who) if who is not None else None
         body["uiSchema"] = element.get("uiSchema")
         body["instructions"] = element.get("instructions")
         hidden = hidden_fields(row)
@@ -72,7 +73,7 @@ def get_task(task_id: str) -> Any:
     who = principal()
     with reading() as session:
         task = service.get_task(session, who, task_id)
-        return task_json(task, detail=True)
+        return task_json(task, detail=True, who=who)
 
 
 @api.post("/tasks/<task_id>/claim")

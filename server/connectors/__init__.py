@@ -30,6 +30,7 @@ class ConnectorContext:
     element_id: str
     attempt: int = 1
     config: Config | None = None  # the server's settings, for connectors that need one (mail host)
+    session: Any = None  # a transactional connector's database session (the task's completing transaction)
 
 
 class ConnectorError(Exception):
@@ -57,6 +58,9 @@ class Registration:
     parameters: frozenset[str] | None = None  # None: any parameter name is accepted
     required: frozenset[str] = field(default_factory=frozenset)
     check: ParameterCheck | None = None
+    # Runs inside the transaction that completes the task (BOMS's own data, such as records), not between
+    # transactions: its writes commit with the task or not at all, and a redelivered job never repeats them.
+    transactional: bool = False
 
 
 class UnknownConnector(LookupError):
@@ -70,7 +74,7 @@ _REGISTRY: dict[str, Registration] = {}
 
 def register(name: str, *, parameters: set[str] | frozenset[str] | None = None,
              required: set[str] | frozenset[str] = frozenset(),
-             check: ParameterCheck | None = None) -> Callable[[Connector], Connector]:
+             check: ParameterCheck | None = None, transactional: bool = False) -> Callable[[Connector], Connector]:
     """Register a connector under `name`.  `parameters` lists the names it accepts and `required`
     those it needs, so that a typo in the BPMN is rejected at deploy time, not at 3 a.m."""
     if not name or not name.strip():
@@ -81,6 +85,7 @@ def register(name: str, *, parameters: set[str] | frozenset[str] | None = None,
     def decorate(connector: Connector) -> Connector:
         _REGISTRY[name] = Registration(
             name, connector, frozenset(parameters) if parameters is not None else None, frozenset(required), check,
+            transactional,
         )
         return connector
 
@@ -109,6 +114,7 @@ def names() -> list[str]:
 # The built-in connectors register themselves on import.
 from server.connectors import http as _http  # noqa: E402, F401
 from server.connectors import messaging as _messaging  # noqa: E402, F401
+from server.connectors import records as _records  # noqa: E402, F401
 
 
 def init_app(_app: Any) -> None:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from server.engine.form_refs import linked_form
 from server.engine.parser import CAMUNDA_NS, SPIFF_NS
+from server.engine.record_forms import record_form
 from server.engine.service_config import read_service_config
 from server.errors import DeployError
 from server.forms.schema import FormDefinitionError, check_json_schema, schema_from_camunda_fields
@@ -265,6 +266,7 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "cc": {"users": split_list(camunda_properties(node).get("ccUsers")),
                "groups": split_list(camunda_properties(node).get("ccGroups"))},
         "form": form,
+        "recordForm": record_form(node, file_name),
         "deadlines": deadlines(node, file_name, form),
         "uiSchema": ui_schema,
         # else a Camunda Form's text components
@@ -284,6 +286,8 @@ def process_elements(process: etree._Element, lanes: dict[str, str | None], reso
         info: dict[str, Any] = {"kind": kind, "name": node.get("name"), "lane": lanes.get(element_id)}
         if kind == "userTask":
             info.update(user_task_info(node, lanes.get(element_id), resources, file_name))
+        elif kind == "startEvent" and record_form(node, file_name):
+            info["recordForm"] = record_form(node, file_name)
         elif kind == "sequenceFlow":
             info.update(source=node.get("sourceRef"), target=node.get("targetRef"))
         elif kind in ("serviceTask", "sendTask", "intermediateThrowEvent", "endEvent"):

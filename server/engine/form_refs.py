@@ -40,6 +40,8 @@ def _forms(resources: dict[str, bytes], node: etree._Element, file_name: str) ->
 def linked_form(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
     """The linked Camunda Form as JSON Schema, or None when the element links none."""
     ref, key = node.get(f"{{{CAMUNDA_NS}}}formRef"), node.get(f"{{{CAMUNDA_NS}}}formKey")
+    if key is not None and key.strip().startswith("record:"):
+        key = None  # a record type's form: server/engine/record_forms.py
     if ref is None and key is None:
         return None
     binding = node.get(f"{{{CAMUNDA_NS}}}formRefBinding") or "latest"

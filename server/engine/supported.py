@@ -14,6 +14,7 @@ from lxml import etree
 
 from server.engine import listeners
 from server.engine.implementations import MESSAGE_EVENTS, implementation
+from server.engine.record_forms import RECORD_FORM_KEY
 from server.errors import DeployError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -128,6 +129,12 @@ def _camunda_attribute_problem(name: str, node: etree._Element) -> str | None:
     kind = etree.QName(node).localname
     if name in SAFELY_IGNORED:
         return None
+    if name == "formKey":  # a record type's form (record_forms.py) or a Camunda Form (form_refs.py); no HTML forms
+        key = node.get(f"{{{CAMUNDA_NS}}}formKey") or ""
+        if kind in ("userTask", "startEvent") and (RECORD_FORM_KEY.match(key) or key.startswith("camunda-forms:")):
+            return None
+        return "camunda:formKey is not supported except as \"record:<record type key>\" or " \
+            "\"camunda-forms:deployment:NAME.form\" on a user task or start event"
     where = CAMUNDA_ATTRIBUTES.get(name)
     if where is None:
         return f"camunda:{name} is not supported by BOMS"

@@ -17,6 +17,7 @@ from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
 from server.inbox.pages import error_page, reading, runner
 from server.inbox.texts import error_text, field_messages
+from server.records.process_links import bound_start
 from server.services import processes, submissions
 
 
@@ -25,7 +26,9 @@ from server.services import processes, submissions
 def start() -> Any:
     who = web_principal()
     with reading() as session:
-        versions = [v for v in processes.list_versions(session, None, latest_only=True) if can_start(who, v)]
+        # A process started from a record is started from the record's page.
+        versions = [v for v in processes.list_versions(session, None, latest_only=True)
+                    if can_start(who, v) and not bound_start(v)]
         return render_template("inbox/start.html", versions=versions)
 
 

@@ -15,6 +15,7 @@ from server.forms.render import fields
 from server.inbox import bp
 from server.inbox.files import too_large_messages, upload_policy
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
+from server.inbox.record_display import localized_schema
 from server.inbox.texts import engine_text, field_messages, task_conflict_text
 from server.services import submissions, task_actions
 from server.services import tasks as service
@@ -27,7 +28,10 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
             page = service.task_page(session, web_principal(), task_id)
         except BomsError as exc:
             return error_page(exc)
-        form_fields = fields(page.form, values if values is not None else None, errors,
+        form = page.form
+        if "x-record" in form:  # a record type's form: labels, help and options in the reader's language
+            form = localized_schema(form, form["x-record"]["fields"])
+        form_fields = fields(form, values if values is not None else None, errors,
                              page.element.get("uiSchema"))
         decision = next((f for f in form_fields if f.decision), None)
         actions = task_actions.page_actions(session, web_principal(), page.task)

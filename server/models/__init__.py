@@ -6,6 +6,7 @@ from server.models.external_task import ExternalTask
 from server.models.file import StoredFile
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
+from server.models.instance_record import InstanceRecord
 from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
@@ -16,6 +17,7 @@ from server.models.rule import Rule, RuleRun, RuleSchedule
 from server.models.task import HumanTask, InstanceCc, TaskCandidate
 
 __all__ = [
+    "InstanceRecord",
     "JOB_STATUSES",
     "ROLES",
     "STATUSES",

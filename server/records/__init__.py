@@ -19,6 +19,7 @@ from flask import Flask
 
 from server.plugins import add_deployer, plugins_of
 from server.records import kinds_extra as _kinds  # noqa: F401  (registers the field kinds beyond plain values)
+from server.records import row_scopes as _row_scopes  # noqa: F401  (registers the row scope 'condition')
 from server.records.deploy import SUFFIX, deploy_files
 
 # At import, not in init_app: `boms deploy` deploys without creating a Flask app.

@@ -14,8 +14,10 @@ from server.records.definition import read_definition
 SUFFIX = ".record.json"
 
 
-def deploy_files(session: Session, actor: str, files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
-    """Read every file first (a mistake names the file and changes nothing), then save each."""
+def deploy_files(session: Session, actor: str, files: list[tuple[str, bytes]], clear: bool = False
+                 ) -> list[dict[str, Any]]:
+    """Read every file first (a mistake names the file and changes nothing), then save each. ``clear``: the
+    designer chose to clear the values that do not convert to a field's new type."""
     definitions = []
     for name, content in files:
         raw = read_json_file(name, content, "recordType")
@@ -29,7 +31,7 @@ def deploy_files(session: Session, actor: str, files: list[tuple[str, bytes]]) -
     summaries = []
     for name, definition in definitions:
         try:
-            row, created = types.save(session, definition, actor)
+            row, created = types.save(session, definition, actor, clear=clear)
         except BomsError as exc:
             raise DeployError(f"{name}: {exc.message}", file=name, **exc.details) from None
         summaries.append({"key": row.key, "version": row.version, "name": row.name_en, "file": name,

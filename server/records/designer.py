@@ -59,10 +59,12 @@ def designed_type(session: Session, who: Principal, key: str) -> tuple[dict[str,
                                   for v in versions]
 
 
-def save_designed(session: Session, who: Principal, definition: dict[str, Any]) -> dict[str, Any]:
-    """A new version (or none, if nothing changed) of the designed type: the deploy summary of its file."""
+def save_designed(session: Session, who: Principal, definition: dict[str, Any], clear: bool = False
+                  ) -> dict[str, Any]:
+    """A new version (or none, if nothing changed) of the designed type: the deploy summary of its file.
+    ``clear``: the designer chose to clear the values that do not convert to a field's new type."""
     require_designer(who)
     key = definition.get("key") if isinstance(definition.get("key"), str) else "record"
     name = f"{key}{SUFFIX}"
     content = json.dumps({"recordType": definition}, ensure_ascii=False).encode()
-    return deploy_files(session, who.username, [(name, content)])[0]
+    return deploy_files(session, who.username, [(name, content)], clear=clear)[0]

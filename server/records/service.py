@@ -200,6 +200,8 @@ def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match:
     _check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
     stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
     a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
+    if not _in_scope(a, Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
+        raise BadRequest(f"you may not change this {a.row.key} record so: its values would be outside your rows")
     check_references(session, a.who, a.definition, stored)
     _write(session, a, old, {k: v for k, v in stored.items() if old[k] != v}, a.who.username)
     return int(old["id"])

@@ -5,9 +5,9 @@ a type is first saved and altered when a new version adds fields, in the saving 
 databases run DDL transactionally), so a failed save leaves neither the version nor the column behind.
 Unique fields get a unique index: the database, not a check-then-insert, refuses a duplicate.
 
-A version may add fields, change labels, help, options, validation, required, list and unique; it may not
-remove a field or change its type yet (refused naming the field: keeping data through such changes is
-listed as left to do in the README).
+A version may add fields, change labels, help, options, validation, required, list and unique, remove a
+field (its column kept until purged) and change a plain field's type (its values converted:
+server/records/retype.py).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest, Unprocessable
+from server.records import retype
 from server.records.definition import checksum
 from server.records.fields import KINDS
 
@@ -121,8 +122,11 @@ def _changed_column(connection: Any, before: Mapping[str, Any], after: Mapping[s
 
 
 def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mapping[str, Any],
-                    removed: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Make the database hold ``new``: create its table, or add the fields and indexes ``old`` lacks.
+                    removed: Mapping[str, Mapping[str, Any]], clear: bool = False
+                    ) -> tuple[dict[str, Mapping[str, Any]], list[dict[str, Any]]]:
+    """Make the database hold ``new``: create its table, or add the fields and indexes ``old`` lacks, and
+    convert the fields whose type changed (server/records/retype.py; ``clear``: values that do not convert
+    are cleared instead of refusing the save). Returns the removed fields and the conversions made.
 
     A field left out of ``new`` is *removed*: hidden everywhere, its column and data kept (``removed``, the
     fields removed before, returned with this save's) until ``purge_field`` drops it; adding it back with
@@ -131,7 +135,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
     table = table_of(new)
     if old is None:
         table.create(connection)
-        return {}
+        return {}, []
     before = {f["key"]: f for f in old["fields"]}
     after = {f["key"]: f for f in new["fields"]}
     kept = {k: f for k, f in removed.items() if k not in after}
@@ -140,16 +144,27 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
         kept[key] = before[key]
         if before[key]["unique"] and KINDS[before[key]["type"]].stored(before[key]):
             operations.drop_index(_unique_index(table.name, key), table_name=table.name)
+    changes = []
     for key, field in after.items():
         earlier = before.get(key) or removed.get(key)
         if earlier is None:
             continue
         if earlier["type"] != field["type"] or _changed_column(connection, earlier, field):
-            what = "removed field" if key not in before else "field"
-            raise BadRequest(f"record type '{new['key']}' {what} '{key}': changing the type from "
-                             f"{earlier['type']} to {field['type']} (or its length, scale or target) is not "
-                             "supported yet" + ("; purge the removed field first to reuse its key"
-                                                if key not in before else ""), field=key)
+            if key not in before or not retype.convertible(earlier, field):
+                what = "removed field" if key not in before else "field"
+                raise BadRequest(f"record type '{new['key']}' {what} '{key}': changing the type from "
+                                 f"{earlier['type']} to {field['type']} (or its length, scale or target) is not "
+                                 "supported" + ("; purge the removed field first to reuse its key"
+                                                if key not in before else f" (convertible types: "
+                                                f"{', '.join(sorted(retype.CONVERTIBLE))})"), field=key)
+            changes.append(retype.plan(session, table_of(old), new, earlier, field))
+    if any(c.failures for c in changes) and not clear:
+        raise retype.refuse(new["key"], changes)
+    for change in changes:
+        if before[change.key]["unique"]:  # dropped with the column; made again below, over the new values
+            operations.drop_index(_unique_index(table.name, change.key), table_name=table.name)
+        retype.swap_column(session, operations, table, _column(after[change.key]), change)
+        before[change.key] = {**after[change.key], "unique": False}
     for field in stored_fields(new):
         key = field["key"]
         if key in removed and key not in before:  # back from removal: its column and data are still there
@@ -180,7 +195,23 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
                                     "records share a value", field=key) from None
         elif was_unique and not field["unique"]:
             operations.drop_index(_unique_index(table.name, key), table_name=table.name)
-    return kept
+    return kept, [c.summary() | {"cleared": [f["id"] for f in c.failures]} for c in changes]
+
+
+def retype_preview(session: Session, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per field of ``old`` whose type or column ``new`` changes: the conversion it would make (no writes)."""
+    connection, found = session.connection(), []
+    after = {f["key"]: f for f in new["fields"]}
+    for earlier in old["fields"]:
+        field = after.get(earlier["key"])
+        if field is None or not (earlier["type"] != field["type"] or _changed_column(connection, earlier, field)):
+            continue
+        if not retype.convertible(earlier, field):
+            found.append({"field": field["key"], "from": earlier["type"], "to": field["type"],
+                          "refused": "this change of type is not supported"})
+            continue
+        found.append(retype.plan(session, table_of(old), new, earlier, field).summary())
+    return found
 
 
 def purge_column(session: Session, definition: Mapping[str, Any], key: str) -> None:

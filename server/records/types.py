@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
@@ -20,8 +20,9 @@ from server.events import EventKind, SubjectType
 from server.models import RecordType
 from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read_definition
 from server.records.links import check_links
+from server.records.row_scopes import check_conditions
 from server.records.schema_changes import recompute, schema_changes
-from server.records.storage import create_or_alter, table_name
+from server.records.storage import create_or_alter, retype_preview, table_name, table_of
 
 DESIGNERS = ("admin", "modeler")
 
@@ -53,20 +54,26 @@ def require_type(session: Session, key: str) -> RecordType:
     return row
 
 
-def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tuple[RecordType, bool]:
-    """(the latest version, whether this call made it). Same content as the latest: no new version."""
+def save(session: Session, raw: Any, actor: str, key: str | None = None, clear: bool = False
+         ) -> tuple[RecordType, bool]:
+    """(the latest version, whether this call made it). Same content as the latest: no new version.
+    ``clear``: a field whose type changes loses the values that do not convert (else they refuse the save)."""
     definition = read_definition(raw, key)
     current = latest(session, definition["key"])
     digest = checksum(definition)
     if current is not None and current.checksum == digest:
         return current, False
     check_links(session, definition)
-    removed = create_or_alter(session, current.definition if current else None, definition,
-                              {f["key"]: f for f in (current.removed_fields if current else [])})
+    check_conditions(definition, table_of(definition))
+    removed, retyped = create_or_alter(session, current.definition if current else None, definition,
+                                       {f["key"]: f for f in (current.removed_fields if current else [])}, clear)
     if current is not None:
         recompute(session, current.definition, definition)
         session.execute(update(RecordType).where(RecordType.id == current.id).values(is_latest=False))
-    row = RecordType(key=definition["key"], version=(current.version + 1) if current else 1,
+    # After the latest, or after the versions a deleted type of this key left as its archive.
+    version = current.version + 1 if current else (session.scalar(
+        select(func.max(RecordType.version)).where(RecordType.key == definition["key"])) or 0) + 1
+    row = RecordType(key=definition["key"], version=version,
                      name_en=definition["name"]["en"], name_zh=definition["name"]["zh"], definition=definition,
                      checksum=digest, table_name=table_name(definition["key"]), is_latest=True, created_by=actor,
                      removed_fields=list(removed.values()))
@@ -75,13 +82,25 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None) -> tupl
     publish(session, Event(EventKind.RECORD_TYPE_SAVED, actor, subject_type=SubjectType.RECORD_TYPE,
                            subject_id=row.key,
                            data={"key": row.key, "version": row.version, "checksum": digest,
-                                 "changes": schema_changes(current, definition)}))
+                                 "changes": schema_changes(current, definition),
+                                 **({"retyped": retyped} if retyped else {})}))
     return row, True
 
 
-def save_by(session: Session, who: Principal, raw: Any, key: str | None = None) -> tuple[RecordType, bool]:
+def save_by(session: Session, who: Principal, raw: Any, key: str | None = None, clear: bool = False
+            ) -> tuple[RecordType, bool]:
     require_designer(who)
-    return save(session, raw, who.username, key)
+    return save(session, raw, who.username, key, clear)
+
+
+def preview(session: Session, who: Principal, raw: Any, key: str) -> dict[str, Any]:
+    """What saving ``raw`` as ``key`` would change, without saving: the fields added, removed, relabelled and
+    changed, and per field whose type changes how many records convert and which do not."""
+    require_designer(who)
+    definition = read_definition(raw, key)
+    current = require_type(session, key)
+    return {"key": key, "version": current.version, "changes": schema_changes(current, definition),
+            "retyped": retype_preview(session, current.definition, definition)}
 
 
 def _readable(who: Principal, row: RecordType) -> frozenset[str] | None:

@@ -8,7 +8,7 @@ with its history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from server.errors import Forbidden
 from server.queries import PageRequest
 from server.records import service, types, views
 from server.records.definition import json_schema
+from server.records.process_links import LinkedInstance, bound_processes, linked_instances
 from server.records.service import Access
 
 
@@ -96,6 +97,8 @@ class RecordScreen:
     history: list[dict[str, Any]]
     may_update: bool
     may_delete: bool
+    instances: list[LinkedInstance] = field(default_factory=list)  # the process instances working on it
+    startable: list[Any] = field(default_factory=list)  # the processes bound to the type ``who`` may start
 
 
 def _may(session: Session, a: Access, action: Action, record_id: int) -> bool:
@@ -118,4 +121,5 @@ def record_screen(session: Session, who: Principal, type_key: str, record_id: An
     record = service.get(session, who, type_key, record_id)
     history = service.history(session, who, type_key, record["id"])["items"]
     return RecordScreen(_type_view(a), record, history, _may(session, a, Action.UPDATE, record["id"]),
-                        _may(session, a, Action.DELETE, record["id"]))
+                        _may(session, a, Action.DELETE, record["id"]),
+                        linked_instances(session, type_key, record["id"]), bound_processes(session, who, type_key))

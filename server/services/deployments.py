@@ -25,6 +25,7 @@ from server.events import EventKind, SubjectType
 from server.forms.limits import text_problem
 from server.models import DecisionVersion, Deployment, ProcessVersion
 from server.plugins import DEPLOYER_SUMMARY, DEPLOYERS
+from server.services.record_bindings import check_record_bindings
 from server.services.timers import schedule_start_timers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -155,6 +156,7 @@ def deploy(session: Session, files: list[UploadedFile], actor: str, allow_script
         key = DEPLOYER_SUMMARY.get(suffix, "recordTypes")
         plugged_keys.append(key)
         summary.setdefault(key, []).extend(DEPLOYERS[suffix](session, actor, plugged[suffix]))
+    check_record_bindings(session, processes)  # after this upload's record types are saved
     summary["changed"] = any(i["created"] for i in summary["processes"] + summary["decisions"]
                              + [i for k in plugged_keys for i in summary[k]])
     if not summary["changed"]:

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_can_start
 from server.engine.runner import Runner
-from server.errors import NotFound
+from server.errors import BadRequest, NotFound
 from server.forms.limits import check_business_key, check_variables
 from server.forms.validation import validate_form
 from server.models import ProcessInstance, ProcessVersion
+from server.records.process_links import bound_start
 
 
 def find_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
@@ -49,6 +50,10 @@ def start(session: Session, runner: Runner, who: Principal, key: str, variables:
           business_key: str | None, version: int | None = None, with_files: bool = False) -> ProcessInstance:
     row = find_version(session, key, version)
     require_can_start(who, row)
+    bound = bound_start(row)
+    if bound:  # its instances work on a record: there must be one (server/services/record_tasks.py)
+        raise BadRequest(f"process '{key}' is started from a {bound} record: POST /api/v1/records/{bound}/{{id}}/start "
+                         "or the record's page", field="process")
     check_business_key(business_key)
     check_variables(variables)
     clean = validate_form(row.start_form, variables, with_files) if row.start_form else variables

@@ -14,9 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
-from server.connectors import ConnectorContext, ConnectorError, UnknownConnector
+from server.connectors import ConnectorContext, ConnectorError, UnknownConnector, is_registered, registration
 from server.connectors import get as get_connector
 from server.connectors.retry import DEFAULT_RETRY, delay_after
 from server.connectors.values import evaluate
@@ -110,12 +111,15 @@ def run_service_job(ctx: JobContext) -> None:
         with ctx.database.write() as session:  # in the history even if the worker dies in the call
             publish_job_event(session, ctx, "service.call_started", connector=connector)
     started = time.monotonic()
+    inside = bool(config) and is_registered(connector) and registration(connector).transactional
     # A service task with no connector (drawn in a plain BPMN editor) calls nothing and goes on.
-    result = call_connector(config, variables, context) if config else {}
+    result = call_connector(config, variables, context) if config and not inside else {}
     with ctx.database.write() as session:
         instance = ctx.runner.lock_instance(session, ctx.instance_id)
         if not ctx.finish(session):
             return  # another delivery applied its result first
+        if inside:  # its writes commit with the task's completion; a failure rolls both back
+            result = call_connector(config, dict(instance.variables or {}), replace(context, session=session))
         publish_job_event(session, ctx, "service.call_finished", connector=connector,
                           seconds=round(time.monotonic() - started, 3))
         # Cancelled, suspended or completed meanwhile: the result has nowhere to go.

@@ -70,7 +70,7 @@ def complete_from_form(db: Database, runner: Runner, who: Principal, task_id: st
                        files: MultiDict[str, FileStorage], policy: UploadPolicy) -> Submitted:
     """Complete a task from its web form."""
     with db.read() as session:
-        schema = task_service.task_form(task_service.get_task(session, who, task_id))
+        schema = task_service.task_form(task_service.get_task(session, who, task_id), who)
     variables, typed, uploads, over = _typed(schema, form, files, policy)
     if over:
         return Submitted(False, typed, too_large=over)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
@@ -24,6 +24,7 @@ from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
+from server.services import record_tasks
 from server.services.field_access import hidden_fields, step_form, without
 from server.services.instance_page import history_events
 from server.services.signers import pass_to_next_signer
@@ -117,9 +118,11 @@ def _as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def task_form(task: HumanTask) -> dict[str, Any]:
+def task_form(task: HumanTask, who: Principal) -> dict[str, Any]:
     """The task's form with read-only fields showing the instance's current values, as Camunda does;
-    without the fields this step hides (field_access.py)."""
+    without the fields this step hides (field_access.py). A record form is what ``who`` may write."""
+    if record_tasks.record_type_of(task):
+        return step_form(task, record_tasks.record_form(object_session(task), who, task)) or {}
     form = step_form(task, task_element(task).get("form")) or {"type": "object", "properties": {}}
     variables = task.instance.variables
     properties = {
@@ -148,7 +151,7 @@ def task_page(session: Session, who: Principal, task_id: str) -> TaskPage:
     is_open = task.status == "open"
     hidden = hidden_fields(task)
     return TaskPage(
-        task=task, element=task_element(task), form=task_form(task),
+        task=task, element=task_element(task), form=task_form(task, who),
         events=history_events(session, task.instance, hidden),
         variables=without(task.instance.variables, hidden) or {},
         may_work=is_open and can_work_on(who, task),
@@ -200,9 +203,13 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     """`with_files`: from the web form, whose file fields hold stored-file references (server/forms/files.py)."""
     check_variables(variables)
     task, instance = _locked(session, runner, who, task_id, "complete")
-    form = step_form(task, task.element.get("form"))
-    clean = validate_form(form, variables, with_files, current=instance.variables or {})
-    require_open(instance, task)
+    if record_tasks.record_type_of(task):  # the records service validates and writes the record
+        require_open(instance, task)
+        clean = record_tasks.submit(session, who, task, variables)
+    else:
+        form = step_form(task, task.element.get("form"))
+        clean = validate_form(form, variables, with_files, current=instance.variables or {})
+        require_open(instance, task)
     # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
     if pass_to_next_signer(session, runner, instance, task, who.username, clean):
         return task

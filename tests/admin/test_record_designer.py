@@ -78,3 +78,41 @@ def test_designer_in_chinese(api: Any, browser: Any) -> None:
     page = browser("modeler").get("/admin/record-types/new", headers={"Accept-Language": "zh-CN"})
     text = page.get_data(as_text=True)
     assert "新建记录类型" in text and "标签（中文）" in text and "按角色的权限" in text
+
+
+def test_designer_shows_the_records_a_type_change_would_not_convert(api: Any, browser: Any) -> None:
+    definition = {"key": "part", "name": {"en": "Part", "zh": "零件"},
+                  "fields": [{"key": "size", "label": {"en": "Size", "zh": "尺寸"}, "type": "text"}]}
+    assert api.post("modeler", "/api/v1/record-types", json=definition).status_code == 201
+    ids = [api.post("admin", "/api/v1/records/part", json={"fields": {"size": v}}).get_json()["id"]
+           for v in ("12", "large")]
+    web = browser("modeler")
+    row = {"key": "size", "label_en": "Size", "label_zh": "尺寸", "type": "integer", "existing": "1"}
+    form = {"name_en": "Part", "name_zh": "零件", **_rows(row)}
+    refused = web.post("/admin/record-types/part/", form, from_page="/admin/record-types/part/")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'data-testid="unconvertible"' in page
+    assert "large" in page and f"<td>{ids[1]}</td>" in page and 'name="clear_unconvertible"' in page
+    assert api.get("admin", "/api/v1/record-types/part").get_json()["version"] == 1
+    cleared = web.post("/admin/record-types/part/", {**form, "clear_unconvertible": "1"},
+                       from_page="/admin/record-types/part/")
+    assert cleared.status_code == 302, cleared.get_data(as_text=True)
+    values = {r["id"]: r["fields"].get("size") for r in api.get("admin", "/api/v1/records/part").get_json()["items"]}
+    assert values == {ids[0]: 12, ids[1]: None}
+
+
+def test_designer_deletes_an_unused_type_and_refuses_a_used_one(api: Any, browser: Any) -> None:
+    definition = {"key": "bin", "name": {"en": "Bin", "zh": "料箱"},
+                  "fields": [{"key": "code", "label": {"en": "Code", "zh": "编码"}, "type": "text"}]}
+    assert api.post("modeler", "/api/v1/record-types", json=definition).status_code == 201
+    made = api.post("admin", "/api/v1/records/bin", json={"fields": {"code": "B1"}}).get_json()
+    assert 'data-testid="delete-record-type"' not in browser("modeler").get("/admin/record-types/bin/").get_data(
+        as_text=True)  # admins only
+    web = browser("admin")
+    page = "/admin/record-types/bin/"
+    refused = web.post("/admin/record-types/bin/delete", from_page=page, follow_redirects=True)
+    assert "still has 1 record(s)" in refused.get_data(as_text=True)
+    api.client.delete(f"/api/v1/records/bin/{made['id']}", headers=api.headers("admin"))
+    done = web.post("/admin/record-types/bin/delete", from_page=page, follow_redirects=True)
+    assert "deleted" in done.get_data(as_text=True)
+    assert api.get("admin", "/api/v1/record-types/bin").status_code == 404

@@ -68,9 +68,9 @@ def test_a_bad_definition_is_refused_naming_the_field(api: Any, change: Any, fie
     assert api.get("modeler", "/api/v1/record-types").get_json()["items"] == []
 
 
-def test_retyping_a_field_is_refused_and_keeps_the_version(records_api: Any) -> None:
-    retyped = contract()
-    retyped["fields"][2]["type"] = "text"
+def test_retyping_to_a_type_values_cannot_convert_to_is_refused_and_keeps_the_version(records_api: Any) -> None:
+    retyped = contract()  # plain types convert (tests/records/test_record_retype.py); a user field does not
+    retyped["fields"][2]["type"] = "user"
     retyped["fields"][2]["validation"] = {}
     response = records_api.client.put("/api/v1/record-types/contract", headers=records_api.headers("modeler"),
                                       json=retyped)

@@ -29,10 +29,12 @@ class Principal:
     username: str
     roles: frozenset[str]
     groups: frozenset[str]
+    department: str | None = None  # ``$me.department`` in a record type's row-scope condition
 
     @classmethod
     def of(cls, user: User) -> Principal:
-        return cls(user.id, user.username, frozenset(user.roles), frozenset(g.name for g in user.groups))
+        return cls(user.id, user.username, frozenset(user.roles), frozenset(g.name for g in user.groups),
+                   user.department)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

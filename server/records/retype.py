@@ -1,0 +1,149 @@
+"""Changing a field's type (or its column: a text's length, a decimal's scale) keeps the data it can.
+
+Each stored value is read as the old field's JSON, offered to the new field in the forms a person would
+type it (``"12"`` for an integer, ``"yes"`` for a yes/no, a date's first ten characters), and kept in the
+first form the one validator (server/records/values.validate) accepts. ``preview`` reports, per changed
+field, how many records convert and which do not (id, value, why); a save with records that do not convert
+is refused listing them, unless the designer chose to clear those values (``clear``). The column is then
+swapped in the saving transaction: a new column filled with the converted values, the old one dropped, the
+new one renamed to the field's key, so a failure leaves the old column and the old version.
+
+Relations, computed fields, sub-tables and attachments keep refusing a type change (naming the field).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from alembic.operations import Operations
+from sqlalchemy import Column, bindparam, select, text, update
+from sqlalchemy.orm import Session
+
+from server.errors import FormInvalid, Unprocessable
+from server.records.fields import KINDS
+from server.records.values import validate
+
+CONVERTIBLE = frozenset({"text", "long_text", "integer", "decimal", "money", "percent", "boolean", "date",
+                         "datetime", "select", "multi_select", "email", "phone", "url"})
+TEXTS = frozenset({"text", "long_text", "email", "phone", "url", "select"})
+NUMBERS = frozenset({"integer", "decimal", "money", "percent"})
+BATCH = 1000
+SHOWN = 20  # unconvertible records named in a refusal
+YES, NO = {"true", "yes", "y", "1", "是"}, {"false", "no", "n", "0", "否"}
+
+
+def convertible(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    return before["type"] in CONVERTIBLE and after["type"] in CONVERTIBLE
+
+
+def _candidates(value: Any, before: str, after: str) -> list[Any]:
+    """The forms in which a person would type ``value`` (the old field's JSON) into the new field."""
+    found: list[Any] = [value]
+    if isinstance(value, list):
+        found += [", ".join(map(str, value))] if after in TEXTS else []
+        found += [value[0]] if len(value) == 1 else []
+    elif isinstance(value, bool):
+        found += ["true" if value else "false"] if after in TEXTS else []
+    elif isinstance(value, int | float):
+        found += [str(value)]
+    elif isinstance(value, str):
+        stripped = value.strip()
+        found += [stripped, [stripped]] if stripped else []
+        if after == "integer" and stripped.lstrip("+-").isdigit() and len(stripped) <= 18:
+            found.append(int(stripped))
+        if after == "boolean" and stripped.lower() in YES | NO:
+            found.append(stripped.lower() in YES)
+        if after in NUMBERS and stripped.replace(",", "").replace(".", "", 1).lstrip("+-").isdigit():
+            found.append(stripped.replace(",", ""))
+        if after == "date" and before == "datetime":
+            found.append(stripped[:10])
+        if after == "datetime" and before == "date":
+            found.append(f"{stripped}T00:00:00Z")
+    return found
+
+
+def _convert(definition: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any],
+             stored: Any) -> tuple[bool, Any, str]:
+    """(converts, the new column value, why not) for one stored value of the old field."""
+    if stored is None:
+        return True, None, ""
+    value = KINDS[before["type"]].to_json(before, stored)
+    one = {**definition, "fields": [{**after, "required": False, "default": None}]}
+    reason = ""
+    for candidate in _candidates(value, before["type"], after["type"]):
+        try:
+            return True, validate(one, {after["key"]: candidate}, creating=False,
+                                  visible=frozenset({after["key"]}))[after["key"]], ""
+        except FormInvalid as exc:
+            reason = reason or str(next(iter(exc.details.get("fields", {}).values()), "does not fit"))
+    return False, None, reason
+
+
+@dataclass
+class Retype:
+    key: str
+    before: str
+    after: str
+    records: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)  # {id, value, message}
+    converted: dict[int, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"field": self.key, "from": self.before, "to": self.after, "records": self.records,
+                "unconvertible": len(self.failures), "rows": self.failures[:SHOWN]}
+
+
+def plan(session: Session, table: Any, definition: Mapping[str, Any], before: Mapping[str, Any],
+         after: Mapping[str, Any]) -> Retype:
+    """Convert every stored value of the field (in memory: at most the type's rows, in batches)."""
+    result = Retype(after["key"], before["type"], after["type"])
+    column, last = table.c[after["key"]], 0
+    while True:
+        rows = session.execute(select(table.c.id, column).where(table.c.id > last, column.is_not(None))
+                               .order_by(table.c.id).limit(BATCH)).all()
+        if not rows:
+            return result
+        for record_id, stored in rows:
+            result.records += 1
+            ok, value, why = _convert(definition, before, after, stored)
+            if ok:
+                result.converted[record_id] = value
+            else:
+                shown = KINDS[before["type"]].to_json(before, stored)
+                result.failures.append({"id": record_id, "value": json.loads(json.dumps(shown, default=str)),
+                                        "message": why})
+        last = rows[-1][0]
+
+
+class Unconvertible(Unprocessable):
+    code = "unconvertible"
+
+
+def refuse(type_key: str, found: list[Retype]) -> Unconvertible:
+    first = next(r for r in found if r.failures)
+    ids = ", ".join(str(f["id"]) for f in first.failures[:SHOWN])
+    return Unconvertible(
+        f"record type '{type_key}' field '{first.key}': changing {first.before} to {first.after}, "
+        f"{len(first.failures)} of {first.records} records would not convert (records {ids}: "
+        f"{first.failures[0]['message']}); clear their values (clearUnconvertible) or change the records first",
+        field=first.key, changes=[r.summary() for r in found])
+
+
+def swap_column(session: Session, operations: Operations, table: Any, new_column: Column[Any],
+                change: Retype) -> None:
+    """Replace the field's column by one of the new type holding the converted values (cleared: null)."""
+    key, temporary = change.key, f"{change.key}__retype"[:63]
+    operations.add_column(table.name, Column(temporary, new_column.type, nullable=True))
+    scratch = Column(temporary, new_column.type)
+    target = table.__class__(table.name, table.metadata.__class__(), Column("id", table.c.id.type,
+                                                                             primary_key=True), scratch)
+    writes = [{"_id": record_id, "_value": value} for record_id, value in change.converted.items() if value is not None]
+    statement = update(target).where(target.c.id == bindparam("_id")).values({temporary: bindparam("_value")})
+    for start in range(0, len(writes), BATCH):  # one executemany per batch, not a round trip per record
+        session.execute(statement, writes[start:start + BATCH])
+    operations.drop_column(table.name, key)
+    quote = session.connection().dialect.identifier_preparer.quote
+    session.execute(text(f"ALTER TABLE {quote(table.name)} RENAME COLUMN {quote(temporary)} TO {quote(key)}"))
