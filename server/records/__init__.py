@@ -6,6 +6,7 @@
 - types.py       save (versions), list, read, schema
 - values.py      the one validator of record values
 - listing.py     filter (JEXL -> SQL), multi-key sort, offset and keyset pages
+- attachments.py the attachment kind; files.py: uploads, binding, downloads of record files
 - service.py     records: list, create, read, update, delete, history (audit events)
 - deploy.py      ``*.record.json`` files in `boms deploy` / POST /deployments
 - imports/       spreadsheet import (a background job) and export
@@ -18,6 +19,7 @@ from __future__ import annotations
 from flask import Flask
 
 from server.plugins import add_deployer, plugins_of
+from server.records import attachments as _attachments  # noqa: F401  (registers the attachment kind)
 from server.records import kinds_extra as _kinds  # noqa: F401  (registers the field kinds beyond plain values)
 from server.records.deploy import SUFFIX, deploy_files
 

@@ -34,7 +34,6 @@ TOP_KEYS = frozenset({"key", "name", "fields", "permissions", "recordType"})
 FIELD_KEYS = frozenset({"key", "label", "type", "required", "unique", "default", "help", "validation", "list"})
 MAX_FIELDS = 200
 MAX_OPTIONS = 500
-PLANNED = {"attachment"}
 
 
 def _bad(message: str, field: str) -> BadRequest:
@@ -131,9 +130,6 @@ def _field(raw: Any, index: int, type_key: str, kinds: tuple[str, ...] | None = 
     if key in SYSTEM_FIELDS:
         raise _bad(f"{where}: '{key}' is a system field ({', '.join(SYSTEM_FIELDS)})", key)
     kind_name = raw.get("type")
-    if kind_name in PLANNED:
-        raise _bad(f"{where}: the field type '{kind_name}' is not supported yet (supported: "
-                   f"{', '.join(KINDS)})", key)
     if kind_name not in (kinds or KINDS):
         raise _bad(f"{where}: 'type' must be one of {', '.join(kinds or KINDS)}, not {kind_name!r}", key)
     kind = KINDS[kind_name]

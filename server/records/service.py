@@ -25,7 +25,7 @@ from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent
 from server.queries import PageRequest, id_value
-from server.records import listing
+from server.records import files, listing
 from server.records.access import Access, access
 from server.records.computed import compute
 from server.records.numbering import next_number
@@ -130,6 +130,7 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
     given = set(values) if isinstance(values, Mapping) else set()
     a.policy.require(who, Action.CREATE, fields=given)
     check_references(session, who, a.definition, stored)
+    stored = files.resolve(session, a, stored, None)
     now = utcnow()
     system = {"version": 1, "created_at": now, "created_by": who.username, "updated_at": now,
               "updated_by": who.username}
@@ -144,6 +145,7 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
             record_id = session.execute(insert(a.table).values({**stored, **system})).inserted_primary_key[0]
     except IntegrityError:
         raise _unique_violation(session, a, stored, None) from None
+    files.bind(session, type_key, a.definition, record_id, None, stored)
     changes = {k: {"old": None, "new": v} for k, v in _json_values(a, stored).items()}
     event = Event(EventKind.RECORD_CREATED, who.username, subject_type=SUBJECT,
                   subject_id=_subject(type_key, record_id),
@@ -183,6 +185,7 @@ def _write(session: Session, a: Access, old: Mapping[str, Any], changed: dict[st
         raise _unique_violation(session, a, changed, old["id"]) from None
     if result.rowcount != 1:
         raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
+    files.bind(session, a.row.key, a.definition, old["id"], old, changed)
     before, after = _json_values(a, {k: old[k] for k in changed}), _json_values(a, changed)
     publish(session, Event(EventKind.RECORD_UPDATED, actor, subject_type=SUBJECT,
                            subject_id=_subject(a.row.key, old["id"]),
@@ -201,6 +204,7 @@ def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match:
     stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
     a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
     check_references(session, a.who, a.definition, stored)
+    stored = files.resolve(session, a, stored, int(old["id"]))
     _write(session, a, old, {k: v for k, v in stored.items() if old[k] != v}, a.who.username)
     return int(old["id"])
 
@@ -239,6 +243,7 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
             from None
     if result.rowcount != 1:
         raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
+    files.drop(session, a.row.key, old["id"])
     values = {k: old[k] for k in a.stored_keys() if old[k] is not None}
     publish(session, Event(EventKind.RECORD_DELETED, a.who.username, subject_type=SUBJECT,
                            subject_id=_subject(a.row.key, old["id"]),

@@ -37,12 +37,12 @@ def test_a_record_type_file_deploys_beside_bpmn(api: Any) -> None:
 def test_a_bad_record_type_file_is_refused_naming_it_and_nothing_is_deployed(api: Any) -> None:
     bpmn = (ROOT / "tests/fixtures/camunda/two_user_tasks.bpmn").read_bytes()
     bad = contract()
-    bad["fields"][0]["type"] = "attachment"
+    bad["fields"][0].update(type="attachment", accept=["not a kind"])
     response = _upload(api, "admin", [("two_user_tasks.bpmn", bpmn),
                                       ("contract.record.json", json.dumps(bad).encode())])
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
-    assert error["file"] == "contract.record.json" and "attachment" in error["message"]
+    assert error["file"] == "contract.record.json" and "accept" in error["message"]
     assert api.get("admin", "/api/v1/record-types").get_json()["items"] == []
     assert api.get("admin", "/api/v1/process-definitions").get_json()["items"] == []
     broken = _upload(api, "admin", [("x.record.json", b"{not json")])
