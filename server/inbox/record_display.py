@@ -72,11 +72,27 @@ def record_value(value: Any, field: Mapping[str, Any]) -> str | Markup:
         return option_label(field, value)
     if kind == "multi_select" and isinstance(value, list):
         return ", ".join(option_label(field, v) for v in value)
+    if kind == "attachment" and isinstance(value, list):
+        return ", ".join(str(item.get("name", "")) for item in value if isinstance(item, Mapping))
     if kind == "url":
         return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(value)
     if kind == "email":
         return Markup('<a href="mailto:{0}">{0}</a>').format(value)
     return str(value)
+
+
+@bp.app_template_filter("file_changes")
+def file_changes(change: Mapping[str, Any]) -> Markup:
+    """An attachment field's history entry: the files added and removed by one write."""
+    def names(value: Any) -> dict[str, str]:
+        return {i["fileId"]: str(i.get("name", "")) for i in value or () if isinstance(i, Mapping) and "fileId" in i}
+
+    before, after = names(change.get("old")), names(change.get("new"))
+    parts = [Markup('<span class="text-success" data-file-change="added">{0} {1}</span>').format(_("added"), name)
+             for key, name in after.items() if key not in before]
+    parts += [Markup('<span class="text-danger" data-file-change="removed">{0} {1}</span>').format(_("removed"), name)
+              for key, name in before.items() if key not in after]
+    return Markup("; ").join(parts)
 
 
 def localized_schema(schema: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:

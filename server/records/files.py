@@ -69,13 +69,17 @@ def check_upload(target: UploadTarget, file_name: str, content_type: str, size: 
     key = target.field["key"]
     where = f"{target.type_key} field '{key}'"
     if size > target.max_size:
-        raise PayloadTooLarge(f"{where}: '{file_name}' has {size} bytes, more than the {target.max_size} allowed",
-                              field=key, limit=target.max_size)
+        text = f"{where}: '{file_name}' has {size} bytes, more than the {target.max_size} allowed"
+        raise PayloadTooLarge(text, field=key, fields={key: FieldMessage(
+            text, "file_too_large", {"name": file_name, "value": target.max_size})})
     if size == 0:
-        raise Unprocessable(f"{where}: '{file_name}' is empty", field=key)
+        text = f"{where}: '{file_name}' is empty"
+        raise Unprocessable(text, field=key, fields={key: FieldMessage(text, "file_empty", {"name": file_name})})
     if not accepts(target.field, file_name, content_type):
-        raise Unprocessable(f"{where}: '{file_name}' ({content_type}) is not a kind of file this field takes "
-                            f"({', '.join(target.field['accept'])})", field=key, accept=target.field["accept"])
+        text = (f"{where}: '{file_name}' ({content_type}) is not a kind of file this field takes "
+                f"({', '.join(target.field['accept'])})")
+        raise Unprocessable(text, field=key, fields={key: FieldMessage(
+            text, "file_kind", {"name": file_name, "options": target.field["accept"]})})
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ def resolve(session: Session, a: Access, stored: dict[str, Any], record_id: int 
             errors[key] = FieldMessage("names the same file twice", "duplicate_file")
         if key not in errors and len(refs) > max_files(fields[key]):
             errors[key] = FieldMessage(f"must have at most {max_files(fields[key])} file(s)", "maxItems",
-                                       {"limit": max_files(fields[key])})
+                                       {"value": max_files(fields[key])})
         resolved[key] = refs
     if errors:
         raise FormInvalid(errors)

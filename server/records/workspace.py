@@ -8,7 +8,9 @@ with its history.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.errors import Forbidden
+from server.errors import BomsError, Forbidden, FormInvalid
 from server.queries import PageRequest
-from server.records import service, types, views
+from server.records import files, service, types, views
 from server.records.definition import json_schema
 from server.records.service import Access
 
@@ -119,3 +121,24 @@ def record_screen(session: Session, who: Principal, type_key: str, record_id: An
     history = service.history(session, who, type_key, record["id"])["items"]
     return RecordScreen(_type_view(a), record, history, _may(session, a, Action.UPDATE, record["id"]),
                         _may(session, a, Action.DELETE, record["id"]))
+
+
+def save_form(session: Session, who: Principal, type_key: str, record_id: int | None, values: dict[str, Any],
+              version: int | None, uploads: Mapping[str, list[files.Incoming]], root: Path,
+              limit: int) -> dict[str, Any]:
+    """A record form's submission: its new files stored for their attachment fields (after the files it
+    kept), then the record created (``record_id`` None) or updated, in the caller's one transaction. A file
+    refused for its size or kind comes back as that field's message, like any other value."""
+    for key, incoming in uploads.items():
+        refs = []
+        for item in incoming:
+            try:
+                refs.append(files.upload(session, who, root, type_key, key, item, limit))
+            except BomsError as exc:
+                if key in exc.details.get("fields", {}):
+                    raise FormInvalid(exc.details["fields"]) from None
+                raise
+        values[key] = [*(values.get(key) or []), *refs]
+    if record_id is None:
+        return service.create(session, who, type_key, values)
+    return service.update_record(session, who, type_key, record_id, {"fields": values, "version": version})

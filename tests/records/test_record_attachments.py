@@ -132,3 +132,43 @@ def test_a_hidden_attachment_never_leaves_the_server(jobs: Any) -> None:
     schema = jobs.get("admin", "/api/v1/record-types/job/schema").get_json()
     assert schema["properties"]["drawing"]["items"]["required"] == ["fileId"]
     assert schema["properties"]["drawing"]["maxItems"] == 1 and schema["properties"]["photos"]["maxItems"] == 2
+
+
+def test_the_record_form_uploads_keeps_and_removes_files_and_the_page_shows_them(jobs: Any, browser: Any) -> None:
+    web = browser("sam")
+    form = web.get("/records/job/new").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in form and 'type="file"' in form and 'accept=".pdf,image/*"' in form
+    assert 'name="contract"' not in form  # hidden field: no input
+    refused = web.post("/records/job/new", {"title": "Chair", "drawing__shown": "1",
+                                            "drawing": (io.BytesIO(b"MZ"), "tool.exe", "application/x-msdownload")},
+                       from_page="/records/job/new", content_type="multipart/form-data")
+    assert refused.status_code == 422 and "tool.exe" in refused.get_data(as_text=True)
+    assert files_of(jobs, None) == []  # the refused upload left no row
+    created = web.post("/records/job/new", {"title": "Chair", "drawing__shown": "1", "photos__shown": "1",
+                                            "drawing": (io.BytesIO(PNG), "chair.png", "image/png"),
+                                            "photos": [(io.BytesIO(PNG), "a.png", "image/png"),
+                                                       (io.BytesIO(PNG), "b.png", "image/png")]},
+                       from_page="/records/job/new", content_type="multipart/form-data")
+    assert created.status_code == 302, created.get_data(as_text=True)
+    record_url = created.headers["Location"]
+    record_id = int(record_url.rstrip("/").rsplit("/", 1)[1])
+    page = web.get(record_url).get_data(as_text=True)
+    assert "chair.png" in page and page.count('data-testid="thumbnail"') == 3
+    [drawing] = [f for f in files_of(jobs, record_id) if f.field == "drawing"]
+    image = web.get(f"/records/job/{record_id}/files/{drawing.id}?view=image")
+    assert image.status_code == 200 and image.data == PNG and image.headers["Content-Disposition"] == "inline"
+    assert image.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    photos = sorted((f for f in files_of(jobs, record_id) if f.field == "photos"), key=lambda f: f.file_name)
+    edit = web.get(f"/records/job/{record_id}/edit").get_data(as_text=True)
+    assert f'value="{photos[0].id}"' in edit and "a.png" in edit
+    saved = web.post(f"/records/job/{record_id}/edit",
+                     {"title": "Chair", "version": "1", "drawing__shown": "1", "drawing": drawing.id,
+                      "photos__shown": "1", "photos": photos[1].id},
+                     from_page=f"/records/job/{record_id}/edit", content_type="multipart/form-data")
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert {f.file_name for f in files_of(jobs, record_id)} == {"chair.png", "b.png"}
+    history = web.get(record_url).get_data(as_text=True)
+    assert 'data-file-change="removed"' in history and "a.png" in history
+    other = browser("sue")
+    assert other.get(f"/records/job/{record_id}/files/{drawing.id}").status_code == 200  # staff may read all rows
+    assert other.get(f"/records/job/{record_id + 1}/files/{drawing.id}").status_code == 404
