@@ -17,6 +17,7 @@ from server.events import EventKind, SubjectType
 from server.models import RecordType
 from server.records.computed import compute
 from server.records.fields import KINDS
+from server.records.many import drop_links, is_many
 from server.records.storage import purge_column, stored_fields, table_of
 
 BATCH = 1000
@@ -82,6 +83,8 @@ def purge_field(session: Session, who: Principal, type_key: str, field_key: Any)
             f" (removed fields: {', '.join(sorted(removed)) or 'none'})", field="field")
     if KINDS[removed[field_key]["type"]].stored(removed[field_key]):
         purge_column(session, row.definition, field_key)
+    elif is_many(removed[field_key]):
+        drop_links(session, type_key, removed[field_key])
     remaining = [f for k, f in removed.items() if k != field_key]
     session.execute(update(RecordType).where(RecordType.key == type_key).values(removed_fields=remaining))
     publish(session, Event(EventKind.RECORD_TYPE_FIELD_PURGED, who.username, subject_type=SubjectType.RECORD_TYPE,

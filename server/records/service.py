@@ -25,7 +25,7 @@ from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent
 from server.queries import PageRequest, id_value
-from server.records import files, listing
+from server.records import files, listing, many
 from server.records.access import Access, access
 from server.records.computed import compute
 from server.records.numbering import next_number
@@ -142,7 +142,9 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
                 if field["type"] == "auto_number":
                     stored[field["key"]] = next_number(session, type_key, field, now)
             stored.update(compute(type_key, a.definition, {**dict.fromkeys(a.stored_keys()), **stored}))
-            record_id = session.execute(insert(a.table).values({**stored, **system})).inserted_primary_key[0]
+            record_id = session.execute(insert(a.table).values({**many.columns_only(a.definition, stored), **system})
+                                        ).inserted_primary_key[0]
+            many.write_links(session, a.definition, record_id, None, stored)
     except IntegrityError:
         raise _unique_violation(session, a, stored, None) from None
     files.bind(session, type_key, a.definition, record_id, None, stored)
@@ -179,8 +181,9 @@ def _write(session: Session, a: Access, old: Mapping[str, Any], changed: dict[st
         with session.begin_nested():
             result = session.execute(update(a.table).where(a.table.c.id == old["id"],
                                                            a.table.c.version == old["version"])
-                                     .values({**changed, "version": version, "updated_at": utcnow(),
-                                              "updated_by": actor}))
+                                     .values({**many.columns_only(a.definition, changed), "version": version,
+                                              "updated_at": utcnow(), "updated_by": actor}))
+            many.write_links(session, a.definition, old["id"], old, changed)
     except IntegrityError:
         raise _unique_violation(session, a, changed, old["id"]) from None
     if result.rowcount != 1:
@@ -199,7 +202,7 @@ def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match:
         raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
     values = body["fields"]
     row = _load(session, a, record_id, Action.UPDATE, lock=True)
-    old = dict(row._mapping)
+    old = many.with_links(session, a.definition, dict(row._mapping))
     _check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
     stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
     a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
@@ -228,7 +231,8 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
             if row is None:
                 continue
             if found.field["onDelete"] == "set_null":
-                _write(session, other, dict(row._mapping), {found.field["key"]: None}, a.who.username)
+                _write(session, other, *many.unlinked(session, other.definition, dict(row._mapping), found.field,
+                                                      old["id"]), a.who.username)
             elif depth > 10:
                 raise Conflict(f"{a.row.key} record {old['id']}: deleting would cascade more than 10 levels deep")
             else:
