@@ -14,11 +14,30 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, delete, insert, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
+
+from server.expressions import ListColumn
+from server.expressions.sql_functions import json_list_has
 
 MAX_LINKS = 1000
 
@@ -155,3 +174,22 @@ def unlinked(session: Session, definition: Mapping[str, Any], record: dict[str, 
         return record, {field["key"]: None}
     record = with_links(session, definition, record)
     return record, {field["key"]: [i for i in record[field["key"]] if i != target_id]}
+
+
+def is_list(field: Mapping[str, Any]) -> bool:
+    """Whether a field holds a list a filter tests by membership (server/expressions ListColumn)."""
+    return field["type"] == "multi_select" or (field["type"] in ("user", "group", "relation")
+                                               and bool(field.get("multiple")))
+
+
+def list_column(type_key: str, field: Mapping[str, Any], table: Table) -> ListColumn:
+    """What a filter reads of a list field: an EXISTS over the link table, or over the JSON list's items."""
+    if is_many(field):
+        link = link_table(type_key, field)
+        return ListColumn("number", lambda v: exists().where(link.c.source_id == table.c.id,
+                                                             link.c.target_id == literal(v, Integer())), true())
+    column = table.c[field["key"]]
+    # a JSON column may hold SQL NULL (never written) or JSON null (cleared): both hold nothing
+    present = and_(column.is_not(None), cast(column, Text) != "null")
+    return ListColumn("string", lambda v: and_(present, json_list_has(column, literal(json.dumps(v), Text()))),
+                      present)
