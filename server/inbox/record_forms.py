@@ -78,7 +78,7 @@ def _submitted(kind: workspace.TypeView, action: Action, clearing: bool) -> dict
 def new_record(type_key: str) -> Any:
     try:
         with reading() as session:
-            kind = workspace.type_view(session, web_principal(), type_key)
+            kind = workspace.type_view(session, web_principal(), type_key, for_form=True)
     except BomsError as exc:
         return error_page(exc)
     if not kind.may_create:
@@ -92,7 +92,7 @@ def create_record(type_key: str) -> Any:
     who = web_principal()
     try:
         with reading() as session:
-            kind = workspace.type_view(session, who, type_key)
+            kind = workspace.type_view(session, who, type_key, for_form=True)
         values = _submitted(kind, Action.CREATE, clearing=False)
         with writing() as session:
             record = workspace.save_form(session, who, type_key, None, values, None, _uploads(kind),
@@ -123,7 +123,7 @@ def record_page(type_key: str, record_id: int) -> Any:
 def edit_record(type_key: str, record_id: int) -> Any:
     try:
         with reading() as session:
-            screen = workspace.record_screen(session, web_principal(), type_key, record_id)
+            screen = workspace.record_screen(session, web_principal(), type_key, record_id, for_form=True)
     except BomsError as exc:
         return error_page(exc)
     if not screen.may_update:
@@ -142,7 +142,7 @@ def update_record(type_key: str, record_id: int) -> Any:
     who = web_principal()
     try:
         with reading() as session:
-            screen = workspace.record_screen(session, who, type_key, record_id)
+            screen = workspace.record_screen(session, who, type_key, record_id, for_form=True)
         values = _submitted(screen.type, Action.UPDATE, clearing=True)
         with writing() as session:
             workspace.save_form(session, who, type_key, record_id, values, _version(), _uploads(screen.type),

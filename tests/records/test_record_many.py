@@ -153,3 +153,30 @@ def test_a_wrong_list_filter_is_a_400_naming_it(builds: Any, expression: str, wo
     response = builds.get("sam", "/api/v1/records/build", query_string={"filter": expression})
     assert response.status_code == 400, response.get_json()
     assert words in response.get_json()["error"]["message"]
+
+
+def test_pages_link_related_records_both_ways_and_filter_lists(builds: Any, browser: Any) -> None:
+    a, b = (make(builds, "part", name=n)["id"] for n in ("Oak", "Pine"))
+    one = make(builds, "build", title="Chair", needs=[a], tags=["red"], helpers=["sam"])
+    make(builds, "build", title="Table", needs=[a, b], tags=["red", "blue"])
+    web = browser("sam")
+    page = web.get(f"/records/build/{one['id']}").get_data(as_text=True)
+    assert f'href="/records/part/{a}"' in page and f"#{a} Oak" in page
+    target = web.get(f"/records/part/{a}").get_data(as_text=True)
+    assert 'data-testid="incoming"' in target and "Chair" in target and "Table" in target
+    form = web.get("/records/build/new").get_data(as_text=True)
+    assert f'<option value="{b}"' in form and "#%d Pine" % b in form and 'multiple' in form
+    created = web.post("/records/build/new", {"title": "Desk", "needs": [str(a), str(b)], "tags": "blue"},
+                       from_page="/records/build/new")
+    assert created.status_code == 302, created.get_data(as_text=True)
+    desk = builds.get("sam", "/api/v1/records/build", query_string={"filter": "title == 'Desk'"}).get_json()
+    assert desk["items"][0]["fields"]["needs"] == [a, b]
+    both = web.get("/records/build", query_string={"f.tags": ["red", "blue"], "f.tags.mode": "all"})
+    html = both.get_data(as_text=True)
+    assert both.status_code == 200 and "Table" in html and "Chair" not in html
+    some = web.get("/records/build", query_string={"f.tags": ["blue"], "f.tags.mode": "any"}).get_data(as_text=True)
+    assert "Table" in some and "Desk" in some and "Chair" not in some
+    mine = web.get("/records/build", query_string={"f.helpers": "me"}).get_data(as_text=True)
+    assert "Chair" in mine and "Table" not in mine
+    wrong = web.get("/records/build", query_string={"f.tags": ["purple"]})
+    assert wrong.status_code == 400 and "purple" in wrong.get_data(as_text=True)
