@@ -29,6 +29,7 @@ from server.records.kinds_extra import SUB_FIELD_KINDS
 KEY = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
 CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
+COLOR = re.compile(r"#[0-9a-fA-F]{6}", re.ASCII)
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TOP_KEYS = frozenset({"key", "name", "fields", "permissions", "recordType"})
 FIELD_KEYS = frozenset({"key", "label", "type", "required", "unique", "default", "help", "validation", "list"})
@@ -57,13 +58,19 @@ def _options(raw: Any, where: str) -> list[dict[str, Any]]:
     options = []
     for index, option in enumerate(raw):
         at = f"{where} option {index + 1}"
-        if not isinstance(option, Mapping) or set(option) - {"value", "label"}:
-            raise _bad(f"{at} must be {{\"value\": ..., \"label\": {{\"en\", \"zh\"}}}}", "options")
+        if not isinstance(option, Mapping) or set(option) - {"value", "label", "color"}:
+            raise _bad(f"{at} must be {{\"value\": ..., \"label\": {{\"en\", \"zh\"}}, \"color\": \"#rrggbb\"}} "
+                       "(color optional)", "options")
         value = option.get("value")
         if not isinstance(value, str) or not value.strip() or len(value) > 100 or value in seen:
             raise _bad(f"{at}: 'value' must be distinct text of 1 to 100 characters", "options")
         seen.add(value)
-        options.append({"value": value, "label": _texts(option.get("label"), f"{at} label", "options")})
+        entry = {"value": value, "label": _texts(option.get("label"), f"{at} label", "options")}
+        if "color" in option:
+            if not isinstance(option["color"], str) or not COLOR.fullmatch(option["color"]):
+                raise _bad(f"{at}: 'color' must be a colour written #rrggbb, such as \"#2e7d32\"", "options")
+            entry["color"] = option["color"].lower()
+        options.append(entry)
     return options
 
 

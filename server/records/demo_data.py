@@ -90,21 +90,38 @@ def _order(customers: list[int]) -> Callable[[int, random.Random, list[str]], di
     return make
 
 
+STEPS = (("Cut", 30), ("Plane", 20), ("Assemble", 60), ("Sand", 25), ("Lacquer", 40), ("Inspect", 10))
+
+
+def _work_order(materials: list[int]) -> Callable[[int, random.Random, list[str]], dict[str, Any]]:
+    def make(i: int, rnd: random.Random, users: list[str]) -> dict[str, Any]:
+        status = rnd.choice(("planned", "in_progress", "on_hold", "done"))
+        steps = [{"step": name, "minutes": minutes, "done": status == "done" or rnd.random() < 0.3}
+                 for name, minutes in STEPS[:rnd.randint(3, len(STEPS))]]
+        return {"product": rnd.choice(PRODUCTS)[0], "quantity": rnd.randint(1, 20), "status": status,
+                "materials": rnd.sample(materials, min(len(materials), rnd.randint(1, 4))), "steps": steps,
+                "owner": rnd.choice(users), "workers": rnd.sample(users, min(len(users), 2)),
+                "due_on": (date.today() + timedelta(days=rnd.randint(-10, 60))).isoformat()}
+    return make
+
+
 def generate(session_factory: Callable[[], Any], count: int, seed: int = 7) -> dict[str, int]:
     """``count`` records of each demo type that is deployed; how many of each were made."""
     rnd = random.Random(seed)
     made: dict[str, int] = {}
     customers: list[int] = []
+    materials: list[int] = []
     with session_factory() as session:
         admin = session.execute(select(User).where(User.username == "admin")).scalar_one()
         who = Principal.of(admin)
         users = list(session.execute(select(User.username).where(User.active.is_(True))).scalars()) or ["admin"]
     for key, maker in (("customer", _customer), ("contract", _contract), ("material", _material),
-                       ("lead", _lead), ("order", None)):
+                       ("lead", _lead), ("order", None), ("work_order", None)):
         if maker is None:
-            if not customers:
+            related = customers if key == "order" else materials
+            if not related:
                 continue
-            maker = _order(customers)
+            maker = _order(customers) if key == "order" else _work_order(materials)
         with session_factory() as session:
             if latest(session, key) is None:
                 continue
@@ -117,5 +134,7 @@ def generate(session_factory: Callable[[], Any], count: int, seed: int = 7) -> d
                        for i in range(start, min(offset + count, start + BATCH))]
                 if key == "customer":
                     customers.extend(ids)
+                elif key == "material":
+                    materials.extend(ids)
                 made[key] = made.get(key, 0) + len(ids)
     return made
