@@ -180,3 +180,12 @@ def test_pages_link_related_records_both_ways_and_filter_lists(builds: Any, brow
     assert "Chair" in mine and "Table" not in mine
     wrong = web.get("/records/build", query_string={"f.tags": ["purple"]})
     assert wrong.status_code == 400 and "purple" in wrong.get_data(as_text=True)
+
+
+def test_related_records_and_file_history_in_chinese(builds: Any, browser: Any) -> None:
+    a = make(builds, "part", name="Oak")["id"]
+    make(builds, "build", title="Chair", needs=[a])
+    page = browser("sam").get(f"/records/part/{a}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "关联到此记录的记录" in page and "Needs（中）" in page
+    listing = browser("sam").get("/records/build", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "包含任一项" in listing and "包含全部项" in listing
