@@ -11,7 +11,8 @@ The subset: comparisons ``== != < <= > >=``, ``&&``, ``||``, ``!`` (and ``and``/
 constant parts evaluated once, among them ``now`` and date arithmetic on it: ``now|addDays(-15)``,
 ``now|addHours(2)``, ``now|addMinutes(30)``, ``now|date`` (today). Anything else (arithmetic on a
 field, conditionals, transforms of a field other than the three text tests) is a FilterError
-naming it; a name that is not a column is an UnknownNameError.
+naming it; a name that is not a column is an UnknownNameError. Fields holding lists (server/expressions/lists.py)
+are tested by membership only.
 
 Null and errors: Python evaluation has two outcomes SQL's three-valued logic does not, an error
 (``x > 5`` with x null) that fails the whole expression unless ``&&``/``||`` skipped it, and plain
@@ -23,7 +24,7 @@ cannot fail (``x != 5`` is ``x IS NULL OR x <> 5``) keep one predicate and negat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -50,19 +51,8 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from server.expressions import jexl, limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, FilterError, UnknownNameError
+from server.expressions.lists import ListColumn
 from server.expressions.sql_functions import by_code_point, text_contains, text_ends_with
-
-
-@dataclass(frozen=True)
-class ListColumn:
-    """A field holding a list (multi-select options, users, the ids of related records). A filter tests what
-    it holds: ``'red' in tags`` (fails on null, as in Python), ``tags|contains('red')``,
-    ``tags|containsAny(['red', 'blue'])``, ``tags|containsAll([...])`` (null holds nothing), ``tags == null``."""
-
-    item_kind: str  # "string" or "number": what the list holds
-    has: Callable[[Any], ColumnElement[bool]]  # never null: the list holds this constant
-    present: ColumnElement[bool]  # the field is not null
-
 
 Columns = Mapping[str, "ColumnElement[Any] | ListColumn"]
 
