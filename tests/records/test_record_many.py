@@ -188,3 +188,12 @@ def test_related_records_and_file_history_in_chinese(builds: Any, browser: Any) 
     assert "关联到此记录的记录" in page and "Needs（中）" in page
     listing = browser("sam").get("/records/build", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "包含任一项" in listing and "包含全部项" in listing
+
+
+def test_export_writes_the_linked_ids(builds: Any) -> None:
+    a, b = (make(builds, "part", name=n)["id"] for n in "ab")
+    make(builds, "build", title="Chair", needs=[b, a])
+    response = builds.get("admin", "/api/v1/records/build/export", query_string={"format": "csv",
+                                                                                 "fields": "title,needs"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert f'Chair,"{a}, {b}"' in response.get_data(as_text=True)
