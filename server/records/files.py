@@ -9,6 +9,7 @@ sit above this engine); here is what BOMS knows about them, in ``stored_file`` r
   never from the client), and binds new files to the record in the writing transaction;
 - a file taken off a record, or the files of a deleted record, lose their rows in that transaction; the
   store's sweep removes the unrecorded bytes an hour after they were written (a rolled-back delete keeps both);
+- an upload no write names within a day is forgotten (``sweep_pending``, run by the job poller);
 - a download needs the record (its row scope) and the field (a hidden attachment never leaves the server).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,12 +27,16 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
+from server.config import Config
+from server.db import Database, utcnow
 from server.errors import BadRequest, Forbidden, FormInvalid, NotFound, PayloadTooLarge, Unprocessable
 from server.forms.validation import FieldMessage
 from server.models import StoredFile
 from server.private_files import clean_name, stored_file, write_stream
 from server.records.access import Access, access
 from server.records.attachments import accepts, max_files
+
+PENDING_FOR = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -223,3 +229,13 @@ def download(session: Session, who: Principal, root: Path, type_key: str, record
     """(file name, content type, path) of a file ``who`` may download (``readable_file``)."""
     row = readable_file(session, who, type_key, record_id, file_id)
     return row.file_name, row.content_type, file_path(root, row)
+
+
+def sweep_pending(database: Database, config: Config) -> int:
+    """Forget uploads no record took within a day (the file store's own sweep then removes their bytes)."""
+    cutoff = utcnow() - PENDING_FOR
+    with database.write() as session:
+        result = session.execute(delete(StoredFile).where(StoredFile.record_type.is_not(None),
+                                                          StoredFile.record_id.is_(None),
+                                                          StoredFile.created_at < cutoff))
+    return int(result.rowcount or 0)

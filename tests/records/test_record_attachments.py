@@ -172,3 +172,24 @@ def test_the_record_form_uploads_keeps_and_removes_files_and_the_page_shows_them
     other = browser("sue")
     assert other.get(f"/records/job/{record_id}/files/{drawing.id}").status_code == 200  # staff may read all rows
     assert other.get(f"/records/job/{record_id + 1}/files/{drawing.id}").status_code == 404
+
+
+def test_an_upload_no_record_takes_is_forgotten_after_a_day(jobs: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from server.db import utcnow
+    from server.records.files import sweep_pending
+
+    old = upload(jobs, "sam", "drawing").get_json()["value"]
+    fresh = upload(jobs, "sam", "drawing").get_json()["value"]
+    kept = upload(jobs, "sam", "photos").get_json()["value"]
+    record = jobs.post("sam", "/api/v1/records/job", json={"fields": {"title": "T", "photos": [kept]}}).get_json()
+    database = jobs.app.extensions["boms_db"]
+    with database.write() as session:
+        session.execute(update(StoredFile).where(StoredFile.id.in_([old["fileId"], kept["fileId"]]))
+                        .values(created_at=utcnow() - timedelta(days=2)))
+    assert sweep_pending(database, jobs.app.config["BOMS"]) == 1
+    assert [f.id for f in files_of(jobs, None)] == [fresh["fileId"]]
+    assert [f.id for f in files_of(jobs, record["id"])] == [kept["fileId"]]
