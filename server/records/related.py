@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.errors import BomsError
-from server.models import RecordType
+from server.models import Group, RecordType, User
 from server.records.access import Access, access
 from server.records.many import is_many, link_table
 
@@ -29,7 +29,7 @@ CHOICES = 200
 
 @dataclass(frozen=True)
 class Linked:
-    id: int
+    id: Any  # a record's id; a username or group name for user and group fields
     label: str
 
 
@@ -118,3 +118,13 @@ def choices(session: Session, who: Principal, target: str) -> list[Linked]:
     ids = list(session.execute(select(other.table.c.id).where(other.scope(Action.READ))
                                .order_by(other.table.c.id.desc()).limit(CHOICES)).scalars())
     return _labelled(session, other, sorted(ids), CHOICES)
+
+
+def principals(session: Session, kind: str) -> list[Linked]:
+    """What a user or group field with several values offers: the active users (or the groups), by name."""
+    if kind == "group":
+        names = session.execute(select(Group.name).order_by(Group.name).limit(CHOICES)).scalars()
+        return [Linked(name, name) for name in names]
+    rows = session.execute(select(User.username, User.display_name).where(User.active.is_(True))
+                           .order_by(User.username).limit(CHOICES)).all()
+    return [Linked(r[0], f"{r[1]} ({r[0]})" if r[1] else r[0]) for r in rows]

@@ -65,12 +65,16 @@ class TypeView:
 
 
 def _choices(session: Session, a: Access, current: dict[str, list[related.Linked]]) -> dict[str, list[related.Linked]]:
-    """The records each writable relation field offers, with those the record holds now (never dropped)."""
+    """The records each writable relation field offers, with those the record holds now (never dropped); the
+    users or groups a field of several offers."""
     writable = (a.fields(Action.CREATE) | a.fields(Action.UPDATE)) & a.readable()
     offered = {}
     for f in a.definition["fields"]:
         if f["type"] == "relation" and f["key"] in writable:
             merged = {c.id: c for c in [*related.choices(session, a.who, f["target"]), *current.get(f["key"], [])]}
+            offered[f["key"]] = [merged[i] for i in sorted(merged)]
+        elif f["type"] in ("user", "group") and f.get("multiple") and f["key"] in writable:
+            merged = {c.id: c for c in [*related.principals(session, f["type"]), *current.get(f["key"], [])]}
             offered[f["key"]] = [merged[i] for i in sorted(merged)]
     return offered
 
@@ -147,7 +151,9 @@ def record_screen(session: Session, who: Principal, type_key: str, record_id: An
     history = service.history(session, who, type_key, record["id"])["items"]
     outgoing = related.outgoing(session, who, a.definition, record["fields"])
     may_update = _may(session, a, Action.UPDATE, record["id"])
-    return RecordScreen(_type_view(a, _choices(session, a, outgoing) if for_form and may_update else None), record,
+    held = {**outgoing, **{f["key"]: [related.Linked(v, v) for v in record["fields"].get(f["key"]) or ()]
+                           for f in a.definition["fields"] if f["type"] in ("user", "group") and f.get("multiple")}}
+    return RecordScreen(_type_view(a, _choices(session, a, held) if for_form and may_update else None), record,
                         history, may_update, _may(session, a, Action.DELETE, record["id"]), outgoing,
                         related.incoming(session, who, type_key, record["id"]))
 
@@ -158,6 +164,7 @@ def save_form(session: Session, who: Principal, type_key: str, record_id: int | 
     """A record form's submission: its new files stored for their attachment fields (after the files it
     kept), then the record created (``record_id`` None) or updated, in the caller's one transaction. A file
     refused for its size or kind comes back as that field's message, like any other value."""
+    values = dict(values)  # a refused form comes back with what was typed, not with these uploads
     for key, incoming in uploads.items():
         refs = []
         for item in incoming:
