@@ -193,3 +193,17 @@ def test_an_upload_no_record_takes_is_forgotten_after_a_day(jobs: Any) -> None:
     assert sweep_pending(database, jobs.app.config["BOMS"]) == 1
     assert [f.id for f in files_of(jobs, None)] == [fresh["fileId"]]
     assert [f.id for f in files_of(jobs, record["id"])] == [kept["fileId"]]
+
+
+def test_purging_a_removed_attachment_field_lets_its_files_go(jobs: Any) -> None:
+    ref = upload(jobs, "sam", "drawing").get_json()["value"]
+    record = jobs.post("sam", "/api/v1/records/job", json={"fields": {"title": "T", "drawing": [ref]}}).get_json()
+    without = {**WORK_ORDER, "fields": [f for f in WORK_ORDER["fields"] if f["key"] != "drawing"],
+               "permissions": [{"roles": ["staff"], "actions": ["read", "create", "update", "delete"],
+                                "fields": ["title", "photos"]}]}
+    assert jobs.client.put("/api/v1/record-types/job", headers=jobs.headers("modeler"),
+                           json=without).status_code in (200, 201)
+    assert [f.id for f in files_of(jobs, record["id"])] == [ref["fileId"]]  # removed, kept until purged
+    purged = jobs.post("admin", "/api/v1/record-types/job/purge", json={"field": "drawing"})
+    assert purged.status_code == 200, purged.get_json()
+    assert files_of(jobs, record["id"]) == []

@@ -197,3 +197,22 @@ def test_export_writes_the_linked_ids(builds: Any) -> None:
                                                                                  "fields": "title,needs"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert f'Chair,"{a}, {b}"' in response.get_data(as_text=True)
+
+
+def test_a_removed_many_relation_keeps_its_links_until_purged(builds: Any) -> None:
+    from sqlalchemy import inspect
+
+    a = make(builds, "part", name="a")["id"]
+    build = make(builds, "build", title="Chair", kit=[a])
+    without = {**BUILD, "fields": [f for f in BUILD["fields"] if f["key"] != "kit"]}
+    assert builds.client.put("/api/v1/record-types/build", headers=builds.headers("modeler"),
+                             json=without).status_code == 201
+    assert "kit" not in builds.get("sam", f"/api/v1/records/build/{build['id']}").get_json()["fields"]
+    back = builds.client.put("/api/v1/record-types/build", headers=builds.headers("modeler"), json=BUILD)
+    assert back.status_code == 201
+    assert builds.get("sam", f"/api/v1/records/build/{build['id']}").get_json()["fields"]["kit"] == [a]
+    builds.client.put("/api/v1/record-types/build", headers=builds.headers("modeler"), json=without)
+    assert builds.post("admin", "/api/v1/record-types/build/purge", json={"field": "kit"}).status_code == 200
+    engine = builds.app.extensions["boms_db"].engine
+    assert "lnk_build_kit" not in inspect(engine).get_table_names()
+    assert builds.client.delete(f"/api/v1/records/part/{a}", headers=builds.headers("sam")).status_code == 204
