@@ -75,7 +75,8 @@ def _in_scope(a: Access, action: Action, record: Mapping[str, Any]) -> bool:
 
 
 def _unique_violation(session: Session, a: Access, values: Mapping[str, Any], own_id: int | None) -> FormInvalid:
-    """After the database refused a write: which unique field already holds the value (a read, not a check)."""
+    """After the database refused a write: which unique field already holds the value, or which related record
+    is gone (reads, not checks)."""
     readable = a.readable()
     for field in a.definition["fields"]:
         key = field["key"]
@@ -86,6 +87,10 @@ def _unique_violation(session: Session, a: Access, values: Mapping[str, Any], ow
             if session.execute(query.limit(1)).first() is not None:
                 name = key if key in readable else "fields"
                 return FormInvalid({name: FieldMessage("is already used by another record", "unique")})
+    try:  # not a unique value: a related record deleted meanwhile (its foreign key refused the link)
+        check_references(session, a.who, a.definition, values)
+    except FormInvalid as exc:
+        return exc
     return FormInvalid({"fields": FieldMessage("a value that must be unique is already used", "unique")})
 
 

@@ -216,3 +216,21 @@ def test_a_removed_many_relation_keeps_its_links_until_purged(builds: Any) -> No
     engine = builds.app.extensions["boms_db"].engine
     assert "lnk_build_kit" not in inspect(engine).get_table_names()
     assert builds.client.delete(f"/api/v1/records/part/{a}", headers=builds.headers("sam")).status_code == 204
+
+
+def test_a_target_deleted_while_linking_is_refused_by_the_foreign_key_naming_the_field(
+        builds: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.records import service
+
+    real, calls = service.check_references, []
+
+    def late(*args: Any) -> None:  # the first check passes as if the target still existed: a race lost
+        calls.append(1)
+        if len(calls) > 1:
+            real(*args)
+
+    monkeypatch.setattr(service, "check_references", late)
+    response = builds.post("sam", "/api/v1/records/build", json={"fields": {"title": "X", "needs": [424242]}})
+    assert response.status_code == 422, response.get_json()
+    assert "424242" in response.get_json()["error"]["fields"]["needs"]
+    assert builds.get("sam", "/api/v1/records/build").get_json()["items"] == []
