@@ -54,12 +54,16 @@ def _attachments(definition: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def upload_target(session: Session, who: Principal, type_key: str, field_key: str, limit: int) -> UploadTarget:
     """The field ``who`` uploads to (they may create or edit records and write that field), or 4xx naming it."""
-    a = access(session, who, type_key, Action.READ)
+    try:
+        a = access(session, who, type_key, Action.CREATE)
+    except Forbidden:  # may not create: perhaps edit
+        a = access(session, who, type_key, Action.UPDATE)
     writable = set()
     for action in (Action.CREATE, Action.UPDATE):
         if a.policy.allows(who, action):
-            writable |= a.fields(action) & a.readable()
-    fields = {k: f for k, f in _attachments(a.definition).items() if k in a.readable()}
+            writable |= a.fields(action)
+    attachments = _attachments(a.definition)
+    fields = {k: f for k, f in attachments.items() if k in writable or k in a.readable()}
     if field_key not in fields:
         names = ", ".join(sorted(fields)) or "none"
         raise BadRequest(f"record type '{type_key}' has no attachment field '{field_key}' (its attachment fields: "

@@ -207,3 +207,9 @@ def test_purging_a_removed_attachment_field_lets_its_files_go(jobs: Any) -> None
     purged = jobs.post("admin", "/api/v1/record-types/job/purge", json={"field": "drawing"})
     assert purged.status_code == 200, purged.get_json()
     assert files_of(jobs, record["id"]) == []
+
+
+def test_only_who_may_create_or_edit_uploads(jobs: Any) -> None:
+    response = upload(jobs, "auditor", "drawing")  # auditors read every record, write none
+    assert response.status_code == 403 and "may not" in response.get_json()["error"]["message"]
+    assert files_of(jobs, None) == []
