@@ -167,7 +167,9 @@ SCHEMAS: dict[str, Schema] = {
                    "only the fields the caller may read"},
     "RecordTypeList": obj({"items": {"type": "array", "items": obj({"key": STRING, "name": ANY_OBJECT,
                                                                      "version": INTEGER})}}),
-    "Record": obj({"id": INTEGER, "type": STRING, "version": INTEGER, "fields": ANY_OBJECT,
+    "Record": obj({"id": INTEGER, "type": STRING, "version": INTEGER, "fields": {
+        **ANY_OBJECT, "description": "Field key -> value, as the type's JSON Schema (GET /record-types/{key}/schema) "
+        "says: a relation to many is a list of ids, an attachment a list of FileReference"},
                    "createdAt": STRING, "createdBy": STRING, "updatedAt": STRING, "updatedBy": STRING}),
     "RecordPage": obj({"items": {"type": "array", "items": ref("Record")}, "page": INTEGER, "total": INTEGER,
                        "pageSize": INTEGER, "nextCursor": {"type": ["string", "null"]}}, optional=("page", "total")),
@@ -246,7 +248,10 @@ def paths() -> dict[str, dict[str, Any]]:
                                              query("fields", "Comma-separated fields to return: `name,amount`"),
                                              p("page"), p("pageSize"), p("cursor")],
                       description="`filter` may name a relation's fields (`customer.region == \"north\"`), "
-                                  "`$me` (the caller's username) and dates as `\"2026-01-01\"|date`."),
+                                  "`$me` (the caller's username) and dates as `\"2026-01-01\"|date`. A list field "
+                                  "(multi-select, users or groups of several, a relation to many) is tested by what "
+                                  "it holds: `tags|containsAny([\"a\",\"b\"])`, `tags|containsAll([...])`, "
+                                  "`tags|contains(\"a\")`, `\"a\" in tags`, `tags == null`."),
             "post": op("createRecord", "records", "Create a record", {201: ("Created", "Record")},
                        (400, 401, 403, 404, 413, 422), [TYPE], request=_json("RecordWrite")),
         },

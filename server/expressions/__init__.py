@@ -12,11 +12,12 @@ from server.expressions.errors import ExpressionError, ExpressionLimitError, Fil
 from server.expressions.feel import FeelError, UnaryTests, compile_unary_tests, parse_literal, parse_literal_list
 from server.expressions.functions import register_function
 from server.expressions.jexl import Expression, compile_expression, evaluate, is_expression
+from server.expressions.lists import ListColumn
 from server.expressions.sql import compile_filter, filter_matches
 from server.expressions.transforms import register_transform
 
 __all__ = [
-    "Expression", "ExpressionError", "ExpressionLimitError", "FeelError", "FilterError", "UnaryTests",
+    "Expression", "ExpressionError", "ExpressionLimitError", "FeelError", "FilterError", "ListColumn", "UnaryTests",
     "UnknownNameError", "compile_expression", "compile_filter", "compile_unary_tests", "evaluate",
     "filter_matches", "is_expression", "parse_literal", "parse_literal_list", "register_function",
     "register_transform",

@@ -11,7 +11,8 @@ The subset: comparisons ``== != < <= > >=``, ``&&``, ``||``, ``!`` (and ``and``/
 constant parts evaluated once, among them ``now`` and date arithmetic on it: ``now|addDays(-15)``,
 ``now|addHours(2)``, ``now|addMinutes(30)``, ``now|date`` (today). Anything else (arithmetic on a
 field, conditionals, transforms of a field other than the three text tests) is a FilterError
-naming it; a name that is not a column is an UnknownNameError.
+naming it; a name that is not a column is an UnknownNameError. Fields holding lists (server/expressions/lists.py)
+are tested by membership only.
 
 Null and errors: Python evaluation has two outcomes SQL's three-valued logic does not, an error
 (``x > 5`` with x null) that fails the whole expression unless ``&&``/``||`` skipped it, and plain
@@ -46,16 +47,18 @@ from sqlalchemy import (
     or_,
     true,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from server.expressions import jexl, limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, FilterError, UnknownNameError
+from server.expressions.lists import ListColumn
 from server.expressions.sql_functions import by_code_point, text_contains, text_ends_with
 
-Columns = Mapping[str, ColumnElement[Any]]
+Columns = Mapping[str, "ColumnElement[Any] | ListColumn"]
 
 _ORDERING = {"<", "<=", ">", ">="}
 _TEXT_TESTS = ("contains", "startsWith", "endsWith")
+_LIST_TESTS = ("containsAny", "containsAll")
 _INT64 = 2**63
 
 
@@ -101,6 +104,7 @@ class _Operand:
     sql: ColumnElement[Any] | None = None  # None: a constant
     value: Any = None
     failed: bool = False  # a constant whose evaluation fails: every row fails with it
+    items: ListColumn | None = None  # a list field (kind "list-field")
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,8 @@ class _Compiler:
             if name not in self.columns:
                 raise UnknownNameError(f"Unknown name '{name}' in filter '{self.text}'", self.text, name)
             column = self.columns[name]
+            if isinstance(column, ListColumn):
+                return _Operand(name, "list-field", items=column)
             kind = _column_kind(column)
             if kind is None:
                 raise self.error(f"field '{name}' has a type filters cannot compare ({column.type})", "column type")
@@ -202,15 +208,31 @@ class _Compiler:
                 return self.compare(symbol, self.operand(node.left), self.operand(node.right))
             if symbol == "in":
                 return self.membership(self.operand(node.left), self.operand(node.right))
-        if isinstance(node, jexl_ast.Transform) and node.name in _TEXT_TESTS:
+        if isinstance(node, jexl_ast.Transform) and node.name in _TEXT_TESTS + _LIST_TESTS:
+            subject = self.operand(node.subject)
+            if subject.items is not None:
+                return self.list_test(node, subject)
+            if node.name in _LIST_TESTS:
+                raise self.error(f"'{node.name}' needs a list field, not {subject.label}", f"transform '{node.name}'")
             return self.text_test(node)
         if isinstance(node, jexl_ast.Identifier):
-            return _truthy(self.operand(node))
+            operand = self.operand(node)
+            if operand.items is not None:
+                raise self.error(f"the list field {operand.label} is no condition by itself; test what it holds "
+                                 f"({operand.label}|containsAny([...]))", "a list field as a condition")
+            return _truthy(operand)
         raise self.error(*_describe(node))
 
     def compare(self, symbol: str, left: _Operand, right: _Operand) -> _Condition:
         if left.failed or right.failed:
             return _FAILS
+        if left.items is not None or right.items is not None:
+            field, other = (left, right) if left.items is not None else (right, left)
+            assert field.items is not None
+            if other.kind == "null" and symbol in ("==", "!="):
+                return _Condition(not_(field.items.present) if symbol == "==" else field.items.present)
+            raise self.error(f"the list field {field.label} can only be compared with null; test what it holds "
+                             f"with contains, containsAny, containsAll or in", f"'{symbol}' on a list field")
         if left.sql is None:  # constant on the left: mirror, so the column is on the left
             symbol = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(symbol, symbol)
             left, right = right, left
@@ -248,6 +270,10 @@ class _Compiler:
     def membership(self, left: _Operand, right: _Operand) -> _Condition:
         if left.failed or right.failed:
             return _FAILS
+        left = _bound(left) if right.items is not None else left
+        if right.items is not None and left.sql is None and left.items is None:
+            self.check_item(right, left)
+            return _guarded(right.items.present, right.items.has(left.value))  # 'x' in null fails in Python
         if left.sql is not None and right.kind == "list":
             values = list(right.value)
             for value in values:
@@ -260,6 +286,32 @@ class _Compiler:
             return _guarded(right.sql.is_not(None), text_contains(right.sql, literal(left.value, String())))
         raise self.error("'in' needs a field and a list of values ([1, 2]) or a text and a text field",
                          "'in' operands")
+
+    def check_item(self, field: _Operand, value: _Operand) -> None:
+        assert field.items is not None
+        if value.kind != field.items.item_kind:
+            raise self.error(f"the list field {field.label} holds {field.items.item_kind}s, not {value.label}",
+                             "list item")
+
+    def list_test(self, node: Any, subject: _Operand) -> _Condition:
+        """``contains`` / ``containsAny`` / ``containsAll`` on a list field: null holds nothing (false)."""
+        assert subject.items is not None
+        args = [_bound(self.operand(arg)) for arg in node.args or ()]
+        if len(args) != 1 or args[0].sql is not None or args[0].items is not None:
+            raise self.error(f"'{node.name}' needs one constant argument", f"transform '{node.name}'")
+        if node.name == "contains":
+            self.check_item(subject, args[0])
+            return _Condition(subject.items.has(args[0].value))
+        if args[0].kind != "list":
+            raise self.error(f"'{node.name}' needs a list of values, such as {subject.label}|{node.name}(['a', 'b'])",
+                             f"transform '{node.name}'")
+        values = list(dict.fromkeys(args[0].value))
+        for value in values:
+            self.check_item(subject, _Operand(repr(value), _value_kind(value), value=value))
+        tests = [subject.items.has(value) for value in values]
+        if node.name == "containsAny":
+            return _Condition(or_(*tests) if tests else false())
+        return _Condition(and_(subject.items.present, *tests))
 
     def text_test(self, node: Any) -> _Condition:
         subject = self.operand(node.subject)
@@ -279,6 +331,13 @@ class _Compiler:
         else:
             test = text_ends_with(column, literal(part, String()), literal(len(part), Integer()))
         return _Condition(and_(column.is_not(None), test))  # null contains nothing: false, not an error
+
+
+def _bound(operand: _Operand) -> _Operand:
+    """A name bound to a constant (``$me``, the caller's username) as that constant, for list tests."""
+    if isinstance(operand.sql, BindParameter) and operand.kind is not None:
+        return _Operand(operand.label, operand.kind, value=operand.sql.value)
+    return operand
 
 
 def _truthy(operand: _Operand) -> _Condition:

@@ -80,3 +80,23 @@ def _ends_with(element: Any, compiler: Any, **kw: Any) -> str:
 def _ends_with_pg(element: Any, compiler: Any, **kw: Any) -> str:
     text, suffix, length = _args(element, compiler, **kw)
     return f"(right({text}, {length}) = {suffix})"
+
+
+class json_list_has(FunctionElement[bool]):  # noqa: N801
+    """A JSON list column holds ``item`` (given as its JSON text, ``'"red"'``); null when the column is."""
+
+    type = Boolean()
+    name = "json_list_has"
+    inherit_cache = True
+
+
+@compiles(json_list_has)
+def _json_list_has(element: Any, compiler: Any, **kw: Any) -> str:
+    column, item = _args(element, compiler, **kw)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) AS item WHERE item.value = json_extract({item}, '$'))"
+
+
+@compiles(json_list_has, "postgresql")
+def _json_list_has_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    column, item = _args(element, compiler, **kw)
+    return f"(CAST({column} AS JSONB) @> jsonb_build_array(CAST({item} AS JSONB)))"

@@ -84,6 +84,20 @@ def _contains(value: Any, part: Any) -> bool:
     return _text_test(lambda text, sub: sub in text)(value, part)
 
 
+def _holds(every: bool) -> Callable[[Any, Any], bool]:
+    """containsAny / containsAll: a list field holds some / each of the values (null holds nothing)."""
+    def apply(value: Any, wanted: Any) -> bool:
+        if not isinstance(wanted, list | tuple):
+            raise TypeError(f"expects a list argument, got {kind_of(wanted)}")
+        if value is None:
+            return False
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expects a list, got {kind_of(value)}")
+        return (all if every else any)(item in value for item in wanted)
+
+    return apply
+
+
 def _shift(unit: str, dates_too: bool) -> Callable[[Any, Any], Any]:
     def apply(value: Any, amount: Any) -> Any:
         if not isinstance(amount, int | float) or isinstance(amount, bool):
@@ -117,6 +131,8 @@ register_transform("string", _to_string)
 register_transform("number", _to_number)
 register_transform("int", lambda v: None if (n := _to_number(v)) is None else int(n))
 register_transform("contains", _contains)
+register_transform("containsAny", _holds(every=False))
+register_transform("containsAll", _holds(every=True))
 register_transform("startsWith", _text_test(str.startswith))
 register_transform("endsWith", _text_test(str.endswith))
 register_transform("addDays", _shift("days", dates_too=True))

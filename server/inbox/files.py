@@ -18,6 +18,8 @@ from server.auth.session import web_principal
 from server.errors import BomsError, PayloadTooLarge
 from server.inbox import bp
 from server.inbox.pages import error_page, reading
+from server.records import files as record_files
+from server.records.attachments import THUMBNAIL_TYPES
 from server.security_headers import harden_stored, safe_download_type
 from server.services import files as store
 from server.services.submissions import UploadPolicy
@@ -25,13 +27,19 @@ from server.services.submissions import UploadPolicy
 MB = 1024 * 1024
 # Endpoints whose forms may carry files, and how many full-size files one submission may hold: the body
 # limit there is raised above the per-file one, so an oversized file gets its message beside its field.
-UPLOAD_ENDPOINTS = frozenset({"inbox.complete_task", "inbox.start_submit"})
+UPLOAD_ENDPOINTS = frozenset({"inbox.complete_task", "inbox.start_submit", "inbox.create_record",
+                              "inbox.update_record"})
 FILES_PER_SUBMISSION = 4
 FORM_ALLOWANCE = MB  # the other fields of the form
 
 
 def _limit() -> int:
     return int(current_app.config["BOMS"].max_upload_bytes)
+
+
+def upload_limit() -> int:
+    """The most one uploaded file may have (BOMS_MAX_UPLOAD_BYTES)."""
+    return _limit()
 
 
 def _megabytes() -> str:
@@ -82,3 +90,28 @@ def download_file(file_id: str) -> Any:
     harden_stored(response)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _send_stored(path: Path, name: str, content_type: str, inline: bool) -> Any:
+    response = send_file(path, mimetype=content_type if inline else safe_download_type(content_type),
+                         as_attachment=not inline, download_name=name, conditional=True)
+    if inline:  # a raster image shown in an <img>: nosniff and the stored-content policy still apply
+        response.headers["Content-Disposition"] = "inline"
+    harden_stored(response)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/records/<type_key>/<int:record_id>/files/<file_id>")
+@login_required
+def record_file(type_key: str, record_id: int, file_id: str) -> Any:
+    """A file of a record's attachment field, for who may read the record and the field; ``?view=image``
+    shows a PNG, JPEG, GIF or WebP inline (the record page's thumbnails), anything else downloads."""
+    with reading() as session:
+        try:
+            name, content_type, path = record_files.download(session, web_principal(), store_root(), type_key,
+                                                             record_id, file_id)
+        except BomsError as exc:
+            return error_page(exc)
+    inline = request.args.get("view") == "image" and content_type.lower() in THUMBNAIL_TYPES
+    return _send_stored(path, name, content_type, inline)

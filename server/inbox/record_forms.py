@@ -19,10 +19,12 @@ from server.errors import BomsError, Conflict, FormInvalid
 from server.forms.render import fields as form_fields
 from server.forms.render import parse_submission, shown_again
 from server.inbox import bp
+from server.inbox.files import store_root, upload_limit
 from server.inbox.pages import error_page, reading, writing
 from server.inbox.record_display import localized_schema, one_line_texts, tr
 from server.inbox.texts import field_messages
 from server.records import service, workspace
+from server.records.files import Incoming
 
 
 def _form(kind: workspace.TypeView, action: Action, values: dict[str, Any] | None,
@@ -38,6 +40,26 @@ def _render_form(kind: workspace.TypeView, action: Action, values: dict[str, Any
     general = (errors or {}).get("fields")
     return render_template("records/form.html", kind=kind, fields=shown, record=record, errors=errors or {},
                            general=general, conflict=conflict, creating=action is Action.CREATE), status
+
+
+def _uploads(kind: workspace.TypeView) -> dict[str, list[Incoming]]:
+    """The files chosen in each attachment field of the form (an empty file input sends a nameless part)."""
+    chosen = {}
+    for f in kind.fields:
+        parts = [p for p in request.files.getlist(f["key"]) if p.filename] if f["type"] == "attachment" else []
+        if parts:
+            chosen[f["key"]] = [Incoming(p.stream, p.filename, p.mimetype) for p in parts]
+    return chosen
+
+
+def _named_files(typed: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """A refused edit's kept files shown by name again (the form sends only their ids)."""
+    for key, value in typed.items():
+        known = {i["fileId"]: i for i in record["fields"].get(key) or () if isinstance(i, dict) and "fileId" in i} \
+            if isinstance(value, list) else {}
+        if known:
+            typed[key] = [known.get(i.get("fileId"), i) if isinstance(i, dict) else i for i in value]
+    return typed
 
 
 def _submitted(kind: workspace.TypeView, action: Action, clearing: bool) -> dict[str, Any]:
@@ -56,7 +78,7 @@ def _submitted(kind: workspace.TypeView, action: Action, clearing: bool) -> dict
 def new_record(type_key: str) -> Any:
     try:
         with reading() as session:
-            kind = workspace.type_view(session, web_principal(), type_key)
+            kind = workspace.type_view(session, web_principal(), type_key, for_form=True)
     except BomsError as exc:
         return error_page(exc)
     if not kind.may_create:
@@ -70,10 +92,11 @@ def create_record(type_key: str) -> Any:
     who = web_principal()
     try:
         with reading() as session:
-            kind = workspace.type_view(session, who, type_key)
+            kind = workspace.type_view(session, who, type_key, for_form=True)
         values = _submitted(kind, Action.CREATE, clearing=False)
         with writing() as session:
-            record = service.create(session, who, type_key, values)
+            record = workspace.save_form(session, who, type_key, None, values, None, _uploads(kind),
+                                         store_root(), upload_limit())
     except FormInvalid as exc:
         typed = shown_again(values, request.form)
         return _render_form(kind, Action.CREATE, typed, field_messages(exc.details.get("fields", {})), status=422)
@@ -100,7 +123,7 @@ def record_page(type_key: str, record_id: int) -> Any:
 def edit_record(type_key: str, record_id: int) -> Any:
     try:
         with reading() as session:
-            screen = workspace.record_screen(session, web_principal(), type_key, record_id)
+            screen = workspace.record_screen(session, web_principal(), type_key, record_id, for_form=True)
     except BomsError as exc:
         return error_page(exc)
     if not screen.may_update:
@@ -119,13 +142,13 @@ def update_record(type_key: str, record_id: int) -> Any:
     who = web_principal()
     try:
         with reading() as session:
-            screen = workspace.record_screen(session, who, type_key, record_id)
+            screen = workspace.record_screen(session, who, type_key, record_id, for_form=True)
         values = _submitted(screen.type, Action.UPDATE, clearing=True)
         with writing() as session:
-            service.update_record(session, who, type_key, record_id,
-                                  {"fields": values, "version": _version()})
+            workspace.save_form(session, who, type_key, record_id, values, _version(), _uploads(screen.type),
+                                store_root(), upload_limit())
     except FormInvalid as exc:
-        typed = shown_again(values, request.form)
+        typed = _named_files(shown_again(values, request.form), screen.record)
         return _render_form(screen.type, Action.UPDATE, typed, field_messages(exc.details.get("fields", {})),
                             record=screen.record, status=422)
     except Conflict:

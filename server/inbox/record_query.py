@@ -20,7 +20,10 @@ from werkzeug.datastructures import MultiDict
 from server.inbox.record_display import NUMBER_KINDS, field_label
 
 RANGE_KINDS = NUMBER_KINDS | {"date"}
-CONTROL_KINDS = RANGE_KINDS | {"text", "long_text", "email", "url", "select", "boolean"}
+LIST_KINDS = frozenset({"multi_select"})  # options, with "any of" / "all of"
+PRINCIPAL_KINDS = frozenset({"user"})  # "me"
+CONTROL_KINDS = RANGE_KINDS | LIST_KINDS | PRINCIPAL_KINDS | {"text", "long_text", "email", "url", "select",
+                                                               "boolean"}
 MAX_CONTROL = 255
 
 
@@ -30,7 +33,7 @@ class ListArgs:
     sort: str = ""
     cursor: str | None = None
     columns: list[str] = field(default_factory=list)
-    controls: dict[str, str] = field(default_factory=dict)  # "f.amount.min" -> "5000"
+    controls: dict[str, Any] = field(default_factory=dict)  # "f.amount.min" -> "5000"; "f.tags" -> ["a", "b"]
     view: int | None = None
     problems: list[str] = field(default_factory=list)
     clauses: list[str] = field(default_factory=list)
@@ -76,9 +79,41 @@ def _clause(key: str, spec: Mapping[str, Any], part: str, raw: str) -> str | Non
         return f"{key} {'>=' if part == 'min' else '<='} {_literal(day.isoformat())}|date"
     if kind == "boolean":
         return {"yes": f"{key} == true", "no": f"{key} != true"}.get(raw)
+    if kind in PRINCIPAL_KINDS:
+        return _principal_clause(key, spec, raw)
     if kind == "select":
         return f"{key} == {_literal(raw)}" if raw in {o["value"] for o in spec.get("options", [])} else None
     return f"{key}|contains({_literal(raw)})"
+
+
+def _list_clause(key: str, spec: Mapping[str, Any], chosen: list[str], mode: str) -> str | None:
+    """Options of a multi-select: the records holding any (or all) of them."""
+    known = {o["value"] for o in spec.get("options", [])}
+    if not chosen or any(c not in known for c in chosen) or mode not in ("any", "all"):
+        return None
+    test = "containsAll" if mode == "all" else "containsAny"
+    return f"{key}|{test}([{', '.join(_literal(c) for c in chosen)}])"
+
+
+def _principal_clause(key: str, spec: Mapping[str, Any], raw: str) -> str | None:
+    if raw != "me":
+        return None
+    return f"{key}|contains($me)" if spec.get("multiple") else f"{key} == $me"
+
+
+def _read_list_control(result: ListArgs, args: MultiDict[str, str], key: str, spec: Mapping[str, Any]) -> None:
+    chosen = [c for c in dict.fromkeys(args.getlist(f"f.{key}")) if c]
+    if not chosen:
+        return
+    mode = args.get(f"f.{key}.mode") or "any"
+    result.controls[f"f.{key}"] = chosen
+    result.controls[f"f.{key}.mode"] = mode
+    clause = _list_clause(key, spec, chosen, mode)
+    if clause is None:
+        result.problems.append(_("“%(value)s” is not a value for %(field)s.", value=", ".join(chosen)[:MAX_CONTROL],
+                                 field=field_label(spec)))
+    else:
+        result.clauses.append(clause)
 
 
 def read_list_args(args: MultiDict[str, str], fields: list[dict[str, Any]]) -> ListArgs:
@@ -93,6 +128,9 @@ def read_list_args(args: MultiDict[str, str], fields: list[dict[str, Any]]) -> L
     result.view = int(view) if view.isascii() and view.isdigit() and len(view) < 10 else None
     for key, spec in readable.items():
         if spec["type"] not in CONTROL_KINDS:
+            continue
+        if spec["type"] in LIST_KINDS:
+            _read_list_control(result, args, key, spec)
             continue
         parts = ("min", "max") if spec["type"] in RANGE_KINDS else ("",)
         for part in parts:

@@ -134,6 +134,14 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "nul_character": lambda p: _("must not contain NUL characters"),
     "lone_surrogate": lambda p: _("must not contain invalid Unicode characters (lone surrogates)"),
     "not_finite": lambda p: _("must be a finite number"),
+    # server/records/files.py: a record's attachments
+    "file_too_large": lambda p: _("“%(name)s” is larger than %(size)s MB", name=p.get("name"),
+                                  size=format_decimal(round(_n(p.get("value")) / 1048576, 2))),
+    "file_empty": lambda p: _("“%(name)s” is empty", name=p.get("name")),
+    "file_kind": lambda p: _("“%(name)s” is not a kind of file this field takes (%(options)s)", name=p.get("name"),
+                             options=_(", ").join(str(o) for o in p.get("options", []))),
+    "unknown_file": lambda p: _("a file that is not on this record or not uploaded by you"),
+    "duplicate_file": lambda p: _("names the same file twice"),
 }
 
 

@@ -6,6 +6,7 @@
 - types.py       save (versions), list, read, schema
 - values.py      the one validator of record values
 - listing.py     filter (JEXL -> SQL), multi-key sort, offset and keyset pages
+- attachments.py the attachment kind; files.py: uploads, binding, downloads of record files
 - service.py     records: list, create, read, update, delete, history (audit events)
 - deploy.py      ``*.record.json`` files in `boms deploy` / POST /deployments
 - imports/       spreadsheet import (a background job) and export
@@ -18,6 +19,7 @@ from __future__ import annotations
 from flask import Flask
 
 from server.plugins import add_deployer, plugins_of
+from server.records import attachments as _attachments  # noqa: F401  (registers the attachment kind)
 from server.records import kinds_extra as _kinds  # noqa: F401  (registers the field kinds beyond plain values)
 from server.records import row_scopes as _row_scopes  # noqa: F401  (registers the row scope 'condition')
 from server.records.deploy import SUFFIX, deploy_files
@@ -27,7 +29,10 @@ add_deployer(SUFFIX, deploy_files)
 
 
 def init_app(app: Flask) -> None:
-    """The import job kind; the routes and OpenAPI paths come with server.api."""
+    """The import job kind and the sweep of uploads no record took; the routes and OpenAPI paths come with
+    server.api."""
+    from server.records.files import sweep_pending
     from server.records.imports import JOB_KIND, handle_job
 
     plugins_of(app).add_job(JOB_KIND, handle_job)
+    plugins_of(app).add_sweep(sweep_pending)

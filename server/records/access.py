@@ -20,6 +20,7 @@ from server.errors import NotFound
 from server.models import RecordType
 from server.records.fields import KINDS
 from server.records.links import ReadThrough, read_through
+from server.records.many import is_list, list_column
 from server.records.storage import stored_fields, table_of
 from server.records.types import policy_of, require_type
 from server.records.values import to_json
@@ -70,7 +71,9 @@ class Access:
         readable = self.readable()
         visible: dict[str, Any] = {}
         for key in readable:
-            if key in self.through.computed:
+            if is_list(fields[key]):
+                visible[key] = list_column(self.row.key, fields[key], self.table)
+            elif key in self.through.computed:
                 visible[key] = self.through.computed[key][0]
             elif KINDS[fields[key]["type"]].can_filter:
                 visible[key] = self.table.c[key]

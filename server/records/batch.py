@@ -32,6 +32,7 @@ from server.forms.validation import FieldMessage
 from server.queries import id_value
 from server.records.access import Access
 from server.records.computed import compute
+from server.records.many import is_many
 from server.records.numbering import next_numbers
 from server.records.references import reference_errors
 from server.records.storage import stored_fields
@@ -58,6 +59,21 @@ class Target:
     @classmethod
     def of(cls, a: Access, **extra: Any) -> Target:
         return cls(a.who, a.definition, a.table, extra)
+
+
+def single_path_only(a: Access) -> bool:
+    """Whether rows of this type must go one by one through server/records/service.py, which stores an
+    attachment's files and a relation to many's link rows; the batch statements write table columns only."""
+    return any(f["type"] == "attachment" or is_many(f) for f in a.definition["fields"])
+
+
+def _refuse_single_path_values(definition: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """The batch statements write table columns only: a value for files or link rows is refused, never dropped."""
+    held = [f["key"] for f in definition["fields"] if f["type"] == "attachment" or is_many(f)]
+    for key in held:
+        if any(row.get(key) not in (None, []) for row in rows):
+            raise BadRequest(f"field '{key}' of {definition['key']} is written one record at a time, not in a batch",
+                             field=key)
 
 
 def _row_error(index: int, exc: BomsError) -> dict[str, Any]:
@@ -151,6 +167,7 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
     Raises BatchRefused naming the rows a reference, a formula or a unique index refused."""
     if not rows:
         return {}
+    _refuse_single_path_values(target.definition, list(rows.values()))
     errors = [_row_error(i, FormInvalid(e)) for i, e in reference_errors(session, target.who, target.definition,
                                                                            rows).items()]
     if errors:
@@ -242,6 +259,7 @@ def _check_version(given: Any, current: int, where: str) -> None:
 def update_rows(session: Session, target: Target, changes: Mapping[int, Change]) -> dict[int, int]:
     """Write checked changes (by row index) as each record's next version, audited; the ids by index."""
     definition, who, type_key, table = target.definition, target.who, target.type_key, target.table
+    _refuse_single_path_values(definition, [c.changed for c in changes.values()])
     errors = [_row_error(i, FormInvalid(e)) for i, e in reference_errors(
         session, who, definition, {i: c.changed for i, c in changes.items()}).items()]
     keys = [f["key"] for f in stored_fields(definition)]

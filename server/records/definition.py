@@ -29,12 +29,12 @@ from server.records.kinds_extra import SUB_FIELD_KINDS
 KEY = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
 CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
+COLOR = re.compile(r"#[0-9a-fA-F]{6}", re.ASCII)
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TOP_KEYS = frozenset({"key", "name", "fields", "permissions", "recordType"})
 FIELD_KEYS = frozenset({"key", "label", "type", "required", "unique", "default", "help", "validation", "list"})
 MAX_FIELDS = 200
 MAX_OPTIONS = 500
-PLANNED = {"attachment"}
 
 
 def _bad(message: str, field: str) -> BadRequest:
@@ -58,13 +58,19 @@ def _options(raw: Any, where: str) -> list[dict[str, Any]]:
     options = []
     for index, option in enumerate(raw):
         at = f"{where} option {index + 1}"
-        if not isinstance(option, Mapping) or set(option) - {"value", "label"}:
-            raise _bad(f"{at} must be {{\"value\": ..., \"label\": {{\"en\", \"zh\"}}}}", "options")
+        if not isinstance(option, Mapping) or set(option) - {"value", "label", "color"}:
+            raise _bad(f"{at} must be {{\"value\": ..., \"label\": {{\"en\", \"zh\"}}, \"color\": \"#rrggbb\"}} "
+                       "(color optional)", "options")
         value = option.get("value")
         if not isinstance(value, str) or not value.strip() or len(value) > 100 or value in seen:
             raise _bad(f"{at}: 'value' must be distinct text of 1 to 100 characters", "options")
         seen.add(value)
-        options.append({"value": value, "label": _texts(option.get("label"), f"{at} label", "options")})
+        entry = {"value": value, "label": _texts(option.get("label"), f"{at} label", "options")}
+        if "color" in option:
+            if not isinstance(option["color"], str) or not COLOR.fullmatch(option["color"]):
+                raise _bad(f"{at}: 'color' must be a colour written #rrggbb, such as \"#2e7d32\"", "options")
+            entry["color"] = option["color"].lower()
+        options.append(entry)
     return options
 
 
@@ -131,9 +137,6 @@ def _field(raw: Any, index: int, type_key: str, kinds: tuple[str, ...] | None = 
     if key in SYSTEM_FIELDS:
         raise _bad(f"{where}: '{key}' is a system field ({', '.join(SYSTEM_FIELDS)})", key)
     kind_name = raw.get("type")
-    if kind_name in PLANNED:
-        raise _bad(f"{where}: the field type '{kind_name}' is not supported yet (supported: "
-                   f"{', '.join(KINDS)})", key)
     if kind_name not in (kinds or KINDS):
         raise _bad(f"{where}: 'type' must be one of {', '.join(kinds or KINDS)}, not {kind_name!r}", key)
     kind = KINDS[kind_name]

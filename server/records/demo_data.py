@@ -14,7 +14,8 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.models import User
 from server.records.access import access
-from server.records.batch import BatchRefused, Target, check_creates, insert_rows
+from server.records.batch import BatchRefused, Target, check_creates, insert_rows, single_path_only
+from server.records.service import insert_one
 from server.records.types import latest
 
 BATCH = 500
@@ -90,21 +91,38 @@ def _order(customers: list[int]) -> Callable[[int, random.Random, list[str]], di
     return make
 
 
+STEPS = (("Cut", 30), ("Plane", 20), ("Assemble", 60), ("Sand", 25), ("Lacquer", 40), ("Inspect", 10))
+
+
+def _work_order(materials: list[int]) -> Callable[[int, random.Random, list[str]], dict[str, Any]]:
+    def make(i: int, rnd: random.Random, users: list[str]) -> dict[str, Any]:
+        status = rnd.choice(("planned", "in_progress", "on_hold", "done"))
+        steps = [{"step": name, "minutes": minutes, "done": status == "done" or rnd.random() < 0.3}
+                 for name, minutes in STEPS[:rnd.randint(3, len(STEPS))]]
+        return {"product": rnd.choice(PRODUCTS)[0], "quantity": rnd.randint(1, 20), "status": status,
+                "materials": rnd.sample(materials, min(len(materials), rnd.randint(1, 4))), "steps": steps,
+                "owner": rnd.choice(users), "workers": rnd.sample(users, min(len(users), 2)),
+                "due_on": (date.today() + timedelta(days=rnd.randint(-10, 60))).isoformat()}
+    return make
+
+
 def generate(session_factory: Callable[[], Any], count: int, seed: int = 7) -> dict[str, int]:
     """``count`` records of each demo type that is deployed; how many of each were made."""
     rnd = random.Random(seed)
     made: dict[str, int] = {}
     customers: list[int] = []
+    materials: list[int] = []
     with session_factory() as session:
         admin = session.execute(select(User).where(User.username == "admin")).scalar_one()
         who = Principal.of(admin)
         users = list(session.execute(select(User.username).where(User.active.is_(True))).scalars()) or ["admin"]
     for key, maker in (("customer", _customer), ("contract", _contract), ("material", _material),
-                       ("lead", _lead), ("order", None)):
+                       ("lead", _lead), ("order", None), ("work_order", None)):
         if maker is None:
-            if not customers:
+            related = customers if key == "order" else materials
+            if not related:
                 continue
-            maker = _order(customers)
+            maker = _order(customers) if key == "order" else _work_order(materials)
         with session_factory() as session:
             if latest(session, key) is None:
                 continue
@@ -113,13 +131,18 @@ def generate(session_factory: Callable[[], Any], count: int, seed: int = 7) -> d
         for start in range(offset, offset + count, BATCH):
             with session_factory() as session:
                 a = access(session, who, key, Action.CREATE)
-                good, refused = check_creates(a, [{"fields": maker(i, rnd, users)}
-                                                  for i in range(start, min(offset + count, start + BATCH))])
-                if refused:
-                    raise BatchRefused(f"demo {key} rows were refused", rows=refused[:10])
-                done = insert_rows(session, Target.of(a), good)
-                ids = [done[i] for i in sorted(done)]
+                bodies = [{"fields": maker(i, rnd, users)} for i in range(start, min(offset + count, start + BATCH))]
+                if single_path_only(a):  # files and link rows: one record at a time
+                    ids = [insert_one(session, a, body["fields"])[0] for body in bodies]
+                else:
+                    good, refused = check_creates(a, bodies)
+                    if refused:
+                        raise BatchRefused(f"demo {key} rows were refused", rows=refused[:10])
+                    done = insert_rows(session, Target.of(a), good)
+                    ids = [done[i] for i in sorted(done)]
                 if key == "customer":
                     customers.extend(ids)
+                elif key == "material":
+                    materials.extend(ids)
                 made[key] = made.get(key, 0) + len(ids)
     return made

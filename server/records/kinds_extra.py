@@ -22,6 +22,7 @@ from sqlalchemy.types import TypeEngine
 
 from server.errors import BadRequest
 from server.records.fields import KINDS, MAX_DIGITS, DecimalKind, Kind, TextKind
+from server.records.many import MAX_LINKS, as_ids
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
 TYPE_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
@@ -107,10 +108,15 @@ class GroupKind(_PrincipalKind):
 
 class RelationKind(Kind):
     """The id of a record of ``target``; a foreign key in the database. ``onDelete`` says what deleting the
-    target does: ``restrict`` (refused, naming the records that point to it), ``set_null``, ``cascade``."""
+    target does: ``restrict`` (refused, naming the records that point to it), ``set_null``, ``cascade``.
+    With ``multiple`` it is a list of ids kept in a link table (server/records/many.py); ``set_null`` then
+    unlinks the deleted target."""
 
     name = "relation"
     extra = frozenset({"target", "onDelete", "multiple"})
+
+    def stored(self, field: Mapping[str, Any]) -> bool:
+        return not field.get("multiple")
 
     def configure(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         target = _key(raw, "target", where, TYPE_KEY)
@@ -120,16 +126,29 @@ class RelationKind(Kind):
         if raw.get("required") and on_delete == "set_null":
             raise _bad(f"{where}: a required relation cannot be set to null when its target is deleted; "
                        "use restrict or cascade", raw["key"])
+        config = {"target": target, "onDelete": on_delete}
         if _flag(raw, "multiple", where):
-            raise _bad(f"{where}: a relation to several records is not supported yet; relate each record to "
-                       "one (an order line to its order) and read the others with a rollup", raw["key"])
-        return {"target": target, "onDelete": on_delete}
+            if raw.get("unique") or raw.get("default") is not None:
+                raise _bad(f"{where}: a relation to several records has no default and cannot be unique",
+                           raw["key"])
+            config["multiple"] = True
+        return config
 
     def column(self, field: Mapping[str, Any]) -> TypeEngine[Any]:
         return Integer()
 
     def schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "x-ref": f"record:{field['target']}"}
+        one = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "x-ref": f"record:{field['target']}"}
+        if field.get("multiple"):
+            return {"type": "array", "uniqueItems": True, "maxItems": MAX_LINKS, "items": one,
+                    "minItems": 1 if field.get("required") else 0, "x-ref": f"record:{field['target']}"}
+        return one
+
+    def to_db(self, field: Mapping[str, Any], value: Any) -> Any:
+        return sorted(value) if field.get("multiple") and value is not None else value
+
+    def to_json(self, field: Mapping[str, Any], value: Any) -> Any:
+        return as_ids(value) if field.get("multiple") else value
 
 
 class AutoNumberKind(Kind):

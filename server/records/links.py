@@ -22,6 +22,7 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.errors import BadRequest
 from server.records.fields import KINDS
+from server.records.many import is_many, link_table, read_value
 from server.records.storage import table_of
 
 NUMERIC = ("integer", "decimal", "money", "percent", "formula", "rollup")
@@ -60,6 +61,9 @@ def check_links(session: Session, definition: Mapping[str, Any]) -> None:
         if field["type"] == "relation" and _definition_of(session, definition, field["target"]) is None:
             raise _bad(f"{where}: no record type '{field['target']}' to relate to (save it first)", key)
         if field["type"] == "lookup":
+            if is_many(own[field["relation"]]):
+                raise _bad(f"{where}: '{field['relation']}' relates to several records; a lookup reads through a "
+                           "relation to one (use a rollup over several)", key)
             target = _definition_of(session, definition, own[field["relation"]]["target"])
             looked = _fields(target).get(field["field"]) if target else None
             if looked is None or looked["type"] not in PLAIN_TARGETS or not KINDS[looked["type"]].stored(looked):
@@ -102,7 +106,7 @@ def _other(session: Session, who: Principal, key: str, cache: dict[str, Other | 
         else:
             # an alias: a relation to the own type (an employee's manager) must not correlate with the outer row
             table = table_of(row.definition).alias(f"through_{key}")
-            keys = [f["key"] for f in row.definition["fields"] if KINDS[f["type"]].stored(f)]
+            keys = [f["key"] for f in row.definition["fields"] if KINDS[f["type"]].stored(f) or is_many(f)]
             cache[key] = Other(row.definition, table, policy.fields_for(who, Action.READ, keys),
                                policy.row_filter(who, Action.READ, table.c))
     return cache[key]
@@ -127,7 +131,9 @@ def read_through(session: Session, who: Principal, definition: Mapping[str, Any]
     for key, field in own.items():
         if key not in readable:
             continue
-        if field["type"] == "relation":
+        if is_many(field):
+            computed[key] = (read_value(definition["key"], field, table.c.id).label(key), field)
+        elif field["type"] == "relation":
             other = _other(session, who, field["target"], cache)
             for name, target_field in _fields(other.definition).items() if other else ():
                 kind = KINDS[target_field["type"]]
@@ -149,7 +155,14 @@ def read_through(session: Session, who: Principal, definition: Mapping[str, Any]
             aggregate = func.count(column) if field["function"] == "count" else getattr(func, field["function"])(column)
             scale = 0 if field["function"] == "count" else _scale(_fields(other.definition)[field["field"]]) + (
                 2 if field["function"] == "avg" else 0)
-            expression = select(type_coerce(aggregate, Numeric(30, scale, asdecimal=True))).where(
-                other.table.c[field["via"]] == table.c.id, other.scope).scalar_subquery()
+            via = _fields(other.definition)[field["via"]]
+            query = select(type_coerce(aggregate, Numeric(30, scale, asdecimal=True)))
+            if is_many(via):  # through the link table: each source record linked to this one counts once
+                link = link_table(field["source"], via).alias(f"links_{key}")
+                query = query.select_from(other.table.join(link, link.c.source_id == other.table.c.id)).where(
+                    link.c.target_id == table.c.id)
+            else:
+                query = query.where(other.table.c[field["via"]] == table.c.id)
+            expression = query.where(other.scope).scalar_subquery()
             computed[key] = (expression.label(key), {**field, "scale": scale})
     return ReadThrough(computed, paths)

@@ -19,7 +19,7 @@ from sqlalchemy import Column, ColumnElement, Select, String, Table, and_, false
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest
-from server.expressions import ExpressionError, FilterError, UnknownNameError, compile_filter
+from server.expressions import ExpressionError, FilterError, ListColumn, UnknownNameError, compile_filter
 from server.expressions.sql_functions import text_contains
 from server.queries import MAX_PAGE_SIZE, PageRequest, SortKey, after
 from server.queries.paging import MAX_CURSOR
@@ -93,7 +93,8 @@ class RecordOrder:
         return result
 
 
-def order_of(text: str | None, columns: dict[str, Column[Any]], table: Table) -> RecordOrder:
+def order_of(text: str | None, columns: dict[str, Any], table: Table) -> RecordOrder:
+    columns = {k: v for k, v in columns.items() if not isinstance(v, ListColumn)}  # a list has no order
     names = [part.strip() for part in (text or "-id").split(",")]
     if len(names) > MAX_SORT_KEYS or any(not n or n in ("-", "+") for n in names):
         raise BadRequest(f"sort: name 1 to {MAX_SORT_KEYS} fields, comma-separated, '-' for descending",

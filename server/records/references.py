@@ -5,8 +5,8 @@ exist (or the writer may not see that record: a relation to a row outside my sco
 The foreign key stays the guarantee under concurrency; this check is for the message.
 
 On delete, ``dependants`` lists, for each relation pointing at the type, the records pointing at one record,
-so the service can refuse (``restrict``), clear (``set_null``) or delete them (``cascade``) — each change
-an audited write of its own.
+so the service can refuse (``restrict``), clear (``set_null``; for a relation to many: unlink) or delete them
+(``cascade``) — each change an audited write of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from server.auth.permissions.records import Action
 from server.errors import FormInvalid
 from server.forms.validation import FieldMessage
 from server.models import Group, RecordType, User
+from server.records.many import is_many, pointing_at
 from server.records.storage import table_of
 
 
@@ -55,8 +56,13 @@ def check_references(session: Session, who: Principal, definition: Mapping[str, 
         policy = policy_of(row)
         table = table_of(row.definition)
         scope = policy.row_filter(who, Action.READ, table.c)
-        if session.execute(select(table.c.id).where(table.c.id == value, scope)).first() is None:
-            errors[key] = FieldMessage(f"no {field['target']} record {value}", "unknown_record", {"id": value})
+        wanted = set(value) if isinstance(value, list) else {value}
+        found = set(session.execute(select(table.c.id).where(table.c.id.in_(sorted(wanted)), scope)).scalars())
+        missing = sorted(wanted - found)
+        if missing:
+            shown = ", ".join(map(str, missing[:10]))
+            errors[key] = FieldMessage(f"no {field['target']} record {shown}", "unknown_record",
+                                       {"id": missing[0], "ids": missing[:10]})
     if errors:
         raise FormInvalid(errors)
 
@@ -112,7 +118,11 @@ def dependants(session: Session, type_key: str, record_id: int) -> list[Dependan
     found = []
     for row in session.execute(select(RecordType).where(RecordType.is_latest.is_(True))).scalars():
         for field in row.definition["fields"]:
-            if field["type"] == "relation" and field["target"] == type_key:
+            if is_many(field) and field["target"] == type_key:
+                ids = pointing_at(session, row.key, field, record_id)
+                if ids:
+                    found.append(Dependants(row.key, field, ids))
+            elif field["type"] == "relation" and field["target"] == type_key:
                 table = table_of(row.definition)
                 ids = list(session.execute(select(table.c.id).where(table.c[field["key"]] == record_id)
                                            .order_by(table.c.id)).scalars())

@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.errors import BadRequest, Forbidden, FormInvalid
 from server.events import EventKind, SubjectType
-from server.models import RecordType
+from server.models import RecordType, StoredFile
 from server.records.computed import compute
 from server.records.fields import KINDS
+from server.records.many import drop_links, is_many
 from server.records.storage import purge_column, stored_fields, table_of
 
 BATCH = 1000
@@ -82,6 +83,10 @@ def purge_field(session: Session, who: Principal, type_key: str, field_key: Any)
             f" (removed fields: {', '.join(sorted(removed)) or 'none'})", field="field")
     if KINDS[removed[field_key]["type"]].stored(removed[field_key]):
         purge_column(session, row.definition, field_key)
+    elif is_many(removed[field_key]):
+        drop_links(session, type_key, removed[field_key])
+    if removed[field_key]["type"] == "attachment":  # the files' rows go; the store's sweep removes their bytes
+        session.execute(delete(StoredFile).where(StoredFile.record_type == type_key, StoredFile.field == field_key))
     remaining = [f for k, f in removed.items() if k != field_key]
     session.execute(update(RecordType).where(RecordType.key == type_key).values(removed_fields=remaining))
     publish(session, Event(EventKind.RECORD_TYPE_FIELD_PURGED, who.username, subject_type=SubjectType.RECORD_TYPE,

@@ -25,7 +25,7 @@ from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent
 from server.queries import PageRequest, id_value
-from server.records import listing
+from server.records import files, listing, many
 from server.records.access import Access, access
 from server.records.computed import compute
 from server.records.numbering import next_number
@@ -75,7 +75,8 @@ def _in_scope(a: Access, action: Action, record: Mapping[str, Any]) -> bool:
 
 
 def _unique_violation(session: Session, a: Access, values: Mapping[str, Any], own_id: int | None) -> FormInvalid:
-    """After the database refused a write: which unique field already holds the value (a read, not a check)."""
+    """After the database refused a write: which unique field already holds the value, or which related record
+    is gone (reads, not checks)."""
     readable = a.readable()
     for field in a.definition["fields"]:
         key = field["key"]
@@ -86,6 +87,10 @@ def _unique_violation(session: Session, a: Access, values: Mapping[str, Any], ow
             if session.execute(query.limit(1)).first() is not None:
                 name = key if key in readable else "fields"
                 return FormInvalid({name: FieldMessage("is already used by another record", "unique")})
+    try:  # not a unique value: a related record deleted meanwhile (its foreign key refused the link)
+        check_references(session, a.who, a.definition, values)
+    except FormInvalid as exc:
+        return exc
     return FormInvalid({"fields": FieldMessage("a value that must be unique is already used", "unique")})
 
 
@@ -130,6 +135,7 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
     given = set(values) if isinstance(values, Mapping) else set()
     a.policy.require(who, Action.CREATE, fields=given)
     check_references(session, who, a.definition, stored)
+    stored = files.resolve(session, a, stored, None)
     now = utcnow()
     system = {"version": 1, "created_at": now, "created_by": who.username, "updated_at": now,
               "updated_by": who.username}
@@ -141,9 +147,12 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
                 if field["type"] == "auto_number":
                     stored[field["key"]] = next_number(session, type_key, field, now)
             stored.update(compute(type_key, a.definition, {**dict.fromkeys(a.stored_keys()), **stored}))
-            record_id = session.execute(insert(a.table).values({**stored, **system})).inserted_primary_key[0]
+            record_id = session.execute(insert(a.table).values({**many.columns_only(a.definition, stored), **system})
+                                        ).inserted_primary_key[0]
+            many.write_links(session, a.definition, record_id, None, stored)
     except IntegrityError:
         raise _unique_violation(session, a, stored, None) from None
+    files.bind(session, type_key, a.definition, record_id, None, stored)
     changes = {k: {"old": None, "new": v} for k, v in _json_values(a, stored).items()}
     event = Event(EventKind.RECORD_CREATED, who.username, subject_type=SUBJECT,
                   subject_id=_subject(type_key, record_id),
@@ -177,12 +186,14 @@ def _write(session: Session, a: Access, old: Mapping[str, Any], changed: dict[st
         with session.begin_nested():
             result = session.execute(update(a.table).where(a.table.c.id == old["id"],
                                                            a.table.c.version == old["version"])
-                                     .values({**changed, "version": version, "updated_at": utcnow(),
-                                              "updated_by": actor}))
+                                     .values({**many.columns_only(a.definition, changed), "version": version,
+                                              "updated_at": utcnow(), "updated_by": actor}))
+            many.write_links(session, a.definition, old["id"], old, changed)
     except IntegrityError:
         raise _unique_violation(session, a, changed, old["id"]) from None
     if result.rowcount != 1:
         raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
+    files.bind(session, a.row.key, a.definition, old["id"], old, changed)
     before, after = _json_values(a, {k: old[k] for k in changed}), _json_values(a, changed)
     publish(session, Event(EventKind.RECORD_UPDATED, actor, subject_type=SUBJECT,
                            subject_id=_subject(a.row.key, old["id"]),
@@ -196,13 +207,14 @@ def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match:
         raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
     values = body["fields"]
     row = _load(session, a, record_id, Action.UPDATE, lock=True)
-    old = dict(row._mapping)
+    old = many.with_links(session, a.definition, dict(row._mapping))
     _check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
     stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
     a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
     if not _in_scope(a, Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
         raise BadRequest(f"you may not change this {a.row.key} record so: its values would be outside your rows")
     check_references(session, a.who, a.definition, stored)
+    stored = files.resolve(session, a, stored, int(old["id"]))
     _write(session, a, old, {k: v for k, v in stored.items() if old[k] != v}, a.who.username)
     return int(old["id"])
 
@@ -226,7 +238,8 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
             if row is None:
                 continue
             if found.field["onDelete"] == "set_null":
-                _write(session, other, dict(row._mapping), {found.field["key"]: None}, a.who.username)
+                _write(session, other, *many.unlinked(session, other.definition, dict(row._mapping), found.field,
+                                                      old["id"]), a.who.username)
             elif depth > 10:
                 raise Conflict(f"{a.row.key} record {old['id']}: deleting would cascade more than 10 levels deep")
             else:
@@ -241,6 +254,7 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
             from None
     if result.rowcount != 1:
         raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
+    files.drop(session, a.row.key, old["id"])
     values = {k: old[k] for k in a.stored_keys() if old[k] is not None}
     publish(session, Event(EventKind.RECORD_DELETED, a.who.username, subject_type=SUBJECT,
                            subject_id=_subject(a.row.key, old["id"]),

@@ -41,6 +41,7 @@ from server.errors import BadRequest, Unprocessable
 from server.records import retype
 from server.records.definition import checksum
 from server.records.fields import KINDS
+from server.records.many import create_links
 
 
 def table_name(key: str) -> str:
@@ -114,7 +115,7 @@ def _duplicates(session: Session, table: Table, key: str) -> list[Any]:
 
 def _changed_column(connection: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     kinds = KINDS[before["type"]], KINDS[after["type"]]
-    if kinds[0].stored(before) != kinds[1].stored(after):
+    if kinds[0].stored(before) != kinds[1].stored(after) or before.get("target") != after.get("target"):
         return True
     return kinds[1].stored(after) and (kinds[1].column(after).compile(connection.dialect) !=
                                        kinds[0].column(before).compile(connection.dialect)
@@ -135,6 +136,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
     table = table_of(new)
     if old is None:
         table.create(connection)
+        create_links(session, None, new, {})
         return {}, []
     before = {f["key"]: f for f in old["fields"]}
     after = {f["key"]: f for f in new["fields"]}
@@ -195,6 +197,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
                                     "records share a value", field=key) from None
         elif was_unique and not field["unique"]:
             operations.drop_index(_unique_index(table.name, key), table_name=table.name)
+    create_links(session, old, new, removed)
     return kept, [c.summary() | {"cleared": [f["id"] for f in c.failures]} for c in changes]
 
 

@@ -8,7 +8,10 @@ with its history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.errors import Forbidden
+from server.errors import BomsError, Forbidden, FormInvalid
 from server.queries import PageRequest
-from server.records import service, types, views
+from server.records import files, related, service, types, views
 from server.records.definition import json_schema
 from server.records.process_links import LinkedInstance, bound_processes, linked_instances
 from server.records.service import Access
@@ -35,6 +38,8 @@ class TypeView:
     may_create: bool
     may_update: bool
     may_delete: bool
+    #: relation field -> the records its input offers (forms only; empty elsewhere)
+    choices: dict[str, list[related.Linked]] = dataclass_field(default_factory=dict)
 
     def field(self, key: str) -> dict[str, Any] | None:
         return next((f for f in self.fields if f["key"] == key), None)
@@ -48,22 +53,46 @@ class TypeView:
         for key in keys:
             if key not in writable:
                 schema["properties"][key]["readOnly"] = True
+            if key in self.choices:  # a relation: a drop-down (several: a list) of the records one may pick
+                prop = schema["properties"][key]
+                offered = {"enum": [c.id for c in self.choices[key]],
+                           "x-enumNames": [c.label for c in self.choices[key]]}
+                if prop.get("type") == "array":
+                    prop["items"] = {**prop["items"], **offered}
+                else:
+                    prop.update(offered)
         schema["required"] = [k for k in schema["required"] if k in writable]
         return schema
 
 
-def _type_view(a: Access) -> TypeView:
+def _choices(session: Session, a: Access, current: dict[str, list[related.Linked]]) -> dict[str, list[related.Linked]]:
+    """The records each writable relation field offers, with those the record holds now (never dropped); the
+    users or groups a field of several offers."""
+    writable = (a.fields(Action.CREATE) | a.fields(Action.UPDATE)) & a.readable()
+    offered = {}
+    for f in a.definition["fields"]:
+        if f["type"] == "relation" and f["key"] in writable:
+            merged = {c.id: c for c in [*related.choices(session, a.who, f["target"]), *current.get(f["key"], [])]}
+            offered[f["key"]] = [merged[i] for i in sorted(merged)]
+        elif f["type"] in ("user", "group") and f.get("multiple") and f["key"] in writable:
+            merged = {c.id: c for c in [*related.principals(session, f["type"]), *current.get(f["key"], [])]}
+            offered[f["key"]] = [merged[i] for i in sorted(merged)]
+    return offered
+
+
+def _type_view(a: Access, choices: dict[str, list[related.Linked]] | None = None) -> TypeView:
     readable = a.readable()
     definition = a.definition
     return TypeView(a.row.key, definition["name"], a.row.version,
                     [f for f in definition["fields"] if f["key"] in readable],
                     a.fields(Action.CREATE) & readable, a.fields(Action.UPDATE) & readable,
                     a.policy.allows(a.who, Action.CREATE), a.policy.allows(a.who, Action.UPDATE),
-                    a.policy.allows(a.who, Action.DELETE))
+                    a.policy.allows(a.who, Action.DELETE), choices or {})
 
 
-def type_view(session: Session, who: Principal, type_key: str) -> TypeView:
-    return _type_view(service.access(session, who, type_key, Action.READ))
+def type_view(session: Session, who: Principal, type_key: str, for_form: bool = False) -> TypeView:
+    a = service.access(session, who, type_key, Action.READ)
+    return _type_view(a, _choices(session, a, {}) if for_form else None)
 
 
 def readable_types(session: Session, who: Principal) -> list[dict[str, Any]]:
@@ -97,8 +126,10 @@ class RecordScreen:
     history: list[dict[str, Any]]
     may_update: bool
     may_delete: bool
-    instances: list[LinkedInstance] = field(default_factory=list)  # the process instances working on it
-    startable: list[Any] = field(default_factory=list)  # the processes bound to the type ``who`` may start
+    outgoing: dict[str, list[related.Linked]]  # relation field -> the records it points to
+    incoming: list[related.Incoming]  # the records pointing here, per type and field
+    instances: list[LinkedInstance] = dataclass_field(default_factory=list)  # the process instances working on it
+    startable: list[Any] = dataclass_field(default_factory=list)  # the processes bound to the type ``who`` may start
 
 
 def _may(session: Session, a: Access, action: Action, record_id: int) -> bool:
@@ -115,11 +146,39 @@ def _may(session: Session, a: Access, action: Action, record_id: int) -> bool:
     return True
 
 
-def record_screen(session: Session, who: Principal, type_key: str, record_id: Any) -> RecordScreen:
+def record_screen(session: Session, who: Principal, type_key: str, record_id: Any,
+                  for_form: bool = False) -> RecordScreen:
     """A record, its history and whether ``who`` may edit or delete this one (row scopes included)."""
     a = service.access(session, who, type_key, Action.READ)
     record = service.get(session, who, type_key, record_id)
     history = service.history(session, who, type_key, record["id"])["items"]
-    return RecordScreen(_type_view(a), record, history, _may(session, a, Action.UPDATE, record["id"]),
-                        _may(session, a, Action.DELETE, record["id"]),
+    outgoing = related.outgoing(session, who, a.definition, record["fields"])
+    may_update = _may(session, a, Action.UPDATE, record["id"])
+    held = {**outgoing, **{f["key"]: [related.Linked(v, v) for v in record["fields"].get(f["key"]) or ()]
+                           for f in a.definition["fields"] if f["type"] in ("user", "group") and f.get("multiple")}}
+    return RecordScreen(_type_view(a, _choices(session, a, held) if for_form and may_update else None), record,
+                        history, may_update, _may(session, a, Action.DELETE, record["id"]), outgoing,
+                        related.incoming(session, who, type_key, record["id"]),
                         linked_instances(session, type_key, record["id"]), bound_processes(session, who, type_key))
+
+
+def save_form(session: Session, who: Principal, type_key: str, record_id: int | None, values: dict[str, Any],
+              version: int | None, uploads: Mapping[str, list[files.Incoming]], root: Path,
+              limit: int) -> dict[str, Any]:
+    """A record form's submission: its new files stored for their attachment fields (after the files it
+    kept), then the record created (``record_id`` None) or updated, in the caller's one transaction. A file
+    refused for its size or kind comes back as that field's message, like any other value."""
+    values = dict(values)  # a refused form comes back with what was typed, not with these uploads
+    for key, incoming in uploads.items():
+        refs = []
+        for item in incoming:
+            try:
+                refs.append(files.upload(session, who, root, type_key, key, item, limit))
+            except BomsError as exc:
+                if key in exc.details.get("fields", {}):
+                    raise FormInvalid(exc.details["fields"]) from None
+                raise
+        values[key] = [*(values.get(key) or []), *refs]
+    if record_id is None:
+        return service.create(session, who, type_key, values)
+    return service.update_record(session, who, type_key, record_id, {"fields": values, "version": version})

@@ -8,10 +8,7 @@ On disk a file is ``files/<first two hex of its id>/<id>``: the user's file name
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,18 +29,14 @@ from server.errors import NotFound
 from server.forms.files import file_fields
 from server.models import StoredFile
 from server.plugins import plugins_of
-from server.private_files import FILE_MODE, private_dir
+from server.private_files import clean_name, files_root, stored_file, write_stream
 from server.services.instances import get_instance
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 1024 * 1024
 # A file is written before the transaction that records it; younger files may still be in flight.
 ORPHAN_AGE_SECONDS = 3600
 SWEEP_BATCH = 500
-NAME_LIMIT = 255
-# Control characters and path separators: a name is shown and sent back in a header, never used as a path.
-UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
 @dataclass
@@ -67,22 +60,6 @@ class Upload:
         return {"fileId": self.id, "name": self.file_name, "size": self.size, "contentType": self.content_type}
 
 
-def files_root(instance_path: Path) -> Path:
-    return instance_path / "files"
-
-
-def clean_name(name: str | None) -> str:
-    # Browsers on Windows may send a full path; only the last part is the file's name.
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = UNSAFE_NAME.sub("_", base).strip() or "file"
-    if len(base) <= NAME_LIMIT:
-        return base
-    stem, dot, ext = base.rpartition(".")
-    if dot and 0 < len(ext) < 16:  # keep the extension: it tells the downloader what the file is
-        return stem[: NAME_LIMIT - len(ext) - 1] + "." + ext
-    return base[:NAME_LIMIT]
-
-
 def _size(upload: FileStorage) -> int:
     stream = upload.stream
     stream.seek(0, 2)
@@ -103,16 +80,7 @@ def too_large(schema: Mapping[str, Any] | None, files: MultiDict[str, FileStorag
 
 
 def _write(upload: FileStorage, target: Path) -> tuple[int, str]:
-    private_dir(target.parent)
-    digest, size = hashlib.sha256(), 0
-    # O_EXCL: a uuid never collides, and if it ever did, an existing file must not be overwritten;
-    # 0600 from the start: uploads are readable by the server only.
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as out:
-        while chunk := upload.stream.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return size, digest.hexdigest()
+    return write_stream(upload.stream, target)
 
 
 def store_uploads(root: Path, schema: Mapping[str, Any] | None, files: MultiDict[str, FileStorage]) -> list[Upload]:
@@ -170,14 +138,17 @@ def get_file(session: Session, who: Principal, root: Path, file_id: str) -> tupl
     except ValueError:
         raise NotFound(f"file '{file_id}' does not exist") from None
     row = session.get(StoredFile, file_id)
-    if row is None:
+    if row is None or row.instance_id is None:  # a record's attachment: its record's route checks access
         raise NotFound(f"file '{file_id}' does not exist")
     get_instance(session, who, row.instance_id)  # raises Forbidden for anyone who may not see the instance
-    path = (root / row.stored_path).resolve()
-    # stored_path is built from the id, but a row edited by hand must still not reach outside the store.
-    if not path.is_relative_to(root.resolve()) or not path.is_file():
-        raise NotFound(f"file '{file_id}' is missing from the store")
-    return row, path
+    return row, path_of(root, row)
+
+
+def path_of(root: Path, row: StoredFile) -> Path:
+    path = stored_file(root, row.stored_path)
+    if path is None:
+        raise NotFound(f"file '{row.id}' is missing from the store")
+    return path
 
 
 def _old_files(root: Path, cutoff: float) -> Iterator[tuple[str, Path]]:

@@ -37,12 +37,12 @@ def test_a_record_type_file_deploys_beside_bpmn(api: Any) -> None:
 def test_a_bad_record_type_file_is_refused_naming_it_and_nothing_is_deployed(api: Any) -> None:
     bpmn = (ROOT / "tests/fixtures/camunda/two_user_tasks.bpmn").read_bytes()
     bad = contract()
-    bad["fields"][0]["type"] = "attachment"
+    bad["fields"][0].update(type="attachment", accept=["not a kind"])
     response = _upload(api, "admin", [("two_user_tasks.bpmn", bpmn),
                                       ("contract.record.json", json.dumps(bad).encode())])
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
-    assert error["file"] == "contract.record.json" and "attachment" in error["message"]
+    assert error["file"] == "contract.record.json" and "accept" in error["message"]
     assert api.get("admin", "/api/v1/record-types").get_json()["items"] == []
     assert api.get("admin", "/api/v1/process-definitions").get_json()["items"] == []
     broken = _upload(api, "admin", [("x.record.json", b"{not json")])
@@ -67,7 +67,7 @@ def test_the_demo_record_types_deploy(app: Any) -> None:
     with app.extensions["boms_db"].write() as session:
         summary = deploy(session, files, "test", False)
     assert sorted(t["key"] for t in summary["recordTypes"]) == ["contract", "customer", "lead", "material", "order",
-                                                                "project"]
+                                                                "project", "work_order"]
     assert summary["processes"] == [] and summary["changed"] is True
 
 
@@ -89,10 +89,13 @@ def test_demo_records_are_generated_through_the_record_path(api: Any) -> None:
     database = api.app.extensions["boms_db"]
     with database.write() as session:
         deploy(session, files, "test", False)
-    assert generate(database.write, 3) == {"customer": 3, "contract": 3, "material": 3, "lead": 3, "order": 3}
+    assert generate(database.write, 3) == {"customer": 3, "contract": 3, "material": 3, "lead": 3, "order": 3,
+                                           "work_order": 3}
     assert generate(database.write, 2)["order"] == 2  # again: more, numbered after the first
     orders = api.get("admin", "/api/v1/records/order", query_string={"sort": "id"}).get_json()["items"]
     assert [o["fields"]["number"][-5:] for o in orders] == ["00001", "00002", "00003", "00004", "00005"]
     assert all(o["fields"]["customer_name"] and o["fields"]["total"] != "0.00" for o in orders)
+    works = api.get("admin", "/api/v1/records/work_order").get_json()["items"]
+    assert all(w["fields"]["materials"] and w["fields"]["number"].startswith("WO-") for w in works)
     low = api.get("admin", "/api/v1/records/material", query_string={"filter": "below_safety"}).get_json()
     assert all(m["fields"]["below_safety"] for m in low["items"])

@@ -138,7 +138,7 @@ def test_deleting_a_related_record_does_what_the_relation_says(api: Any, on_dele
     (lambda f: f[4].update(field="product"), "total", "number sub-field"),
     (lambda f: f[0].update(pattern="SO-{yyyy}"), "number", "exactly one counter"),
     (lambda f: f[1].update(onDelete="explode"), "customer", "onDelete"),
-    (lambda f: f[1].update(multiple=True), "customer", "not supported yet"),
+    (lambda f: f[1].update(multiple=True), "region", "relates to several records"),
 ])
 def test_a_bad_computed_or_related_field_is_refused_at_save_naming_it(
         api: Any, change: Any, field: str, words: str) -> None:

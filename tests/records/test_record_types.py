@@ -41,8 +41,8 @@ def test_adding_a_field_fills_its_default_in_existing_records(records_api: Any) 
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
-    (lambda d: d["fields"].append({"key": "x", "label": {"en": "X", "zh": "X"}, "type": "attachment"}), "x",
-     "not supported yet"),
+    (lambda d: d["fields"].append({"key": "x", "label": {"en": "X", "zh": "X"}, "type": "attachment",
+                                   "maxFiles": 3}), "x", "'maxFiles' needs"),
     (lambda d: d["fields"].append({"key": "y", "label": {"en": "Y", "zh": "Y"}, "type": "colour"}), "y",
      "must be one of"),
     (lambda d: d["fields"][0].update(colour="red"), "title", "unknown key(s) colour"),

@@ -137,7 +137,10 @@ class MultiSelectField(FieldType):
         return prop.get("type") == "array" and isinstance(items, Mapping) and "enum" in items
 
     def parse(self, prop: Mapping[str, Any], form: MultiDict[str, str], key: str) -> tuple[bool, Any]:
-        return key in form, form.getlist(key)
+        chosen = form.getlist(key)
+        if prop.get("items", {}).get("type") == "integer":  # ids of records: what cannot be read stays text
+            chosen = [int(c) if c.isascii() and c.isdigit() and len(c) < 10 else c for c in chosen]
+        return key in form, chosen
 
     def from_cell(self, prop: Mapping[str, Any], cell: Any, zone: tzinfo) -> Any:
         items = prop.get("items", {})

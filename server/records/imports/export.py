@@ -30,6 +30,7 @@ from server.errors import BadRequest
 from server.events import EventKind, SubjectType
 from server.records import listing
 from server.records.imports.workbooks import book_of
+from server.records.many import as_ids, is_many, read_value
 from server.records.service import access
 
 BATCH = 2000
@@ -67,6 +68,10 @@ def _cell(field_def: Mapping[str, Any], value: Any, labels: Mapping[str, str]) -
         return labels.get(value, value)
     if kind == "multi_select":
         return ", ".join(labels.get(v, v) for v in value)
+    if kind == "relation" and field_def.get("multiple"):  # the ids of the related records
+        return ", ".join(map(str, as_ids(value))) or None
+    if kind == "attachment":  # the files' names (the files themselves stay on the record)
+        return ", ".join(str(item.get("name", "")) for item in value) or None
     if kind == "boolean":
         return bool(value)
     if isinstance(value, str):
@@ -89,7 +94,8 @@ def _plan(session: Session, who: Principal, type_key: str, filter_text: str | No
         fields = [by_key[name] for name in dict.fromkeys(wanted)]
     columns = {**{k: v for k, v in a.columns().items() if k in exportable or k in listing.SYSTEM_COLUMNS}}
     order = listing.order_of(sort, columns, a.table)
-    statement = select(a.table).where(a.policy.row_filter(who, Action.EXPORT, a.table.c))
+    links = [read_value(a.row.key, f, a.table.c.id).label(f["key"]) for f in fields if is_many(f)]
+    statement = select(a.table, *links).where(a.policy.row_filter(who, Action.EXPORT, a.table.c))
     if filter_text:
         statement = statement.where(listing.filter_clause(filter_text, columns))
     count = session.scalar(select(func.count()).select_from(statement.subquery())) or 0

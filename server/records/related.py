@@ -1,0 +1,130 @@
+"""Related records both ways, as one person may see them: what a record's relations point to (an order's
+customer, a work order's materials) and which records point at it (a customer's orders).
+
+Each side is read through the other type's permissions: its rows (row scope), and the relation field itself
+(a record pointing here through a field the reader may not see is not listed). A record is named by its
+first text-like field the reader may read ("#12 Oak board"), else by its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Principal
+from server.auth.permissions.records import Action
+from server.errors import BomsError
+from server.models import Group, RecordType, User
+from server.records.access import Access, access
+from server.records.many import is_many, link_table
+
+NAMING_KINDS = ("auto_number", "text", "email", "phone", "select")
+SHOWN = 20
+CHOICES = 200
+
+
+@dataclass(frozen=True)
+class Linked:
+    id: Any  # a record's id; a username or group name for user and group fields
+    label: str
+
+
+@dataclass
+class Incoming:
+    """The records of one type pointing at a record through one relation field."""
+
+    type_key: str
+    type_name: dict[str, str]
+    field_label: dict[str, str]
+    filter: str  # the list of them all, in the API's filter syntax
+    records: list[Linked] = field(default_factory=list)
+    more: bool = False
+
+
+def _naming_field(a: Access) -> str | None:
+    readable = a.readable()
+    return next((f["key"] for f in a.definition["fields"] if f["type"] in NAMING_KINDS and f["key"] in readable),
+                None)
+
+
+def _labelled(session: Session, a: Access, ids: list[int], limit: int) -> list[Linked]:
+    """The records of ``ids`` the reader may see, named, in id order."""
+    if not ids:
+        return []
+    name = _naming_field(a)
+    columns = [a.table.c.id] + ([a.table.c[name]] if name else [])
+    rows = session.execute(select(*columns).where(a.table.c.id.in_(ids[:CHOICES]), a.scope(Action.READ))
+                           .order_by(a.table.c.id).limit(limit)).all()
+    return [Linked(r[0], f"#{r[0]} {r[1]}" if name and r[1] is not None else f"#{r[0]}") for r in rows]
+
+
+def _reader(session: Session, who: Principal, type_key: str) -> Access | None:
+    try:
+        return access(session, who, type_key, Action.READ)
+    except BomsError:  # a type the reader may not list: its records are not shown
+        return None
+
+
+def outgoing(session: Session, who: Principal, definition: Mapping[str, Any],
+             values: Mapping[str, Any]) -> dict[str, list[Linked]]:
+    """Each readable relation field's targets, named (targets outside the reader's rows are left out)."""
+    result: dict[str, list[Linked]] = {}
+    for f in definition["fields"]:
+        if f["type"] != "relation" or f["key"] not in values or values[f["key"]] in (None, []):
+            continue
+        other = _reader(session, who, f["target"])
+        if other is not None:
+            value = values[f["key"]]
+            result[f["key"]] = _labelled(session, other, value if isinstance(value, list) else [value], CHOICES)
+    return result
+
+
+def incoming(session: Session, who: Principal, type_key: str, record_id: int) -> list[Incoming]:
+    """Per relation field of any type pointing at ``type_key``: the first records pointing at this one."""
+    found = []
+    for row in session.execute(select(RecordType).where(RecordType.is_latest.is_(True))
+                               .order_by(RecordType.key)).scalars():
+        relations = [f for f in row.definition["fields"] if f["type"] == "relation" and f["target"] == type_key]
+        other = _reader(session, who, row.key) if relations else None
+        if other is None:
+            continue
+        for f in relations:
+            if f["key"] not in other.readable():
+                continue
+            if is_many(f):
+                link = link_table(row.key, f)
+                query = select(link.c.source_id).where(link.c.target_id == record_id).order_by(link.c.source_id)
+            else:
+                query = select(other.table.c.id).where(other.table.c[f["key"]] == record_id).order_by(
+                    other.table.c.id)
+            ids = list(session.execute(query.limit(CHOICES)).scalars())
+            records = _labelled(session, other, ids, SHOWN + 1)
+            if records:
+                test = f"{f['key']}|contains({record_id})" if is_many(f) else f"{f['key']} == {record_id}"
+                found.append(Incoming(row.key, row.definition["name"], f["label"], test, records[:SHOWN],
+                                      len(records) > SHOWN))
+    return found
+
+
+def choices(session: Session, who: Principal, target: str) -> list[Linked]:
+    """The records a relation field's input offers: the first of the target type the reader may see."""
+    other = _reader(session, who, target)
+    if other is None:
+        return []
+    ids = list(session.execute(select(other.table.c.id).where(other.scope(Action.READ))
+                               .order_by(other.table.c.id.desc()).limit(CHOICES)).scalars())
+    return _labelled(session, other, sorted(ids), CHOICES)
+
+
+def principals(session: Session, kind: str) -> list[Linked]:
+    """What a user or group field with several values offers: the active users (or the groups), by name."""
+    if kind == "group":
+        names = session.execute(select(Group.name).order_by(Group.name).limit(CHOICES)).scalars()
+        return [Linked(name, name) for name in names]
+    rows = session.execute(select(User.username, User.display_name).where(User.active.is_(True))
+                           .order_by(User.username).limit(CHOICES)).all()
+    return [Linked(r[0], f"{r[1]} ({r[0]})" if r[1] else r[0]) for r in rows]
