@@ -19,7 +19,7 @@ from server.engine import directory
 from server.engine.assignment import AssignmentError, assign
 from server.engine.reach import ensure_reachable
 from server.engine.step import Step
-from server.engine.task_cc import copy_on_reach
+from server.engine.task_cc import cc_recipients, copy
 from server.errors import EngineError
 from server.events import EventKind, TaskStatus
 from server.models import HumanTask, TaskCandidate
@@ -85,6 +85,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
     info = (called or step.instance.version).elements.get(element, {})
     try:
         who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
+        cc_users, cc_groups = cc_recipients(info, task.data, "reached")
     except AssignmentError as exc:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
         return None
@@ -105,7 +106,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
     step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=row.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
                due=who.due_at.isoformat() if who.due_at else None)
-    copy_on_reach(step, row, info)
+    copy(step, row, cc_users, cc_groups, "reached")
     if row.owner is not None:
         step.event(EventKind.TASK_SUBSTITUTED, task_id=row.id, element_id=element, name=row.name,
                    assignee=row.assignee, owner=row.owner)
