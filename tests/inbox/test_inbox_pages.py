@@ -223,9 +223,10 @@ def test_instance_page_for_participants(purchase: Any, browser: Any) -> None:
     marks = diagram(page)
     assert marks["url"] == f"{url}/diagram.xml"
     assert marks["active"] == ["finance_approval"]
-    assert marks["completed"] == ["determine_route", "gw_manager_decision", "manager_approval", "start_requested"]
-    assert marks["taken"] == ["flow_manager_to_gw", "flow_mgr_approved_finance", "flow_route_to_manager",
-                              "flow_start_to_route"]  # not yet the flow out of the open task
+    assert marks["completed"] == ["determine_route", "gw_manager_decision", "gw_route", "manager_approval",
+                                  "start_requested"]
+    assert marks["taken"] == ["flow_manager_to_gw", "flow_mgr_approved_finance", "flow_route_to_gw",
+                              "flow_route_to_manager", "flow_start_to_route"]  # not yet the flow out of the open task
     # Script files only, no inline script: the markers travel in data attributes.
     assert "diagram.js" in page and "bpmn-navigated-viewer.production.min.js" in page
     assert not re.search(r"<script>(?!\s*</script>)", page)
