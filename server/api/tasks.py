@@ -36,6 +36,7 @@ def task_json(row: HumanTask, detail: bool = False) -> dict[str, Any]:
         "owner": row.owner,
         "delegation": row.delegation,
         "signers": list(row.signers or []),
+        "signsFor": row.signs_for,
     }
     if detail:
         element = service.task_element(row)

@@ -25,6 +25,8 @@ from server.events import EventKind, TaskStatus
 from server.models import HumanTask, TaskCandidate
 from server.models.task import ANYONE_KIND, ANYONE_NAME
 
+PARALLEL = "parallel"  # HumanTask.delegation of a step whose assignee has signers beside them
+
 
 def sync_human_tasks(step: Step, ready: list[Any]) -> None:
     ready_ids = [str(task.id) for task in ready]
@@ -59,8 +61,10 @@ def task_statuses(step: Step, also: list[str]) -> dict[str, str]:
     wanted = HumanTask.status == TaskStatus.OPEN
     if also:
         wanted = or_(wanted, HumanTask.id.in_(also))
+    # Rows of signers added beside an assignee (signs_for) are BOMS's, not the engine's: _cancel ends them.
     found = step.session.execute(select(HumanTask.id, HumanTask.status)
-                                 .where(HumanTask.instance_id == step.instance.id, wanted))
+                                 .where(HumanTask.instance_id == step.instance.id, wanted,
+                                        HumanTask.signs_for.is_(None)))
     statuses = {}
     for row_id, status in found:
         held = _in_session(step.session, row_id)
@@ -133,6 +137,10 @@ def close_open_tasks(step: Step, keep: set[str]) -> None:
 
 
 def _cancel(step: Step, rows: list[HumanTask]) -> None:
+    cosigned = [row.id for row in rows if row.delegation == PARALLEL]
+    if cosigned:  # the step is gone, so are the rows of the signers added beside its assignee
+        rows = [*rows, *(row for row in step.session.scalars(select(HumanTask).where(
+            HumanTask.signs_for.in_(cosigned), HumanTask.status == TaskStatus.OPEN)) if row not in rows)]
     for row in rows:
         row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
         step.event(EventKind.TASK_CANCELLED, task_id=row.id, element_id=row.element_id, name=row.name)

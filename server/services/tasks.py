@@ -24,6 +24,7 @@ from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
+from server.services.cosigners import complete_countersigned
 from server.services.field_access import hidden_fields, step_form, without
 from server.services.instance_page import history_events
 from server.services.signers import pass_to_next_signer
@@ -203,7 +204,10 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     form = step_form(task, task.element.get("form"))
     clean = validate_form(form, variables, with_files, current=instance.variables or {})
     require_open(instance, task)
-    # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
+    # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first;
+    # with signers beside the assignee, the engine hears of the step once all of them acted.
+    if complete_countersigned(session, runner, instance, task, who.username, clean):
+        return task
     if pass_to_next_signer(session, runner, instance, task, who.username, clean):
         return task
     runner.complete_task(session, instance, task, clean, who.username)
