@@ -36,7 +36,7 @@ REFUSED: dict[str, Any] = {
     "groups": _l("One of the groups does not exist."),
     "to": _l("There is no earlier step of this request to send it back to."),
     "comment": _l("Please write a comment (at most 2,000 characters)."),
-    "mode": _l("Choose whether the signers act before or after you."),
+    "mode": _l("Choose whether the signers act before, after or beside you."),
     "action": _l("This step does not allow that now."),
     "decision": _l("Not every selected task offers this decision."),
     "tasks": _l("Select between 1 and 100 tasks."),

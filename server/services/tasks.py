@@ -224,7 +224,8 @@ def next_tasks(session: Session, who: Principal, instance_id: str) -> list[Human
         rows = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                             HumanTask.status == "open")
                                     .order_by(HumanTask.created_at, HumanTask.id)))
-    return [row for row in rows if can_claim(who, row)]
+    # A step whose assignee has signed while signers beside them have not is not theirs to take on now.
+    return [row for row in rows if can_claim(who, row) and not (row.data or {}).get("held")]
 
 
 def record_failed_completion(session: Session, who: Principal, task_id: str, error: EngineError) -> None:
