@@ -31,16 +31,16 @@ from sqlalchemy.orm import Session, joinedload
 from server.audit import Event, publish
 from server.db import utcnow
 from server.engine import directory, store
+from server.engine.assignment import AssignmentError
 from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
-from server.engine.assignment import AssignmentError
 from server.engine.human_tasks import close_open_tasks
-from server.engine.task_cc import cc_recipients, copy
 from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
+from server.engine.task_cc import cc_recipients, copy
 from server.errors import Conflict, EngineError, NotFound, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, ExternalTask, HumanTask, Job, ProcessInstance, ProcessVersion

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_work_on, require_task_access
 from server.db import utcnow
+from server.engine.human_tasks import PARALLEL
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, Forbidden
 from server.events import EventKind
 from server.models import HumanTask, ProcessInstance, ProcessVersion, User
-from server.engine.human_tasks import PARALLEL
 from server.services.cosigners import add_beside, open_cosigners
 from server.services.signers import AFTER, BEFORE, DELEGATED
 from server.services.tasks import task_event

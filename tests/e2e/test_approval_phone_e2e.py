@@ -11,14 +11,16 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_approval_actions_e2e import _finance_task, _manager_approves, _start
 
 PHONE = 375
+# What sticks out to the right of the screen, for the failure message (a scroll box's content may).
+WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > 376 && !e.parentElement?.closest('.table-responsive'))
+  .slice(0, 6).map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
 def _fits(page: Any) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > PHONE:  # name what sticks out, for the failure message
-        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect()
-            .right > 376 && !(e.parentElement && e.parentElement.closest('.table-responsive'))).slice(0, 6).map(e => e.tagName + '.' + e.className
-            + ' ' + Math.round(e.getBoundingClientRect().right))""")
+        wide = page.evaluate(WIDE)
         raise AssertionError(f"{page.url} is {width} px wide on a {PHONE} px screen: {wide}")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import FIXTURES, Api
-from tests.engine.flow import Flow
 from tests.engine.test_task_delegation import notified
 from tests.engine.test_task_return import kinds, setup, submitted
 

@@ -100,3 +100,24 @@ def test_out_of_office_page(api: Api, browser: Any) -> None:
     assert "Choose an active user other than yourself." in page(refused)
     cleared = boss.post("/substitute", {"clear": "1"}, follow_redirects=True)
     assert 'data-testid="current-substitute"' not in page(cleared)
+
+
+def test_signers_beside_on_the_pages_in_chinese(api: Api, browser: Any) -> None:
+    flow = setup(api)
+    api.user("helper")
+    instance = submitted(api, flow)
+    task = flow.task(instance, "manager_review")
+    boss = browser("boss")
+    url = f"/tasks/{task['id']}"
+    assert 'value="parallel"' in page(boss.get(url))
+    done = boss.post(f"{url}/approval/add_signers", {"users": "helper", "mode": "parallel"}, from_page=url,
+                     follow_redirects=True, headers={"Accept-Language": "zh-CN"})
+    assert "与你并行会签：helper。" in page(done)
+    [part] = [t for t in flow.open(instance)["manager_review"] if t["signsFor"] == task["id"]]
+    text = page(browser("helper").get(f"/tasks/{part['id']}", headers={"Accept-Language": "zh-CN"}))
+    assert "你与 boss 并行会签" in text
+    assert 'data-testid="action-transfer"' not in text and 'data-testid="action-add_signers"' not in text
+    boss.post(f"{url}/complete", {"managerDecision": "approve"}, from_page=url)
+    text = page(boss.get(url))
+    assert "You have signed; the step waits for the others." in text
+    assert flow.elements(instance) == ["manager_review"]

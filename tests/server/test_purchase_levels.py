@@ -4,7 +4,6 @@ copied when it is approved, a reminder after 3 days and the manager's manager af
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select, update
 
