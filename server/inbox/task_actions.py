@@ -117,6 +117,27 @@ def withdraw_instance(instance_id: str) -> Any:
     return redirect(url_for("inbox.instance", instance_id=instance_id))
 
 
+@bp.post("/instances/<instance_id>/modify")
+@login_required
+def modify_instance(instance_id: str) -> Any:
+    try:
+        with writing() as session:
+            task_return.modify_instance(session, runner(), web_principal(), instance_id,
+                                        [request.form.get("cancel", "")], [request.form.get("startBefore", "")])
+    except Forbidden as exc:
+        return error_page(exc)
+    except (BadRequest, Conflict) as exc:
+        flash(_("That element is not on the token's branch nor before the branches split: a parallel join "
+                "would wait for ever.") if exc.details.get("field") == "startBefore" and isinstance(exc, Conflict)
+              else _("Choose an active element and an activity, gateway or event a token can be placed before."),
+              "danger")
+    except BomsError as exc:
+        flash(error_text(exc), "danger")
+    else:
+        flash(_("The token was moved."), "success")
+    return redirect(url_for("inbox.instance", instance_id=instance_id))
+
+
 @bp.post("/inbox/batch")
 @login_required
 def batch_complete() -> Any:

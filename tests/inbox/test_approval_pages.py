@@ -121,3 +121,27 @@ def test_signers_beside_on_the_pages_in_chinese(api: Api, browser: Any) -> None:
     text = page(boss.get(url))
     assert "You have signed; the step waits for the others." in text
     assert flow.elements(instance) == ["manager_review"]
+
+
+def test_admins_move_a_token_from_the_instance_page(api: Api, browser: Any) -> None:
+    flow = setup(api)
+    instance = submitted(api, flow)
+    url = f"/instances/{instance}"
+    assert 'data-testid="modify"' not in page(browser("clerk").get(url))  # admins only
+    admin = browser("admin")
+    text = page(admin.get(url, headers={"Accept-Language": "zh-CN"}))
+    assert 'data-testid="modify"' in text and "移动令牌" in text
+    refused = admin.post(f"{url}/modify", {"cancel": "manager_review", "startBefore": "start"}, from_page=url,
+                         follow_redirects=True)
+    assert "Choose an active element" in page(refused) and flow.elements(instance) == ["manager_review"]
+    moved = admin.post(f"{url}/modify", {"cancel": "manager_review", "startBefore": "finance_review"},
+                       from_page=url, follow_redirects=True)
+    assert "The token was moved." in page(moved)
+    assert flow.elements(instance) == ["finance_review"]
+    assert clerk_forbidden(browser, url)
+
+
+def clerk_forbidden(browser: Any, url: str) -> bool:
+    response = browser("clerk").post(f"{url}/modify", {"cancel": "finance_review", "startBefore": "submit"},
+                                     from_page=url)
+    return response.status_code == 403
