@@ -117,9 +117,9 @@ def deadlines(node: etree._Element, file_name: str, form: dict[str, Any] | None)
                          if "enum" in prop and (name.endswith("Decision") or str(
                              (prop.get("x-properties") or {}).get("decision", "")).lower() == "true")), None)
         options = ((form or {}).get("properties") or {}).get(decision or "", {}).get("enum") or []
-        if action not in options:
+        if action not in options and action != "return":  # "return": sent back to the previous step
             raise _property_error(node, file_name, "timeoutAction", f"'{action}' is not an option of the step's "
-                                  f"decision field ({', '.join(map(str, options)) or 'it has none'})")
+                                  f"decision field ({', '.join(map(str, options)) or 'it has none'}) nor return")
         found.update(timeoutAction=action, decisionField=decision)
     return found
 

@@ -59,6 +59,14 @@ def open_cosigners(session: Session, step_row: HumanTask) -> list[HumanTask]:
                                 .order_by(HumanTask.created_at, HumanTask.id)))
 
 
+def cancel_beside(session: Session, runner: Runner, instance: ProcessInstance, step_row: HumanTask, actor: str,
+                  reason: str) -> None:
+    """End the signers' parts still open (the step is decided without them)."""
+    for row in open_cosigners(session, step_row):
+        row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
+        _emit(session, runner, instance, row, actor, EventKind.TASK_CANCELLED, name=row.name, reason=reason)
+
+
 def _rejects(task: HumanTask, variables: dict[str, Any]) -> bool:
     form = task.element.get("form") or {}
     return any(decision(variables.get(f.name)) is False for f in fields(form) if f.decision)
@@ -90,10 +98,8 @@ def complete_countersigned(session: Session, runner: Runner, instance: ProcessIn
     waiting = [r for r in open_cosigners(session, step_row) if r is not task]
     rejected = _rejects(step_row, variables)
     if rejected or (held is not None and not waiting):
-        for row in waiting if rejected else []:
-            row.status, row.completed_at = TaskStatus.CANCELLED, now
-            _emit(session, runner, instance, row, actor, EventKind.TASK_CANCELLED, name=row.name,
-                  reason="rejected by " + actor)
+        if rejected:
+            cancel_beside(session, runner, instance, step_row, actor, "rejected by " + actor)
         final = variables if rejected else held["variables"]
         runner.complete_task(session, instance, step_row, final, actor)
         # Whose submission moved the process on: a return to this step goes back to them.

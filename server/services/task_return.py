@@ -70,12 +70,19 @@ def return_task(session: Session, runner: Runner, who: Principal, task_id: str, 
     not_delegated(task, "returned")
     if note is None:
         raise BadRequest("a return needs a comment saying what to correct", field="comment")
+    send_back(session, runner, instance, task, to, who.username, note)
+    return task
+
+
+def send_back(session: Session, runner: Runner, instance: ProcessInstance, task: HumanTask, to: Any, actor: str,
+              note: str) -> None:
+    """Move the token from `task` back to the earlier step `to` names, for whoever completed it (the caller has
+    checked who may; a timeout's automatic return comes here too)."""
     target = _target(session, instance, task, to)
-    modify(runner, session, instance, [task.element_id], target.element_id, who.username,
+    modify(runner, session, instance, [task.element_id], target.element_id, actor,
            kind=EventKind.TASK_RETURNED, taskId=task.id, to=target.element_id, assignee=target.completed_by,
            comment=note)
     _reassign_new(session, instance, target.element_id, target.completed_by)
-    return task
 
 
 def withdraw(session: Session, runner: Runner, who: Principal, instance_id: str,
