@@ -186,6 +186,11 @@ def test_overdue_tasks_are_marked(purchase: Any, browser: Any) -> None:
     assert set(cells) == {late, on_time}
     assert re.search(rf'data-task-id="{late}">(?:(?!</tr>).)*class="text-nowrap overdue"', page, re.S)
     assert not re.search(rf'data-task-id="{on_time}">(?:(?!</tr>).)*overdue', page, re.S)
+    # The time left, in words: the demo's manager approval is due in 3 days.
+    assert re.search(rf'data-task-id="{late}">(?:(?!</tr>).)*data-testid="time-left">2 hours overdue<', page, re.S)
+    assert re.search(rf'data-task-id="{on_time}">(?:(?!</tr>).)*data-testid="time-left">3 days left<', page, re.S)
+    zh = html(browser("mike").get(f"/tasks/{late}", headers={"Accept-Language": "zh-CN"}))
+    assert re.search(r'data-testid="time-left">已超期 2\s*小时<', zh), zh[:200]
 
 
 def test_pages_never_load_a_workflow(purchase: Any, browser: Any, monkeypatch: pytest.MonkeyPatch) -> None:
