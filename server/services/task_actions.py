@@ -211,6 +211,14 @@ def urge(session: Session, runner: Runner, who: Principal, task_id: str, comment
     return task
 
 
+def _earlier_steps(session: Session, task: HumanTask) -> list[tuple[str, str]]:
+    """(element id, name) of the request's completed user steps this one could go back to, latest first."""
+    rows = session.execute(select(HumanTask.element_id, HumanTask.name).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.status == "completed",
+        HumanTask.element_id != task.element_id).order_by(HumanTask.completed_at.desc()))
+    return list({element: (element, name or element) for element, name in rows}.values())
+
+
 def _countersign(session: Session, task: HumanTask) -> dict[str, Any] | None:
     """Who signs beside whom on the task page (None: not a countersigned step)."""
     if task.signs_for is not None:
@@ -237,6 +245,7 @@ def page_actions(session: Session, who: Principal, task: HumanTask) -> dict[str,
         "delegate": own and allowed["delegate"] and task.delegation != PARALLEL,
         "add_signers": own and allowed["add_signers"] and task.assignee == who.username,
         "countersign": _countersign(session, task),
+        "return_to": _earlier_steps(session, task) if works and allowed["return"] else [],
         "return": works and allowed["return"],
         "cc": works and allowed["cc"],
         "resolve": live and held and task.assignee == who.username,

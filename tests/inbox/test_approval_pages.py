@@ -145,3 +145,18 @@ def clerk_forbidden(browser: Any, url: str) -> bool:
     response = browser("clerk").post(f"{url}/modify", {"cancel": "finance_review", "startBefore": "submit"},
                                      from_page=url)
     return response.status_code == 403
+
+
+def test_send_back_to_a_named_earlier_step_from_the_page(api: Api, browser: Any) -> None:
+    flow = setup(api)
+    instance = submitted(api, flow)
+    flow.complete(flow.task(instance, "manager_review"), {"managerDecision": "approve"}, who="boss")
+    task = flow.task(instance, "finance_review")
+    api.post("fin", f"/api/v1/tasks/{task['id']}/claim")
+    fin = browser("fin")
+    url = f"/tasks/{task['id']}"
+    text = page(fin.get(url))
+    assert '<option value="manager_review">Manager review</option>' in text
+    assert '<option value="submit">Submit the claim</option>' in text
+    fin.post(f"{url}/approval/return", {"to": "submit", "comment": "attach the receipt"}, from_page=url)
+    assert flow.elements(instance) == ["submit"] and flow.task(instance, "submit")["assignee"] == "clerk"
