@@ -33,6 +33,9 @@ DEMO_USERS = [
     ("mo", ["modeler", "staff"], ["employees"], None, "process analyst"),
     ("paul", ["staff"], ["purchasing", "employees"], "mike", "purchaser (the stock rule tells the purchasing group)"),
 ]
+# What the purchase request's level-by-level approval (from 20,000) reads: mike signs up to 50,000 alone,
+# above that it goes on to fiona, the top of the line.
+APPROVAL_LIMITS = {"mike": Decimal(50_000), "fiona": Decimal(1_000_000)}
 
 
 def install_demo(config: Config, root: Path, records: int = 0) -> None:
@@ -47,7 +50,8 @@ def install_demo(config: Config, root: Path, records: int = 0) -> None:
             lines = []
             for name, roles, groups, manager, role_text in missing:
                 password = secrets.token_urlsafe(12)
-                add_user(session, name, password, roles=roles, groups=groups, manager=manager, actor="demo")
+                add_user(session, name, password, roles=roles, groups=groups, manager=manager, actor="demo",
+                         approval_limit=APPROVAL_LIMITS.get(name))
                 lines.append(f"{name:<6} {password}   ({role_text}; roles {', '.join(roles)})")
             earlier = credentials.read_text() if existing and credentials.exists() else ""
             write_private(credentials, earlier + "\n".join(lines) + "\n")

@@ -64,10 +64,14 @@ TASK_PROPS: dict[str, Schema] = {
     "completedBy": nullable(STRING),
     "owner": nullable({**STRING, "description": "Who delegated the task or added signers before them; it comes "
                                                 "back to them on resolve"}),
-    "delegation": {"type": ["string", "null"], "enum": ["delegated", "before", "after", "substitute", None],
+    "delegation": {"type": ["string", "null"],
+                   "enum": ["delegated", "before", "after", "parallel", "substitute", None],
                    "description": "delegated or before: with a delegate or added signer for the owner; after: "
-                                  "signers follow; substitute: the owner is out of office"},
+                                  "signers follow; parallel: signers beside the assignee (tasks whose signsFor is "
+                                  "this one) must act too; substitute: the owner is out of office"},
     "signers": {**STRINGS, "description": "Signers added (加签) still to act on this step, in order"},
+    "signsFor": nullable({**STRING, "description": "A signer's part of a countersigned step (加签 parallel): the "
+                                                   "id of the step's task, whose assignee they sign beside"}),
 }
 INSTANCE_PROPS: dict[str, Schema] = {
     "id": {"type": "string", "format": "uuid"},

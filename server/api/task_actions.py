@@ -25,8 +25,9 @@ SCHEMAS: dict[str, Schema] = {
         "comment": {**COMMENT, "description": "What to correct (required)"}}),
     "AddSignersRequest": obj({
         "users": {**STRINGS, "minItems": 1, "maxItems": service.MAX_SIGNERS},
-        "mode": {"type": "string", "enum": ["before", "after"],
-                 "description": "before: they act first and it comes back to you; after: they act after you"},
+        "mode": {"type": "string", "enum": ["before", "after", "parallel"],
+                 "description": "before: they act first and it comes back to you; after: they act after you; "
+                                "parallel: each gets a task of their own beside yours and all of you must act"},
         "comment": COMMENT}, optional=("comment",)),
     "CcRequest": obj({"users": STRINGS, "groups": STRINGS, "comment": COMMENT},
                      optional=("users", "groups", "comment")),
@@ -161,11 +162,13 @@ def paths() -> dict[str, dict[str, Any]]:
             "CommentRequest", "By the delegate or the added signer holding it; the next signer added before gets it, "
                               "else its owner. Audited as task.resolved.", required=False),
         "/api/v1/tasks/{task_id}/add-signers": _task_op(
-            "addSigners", "Add signers (加签) before or after you on this step", "AddSignersRequest",
+            "addSigners", "Add signers (加签) before, after or beside you on this step", "AddSignersRequest",
             allowed.format("allowAddSigner") + " You must hold the task. before: each signer acts (resolve) and it "
             "comes back to you; after: once you complete it, each signer completes it in turn and the last "
-            "completion moves the process on. Mode parallel is refused (not supported yet). Audited as "
-            "task.signer_added."),
+            "completion moves the process on; parallel: each signer gets a task of their own for the step (in their "
+            "inbox, signsFor naming yours), everyone completes in any order, the process moves on with your "
+            "variables once all have acted, and the first rejection ends it at once (the parts still open are "
+            "cancelled). Audited as task.signer_added."),
         "/api/v1/tasks/{task_id}/urge": _task_op(
             "urgeTask", "Urge (催办): remind the task's assignee or candidates", "CommentRequest",
             "By the request's initiator, an earlier approver or an admin; at most once an hour per task (409), "

@@ -37,6 +37,7 @@ def task_json(row: HumanTask, detail: bool = False, who: Principal | None = None
         "owner": row.owner,
         "delegation": row.delegation,
         "signers": list(row.signers or []),
+        "signsFor": row.signs_for,
     }
     if detail:
         element = service.task_element(row)

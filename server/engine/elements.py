@@ -16,7 +16,9 @@ from server.engine.form_refs import linked_form
 from server.engine.parser import CAMUNDA_NS, SPIFF_NS
 from server.engine.record_forms import record_form
 from server.engine.service_config import read_service_config
+from server.engine.templates import compile_template, has_expression
 from server.errors import DeployError
+from server.expressions import ExpressionError
 from server.forms.schema import FormDefinitionError, check_json_schema, schema_from_camunda_fields
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
@@ -117,10 +119,34 @@ def deadlines(node: etree._Element, file_name: str, form: dict[str, Any] | None)
                          if "enum" in prop and (name.endswith("Decision") or str(
                              (prop.get("x-properties") or {}).get("decision", "")).lower() == "true")), None)
         options = ((form or {}).get("properties") or {}).get(decision or "", {}).get("enum") or []
-        if action not in options:
+        if action not in options and action != "return":  # "return": sent back to the previous step
             raise _property_error(node, file_name, "timeoutAction", f"'{action}' is not an option of the step's "
-                                  f"decision field ({', '.join(map(str, options)) or 'it has none'})")
+                                  f"decision field ({', '.join(map(str, options)) or 'it has none'}) nor return")
         found.update(timeoutAction=action, decisionField=decision)
+    return found
+
+
+CC_WHEN = ("reached", "completed")
+
+
+def cc_config(node: etree._Element, file_name: str) -> dict[str, Any]:
+    """Who is copied (抄送) by the step, and when: ccUsers / ccGroups, names or `${...}` expressions giving a
+    name or a list of names (evaluated over the step's variables), ccWhen "reached" (default) or "completed"."""
+    props = camunda_properties(node)
+    when = props.get("ccWhen") or "reached"
+    if when not in CC_WHEN:
+        raise _property_error(node, file_name, "ccWhen", f"must be reached or completed, not '{when}'")
+    found: dict[str, Any] = {"when": when}
+    for key, name in (("users", "ccUsers"), ("groups", "ccGroups")):
+        value = props.get(name)
+        if value and has_expression(value):
+            try:
+                compile_template(value)
+            except ExpressionError as exc:
+                raise _property_error(node, file_name, name, f"is not a valid expression: {exc}") from exc
+            found[key], found[f"{key}Expression"] = [], value
+        else:
+            found[key] = split_list(value)
     return found
 
 
@@ -262,9 +288,7 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "fallbackGroup": camunda_properties(node).get("fallbackGroup") or None,
         "actions": task_actions(node, file_name),
         "fieldAccess": field_access(node, file_name),
-        # Copied (抄送) when the task is reached: user and group names, literal.
-        "cc": {"users": split_list(camunda_properties(node).get("ccUsers")),
-               "groups": split_list(camunda_properties(node).get("ccGroups"))},
+        "cc": cc_config(node, file_name),
         "form": form,
         "recordForm": record_form(node, file_name),
         "deadlines": deadlines(node, file_name, form),

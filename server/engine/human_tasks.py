@@ -19,11 +19,13 @@ from server.engine import directory
 from server.engine.assignment import AssignmentError, assign
 from server.engine.reach import ensure_reachable
 from server.engine.step import Step
-from server.engine.task_cc import copy_on_reach
+from server.engine.task_cc import cc_recipients, copy
 from server.errors import EngineError
 from server.events import EventKind, TaskStatus
 from server.models import HumanTask, TaskCandidate
 from server.models.task import ANYONE_KIND, ANYONE_NAME
+
+PARALLEL = "parallel"  # HumanTask.delegation of a step whose assignee has signers beside them
 
 
 def sync_human_tasks(step: Step, ready: list[Any]) -> None:
@@ -59,8 +61,10 @@ def task_statuses(step: Step, also: list[str]) -> dict[str, str]:
     wanted = HumanTask.status == TaskStatus.OPEN
     if also:
         wanted = or_(wanted, HumanTask.id.in_(also))
+    # Rows of signers added beside an assignee (signs_for) are BOMS's, not the engine's: _cancel ends them.
     found = step.session.execute(select(HumanTask.id, HumanTask.status)
-                                 .where(HumanTask.instance_id == step.instance.id, wanted))
+                                 .where(HumanTask.instance_id == step.instance.id, wanted,
+                                        HumanTask.signs_for.is_(None)))
     statuses = {}
     for row_id, status in found:
         held = _in_session(step.session, row_id)
@@ -85,6 +89,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
     info = (called or step.instance.version).elements.get(element, {})
     try:
         who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
+        cc_users, cc_groups = cc_recipients(info, task.data, "reached")
     except AssignmentError as exc:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
         return None
@@ -105,7 +110,7 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
     step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=row.assignee,
                candidateGroups=who.groups, candidateUsers=who.users,
                due=who.due_at.isoformat() if who.due_at else None)
-    copy_on_reach(step, row, info)
+    copy(step, row, cc_users, cc_groups, "reached")
     if row.owner is not None:
         step.event(EventKind.TASK_SUBSTITUTED, task_id=row.id, element_id=element, name=row.name,
                    assignee=row.assignee, owner=row.owner)
@@ -132,6 +137,10 @@ def close_open_tasks(step: Step, keep: set[str]) -> None:
 
 
 def _cancel(step: Step, rows: list[HumanTask]) -> None:
+    cosigned = [row.id for row in rows if row.delegation == PARALLEL]
+    if cosigned:  # the step is gone, so are the rows of the signers added beside its assignee
+        rows = [*rows, *(row for row in step.session.scalars(select(HumanTask).where(
+            HumanTask.signs_for.in_(cosigned), HumanTask.status == TaskStatus.OPEN)) if row not in rows)]
     for row in rows:
         row.status, row.completed_at = TaskStatus.CANCELLED, utcnow()
         step.event(EventKind.TASK_CANCELLED, task_id=row.id, element_id=row.element_id, name=row.name)

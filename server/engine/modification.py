@@ -7,9 +7,10 @@ earlier task" cannot reach back: instead the active engine task is cancelled and
 target element is added beside it, under the same parent, with a copy of its data; the engine then
 runs from there as if a flow had led into the target.
 
-Only what can be moved safely is accepted: the target and every cancelled element must be in the same
-(sub-)process, one token moves at a time (a parallel branch would leave a join waiting for ever), and
-the target is an activity or event reached by a flow, not a boundary or start event.
+Only what can be moved safely is accepted: the target and the cancelled element must be in the same
+(sub-)process, one token moves at a time, the target is an activity or event reached by a flow (not a
+boundary or start event), and it is on the token's own branch or before the branches split, in which
+case every branch is cancelled (server/engine/branches.py: anything else would leave a join waiting).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
+from server.engine.branches import move_scope
 from server.engine.runner import Runner
 from server.engine.step import Step, all_tasks
 from server.errors import BadRequest, Conflict
@@ -30,6 +32,19 @@ UNFINISHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState
 MOVABLE_KINDS = {"userTask", "manualTask", "task", "serviceTask", "sendTask", "receiveTask", "scriptTask",
                  "businessRuleTask", "callActivity", "subProcess", "intermediateCatchEvent",
                  "intermediateThrowEvent", "endEvent", "exclusiveGateway", "inclusiveGateway"}
+
+# Elements whose waiting task is not a token of its own (they wait on an activity, or start the process).
+IN_PLACE = ("boundaryEvent", "startEvent")
+
+
+def _inside(task: Any, token: Any) -> bool:
+    """Whether `task` is the token's own (a child of its multi-instance, say): it goes with the token."""
+    parent = task.parent
+    while parent is not None:
+        if parent is token:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _token_task(task: Any) -> Any:
@@ -67,22 +82,36 @@ def modify(runner: Runner, session: Session, instance: ProcessInstance, cancel: 
     missing = [e for e in cancel if not _active(step, e)]
     if missing:
         raise BadRequest(f"element '{missing[0]}' is not active in process instance '{instance.id}'", field="cancel")
-    live = {id(_token_task(t)) for t in all_tasks(step.workflow) if t.has_state(UNFINISHED)
-            and t.task_spec.bpmn_id is not None and t.task_spec.bpmn_id in elements
-            and elements[t.task_spec.bpmn_id].get("kind") not in ("boundaryEvent", "startEvent")}
-    if len(tokens) != 1 or len(live) > 1:
-        raise Conflict(f"process instance '{instance.id}' has {max(len(live), len(tokens))} active branches; "
-                       "BOMS moves one token at a time, on an instance with a single active branch", field="cancel")
+    if len(tokens) != 1:
+        raise Conflict(f"process instance '{instance.id}' has {len(tokens)} active tokens at '{cancel[0]}'; "
+                       "BOMS moves one token at a time", field="cancel")
     [token] = tokens
     target = token.workflow.spec.task_specs.get(_spec_name(token.workflow.spec, start_before))
     if target is None:
         raise BadRequest(f"element '{start_before}' is not in the same (sub-)process as '{cancel[0]}'",
                          field="startBefore")
+    others = list({id(t): t for t in (_token_task(t) for t in all_tasks(step.workflow) if t.has_state(UNFINISHED)
+                                      and t.task_spec.bpmn_id in elements and t.task_spec.bpmn_id != cancel[0]
+                                      and elements[t.task_spec.bpmn_id].get("kind") not in IN_PLACE)}.values())
+    others = [t for t in others if t is not token and not _inside(t, token)]
+    scope = move_scope(elements, cancel[0], [t.task_spec.bpmn_id for t in others], start_before)
+    if scope is None or (scope == "all" and any(t.workflow is not token.workflow for t in others)):
+        where = ", ".join(sorted({t.task_spec.bpmn_id for t in others}))
+        raise Conflict(f"element '{start_before}' is not on the branch of '{cancel[0]}' nor before the branches "
+                       f"split{f' (active too: {where})' if where else ''}: a parallel join would wait for ever "
+                       "for a branch that never comes; return to a step of the same branch, or to one before the "
+                       "split (which cancels every branch)", field="startBefore")
     parent, variables = token.parent, dict(token.data)
-    step.event(kind, element_id=start_before, cancelled=list(cancel), startBefore=start_before, **data)
-    for child in list(token.children):
-        child.cancel()
-    token.cancel()
+    step.event(kind, element_id=start_before, cancelled=list(cancel), startBefore=start_before,
+               **({"cancelledBranches": sorted({t.task_spec.bpmn_id for t in others})} if scope == "all" else {}),
+               **data)
+    for gone in [token, *(others if scope == "all" else [])]:
+        for child in list(gone.children):
+            child.cancel()
+        gone.cancel()
+        if gone is not token:
+            # A branch's token waiting at a join would still count as arrived there: out of the tree.
+            gone.workflow._remove_task(gone.id)
     moved = parent._add_child(target, TaskState.FUTURE)
     moved.data = variables
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.audit import Event, publish
 from server.db import utcnow
 from server.engine import directory, juel_context, store
+from server.engine.assignment import AssignmentError
 from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
@@ -39,7 +40,8 @@ from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
-from server.errors import Conflict, NotFound, StateUnreadable
+from server.engine.task_cc import cc_recipients, copy
+from server.errors import Conflict, EngineError, NotFound, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, ExternalTask, HumanTask, Job, ProcessInstance, ProcessVersion
 
@@ -165,7 +167,17 @@ class Runner(RecoveryMixin):
         task.assignee = task.assignee or actor
         step.event(EventKind.TASK_COMPLETED, task_id=task.id, element_id=task.element_id, name=task.name,
                    variables=variables)
-        self.advance(step, first=engine_task.run)
+
+        def run() -> None:
+            # CC on completion (ccWhen="completed") sees the data the task completes with.
+            try:
+                copy(step, task, *cc_recipients(task.element, engine_task.data, "completed"), "completed")
+            except AssignmentError as exc:
+                step.incident(EngineError(f"element '{task.element_id}': {exc}", element=task.element_id), task.id)
+                return
+            engine_task.run()
+
+        self.advance(step, first=run)
 
     def complete_service_task(self, session: Session, instance: ProcessInstance, task_id: str,
                               result: dict[str, Any], actor: str) -> None:

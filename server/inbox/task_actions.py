@@ -36,7 +36,7 @@ REFUSED: dict[str, Any] = {
     "groups": _l("One of the groups does not exist."),
     "to": _l("There is no earlier step of this request to send it back to."),
     "comment": _l("Please write a comment (at most 2,000 characters)."),
-    "mode": _l("Choose whether the signers act before or after you."),
+    "mode": _l("Choose whether the signers act before, after or beside you."),
     "action": _l("This step does not allow that now."),
     "decision": _l("Not every selected task offers this decision."),
     "tasks": _l("Select between 1 and 100 tasks."),
@@ -114,6 +114,27 @@ def withdraw_instance(instance_id: str) -> Any:
     else:
         flash(_("The request was withdrawn.") if outcome == "cancelled"
               else _("Your approval was withdrawn; the step is yours again."), "success")
+    return redirect(url_for("inbox.instance", instance_id=instance_id))
+
+
+@bp.post("/instances/<instance_id>/modify")
+@login_required
+def modify_instance(instance_id: str) -> Any:
+    try:
+        with writing() as session:
+            task_return.modify_instance(session, runner(), web_principal(), instance_id,
+                                        [request.form.get("cancel", "")], [request.form.get("startBefore", "")])
+    except Forbidden as exc:
+        return error_page(exc)
+    except (BadRequest, Conflict) as exc:
+        flash(_("That element is not on the token's branch nor before the branches split: a parallel join "
+                "would wait for ever.") if exc.details.get("field") == "startBefore" and isinstance(exc, Conflict)
+              else _("Choose an active element and an activity, gateway or event a token can be placed before."),
+              "danger")
+    except BomsError as exc:
+        flash(error_text(exc), "danger")
+    else:
+        flash(_("The token was moved."), "success")
     return redirect(url_for("inbox.instance", instance_id=instance_id))
 
 

@@ -10,10 +10,10 @@ same things from the error's code and data instead of passing the English text t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_date, format_decimal, format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -215,3 +215,13 @@ def task_conflict_text(session: Session, username: str, task_id: str) -> str:
     if task.assignee and task.assignee != username:
         return _("This task is already claimed by %(who)s.", who=task.assignee)
     return _("Someone else changed this task at the same moment. Reload the page and try again.")
+
+
+@bp.app_template_filter("time_left")
+def time_left(due: datetime | None, now: datetime) -> str:
+    """"2 days left" / "3 hours overdue", in the reader's language (both naive UTC)."""
+    if due is None:
+        return ""
+    delta = due - now
+    span = format_timedelta(abs(delta), threshold=1.5)
+    return _("%(span)s left", span=span) if delta.total_seconds() >= 0 else _("%(span)s overdue", span=span)

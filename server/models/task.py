@@ -47,6 +47,9 @@ class HumanTask(Base):
     # Signers added (加签) still to act on this step, in order (`delegation` "before" or "after" says when).
     signers: Mapped[list[Any] | None] = mapped_column(default=None)
     urged_at: Mapped[datetime | None]
+    # A signer added beside the assignee (加签 "parallel") works a row of their own: the id of the step's
+    # row (the engine's task) they sign for. The engine never sees these rows (server/services/cosigners.py).
+    signs_for: Mapped[str | None] = mapped_column(String(36), index=True)
 
     instance: Mapped[ProcessInstance] = relationship()
     called_version: Mapped[ProcessVersion | None] = relationship()

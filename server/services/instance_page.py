@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
-from server.events import EventKind, InstanceStatus, TaskStatus
+from server.engine.modification import MOVABLE_KINDS
+from server.events import LIVE_STATUSES, EventKind, InstanceStatus, TaskStatus
 from server.models import AuditEvent, HumanTask, ProcessInstance
 from server.services.field_access import hidden_for, without
 from server.services.instances import get_instance
@@ -31,6 +32,8 @@ class InstanceView:
     taken: list[str]
     may_withdraw: bool = False  # the initiator or an approver; services/task_return.withdraw decides
     variables: dict[str, Any] | None = None  # what the reader may see of them (field permissions)
+    # Admins move a stuck token (instance modification): the elements a token may be placed before.
+    movable: list[tuple[str, str]] | None = None
 
 
 def instance_view(session: Session, who: Principal, instance_id: str) -> InstanceView:
@@ -41,9 +44,13 @@ def instance_view(session: Session, who: Principal, instance_id: str) -> Instanc
     hidden = hidden_for(who, instance, tasks)
     involved = instance.started_by == who.username or any(t.completed_by == who.username for t in tasks)
     running = instance.status == InstanceStatus.RUNNING
+    movable = None
+    if who.has("admin") and instance.status in LIVE_STATUSES:
+        movable = sorted(((i, e.get("name") or i) for i, e in elements.items() if e.get("kind") in MOVABLE_KINDS),
+                         key=lambda pair: pair[1].lower())
     return InstanceView(instance, [t for t in tasks if t.status == TaskStatus.OPEN],
                         history_events(session, instance, hidden), completed, active, taken, involved and running,
-                        without(instance.variables, hidden))
+                        without(instance.variables, hidden), movable)
 
 
 def diagram_markers(visited: list[str], active: list[str], elements: dict[str, Any]) -> tuple[list[str], ...]:

@@ -17,16 +17,20 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, can_work_on, require_task_access
 from server.db import utcnow
+from server.engine.human_tasks import PARALLEL
 from server.engine.runner import Runner
 from server.errors import BadRequest, Conflict, Forbidden
 from server.events import EventKind
 from server.models import HumanTask, ProcessInstance, ProcessVersion, User
+from server.services.cosigners import add_beside, open_cosigners
 from server.services.signers import AFTER, BEFORE, DELEGATED
 from server.services.tasks import task_event
 
 MAX_COMMENT = 2000
 MAX_SIGNERS = 20
 URGE_INTERVAL = timedelta(hours=1)
+# What a signer beside the assignee cannot do with their part of the step (it is the step owner's).
+BESIDE_REFUSED = ("transfer", "delegate", "add_signers", "resolve")
 
 
 def _element(session: Session, instance: ProcessInstance, task: HumanTask) -> dict[str, Any]:
@@ -65,6 +69,9 @@ def open_task(session: Session, runner: Runner, who: Principal, task_id: str, ac
                        f"it cannot be {action}")
     require_task_access(who, task, access or action)
     require_allowed(session, instance, task, action)
+    if task.signs_for is not None and action in BESIDE_REFUSED:
+        raise Conflict(f"task '{task.id}' is a signer's part of a countersigned step; it can be completed, "
+                       f"returned or copied, not {action.replace('_', ' ')}", field="action")
     return task, instance
 
 
@@ -108,6 +115,8 @@ def delegate(session: Session, runner: Runner, who: Principal, task_id: str, use
     note = comment_text(comment)
     task, instance = open_task(session, runner, who, task_id, "delegate", "complete")
     not_delegated(task, "delegated")
+    if task.delegation == PARALLEL:
+        raise Conflict(f"task '{task.id}' has signers beside you; complete it yourself", field="action")
     target = _active_user(session, user, "user")
     if target.username == who.username:
         raise BadRequest("you cannot delegate a task to yourself", field="user")
@@ -150,19 +159,25 @@ def add_signers(session: Session, runner: Runner, who: Principal, task_id: str, 
                 comment: Any = None) -> HumanTask:
     """加签. before: the signers act first (each resolves), then the task comes back to `who`.
     after: when `who` completes, the signers act in turn on the same step; the last one's completion
-    moves the process on, with every signer's decision recorded."""
+    moves the process on, with every signer's decision recorded. parallel: each signer gets a part of the
+    step to complete beside `who`, in any order (server/services/cosigners.py)."""
     note = comment_text(comment)
-    if mode == "parallel":
-        raise BadRequest("mode 'parallel' (a countersign member added at run time) is not supported yet; model the "
-                         "countersign as a parallel multi-instance", field="mode")
-    if mode not in (BEFORE, AFTER):
-        raise BadRequest("mode must be before or after", field="mode")
+    if mode not in (BEFORE, AFTER, PARALLEL):
+        raise BadRequest("mode must be before, after or parallel", field="mode")
     task, instance = open_task(session, runner, who, task_id, "add_signers", "complete")
     not_delegated(task, "given more signers")
     if task.assignee != who.username:
         raise Conflict(f"claim task '{task.id}' before adding signers to it", field="action")
     names = _signers(session, who, task, users)
-    if mode == BEFORE:
+    beside = {row.assignee for row in open_cosigners(session, task)}
+    if beside & set(names):
+        raise BadRequest(f"'{sorted(beside & set(names))[0]}' already signs beside you", field="users")
+    if mode == PARALLEL:
+        add_beside(session, runner, instance, task, who.username, names)
+    elif task.delegation == PARALLEL:
+        raise Conflict(f"task '{task.id}' has signers beside its assignee; add more of them (parallel), not "
+                       f"{mode}", field="mode")
+    elif mode == BEFORE:
         task.owner, task.assignee, task.delegation = who.username, names[0], BEFORE
         task.signers = names[1:] or None
     else:
@@ -196,6 +211,25 @@ def urge(session: Session, runner: Runner, who: Principal, task_id: str, comment
     return task
 
 
+def _earlier_steps(session: Session, task: HumanTask) -> list[tuple[str, str]]:
+    """(element id, name) of the request's completed user steps this one could go back to, latest first."""
+    rows = session.execute(select(HumanTask.element_id, HumanTask.name).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.status == "completed",
+        HumanTask.element_id != task.element_id).order_by(HumanTask.completed_at.desc()))
+    return list({element: (element, name or element) for element, name in rows}.values())
+
+
+def _countersign(session: Session, task: HumanTask) -> dict[str, Any] | None:
+    """Who signs beside whom on the task page (None: not a countersigned step)."""
+    if task.signs_for is not None:
+        step_row = session.get(HumanTask, task.signs_for)
+        return {"owner": step_row.assignee if step_row else None, "waiting": [], "held": False}
+    if task.delegation != PARALLEL:
+        return None
+    return {"owner": None, "waiting": [r.assignee for r in open_cosigners(session, task)],
+            "held": bool((task.data or {}).get("held")) and task.status == "open"}
+
+
 def page_actions(session: Session, who: Principal, task: HumanTask) -> dict[str, Any]:
     """Which approval buttons the task page shows `who` (the actions check everything again when pressed)."""
     instance = task.instance
@@ -205,10 +239,13 @@ def page_actions(session: Session, who: Principal, task: HumanTask) -> dict[str,
     works = live and not held and can_work_on(who, task)
     acted = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance.id,
                                                       HumanTask.completed_by == who.username).limit(1)) is not None
+    own = works and task.signs_for is None  # a signer beside the assignee only completes, returns or copies
     return {
-        "transfer": works and allowed["transfer"],
-        "delegate": works and allowed["delegate"],
-        "add_signers": works and allowed["add_signers"] and task.assignee == who.username,
+        "transfer": own and allowed["transfer"],
+        "delegate": own and allowed["delegate"] and task.delegation != PARALLEL,
+        "add_signers": own and allowed["add_signers"] and task.assignee == who.username,
+        "countersign": _countersign(session, task),
+        "return_to": _earlier_steps(session, task) if works and allowed["return"] else [],
         "return": works and allowed["return"],
         "cc": works and allowed["cc"],
         "resolve": live and held and task.assignee == who.username,

@@ -8,7 +8,8 @@ the task is no longer open:
 - remind: a reminder to the assignee or candidates (task.urged by system:deadline), then the next one;
 - escalate: the task goes to its assignee's manager (task.escalated; without an assignee or a manager,
   the event says why and the task stays);
-- timeout: the step's decision field is set to timeoutAction and the task completed by system:timeout.
+- timeout: the step's decision field is set to timeoutAction and the task completed by system:timeout, or,
+  with timeoutAction "return", the step is sent back to the previous one (task.returned by system:timeout).
 A task without a due date gets the earliest escalation or timeout as its due date, so the inbox and
 the task page show the time left.
 """
@@ -23,12 +24,18 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event
 from server.db import utcnow
+from server.engine.human_tasks import PARALLEL
+from server.errors import BadRequest
 from server.events import EventKind, JobStatus, TaskStatus
 from server.models import HumanTask, Job, ProcessInstance, ProcessVersion, User
+from server.services.cosigners import cancel_beside
 from server.services.jobs import JobContext
+from server.services.task_return import send_back
 
 KIND = "task_deadline"
 SYSTEM = "system:deadline"
+TIMEOUT = "system:timeout"
+RETURN = "return"  # timeoutAction: send the step back to the previous one instead of deciding it
 
 
 def _task(session: Session, task_id: str | None) -> HumanTask | None:
@@ -87,9 +94,23 @@ def run_deadline(ctx: JobContext) -> None:
         elif action == "escalate":
             _escalate(ctx, session, task)
         elif action == "timeout":
-            info = task.element.get("deadlines") or {}
-            variables = {info["decisionField"]: info["timeoutAction"]}
-            ctx.runner.complete_task(session, instance, task, variables, "system:timeout")
+            _time_out(ctx, session, instance, task)
+
+
+def _time_out(ctx: JobContext, session: Session, instance: ProcessInstance, task: HumanTask) -> None:
+    """timeoutAction: a decision option completes the step with it; "return" sends it back to the previous
+    step (to whoever did it), as 退回 does. Signers beside the assignee are not waited for any more."""
+    info = task.element.get("deadlines") or {}
+    if task.signs_for is not None:
+        return  # a signer's part: the step's own deadline decides for it
+    cancel_beside(session, ctx.runner, instance, task, TIMEOUT, "the step timed out")
+    if info["timeoutAction"] == RETURN:
+        try:
+            send_back(session, ctx.runner, instance, task, "previous", TIMEOUT, "timed out: sent back automatically")
+        except BadRequest as exc:  # nothing earlier to go back to: said in the history, the task stays
+            _emit(ctx, session, task, EventKind.TASK_ESCALATED, name=task.name, assignee=None, reason=exc.message)
+        return
+    ctx.runner.complete_task(session, instance, task, {info["decisionField"]: info["timeoutAction"]}, TIMEOUT)
 
 
 def _escalate(ctx: JobContext, session: Session, task: HumanTask) -> None:
@@ -100,7 +121,8 @@ def _escalate(ctx: JobContext, session: Session, task: HumanTask) -> None:
         _emit(ctx, session, task, EventKind.TASK_ESCALATED, name=task.name, assignee=None, reason=reason)
         return
     previous, task.assignee = task.assignee, manager.username
-    task.owner = task.delegation = task.signers = None
+    if task.delegation != PARALLEL:  # signers beside the assignee keep their parts of the step
+        task.owner = task.delegation = task.signers = None
     _emit(ctx, session, task, EventKind.TASK_ESCALATED, name=task.name, assignee=manager.username,
           previousAssignee=previous)
 

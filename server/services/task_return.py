@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
+from server.engine.branches import reached_back
 from server.engine.instance_operations import instance_event
 from server.engine.modification import modify
 from server.engine.runner import Runner
@@ -36,7 +37,9 @@ def _target(session: Session, instance: ProcessInstance, task: HumanTask, to: An
     earlier = [t for t in _completed(session, instance) if t.element_id != task.element_id
                and t.version_id == task.version_id]
     if to == "previous":
-        found = earlier[:1]
+        # The latest step the token can go back to: not one of a parallel branch beside this one.
+        elements = (task.called_version if task.version_id else instance.version).elements
+        found = [t for t in earlier if reached_back(elements, task.element_id, t.element_id)][:1] or earlier[:1]
     elif to == "initiator":
         found = [t for t in reversed(earlier) if t.completed_by == instance.started_by][:1]
     else:
@@ -67,12 +70,19 @@ def return_task(session: Session, runner: Runner, who: Principal, task_id: str, 
     not_delegated(task, "returned")
     if note is None:
         raise BadRequest("a return needs a comment saying what to correct", field="comment")
+    send_back(session, runner, instance, task, to, who.username, note)
+    return task
+
+
+def send_back(session: Session, runner: Runner, instance: ProcessInstance, task: HumanTask, to: Any, actor: str,
+              note: str) -> None:
+    """Move the token from `task` back to the earlier step `to` names, for whoever completed it (the caller has
+    checked who may; a timeout's automatic return comes here too)."""
     target = _target(session, instance, task, to)
-    modify(runner, session, instance, [task.element_id], target.element_id, who.username,
+    modify(runner, session, instance, [task.element_id], target.element_id, actor,
            kind=EventKind.TASK_RETURNED, taskId=task.id, to=target.element_id, assignee=target.completed_by,
            comment=note)
     _reassign_new(session, instance, target.element_id, target.completed_by)
-    return task
 
 
 def withdraw(session: Session, runner: Runner, who: Principal, instance_id: str,

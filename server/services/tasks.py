@@ -25,6 +25,7 @@ from server.forms.validation import validate_form
 from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
 from server.services import record_tasks
+from server.services.cosigners import complete_countersigned
 from server.services.field_access import hidden_fields, step_form, without
 from server.services.instance_page import history_events
 from server.services.signers import pass_to_next_signer
@@ -210,7 +211,10 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
         form = step_form(task, task.element.get("form"))
         clean = validate_form(form, variables, with_files, current=instance.variables or {})
         require_open(instance, task)
-    # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first.
+    # Signers added after the assignee (加签) act on the same step first; a delegated task is resolved first;
+    # with signers beside the assignee, the engine hears of the step once all of them acted.
+    if complete_countersigned(session, runner, instance, task, who.username, clean):
+        return task
     if pass_to_next_signer(session, runner, instance, task, who.username, clean):
         return task
     runner.complete_task(session, instance, task, clean, who.username)
@@ -227,7 +231,8 @@ def next_tasks(session: Session, who: Principal, instance_id: str) -> list[Human
         rows = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                             HumanTask.status == "open")
                                     .order_by(HumanTask.created_at, HumanTask.id)))
-    return [row for row in rows if can_claim(who, row)]
+    # A step whose assignee has signed while signers beside them have not is not theirs to take on now.
+    return [row for row in rows if can_claim(who, row) and not (row.data or {}).get("held")]
 
 
 def record_failed_completion(session: Session, who: Principal, task_id: str, error: EngineError) -> None:

@@ -90,11 +90,11 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def page_for(chromium: Any, live_server: str) -> Iterator[Any]:
-    """page_for("alice", locale="zh-CN") opens a fresh browser context logged in as that user."""
+    """page_for("alice", locale="zh-CN", width=375) opens a fresh browser context logged in as that user."""
     contexts = []
 
-    def open_page(name: str, locale: str = "en-US") -> Any:
-        context = chromium.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    def open_page(name: str, locale: str = "en-US", width: int = 1400) -> Any:
+        context = chromium.new_context(locale=locale, viewport={"width": width, "height": 1000})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -90,3 +90,31 @@ def test_the_demo_purchase_request_reminds_its_managers_daily(api: Api) -> None:
     with api.app.extensions["boms_db"].read() as session:
         [job] = session.scalars(select(Job).where(Job.instance_id == instance, Job.kind == "task_deadline")).all()
         assert job.element_id == "manager_approval" and job.payload == {"action": "remind", "every": 86400}
+
+
+def test_timeout_returns_the_step_to_the_previous_one(api: Api, tmp_path: Any) -> None:
+    flow: Flow = setup(api)
+    deploy(api, tmp_path, prop("timeoutAfter", "P2D") + prop("timeoutAction", "return"))
+    instance = submitted(api, flow)
+    fall_due(api, "timeout")
+    run_due_jobs(api.app)
+    assert flow.elements(instance) == ["submit"]
+    assert flow.task(instance, "submit")["assignee"] == "clerk"
+    history = api.get("clerk", f"/api/v1/process-instances/{instance}/history").get_json()["items"]
+    returned = next(e for e in history if e["kind"] == "task.returned")
+    assert returned["actor"] == "system:timeout" and returned["data"]["to"] == "submit"
+
+
+def test_timeout_of_a_countersigned_step_ends_the_parts_beside_it(api: Api, tmp_path: Any) -> None:
+    flow: Flow = setup(api)
+    api.user("helper")
+    deploy(api, tmp_path, prop("timeoutAfter", "P2D") + prop("timeoutAction", "approve"))
+    instance = submitted(api, flow)
+    task = flow.task(instance, "manager_review")
+    response = api.post("boss", f"/api/v1/tasks/{task['id']}/add-signers",
+                        json={"users": ["helper"], "mode": "parallel"})
+    assert response.status_code == 200, response.get_json()
+    fall_due(api, "timeout")
+    run_due_jobs(api.app)
+    assert flow.elements(instance) == ["finance_review"]  # the part beside it is not left open
+    assert flow.instance(instance)["variables"]["managerDecision"] == "approve"

@@ -100,3 +100,63 @@ def test_out_of_office_page(api: Api, browser: Any) -> None:
     assert "Choose an active user other than yourself." in page(refused)
     cleared = boss.post("/substitute", {"clear": "1"}, follow_redirects=True)
     assert 'data-testid="current-substitute"' not in page(cleared)
+
+
+def test_signers_beside_on_the_pages_in_chinese(api: Api, browser: Any) -> None:
+    flow = setup(api)
+    api.user("helper")
+    instance = submitted(api, flow)
+    task = flow.task(instance, "manager_review")
+    boss = browser("boss")
+    url = f"/tasks/{task['id']}"
+    assert 'value="parallel"' in page(boss.get(url))
+    done = boss.post(f"{url}/approval/add_signers", {"users": "helper", "mode": "parallel"}, from_page=url,
+                     follow_redirects=True, headers={"Accept-Language": "zh-CN"})
+    assert "与你并行会签：helper。" in page(done)
+    [part] = [t for t in flow.open(instance)["manager_review"] if t["signsFor"] == task["id"]]
+    text = page(browser("helper").get(f"/tasks/{part['id']}", headers={"Accept-Language": "zh-CN"}))
+    assert "你与 boss 并行会签" in text
+    assert 'data-testid="action-transfer"' not in text and 'data-testid="action-add_signers"' not in text
+    boss.post(f"{url}/complete", {"managerDecision": "approve"}, from_page=url)
+    text = page(boss.get(url))
+    assert "You have signed; the step waits for the others." in text
+    assert flow.elements(instance) == ["manager_review"]
+
+
+def test_admins_move_a_token_from_the_instance_page(api: Api, browser: Any) -> None:
+    flow = setup(api)
+    instance = submitted(api, flow)
+    url = f"/instances/{instance}"
+    assert 'data-testid="modify"' not in page(browser("clerk").get(url))  # admins only
+    admin = browser("admin")
+    text = page(admin.get(url, headers={"Accept-Language": "zh-CN"}))
+    assert 'data-testid="modify"' in text and "移动令牌" in text
+    refused = admin.post(f"{url}/modify", {"cancel": "manager_review", "startBefore": "start"}, from_page=url,
+                         follow_redirects=True)
+    assert "Choose an active element" in page(refused) and flow.elements(instance) == ["manager_review"]
+    moved = admin.post(f"{url}/modify", {"cancel": "manager_review", "startBefore": "finance_review"},
+                       from_page=url, follow_redirects=True)
+    assert "The token was moved." in page(moved)
+    assert flow.elements(instance) == ["finance_review"]
+    assert clerk_forbidden(browser, url)
+
+
+def clerk_forbidden(browser: Any, url: str) -> bool:
+    response = browser("clerk").post(f"{url}/modify", {"cancel": "finance_review", "startBefore": "submit"},
+                                     from_page=url)
+    return response.status_code == 403
+
+
+def test_send_back_to_a_named_earlier_step_from_the_page(api: Api, browser: Any) -> None:
+    flow = setup(api)
+    instance = submitted(api, flow)
+    flow.complete(flow.task(instance, "manager_review"), {"managerDecision": "approve"}, who="boss")
+    task = flow.task(instance, "finance_review")
+    api.post("fin", f"/api/v1/tasks/{task['id']}/claim")
+    fin = browser("fin")
+    url = f"/tasks/{task['id']}"
+    text = page(fin.get(url))
+    assert '<option value="manager_review">Manager review</option>' in text
+    assert '<option value="submit">Submit the claim</option>' in text
+    fin.post(f"{url}/approval/return", {"to": "submit", "comment": "attach the receipt"}, from_page=url)
+    assert flow.elements(instance) == ["submit"] and flow.task(instance, "submit")["assignee"] == "clerk"

@@ -186,6 +186,11 @@ def test_overdue_tasks_are_marked(purchase: Any, browser: Any) -> None:
     assert set(cells) == {late, on_time}
     assert re.search(rf'data-task-id="{late}">(?:(?!</tr>).)*class="text-nowrap overdue"', page, re.S)
     assert not re.search(rf'data-task-id="{on_time}">(?:(?!</tr>).)*overdue', page, re.S)
+    # The time left, in words: the demo's manager approval is due in 3 days.
+    assert re.search(rf'data-task-id="{late}">(?:(?!</tr>).)*data-testid="time-left">2 hours overdue<', page, re.S)
+    assert re.search(rf'data-task-id="{on_time}">(?:(?!</tr>).)*data-testid="time-left">3 days left<', page, re.S)
+    zh = html(browser("mike").get(f"/tasks/{late}", headers={"Accept-Language": "zh-CN"}))
+    assert re.search(r'data-testid="time-left">已超期 2\s*小时<', zh), zh[:200]
 
 
 def test_pages_never_load_a_workflow(purchase: Any, browser: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,9 +228,10 @@ def test_instance_page_for_participants(purchase: Any, browser: Any) -> None:
     marks = diagram(page)
     assert marks["url"] == f"{url}/diagram.xml"
     assert marks["active"] == ["finance_approval"]
-    assert marks["completed"] == ["determine_route", "gw_manager_decision", "manager_approval", "start_requested"]
-    assert marks["taken"] == ["flow_manager_to_gw", "flow_mgr_approved_finance", "flow_route_to_manager",
-                              "flow_start_to_route"]  # not yet the flow out of the open task
+    assert marks["completed"] == ["determine_route", "gw_manager_decision", "gw_route", "manager_approval",
+                                  "start_requested"]
+    assert marks["taken"] == ["flow_manager_to_gw", "flow_mgr_approved_finance", "flow_route_to_gw",
+                              "flow_route_to_manager", "flow_start_to_route"]  # not yet the flow out of the open task
     # Script files only, no inline script: the markers travel in data attributes.
     assert "diagram.js" in page and "bpmn-navigated-viewer.production.min.js" in page
     assert not re.search(r"<script>(?!\s*</script>)", page)

@@ -70,7 +70,7 @@ def test_large_request_goes_on_to_the_finance_director(purchase: Any) -> None:
     decision = next(e for e in history if e["kind"] == "decision.evaluated")
     assert decision["data"]["outputs"] == {"route": "finance"} and decision["elementId"] == "determine_route"
     gateways = [e for e in history if e["kind"] == "gateway.decided"]
-    assert [g["data"]["targets"] for g in gateways] == [["finance_approval"], ["end_approved"]]
+    assert [g["data"]["targets"] for g in gateways] == [["manager_approval"], ["finance_approval"], ["end_approved"]]
     completed = [e for e in history if e["kind"] == "task.completed"]
     assert [(e["actor"], e["data"]["variables"]) for e in completed] == [
         ("mike", {"managerDecision": "approve"}),
