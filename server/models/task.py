@@ -27,7 +27,7 @@ class HumanTask(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
     process_key: Mapped[str] = mapped_column(String(255), index=True)
     business_key: Mapped[str | None] = mapped_column(String(255))
     element_id: Mapped[str] = mapped_column(String(255))
@@ -38,7 +38,7 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     completed_at: Mapped[datetime | None]
-    completed_by: Mapped[str | None] = mapped_column(String(150), index=True)
+    completed_by: Mapped[str | None] = mapped_column(String(150))
     data: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Set when the task belongs to a called process: the version whose elements describe it.
     version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
