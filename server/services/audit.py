@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from server.audit import GENESIS, publisher_of, row_hash
 from server.audit_compact import COMPACT_VERSION, IMPLIED_PREV
+from server.models import AuditEvent, AuditHead
 
 EDITED = "content does not match its hash (edited)"
-from server.models import AuditEvent, AuditHead
 
 
 @dataclass
