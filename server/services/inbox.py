@@ -18,6 +18,7 @@ from server.models import HumanTask, InstanceCc, ProcessInstance, ProcessVersion
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.models.task import ANYONE_KIND, ANYONE_NAME, CLAIMABLE
 from server.queries import Sorting, offset_page
+from server.queries.plans import serial_plans
 
 NOT_ENDED = tuple(status for status in InstanceStatus if status not in ENDED_STATUSES)
 TABS = ("mine", "groups", "completed", "started", "cc", "delegated")
@@ -139,6 +140,7 @@ def _count(session: Session, clauses: list[ColumnElement[bool]], join: bool = Fa
 def tab_counts(session: Session, who: Principal) -> dict[str, int]:
     """One COUNT per tab, without the page's filters: the badges say how much work is waiting. The groups
     badge counts the open candidate index alone (its rows say open and unassigned), not the task rows."""
+    serial_plans(session)
     counts = {tab: _count(session, tab_clauses(session, who, tab)) for tab in TABS if tab != "groups"}
     counts["groups"] = _claimable_count(session, who)
     return {tab: counts[tab] for tab in TABS}

@@ -26,6 +26,7 @@ from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
+from server.queries.plans import serial_plans
 from server.services.field_access import hidden_fields, step_form, without
 from server.services.instance_page import history_events
 from server.services.signers import pass_to_next_signer
@@ -106,6 +107,7 @@ class TaskFilter:
 
 
 def list_tasks(session: Session, who: Principal, f: TaskFilter, request: PageRequest) -> Page[HumanTask]:
+    serial_plans(session)
     query = select(HumanTask).where(*f.clauses(who))
     implied = f.implies_visibility(who)
     visible = None if implied else task_visibility(who)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.models import HumanTask, TaskCandidate
 from server.models.task import ASSIGNED, CLAIMABLE
@@ -75,3 +75,24 @@ def test_groups_badge_counts_a_task_named_twice_once(app: Any, api: Any) -> None
         assert tab_counts(session, who)["groups"] == 1
         assert session.get(HumanTask, task_a["id"]).assignee is None
     assert _states(app, task_a["id"]) == {CLAIMABLE}
+
+
+def test_task_lists_are_planned_without_parallel_workers(app: Any, api: Any) -> None:
+    from server.auth.permissions import Principal
+    from server.models import User
+    from server.queries import PageRequest
+    from server.services.tasks import TaskFilter, list_tasks
+
+    api.user("worker", groups=("employees",))
+    database = app.extensions["boms_db"]
+    if database.engine.dialect.name != "postgresql":
+        return  # SQLite has no parallel plans; the list must simply work
+    show = text("SHOW max_parallel_workers_per_gather")
+    with database.read() as session:
+        default = session.execute(show).scalar()
+    with database.read() as session:
+        who = Principal.of(session.scalar(select(User).where(User.username == "worker")))
+        list_tasks(session, who, TaskFilter(candidate_group="employees"), PageRequest())
+        assert session.execute(show).scalar() == "0"
+    with database.read() as session:  # only for that transaction
+        assert session.execute(show).scalar() == default
