@@ -150,13 +150,18 @@ def _copy(db: Any, batches: list[tuple[str, list[dict[str, Any]]]]) -> None:
         raw.close()
 
 
+CPU: dict[int, list[float]] = {}  # id(samples) -> this process's CPU ms per call: the load-free control
+
+
 def _timed(call: Any, repeat: int) -> list[float]:
     call()  # warm: caches and plans, once
-    samples = []
+    samples: list[float] = []
+    cpu = CPU[id(samples)] = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         call()
         samples.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
     return samples
 
 
@@ -215,9 +220,14 @@ def main() -> int:
         names, token = _people(app)
         seconds = generate(app, args.tasks, args.open, names)
         dialect = app.extensions["boms_db"].engine.dialect.name
+        from sqlalchemy import text
         if dialect == "postgresql":
+            # What autovacuum does to a table loaded by COPY: statistics, and the visibility map that
+            # lets the badges count from their indexes alone.
+            with app.extensions["boms_db"].engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        else:
             with app.extensions["boms_db"].engine.connect() as conn:
-                from sqlalchemy import text
                 conn.execute(text("ANALYZE"))
                 conn.commit()
         results = measure(app, token, names[0], args.repeat)
@@ -227,11 +237,14 @@ def main() -> int:
     print(f"database: {db.label}")
     print(f"machine:  {machine()}")
     print(f"user 0's badges: {badges}")
-    print(f"\n{'read':34} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {target:.0f} ms")
+    print(f"\n{'read':34} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8}  target p95 <= {target:.0f} ms")
     for name, samples in results.items():
         p95 = statistics.quantiles(samples, n=20)[18]
         verdict = "met" if p95 <= target else "MISSED"
-        print(f"{name:34} {statistics.median(samples):8.1f} {p95:8.1f}  {verdict}")
+        cpu = statistics.median(CPU[id(samples)])
+        print(f"{name:34} {statistics.median(samples):8.1f} {p95:8.1f} {cpu:8.1f}  {verdict}")
+    print("(cpu p50: this process's CPU time per call, which the machine's load does not inflate; on "
+          "PostgreSQL the server's own work is not in it)")
     return 0
 
 

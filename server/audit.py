@@ -16,6 +16,8 @@ Hash formulas are versioned so rows written before a change still verify:
   1: SHA-256 over (prev, seq, at, actor, kind, instance, task, element, data)    (before 0006)
   2: HMAC-SHA256 keyed with BOMS_AUDIT_KEY over ("v2", prev, chain, chain_seq, seq, at, actor, kind,
      subject_type, subject_id, instance, task, element, data)
+  3: the same over "v3", stored compactly: the previous hash and a default subject are implied by the
+     row's place and ids, not repeated (server/audit_compact.py)
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ from flask import Flask
 from sqlalchemy import TextClause, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
+from server.audit_compact import COMPACT_VERSION, full_values, stored
 from server.db import Database, utcnow
 from server.events import EventKind, SubjectType
 from server.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
-CURRENT_VERSION = 2
+CURRENT_VERSION = COMPACT_VERSION
 _PUBLISHER = "boms_audit_publisher"
 _HELD = "boms_audit_head"
 
@@ -81,17 +84,20 @@ HASHED = ("prev_hash", "chain", "chain_seq", "seq", "at", "actor", "kind", "subj
           "instance_id", "task_id", "element_id", "data")
 
 
-def hash_v2(key: bytes, fields: dict[str, Any]) -> str:
-    body = canonical_json(["v2", *(fields[name].isoformat() if name == "at" else fields[name] for name in HASHED)])
+def hash_v2(key: bytes, fields: dict[str, Any], tag: str = "v2") -> str:
+    body = canonical_json([tag, *(fields[name].isoformat() if name == "at" else fields[name] for name in HASHED)])
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def row_hash(row: AuditEvent, key: bytes) -> str:
-    """The hash `row` must carry, by the formula it was written with."""
+def row_hash(row: AuditEvent, key: bytes, prev_hash: str | None = None) -> str:
+    """The hash `row` must carry, by the formula it was written with (`prev_hash`: the hash of the row
+    before it, for a compact v3 row read while walking its chain)."""
     if row.hash_version == 1:
         return hash_v1(row)
     if row.hash_version == 2:
         return hash_v2(key, {name: getattr(row, name) for name in HASHED})
+    if row.hash_version == COMPACT_VERSION:
+        return hash_v2(key, full_values(row, HASHED, prev_hash), tag="v3")
     raise ValueError(f"unknown audit hash version {row.hash_version}")
 
 
@@ -156,9 +162,9 @@ def publish(session: Session, events: Event | Iterable[Event]) -> list[Event]:
                   "actor": event.actor, "kind": str(event.kind), "subject_type": event.subject_type,
                   "subject_id": event.subject_id, "instance_id": event.instance_id, "task_id": event.task_id,
                   "element_id": event.element_id, "data": canonical_json(event.data)}
-        fields["hash"] = hash_v2(publisher.key, fields)
+        fields["hash"] = hash_v2(publisher.key, fields, tag="v3")
         fields["hash_version"] = CURRENT_VERSION
-        rows.append(fields)
+        rows.append(stored(fields))
         head.seq, head.hash, head.last_seq = fields["chain_seq"], fields["hash"], seq
         event.seq = seq
     if _is_postgresql(session) and len(rows) <= PG_ONE_STATEMENT:

@@ -75,8 +75,8 @@ def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
     for row in rows:
         # The data column keeps the stored canonical JSON, so each row's hash can be recomputed from the file.
         writer.writerow([row.seq, row.at.isoformat(), row.actor, row.kind, row.instance_id or "",
-                         row.task_id or "", row.element_id or "", row.data, row.prev_hash, row.hash,
-                         row.subject_type or "", row.subject_id or "", row.chain, row.chain_seq, row.hash_version])
+                         row.task_id or "", row.element_id or "", row.data, row.linked_prev_hash, row.hash,
+                         row.subject_type or "", row.full_subject_id or "", row.chain, row.chain_seq, row.hash_version])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -296,7 +296,10 @@ class Runner(RecoveryMixin):
 
     def save(self, step: Step) -> None:
         """Store the engine state and publish the step's events (what `advance` ends with)."""
-        step.instance.state = store.dump(step.workflow)
+        # An ended instance is never loaded again (every action refuses it first) and its history lives in
+        # BOMS's tables: keeping its last engine state would only cost bytes (issue 17).
+        ended = step.instance.status in ENDED_STATUSES
+        step.instance.state = "" if ended else store.dump(step.workflow)
         self._emit(step.session, step.events)
 
     @staticmethod

@@ -23,7 +23,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_process_instance_key_status", "process_key", "status"),
         Index("ix_process_instance_started_at", "started_at"),
-        Index("ix_process_instance_started_by_status", "started_by", "status"),  # the inbox's started tab
+        Index("ix_process_instance_started_by_status_id", "started_by", "status", "id"),  # inbox: started tab
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -18,14 +18,16 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_status_created", "status", "created_at"),
-        Index("ix_human_task_assignee_status", "assignee", "status"),
-        # The inbox's completed badge and tab, and a step's open rows of its instance (migration 0016).
-        Index("ix_human_task_completed_by_status", "completed_by", "status"),
+        # The inbox's tabs: badge and page in date order (0016, 0019); a step's open rows of its instance.
+        Index("ix_human_task_assignee_status_created", "assignee", "status", "created_at"),
+        Index("ix_human_task_completed_by_status_created", "completed_by", "status", "created_at"),
+        Index("ix_human_task_owner_status", "owner", "status", postgresql_where=text("owner IS NOT NULL"),
+              sqlite_where=text("owner IS NOT NULL")),
         Index("ix_human_task_instance_status", "instance_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
     process_key: Mapped[str] = mapped_column(String(255), index=True)
     business_key: Mapped[str | None] = mapped_column(String(255))
     element_id: Mapped[str] = mapped_column(String(255))
@@ -36,7 +38,7 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     completed_at: Mapped[datetime | None]
-    completed_by: Mapped[str | None] = mapped_column(String(150), index=True)
+    completed_by: Mapped[str | None] = mapped_column(String(150))
     data: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Set when the task belongs to a called process: the version whose elements describe it.
     version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
@@ -73,6 +75,8 @@ class HumanTask(Base):
 # The candidate row of a task nobody is named for, which any staff member may claim: stored as a row
 # like the others so "tasks I may claim" is one indexed lookup, not a NOT EXISTS over every open task.
 ANYONE_KIND, ANYONE_NAME = "anyone", "staff"
+# task_candidate.state: the task is open and nobody holds it / open and assigned; NULL once it is closed.
+CLAIMABLE, ASSIGNED = "c", "a"
 
 
 class TaskCandidate(Base):
@@ -80,14 +84,24 @@ class TaskCandidate(Base):
 
     A task nobody is named for has the one row (ANYONE_KIND, ANYONE_NAME); `candidate_groups` and
     `candidate_users` leave it out.
+
+    `state` mirrors the task (CLAIMABLE, ASSIGNED, NULL when closed). Database triggers (migration 0019)
+    keep it in step with human_task.status and assignee in the writing transaction, whatever path changes
+    them; code never sets it. The partial index over open rows answers the groups badge and "open tasks of
+    group G" from the index alone, however many completed tasks a group has.
     """
 
     __tablename__ = "task_candidate"
-    __table_args__ = (Index("ix_task_candidate_kind_name", "kind", "name"),)
+    __table_args__ = (
+        Index("ix_task_candidate_kind_name", "kind", "name"),
+        Index("ix_task_candidate_open", "kind", "name", "state", "task_id",
+              postgresql_where=text("state IS NOT NULL"), sqlite_where=text("state IS NOT NULL")),
+    )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     name: Mapped[str] = mapped_column(String(150), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(1))
 
 
 class InstanceCc(Base):

@@ -115,11 +115,14 @@ def keyset_page(session: Session, statement: Select[Any], order: Order, size: in
     return Page(rows, size, next_cursor=encode_cursor(order, rows[-1]) if has_more else None, has_more=has_more)
 
 
-def fetch_page(session: Session, statement: Select[Any], order: Order, request: PageRequest) -> Page[Any]:
-    """What a list endpoint does: a cursor's keyset page, else the numbered page with its total."""
+def fetch_page(session: Session, statement: Select[Any], order: Order, request: PageRequest,
+               total: Callable[[], int] | None = None) -> Page[Any]:
+    """What a list endpoint does: a cursor's keyset page, else the numbered page with its total
+    (`total`: a cheaper way to count the same rows, asked only when a total is needed)."""
     if request.cursor is not None:
         return keyset_page(session, statement, order, request.size, request.cursor)
-    return offset_page(session, statement, order.clauses(), request.page, request.size, order=order)
+    return offset_page(session, statement, order.clauses(), request.page, request.size, order=order,
+                       total=total() if total is not None else None)
 
 
 def iterate(session: Session, statement: Select[Any], order: Order, batch: int = 2000) -> Iterator[Any]:

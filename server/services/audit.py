@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit import GENESIS, publisher_of, row_hash
+from server.audit_compact import COMPACT_VERSION, IMPLIED_PREV
 from server.models import AuditEvent, AuditHead
+
+EDITED = "content does not match its hash (edited)"
 
 
 @dataclass
@@ -66,14 +69,16 @@ def _verify_chain(session: Session, chain: int, head: tuple[int, str, int] | Non
         if row.chain_seq != expected:
             where = "" if chain == 1 else f" of chain {chain}"
             problems.append({"seq": row.seq, "problem": f"rows {expected}..{row.chain_seq - 1}{where} are missing"})
-        if row.prev_hash != prev_hash:
+        # A compact row stores no link: its hash, computed over the previous row's, is the link.
+        if row.prev_hash != prev_hash and not (row.hash_version == COMPACT_VERSION and row.prev_hash == IMPLIED_PREV):
             problems.append({"seq": row.seq, "problem": "does not link to the previous row"})
         try:
-            intact = row_hash(row, key) == row.hash
+            intact = row_hash(row, key, prev_hash) == row.hash
         except ValueError:
             intact = False
         if not intact:
-            problems.append({"seq": row.seq, "problem": "content does not match its hash (edited)"})
+            # A compact row's hash covers its link too: a moved row, or one after a deleted row, shows here.
+            problems.append({"seq": row.seq, "problem": EDITED})
         # The unkeyed formula is only the legacy prefix of chain 1: anything else written with it is a
         # forgery by someone without the key.
         if row.hash_version == 1 and (keyed or chain != 1 or row.chain_seq != row.seq):

@@ -66,13 +66,13 @@ def event_json(row: AuditEvent) -> dict[str, Any]:
         "taskId": row.task_id,
         "elementId": row.element_id,
         "subjectType": row.subject_type,
-        "subjectId": row.subject_id,
+        "subjectId": row.full_subject_id,
         "chain": row.chain,
         "chainSeq": row.chain_seq,
         "hashVersion": row.hash_version,
         "data": json.loads(row.data or "{}"),
         "hash": row.hash,
-        "prevHash": row.prev_hash,
+        "prevHash": row.linked_prev_hash,
     }
 
 

@@ -6,11 +6,12 @@ here and publish their event through the runner's `emit`; completing goes throug
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from server.audit import Event, publish
@@ -19,11 +20,13 @@ from server.engine.human_tasks import open_tasks_after_step
 from server.engine.runner import Runner, require_open
 from server.engine.templates import evaluate_template, has_expression
 from server.errors import BadRequest, Conflict, EngineError, NotFound
+from server.events import TaskStatus
 from server.expressions import ExpressionError
 from server.forms.limits import check_variables
 from server.forms.validation import validate_form
 from server.models import HumanTask, InstanceCc, ProcessInstance, TaskCandidate
 from server.queries import Page, PageRequest, Sorting, fetch_page
+from server.queries.plans import serial_plans
 from server.services import record_tasks
 from server.services.cosigners import complete_countersigned
 from server.services.field_access import hidden_fields, step_form, without
@@ -56,15 +59,41 @@ class TaskFilter:
             clauses.append(HumanTask.status == self.status)
         if self.assignee:
             clauses.append(HumanTask.assignee == (who.username if self.assignee == "me" else self.assignee))
-        for kind, name in (("group", self.candidate_group), ("user", self.candidate_user)):
-            if name:
-                clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == kind,
-                                              TaskCandidate.name == name))
+        for kind, name in self._candidates():
+            clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id, *self._candidate_rows(kind, name)))
         if self.process_key:
             clauses.append(HumanTask.process_key == self.process_key)
         if self.instance_id:
             clauses.append(HumanTask.instance_id == self.instance_id)
         return clauses + self._view(who)
+
+    def _candidates(self) -> list[tuple[str, str]]:
+        return [(kind, name) for kind, name in (("group", self.candidate_group), ("user", self.candidate_user))
+                if name]
+
+    def _candidate_rows(self, kind: str, name: str) -> list[ColumnElement[bool]]:
+        # Open tasks: the partial index of open candidate rows, not every task the group ever had.
+        rows = [TaskCandidate.kind == kind, TaskCandidate.name == name]
+        return rows + [TaskCandidate.state.is_not(None)] if self.status == TaskStatus.OPEN else rows
+
+    def implies_visibility(self, who: Principal) -> bool:
+        """Does the filter itself only select tasks `who` may see (task_visibility's own branches)?"""
+        if self.view == "cc":
+            return False
+        if self.assignee and (who.username if self.assignee == "me" else self.assignee) == who.username:
+            return True
+        return any((kind == "group" and name in who.groups) or (kind == "user" and name == who.username)
+                   for kind, name in self._candidates())
+
+    def candidate_count(self, session: Session) -> Callable[[], int] | None:
+        """Open tasks of one candidate, counted from the open candidate index alone (its rows say the task
+        is open): without probing each task row. None when other filters need the task rows."""
+        candidates = self._candidates()
+        if (self.status != TaskStatus.OPEN or len(candidates) != 1 or self.assignee or self.process_key
+                or self.instance_id or self.view):
+            return None
+        statement = select(func.count()).select_from(TaskCandidate).where(*self._candidate_rows(*candidates[0]))
+        return lambda: session.scalar(statement) or 0
 
     def _view(self, who: Principal) -> list[ColumnElement[bool]]:
         if self.view == "done":
@@ -80,13 +109,16 @@ class TaskFilter:
 
 
 def list_tasks(session: Session, who: Principal, f: TaskFilter, request: PageRequest) -> Page[HumanTask]:
+    serial_plans(session)
     query = select(HumanTask).where(*f.clauses(who))
-    visible = task_visibility(who)
+    implied = f.implies_visibility(who)
+    visible = None if implied else task_visibility(who)
     if visible is not None:
         # Someone copied on a request reads its steps (not their forms: GET /tasks/{id} stays theirs).
         query = query.where(or_(visible, HumanTask.instance_id.in_(copied_instances(who))) if f.view == "cc"
                             else visible)
-    return fetch_page(session, query, TASK_SORTING.order(f.sort, f.descending), request)
+    total = f.candidate_count(session) if implied or visible is None else None
+    return fetch_page(session, query, TASK_SORTING.order(f.sort, f.descending), request, total=total)
 
 
 def copied_instances(who: Principal) -> Select[Any]:

@@ -38,7 +38,7 @@ def test_subscribers_see_the_events_inside_the_writing_transaction(app: Any) -> 
     assert [s[0] for s in seen] == ["record.created", "record.updated"]
     with app.extensions["boms_db"].read() as session:
         row = session.scalar(select(AuditEvent).where(AuditEvent.seq == published[0].seq))
-    assert (row.subject_type, row.subject_id, row.hash_version) == ("record", "7", 2)
+    assert (row.subject_type, row.subject_id, row.hash_version) == ("record", "7", 3)
 
 
 def test_a_failing_subscriber_rolls_back_the_event_and_the_write(app: Any) -> None:
