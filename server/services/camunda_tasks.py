@@ -112,7 +112,7 @@ def form_variables(session: Session, who: Principal, task_id: str, params: dict[
     """GET /task/{id}/form-variables: the form's fields with their current (or default) values, typed."""
     query_of(params, {"variableNames"})
     task = tasks.get_task(session, who, task_id)
-    form = tasks.task_form(task)
+    form = tasks.task_form(task, who)
     variables = task.instance.variables or {}
     wanted = set(params["variableNames"].split(",")) if params.get("variableNames") else None
     values = {name: variables.get(name, prop.get("default")) for name, prop in form.get("properties", {}).items()
