@@ -18,8 +18,10 @@ from server.config import Config
 from server.db import utcnow
 from server.events import JobStatus, RuleRunStatus
 from server.expressions import ExpressionError, compile_expression
-from server.models import Job, Rule, RuleRun
+from server.models import Job, RuleRun
+from server.rules.cache import RuleVersion
 from server.rules.context import scope_of
+from server.services.job_wake import wake_after_commit
 
 RUN_JOB = "rule_run"
 CALL_JOB = "rule_call"
@@ -31,7 +33,7 @@ def chain_of(session: Session) -> tuple[list[str], int]:
     return session.info.get(CHAIN_INFO, ([], 0))
 
 
-def matches(rule: Rule, context: Mapping[str, Any], record_type: Mapping[str, Any] | None) -> tuple[bool, str | None]:
+def matches(rule: RuleVersion, context: Mapping[str, Any], record_type: Mapping[str, Any] | None) -> tuple[bool, str | None]:
     """Whether the condition holds (edge rules: became true with this change); an error says why not."""
     definition = rule.definition
     condition = definition.get("condition")
@@ -61,7 +63,7 @@ def _insert(session: Session, values: dict[str, Any]) -> int:
     return session.execute(insert(RuleRun).values(values)).inserted_primary_key[0]
 
 
-def offer(session: Session, config: Config, rule: Rule, event_key: str, trigger: str, context: dict[str, Any],
+def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, trigger: str, context: dict[str, Any],
           actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True) -> int | None:
     """Write the run (and its job) if the rule matches; returns its id, None when it does not match."""
     chain, depth = chain_of(session)
@@ -98,5 +100,7 @@ def offer(session: Session, config: Config, rule: Rule, event_key: str, trigger:
 
 def enqueue(session: Session, run_id: int, kind: str, delay_seconds: float = 0) -> None:
     now = utcnow()
+    if delay_seconds <= 0:
+        wake_after_commit(session)  # the poller hands it out right after this commits, not at its next poll
     session.execute(insert(Job).values(kind=kind, payload={"run": run_id}, status=JobStatus.PENDING, attempts=0,
                                        due_at=now + timedelta(seconds=delay_seconds), created_at=now))

@@ -3,7 +3,7 @@
 Record events (record.created/updated/deleted) are offered to the enabled record rules of their type,
 with `record` (the full record after the change; before it for a delete), `old`, `new` and `changed`;
 they also keep the date rules' schedule rows of the record current. Process events are offered to
-the rules of their process. One query finds a type's rules per transaction, not per event.
+the rules of their process. The rules about a subject come from a per-process cache (cache.py).
 """
 
 from __future__ import annotations
@@ -18,37 +18,26 @@ from sqlalchemy.orm import Session
 from server.audit import Event
 from server.config import Config
 from server.events import EventKind
-from server.models import HumanTask, ProcessInstance, Rule
+from server.models import HumanTask, ProcessInstance
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
 from server.records.values import to_json
 from server.rules import schedule
+from server.rules.cache import CachedRule, rules_about, rules_changed
 from server.rules.definition import PROCESS_EVENTS
 from server.rules.runs import offer
 
 RECORD_KINDS = {EventKind.RECORD_CREATED: "created", EventKind.RECORD_UPDATED: "updated",
                 EventKind.RECORD_DELETED: "deleted"}
-_CACHE = "boms_rules_by_subject"
 
 
-def _rules(session: Session, subject: str) -> list[Rule]:
-    """The enabled latest rules about `subject`, cached for the transaction (rules change rarely)."""
-    transaction = session.get_transaction()
-    cached = session.info.get(_CACHE)
-    if cached is None or cached[0] is not transaction:
-        cached = (transaction, {})
-        session.info[_CACHE] = cached
-    found = cached[1]
-    if subject not in found:
-        found[subject] = list(session.scalars(select(Rule).where(
-            Rule.trigger_subject == subject, Rule.is_latest.is_(True), Rule.enabled.is_(True),
-            Rule.deleted.is_(False)).order_by(Rule.key)))
-    return found[subject]
+def _rules(session: Session, config: Config, subject: str) -> list[CachedRule]:
+    return rules_about(session, subject, config.rule_cache_seconds)
 
 
 def forget_rules(session: Session) -> None:
     """A rule was saved in this transaction: later events must see it."""
-    session.info.pop(_CACHE, None)
+    rules_changed(session)
 
 
 def record_json(definition: dict[str, Any], row: Any) -> dict[str, Any]:
@@ -81,7 +70,7 @@ def _record_context(session: Session, event: Event, kind: str) -> tuple[dict[str
 def _on_record(session: Session, config: Config, event: Event, kind: str) -> None:
     if "type" not in event.data or "id" not in event.data:
         return  # not a record write of the data engine (which always names type and id)
-    rules = _rules(session, f"record:{event.data['type']}")
+    rules = _rules(session, config, f"record:{event.data['type']}")
     if not rules:
         return
     found = _record_context(session, event, kind)
@@ -121,7 +110,7 @@ def _on_process(session: Session, config: Config, event: Event) -> None:
     instance = _instance(session, event.instance_id)
     if instance is None:
         return
-    rules = [r for r in _rules(session, f"process:{instance.process_key}")
+    rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
              if str(event.kind) in r.definition["trigger"]["on"]]
     if not rules:
         return
