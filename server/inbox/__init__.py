@@ -11,6 +11,7 @@ from server.inbox import (  # noqa: E402,F401
     record_display,
     record_forms,
     record_pages,
+    record_rules,
     routes,
     start,
     task,

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from server.models import Rule
+from server.models import RecordType, Rule
 
 _DIRTY = "boms_rules_changed"
 _TRANSACTION = "boms_rules_by_subject"
+_TYPES = "boms_rule_record_types"
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,46 @@ def rules_changed(session: Session) -> None:
 
     event.listen(session, "after_commit", ended, once=True)
     event.listen(session, "after_soft_rollback", ended, once=True)
+
+
+_versions: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], CachedRule]] = weakref.WeakKeyDictionary()
+MAX_VERSIONS = 4096
+
+
+def rule_version(session: Session, key: str, version: int) -> CachedRule | None:
+    """A rule version's definition (a version never changes once saved, so it is kept for good)."""
+    engine = _engine(session)
+    with _lock:
+        found = _versions.setdefault(engine, {}).get((key, version))
+    if found is not None:
+        return found
+    definition = session.scalar(select(Rule.definition).where(Rule.key == key, Rule.version == version))
+    if definition is None:
+        return None
+    found = CachedRule(key, version, definition)
+    with _lock:
+        versions = _versions.setdefault(engine, {})
+        if len(versions) >= MAX_VERSIONS:
+            versions.clear()
+        versions[(key, version)] = found
+    return found
+
+
+def record_type_of(session: Session, key: str) -> Any:
+    """The latest record type `key`, from this session's identity map when the change already loaded it."""
+    from server.records.types import latest
+
+    # The highest version: a version saved in this transaction is here too, next to the one it replaced.
+    loaded = [obj for obj in list(session.identity_map.values())
+              if isinstance(obj, RecordType) and obj.key == key and obj.is_latest]
+    if loaded:
+        return max(loaded, key=lambda obj: obj.version)
+    found = latest(session, key)
+    # The identity map holds objects weakly: keep this one for the transaction (a batch of runs shares it).
+    transaction = session.get_transaction()
+    held = session.info.get(_TYPES)
+    if held is None or held[0] is not transaction:
+        held = session.info[_TYPES] = (transaction, [])
+    if found is not None:
+        held[1].append(found)
+    return found

@@ -33,15 +33,19 @@ def chain_of(session: Session) -> tuple[list[str], int]:
     return session.info.get(CHAIN_INFO, ([], 0))
 
 
-def matches(rule: RuleVersion, context: Mapping[str, Any], record_type: Mapping[str, Any] | None) -> tuple[bool, str | None]:
-    """Whether the condition holds (edge rules: became true with this change); an error says why not."""
+def matches(rule: RuleVersion, context: Mapping[str, Any], record_type: Mapping[str, Any] | None,
+            scope: Mapping[str, Any] | None = None) -> tuple[bool, str | None]:
+    """Whether the condition holds (edge rules: became true with this change); an error says why not.
+
+    `scope`: the context's scope when the caller offers one event to several rules (built once)."""
     definition = rule.definition
     condition = definition.get("condition")
     if not condition:
         return True, None
     expression = compile_expression(condition)
     try:
-        now = bool(expression.evaluate(scope_of(context, rule.key, record_type, {})))
+        base = scope_of(context, rule.key, record_type, {}) if scope is None else {**scope, "rule": {"key": rule.key}}
+        now = bool(expression.evaluate(base))
         if not now or not definition.get("edge"):
             return now, None
         old = context.get("old")
@@ -64,7 +68,8 @@ def _insert(session: Session, values: dict[str, Any]) -> int:
 
 
 def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, trigger: str, context: dict[str, Any],
-          actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True) -> int | None:
+          actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True,
+          scope: Mapping[str, Any] | None = None) -> int | None:
     """Write the run (and its job) if the rule matches; returns its id, None when it does not match."""
     chain, depth = chain_of(session)
     now = utcnow()
@@ -72,7 +77,7 @@ def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, t
             "context": context, "depth": depth + 1, "chain": [*chain, rule.key], "cursor": 0, "steps": [],
             "results": {}, "actor": actor[:150], "created_at": now}
     # The condition first: it reads no table, and most events match few rules.
-    ok, error = matches(rule, context, record_type) if check_condition else (True, None)
+    ok, error = matches(rule, context, record_type, scope) if check_condition else (True, None)
     if not ok and error is None:
         return None
     # An audit event's seq is unique, so only other keys (a resent webhook, a re-run sweep) need the look-up.

@@ -20,10 +20,10 @@ from server.config import Config
 from server.events import EventKind
 from server.models import HumanTask, ProcessInstance
 from server.records.storage import table_of
-from server.records.types import latest as latest_type
 from server.records.values import to_json
 from server.rules import schedule
-from server.rules.cache import CachedRule, rules_about, rules_changed
+from server.rules.cache import CachedRule, record_type_of, rules_about, rules_changed
+from server.rules.context import scope_of
 from server.rules.definition import PROCESS_EVENTS
 from server.rules.runs import offer
 
@@ -50,7 +50,7 @@ def record_json(definition: dict[str, Any], row: Any) -> dict[str, Any]:
 
 def _record_context(session: Session, event: Event, kind: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     data = event.data
-    type_row = latest_type(session, data["type"])
+    type_row = record_type_of(session, data["type"])
     if type_row is None:
         return None
     definition = type_row.definition
@@ -78,6 +78,7 @@ def _on_record(session: Session, config: Config, event: Event, kind: str) -> Non
         return
     context, definition = found
     context["actor"] = event.actor
+    scope: dict[str, Any] | None = None  # built once, for the first rule that gets as far as its condition
     for rule in rules:
         trigger = rule.definition["trigger"]
         if trigger["type"] == "date":
@@ -93,7 +94,9 @@ def _on_record(session: Session, config: Config, event: Event, kind: str) -> Non
             continue  # an import fires record rules only when asked to (options.fireRules)
         if kind == "updated" and trigger["fields"] and not set(trigger["fields"]) & set(context["changed"]):
             continue
-        offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition)
+        scope = scope if scope is not None else scope_of(context, rule.key, definition, {})
+        offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition,
+              scope=scope)
 
 
 def _instance(session: Session, instance_id: str | None) -> ProcessInstance | None:
