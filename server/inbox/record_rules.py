@@ -35,10 +35,10 @@ def run_record_rule(type_key: str, rule_key: str) -> Any:
         flash(_("The rule was not run: %(reason)s", reason=error_text(exc)), "danger")
         return redirect(back)
     queued, skipped = len(result["runs"]), len(result["conditionFalse"])
-    flash(ngettext("Rule run queued for %(num)s record.", "Rule runs queued for %(num)s records.", queued,
-                   num=queued) if queued else _("The rule did not run: its condition is false for these records."),
+    flash(ngettext("Rule run queued for %(num)s record.", "Rule runs queued for %(num)s records.", queued)
+          if queued else _("The rule did not run: its condition is false for these records."),
           "success" if queued else "warning")
     if queued and skipped:
         flash(ngettext("Its condition was false for %(num)s record.", "Its condition was false for %(num)s records.",
-                       skipped, num=skipped), "info")
+                       skipped), "info")
     return redirect(back)
