@@ -17,7 +17,7 @@ from server.db import Database, utcnow
 from server.models import Rule, RuleSchedule
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
-from server.rules import schedule
+from server.rules import overdue, schedule
 from server.rules.runs import offer
 from server.rules.triggers import record_json
 
@@ -29,10 +29,19 @@ def _rules(session: Session, keys: set[str]) -> dict[str, Rule]:
     return {r.key: r for r in rows}
 
 
-def _fire(session: Session, config: Config, rule: Rule | None, row: RuleSchedule, cache: dict[str, Any]) -> None:
+def _fire(session: Session, config: Config, rule: Rule | None, row: RuleSchedule, cache: dict[str, Any]) -> int:
+    """Offer what the row says is due; returns how many firings it made (a watermark row: 0 or more)."""
     if rule is None or not rule.enabled or rule.deleted:
         session.execute(delete(RuleSchedule).where(RuleSchedule.id == row.id))
-        return
+        return 0
+    trigger = rule.definition["trigger"]
+    if trigger["type"] == "process":
+        return overdue.fire(session, config, rule, row)
+    _fire_due(session, config, rule, row, cache)
+    return 1
+
+
+def _fire_due(session: Session, config: Config, rule: Rule, row: RuleSchedule, cache: dict[str, Any]) -> None:
     trigger = rule.definition["trigger"]
     due = row.due_at.isoformat() + "Z"
     if trigger["type"] == "schedule":
@@ -72,8 +81,7 @@ def sweep_schedules(database: Database, config: Config) -> int:
             rules = _rules(session, {r.rule_key for r in rows})
             cache: dict[str, Any] = {}
             for row in rows:
-                _fire(session, config, rules.get(row.rule_key), row, cache)
-            fired += len(rows)
+                fired += _fire(session, config, rules.get(row.rule_key), row, cache)
         if len(rows) < schedule.SWEEP_BATCH:
             break
     return fired

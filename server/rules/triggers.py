@@ -17,14 +17,15 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event
 from server.config import Config
-from server.events import EventKind
+from server.db import utcnow
+from server.events import EventKind, TaskStatus
 from server.models import HumanTask, ProcessInstance
 from server.records.storage import table_of
 from server.records.values import to_json
 from server.rules import schedule
 from server.rules.cache import CachedRule, record_type_of, rules_about, rules_changed
 from server.rules.context import scope_of
-from server.rules.definition import PROCESS_EVENTS
+from server.rules.definition import OVERDUE, PROCESS_EVENTS, overdue_key
 from server.rules.runs import offer
 
 RECORD_KINDS = {EventKind.RECORD_CREATED: "created", EventKind.RECORD_UPDATED: "updated",
@@ -109,25 +110,39 @@ def _instance(session: Session, instance_id: str | None) -> ProcessInstance | No
     return session.get(ProcessInstance, instance_id)
 
 
+def process_context(instance: ProcessInstance, task: HumanTask | None, actor: str,
+                    variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"actor": actor, "instance": {
+        "id": instance.id, "processKey": instance.process_key, "businessKey": instance.business_key,
+        "status": instance.status, "variables": {**(variables or {}), **(instance.variables or {})}}}
+    if task is not None:
+        context["task"] = {"id": task.id, "name": task.name, "element": task.element_id, "assignee": task.assignee,
+                           "dueAt": task.due_at.isoformat() + "Z" if task.due_at else None}
+    return context
+
+
 def _on_process(session: Session, config: Config, event: Event) -> None:
     instance = _instance(session, event.instance_id)
     if instance is None:
         return
+    kind = str(event.kind)
+    if kind == EventKind.TASK_DUE_CHANGED:  # a due date moved into the past: overdue now, not at the next sweep
+        rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
+                 if OVERDUE in r.definition["trigger"]["on"]]
+        task = session.get(HumanTask, event.task_id) if rules and event.task_id else None
+        if task is not None and task.status == TaskStatus.OPEN and task.due_at and task.due_at <= utcnow():
+            for rule in rules:
+                offer(session, config, rule, overdue_key(task), OVERDUE, process_context(instance, task, event.actor),
+                      f"rule:{rule.key}")
+        return
     rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
-             if str(event.kind) in r.definition["trigger"]["on"]]
+             if kind in r.definition["trigger"]["on"]]
     if not rules:
         return
-    context: dict[str, Any] = {"actor": event.actor, "instance": {
-        "id": instance.id, "processKey": instance.process_key, "businessKey": instance.business_key,
-        "status": instance.status,
-        "variables": {**(event.data.get("variables") or {}), **(instance.variables or {})}}}
-    if event.task_id:
-        task = session.get(HumanTask, event.task_id)
-        if task is not None:
-            context["task"] = {"id": task.id, "name": task.name, "element": task.element_id,
-                               "assignee": task.assignee}
+    task = session.get(HumanTask, event.task_id) if event.task_id else None
+    context = process_context(instance, task, event.actor, event.data.get("variables"))
     for rule in rules:
-        offer(session, config, rule, f"event:{event.seq}", str(event.kind), context, event.actor)
+        offer(session, config, rule, f"event:{event.seq}", kind, context, event.actor)
 
 
 def listener(app: Flask) -> Callable[[Session, list[Event]], None]:
@@ -137,7 +152,7 @@ def listener(app: Flask) -> Callable[[Session, list[Event]], None]:
             kind = RECORD_KINDS.get(str(event.kind))
             if kind is not None:
                 _on_record(session, config, event, kind)
-            elif str(event.kind) in PROCESS_EVENTS:
+            elif str(event.kind) in PROCESS_EVENTS or event.kind == EventKind.TASK_DUE_CHANGED:
                 _on_process(session, config, event)
 
     return on_events
