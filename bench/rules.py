@@ -13,7 +13,8 @@
 3. Date rules: the cost of finding due firings among 10k, 100k and 1M scheduled ones, and `--due`
    firings due in the same minute, swept and run.
 
-    .venv/bin/python bench/rules.py [--samples 200] [--updates 10000] [--due 10000] [--workers 1] [--only latency|throughput|dates]
+    .venv/bin/python bench/rules.py [--samples 200] [--updates 10000] [--due 10000] [--workers 1]
+                                    [--only latency|throughput|dates]
                                     [--database-url postgresql+psycopg://...]
 """
 

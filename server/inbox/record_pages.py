@@ -60,8 +60,8 @@ def record_list(type_key: str) -> Any:
         "records/list.html", kind=kind, screen=screen, args=args, problem=problem, saved=saved,
         columns=[kind.field(c) for c in (args.columns or _default_columns(kind))],
         controls=[f for f in kind.fields if f["type"] in CONTROL_KINDS], range_kinds=RANGE_KINDS,
-        field_label=field_label, rule_buttons=rule_buttons, list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key,
-                                                               **args.link_args(**kw)),
+        rule_buttons=rule_buttons, field_label=field_label,
+        list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key, **args.link_args(**kw)),
     ), status
 
 

@@ -9,6 +9,7 @@ poller still polls (`interval`), so a lost wake-up costs at most one interval, n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
@@ -92,7 +93,5 @@ class Waiter:
     def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            try:
+            with contextlib.suppress(Exception):
                 connection.close()
-            except Exception:  # noqa: BLE001
-                pass

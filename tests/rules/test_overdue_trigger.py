@@ -50,7 +50,8 @@ def test_a_due_date_moved_into_the_past_fires_at_once_and_a_completed_task_never
     # The sweep does not fire it again (its due date is before the watermark, and the run exists).
     assert sweep_schedules(api.app.extensions["boms_db"], api.app.config["BOMS"]) == 0
     future = (datetime.utcnow() + timedelta(days=1)).isoformat() + "Z"
-    (second,) = api.start("alice", "purchase_request", {"item": "B", "amount": 5, "reason": "for the team"})["openTasks"]
+    (second,) = api.start("alice", "purchase_request", {"item": "B", "amount": 5,
+                                                            "reason": "for the team"})["openTasks"]
     assert api.client.patch(f"/api/v1/tasks/{second['id']}", headers=api.headers("admin"),
                             json={"dueAt": future}).status_code == 200
     assert len(runs(api, "late")) == 1
