@@ -61,6 +61,10 @@ class Checker:
         except ExpressionError as exc:
             raise BadRequest(f"{where}: {exc}", field=field) from None
         unknown = sorted(expression.names - self.roots)
+        if "$me" in unknown:
+            raise BadRequest(f"{where}: `$me` is the user whose change, step or click caused the run; a "
+                             f"{self.trigger['type']} rule runs without one, so `$me` has no value in it "
+                             f"(in '{text}')", field=field)
         if unknown:
             raise BadRequest(f"{where}: unknown name '{unknown[0]}' in '{text}'; a {self.trigger['type']} rule reads "
                              f"{', '.join(sorted(self.roots))}", field=field)
