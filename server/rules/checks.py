@@ -145,6 +145,13 @@ class Checker:
                          who)
         elif kind == "notify":
             self._notify(action, who, prefix)
+        elif kind == "send_message" and "correlationKeys" in action:
+            keys = action["correlationKeys"]
+            if not isinstance(keys, Mapping) or not keys or not all(isinstance(k, str) and k.isidentifier()
+                                                                   for k in keys):
+                raise BadRequest(f"{who}: 'correlationKeys' must be an object of instance variable names to values "
+                                 "(the waiting instances whose variables have them get the message)",
+                                 field=f"{prefix}.correlationKeys")
         elif kind == "call_connector":
             if action["connector"] not in connectors.names():
                 known = ", ".join(connectors.names())
