@@ -1,9 +1,9 @@
 """What a rule's condition and action values read, and the run they are evaluated in.
 
 The context of a run is stored with it as JSON (record, old, new, changed, instance, task, payload,
-actor); `scope()` adds `now`, the rule, and `results` (each earlier action's result by its id), and
-`$me` (the actor, where the trigger has one), and turns decimal and money fields back into numbers so `record.stock < record.safety_stock` compares
-numbers, not text.
+actor); `scope()` adds `now`, the rule, `results` (each earlier action's result by its id) and `$me`
+(the actor, where the trigger has one), and turns decimal and money fields back into numbers so
+`record.stock < record.safety_stock` compares numbers, not text.
 """
 
 from __future__ import annotations
