@@ -27,6 +27,7 @@ RUN_JOB = "rule_run"
 CALL_JOB = "rule_call"
 # The chain of rules whose actions are being run in a session: (rule keys, depth), set by the executor.
 CHAIN_INFO = "boms_rule_chain"
+_COUNTS = "boms_rule_recent_runs"
 
 
 def chain_of(session: Session) -> tuple[list[str], int]:
@@ -58,12 +59,29 @@ def matches(rule: RuleVersion, context: Mapping[str, Any], record_type: Mapping[
 
 
 def _recent_runs(session: Session, rule_key: str, minutes: int) -> int:
-    since = utcnow() - timedelta(minutes=minutes)
-    return session.scalar(select(func.count()).select_from(RuleRun)
-                          .where(RuleRun.rule_key == rule_key, RuleRun.created_at >= since)) or 0
+    """Runs of the rule in the window: counted once per transaction, then counted on as this one adds runs
+    (a batch of due firings or of rule runs offers one rule many times)."""
+    transaction = session.get_transaction()
+    counts = session.info.get(_COUNTS)
+    if counts is None or counts[0] is not transaction:
+        counts = session.info[_COUNTS] = (transaction, {})
+    if (rule_key, minutes) not in counts[1]:
+        since = utcnow() - timedelta(minutes=minutes)
+        counts[1][(rule_key, minutes)] = session.scalar(select(func.count()).select_from(RuleRun).where(
+            RuleRun.rule_key == rule_key, RuleRun.created_at >= since)) or 0
+    return counts[1][(rule_key, minutes)]
+
+
+def _counted(session: Session, rule_key: str) -> None:
+    counts = session.info.get(_COUNTS)
+    if counts is not None and counts[0] is session.get_transaction():
+        for key in counts[1]:
+            if key[0] == rule_key:
+                counts[1][key] += 1
 
 
 def _insert(session: Session, values: dict[str, Any]) -> int:
+    _counted(session, values["rule_key"])  # every run row counts against the rate limit, whatever its status
     return session.execute(insert(RuleRun).values(values)).inserted_primary_key[0]
 
 

@@ -61,14 +61,34 @@ def _fire_due(session: Session, config: Config, rule: Rule, row: RuleSchedule, c
     session.delete(row)
     if definition is None:
         return
-    table = table_of(definition)
-    record = session.execute(select(table).where(table.c.id == row.record_id)).first()
+    record = cache["records"].get((type_key, row.record_id))
     if record is None:
         return
     values = record_json(definition, record)
     offer(session, config, rule, f"date:{row.record_id}:{due}", "date",
           {"record": values, "old": None, "new": values, "changed": [], "payload": {"due": due}},
           f"rule:{rule.key}", definition)
+
+
+def _records(session: Session, rows: list[RuleSchedule], rules: dict[str, Rule],
+             cache: dict[str, Any]) -> dict[tuple[str, int], Any]:
+    """The records of a batch's date rows, read in one query per record type (chunks of 500 ids)."""
+    wanted: dict[str, list[int]] = {}
+    for row in rows:
+        rule = rules.get(row.rule_key)
+        if row.record_id and rule is not None and rule.definition["trigger"]["type"] == "date":
+            wanted.setdefault(rule.definition["trigger"]["recordType"], []).append(row.record_id)
+    found: dict[tuple[str, int], Any] = {}
+    for type_key, ids in wanted.items():
+        type_row = latest_type(session, type_key)
+        cache[type_key] = type_row.definition if type_row else None
+        if type_row is None:
+            continue
+        table = table_of(type_row.definition)
+        for start in range(0, len(ids), 500):
+            for record in session.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))):
+                found[(type_key, record.id)] = record
+    return found
 
 
 def sweep_schedules(database: Database, config: Config) -> int:
@@ -80,6 +100,7 @@ def sweep_schedules(database: Database, config: Config) -> int:
                 break
             rules = _rules(session, {r.rule_key for r in rows})
             cache: dict[str, Any] = {}
+            cache["records"] = _records(session, rows, rules, cache)
             for row in rows:
                 fired += _fire(session, config, rules.get(row.rule_key), row, cache)
         if len(rows) < schedule.SWEEP_BATCH:

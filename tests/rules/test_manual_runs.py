@@ -88,3 +88,11 @@ def test_run_rule_buttons_on_the_record_page_and_the_list(rules_api: Any, browse
     # A disabled rule shows no button; the auditor (no update permission) sees none either.
     assert api.post("modeler", "/api/v1/rules/zero/disable").status_code == 200
     assert 'data-rule="zero"' not in page.get(f"/records/material/{a['id']}").get_data(as_text=True)
+
+
+def test_the_rate_limit_holds_within_one_press_of_many_records(rules_api: Any) -> None:
+    api = rules_api
+    save_rule(api, {**ZERO, "rateLimit": {"runs": 2, "perMinutes": 60}})
+    ids = [create(api, "material", name=n, stock=1)["id"] for n in "ABC"]
+    assert api.post("sam", "/api/v1/rules/zero/trigger", json={"recordIds": ids}).status_code == 202
+    assert sorted(r["status"] for r in runs(api, "zero")) == ["limited", "pending", "pending"]
