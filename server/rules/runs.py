@@ -87,8 +87,10 @@ def _insert(session: Session, values: dict[str, Any]) -> int:
 
 def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, trigger: str, context: dict[str, Any],
           actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True,
-          scope: Mapping[str, Any] | None = None) -> int | None:
-    """Write the run (and its job) if the rule matches; returns its id, None when it does not match."""
+          scope: Mapping[str, Any] | None = None, checked_new: bool = False) -> int | None:
+    """Write the run (and its job) if the rule matches; returns its id, None when it does not match.
+
+    `checked_new`: the caller looked up a batch's event keys at once and this one has no run yet."""
     chain, depth = chain_of(session)
     now = utcnow()
     base = {"rule_key": rule.key, "rule_version": rule.version, "event_key": event_key[:200], "trigger": trigger,
@@ -98,8 +100,9 @@ def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, t
     ok, error = matches(rule, context, record_type, scope) if check_condition else (True, None)
     if not ok and error is None:
         return None
-    # An audit event's seq is unique, so only other keys (a resent webhook, a re-run sweep) need the look-up.
-    if not event_key.startswith("event:") and session.scalar(
+    # An audit event's seq and a manual press's uuid are unique, so only other keys (a resent webhook, a re-run
+    # sweep) need the look-up.
+    if not event_key.startswith(("event:", "manual:")) and not checked_new and session.scalar(
             select(RuleRun.id).where(RuleRun.rule_key == rule.key, RuleRun.event_key == event_key[:200])):
         return None
     if error is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.config import Config
 from server.db import Database, utcnow
-from server.models import Rule, RuleSchedule
+from server.models import Rule, RuleRun, RuleSchedule
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
 from server.rules import overdue, schedule
@@ -45,7 +45,8 @@ def _fire_due(session: Session, config: Config, rule: Rule, row: RuleSchedule, c
     trigger = rule.definition["trigger"]
     due = row.due_at.isoformat() + "Z"
     if trigger["type"] == "schedule":
-        offer(session, config, rule, f"cron:{due}", "schedule", {"payload": {"due": due}}, f"rule:{rule.key}")
+        offer(session, config, rule, f"cron:{due}", "schedule", {"payload": {"due": due}}, f"rule:{rule.key}",
+              checked_new=(rule.key, f"cron:{due}") not in cache["runs"])
         row.fired += 1
         upcoming = schedule.next_cron(trigger, max(utcnow(), row.due_at))
         if upcoming is None or ("count" in trigger and row.fired >= trigger["count"]):
@@ -65,9 +66,10 @@ def _fire_due(session: Session, config: Config, rule: Rule, row: RuleSchedule, c
     if record is None:
         return
     values = record_json(definition, record)
-    offer(session, config, rule, f"date:{row.record_id}:{due}", "date",
+    key = f"date:{row.record_id}:{due}"
+    offer(session, config, rule, key, "date",
           {"record": values, "old": None, "new": values, "changed": [], "payload": {"due": due}},
-          f"rule:{rule.key}", definition)
+          f"rule:{rule.key}", definition, checked_new=(rule.key, key) not in cache["runs"])
 
 
 def _records(session: Session, rows: list[RuleSchedule], rules: dict[str, Rule],
@@ -91,6 +93,19 @@ def _records(session: Session, rows: list[RuleSchedule], rules: dict[str, Rule],
     return found
 
 
+def _existing_runs(session: Session, rows: list[RuleSchedule]) -> set[tuple[str, str]]:
+    """(rule, event key) of the batch's firings that already have a run (a record whose date came back to a
+    moment that fired before): one query per 500 rows instead of one per firing."""
+    keys = {f"{'date:' + str(r.record_id) if r.record_id else 'cron'}:{r.due_at.isoformat()}Z" for r in rows}
+    found: set[tuple[str, str]] = set()
+    rule_keys = sorted({r.rule_key for r in rows})  # the (rule_key, event_key) unique index serves it
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 500):
+        found.update((rule, key) for rule, key in session.execute(select(RuleRun.rule_key, RuleRun.event_key).where(
+            RuleRun.rule_key.in_(rule_keys), RuleRun.event_key.in_(ordered[start:start + 500]))))
+    return found
+
+
 def sweep_schedules(database: Database, config: Config) -> int:
     fired = 0
     for _ in range(ROUNDS):
@@ -101,6 +116,7 @@ def sweep_schedules(database: Database, config: Config) -> int:
             rules = _rules(session, {r.rule_key for r in rows})
             cache: dict[str, Any] = {}
             cache["records"] = _records(session, rows, rules, cache)
+            cache["runs"] = _existing_runs(session, rows)
             for row in rows:
                 fired += _fire(session, config, rules.get(row.rule_key), row, cache)
         if len(rows) < schedule.SWEEP_BATCH:
