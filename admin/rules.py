@@ -18,7 +18,7 @@ from admin.feedback import describe, json_object, pretty
 from server.errors import BomsError
 from server.events import RuleRunStatus
 from server.queries import ID
-from server.rules import dry_run, service
+from server.rules import dry_run, pickers, service
 
 EXAMPLE = {"key": "my_rule", "name": "My rule",
            "trigger": {"type": "record", "recordType": "material", "on": ["updated"], "fields": ["stock"]},
@@ -37,7 +37,9 @@ class RulesView(RoleGuard, BaseView):
         return self.render("admin/boms/rules.html", rules=rules, can_write=self.can_write())
 
     def _editor(self, key: str | None, text: str, test_body: str = "{}", result: Any = None) -> Any:
-        return self.render("admin/boms/rule_edit.html", key=key, text=text, test_body=test_body,
+        with database().read() as session:
+            offered = pickers.pickers(session, principal())
+        return self.render("admin/boms/rule_edit.html", key=key, text=text, test_body=test_body, pickers=offered,
                            result=pretty(result) if result is not None else None, can_write=self.can_write())
 
     @expose("/new")

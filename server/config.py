@@ -79,6 +79,8 @@ class Config:
     # default rate limit (runs per minute; a rule's own `rateLimit` overrides it).
     rule_max_depth: int = 8
     rule_runs_per_minute: int = 600
+    # How long another process's rule change may take to reach this one's rule cache (server/rules/cache.py).
+    rule_cache_seconds: float = 2.0
     testing: bool = False
 
     @classmethod
@@ -102,6 +104,7 @@ class Config:
             "mail_from": os.environ.get("BOMS_MAIL_FROM", "boms@localhost"),
             "rule_max_depth": int(os.environ.get("BOMS_RULE_MAX_DEPTH", 8)),
             "rule_runs_per_minute": int(os.environ.get("BOMS_RULE_RUNS_PER_MINUTE", 600)),
+            "rule_cache_seconds": float(os.environ.get("BOMS_RULE_CACHE_SECONDS", 2)),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

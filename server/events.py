@@ -67,6 +67,7 @@ class EventKind(StrEnum):
     RULE_DELETED = "rule.deleted"
     RULE_RUN_FAILED = "rule.run_failed"
     RULE_RUN_RETRIED = "rule.run_retried"
+    RULE_TRIGGERED = "rule.triggered"
     AUDIT_SEALED = "audit.sealed"
     AUDIT_EXPORTED = "audit.exported"
     RECORD_IMPORTED = "record.imported"  # an import ended: file, mode, counts (each record has its own event)

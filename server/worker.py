@@ -101,7 +101,18 @@ def poll(app: Flask, send: Callable[[list[int]], Any], stop: threading.Event, in
     """Hand due jobs to workers until `stop` is set; sleeps until the next due job, at most `interval`.
 
     Once a minute it also runs the sweeps the engines registered (notification retries, orphaned uploads).
+    A commit that queues a job due now wakes it at once (server/services/job_wake.py).
     """
+    from server.services.job_wake import Waiter
+
+    waiter = Waiter(app.extensions["boms_db"])
+    try:
+        _poll(app, send, stop, interval, waiter)
+    finally:
+        waiter.close()
+
+
+def _poll(app: Flask, send: Callable[[list[int]], Any], stop: threading.Event, interval: float, waiter: Any) -> None:
     from server.services.jobs import claim_due, next_due_in
 
     database, config = app.extensions["boms_db"], app.config["BOMS"]
@@ -118,7 +129,7 @@ def poll(app: Flask, send: Callable[[list[int]], Any], stop: threading.Event, in
             if ids:
                 continue
             wait = next_due_in(database)
-            stop.wait(interval if wait is None else min(interval, wait))
+            waiter.wait(interval if wait is None else min(interval, wait))
         except Exception:  # noqa: BLE001 - a database blip must not end the poller
             logger.exception("the job poller failed; retrying in 1 s")
             stop.wait(1.0)

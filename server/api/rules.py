@@ -137,7 +137,8 @@ def rule_webhook(key: str) -> Any:
 
 SCHEMAS: dict[str, Schema] = {
     "RuleDefinition": {**ANY_OBJECT, "description": "key, name, trigger {type: record|process|schedule|date|manual|"
-                       "webhook, ...}, condition (JEXL), edge, rateLimit, actions [...] (README, 'Rules')"},
+                       "webhook, ...; process on: ... task.overdue}, condition (JEXL; $me where someone acts), edge, "
+                       "rateLimit, actions [...; send_message: correlationKeys] (README, 'Rules')"},
     "Rule": {**ANY_OBJECT, "description": "The definition as saved, with version, enabled, createdAt, createdBy; "
              "webhookSecret for designers of a webhook rule"},
     "RuleList": obj({"items": {"type": "array", "items": obj({
@@ -155,7 +156,8 @@ SCHEMAS: dict[str, Schema] = {
     "RuleTestResult": {**ANY_OBJECT, "description": "conditionMet, status, steps [{action, type, result|input, "
                        "note, ms}], error, failedAction; written: false"},
     "RuleTrigger": obj({"recordId": INTEGER, "recordIds": {"type": "array", "items": INTEGER},
-                        "payload": ANY_OBJECT}, optional=("recordId", "recordIds", "payload")),
+                        "recordType": {**STRING, "description": "if given, must be the rule's record type"},
+                        "payload": ANY_OBJECT}, optional=("recordId", "recordIds", "recordType", "payload")),
     "RuleTriggered": obj({"runs": {"type": "array", "items": INTEGER}, "conditionFalse": {"type": "array"}}),
     "WebhookAccepted": obj({"accepted": BOOLEAN, "run": nullable(INTEGER), "delivery": STRING}),
 }
@@ -199,7 +201,8 @@ def paths() -> dict[str, dict[str, Any]]:
             {200: ("What would happen", "RuleTestResult")}, (401, 403, 404, 413, 422), [KEY],
             request=_json("RuleTest", required=False))},
         "/api/v1/rules/{key}/trigger": {"post": op(
-            "triggerRule", "rules", "Run a rule now (manual trigger), for records or none",
+            "triggerRule", "rules", "Run a rule now: designers any rule, for records or none; others an enabled manual "
+            "rule for records they may update (audited as rule.triggered)",
             {202: ("Runs queued", "RuleTriggered")}, (401, 403, 404, 409, 413, 422), [KEY],
             request=_json("RuleTrigger", required=False))},
         "/api/v1/rules/{key}/runs": {"get": op("listRuleRuns", "rules", "A rule's runs, newest first",

@@ -12,6 +12,7 @@ from server.inbox import (  # noqa: E402,F401
     record_forms,
     record_pages,
     record_processes,
+    record_rules,
     routes,
     start,
     task,

@@ -25,6 +25,7 @@ from server.inbox.record_display import localized_schema, one_line_texts, tr
 from server.inbox.texts import field_messages
 from server.records import service, workspace
 from server.records.files import Incoming
+from server.rules import manual
 
 
 def _form(kind: workspace.TypeView, action: Action, values: dict[str, Any] | None,
@@ -112,10 +113,11 @@ def record_page(type_key: str, record_id: int) -> Any:
     try:
         with reading() as session:
             screen = workspace.record_screen(session, web_principal(), type_key, record_id)
+            rule_buttons = manual.buttons(session, web_principal(), type_key) if screen.may_update else []
     except BomsError as exc:
         return error_page(exc)
     return render_template("records/record.html", screen=screen, kind=screen.type, record=screen.record,
-                           by_key={f["key"]: f for f in screen.type.fields})
+                           by_key={f["key"]: f for f in screen.type.fields}, rule_buttons=rule_buttons)
 
 
 @bp.get("/records/<type_key>/<int:record_id>/edit")

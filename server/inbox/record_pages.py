@@ -17,6 +17,7 @@ from server.inbox.record_display import field_label
 from server.inbox.record_query import CONTROL_KINDS, RANGE_KINDS, ListArgs, read_list_args
 from server.queries import PageRequest
 from server.records import views, workspace
+from server.rules import manual
 
 PAGE_SIZE = 25
 
@@ -51,6 +52,7 @@ def record_list(type_key: str) -> Any:
                 except BadRequest as exc:  # a filter, sort or cursor the user typed: say which, keep the page
                     problem = exc.message
             saved = screen.views if screen is not None else views.list_views(session, who, type_key)
+            rule_buttons = manual.buttons(session, who, type_key)
     except BomsError as exc:
         return error_page(exc)
     status = 400 if (problem or args.problems) else 200
@@ -58,8 +60,8 @@ def record_list(type_key: str) -> Any:
         "records/list.html", kind=kind, screen=screen, args=args, problem=problem, saved=saved,
         columns=[kind.field(c) for c in (args.columns or _default_columns(kind))],
         controls=[f for f in kind.fields if f["type"] in CONTROL_KINDS], range_kinds=RANGE_KINDS,
-        field_label=field_label, list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key,
-                                                               **args.link_args(**kw)),
+        rule_buttons=rule_buttons, field_label=field_label,
+        list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key, **args.link_args(**kw)),
     ), status
 
 

@@ -33,6 +33,6 @@ def init_app(app: Flask) -> None:
 
     subscribe(app, listener(app))
     plugins = plugins_of(app)
-    plugins.add_job(RUN_JOB, run_rule)
+    plugins.add_job(RUN_JOB, run_rule, batch=True)
     plugins.add_job(CALL_JOB, call_rule, slow=True)
     plugins.add_sweep(sweep_schedules)

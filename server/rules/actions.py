@@ -118,8 +118,14 @@ def send_message(step: Step) -> Any:
     """Queued as the engine's own thrown messages are (a `message` job): delivered after this commits."""
     variables = step.value("variables", {})
     business_key = step.value("businessKey")
+    correlation = step.value("correlationKeys")
+    if correlation is not None and (not isinstance(correlation, dict) or not all(
+            isinstance(v, str | int | float | bool) or v is None for v in correlation.values())):
+        raise step.fail("'correlationKeys' must be an object of variable names to plain values", correlation)
     payload = {"name": step.action["message"], "variables": variables if isinstance(variables, dict) else {},
                "businessKey": None if business_key is None else str(business_key)}
+    if correlation:
+        payload["correlationKeys"] = correlation  # waiting instances whose variables have these values
     step.session.add(Job(kind="message", payload=payload, due_at=utcnow(), status=JobStatus.PENDING))
     return {"queued": True, **payload}
 
@@ -216,7 +222,7 @@ ACTIONS: dict[str, ActionSpec] = {
                                 frozenset({"recordType"})),
     "start_process": ActionSpec(start_process, frozenset({"process", "variables", "businessKey"}),
                                 frozenset({"process"})),
-    "send_message": ActionSpec(send_message, frozenset({"message", "variables", "businessKey"}),
+    "send_message": ActionSpec(send_message, frozenset({"message", "variables", "businessKey", "correlationKeys"}),
                                frozenset({"message"})),
     "evaluate_decision": ActionSpec(evaluate_decision, frozenset({"decision", "variables"}), frozenset({"decision"})),
     "notify": ActionSpec(notify, frozenset({"users", "groups", "userField", "managerOf", "title", "body", "email"}),

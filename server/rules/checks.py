@@ -61,6 +61,10 @@ class Checker:
         except ExpressionError as exc:
             raise BadRequest(f"{where}: {exc}", field=field) from None
         unknown = sorted(expression.names - self.roots)
+        if "$me" in unknown:
+            raise BadRequest(f"{where}: `$me` is the user whose change, step or click caused the run; a "
+                             f"{self.trigger['type']} rule runs without one, so `$me` has no value in it "
+                             f"(in '{text}')", field=field)
         if unknown:
             raise BadRequest(f"{where}: unknown name '{unknown[0]}' in '{text}'; a {self.trigger['type']} rule reads "
                              f"{', '.join(sorted(self.roots))}", field=field)
@@ -141,6 +145,13 @@ class Checker:
                          who)
         elif kind == "notify":
             self._notify(action, who, prefix)
+        elif kind == "send_message" and "correlationKeys" in action:
+            keys = action["correlationKeys"]
+            if not isinstance(keys, Mapping) or not keys or not all(isinstance(k, str) and k.isidentifier()
+                                                                   for k in keys):
+                raise BadRequest(f"{who}: 'correlationKeys' must be an object of instance variable names to values "
+                                 "(the waiting instances whose variables have them get the message)",
+                                 field=f"{prefix}.correlationKeys")
         elif kind == "call_connector":
             if action["connector"] not in connectors.names():
                 known = ", ".join(connectors.names())

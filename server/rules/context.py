@@ -1,9 +1,9 @@
 """What a rule's condition and action values read, and the run they are evaluated in.
 
 The context of a run is stored with it as JSON (record, old, new, changed, instance, task, payload,
-actor); `scope()` adds `now`, the rule, and `results` (each earlier action's result by its id), and
-turns decimal and money fields back into numbers so `record.stock < record.safety_stock` compares
-numbers, not text.
+actor); `scope()` adds `now`, the rule, `results` (each earlier action's result by its id) and `$me`
+(the actor, where the trigger has one), and turns decimal and money fields back into numbers so
+`record.stock < record.safety_stock` compares numbers, not text.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from server.expressions import ExpressionError, compile_expression
 from server.rules.definition import expression_text
 
 ROOTS_BY_TRIGGER: dict[str, frozenset[str]] = {
-    "record": frozenset({"record", "old", "new", "changed", "actor", "now", "rule", "results"}),
+    "record": frozenset({"record", "old", "new", "changed", "actor", "$me", "now", "rule", "results"}),
     "date": frozenset({"record", "now", "rule", "results"}),
-    "manual": frozenset({"record", "payload", "actor", "now", "rule", "results"}),
-    "process": frozenset({"instance", "task", "actor", "now", "rule", "results"}),
+    "manual": frozenset({"record", "payload", "actor", "$me", "now", "rule", "results"}),
+    "process": frozenset({"instance", "task", "actor", "$me", "now", "rule", "results"}),
     "schedule": frozenset({"now", "rule", "results"}),
     "webhook": frozenset({"payload", "now", "rule", "results"}),
 }
@@ -68,6 +68,7 @@ def scope_of(context: Mapping[str, Any], rule_key: str, definition: Mapping[str,
     for name in ("record", "old", "new"):
         scope[name] = typed(definition, scope[name])
     scope["changed"] = scope["changed"] or []
+    scope["$me"] = context.get("actor")  # who caused the run: the writer, the clicker (or rule:<key> for a rule)
     scope["now"] = datetime.now(UTC).replace(tzinfo=None).isoformat() + "Z"
     scope["rule"] = {"key": rule_key}
     scope["results"] = dict(results)

@@ -26,8 +26,9 @@ ACTION_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}", re.ASCII)
 TOP_KEYS = frozenset({"key", "name", "description", "enabled", "trigger", "condition", "edge", "rateLimit",
                       "actions"})
 RECORD_EVENTS = ("created", "updated", "deleted")
+OVERDUE = "task.overdue"  # a user task still open past its due date (server/rules/overdue.py)
 PROCESS_EVENTS = ("instance.started", "instance.completed", "instance.cancelled", "incident.created",
-                  "task.created", "task.completed")
+                  "task.created", "task.completed", OVERDUE)
 TRIGGER_KEYS: dict[str, frozenset[str]] = {
     "record": frozenset({"type", "recordType", "on", "fields"}),
     "process": frozenset({"type", "process", "on"}),
@@ -39,6 +40,11 @@ TRIGGER_KEYS: dict[str, frozenset[str]] = {
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 MAX_ACTIONS = 50
 MAX_WAIT_MINUTES = 60 * 24 * 366
+
+
+def overdue_key(task: Any) -> str:
+    """One run per task and due date: a task whose due date moves later can be overdue again."""
+    return f"overdue:{task.id}:{task.due_at.isoformat()}"
 
 
 def expression_text(value: Any) -> str | None:

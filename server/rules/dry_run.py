@@ -22,8 +22,8 @@ from server.records.types import latest as latest_type
 from server.rules import store
 from server.rules.context import ActionFailed, evaluate_value
 from server.rules.executor import advance, step_for
+from server.rules.manual import DESIGNERS, record_context
 from server.rules.runs import matches
-from server.rules.service import DESIGNERS, _record_context
 
 
 class _RollBack(Exception):
@@ -32,7 +32,7 @@ class _RollBack(Exception):
 
 def _context(session: Session, who: Principal, rule: Any, body: dict[str, Any]) -> dict[str, Any]:
     if "recordId" in body:
-        context = _record_context(session, who, rule, body["recordId"])
+        context = record_context(session, who, rule, body["recordId"])
     elif "record" in body:
         if not isinstance(body["record"], dict):
             raise BadRequest("record must be an object of field values", field="record")

@@ -21,9 +21,9 @@ from server.audit import Event, publish
 from server.db import utcnow
 from server.errors import BomsError
 from server.events import EventKind, RuleRunStatus, SubjectType
-from server.models import Rule, RuleRun
-from server.records.types import latest as latest_type
+from server.models import RuleRun
 from server.rules.actions import ACTIONS
+from server.rules.cache import RuleVersion, record_type_of, rule_version
 from server.rules.context import ActionFailed, Step, scope_of
 from server.rules.runs import CALL_JOB, CHAIN_INFO, RUN_JOB, enqueue
 from server.services.jobs import JobContext, RetryLater
@@ -37,17 +37,17 @@ class _Pause(Exception):
     """Stop running actions for now: the next job is queued."""
 
 
-def version_of(session: Session, run: RuleRun) -> Rule:
-    rule = session.scalar(select(Rule).where(Rule.key == run.rule_key, Rule.version == run.rule_version))
+def version_of(session: Session, run: RuleRun) -> RuleVersion:
+    rule = rule_version(session, run.rule_key, run.rule_version)
     if rule is None:
         raise ActionFailed("trigger", f"rule '{run.rule_key}' version {run.rule_version} no longer exists")
     return rule
 
 
-def step_for(session: Session, ctx_runner: Any, config: Any, rule: Rule, run: RuleRun, attempt: int = 1,
+def step_for(session: Session, ctx_runner: Any, config: Any, rule: RuleVersion, run: RuleRun, attempt: int = 1,
              dry: bool = False) -> Step:
     trigger = rule.definition["trigger"]
-    type_row = latest_type(session, trigger["recordType"]) if trigger.get("recordType") else None
+    type_row = record_type_of(session, trigger["recordType"]) if trigger.get("recordType") else None
     scope = scope_of(run.context, rule.key, type_row.definition if type_row else None, run.results or {})
     return Step(session, ctx_runner, config, rule.key, run.id, run.context, scope, trigger, dry=dry, attempt=attempt)
 
@@ -62,7 +62,7 @@ def _record(run: RuleRun, action: dict[str, Any], started: float, result: Any = 
     run.cursor += 1
 
 
-def advance(session: Session, step: Step, rule: Rule, run: RuleRun) -> None:
+def advance(session: Session, step: Step, rule: RuleVersion, run: RuleRun) -> None:
     """Run actions from the cursor until the end, a wait or an external call (which queue the next job)."""
     actions = rule.definition["actions"]
     session.info[CHAIN_INFO] = (list(run.chain or []), run.depth)
@@ -180,7 +180,7 @@ def _failed(ctx: JobContext, run_id: int, failure: ActionFailed) -> None:
     if failure.retryable and ctx.attempts < max_attempts:
         delay = delays if delays is not None else RETRY_DELAYS[min(ctx.attempts, len(RETRY_DELAYS)) - 1]
         raise RetryLater(f"{failure.action}: {failure.message}", delay, max_attempts)
-    with ctx.database.write() as session:
+    with ctx.transaction() as session:  # its own, or a savepoint in its batch's (the failed one is gone)
         ctx.finish(session)
         run = _lock(session, run_id)
         if run is None or run.status not in LIVE:

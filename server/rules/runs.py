@@ -18,28 +18,35 @@ from server.config import Config
 from server.db import utcnow
 from server.events import JobStatus, RuleRunStatus
 from server.expressions import ExpressionError, compile_expression
-from server.models import Job, Rule, RuleRun
+from server.models import Job, RuleRun
+from server.rules.cache import RuleVersion
 from server.rules.context import scope_of
+from server.services.job_wake import wake_after_commit
 
 RUN_JOB = "rule_run"
 CALL_JOB = "rule_call"
 # The chain of rules whose actions are being run in a session: (rule keys, depth), set by the executor.
 CHAIN_INFO = "boms_rule_chain"
+_COUNTS = "boms_rule_recent_runs"
 
 
 def chain_of(session: Session) -> tuple[list[str], int]:
     return session.info.get(CHAIN_INFO, ([], 0))
 
 
-def matches(rule: Rule, context: Mapping[str, Any], record_type: Mapping[str, Any] | None) -> tuple[bool, str | None]:
-    """Whether the condition holds (edge rules: became true with this change); an error says why not."""
+def matches(rule: RuleVersion, context: Mapping[str, Any], record_type: Mapping[str, Any] | None,
+            scope: Mapping[str, Any] | None = None) -> tuple[bool, str | None]:
+    """Whether the condition holds (edge rules: became true with this change); an error says why not.
+
+    `scope`: the context's scope when the caller offers one event to several rules (built once)."""
     definition = rule.definition
     condition = definition.get("condition")
     if not condition:
         return True, None
     expression = compile_expression(condition)
     try:
-        now = bool(expression.evaluate(scope_of(context, rule.key, record_type, {})))
+        base = scope_of(context, rule.key, record_type, {}) if scope is None else {**scope, "rule": {"key": rule.key}}
+        now = bool(expression.evaluate(base))
         if not now or not definition.get("edge"):
             return now, None
         old = context.get("old")
@@ -52,29 +59,50 @@ def matches(rule: Rule, context: Mapping[str, Any], record_type: Mapping[str, An
 
 
 def _recent_runs(session: Session, rule_key: str, minutes: int) -> int:
-    since = utcnow() - timedelta(minutes=minutes)
-    return session.scalar(select(func.count()).select_from(RuleRun)
-                          .where(RuleRun.rule_key == rule_key, RuleRun.created_at >= since)) or 0
+    """Runs of the rule in the window: counted once per transaction, then counted on as this one adds runs
+    (a batch of due firings or of rule runs offers one rule many times)."""
+    transaction = session.get_transaction()
+    counts = session.info.get(_COUNTS)
+    if counts is None or counts[0] is not transaction:
+        counts = session.info[_COUNTS] = (transaction, {})
+    if (rule_key, minutes) not in counts[1]:
+        since = utcnow() - timedelta(minutes=minutes)
+        counts[1][(rule_key, minutes)] = session.scalar(select(func.count()).select_from(RuleRun).where(
+            RuleRun.rule_key == rule_key, RuleRun.created_at >= since)) or 0
+    return counts[1][(rule_key, minutes)]
+
+
+def _counted(session: Session, rule_key: str) -> None:
+    counts = session.info.get(_COUNTS)
+    if counts is not None and counts[0] is session.get_transaction():
+        for key in counts[1]:
+            if key[0] == rule_key:
+                counts[1][key] += 1
 
 
 def _insert(session: Session, values: dict[str, Any]) -> int:
+    _counted(session, values["rule_key"])  # every run row counts against the rate limit, whatever its status
     return session.execute(insert(RuleRun).values(values)).inserted_primary_key[0]
 
 
-def offer(session: Session, config: Config, rule: Rule, event_key: str, trigger: str, context: dict[str, Any],
-          actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True) -> int | None:
-    """Write the run (and its job) if the rule matches; returns its id, None when it does not match."""
+def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, trigger: str, context: dict[str, Any],
+          actor: str, record_type: Mapping[str, Any] | None = None, check_condition: bool = True,
+          scope: Mapping[str, Any] | None = None, checked_new: bool = False) -> int | None:
+    """Write the run (and its job) if the rule matches; returns its id, None when it does not match.
+
+    `checked_new`: the caller looked up a batch's event keys at once and this one has no run yet."""
     chain, depth = chain_of(session)
     now = utcnow()
     base = {"rule_key": rule.key, "rule_version": rule.version, "event_key": event_key[:200], "trigger": trigger,
             "context": context, "depth": depth + 1, "chain": [*chain, rule.key], "cursor": 0, "steps": [],
             "results": {}, "actor": actor[:150], "created_at": now}
     # The condition first: it reads no table, and most events match few rules.
-    ok, error = matches(rule, context, record_type) if check_condition else (True, None)
+    ok, error = matches(rule, context, record_type, scope) if check_condition else (True, None)
     if not ok and error is None:
         return None
-    # An audit event's seq is unique, so only other keys (a resent webhook, a re-run sweep) need the look-up.
-    if not event_key.startswith("event:") and session.scalar(
+    # An audit event's seq and a manual press's uuid are unique, so only other keys (a resent webhook, a re-run
+    # sweep) need the look-up.
+    if not event_key.startswith(("event:", "manual:")) and not checked_new and session.scalar(
             select(RuleRun.id).where(RuleRun.rule_key == rule.key, RuleRun.event_key == event_key[:200])):
         return None
     if error is not None:
@@ -98,5 +126,7 @@ def offer(session: Session, config: Config, rule: Rule, event_key: str, trigger:
 
 def enqueue(session: Session, run_id: int, kind: str, delay_seconds: float = 0) -> None:
     now = utcnow()
+    if delay_seconds <= 0:
+        wake_after_commit(session)  # the poller hands it out right after this commits, not at its next poll
     session.execute(insert(Job).values(kind=kind, payload={"run": run_id}, status=JobStatus.PENDING, attempts=0,
                                        due_at=now + timedelta(seconds=delay_seconds), created_at=now))

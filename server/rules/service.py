@@ -1,7 +1,8 @@
 """Rules over the API and the admin UI: each function is one permission-checked call.
 
 Designers (admin, modeler) save, enable, disable, delete, test and trigger rules and retry runs;
-auditors read rules and runs too. A webhook call needs no account: its HMAC signature is its proof.
+auditors read rules and runs too; staff run manual rules on records they may update (manual.py).
+A webhook call needs no account: its HMAC signature is its proof.
 """
 
 from __future__ import annotations
@@ -23,17 +24,14 @@ from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.events import EventKind, RuleRunStatus, SubjectType
 from server.models import Rule, RuleRun
 from server.queries import id_value
-from server.records import service as records
-from server.records.types import latest as latest_type
 from server.rules import store
+from server.rules.manual import DESIGNERS
+from server.rules.manual import trigger as trigger  # the API calls it here with the others
 from server.rules.runs import RUN_JOB, enqueue, offer
-from server.rules.triggers import record_json
 
-DESIGNERS = ("admin", "modeler")
 READERS = ("admin", "modeler", "auditor")
 SIGNATURE_HEADER = "X-BOMS-Signature"
 DELIVERY_HEADER = "X-BOMS-Delivery"
-MAX_RECORDS = 500
 
 
 def describe(row: Rule, who: Principal, full: bool = True) -> dict[str, Any]:
@@ -134,40 +132,6 @@ def retry(session: Session, who: Principal, run_id: Any) -> dict[str, Any]:
     publish(session, Event(EventKind.RULE_RUN_RETRIED, who.username, subject_type=SubjectType.RULE,
                            subject_id=run.rule_key, data={"run": run.id, "cursor": run.cursor}))
     return run_json(run)
-
-
-def _record_context(session: Session, who: Principal, rule: Rule, record_id: Any) -> dict[str, Any]:
-    type_key = rule.definition["trigger"].get("recordType")
-    if not type_key:
-        raise BadRequest(f"rule '{rule.key}' is not about records; send no recordId", field="recordId")
-    records.get(session, who, type_key, record_id)  # the caller must be able to read it: 404 otherwise
-    access = records.access(session, who, type_key, records.Action.READ)
-    row = session.execute(select(access.table).where(access.table.c.id == id_value(record_id))).first()
-    record = record_json(access.definition, row)
-    return {"record": record, "old": None, "new": record, "changed": []}
-
-
-def trigger(session: Session, config: Config, who: Principal, key: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Manual: run the rule now (for one record, several, or none), its condition checked as usual."""
-    require_role(who, *DESIGNERS)
-    rule = store.require(session, key)
-    if not rule.enabled:
-        raise Conflict(f"rule '{key}' is disabled; enable it first")
-    ids = body.get("recordIds") if "recordIds" in body else ([body["recordId"]] if "recordId" in body else [None])
-    if not isinstance(ids, list) or not ids or len(ids) > MAX_RECORDS:
-        raise BadRequest(f"recordIds must be a list of 1 to {MAX_RECORDS} record ids", field="recordIds")
-    payload = body.get("payload", {})
-    if not isinstance(payload, dict):
-        raise BadRequest("payload must be an object", field="payload")
-    type_row = latest_type(session, rule.definition["trigger"].get("recordType") or "")
-    runs, skipped = [], []
-    for record_id in ids:
-        context = _record_context(session, who, rule, record_id) if record_id is not None else {}
-        context.update(payload=payload, actor=who.username)
-        run_id = offer(session, config, rule, f"manual:{uuid.uuid4().hex}", "manual", context, who.username,
-                       type_row.definition if type_row else None)
-        (runs if run_id is not None else skipped).append(run_id if run_id is not None else record_id)
-    return {"runs": runs, "conditionFalse": [s for s in skipped if s is not None]}
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -19,9 +19,9 @@ from server.events import EventKind, SubjectType
 from server.models import Rule
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
-from server.rules import schedule
+from server.rules import overdue, schedule
 from server.rules.checks import check_definition
-from server.rules.definition import checksum, read_definition
+from server.rules.definition import OVERDUE, checksum, read_definition
 from server.rules.triggers import forget_rules
 
 
@@ -55,6 +55,8 @@ def _reschedule(session: Session, row: Rule) -> None:
         return
     if trigger["type"] == "schedule":
         schedule.schedule_cron(session, row.key, trigger)
+    elif trigger["type"] == "process" and OVERDUE in trigger["on"]:
+        overdue.watch(session, row.key)
     elif trigger["type"] == "date":
         type_row = latest_type(session, trigger["recordType"])
         if type_row is not None:

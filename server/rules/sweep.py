@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from server.config import Config
 from server.db import Database, utcnow
-from server.models import Rule, RuleSchedule
+from server.models import Rule, RuleRun, RuleSchedule
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
-from server.rules import schedule
+from server.rules import overdue, schedule
 from server.rules.runs import offer
 from server.rules.triggers import record_json
 
@@ -29,14 +29,24 @@ def _rules(session: Session, keys: set[str]) -> dict[str, Rule]:
     return {r.key: r for r in rows}
 
 
-def _fire(session: Session, config: Config, rule: Rule | None, row: RuleSchedule, cache: dict[str, Any]) -> None:
+def _fire(session: Session, config: Config, rule: Rule | None, row: RuleSchedule, cache: dict[str, Any]) -> int:
+    """Offer what the row says is due; returns how many firings it made (a watermark row: 0 or more)."""
     if rule is None or not rule.enabled or rule.deleted:
         session.execute(delete(RuleSchedule).where(RuleSchedule.id == row.id))
-        return
+        return 0
+    trigger = rule.definition["trigger"]
+    if trigger["type"] == "process":
+        return overdue.fire(session, config, rule, row)
+    _fire_due(session, config, rule, row, cache)
+    return 1
+
+
+def _fire_due(session: Session, config: Config, rule: Rule, row: RuleSchedule, cache: dict[str, Any]) -> None:
     trigger = rule.definition["trigger"]
     due = row.due_at.isoformat() + "Z"
     if trigger["type"] == "schedule":
-        offer(session, config, rule, f"cron:{due}", "schedule", {"payload": {"due": due}}, f"rule:{rule.key}")
+        offer(session, config, rule, f"cron:{due}", "schedule", {"payload": {"due": due}}, f"rule:{rule.key}",
+              checked_new=(rule.key, f"cron:{due}") not in cache["runs"])
         row.fired += 1
         upcoming = schedule.next_cron(trigger, max(utcnow(), row.due_at))
         if upcoming is None or ("count" in trigger and row.fired >= trigger["count"]):
@@ -52,14 +62,48 @@ def _fire(session: Session, config: Config, rule: Rule | None, row: RuleSchedule
     session.delete(row)
     if definition is None:
         return
-    table = table_of(definition)
-    record = session.execute(select(table).where(table.c.id == row.record_id)).first()
+    record = cache["records"].get((type_key, row.record_id))
     if record is None:
         return
     values = record_json(definition, record)
-    offer(session, config, rule, f"date:{row.record_id}:{due}", "date",
+    key = f"date:{row.record_id}:{due}"
+    offer(session, config, rule, key, "date",
           {"record": values, "old": None, "new": values, "changed": [], "payload": {"due": due}},
-          f"rule:{rule.key}", definition)
+          f"rule:{rule.key}", definition, checked_new=(rule.key, key) not in cache["runs"])
+
+
+def _records(session: Session, rows: list[RuleSchedule], rules: dict[str, Rule],
+             cache: dict[str, Any]) -> dict[tuple[str, int], Any]:
+    """The records of a batch's date rows, read in one query per record type (chunks of 500 ids)."""
+    wanted: dict[str, list[int]] = {}
+    for row in rows:
+        rule = rules.get(row.rule_key)
+        if row.record_id and rule is not None and rule.definition["trigger"]["type"] == "date":
+            wanted.setdefault(rule.definition["trigger"]["recordType"], []).append(row.record_id)
+    found: dict[tuple[str, int], Any] = {}
+    for type_key, ids in wanted.items():
+        type_row = latest_type(session, type_key)
+        cache[type_key] = type_row.definition if type_row else None
+        if type_row is None:
+            continue
+        table = table_of(type_row.definition)
+        for start in range(0, len(ids), 500):
+            for record in session.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))):
+                found[(type_key, record.id)] = record
+    return found
+
+
+def _existing_runs(session: Session, rows: list[RuleSchedule]) -> set[tuple[str, str]]:
+    """(rule, event key) of the batch's firings that already have a run (a record whose date came back to a
+    moment that fired before): one query per 500 rows instead of one per firing."""
+    keys = {f"{'date:' + str(r.record_id) if r.record_id else 'cron'}:{r.due_at.isoformat()}Z" for r in rows}
+    found: set[tuple[str, str]] = set()
+    rule_keys = sorted({r.rule_key for r in rows})  # the (rule_key, event_key) unique index serves it
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 500):
+        found.update((rule, key) for rule, key in session.execute(select(RuleRun.rule_key, RuleRun.event_key).where(
+            RuleRun.rule_key.in_(rule_keys), RuleRun.event_key.in_(ordered[start:start + 500]))))
+    return found
 
 
 def sweep_schedules(database: Database, config: Config) -> int:
@@ -71,9 +115,10 @@ def sweep_schedules(database: Database, config: Config) -> int:
                 break
             rules = _rules(session, {r.rule_key for r in rows})
             cache: dict[str, Any] = {}
+            cache["records"] = _records(session, rows, rules, cache)
+            cache["runs"] = _existing_runs(session, rows)
             for row in rows:
-                _fire(session, config, rules.get(row.rule_key), row, cache)
-            fired += len(rows)
+                fired += _fire(session, config, rules.get(row.rule_key), row, cache)
         if len(rows) < schedule.SWEEP_BATCH:
             break
     return fired

@@ -3,7 +3,7 @@
 Record events (record.created/updated/deleted) are offered to the enabled record rules of their type,
 with `record` (the full record after the change; before it for a delete), `old`, `new` and `changed`;
 they also keep the date rules' schedule rows of the record current. Process events are offered to
-the rules of their process. One query finds a type's rules per transaction, not per event.
+the rules of their process. The rules about a subject come from a per-process cache (cache.py).
 """
 
 from __future__ import annotations
@@ -17,38 +17,28 @@ from sqlalchemy.orm import Session
 
 from server.audit import Event
 from server.config import Config
-from server.events import EventKind
-from server.models import HumanTask, ProcessInstance, Rule
+from server.db import utcnow
+from server.events import EventKind, TaskStatus
+from server.models import HumanTask, ProcessInstance
 from server.records.storage import table_of
-from server.records.types import latest as latest_type
 from server.records.values import to_json
 from server.rules import schedule
-from server.rules.definition import PROCESS_EVENTS
+from server.rules.cache import CachedRule, record_type_of, rules_about, rules_changed
+from server.rules.context import scope_of
+from server.rules.definition import OVERDUE, PROCESS_EVENTS, overdue_key
 from server.rules.runs import offer
 
 RECORD_KINDS = {EventKind.RECORD_CREATED: "created", EventKind.RECORD_UPDATED: "updated",
                 EventKind.RECORD_DELETED: "deleted"}
-_CACHE = "boms_rules_by_subject"
 
 
-def _rules(session: Session, subject: str) -> list[Rule]:
-    """The enabled latest rules about `subject`, cached for the transaction (rules change rarely)."""
-    transaction = session.get_transaction()
-    cached = session.info.get(_CACHE)
-    if cached is None or cached[0] is not transaction:
-        cached = (transaction, {})
-        session.info[_CACHE] = cached
-    found = cached[1]
-    if subject not in found:
-        found[subject] = list(session.scalars(select(Rule).where(
-            Rule.trigger_subject == subject, Rule.is_latest.is_(True), Rule.enabled.is_(True),
-            Rule.deleted.is_(False)).order_by(Rule.key)))
-    return found[subject]
+def _rules(session: Session, config: Config, subject: str) -> list[CachedRule]:
+    return rules_about(session, subject, config.rule_cache_seconds)
 
 
 def forget_rules(session: Session) -> None:
     """A rule was saved in this transaction: later events must see it."""
-    session.info.pop(_CACHE, None)
+    rules_changed(session)
 
 
 def record_json(definition: dict[str, Any], row: Any) -> dict[str, Any]:
@@ -61,7 +51,7 @@ def record_json(definition: dict[str, Any], row: Any) -> dict[str, Any]:
 
 def _record_context(session: Session, event: Event, kind: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     data = event.data
-    type_row = latest_type(session, data["type"])
+    type_row = record_type_of(session, data["type"])
     if type_row is None:
         return None
     definition = type_row.definition
@@ -81,7 +71,7 @@ def _record_context(session: Session, event: Event, kind: str) -> tuple[dict[str
 def _on_record(session: Session, config: Config, event: Event, kind: str) -> None:
     if "type" not in event.data or "id" not in event.data:
         return  # not a record write of the data engine (which always names type and id)
-    rules = _rules(session, f"record:{event.data['type']}")
+    rules = _rules(session, config, f"record:{event.data['type']}")
     if not rules:
         return
     found = _record_context(session, event, kind)
@@ -89,6 +79,7 @@ def _on_record(session: Session, config: Config, event: Event, kind: str) -> Non
         return
     context, definition = found
     context["actor"] = event.actor
+    scope: dict[str, Any] | None = None  # built once, for the first rule that gets as far as its condition
     for rule in rules:
         trigger = rule.definition["trigger"]
         if trigger["type"] == "date":
@@ -104,7 +95,9 @@ def _on_record(session: Session, config: Config, event: Event, kind: str) -> Non
             continue  # an import fires record rules only when asked to (options.fireRules)
         if kind == "updated" and trigger["fields"] and not set(trigger["fields"]) & set(context["changed"]):
             continue
-        offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition)
+        scope = scope if scope is not None else scope_of(context, rule.key, definition, {})
+        offer(session, config, rule, f"event:{event.seq}", f"record.{kind}", context, event.actor, definition,
+              scope=scope)
 
 
 def _instance(session: Session, instance_id: str | None) -> ProcessInstance | None:
@@ -117,25 +110,39 @@ def _instance(session: Session, instance_id: str | None) -> ProcessInstance | No
     return session.get(ProcessInstance, instance_id)
 
 
+def process_context(instance: ProcessInstance, task: HumanTask | None, actor: str,
+                    variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"actor": actor, "instance": {
+        "id": instance.id, "processKey": instance.process_key, "businessKey": instance.business_key,
+        "status": instance.status, "variables": {**(variables or {}), **(instance.variables or {})}}}
+    if task is not None:
+        context["task"] = {"id": task.id, "name": task.name, "element": task.element_id, "assignee": task.assignee,
+                           "dueAt": task.due_at.isoformat() + "Z" if task.due_at else None}
+    return context
+
+
 def _on_process(session: Session, config: Config, event: Event) -> None:
     instance = _instance(session, event.instance_id)
     if instance is None:
         return
-    rules = [r for r in _rules(session, f"process:{instance.process_key}")
-             if str(event.kind) in r.definition["trigger"]["on"]]
+    kind = str(event.kind)
+    if kind == EventKind.TASK_DUE_CHANGED:  # a due date moved into the past: overdue now, not at the next sweep
+        rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
+                 if OVERDUE in r.definition["trigger"]["on"]]
+        task = session.get(HumanTask, event.task_id) if rules and event.task_id else None
+        if task is not None and task.status == TaskStatus.OPEN and task.due_at and task.due_at <= utcnow():
+            for rule in rules:
+                offer(session, config, rule, overdue_key(task), OVERDUE, process_context(instance, task, event.actor),
+                      f"rule:{rule.key}")
+        return
+    rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
+             if kind in r.definition["trigger"]["on"]]
     if not rules:
         return
-    context: dict[str, Any] = {"actor": event.actor, "instance": {
-        "id": instance.id, "processKey": instance.process_key, "businessKey": instance.business_key,
-        "status": instance.status,
-        "variables": {**(event.data.get("variables") or {}), **(instance.variables or {})}}}
-    if event.task_id:
-        task = session.get(HumanTask, event.task_id)
-        if task is not None:
-            context["task"] = {"id": task.id, "name": task.name, "element": task.element_id,
-                               "assignee": task.assignee}
+    task = session.get(HumanTask, event.task_id) if event.task_id else None
+    context = process_context(instance, task, event.actor, event.data.get("variables"))
     for rule in rules:
-        offer(session, config, rule, f"event:{event.seq}", str(event.kind), context, event.actor)
+        offer(session, config, rule, f"event:{event.seq}", kind, context, event.actor)
 
 
 def listener(app: Flask) -> Callable[[Session, list[Event]], None]:
@@ -145,7 +152,7 @@ def listener(app: Flask) -> Callable[[Session, list[Event]], None]:
             kind = RECORD_KINDS.get(str(event.kind))
             if kind is not None:
                 _on_record(session, config, event, kind)
-            elif str(event.kind) in PROCESS_EVENTS:
+            elif str(event.kind) in PROCESS_EVENTS or event.kind == EventKind.TASK_DUE_CHANGED:
                 _on_process(session, config, event)
 
     return on_events

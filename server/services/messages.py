@@ -131,7 +131,7 @@ def route_message(ctx: JobContext) -> None:
                           businessKey=payload.get("businessKey"))
     # Delivered after the job is done: a crash in between loses the message rather than doubling it.
     deliver(ctx.database, ctx.runner, "system:message", "message", payload["name"], payload.get("variables") or {},
-            payload.get("businessKey"), exclude=payload.get("from"))
+            payload.get("businessKey"), payload.get("correlationKeys"), exclude=payload.get("from"))
 
 
 def route_signal(ctx: JobContext) -> None:

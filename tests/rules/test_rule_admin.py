@@ -39,3 +39,18 @@ def test_rules_pages(rules_api: Any, browser: Any) -> None:
     assert runs(api, "flag")[0]["status"] == "pending"
     zh = page.get("/admin/rules/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "失败次数（24 小时）" in zh and "停用" in zh
+
+
+def test_the_editor_offers_pickers_from_the_database(rules_api: Any, browser: Any) -> None:
+    page = browser("modeler")
+    html = page.get("/admin/rules/new").get_data(as_text=True)
+    assert 'data-testid="rule-pickers"' in html and "admin/rule_editor.js" in html
+    offered = json.loads(html.split('id="rule-picker-data">', 1)[1].split("</script>", 1)[0])
+    material = next(t for t in offered["recordTypes"] if t["key"] == "material")
+    assert {"stock", "safety_stock", "updated_at"} <= {f["key"] for f in material["fields"]}
+    assert "purchase_request" in offered["processes"] and "purchasing" in offered["groups"]
+    assert offered["actions"]["send_message"]["required"] == ["message"]
+    assert "task.overdue" in offered["processEvents"] and "$me" in offered["roots"]["record"]
+    assert "$me" not in offered["roots"]["schedule"]
+    zh = page.get("/admin/rules/new", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "设置触发器" in zh and "添加动作" in zh

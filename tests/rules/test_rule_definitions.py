@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.rules.conftest import demo_rule, save_rule
+from tests.rules.conftest import create, demo_rule, run_due_jobs, runs, save_rule, update
 
 BASE = {"key": "r1", "trigger": {"type": "record", "recordType": "material", "on": ["updated"]},
         "actions": [{"id": "a", "type": "update_record", "fields": {"stock": 0}}]}
@@ -72,3 +72,24 @@ def test_rules_deploy_as_files_and_a_bad_file_changes_nothing(rules_api: Any) ->
                                content_type="multipart/form-data")
     assert response.status_code == 201, response.get_json()
     assert [r["key"] for r in api.get("admin", "/api/v1/rules").get_json()["items"]] == ["stock_below_safety"]
+
+
+def test_me_is_the_actor_where_there_is_one_and_refused_where_none_can_be(rules_api: Any) -> None:
+    api = rules_api
+    save_rule(api, {"key": "mine", "trigger": {"type": "record", "recordType": "material", "on": ["updated"]},
+                    "condition": "$me == 'sam'",
+                    "actions": [{"type": "create_record", "recordType": "order",
+                                 "fields": {"number": "='by ' + $me"}}]})
+    item = create(api, "material", name="Bolt", stock=3)
+    update(api, "material", item, who="paul", stock=2)
+    update(api, "material", item, who="sam", stock=1)
+    run_due_jobs(api.app)
+    assert len(runs(api, "mine")) == 1
+    [order] = api.get("admin", "/api/v1/records/order").get_json()["items"]
+    assert order["fields"]["number"] == "by sam"
+    for trigger in ({"type": "schedule", "cron": "0 * * * *"},
+                    {"type": "date", "recordType": "material", "field": "updated_at", "offset": 1}):
+        refused = save_rule(api, {"key": "nobody", "trigger": trigger, "condition": "$me == 'sam'",
+                                  "actions": [{"type": "create_record", "recordType": "order",
+                                               "fields": {"number": "x"}}]}, expect=400)
+        assert "`$me`" in str(refused) and "has no value" in str(refused)

@@ -178,3 +178,21 @@ def test_wait_decision_and_message_actions(rules_api: Any) -> None:
     with database.read() as session:
         messages = session.scalars(select(Job.payload).where(Job.kind == "message")).all()
     assert [m["name"] for m in messages] == ["stock_noted"] and messages[0]["businessKey"] == "Desk"
+
+
+def test_send_message_correlates_by_instance_variables(rules_api: Any) -> None:
+    api = rules_api
+    api.user("erin", groups=("employees",))
+    api.deploy("modeler", "events/receive.bpmn")
+    a, b = api.start("erin", "receive", {"caseNo": 7}), api.start("erin", "receive", {"caseNo": 8})
+    save_rule(api, {"key": "arrived", "trigger": {"type": "record", "recordType": "material", "on": ["created"]},
+                    "actions": [{"type": "send_message", "message": "document_arrived",
+                                 "correlationKeys": {"caseNo": "=record.stock"}}]})
+    create(api, "material", name="Scan", stock=8)
+    run_due_jobs(api.app)
+    tasks = {i["id"]: api.get("admin", f"/api/v1/process-instances/{i['id']}").get_json()["openTasks"]
+             for i in (a, b)}
+    assert tasks[a["id"]] == [] and [t["elementId"] for t in tasks[b["id"]]] == ["file_it"]
+    bad = save_rule(api, {"key": "bad", "trigger": {"type": "manual"}, "actions": [
+        {"type": "send_message", "message": "m", "correlationKeys": {"not a name": 1}}]}, expect=400)
+    assert "correlationKeys" in str(bad)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from server.models import RuleSchedule
+from server.models import RuleRun, RuleSchedule
 from server.rules.service import signature
 from server.rules.sweep import sweep_schedules
 from tests.rules.conftest import create, get, run, run_due_jobs, runs, save_rule
@@ -156,3 +156,21 @@ def test_an_import_fires_record_rules_only_when_asked(rules_api: Any) -> None:
     stocks = {i["fields"]["name"]: i["fields"]["stock"]
               for i in rules_api.get("admin", "/api/v1/records/material").get_json()["items"]}
     assert stocks == {"Quiet": 1, "Loud": 99}
+
+
+def test_a_date_firing_that_ran_before_does_not_run_again(rules_api: Any) -> None:
+    """A record whose date comes back to a moment that already fired: the sweep's batched look-up of existing
+    runs finds it, so there is one run, not two, and the sweep does not fail."""
+    api = rules_api
+    save_rule(api, {"key": "soon", "trigger": {"type": "date", "recordType": "material", "field": "created_at",
+                                               "offset": 0, "unit": "days"},
+                    "actions": [{"type": "update_record", "fields": {"stock": 7}}]})
+    create(api, "material", name="A", stock=1)
+    database = _db(api)
+    assert sweep_schedules(database, api.app.config["BOMS"]) == 1
+    with database.write() as session:  # the same firing scheduled again (as if the date had come back)
+        [old] = session.scalars(select(RuleRun)).all()
+        session.add(RuleSchedule(rule_key="soon", record_type="material", record_id=int(old.event_key.split(":")[1]),
+                                 due_at=datetime.fromisoformat(old.event_key.split(":", 2)[2].rstrip("Z")), fired=0))
+    sweep_schedules(database, api.app.config["BOMS"])
+    assert len(runs(api, "soon")) == 1
