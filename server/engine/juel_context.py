@@ -71,6 +71,13 @@ def _current_user_groups() -> list[str]:
     return sorted(g.name for g in person.groups) if person is not None else []
 
 
+def _authenticated_user(variables: MutableMapping[str, Any]) -> str | None:
+    """Camunda's `authenticatedUserId`: who the current step acts for (null outside a process)."""
+    fields = _current.get()
+    return fields["actor"] if fields is not None else None
+
+
 register_implicit("execution", execution)
+register_implicit("authenticatedUserId", _authenticated_user)
 register_function("currentUser", actor)
 register_function("currentUserGroups", _current_user_groups)

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ManualTask,
     NoneTask,
     SendTask,
+    ServiceTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.task_spec import (
@@ -30,6 +31,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from server.engine import bpmn_events as ev
 from server.engine import juel_context
+from server.engine.expression_tasks import ServiceTaskParser
 from server.engine.multi_instance import BomsParallelMultiInstance, BomsSequentialMultiInstance
 from server.expressions import ExpressionError, compile_expression
 
@@ -217,4 +219,5 @@ BOMS_PARSERS = {
     full_tag("intermediateThrowEvent"): (ev.IntermediateThrowEventParser, IntermediateThrowEvent),
     full_tag("boundaryEvent"): (ev.BoundaryEventParser, BoundaryEvent),
     full_tag("sendTask"): (ev.SendTaskParser, SendTask),
+    full_tag("serviceTask"): (ServiceTaskParser, ServiceTask),
 }
