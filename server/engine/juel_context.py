@@ -40,9 +40,10 @@ def bound(instance: Any, actor: str) -> Iterator[None]:
 def at(task: Any) -> Iterator[None]:
     """`execution.currentActivityId` (and `activityId`, `currentActivityName`) is `task`'s element while
     expressions of that task are evaluated."""
-    spec = task.task_spec
-    token = _activity.set({"currentActivityId": spec.bpmn_id, "activityId": spec.bpmn_id,
-                           "currentActivityName": spec.bpmn_name})
+    spec = task.task_spec  # the process's own Start/End tasks (process listeners) have no element: null
+    element = getattr(spec, "bpmn_id", None)
+    token = _activity.set({"currentActivityId": element, "activityId": element,
+                           "currentActivityName": getattr(spec, "bpmn_name", None)})
     try:
         yield
     finally:
