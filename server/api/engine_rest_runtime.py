@@ -45,6 +45,14 @@ def task_form_variables(task_id: str) -> Any:
         return jsonify(camunda_tasks.form_variables(session, who, task_id, _args()))
 
 
+@engine_rest.get("/task/<task_id>/deployed-form")
+def task_deployed_form(task_id: str) -> Any:
+    who = _who()
+    with reading() as session:
+        _name, content = camunda_tasks.deployed_form(session, who, task_id)
+    return current_app.response_class(content, mimetype="application/json")
+
+
 @engine_rest.post("/task/<task_id>/claim")
 def claim_task(task_id: str) -> Any:
     who = _who()

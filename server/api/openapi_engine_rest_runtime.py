@@ -59,6 +59,10 @@ def paths() -> dict[str, dict[str, Any]]:
             "camundaTaskFormVariables", TAG, "The task form's fields with their current or default values",
             {200: ("Typed variables", "CamundaTypedVariables")}, (401, 403, 404),
             [TASK_ID, query("variableNames", "Comma-separated field names")], None, CLIENT_DOC)},
+        "/engine-rest/task/{task_id}/deployed-form": {"get": op(
+            "camundaTaskDeployedForm", TAG, "The Camunda Form (.form JSON) the task links, as deployed",
+            {200: ("The form-js JSON", {"application/json": {"schema": {"type": "object"}}})}, (401, 403, 404),
+            [TASK_ID], None, CLIENT_DOC)},
         "/engine-rest/task/{task_id}/claim": {"post": op(
             "camundaClaimTask", TAG, "Claim the task for the caller (userId must be the caller)", no_content,
             (401, 403, 404, 409), [TASK_ID], {**body("CamundaClaim", "The caller's user name"), "required": True},

@@ -31,9 +31,10 @@ from lxml import etree
 from server.connectors import UnknownConnector, is_registered, registration
 from server.connectors.retry import DEFAULT_RETRY, RetryCycleError, parse_retry_cycle
 from server.connectors.values import ValueSpec, ValueSpecError, check, expression, literal, parse_text
-from server.engine.implementations import KIND_NAMES, implementation
+from server.engine.implementations import KIND_NAMES, expression_of, implementation
 from server.engine.parser import BPMN_NS, CAMUNDA_NS, SPIFF_NS
 from server.errors import DeployError
+from server.expressions import ExpressionError, compile_expression
 
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 # Names other tools use for BOMS's connectors.
@@ -74,6 +75,11 @@ def read_service_config(node: etree._Element, file_name: str = "") -> dict[str, 
 
 
 def _read(node: etree._Element, impl: etree._Element) -> dict[str, Any] | None:
+    if expression_of(node) is not None:
+        return _expression_task(node)
+    if impl.get(f"{{{CAMUNDA_NS}}}expression"):
+        raise _ConfigError("camunda:expression runs on service and send tasks only; on a message event, "
+                           "put the expression on a service task before it")
     for attr in JAVA_ATTRIBUTES:
         if impl.get(f"{{{CAMUNDA_NS}}}{attr}"):
             raise _ConfigError(f"camunda:{attr} names Java code, which BOMS cannot run; use a connector "
@@ -95,6 +101,23 @@ def _read(node: etree._Element, impl: etree._Element) -> dict[str, Any] | None:
         return None
     config.setdefault("retry", _retry(node))
     return config
+
+
+def _expression_task(node: etree._Element) -> None:
+    """A task evaluated by the engine (server/engine/expression_tasks.py): it calls no connector, so it
+    takes nothing else that says what to call."""
+    expression = expression_of(node) or ""
+    for attr in ("class", "delegateExpression", "type", "topic"):
+        if node.get(f"{{{CAMUNDA_NS}}}{attr}"):
+            raise _ConfigError(f"give the implementation once: camunda:expression or camunda:{attr}")
+    if _first(node, "./bpmn:extensionElements/camunda:connector") is not None \
+            or _first(node, "./bpmn:extensionElements/spiffworkflow:serviceTaskOperator") is not None:
+        raise _ConfigError("give the implementation once: camunda:expression or a connector")
+    try:
+        compile_expression(expression)
+    except ExpressionError as exc:
+        raise _ConfigError(f"camunda:expression is not a valid expression: {exc}", field="expression") from None
+    return None
 
 
 def _first(node: etree._Element, path: str) -> etree._Element | None:

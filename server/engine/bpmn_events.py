@@ -40,6 +40,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from server.engine.expression_tasks import expression_task
 from server.engine.implementations import implementation
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -126,7 +127,7 @@ class SendTaskParser(CamundaEventDefinitionParser, BpmnSendTaskParser):
     def create_task(self) -> Any:
         if implementation(self.node) is None:
             return BpmnSendTaskParser.create_task(self)
-        return ServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        return expression_task(self) or ServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 
 
 class BoundaryEventParser(_CodeEvents, CamundaBoundaryEventParser):

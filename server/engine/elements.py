@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from server.engine.form_refs import linked_form
+from server.engine.form_refs import form_link, linked_form
 from server.engine.parser import CAMUNDA_NS, SPIFF_NS
 from server.engine.record_forms import record_form
 from server.engine.service_config import read_service_config
@@ -291,6 +291,7 @@ def user_task_info(node: etree._Element, lane: str | None, resources: dict[str, 
         "cc": cc_config(node, file_name),
         "form": form,
         "recordForm": record_form(node, file_name),
+        "formLink": form_link(node, resources, file_name),
         "deadlines": deadlines(node, file_name, form),
         "uiSchema": ui_schema,
         # else a Camunda Form's text components

@@ -37,8 +37,8 @@ def _forms(resources: dict[str, bytes], node: etree._Element, file_name: str) ->
     return forms
 
 
-def linked_form(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
-    """The linked Camunda Form as JSON Schema, or None when the element links none."""
+def _linked(node: etree._Element, resources: dict[str, bytes], file_name: str) -> tuple[str, dict[str, Any]] | None:
+    """The linked `.form` file's name and JSON, or None when the element links none."""
     ref, key = node.get(f"{{{CAMUNDA_NS}}}formRef"), node.get(f"{{{CAMUNDA_NS}}}formKey")
     if key is not None and key.strip().startswith("record:"):
         key = None  # a record type's form: server/engine/record_forms.py
@@ -64,10 +64,31 @@ def linked_form(node: etree._Element, resources: dict[str, bytes], file_name: st
     if not found:
         wanted = f"the form '{ref}'" if ref is not None else f"the form file '{key}'"
         raise _refuse(node, file_name, f"{wanted} is not in this deployment: deploy the .form file with the BPMN")
-    [(name, form)] = list(found.items())[:1]
+    return list(found.items())[0]
+
+
+def linked_form(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
+    """The linked Camunda Form as JSON Schema, or None when the element links none."""
+    linked = _linked(node, resources, file_name)
+    if linked is None:
+        return None
+    name, form = linked
     try:
         return schema_from_camunda_form(form, name)
     except FormDefinitionError as exc:
         raise DeployError(f"{name}: component '{exc.field}' (linked from element '{node.get('id')}' in "
                           f"{file_name}): {exc.message}", file=name, element=node.get("id"),
                           field=exc.field) from exc
+
+
+def form_link(node: etree._Element, resources: dict[str, bytes], file_name: str) -> dict[str, Any] | None:
+    """How the element names its form, as engine-rest answers it (`formKey`, `camundaFormRef`), and the
+    deployed file (`file`, kept with the version for GET /task/{id}/deployed-form)."""
+    key = (node.get(f"{{{CAMUNDA_NS}}}formKey") or "").strip() or None
+    ref = node.get(f"{{{CAMUNDA_NS}}}formRef")
+    linked = _linked(node, resources, file_name)
+    if key is None and ref is None:
+        return None
+    return {"formKey": key, "file": linked[0] if linked else None,
+            "camundaFormRef": {"key": ref, "binding": node.get(f"{{{CAMUNDA_NS}}}formRefBinding") or "latest",
+                               "version": None} if ref is not None else None}

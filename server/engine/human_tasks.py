@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.db import utcnow
-from server.engine import directory
+from server.engine import directory, juel_context
 from server.engine.assignment import AssignmentError, assign
 from server.engine.reach import ensure_reachable
 from server.engine.step import Step
@@ -88,8 +88,9 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
     called = _element_version(step, task)
     info = (called or step.instance.version).elements.get(element, {})
     try:
-        who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
-        cc_users, cc_groups = cc_recipients(info, task.data, "reached")
+        with juel_context.at(task):
+            who, fallback_reason = ensure_reachable(info, assign(info, task.data, now))
+            cc_users, cc_groups = cc_recipients(info, task.data, "reached")
     except AssignmentError as exc:
         step.incident(EngineError(f"element '{element}': {exc}", element=element), str(task.id))
         return None

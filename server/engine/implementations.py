@@ -15,6 +15,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 IMPLEMENTATION_ATTRIBUTES = ("class", "expression", "delegateExpression", "type", "topic")
 MESSAGE_EVENTS = ("intermediateThrowEvent", "endEvent")
+EXPRESSION_TASKS = frozenset({"serviceTask", "sendTask"})  # run in the engine: server/engine/expression_tasks.py
 KIND_NAMES = {"serviceTask": "service task", "sendTask": "send task",
               "intermediateThrowEvent": "message throw event", "endEvent": "message end event"}
 
@@ -40,3 +41,10 @@ def implementation(node: etree._Element) -> etree._Element | None:
                 is not None:
             return node  # Camunda Modeler writes a message event's connector on the event itself
     return None
+
+
+def expression_of(node: etree._Element) -> str | None:
+    """A service or send task's camunda:expression, or None."""
+    if etree.QName(node).localname not in EXPRESSION_TASKS:
+        return None
+    return (node.get(f"{{{CAMUNDA_NS}}}expression") or "").strip() or None

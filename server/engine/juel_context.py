@@ -15,9 +15,10 @@ from typing import Any
 
 from server.engine import directory
 from server.expressions import register_function
-from server.expressions.juel_values import ExecutionView, register_implicit
+from server.expressions.juel_values import NOT_KNOWN, ExecutionView, register_implicit
 
 _current: ContextVar[dict[str, Any] | None] = ContextVar("boms_execution", default=None)
+_activity: ContextVar[dict[str, Any] | None] = ContextVar("boms_activity", default=None)
 
 
 @contextmanager
@@ -35,9 +36,27 @@ def bound(instance: Any, actor: str) -> Iterator[None]:
         _current.reset(token)
 
 
+@contextmanager
+def at(task: Any) -> Iterator[None]:
+    """`execution.currentActivityId` (and `activityId`, `currentActivityName`) is `task`'s element while
+    expressions of that task are evaluated."""
+    spec = task.task_spec  # the process's own Start/End tasks (process listeners) have no element: null
+    element = getattr(spec, "bpmn_id", None)
+    token = _activity.set({"currentActivityId": element, "activityId": element,
+                           "currentActivityName": getattr(spec, "bpmn_name", None)})
+    try:
+        yield
+    finally:
+        _activity.reset(token)
+
+
 def execution(variables: MutableMapping[str, Any], writable: bool = False) -> ExecutionView | None:
     fields = _current.get()
-    return ExecutionView(variables, fields, writable) if fields is not None else None
+    if fields is None:
+        return None
+    activity = _activity.get() or dict.fromkeys(("currentActivityId", "activityId", "currentActivityName"),
+                                                NOT_KNOWN)
+    return ExecutionView(variables, {**fields, **activity}, writable)
 
 
 def actor() -> str | None:
@@ -53,6 +72,13 @@ def _current_user_groups() -> list[str]:
     return sorted(g.name for g in person.groups) if person is not None else []
 
 
+def _authenticated_user(variables: MutableMapping[str, Any]) -> str | None:
+    """Camunda's `authenticatedUserId`: who the current step acts for (null outside a process)."""
+    fields = _current.get()
+    return fields["actor"] if fields is not None else None
+
+
 register_implicit("execution", execution)
+register_implicit("authenticatedUserId", _authenticated_user)
 register_function("currentUser", actor)
 register_function("currentUserGroups", _current_user_groups)

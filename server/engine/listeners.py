@@ -84,6 +84,11 @@ def problem(node: etree._Element, owner: etree._Element) -> str | None:
 
 
 def _run(workflow: Any, task: Any, kind: str, event: str, expression: str) -> None:
+    with juel_context.at(task):
+        _evaluate(task, kind, event, expression)
+
+
+def _evaluate(task: Any, kind: str, event: str, expression: str) -> None:
     data = task.data
     execution = juel_context.execution(data, writable=True)
     context: dict[str, Any] = {**data}

@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, Sequent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import SequentialMultiInstanceTask as SequentialMixin
 from SpiffWorkflow.util.task import TaskState
 
+from server.engine import juel_context
 from server.engine.directory import reads_directory
 from server.expressions import ExpressionError, compile_expression
 
@@ -91,7 +92,8 @@ class BomsMultiInstance:
 
     def _evaluate(self, my_task: Any, text: str, what: str) -> Any:
         try:
-            return compile_expression(text).evaluate(my_task.data)
+            with juel_context.at(my_task):
+                return compile_expression(text).evaluate(my_task.data)
         except ExpressionError as exc:
             raise WorkflowTaskException(f"{what}: {exc}", task=my_task) from exc
 
@@ -195,7 +197,8 @@ class BomsMultiInstance:
                     "nrOfActiveInstances": active, "loopCounter": child.internal_data.get("key_or_index"),
                     "nrOfApproved": state.get("approved", 0), "nrOfRejected": state.get("rejected", 0)}
         try:
-            return bool(compile_expression(self.condition).evaluate({**child.data, **counters}))
+            with juel_context.at(my_task):
+                return bool(compile_expression(self.condition).evaluate({**child.data, **counters}))
         except ExpressionError as exc:
             raise WorkflowTaskException(
                 f"the completion condition: {exc}", task=child) from exc

@@ -7,7 +7,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from server.engine import timers
+from server.engine import juel_context, timers
 from server.expressions import ExpressionError, compile_expression
 
 
@@ -37,7 +37,8 @@ class JexlScriptEngine(PythonScriptEngine):
             return literal
         context = task.data if not external_context else {**task.data, **external_context}
         try:
-            return compile_expression(expression).evaluate(context)
+            with juel_context.at(task):
+                return compile_expression(expression).evaluate(context)
         except ExpressionError as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 

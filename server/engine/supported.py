@@ -13,7 +13,7 @@ from __future__ import annotations
 from lxml import etree
 
 from server.engine import listeners
-from server.engine.implementations import MESSAGE_EVENTS, implementation
+from server.engine.implementations import EXPRESSION_TASKS, MESSAGE_EVENTS, implementation
 from server.engine.record_forms import RECORD_FORM_KEY
 from server.errors import DeployError
 
@@ -60,7 +60,7 @@ CAMUNDA_ATTRIBUTES: dict[str, frozenset[str]] = {
     "initiator": frozenset({"startEvent"}),
     "candidateStarterGroups": frozenset({"process"}), "candidateStarterUsers": frozenset({"process"}),
     "decisionRef": frozenset({"businessRuleTask"}), "mapDecisionResult": frozenset({"businessRuleTask"}),
-    "resultVariable": frozenset({"businessRuleTask"}),
+    "resultVariable": frozenset({"businessRuleTask", "serviceTask", "sendTask"}),
     "calledElementBinding": frozenset({"callActivity"}), "calledElementVersion": frozenset({"callActivity"}),
     "formRef": frozenset({"userTask", "startEvent"}), "formRefBinding": frozenset({"userTask", "startEvent"}),
     "formKey": frozenset({"userTask", "startEvent"}),  # Camunda Forms only: server/engine/form_refs.py
@@ -135,6 +135,8 @@ def _camunda_attribute_problem(name: str, node: etree._Element) -> str | None:
             return None
         return "camunda:formKey is not supported except as \"record:<record type key>\" or " \
             "\"camunda-forms:deployment:NAME.form\" on a user task or start event"
+    if name == "resultVariable" and kind in EXPRESSION_TASKS and node.get(f"{{{CAMUNDA_NS}}}expression") is None:
+        return f"camunda:resultVariable on a {kind} holds the value of camunda:expression, which it does not have"
     where = CAMUNDA_ATTRIBUTES.get(name)
     if where is None:
         return f"camunda:{name} is not supported by BOMS"

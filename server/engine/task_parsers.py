@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ManualTask,
     NoneTask,
     SendTask,
+    ServiceTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.task_spec import (
@@ -29,6 +30,8 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from server.engine import bpmn_events as ev
+from server.engine import juel_context
+from server.engine.expression_tasks import ServiceTaskParser
 from server.engine.multi_instance import BomsParallelMultiInstance, BomsSequentialMultiInstance
 from server.expressions import ExpressionError, compile_expression
 
@@ -163,7 +166,8 @@ def _mapped(mappings: list[dict[str, str]], task: Any, element: str) -> dict[str
             values.update(task.data)
         elif m.get("sourceExpression"):
             try:
-                values[m["target"]] = compile_expression(m["sourceExpression"]).evaluate(task.data)
+                with juel_context.at(task):
+                    values[m["target"]] = compile_expression(m["sourceExpression"]).evaluate(task.data)
             except ExpressionError as exc:
                 raise WorkflowTaskException(f"camunda:in/out of '{element}': {exc}", task=task) from exc
         elif m.get("source") in task.data:
@@ -215,4 +219,5 @@ BOMS_PARSERS = {
     full_tag("intermediateThrowEvent"): (ev.IntermediateThrowEventParser, IntermediateThrowEvent),
     full_tag("boundaryEvent"): (ev.BoundaryEventParser, BoundaryEvent),
     full_tag("sendTask"): (ev.SendTaskParser, SendTask),
+    full_tag("serviceTask"): (ServiceTaskParser, ServiceTask),
 }

@@ -15,9 +15,12 @@ from typing import Any
 from server.expressions.functions import register_function
 
 # Readable as `execution.<name>` (and as `execution.get<Name>()`); the engine fills them in (`eventName` in
-# listeners only; null elsewhere, as in Camunda).
+# listeners only; null elsewhere, as in Camunda). The activity fields name the element evaluating the
+# expression; where the engine does not know it they are NOT_KNOWN and reading them fails rather than
+# answering null.
 EXECUTION_FIELDS = ("id", "processInstanceId", "processBusinessKey", "businessKey", "processDefinitionId",
-                    "processDefinitionKey", "eventName")
+                    "processDefinitionKey", "eventName", "currentActivityId", "currentActivityName", "activityId")
+NOT_KNOWN = object()
 
 
 class JuelDate(datetime):
@@ -41,7 +44,10 @@ class ExecutionView(Mapping[str, Any]):
         self.writable = writable
 
     def __getitem__(self, key: str) -> Any:
-        return self._fields[key]
+        value = self._fields[key]
+        if value is NOT_KNOWN:
+            raise ValueError(f"execution.{key} is not known where this expression is evaluated")
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._fields)

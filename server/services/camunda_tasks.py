@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.engine.runner import Runner
-from server.errors import BadRequest
+from server.errors import BadRequest, NotFound
 from server.models import HumanTask
 from server.queries import PageRequest
 from server.services import tasks
@@ -48,6 +48,7 @@ class _Filter(tasks.TaskFilter):
 
 def task_dto(task: HumanTask) -> dict[str, Any]:
     version = task.instance.version
+    link = task.element.get("formLink") or {}
     return {
         "id": task.id, "name": task.name, "assignee": task.assignee, "owner": task.owner,
         "created": camunda_time(task.created_at), "due": camunda_time(task.due_at), "followUp": None,
@@ -55,8 +56,8 @@ def task_dto(task: HumanTask) -> dict[str, Any]:
         "description": task.element.get("instructions"), "executionId": task.instance_id,
         "parentTaskId": None, "priority": 50, "processDefinitionId": definition_id(version),
         "processInstanceId": task.instance_id, "taskDefinitionKey": task.element_id, "caseExecutionId": None,
-        "caseInstanceId": None, "caseDefinitionId": None, "suspended": False, "formKey": None,
-        "camundaFormRef": None, "tenantId": None,
+        "caseInstanceId": None, "caseDefinitionId": None, "suspended": False,
+        "formKey": link.get("formKey"), "camundaFormRef": link.get("camundaFormRef"), "tenantId": None,
     }
 
 
@@ -118,3 +119,14 @@ def form_variables(session: Session, who: Principal, task_id: str, params: dict[
     values = {name: variables.get(name, prop.get("default")) for name, prop in form.get("properties", {}).items()
               if wanted is None or name in wanted}
     return to_typed(values)
+
+
+def deployed_form(session: Session, who: Principal, task_id: str) -> tuple[str, str]:
+    """GET /task/{id}/deployed-form: the Camunda Form file (form-js JSON) the task links, as deployed."""
+    task = tasks.get_task(session, who, task_id)
+    name = (task.element.get("formLink") or {}).get("file")
+    content = (task.instance.version.resources or {}).get(name) if name else None
+    if content is None:
+        raise NotFound(f"task '{task_id}' (element '{task.element_id}') has no deployed Camunda Form: its form is "
+                       "generated (camunda:formData), a record type's form, or none", field="formKey")
+    return name, content

@@ -200,8 +200,10 @@ def _store_process(session: Session, deployment: Deployment, p: ProcessDefinitio
                    resources: dict[str, bytes], actor: str) -> tuple[ProcessVersion, bool]:
     # A version pins the decisions it was deployed with, so the checksum covers them too.
     # JSON may be UTF-8, -16 or -32 (the form was read with json.loads, which detects which).
+    # A Camunda Form linked by id (camunda:formRef) is kept too: engine-rest's deployed-form serves it.
+    linked = {(info.get("formLink") or {}).get("file") for info in p.elements.values()}
     referenced = {n: resources[n].decode(json.detect_encoding(resources[n])) for n in sorted(resources)
-                  if n.encode() in p.xml.encode()}
+                  if n.encode() in p.xml.encode() or n in linked}
     checksum = _sha(p.xml, *[d.checksum for d in used], *referenced.values())
     latest = _latest(session, ProcessVersion, p.key)
     if latest is not None and latest.checksum == checksum:

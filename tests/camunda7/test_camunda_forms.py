@@ -80,3 +80,20 @@ def test_a_bad_component_is_refused_at_deploy_naming_file_and_component(team: Ap
     bad.write_text(json.dumps({**FORM, "components": [*FORM["components"], {"type": "table", "key": "rows"}]}))
     error = team.deploy("modeler", "camunda7/camunda_forms.bpmn", bad, expect=422).get_json()["error"]
     assert error["file"] == "invoice.form" and error["field"] == "rows" and "'table'" in error["message"]
+
+
+def test_engine_rest_names_and_serves_the_deployed_form(team: Api) -> None:
+    """A tasklist written for Camunda 7 reads formKey / camundaFormRef and fetches the form-js JSON."""
+    team.deploy("modeler", "camunda7/camunda_forms.bpmn", "camunda7/invoice.form")
+    started = team.start("staff", "camundaForms")
+    [task] = team.get("staff", f"/engine-rest/task?processInstanceId={started['id']}").get_json()
+    assert task["formKey"] is None
+    assert task["camundaFormRef"] == {"key": "invoiceForm", "binding": "latest", "version": None}
+    served = team.get("staff", f"/engine-rest/task/{task['id']}/deployed-form")
+    assert served.status_code == 200 and served.mimetype == "application/json"
+    assert served.get_json() == FORM
+    assert team.get("bob", f"/engine-rest/task/{task['id']}/deployed-form").status_code == 403
+    complete(team, "staff", task["id"], GOOD)
+    [again] = team.get("staff", f"/engine-rest/task?processInstanceId={started['id']}").get_json()
+    assert again["formKey"] == "camunda-forms:deployment:invoice.form" and again["camundaFormRef"] is None
+    assert team.get("staff", f"/engine-rest/task/{again['id']}/deployed-form").get_json() == FORM

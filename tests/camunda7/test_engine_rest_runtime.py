@@ -43,6 +43,9 @@ def test_a_camunda_client_deploys_starts_works_and_reads_history(team: Api) -> N
     assert team.get("staff", f"{REST}/task?taskDefinitionKey=approve&unassigned=true").get_json()[0]["id"] == task["id"]
     assert team.get("staff", f"{REST}/task?tenantIdIn=x").status_code == 400  # not implemented: refused
 
+    assert task["formKey"] is None and task["camundaFormRef"] is None  # a generated form (camunda:formData)
+    missing = team.get("staff", f"{REST}/task/{task['id']}/deployed-form")
+    assert missing.status_code == 404 and "no deployed Camunda Form" in missing.get_json()["message"]
     form = team.get("staff", f"{REST}/task/{task['id']}/form-variables").get_json()
     assert form["amount"]["value"] == 10 and form["approved"]["value"] is None
     assert team.post("staff", f"{REST}/task/{task['id']}/claim", json={"userId": "bob"}).status_code == 400
