@@ -78,7 +78,8 @@ def test_plain_service_task_and_other_elements_have_no_config() -> None:
 
 
 @pytest.mark.parametrize(("file_name", "message", "field"), [
-    ("bad_unknown_connector.bpmn", "unknown connector 'soap-http-connector' (known: email, http, records.create, records.query, records.update, sms)", None),
+    ("bad_unknown_connector.bpmn", "unknown connector 'soap-http-connector' (known: email, http, "
+     "records.create, records.query, records.update, sms)", None),
     ("bad_missing_url.bpmn", "connector 'http' needs the parameter 'url'", "url"),
     ("bad_expression.bpmn", "parameter 'url' is not a valid expression", "url"),
     ("bad_retry_cycle.bpmn", "camunda:failedJobRetryTimeCycle: '10 seconds' is not an ISO 8601 duration", None),
