@@ -71,7 +71,11 @@ def complete_task(task_id: str) -> Any:
     if isinstance(outcome.failure, EngineError):
         flash(engine_text(outcome.failure), "danger")
         return _render(task_id, outcome.values, None, 422)
-    flash(_("Task completed: %(name)s", name=outcome.name), "success")
+    if outcome.waiting_for:
+        flash(_("Signed: %(name)s. The step waits for the other signers: %(users)s.", name=outcome.name,
+                users=", ".join(outcome.waiting_for)), "success")
+    else:
+        flash(_("Task completed: %(name)s", name=outcome.name), "success")
     if outcome.stopped:
         # The engine keeps a failed step as an incident: the task is done, the process waits for a fix.
         flash(_("The process stopped with an error after this task. An administrator can see what failed "
