@@ -62,7 +62,8 @@ def _refusal(exc: BomsError) -> str:
 def _act(action: str, call: Callable[[Any, Any, Any], Any], back: str, referrer: bool,
          task_id: str | None = None) -> Any:
     try:
-        uploads = action_files.store_attachments(store_root(), action, request.files.getlist("attachments"),
+        uploads = action_files.store_attachments(store_root(), f"action:{action}",
+                                                 request.files.getlist("attachments"),
                                                  upload_limit()) if task_id else []
     except PayloadTooLarge:
         flash(_("Attach at most %(count)s files, each of at most %(size)s MB.", count=action_files.MAX_FILES,
