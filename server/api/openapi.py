@@ -148,8 +148,9 @@ SCHEMAS: dict[str, Schema] = {
         "subjectId": nullable(STRING),
         "chain": {"type": "integer", "minimum": 1, "description": "Which of the audit chains holds it"},
         "chainSeq": {"type": "integer", "minimum": 1, "description": "Its place in that chain"},
-        "hashVersion": {"type": "integer", "enum": [1, 2],
-                        "description": "1: SHA-256 (rows before the keyed chain); 2: HMAC-SHA256 keyed"},
+        "hashVersion": {"type": "integer", "enum": [1, 2, 3],
+                        "description": "1: SHA-256 (rows before the keyed chain); 2: HMAC-SHA256 keyed; 3: as 2, "
+                                       "stored compactly (server/audit_compact.py)"},
         "hash": SHA256,
         "prevHash": SHA256,
     }),
