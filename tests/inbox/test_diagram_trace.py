@@ -34,6 +34,11 @@ def test_the_diagram_carries_each_steps_trace(api: Api, browser: Any) -> None:
     assert marks["submit"] == ["helper sent the request back to Submit the claim"]
     zh = trace(clerk.get(f"/instances/{instance}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True))
     assert all(line not in zh["manager_review"] for line in marks["manager_review"])
+    # The task page of the step sent back shows the same diagram and trace.
+    again = flow.task(instance, "submit")
+    text = clerk.get(f"/tasks/{again['id']}").get_data(as_text=True)
+    assert 'data-testid="diagram"' in text and trace(text) == marks
+    assert clerk.get(f"/instances/{instance}/diagram.xml").status_code == 200
     # Who may not see the instance gets no page, so no trace either.
     api.user("stranger")
     assert browser("stranger").get(f"/instances/{instance}").status_code == 403
