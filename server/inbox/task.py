@@ -19,8 +19,8 @@ from server.inbox.pages import error_page, local_referrer, reading, runner, writ
 from server.inbox.record_display import localized_schema
 from server.inbox.texts import engine_text, field_messages, task_conflict_text
 from server.services import submissions, task_actions
-from server.services.instance_page import diagram_markers
 from server.services import tasks as service
+from server.services.instance_page import diagram_markers
 
 
 def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
