@@ -20,6 +20,7 @@ from server.errors import BadRequest, Conflict, PayloadTooLarge
 from server.events import TaskStatus
 from server.forms.files import file_fields
 from server.security_headers import harden_stored, safe_download_type
+from server.services import action_files
 from server.services import files as store
 from server.services import tasks as task_service
 
@@ -29,8 +30,9 @@ def _root() -> Path:
 
 
 def _upload_field(schema: dict[str, Any] | None) -> str:
-    """The one file field the request carries a file for; a clear 400 otherwise."""
-    allowed = file_fields(schema)
+    """The one file field the request carries a file for (or an approval action's attachment); a clear 400
+    otherwise."""
+    allowed = [*file_fields(schema), action_files.PENDING]
     given = [name for name in request.files if request.files[name].filename]
     if len(given) != 1:
         raise BadRequest("send exactly one file, as a multipart part named after the form's file field"
@@ -55,9 +57,16 @@ def upload_task_file(task_id: str) -> Any:
         schema = task_service.task_form(task, who)
     field = _upload_field(schema)
     limit = int(current_app.config["BOMS"].max_upload_bytes)
-    if store.too_large(schema, request.files, limit):
-        raise PayloadTooLarge(f"'{field}' is larger than {limit} bytes", field=field)
-    [upload] = [u for u in store.store_uploads(_root(), schema, request.files) if u.field == field]
+    if field == action_files.PENDING and field not in file_fields(schema):
+        # An attachment for an approval action that names it ("attachments": [fileId]).
+        parts = request.files.getlist(field)
+        if len(parts) != 1:
+            raise BadRequest("send one attachment per upload", field=field)
+        [upload] = action_files.store_attachments(_root(), field, parts, limit)
+    else:
+        if store.too_large(schema, request.files, limit):
+            raise PayloadTooLarge(f"'{field}' is larger than {limit} bytes", field=field)
+        [upload] = [u for u in store.store_uploads(_root(), schema, request.files) if u.field == field]
     with store.discarded_on_error([upload]), writing() as session:
         store.record(session, [upload], instance_id, task_id, who.username)
     return {"field": field, "value": upload.value()}, 201
@@ -95,7 +104,8 @@ def paths() -> dict[str, dict[str, Any]]:
     upload_body = {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "minProperties": 1, "maxProperties": 1,
         "additionalProperties": {"type": "string", "contentMediaType": "application/octet-stream"},
-        "description": "One part, named after one of the task form's file fields"}}}}
+        "description": "One part, named after one of the task form's file fields, or 'attachments' for a "
+                       "file an approval action then names in its body"}}}}
     return {
         "/api/v1/tasks/{task_id}/files": {"post": op(
             "uploadTaskFile", "tasks", "Upload a file for one of the task's file fields",

@@ -149,8 +149,7 @@ SCHEMAS: dict[str, Schema] = {
         "chain": {"type": "integer", "minimum": 1, "description": "Which of the audit chains holds it"},
         "chainSeq": {"type": "integer", "minimum": 1, "description": "Its place in that chain"},
         "hashVersion": {"type": "integer", "enum": [1, 2, 3],
-                        "description": "1: SHA-256 (rows before the keyed chain); 2: HMAC-SHA256 keyed; 3: as 2, "
-                                       "stored compactly (the previous hash and the event's own subject implied)"},
+                        "description": "1: SHA-256 (before the keyed chain); 2: HMAC-SHA256 keyed; 3: 2, compact"},
         "hash": SHA256,
         "prevHash": SHA256,
     }),

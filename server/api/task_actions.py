@@ -10,27 +10,31 @@ from server.api.instances import instance_json
 from server.api.openapi import BOOLEAN, INTEGER, STRING, STRINGS, VARIABLES, Schema, body, obj, op, p
 from server.api.tasks import task_json
 from server.errors import BadRequest
-from server.services import substitutes, task_batch, task_cc, task_return
+from server.services import action_files, substitutes, task_batch, task_cc, task_return
 from server.services import task_actions as service
 
 COMMENT = {**STRING, "maxLength": service.MAX_COMMENT}
+ATTACHMENTS = {**STRINGS, "maxItems": action_files.MAX_FILES,
+               "description": "File ids uploaded first with POST /api/v1/tasks/{task_id}/files, a part named "
+                              "'attachments'; listed with the action in the history"}
 SCHEMAS: dict[str, Schema] = {
     "TransferRequest": obj({"user": {**STRING, "description": "The active user who takes the task over"},
-                            "comment": COMMENT}, optional=("comment",)),
+                            "comment": COMMENT, "attachments": ATTACHMENTS}, optional=("comment", "attachments")),
     "DelegateRequest": obj({"user": {**STRING, "description": "The active user who works the task for you"},
-                            "comment": COMMENT}, optional=("comment",)),
-    "CommentRequest": obj({"comment": COMMENT}, optional=("comment",)),
+                            "comment": COMMENT, "attachments": ATTACHMENTS}, optional=("comment", "attachments")),
+    "CommentRequest": obj({"comment": COMMENT, "attachments": ATTACHMENTS}, optional=("comment", "attachments")),
     "ReturnRequest": obj({
         "to": {**STRING, "description": '"previous", "initiator", or the id of an earlier completed user step'},
-        "comment": {**COMMENT, "description": "What to correct (required)"}}),
+        "comment": {**COMMENT, "description": "What to correct (required)"}, "attachments": ATTACHMENTS},
+        optional=("attachments",)),
     "AddSignersRequest": obj({
         "users": {**STRINGS, "minItems": 1, "maxItems": service.MAX_SIGNERS},
         "mode": {"type": "string", "enum": ["before", "after", "parallel"],
                  "description": "before: they act first and it comes back to you; after: they act after you; "
                                 "parallel: each gets a task of their own beside yours and all of you must act"},
-        "comment": COMMENT}, optional=("comment",)),
-    "CcRequest": obj({"users": STRINGS, "groups": STRINGS, "comment": COMMENT},
-                     optional=("users", "groups", "comment")),
+        "comment": COMMENT, "attachments": ATTACHMENTS}, optional=("comment", "attachments")),
+    "CcRequest": obj({"users": STRINGS, "groups": STRINGS, "comment": COMMENT, "attachments": ATTACHMENTS},
+                     optional=("users", "groups", "comment", "attachments")),
     "CcResult": obj({"copied": {**STRINGS, "description": "Who was newly copied"}}),
     "BatchCompleteRequest": obj({
         "tasks": {**STRINGS, "minItems": 1, "maxItems": task_batch.MAX_BATCH},
@@ -51,41 +55,44 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def _task_call(task_id: str, action: Any, *keys: str) -> Any:
+def _task_call(task_id: str, action: Any, name: str, *keys: str) -> Any:
     who = principal()
     data = json_body()
     with writing() as session:
-        return task_json(action(session, runner(), who, task_id, *(data.get(k) for k in keys)))
+        task = action(session, runner(), who, task_id, *(data.get(k) for k in keys))
+        # Files uploaded for the task beforehand; a wrong one rolls the action back too.
+        action_files.bind(session, runner(), who, task_id, name, data.get("attachments"))
+        return task_json(task)
 
 
 @api.post("/tasks/<task_id>/transfer")
 def transfer_task(task_id: str) -> Any:
-    return _task_call(task_id, service.transfer, "user", "comment")
+    return _task_call(task_id, service.transfer, "transfer", "user", "comment")
 
 
 @api.post("/tasks/<task_id>/delegate")
 def delegate_task(task_id: str) -> Any:
-    return _task_call(task_id, service.delegate, "user", "comment")
+    return _task_call(task_id, service.delegate, "delegate", "user", "comment")
 
 
 @api.post("/tasks/<task_id>/resolve")
 def resolve_task(task_id: str) -> Any:
-    return _task_call(task_id, service.resolve, "comment")
+    return _task_call(task_id, service.resolve, "resolve", "comment")
 
 
 @api.post("/tasks/<task_id>/add-signers")
 def add_signers(task_id: str) -> Any:
-    return _task_call(task_id, service.add_signers, "users", "mode", "comment")
+    return _task_call(task_id, service.add_signers, "add_signers", "users", "mode", "comment")
 
 
 @api.post("/tasks/<task_id>/urge")
 def urge_task(task_id: str) -> Any:
-    return _task_call(task_id, service.urge, "comment")
+    return _task_call(task_id, service.urge, "urge", "comment")
 
 
 @api.post("/tasks/<task_id>/return")
 def return_task(task_id: str) -> Any:
-    return _task_call(task_id, task_return.return_task, "to", "comment")
+    return _task_call(task_id, task_return.return_task, "return", "to", "comment")
 
 
 @api.post("/tasks/<task_id>/cc")
@@ -93,8 +100,10 @@ def cc_task(task_id: str) -> Any:
     who = principal()
     data = json_body()
     with writing() as session:
-        return {"copied": task_cc.cc(session, runner(), who, task_id, data.get("users"), data.get("groups"),
-                                     data.get("comment"))}
+        copied = task_cc.cc(session, runner(), who, task_id, data.get("users"), data.get("groups"),
+                            data.get("comment"))
+        action_files.bind(session, runner(), who, task_id, "cc", data.get("attachments"))
+        return {"copied": copied}
 
 
 @api.post("/tasks/batch-complete")

@@ -28,7 +28,7 @@ MB = 1024 * 1024
 # Endpoints whose forms may carry files, and how many full-size files one submission may hold: the body
 # limit there is raised above the per-file one, so an oversized file gets its message beside its field.
 UPLOAD_ENDPOINTS = frozenset({"inbox.complete_task", "inbox.start_submit", "inbox.create_record",
-                              "inbox.update_record"})
+                              "inbox.update_record", "inbox.approval_action"})
 FILES_PER_SUBMISSION = 4
 FORM_ALLOWANCE = MB  # the other fields of the form
 

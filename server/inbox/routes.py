@@ -18,6 +18,7 @@ from server.db import Database, current_database, utcnow
 from server.errors import Forbidden, NotFound
 from server.forms.files import is_file_value
 from server.inbox import bp
+from server.inbox.diagram_trace import diagram_trace
 from server.queries import QueryArgs
 from server.security_headers import stored_xml
 from server.services import inbox as service
@@ -187,7 +188,7 @@ def instance(instance_id: str) -> Any:
     except NotFound:
         return render_template("inbox/instance.html", error=_("This process instance does not exist.")), 404
     return render_template("inbox/instance.html", view=view, instance=view.instance, processes=processes,
-                           version_number=version_number, now=utcnow())
+                           version_number=version_number, now=utcnow(), trace=diagram_trace(view.events))
 
 
 @bp.get("/instances/<instance_id>/diagram.xml")

@@ -13,12 +13,14 @@ from server.db import current_database, utcnow
 from server.errors import BomsError, Conflict, EngineError, StateUnreadable
 from server.forms.render import fields
 from server.inbox import bp
+from server.inbox.diagram_trace import diagram_trace
 from server.inbox.files import too_large_messages, upload_policy
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
 from server.inbox.record_display import localized_schema
 from server.inbox.texts import engine_text, field_messages, task_conflict_text
 from server.services import submissions, task_actions
 from server.services import tasks as service
+from server.services.instance_page import diagram_markers
 
 
 def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -35,11 +37,15 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
                              page.element.get("uiSchema"))
         decision = next((f for f in form_fields if f.decision), None)
         actions = task_actions.page_actions(session, web_principal(), page.task)
+        instance = page.task.instance
+        completed, active, taken = diagram_markers(instance.visited_elements, instance.active_elements,
+                                                   instance.version.elements)
         return render_template(
             "inbox/task.html", task=page.task, instance=page.task.instance, element=page.element,
             fields=[f for f in form_fields if f is not decision], decision=decision, errors=errors or {},
             events=page.events, may_work=page.may_work, may_claim=page.may_claim, may_unclaim=page.may_unclaim,
-            actions=actions, variables=page.variables, now=utcnow(),
+            actions=actions, variables=page.variables, now=utcnow(), completed=completed, active=active, taken=taken,
+            trace=diagram_trace(page.events),
         ), status
 
 
@@ -71,7 +77,11 @@ def complete_task(task_id: str) -> Any:
     if isinstance(outcome.failure, EngineError):
         flash(engine_text(outcome.failure), "danger")
         return _render(task_id, outcome.values, None, 422)
-    flash(_("Task completed: %(name)s", name=outcome.name), "success")
+    if outcome.waiting_for:
+        flash(_("Signed: %(name)s. The step waits for the other signers: %(users)s.", name=outcome.name,
+                users=", ".join(outcome.waiting_for)), "success")
+    else:
+        flash(_("Task completed: %(name)s", name=outcome.name), "success")
     if outcome.stopped:
         # The engine keeps a failed step as an incident: the task is done, the process waits for a fix.
         flash(_("The process stopped with an error after this task. An administrator can see what failed "

@@ -8,17 +8,20 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from server.auth.session import web_principal
 from server.db import current_database
-from server.errors import BadRequest, BomsError, Conflict, Forbidden
+from server.errors import BadRequest, BomsError, Conflict, Forbidden, PayloadTooLarge
 from server.inbox import bp
+from server.inbox.files import MB, store_root, upload_limit
 from server.inbox.pages import error_page, local_referrer, reading, runner, writing
 from server.inbox.texts import error_text
-from server.services import substitutes, task_actions, task_batch, task_cc, task_return
+from server.services import action_files, substitutes, task_actions, task_batch, task_cc, task_return
+from server.services import files as file_store
 
 DONE: dict[str, Any] = {
     "return": _l("The task was sent back."),
@@ -56,10 +59,22 @@ def _refusal(exc: BomsError) -> str:
     return error_text(exc)
 
 
-def _act(action: str, call: Callable[[Any, Any, Any], Any], back: str, referrer: bool) -> Any:
+def _act(action: str, call: Callable[[Any, Any, Any], Any], back: str, referrer: bool,
+         task_id: str | None = None) -> Any:
     try:
-        with writing() as session:
+        uploads = action_files.store_attachments(store_root(), f"action:{action}",
+                                                 request.files.getlist("attachments"),
+                                                 upload_limit()) if task_id else []
+    except PayloadTooLarge:
+        flash(_("Attach at most %(count)s files, each of at most %(size)s MB.", count=action_files.MAX_FILES,
+                size=format_decimal(round(upload_limit() / MB, 1))), "danger")
+        return redirect(local_referrer(back))
+    try:
+        # The files are recorded in the action's transaction; if it fails they are deleted.
+        with file_store.discarded_on_error(uploads), writing() as session:
             call(session, runner(), web_principal())
+            if task_id:
+                action_files.attach(session, runner(), web_principal(), task_id, action, uploads)
     except Forbidden as exc:
         return error_page(exc)
     except BomsError as exc:
@@ -96,7 +111,8 @@ def approval_action(task_id: str, action: str) -> Any:
         return error_page(BadRequest(f"unknown action '{action}'"))
     # After a return, transfer or delegation the task is no longer this user's to work: go on to the inbox.
     hands_off = action in ("return", "transfer", "delegate")
-    return _act(action, calls[action], url_for("inbox.inbox") if hands_off else _task_back(task_id), not hands_off)
+    return _act(action, calls[action], url_for("inbox.inbox") if hands_off else _task_back(task_id), not hands_off,
+                task_id)
 
 
 @bp.post("/instances/<instance_id>/withdraw")

@@ -67,6 +67,17 @@ def cancel_beside(session: Session, runner: Runner, instance: ProcessInstance, s
         _emit(session, runner, instance, row, actor, EventKind.TASK_CANCELLED, name=row.name, reason=reason)
 
 
+def waiting_for(session: Session, task: HumanTask) -> list[str]:
+    """Who the step of `task` still waits for after `task` was signed (empty: not a countersigned step, or
+    decided)."""
+    step_row = task if task.signs_for is None else session.get(HumanTask, task.signs_for)
+    if step_row is None or step_row.status != TaskStatus.OPEN or step_row.delegation != PARALLEL:
+        return []
+    held = (step_row.data or {}).get("held")
+    waiting = [] if held is not None else [step_row.assignee or ""]
+    return waiting + [row.assignee or "" for row in open_cosigners(session, step_row)]
+
+
 def _rejects(task: HumanTask, variables: dict[str, Any]) -> bool:
     form = task.element.get("form") or {}
     return any(decision(variables.get(f.name)) is False for f in fields(form) if f.decision)

@@ -31,6 +31,7 @@ from server.forms.render import parse_submission, shown_again
 from server.services import files as file_store
 from server.services import processes
 from server.services import tasks as task_service
+from server.services.cosigners import waiting_for
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Submitted:
     instance_id: str | None = None
     next_task_id: str | None = None  # the user's next task in the instance, where the page goes on
     stopped: bool = False  # the instance went into error after the step (an incident)
+    waiting_for: list[str] = field(default_factory=list)  # a countersigned step waits for these signers
 
 
 def _typed(schema: Mapping[str, Any] | None, form: MultiDict[str, str], files: MultiDict[str, FileStorage],
@@ -83,7 +85,8 @@ def complete_from_form(db: Database, runner: Runner, who: Principal, task_id: st
             following = task_service.next_tasks(session, who, done.instance_id)
             return Submitted(True, name=done.name or done.element_id, instance_id=done.instance_id,
                              next_task_id=following[0].id if following else None,
-                             stopped=done.instance.status == InstanceStatus.ERROR)
+                             stopped=done.instance.status == InstanceStatus.ERROR,
+                             waiting_for=waiting_for(session, done))
     except FormInvalid as exc:
         return Submitted(False, typed, errors=exc.details["fields"])
     except EngineError as exc:

@@ -7,6 +7,7 @@
  *   data-active     JSON list of element ids waiting now    -> marker "active"
  *   data-taken      JSON list of sequence flow ids taken    -> marker "taken"
  *   data-errored    JSON list of element ids an incident stopped at -> marker "errored" (admin pages)
+ *   data-trace      JSON object element id -> lines of its approval trace -> a badge with them on the shape
  *   data-error      the (translated) text shown if the diagram cannot be loaded
  * Once drawn, the container gets data-rendered="true" (browser tests wait for it).
  * The bpmn.io watermark the viewer adds is part of its licence and is left visible.
@@ -30,6 +31,43 @@
     note.className = 'text-body-secondary text-muted p-3 mb-0';
     note.textContent = container.getAttribute('data-error') || 'The diagram could not be shown: ' + err.message;
     container.replaceChildren(note);
+  }
+
+  // The approval trace (returns, transfers, signers, CCs): a numbered badge on the step, its lines as the
+  // badge's title and, on a tap, listed below it (phones have no hover).
+  function badges(viewer, registry, container) {
+    var trace;
+    try {
+      trace = JSON.parse(container.getAttribute('data-trace') || '{}') || {};
+    } catch (err) {
+      return;
+    }
+    var overlays = viewer.get('overlays');
+    Object.keys(trace).forEach(function (id) {
+      var lines = Array.isArray(trace[id]) ? trace[id] : [];
+      if (!registry.get(id) || !lines.length) {
+        return;
+      }
+      var badge = document.createElement('button');
+      badge.type = 'button';
+      badge.className = 'diagram-trace-badge';
+      badge.setAttribute('data-testid', 'trace-' + id);
+      badge.title = lines.join('\n');
+      badge.textContent = '\u21ba ' + lines.length;
+      var list = document.createElement('ol');
+      list.className = 'diagram-trace-lines';
+      list.hidden = true;
+      lines.forEach(function (line) {
+        var item = document.createElement('li');
+        item.textContent = line;
+        list.appendChild(item);
+      });
+      badge.addEventListener('click', function () { list.hidden = !list.hidden; });
+      var box = document.createElement('div');
+      box.appendChild(badge);
+      box.appendChild(list);
+      overlays.add(id, 'trace', { position: { top: -12, right: 12 }, html: box });
+    });
   }
 
   function render(container) {
@@ -61,6 +99,7 @@
         mark(ids(container, 'taken'), 'taken');
         mark(ids(container, 'active'), 'active');
         mark(ids(container, 'errored'), 'errored');
+        badges(viewer, registry, container);
         canvas.zoom('fit-viewport', 'auto');
         container.setAttribute('data-rendered', 'true');
       })

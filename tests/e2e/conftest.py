@@ -55,6 +55,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         files = [UploadedFile(p.name, p.read_bytes()) for p in (ROOT / "dmn/approval_route.dmn",
                                                                ROOT / "bpmn/purchase_request.bpmn")]
         deploy(session, files, "e2e", False)
+        # A request the requester fills in as a step of its own, so it can be sent back to them to resubmit.
+        resubmit = ROOT / "tests/fixtures/approvals/resubmit.bpmn"
+        deploy(session, [UploadedFile(resubmit.name, resubmit.read_bytes())], "e2e", False)
         # Rows and a file upload (test_files_rows_e2e.py); its approval lane has none of the people above.
         spiff = ROOT / "tests/fixtures/spiff"
         deploy(session, [UploadedFile(p.name, p.read_bytes()) for p in (spiff / "order-lines.bpmn",

@@ -117,7 +117,9 @@ def test_signers_beside_on_the_pages_in_chinese(api: Api, browser: Any) -> None:
     text = page(browser("helper").get(f"/tasks/{part['id']}", headers={"Accept-Language": "zh-CN"}))
     assert "你与 boss 并行会签" in text
     assert 'data-testid="action-transfer"' not in text and 'data-testid="action-add_signers"' not in text
-    boss.post(f"{url}/complete", {"managerDecision": "approve"}, from_page=url)
+    signed = boss.post(f"{url}/complete", {"managerDecision": "approve"}, from_page=url, follow_redirects=True,
+                       headers={"Accept-Language": "zh-CN"})
+    assert "这一步还在等其他会签人：helper。" in page(signed) and "任务已完成" not in page(signed)
     text = page(boss.get(url))
     assert "You have signed; the step waits for the others." in text
     assert flow.elements(instance) == ["manager_review"]
