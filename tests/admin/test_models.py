@@ -87,7 +87,7 @@ def test_decision_table_is_rendered_as_html(team: Api, web: Any) -> None:
     link = html[html.index("/admin/models/decision/"):].split('"')[0]
     page = web("modeler").get(link).get_data(as_text=True)
     assert 'data-testid="decision-table"' in page and "UNIQUE" in page
-    assert "&lt; 5000" in page and "&gt;= 5000" in page and "Amount (amount)" in page
+    assert "&lt; 5000" in page and "[5000..20000)" in page and "&gt;= 20000" in page and "Amount (amount)" in page
     assert "the finance director must approve too" in page
 
 
