@@ -7,7 +7,7 @@ Creates and updates go through the batch path (server/records/batch.py: the chec
 for the batch, one executemany per statement, one append of the audit events — one per record); deletes,
 which may cascade, run one by one through the single path, each in a savepoint. Every row is checked even
 after one failed; if any did, the whole call is refused (422) with each failing row's index, operation and
-error, and nothing is written.
+error, and nothing is written. The call needs the ``bulk`` action beside each operation's own action.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def _one_by_one(session: Session, accesses: Mapping[str, Access], rows: Mapping[
 
 
 def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str, Any]:
+    access(session, who, type_key, Action.BULK)  # the gate (404 to who may not see the type, else 403)
     rows = _rows(body)
     result: dict[str, list[int]] = {name: [] for name in OPERATIONS}
     errors: list[dict[str, Any]] = []
