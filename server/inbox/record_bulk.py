@@ -21,6 +21,7 @@ from server.errors import BomsError, Conflict, Forbidden, NotFound
 from server.forms import registry
 from server.inbox import bp
 from server.inbox.pages import error_page, local_referrer, reading, writing
+from server.inbox.record_display import field_label
 from server.inbox.texts import error_text, field_message
 from server.records import workspace
 from server.records.bulk import BulkRefused, bulk_selected
@@ -57,11 +58,11 @@ def _changes(kind: workspace.TypeView) -> dict[str, Any]:
     return {key: value if given else None}  # an emptied control clears the field
 
 
-def _row_text(row: dict[str, Any]) -> str:
+def _row_text(row: dict[str, Any], labels: dict[str, str]) -> str:
     error = row.get("error", {})
     fields = error.get("fields") or {}
     if fields:
-        reason = "; ".join(f"{key}: {field_message(message)}" for key, message in fields.items())
+        reason = "; ".join(f"{labels.get(key, key)}: {field_message(message)}" for key, message in fields.items())
     else:  # said by its kind in the reader's language, as the record's own page says it
         kinds = {403: Forbidden, 404: NotFound, 409: Conflict}
         reason = error_text(kinds[row["status"]]("")) if row.get("status") in kinds \
@@ -75,9 +76,11 @@ def bulk_records_page(type_key: str) -> Any:
     who = web_principal()
     back = local_referrer(url_for("inbox.record_list", type_key=type_key))
     deleting = request.form.get("action") == "delete"
+    labels: dict[str, str] = {}
     try:
         with reading() as session:
             kind = workspace.type_view(session, who, type_key)
+        labels = {f["key"]: field_label(f) for f in kind.fields}
         changes = None if deleting else _changes(kind)
         with writing() as session:
             done = bulk_selected(session, who, type_key, _selected(), changes)
@@ -85,7 +88,7 @@ def bulk_records_page(type_key: str) -> Any:
         flash(_("Nothing was changed: %(count)s selected records were refused.",
                 count=len(exc.details.get("rows", []))), "danger")
         for row in exc.details.get("rows", []):
-            flash(_row_text(row), "danger")
+            flash(_row_text(row, labels), "danger")
         return redirect(back)
     except BomsError as exc:
         if exc.status == 400:

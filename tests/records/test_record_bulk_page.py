@@ -51,7 +51,7 @@ def test_a_refused_row_refuses_all_and_is_named(records_api: Any, browser: Any) 
     stale = {**_rows(a, b), f"version.{b['id']}": "7"}
     refused = _post(web, {**stale, "action": "edit", "field": "seats", "value.seats": "0"})
     text = html.unescape(refused.get_data(as_text=True))
-    assert "Nothing was changed" in text and f"Record {a['id']}: seats: must be at least 1" in text
+    assert "Nothing was changed" in text and f"Record {a['id']}: Seats: must be at least 1" in text
     assert f"Record {b['id']}:" in text
     assert _fields(records_api, a["id"])["seats"] == 3 and _fields(records_api, b["id"])["seats"] == 3
     zh = _post(web, {**stale, "action": "edit", "field": "seats", "value.seats": "0"},
