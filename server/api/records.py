@@ -262,7 +262,8 @@ def paths() -> dict[str, dict[str, Any]]:
             description="Creates and updates go through the batch path (the single path's validator, "
                         "permissions, references, auto-numbers and formulas; one executemany; one audit event "
                         "per record); deletes run one by one. If any row is refused, the 422 lists each refused "
-                        "row (op, index, status, error naming the field) and nothing is written.")},
+                        "row (op, index, status, error naming the field) and nothing is written. Needs the `bulk` "
+                        "action beside each row's create, update or delete (403 without it).")},
         "/api/v1/records/{type_key}/{record_id}": {
             "get": op("getRecord", "records", "One record", {200: ("The record", "Record")}, (401, 403, 404),
                       [TYPE, RECORD_ID]),

@@ -8,6 +8,7 @@ from server.inbox import (  # noqa: E402,F401
     dashboards,
     files,
     notifications,
+    record_bulk,
     record_display,
     record_forms,
     record_pages,

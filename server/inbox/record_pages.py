@@ -13,6 +13,7 @@ from server.auth.session import web_principal
 from server.errors import BadRequest, BomsError
 from server.inbox import bp
 from server.inbox.pages import error_page, reading, writing
+from server.inbox.record_bulk import bulk_fields
 from server.inbox.record_display import field_label
 from server.inbox.record_query import CONTROL_KINDS, RANGE_KINDS, ListArgs, read_list_args
 from server.queries import PageRequest
@@ -60,8 +61,9 @@ def record_list(type_key: str) -> Any:
         "records/list.html", kind=kind, screen=screen, args=args, problem=problem, saved=saved,
         columns=[kind.field(c) for c in (args.columns or _default_columns(kind))],
         controls=[f for f in kind.fields if f["type"] in CONTROL_KINDS], range_kinds=RANGE_KINDS,
-        rule_buttons=rule_buttons, field_label=field_label,
-        list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key, **args.link_args(**kw)),
+        rule_buttons=rule_buttons, bulk_fields=bulk_fields(kind) if kind.may_bulk else [],
+        field_label=field_label, list_url=lambda **kw: url_for("inbox.record_list", type_key=type_key,
+                                                               **args.link_args(**kw)),
     ), status
 
 

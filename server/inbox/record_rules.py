@@ -22,7 +22,7 @@ from server.rules import manual
 @bp.post("/records/<type_key>/rules/<rule_key>/run")
 @login_required
 def run_record_rule(type_key: str, rule_key: str) -> Any:
-    ids = request.form.getlist("record")
+    ids = request.form.getlist("row")
     back = local_referrer(url_for("inbox.record_list", type_key=type_key))
     if not ids:
         flash(_("Select the records to run the rule for."), "warning")

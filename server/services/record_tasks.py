@@ -20,6 +20,7 @@ from server.auth.permissions import Principal, require_can_start
 from server.auth.permissions.records import Action
 from server.engine.runner import Runner
 from server.errors import BadRequest, FormInvalid
+from server.forms import registry
 from server.forms.limits import check_business_key
 from server.forms.validation import FieldMessage
 from server.models import HumanTask, ProcessInstance, ProcessVersion
@@ -55,6 +56,17 @@ def record_form(session: Session, who: Principal, task: HumanTask) -> dict[str, 
     schema["x-order"] = list(schema["properties"])
     schema["x-record"] = {"type": type_key, "id": record_id, "fields": view.fields}
     return schema
+
+
+def with_emptied(schema: dict[str, Any] | None, variables: dict[str, Any]) -> dict[str, Any]:
+    """A record-form task that updates its record: an input the person emptied clears that field (null), as
+    on the record's own edit page; the form does not send what it shows read-only, nor files kept as they were."""
+    record = (schema or {}).get("x-record")
+    if not record or record.get("id") is None:
+        return variables
+    emptied = {key: None for key, prop in schema["properties"].items()  # type: ignore[index]
+               if not prop.get("readOnly") and not registry.of(prop).uploaded}
+    return {**emptied, **variables}
 
 
 def submit(session: Session, who: Principal, task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from server.errors import BomsError, EngineError, FormInvalid
 from server.events import InstanceStatus
 from server.forms.render import parse_submission, shown_again
 from server.services import files as file_store
-from server.services import processes
+from server.services import processes, record_tasks
 from server.services import tasks as task_service
 from server.services.cosigners import waiting_for
 
@@ -60,7 +60,7 @@ class Submitted:
 
 def _typed(schema: Mapping[str, Any] | None, form: MultiDict[str, str], files: MultiDict[str, FileStorage],
            policy: UploadPolicy) -> tuple[dict[str, Any], dict[str, Any], list[file_store.Upload], list[str]]:
-    variables = parse_submission(schema, form)
+    variables = record_tasks.with_emptied(schema, parse_submission(schema, form))  # type: ignore[arg-type]
     typed = shown_again(variables, form)  # if the form comes back
     over = file_store.too_large(schema, files, policy.max_bytes)
     if over:

@@ -92,7 +92,7 @@ def test_pick_a_rule_together_save_it_and_run_it_on_a_bulk_selection(root_page: 
     assert page.is_visible("[data-testid=picker-error]")
     page.goto(f"{base}/records/material")
     for record_id in rules_server["ids"]:
-        page.check(f"tr[data-record-id='{record_id}'] input[name=record]")
+        page.check(f"tr[data-record-id='{record_id}'] input[name=row]")
     page.click("[data-testid=run-rules] button[data-rule=zero]")
     page.wait_for_load_state()
     assert "queued for 2 records" in page.content()

@@ -37,7 +37,7 @@ CONTRACT: dict[str, Any] = {
         {"key": "margin", "label": {"en": "Margin", "zh": "毛利"}, "type": "decimal"},
     ],
     "permissions": [
-        {"roles": ["staff"], "actions": ["read", "create", "delete"], "fields": STAFF_FIELDS},
+        {"roles": ["staff"], "actions": ["read", "create", "delete", "bulk"], "fields": STAFF_FIELDS},
         {"roles": ["staff"], "actions": ["update"], "fields": [f for f in STAFF_FIELDS if f != "number"]},
         {"groups": ["sales"], "actions": ["read"], "fields": ["title", "region", "amount"],
          "rows": {"kind": "own", "field": "created_by"}},

@@ -14,7 +14,7 @@ NUMBERED = {"key": "ticket", "name": {"en": "Ticket", "zh": "工单"},
                        {"key": "qty", "label": {"en": "Qty", "zh": "数量"}, "type": "integer"},
                        {"key": "double", "label": {"en": "Double", "zh": "两倍"}, "type": "formula",
                         "expression": "qty * 2", "resultType": "integer"}],
-            "permissions": [{"roles": ["staff"], "actions": ["read", "create", "update", "delete"]}]}
+            "permissions": [{"roles": ["staff"], "actions": ["read", "create", "update", "delete", "bulk"]}]}
 
 
 def _bulk(api: Any, who: str, body: Any, type_key: str = "contract") -> Any:

@@ -170,3 +170,16 @@ def test_the_record_page_starts_a_bound_process_and_its_task_shows_the_record_fo
     listed = web.get(url).get_data(as_text=True)
     assert 'data-testid="record-instances"' in listed and "Report a step" in listed
     assert "wo_report" not in web.get("/start").get_data(as_text=True)  # started from records only
+
+
+def test_an_emptied_input_on_a_record_form_task_clears_the_field(shop: Api, browser: Any) -> None:
+    made = shop.post("wang", "/api/v1/records/work_order",
+                     json={"fields": {"title": "Stool", "qty": 3, "status": "new"}}).get_json()
+    web = browser("wang")
+    url = f"/records/work_order/{made['id']}"
+    started = web.post(f"{url}/start", {"process": "wo_report"}, from_page=url)
+    task_url = started.headers["Location"]
+    done = web.post(task_url + "/complete", {"title": "Stool", "qty": "", "status": "new"}, from_page=task_url)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    fields = shop.get("admin", f"/api/v1/records/work_order/{made['id']}").get_json()["fields"]
+    assert fields.get("qty") is None and fields["status"] == "new" and fields["title"] == "Stool"

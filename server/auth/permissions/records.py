@@ -39,6 +39,9 @@ class Action(StrEnum):
     DELETE = "delete"
     IMPORT = "import"
     EXPORT = "export"
+    #: the bulk call (and the grid's bulk edit and delete): a gate; each row still needs the grants of its
+    #: own create, update or delete (their fields and rows)
+    BULK = "bulk"
 
 
 READING = frozenset({Action.READ, Action.EXPORT})
@@ -214,6 +217,9 @@ class RecordPolicy:
                           _names(entry, "fields", where) if "fields" in entry else None, rows)
             if not (grant.roles or grant.groups or grant.users):
                 raise BadRequest(f"{where}: name roles, groups or users", field="roles")
+            if grant.actions == {Action.BULK} and (grant.fields is not None or grant.rows is not None):
+                raise BadRequest(f"{where}: 'bulk' alone takes no fields or rows (each row of a bulk write is "
+                                 "checked by the grants of its create, update or delete)", field="actions")
             named = (grant.fields or frozenset()) | (grant.rows.fields() if grant.rows else frozenset())
             if known is not None and named - known:
                 raise BadRequest(f"{where}: no field(s) {', '.join(sorted(named - known))} in the record type",

@@ -30,8 +30,10 @@ from server.errors import BadRequest
 from server.events import EventKind, SubjectType
 from server.records import listing
 from server.records.imports.workbooks import book_of
-from server.records.many import as_ids, is_many, read_value
+from server.records.links import read_through
+from server.records.many import as_ids
 from server.records.service import access
+from server.records.storage import stored_fields
 
 BATCH = 2000
 FORMATS = ("xlsx", "csv")
@@ -83,7 +85,12 @@ def _plan(session: Session, who: Principal, type_key: str, filter_text: str | No
           sort: str | None) -> tuple[Any, list[Mapping[str, Any]], Any, int]:
     a = access(session, who, type_key, Action.EXPORT)
     exportable = a.fields(Action.EXPORT)
-    fields = [f for f in a.definition["fields"] if f["key"] in exportable]
+    # lookups, rollups over related records and relations to many are read in SQL as the record JSON reads
+    # them; one through a type the exporter may not read has no value for them, so it is no column
+    through = read_through(session, who, a.definition, a.table, exportable)
+    stored = {f["key"] for f in stored_fields(a.definition)}
+    fields = [f for f in a.definition["fields"] if f["key"] in exportable
+              and (f["key"] in stored or f["key"] in through.computed)]
     if fields_text:
         wanted = [name.strip() for name in fields_text.split(",") if name.strip()]
         by_key = {f["key"]: f for f in fields}
@@ -94,12 +101,17 @@ def _plan(session: Session, who: Principal, type_key: str, filter_text: str | No
         fields = [by_key[name] for name in dict.fromkeys(wanted)]
     columns = {**{k: v for k, v in a.columns().items() if k in exportable or k in listing.SYSTEM_COLUMNS}}
     order = listing.order_of(sort, columns, a.table)
-    links = [read_value(a.row.key, f, a.table.c.id).label(f["key"]) for f in fields if is_many(f)]
-    statement = select(a.table, *links).where(a.policy.row_filter(who, Action.EXPORT, a.table.c))
+    wanted_keys = {f["key"] for f in fields}
+    computed = [expression for key, (expression, _) in through.computed.items() if key in wanted_keys]
+    statement = select(a.table, *computed).where(a.policy.row_filter(who, Action.EXPORT, a.table.c))
     if filter_text:
         statement = statement.where(listing.filter_clause(filter_text, columns))
     count = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    return a, fields, statement.order_by(*order.clauses()), count
+    # each column converts by the field its value is (a lookup of a select shows the option's label) and is
+    # headed by its own label
+    shown = [{**through.computed[f["key"]][1], "label": f["label"]} if f["key"] in through.computed else f
+             for f in fields]
+    return a, shown, statement.order_by(*order.clauses()), count
 
 
 def _rows(database: Database, statement: Any) -> Iterator[Mapping[str, Any]]:
@@ -144,9 +156,9 @@ def _xlsx(database: Database, statement: Any, fields: list[Mapping[str, Any]], l
     bold = book.add_format({"bold": True})
     formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
                "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
-    for f in fields:
-        if f["type"] in ("money", "decimal"):
-            scale = int(f.get("scale", 2 if f["type"] == "money" else 4))
+    for f in fields:  # every exact number (money, decimal, formula, rollup) keeps its scale in the sheet
+        if f["type"] in ("money", "decimal", "percent", "formula", "rollup"):
+            scale = int(f.get("scale", 2 if f["type"] in ("money", "percent") else 4))
             formats[f["key"]] = book.add_format({"num_format": "#,##0" + ("." + "0" * scale if scale else "")})
     sheet.write_row(0, 0, ["ID", *(_label(f, language) for f in fields)], bold)
     labels = [_option_labels(f, language) for f in fields]
@@ -159,7 +171,7 @@ def _xlsx(database: Database, statement: Any, fields: list[Mapping[str, Any]], l
             if isinstance(value, bool):
                 sheet.write_boolean(line, column, value)
             elif isinstance(value, Decimal):
-                sheet.write_number(line, column, float(value), formats[f["key"]])
+                sheet.write_number(line, column, float(value), formats.get(f["key"]))
             elif isinstance(value, int):
                 sheet.write_number(line, column, value)
             elif isinstance(value, datetime):
