@@ -74,7 +74,7 @@ def test_run_rule_buttons_on_the_record_page_and_the_list(rules_api: Any, browse
                         from_page=f"/records/material/{a['id']}")
     assert pressed.status_code == 302
     listing = page.get("/records/material").get_data(as_text=True)
-    assert 'form="run-rules"' in listing and 'data-testid="run-rules"' in listing
+    assert 'name="row"' in listing and 'data-testid="run-rules"' in listing
     bulk = page.post("/records/material/rules/zero/run", data={"row": [str(b["id"]), str(c["id"])]},
                      from_page="/records/material", follow_redirects=True).get_data(as_text=True)
     assert "queued for 2 records" in bulk
