@@ -173,6 +173,8 @@ class Runner(RecoveryMixin):
             try:
                 copy(step, task, *cc_recipients(task.element, engine_task.data, "completed"), "completed")
             except AssignmentError as exc:
+                # The person's part is done (the row says so): marked failed, a retry runs the task on.
+                engine_task._set_state(TaskState.ERROR)
                 step.incident(EngineError(f"element '{task.element_id}': {exc}", element=task.element_id), task.id)
                 return
             engine_task.run()

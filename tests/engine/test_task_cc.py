@@ -74,3 +74,16 @@ def test_bad_cc_properties_are_refused_at_deploy(api: Api, tmp_path: Path) -> No
         response = api.deploy("modeler", with_properties(tmp_path, properties), expect=422).get_json()
         message = response["error"]["message"]
         assert text in message and "manager_review" in message, message
+
+
+def test_after_a_failed_cc_on_completion_a_retry_moves_the_instance_on(api: Api, tmp_path: Path) -> None:
+    """The person's part was done when the CC failed: a retry runs the step on, it does not strand it."""
+    flow = setup(api)
+    api.deploy("modeler", with_properties(tmp_path, {"ccWhen": "completed", "ccUsers": "${amount}"}))
+    instance = submitted(api, flow)
+    flow.complete(flow.task(instance, "manager_review"), {"managerDecision": "approve"}, who="boss")
+    assert flow.instance(instance)["status"] == "error"
+    retried = api.post("admin", f"/api/v1/process-instances/{instance}/retry", json={})
+    assert retried.status_code == 200, retried.get_json()
+    body = flow.instance(instance)
+    assert body["status"] == "running" and body["activeElements"] == ["finance_review"]
