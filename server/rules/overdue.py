@@ -35,9 +35,15 @@ def watch(session: Session, rule_key: str) -> None:
 def fire(session: Session, config: Config, rule: RuleVersion, row: RuleSchedule) -> int:
     """Offer the tasks that fell overdue since the watermark; returns how many."""
     now = utcnow()
+    open_of_process = (HumanTask.process_key == rule.definition["trigger"]["process"],
+                       HumanTask.status == TaskStatus.OPEN)
     tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.process_key == rule.definition["trigger"]["process"], HumanTask.status == TaskStatus.OPEN,
-        HumanTask.due_at > row.due_at, HumanTask.due_at <= now).order_by(HumanTask.due_at).limit(BATCH)))
+        *open_of_process, HumanTask.due_at > row.due_at, HumanTask.due_at <= now)
+        .order_by(HumanTask.due_at).limit(BATCH)))
+    if len(tasks) == BATCH:  # the watermark moves to the last due date: take every task due then now
+        seen = {t.id for t in tasks}
+        tasks += [t for t in session.scalars(select(HumanTask).where(
+            *open_of_process, HumanTask.due_at == tasks[-1].due_at)) if t.id not in seen]
     instances = {i.id: i for i in session.scalars(select(ProcessInstance).where(
         ProcessInstance.id.in_({t.instance_id for t in tasks})))} if tasks else {}
     for task in tasks:
@@ -46,6 +52,6 @@ def fire(session: Session, config: Config, rule: RuleVersion, row: RuleSchedule)
             offer(session, config, rule, overdue_key(task), OVERDUE,
                   process_context(instance, task, f"rule:{rule.key}"), f"rule:{rule.key}")
     # A full batch: go on from its last due date at the next sweep (the rest are due too).
-    row.due_at = tasks[-1].due_at if len(tasks) == BATCH else now
+    row.due_at = tasks[-1].due_at if len(tasks) >= BATCH else now
     row.fired += len(tasks)
     return len(tasks)

@@ -126,7 +126,9 @@ def _on_process(session: Session, config: Config, event: Event) -> None:
     if instance is None:
         return
     kind = str(event.kind)
-    if kind == EventKind.TASK_DUE_CHANGED:  # a due date moved into the past: overdue now, not at the next sweep
+    if kind in (EventKind.TASK_DUE_CHANGED, EventKind.TASK_CREATED):
+        # Due already (a due date moved into the past, or a task created past it): overdue now — the sweep's
+        # watermark may be past its due date already.
         rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
                  if OVERDUE in r.definition["trigger"]["on"]]
         task = session.get(HumanTask, event.task_id) if rules and event.task_id else None
@@ -134,7 +136,8 @@ def _on_process(session: Session, config: Config, event: Event) -> None:
             for rule in rules:
                 offer(session, config, rule, overdue_key(task), OVERDUE, process_context(instance, task, event.actor),
                       f"rule:{rule.key}")
-        return
+        if kind == EventKind.TASK_DUE_CHANGED:
+            return
     rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
              if kind in r.definition["trigger"]["on"]]
     if not rules:

@@ -3,12 +3,15 @@ caught up after an outage, and at once when an admin moves a due date into the p
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
+from server.db import utcnow
 from server.models import HumanTask
+from server.rules import overdue
 from server.rules.sweep import sweep_schedules
 from tests.rules.conftest import run_due_jobs, runs, save_rule
 
@@ -60,3 +63,19 @@ def test_a_due_date_moved_into_the_past_fires_at_once_and_a_completed_task_never
 def test_task_overdue_is_a_process_event_name_and_other_names_are_refused(rules_api: Any) -> None:
     bad = save_rule(rules_api, {**RULE, "trigger": {**RULE["trigger"], "on": ["task.late"]}}, expect=400)
     assert "task.overdue" in str(bad)
+
+
+def test_tasks_sharing_a_due_date_at_a_batch_boundary_all_fire(rules_api: Any, monkeypatch: Any) -> None:
+    """A full batch moves the watermark to its last due date: the tasks due then beyond the batch fire too."""
+    save_rule(rules_api, RULE)
+    ids = [rules_api.start("alice", "purchase_request", {"item": f"D{i}", "amount": 5, "reason": "for the team"}
+                           )["openTasks"][0]["id"] for i in range(3)]
+    database, config = rules_api.app.extensions["boms_db"], rules_api.app.config["BOMS"]
+    with database.write() as session:  # due in a moment, without an event: only the sweep sees them
+        session.execute(update(HumanTask).where(HumanTask.id.in_(ids))
+                        .values(due_at=utcnow() + timedelta(seconds=1)))
+    time.sleep(1.2)
+    monkeypatch.setattr(overdue, "BATCH", 2)
+    for _ in range(3):
+        sweep_schedules(database, config)
+    assert len(runs(rules_api, "late")) == 3
