@@ -35,7 +35,7 @@ def _limit() -> int:
 def upload_record_file(type_key: str) -> Any:
     who = principal()
     request.max_content_length = _limit() + MULTIPART_ALLOWANCE
-    given = [name for name in request.files if request.files[name].filename]
+    given = [name for name in request.files for part in request.files.getlist(name) if part.filename]
     if len(given) != 1:
         raise BadRequest("send exactly one file, as a multipart part named after the attachment field",
                          field="file")

@@ -240,6 +240,9 @@ def check_updates(session: Session, a: Access, items: Sequence[Any]
             _check_version(item.get("version"), old["version"], f"{a.row.key} record {number}")
             stored = validator.validate(item["fields"], creating=False, visible=visible)
             a.policy.require(a.who, Action.UPDATE, fields=set(item["fields"]), record=old)
+            if not _in_scope(a, Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
+                raise BadRequest(f"you may not change this {a.row.key} record so: its values would be outside "
+                                 "your rows")
             good[index] = Change(old, {k: v for k, v in stored.items() if old[k] != v})
         except BomsError as exc:
             errors.append(_row_error(index, exc))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
-from server.auth.permissions.tasks import can_start
+from server.auth.permissions.tasks import can_start, instance_visibility
 from server.db import utcnow
 from server.models import InstanceRecord, ProcessInstance, ProcessVersion
 
@@ -65,13 +65,18 @@ class LinkedInstance:
     started_by: str | None
 
 
-def linked_instances(session: Session, type_key: str, record_id: int) -> list[LinkedInstance]:
-    """The instances working on a record, newest first (the caller may read the record)."""
-    rows = session.execute(
+def linked_instances(session: Session, who: Principal, type_key: str, record_id: int) -> list[LinkedInstance]:
+    """The instances working on a record that ``who`` may see (started, has a task in, copied on; everyone
+    for those who read everything), newest first; the caller may read the record."""
+    statement = (
         select(ProcessInstance, ProcessVersion.name).join(InstanceRecord,
                                                           InstanceRecord.instance_id == ProcessInstance.id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
-        .where(InstanceRecord.type_key == type_key, InstanceRecord.record_id == record_id)
-        .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id).limit(MAX_LISTED))
+        .where(InstanceRecord.type_key == type_key, InstanceRecord.record_id == record_id))
+    visible = instance_visibility(who)
+    if visible is not None:
+        statement = statement.where(visible)
+    rows = session.execute(statement.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+                           .limit(MAX_LISTED))
     return [LinkedInstance(i.id, i.process_key, name, i.business_key, i.status, i.started_at, i.started_by)
             for i, name in rows]

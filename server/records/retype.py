@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alembic.operations import Operations
-from sqlalchemy import Column, bindparam, select, text, update
+from sqlalchemy import Column, bindparam, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from server.errors import FormInvalid, Unprocessable
@@ -132,6 +132,14 @@ def refuse(type_key: str, found: list[Retype]) -> Unconvertible:
         field=first.key, changes=[r.summary() for r in found])
 
 
+def drop_indexes_over(session: Session, operations: Operations, table_name: str, key: str) -> None:
+    """Drop every index over the column (a unique one, a dashboard's covering index): SQLite refuses to drop
+    an indexed column. A dashboard's index comes back at its next save (server/analytics/indexes.py)."""
+    for index in inspect(session.connection()).get_indexes(table_name):
+        if key in index["column_names"] or key in index.get("include_columns", []):
+            operations.drop_index(index["name"], table_name=table_name)
+
+
 def swap_column(session: Session, operations: Operations, table: Any, new_column: Column[Any],
                 change: Retype) -> None:
     """Replace the field's column by one of the new type holding the converted values (cleared: null)."""
@@ -144,6 +152,7 @@ def swap_column(session: Session, operations: Operations, table: Any, new_column
     statement = update(target).where(target.c.id == bindparam("_id")).values({temporary: bindparam("_value")})
     for start in range(0, len(writes), BATCH):  # one executemany per batch, not a round trip per record
         session.execute(statement, writes[start:start + BATCH])
+    drop_indexes_over(session, operations, table.name, key)
     operations.drop_column(table.name, key)
     quote = session.connection().dialect.identifier_preparer.quote
     session.execute(text(f"ALTER TABLE {quote(table.name)} RENAME COLUMN {quote(temporary)} TO {quote(key)}"))

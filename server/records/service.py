@@ -23,7 +23,7 @@ from server.db import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, FormInvalid, NotFound
 from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
-from server.models import AuditEvent
+from server.models import AuditEvent, InstanceRecord
 from server.queries import PageRequest, id_value
 from server.records import files, listing, many
 from server.records.access import Access, access
@@ -255,6 +255,9 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
     if result.rowcount != 1:
         raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
     files.drop(session, a.row.key, old["id"])
+    # Its process links go with it: SQLite reuses the highest id, and a new record must not inherit them.
+    session.execute(delete(InstanceRecord).where(InstanceRecord.type_key == a.row.key,
+                                                 InstanceRecord.record_id == old["id"]))
     values = {k: old[k] for k in a.stored_keys() if old[k] is not None}
     publish(session, Event(EventKind.RECORD_DELETED, a.who.username, subject_type=SUBJECT,
                            subject_id=_subject(a.row.key, old["id"]),

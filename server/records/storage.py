@@ -29,7 +29,6 @@ from sqlalchemy import (
     String,
     Table,
     func,
-    inspect,
     select,
     update,
 )
@@ -220,10 +219,7 @@ def retype_preview(session: Session, old: Mapping[str, Any], new: Mapping[str, A
 def purge_column(session: Session, definition: Mapping[str, Any], key: str) -> None:
     """Drop a removed field's column and its data (the type's table keeps every other column), and first any
     index over it (SQLite refuses to drop an indexed column; PostgreSQL would drop the index itself)."""
-    connection = session.connection()
-    operations = Operations(MigrationContext.configure(connection))
+    operations = Operations(MigrationContext.configure(session.connection()))
     name = table_name(definition["key"])
-    for index in inspect(connection).get_indexes(name):
-        if key in index["column_names"] or key in index.get("include_columns", []):
-            operations.drop_index(index["name"], table_name=name)
+    retype.drop_indexes_over(session, operations, name, key)
     operations.drop_column(name, key)

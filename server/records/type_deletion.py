@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.errors import Conflict, Forbidden
 from server.events import EventKind, SubjectType
-from server.models import Dashboard, ProcessVersion, RecordType, RecordView, Rule
+from server.models import Dashboard, InstanceRecord, ProcessVersion, RecordType, RecordView, Rule
+from server.records.many import drop_links, many_fields
 from server.records.storage import table_of
 from server.records.types import require_type
 
@@ -71,7 +72,10 @@ def delete_type(session: Session, who: Principal, key: str) -> dict[str, Any]:
     if users:
         raise Conflict(f"record type '{key}' is still used by {'; '.join(users[:SHOWN])}"
                        + (f" and {len(users) - SHOWN} more" if len(users) > SHOWN else ""), usedBy=users)
+    for field in many_fields(row.definition):  # their foreign keys point at the table
+        drop_links(session, key, field)
     table.drop(session.connection())
+    session.execute(delete(InstanceRecord).where(InstanceRecord.type_key == key))
     session.execute(update(RecordType).where(RecordType.key == key).values(is_latest=False))
     views = session.execute(RecordView.__table__.delete().where(RecordView.type_key == key)).rowcount
     publish(session, Event(EventKind.RECORD_TYPE_DELETED, who.username, subject_type=SubjectType.RECORD_TYPE,

@@ -160,7 +160,7 @@ def record_screen(session: Session, who: Principal, type_key: str, record_id: An
     return RecordScreen(_type_view(a, _choices(session, a, held) if for_form and may_update else None), record,
                         history, may_update, _may(session, a, Action.DELETE, record["id"]), outgoing,
                         related.incoming(session, who, type_key, record["id"]),
-                        linked_instances(session, type_key, record["id"]), bound_processes(session, who, type_key))
+                        linked_instances(session, who, type_key, record["id"]), bound_processes(session, who, type_key))
 
 
 def save_form(session: Session, who: Principal, type_key: str, record_id: int | None, values: dict[str, Any],

@@ -110,7 +110,7 @@ def record_processes(session: Session, who: Principal, type_key: str, record_id:
                      ) -> tuple[list[LinkedInstance], list[ProcessVersion]]:
     """The instances working on a record ``who`` may read, and the processes ``who`` may start from it."""
     record = records.get(session, who, type_key, record_id)
-    return linked_instances(session, type_key, record["id"]), bound_processes(session, who, type_key)
+    return linked_instances(session, who, type_key, record["id"]), bound_processes(session, who, type_key)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,10 @@ def _existing(session: Session, checker: Checker, keys: Iterable[Any]) -> dict[A
     if not key or not wanted:
         return {}
     column = checker.table.c[key]
-    rows = session.execute(select(checker.table).where(column.in_(wanted))).all()
+    # Only the records the importer may update: the others are not "existing" for them (a new row with
+    # their key is then refused as a unique clash), as the record page would not show them.
+    rows = session.execute(select(checker.table).where(
+        column.in_(wanted), checker.policy.row_filter(checker.who, Action.UPDATE, checker.table.c))).all()
     return {r._mapping[key]: dict(r._mapping) for r in rows}
 
 
@@ -172,7 +175,8 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
         if stored is not None and not problems:
             try:
                 checker.policy.require(checker.who, Action.IMPORT, fields=set(values),
-                                       record={**(existing or {}), **stored, "created_by": checker.who.username})
+                                       record={**stored, "created_by": checker.who.username} if existing is None
+                                       else {**existing, **stored})
             except Forbidden as exc:
                 problems.append(checker.problem(None, None, exc.message))
         if problems:
