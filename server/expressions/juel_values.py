@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
+from server.expressions.errors import ExpressionError
 from server.expressions.functions import register_function
 
 # Readable as `execution.<name>` (and as `execution.get<Name>()`); the engine fills them in (`eventName` in
@@ -76,8 +77,17 @@ def with_implicit(context: Mapping[str, Any], names: tuple[str, ...]) -> Mapping
 
 
 def exported(value: Any) -> Any:
-    """An expression's result as the engine stores it: a JUEL date becomes ISO 8601 text."""
-    return value.isoformat() if isinstance(value, JuelDate) else value
+    """An expression's result as the engine stores it: a JUEL date becomes ISO 8601 text; `execution` or
+    `task` themselves are no value (refused, not stored: they could not be saved with the instance)."""
+    if isinstance(value, JuelDate):
+        return value.isoformat()
+    if isinstance(value, ExecutionView):
+        raise ExpressionError("execution and task are not values: read a variable or a field of them")
+    if isinstance(value, list | tuple):
+        return [exported(item) for item in value]
+    if isinstance(value, dict):
+        return {key: exported(item) for key, item in value.items()}
+    return value
 
 
 def _now() -> JuelDate:

@@ -67,3 +67,17 @@ def test_what_cannot_run_is_refused_at_deploy(team: Api, tmp_path: Path, task: s
     text = HEAD + "    " + task + '\n    <sequenceFlow id="f2" sourceRef="t1" targetRef="e" />\n' + TAIL
     error = team.deploy("modeler", _file(tmp_path, text), expect=422).get_json()["error"]
     assert message in error["message"] and error["element"] == "t1" and error["line"], error
+
+
+def test_an_expression_giving_execution_itself_is_an_incident_not_a_500(team: Api, tmp_path: Path) -> None:
+    """`${execution}` is no value a process can store: an incident naming the element, the instance intact."""
+    model = HEAD + """    <serviceTask id="t1" camunda:expression="${execution}" camunda:resultVariable="x" />
+    <sequenceFlow id="f2" sourceRef="t1" targetRef="u" />
+    <userTask id="u" />
+    <sequenceFlow id="f3" sourceRef="u" targetRef="e" />
+""" + TAIL
+    team.deploy("modeler", _file(tmp_path, model))
+    started = team.post("staff", "/api/v1/process-definitions/expressionTasks/start", json={"variables": {}})
+    assert started.status_code == 201, started.get_json()
+    body = started.get_json()
+    assert body["error"]["element"] == "t1" and "not values" in body["error"]["message"]
