@@ -166,6 +166,9 @@ def add_signers(session: Session, runner: Runner, who: Principal, task_id: str, 
         raise BadRequest("mode must be before, after or parallel", field="mode")
     task, instance = open_task(session, runner, who, task_id, "add_signers", "complete")
     not_delegated(task, "given more signers")
+    if task.element.get("recordForm"):  # each signer's submission would write the record, a rejection undo none
+        raise Conflict(f"task '{task.id}' has a record form: it cannot be given more signers (each signer would "
+                       "write the record before the step is decided)", field="mode")
     if task.assignee != who.username:
         raise Conflict(f"claim task '{task.id}' before adding signers to it", field="action")
     names = _signers(session, who, task, users)

@@ -183,3 +183,14 @@ def test_an_emptied_input_on_a_record_form_task_clears_the_field(shop: Api, brow
     assert done.status_code == 302, done.get_data(as_text=True)
     fields = shop.get("admin", f"/api/v1/records/work_order/{made['id']}").get_json()["fields"]
     assert fields.get("qty") is None and fields["status"] == "new" and fields["title"] == "Stool"
+
+
+def test_a_record_form_step_takes_no_more_signers(shop: Api) -> None:
+    """Each signer's submission would write the record before the step is decided: refused, nothing changed."""
+    started = shop.start("wang", "wo_new", {"minQty": 2})
+    task = _task(shop, "wang", started["id"])
+    shop.post("wang", f"/api/v1/tasks/{task['id']}/claim")
+    for mode in ("parallel", "before", "after"):
+        refused = shop.post("wang", f"/api/v1/tasks/{task['id']}/add-signers", json={"users": ["admin"], "mode": mode})
+        assert refused.status_code == 409 and "record form" in refused.get_json()["error"]["message"], mode
+    assert _task(shop, "wang", started["id"])["assignee"] == "wang"
