@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.config import Config
@@ -70,6 +70,12 @@ def _recent_runs(session: Session, rule_key: str, minutes: int) -> int:
         counts[1][(rule_key, minutes)] = session.scalar(select(func.count()).select_from(RuleRun).where(
             RuleRun.rule_key == rule_key, RuleRun.created_at >= since)) or 0
     return counts[1][(rule_key, minutes)]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_counts(session: Session, _previous: Any) -> None:
+    """A savepoint rolled back (a failed run in a batch) took its run rows with it: count again."""
+    session.info.pop(_COUNTS, None)
 
 
 def _counted(session: Session, rule_key: str) -> None:
