@@ -32,16 +32,17 @@ def _root() -> Path:
 def _upload_field(schema: dict[str, Any] | None) -> str:
     """The one file field the request carries a file for (or an approval action's attachment); a clear 400
     otherwise."""
-    allowed = [*file_fields(schema), action_files.PENDING]
-    given = [name for name in request.files if request.files[name].filename]
+    own = file_fields(schema)
+    allowed = [*own, action_files.PENDING]
+    given = [name for name in request.files for part in request.files.getlist(name) if part.filename]
     if len(given) != 1:
-        raise BadRequest("send exactly one file, as a multipart part named after the form's file field"
-                         + (f" ({', '.join(allowed)})" if allowed else ""),
+        raise BadRequest("send exactly one file, as a multipart part named after the form's file field or "
+                         f"'{action_files.PENDING}' (an approval action's files): {', '.join(allowed)}",
                          fields={name: "send one file here" for name in allowed})
     if given[0] not in allowed:
         raise BadRequest(f"'{given[0]}' is not a file field of this task's form"
-                         + (f"; its file fields: {', '.join(allowed)}" if allowed else "; it has none"),
-                         field=given[0])
+                         + (f" (its file fields: {', '.join(own)})" if own else " (it has none)")
+                         + f" nor '{action_files.PENDING}' (an approval action's files)", field=given[0])
     return given[0]
 
 

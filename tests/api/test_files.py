@@ -82,7 +82,7 @@ def test_refused_uploads_write_nothing(api: Any, order: dict[str, Any]) -> None:
     wrong = upload(api, "alice", task, lines=(PDF, "quote.pdf"))
     assert wrong.status_code == 400 and "'lines' is not a file field" in wrong.get_json()["error"]["message"]
     two = upload(api, "alice", task, attachment=(PDF, "a.pdf"), other=(PDF, "b.pdf"))
-    assert two.status_code == 400 and list(two.get_json()["error"]["fields"]) == ["attachment"]
+    assert two.status_code == 400 and list(two.get_json()["error"]["fields"]) == ["attachment", "attachments"]
     assert upload(api, "alice", task).status_code == 400
     assert upload(api, "olga", task, attachment=(PDF, "quote.pdf")).status_code == 403
     assert upload(api, "alice", "no-such-task", attachment=(PDF, "quote.pdf")).status_code == 404
