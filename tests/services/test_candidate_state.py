@@ -78,6 +78,7 @@ def test_groups_badge_counts_a_task_named_twice_once(app: Any, api: Any) -> None
     assert _states(app, task_a["id"]) == {CLAIMABLE}
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has no parallel plans
 def test_task_lists_are_planned_without_parallel_workers(app: Any, api: Any) -> None:
     from server.auth.permissions import Principal
     from server.models import User
@@ -86,8 +87,6 @@ def test_task_lists_are_planned_without_parallel_workers(app: Any, api: Any) -> 
 
     api.user("worker", groups=("employees",))
     database = app.extensions["boms_db"]
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no parallel plans")
     show = text("SHOW max_parallel_workers_per_gather")
     with database.read() as session:
         default = session.execute(show).scalar()
