@@ -21,9 +21,9 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, FormInvalid, NotFound
-from server.events import EventKind, SubjectType
+from server.events import ENDED_STATUSES, EventKind, SubjectType
 from server.forms.validation import FieldMessage
-from server.models import AuditEvent, InstanceRecord
+from server.models import AuditEvent, InstanceRecord, ProcessInstance
 from server.queries import PageRequest, id_value
 from server.records import files, listing, many
 from server.records.access import Access, access
@@ -226,7 +226,15 @@ def update_record(session: Session, who: Principal, type_key: str, record_id: An
 
 
 def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0) -> None:
-    """Delete one loaded record after what its dependants' relations say (restrict, set null, cascade)."""
+    """Delete one loaded record after what its dependants' relations say (restrict, set null, cascade);
+    refused while a process instance not ended works on it (its record form and connectors need it)."""
+    working = session.scalars(select(InstanceRecord.instance_id).join(
+        ProcessInstance, ProcessInstance.id == InstanceRecord.instance_id).where(
+        InstanceRecord.type_key == a.row.key, InstanceRecord.record_id == old["id"],
+        ProcessInstance.status.not_in(ENDED_STATUSES)).limit(10)).all()
+    if working:
+        raise Conflict(f"{a.row.key} record {old['id']} cannot be deleted: process instance(s) "
+                       f"{', '.join(working)} work on it; let them end or cancel them first", instances=working)
     for found in dependants(session, a.row.key, old["id"]):
         where = f"{found.type_key} record(s) {', '.join(map(str, found.ids[:10]))} (field '{found.field['key']}')"
         if found.field["onDelete"] == "restrict":

@@ -67,6 +67,10 @@ def test_a_deleted_records_process_links_go_with_it(api: Api) -> None:
     assert started.status_code == 201, started.get_json()
     instance_id = started.get_json()["instanceId"]
     assert _instance_links(api, "work_order", made["id"]) == [instance_id]
+    # While the instance works on it (its record form and connectors read it), the record stays.
+    busy = api.client.delete(f"/api/v1/records/work_order/{made['id']}", headers=api.headers("admin"))
+    assert busy.status_code == 409 and instance_id in busy.get_json()["error"]["message"]
+    assert api.post("admin", f"/api/v1/process-instances/{instance_id}/cancel", json={}).status_code == 200
     removed = api.client.delete(f"/api/v1/records/work_order/{made['id']}", headers=api.headers("admin"))
     assert removed.status_code == 204, removed.get_json()
     assert _instance_links(api, "work_order", made["id"]) == []
