@@ -15,8 +15,9 @@ from server.api import api
 from server.api.common import principal, reading, writing
 from server.api.openapi import op, param
 from server.api.records import RECORD_ID, TYPE
-from server.errors import BadRequest
+from server.errors import BadRequest, NotFound
 from server.private_files import files_root
+from server.queries import id_value
 from server.records import files
 from server.security_headers import harden_stored, safe_download_type
 
@@ -49,8 +50,11 @@ def upload_record_file(type_key: str) -> Any:
 @api.get("/records/<type_key>/<record_id:record_id>/files/<file_id>")
 def download_record_file(type_key: str, record_id: str, file_id: str) -> Any:
     who = principal()
+    number = id_value(record_id)
+    if number is None:
+        raise NotFound(f"no {type_key} record {record_id}")
     with reading() as session:
-        name, content_type, path = files.download(session, who, _root(), type_key, int(record_id), file_id)
+        name, content_type, path = files.download(session, who, _root(), type_key, number, file_id)
     response = send_file(path, mimetype=safe_download_type(content_type), as_attachment=True, download_name=name,
                          conditional=True)
     harden_stored(response)

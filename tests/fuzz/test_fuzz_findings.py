@@ -44,3 +44,15 @@ def test_every_operation_taking_input_documents_its_refusals(app: Any) -> None:
                 assert "400" in operation["responses"], (method, path)
             if operation.get("requestBody"):
                 assert "422" in operation["responses"], (method, path)
+
+
+def test_a_record_file_under_a_record_id_that_is_no_number_is_a_404(api: Any) -> None:
+    api.user("sam")
+    found = api.get("sam", "/api/v1/records/a/null%2Cnull/files/e3e70682-c209-1cac-a29f-6fbed82c07cd")
+    assert found.status_code == 404, found.get_data(as_text=True)
+
+
+def test_patch_on_a_types_file_upload_is_a_405(api: Any) -> None:
+    api.user("sam")
+    refused = api.client.patch("/api/v1/records/a/files", headers=api.headers("sam"), data=b"{}")
+    assert refused.status_code == 405 and "POST" in refused.headers["Allow"]
