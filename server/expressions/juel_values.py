@@ -81,12 +81,15 @@ def exported(value: Any) -> Any:
     `task` themselves are no value (refused, not stored: they could not be saved with the instance)."""
     if isinstance(value, JuelDate):
         return value.isoformat()
-    if isinstance(value, ExecutionView):
-        raise ExpressionError("execution and task are not values: read a variable or a field of them")
-    if isinstance(value, list | tuple):
-        return [exported(item) for item in value]
-    if isinstance(value, dict):
-        return {key: exported(item) for key, item in value.items()}
+    pending = [value]  # a loop, not recursion: a hostile value may nest deeper than the interpreter's stack
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ExecutionView):
+            raise ExpressionError("execution and task are not values: read a variable or a field of them")
+        if isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
     return value
 
 
