@@ -357,9 +357,9 @@ def core_paths() -> dict[str, Schema]:
             [query("assignee", "`me` or a username"), query("candidateGroup", "Offered to this group"),
              query("candidateUser", "Offered to this user"), query("processKey", "Only this process key"),
              query("instanceId", "Only this process instance"),
-             query("view", "todo (the default), done (completed by me), initiated (of requests I started), "
-                   "delegated (delegated by me or waiting on signers I added) or cc (of requests copied to me)",
-                   {"type": "string", "enum": ["todo", "done", "initiated", "delegated", "cc"]}),
+             query("view", "todo (the default, also when empty), done (completed by me), initiated (of requests I "
+                   "started), delegated (by me or waiting on signers I added) or cc (of requests copied to me)",
+                   {"type": "string", "enum": ["todo", "done", "initiated", "delegated", "cc", ""]}),
              query("status", "Default open (every status with a view other than todo); an empty value lists "
                    "every status",
                    {"type": "string", "enum": [*TASK_STATUSES, ""], "default": TaskStatus.OPEN}),

@@ -56,3 +56,10 @@ def test_patch_on_a_types_file_upload_is_a_405(api: Any) -> None:
     api.user("sam")
     refused = api.client.patch("/api/v1/records/a/files", headers=api.headers("sam"), data=b"{}")
     assert refused.status_code == 405 and "POST" in refused.headers["Allow"]
+
+
+def test_an_empty_task_view_is_the_default_and_documented(api: Any, app: Any) -> None:
+    api.user("sam")
+    assert api.get("sam", "/api/v1/tasks?view=").status_code == 200
+    [view] = [p for p in document(app)["paths"]["/api/v1/tasks"]["get"]["parameters"] if p.get("name") == "view"]
+    assert "" in view["schema"]["enum"]
