@@ -7,6 +7,7 @@ relations such as ``customer.region``), the row scope, and how a row becomes JSO
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
-from server.errors import NotFound
+from server.errors import Forbidden, NotFound
 from server.models import RecordType
 from server.records.fields import KINDS
 from server.records.links import ReadThrough, read_through
@@ -48,6 +49,14 @@ class Access:
 
     def fields(self, action: Action) -> frozenset[str]:
         return self.policy.fields_for(self.who, action, self.field_keys())
+
+    def covers(self, action: Action, record: Mapping[str, Any]) -> bool:
+        """Whether some scope that allows ``action`` takes in these values (a record, or one about to be)."""
+        try:
+            self.policy.require(self.who, action, record=record)
+        except Forbidden:
+            return False
+        return True
 
     @cached_property
     def through(self) -> ReadThrough:

@@ -26,7 +26,7 @@ from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.db import utcnow
-from server.errors import BadRequest, BomsError, Conflict, Forbidden, FormInvalid, NotFound, Unprocessable
+from server.errors import BadRequest, BomsError, Conflict, FormInvalid, NotFound, Unprocessable
 from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.queries import id_value
@@ -35,6 +35,7 @@ from server.records.computed import compute
 from server.records.many import is_many
 from server.records.numbering import next_numbers
 from server.records.references import reference_errors
+from server.records.service import check_version
 from server.records.storage import stored_fields
 from server.records.values import to_json, validator_of
 
@@ -61,16 +62,20 @@ class Target:
         return cls(a.who, a.definition, a.table, extra)
 
 
+def _single_path_fields(definition: Mapping[str, Any]) -> list[str]:
+    """The fields whose values are files or link rows, which only the single path writes."""
+    return [f["key"] for f in definition["fields"] if f["type"] == "attachment" or is_many(f)]
+
+
 def single_path_only(a: Access) -> bool:
     """Whether rows of this type must go one by one through server/records/service.py, which stores an
     attachment's files and a relation to many's link rows; the batch statements write table columns only."""
-    return any(f["type"] == "attachment" or is_many(f) for f in a.definition["fields"])
+    return bool(_single_path_fields(a.definition))
 
 
 def _refuse_single_path_values(definition: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> None:
     """The batch statements write table columns only: a value for files or link rows is refused, never dropped."""
-    held = [f["key"] for f in definition["fields"] if f["type"] == "attachment" or is_many(f)]
-    for key in held:
+    for key in _single_path_fields(definition):
         if any(row.get(key) not in (None, []) for row in rows):
             raise BadRequest(f"field '{key}' of {definition['key']} is written one record at a time, not in a batch",
                              field=key)
@@ -82,14 +87,6 @@ def _row_error(index: int, exc: BomsError) -> dict[str, Any]:
 
 def _json(definition: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     return to_json({"fields": [f for f in definition["fields"] if f["key"] in values]}, values, frozenset(values))
-
-
-def _in_scope(a: Access, action: Action, record: Mapping[str, Any]) -> bool:
-    try:
-        a.policy.require(a.who, action, record=record)
-    except Forbidden:
-        return False
-    return True
 
 
 def check_creates(a: Access, rows: Sequence[Any]) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
@@ -107,7 +104,7 @@ def check_creates(a: Access, rows: Sequence[Any]) -> tuple[dict[int, dict[str, A
             values = item["fields"]
             stored = validator.validate(values, creating=True, visible=visible)
             a.policy.require(a.who, Action.CREATE, fields=set(values))
-            if not _in_scope(a, Action.CREATE, {**stored, **system}):
+            if not a.covers(Action.CREATE, {**stored, **system}):
                 raise BadRequest(f"you may not create this {a.row.key} record: its values are outside your rows")
             good[index] = stored
         except BomsError as exc:
@@ -231,32 +228,22 @@ def check_updates(session: Session, a: Access, items: Sequence[Any]
                 raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
             number = id_value(item.get("id"))
             old = loaded.get(number) if number is not None else None
-            if old is None or not a.policy.allows(a.who, Action.READ) or not _in_scope(a, Action.READ, old):
+            if old is None or not a.policy.allows(a.who, Action.READ) or not a.covers(Action.READ, old):
                 raise NotFound(f"no {a.row.key} record {item.get('id')}")
             if number in seen:
                 raise BadRequest(f"{a.row.key} record {number} is updated twice in this call", field="id")
             seen.add(number)
             a.policy.require(a.who, Action.UPDATE, record=old)
-            _check_version(item.get("version"), old["version"], f"{a.row.key} record {number}")
+            check_version(item.get("version"), old["version"], f"{a.row.key} record {number}")
             stored = validator.validate(item["fields"], creating=False, visible=visible)
             a.policy.require(a.who, Action.UPDATE, fields=set(item["fields"]), record=old)
-            if not _in_scope(a, Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
+            if not a.covers(Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
                 raise BadRequest(f"you may not change this {a.row.key} record so: its values would be outside "
                                  "your rows")
             good[index] = Change(old, {k: v for k, v in stored.items() if old[k] != v})
         except BomsError as exc:
             errors.append(_row_error(index, exc))
     return good, errors
-
-
-def _check_version(given: Any, current: int, where: str) -> None:
-    if given is None:
-        return
-    if isinstance(given, bool) or not isinstance(given, int):
-        raise BadRequest("'version' must be the record's version number", field="version")
-    if given != current:
-        raise Conflict(f"{where} was changed by someone else (version {current}, you sent {given}); reload and retry",
-                       version=current)
 
 
 def update_rows(session: Session, target: Target, changes: Mapping[int, Change]) -> dict[int, int]:

@@ -20,7 +20,7 @@ from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.db import utcnow
-from server.errors import BadRequest, Conflict, Forbidden, FormInvalid, NotFound
+from server.errors import BadRequest, Conflict, FormInvalid, NotFound
 from server.events import ENDED_STATUSES, EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent, InstanceRecord, ProcessInstance
@@ -55,7 +55,7 @@ def _load(session: Session, a: Access, record_id: Any, action: Action, lock: boo
     if row is None:
         raise NotFound(f"no {a.row.key} record {record_id}")
     record = dict(row._mapping)
-    if not a.policy.allows(a.who, Action.READ) or not _in_scope(a, Action.READ, record):
+    if not a.policy.allows(a.who, Action.READ) or not a.covers(Action.READ, record):
         raise NotFound(f"no {a.row.key} record {record_id}")
     if action is not Action.READ:
         a.policy.require(a.who, action, record=record)
@@ -66,12 +66,6 @@ def _reload(session: Session, a: Access, record_id: int) -> Any:
     return session.execute(a.select().where(a.table.c.id == record_id)).first()
 
 
-def _in_scope(a: Access, action: Action, record: Mapping[str, Any]) -> bool:
-    try:
-        a.policy.require(a.who, action, record=record)
-    except Forbidden:  # outside every scope that allows the action
-        return False
-    return True
 
 
 def _unique_violation(session: Session, a: Access, values: Mapping[str, Any], own_id: int | None) -> FormInvalid:
@@ -94,7 +88,7 @@ def _unique_violation(session: Session, a: Access, values: Mapping[str, Any], ow
     return FormInvalid({"fields": FieldMessage("a value that must be unique is already used", "unique")})
 
 
-def _check_version(given: Any, current: int, where: str) -> None:
+def check_version(given: Any, current: int, where: str) -> None:
     if given is None:
         return
     if isinstance(given, bool) or not isinstance(given, int):
@@ -139,7 +133,7 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
     now = utcnow()
     system = {"version": 1, "created_at": now, "created_by": who.username, "updated_at": now,
               "updated_by": who.username}
-    if not _in_scope(a, Action.CREATE, {**stored, **system}):
+    if not a.covers(Action.CREATE, {**stored, **system}):
         raise BadRequest(f"you may not create this {type_key} record: its values are outside your rows")
     try:
         with session.begin_nested():
@@ -208,10 +202,10 @@ def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match:
     values = body["fields"]
     row = _load(session, a, record_id, Action.UPDATE, lock=True)
     old = many.with_links(session, a.definition, dict(row._mapping))
-    _check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
+    check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
     stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
     a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
-    if not _in_scope(a, Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
+    if not a.covers(Action.UPDATE, {**old, **stored}):  # nor move it out of the rows one may update
         raise BadRequest(f"you may not change this {a.row.key} record so: its values would be outside your rows")
     check_references(session, a.who, a.definition, stored)
     stored = files.resolve(session, a, stored, int(old["id"]))
@@ -276,7 +270,7 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
 def delete_one(session: Session, a: Access, record_id: Any, version: Any = None) -> None:
     row = _load(session, a, record_id, Action.DELETE, lock=True)
     old = dict(row._mapping)
-    _check_version(version, old["version"], f"{a.row.key} record {old['id']}")
+    check_version(version, old["version"], f"{a.row.key} record {old['id']}")
     _remove(session, a, old)
 
 
@@ -301,7 +295,7 @@ def history(session: Session, who: Principal, type_key: str, record_id: Any) -> 
         last = json.loads(events[-1].data)
         record = {k: v["old"] for k, v in last.get("changes", {}).items()}
         record.update(created_by=events[0].actor)
-        if not _in_scope(a, Action.READ, record):
+        if not a.covers(Action.READ, record):
             raise NotFound(f"no {type_key} record {record_id}")
     readable = a.readable()
     entries = []

@@ -121,25 +121,26 @@ def process_context(instance: ProcessInstance, task: HumanTask | None, actor: st
     return context
 
 
+def _offer_if_overdue(session: Session, config: Config, instance: Any, rules: list[Any], event: Event) -> None:
+    """A task due already (its due date moved into the past, or created past it) is overdue now: the sweep's
+    watermark may be past its due date."""
+    task = session.get(HumanTask, event.task_id) if rules and event.task_id else None
+    if task is not None and task.status == TaskStatus.OPEN and task.due_at and task.due_at <= utcnow():
+        for rule in rules:
+            offer(session, config, rule, overdue_key(task), OVERDUE, process_context(instance, task, event.actor),
+                  f"rule:{rule.key}")
+
+
 def _on_process(session: Session, config: Config, event: Event) -> None:
     instance = _instance(session, event.instance_id)
     if instance is None:
         return
     kind = str(event.kind)
+    about = _rules(session, config, f"process:{instance.process_key}")
     if kind in (EventKind.TASK_DUE_CHANGED, EventKind.TASK_CREATED):
-        # Due already (a due date moved into the past, or a task created past it): overdue now — the sweep's
-        # watermark may be past its due date already.
-        rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
-                 if OVERDUE in r.definition["trigger"]["on"]]
-        task = session.get(HumanTask, event.task_id) if rules and event.task_id else None
-        if task is not None and task.status == TaskStatus.OPEN and task.due_at and task.due_at <= utcnow():
-            for rule in rules:
-                offer(session, config, rule, overdue_key(task), OVERDUE, process_context(instance, task, event.actor),
-                      f"rule:{rule.key}")
-        if kind == EventKind.TASK_DUE_CHANGED:
-            return
-    rules = [r for r in _rules(session, config, f"process:{instance.process_key}")
-             if kind in r.definition["trigger"]["on"]]
+        _offer_if_overdue(session, config, instance, [r for r in about if OVERDUE in r.definition["trigger"]["on"]],
+                          event)
+    rules = [r for r in about if kind in r.definition["trigger"]["on"]]
     if not rules:
         return
     task = session.get(HumanTask, event.task_id) if event.task_id else None
