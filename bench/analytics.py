@@ -1,9 +1,11 @@
 """The CEO cockpit's server time: every chart's data (figures.py, SQL aggregation) over N generated contracts.
 
 Prints the median warm time of `service.dashboard_data` for the demo cockpit (8 charts) as the auditor (who
-reads every row), and the floor: the same SQL statements, captured during one run and replayed bare through
-the driver (each statement's own median too, slowest first). Then the Bokeh documents of every chart
-(`service.chart_item`, what the page fetches) and, with --profile, a cProfile of one warm run.
+reads every row), with the result cache off (today's path), and the floor: the same SQL statements,
+captured during one run and replayed bare through the driver (each statement's own median too, slowest
+first). Then the Bokeh documents of every chart (`service.chart_item`, what the page fetches), with
+--profile a cProfile of one warm run, and last the result cache on (server/analytics/cache.py): its miss,
+its hit, and the read after a contract is written through BOMS.
 Targets (issue 13): <= 300 ms on PostgreSQL and <= 1.5 s on SQLite at 1,000,000 contracts.
 
     .venv/bin/python bench/analytics.py [--rows 1000000] [--runs 5] [--profile]
@@ -69,6 +71,44 @@ def _documents(app: Any, database: Any, who: Any, runs: int) -> None:
           "rows: documents reused; the rest is the data)")
 
 
+def _cached(app: Any, database: Any, who: Any, runs: int) -> None:
+    """The result cache on (server/analytics/cache.py): a miss (computed, keyed and stored), a hit, and the
+    read after a record written through BOMS (a miss that must see the new record)."""
+    from server.analytics import service
+    from server.analytics.cache import DEFAULT_BYTES, attach
+    from server.auth.permissions import Principal
+    from server.records import service as records
+
+    cache = attach(database, DEFAULT_BYTES)
+
+    def cockpit() -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        with database.read() as session:
+            result = service.dashboard_data(session, who, "ceo_cockpit", {})
+        return time.perf_counter() - started, result
+
+    with app.app_context():
+        misses, hits = [], []
+        for _ in range(runs):
+            cache.clear()
+            misses.append(cockpit()[0])
+            hits.append(cockpit()[0])
+        before = cockpit()[1]
+        admin = Principal(0, "bench", frozenset({"admin"}), frozenset())
+        started = time.perf_counter()
+        with database.write() as session:
+            records.create(session, admin, "contract", {"number": "HT-9999-0001", "customer": "Customer 1",
+                                                        "amount": "1234", "region": "north",
+                                                        "signed_on": date.today().isoformat()})
+        write = time.perf_counter() - started
+        after_write, after = cockpit()
+    changed = [key for key in before if before[key]["rows"] != after[key]["rows"]]
+    print(f"Result cache on: miss median {statistics.median(misses) * 1000:.0f} ms (computed, keyed, stored), hit "
+          f"median {statistics.median(hits) * 1000:.1f} ms (min {min(hits) * 1000:.1f}); one contract written "
+          f"through BOMS ({write * 1000:.0f} ms), the next read {after_write * 1000:.0f} ms (a miss) changed "
+          f"{len(changed)} of {len(before)} charts: {', '.join(changed)}")
+
+
 def _profile(app: Any, database: Any, who: Any) -> None:
     from server.analytics import service
 
@@ -91,6 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     from server import create_app
     from server.analytics import service
+    from server.analytics.cache import attach
     from server.auth.permissions import Principal
     from server.config import Config
     from server.records import types
@@ -129,6 +170,7 @@ def main() -> None:
             if statement.lstrip()[:6].upper() in ("SELECT", "WITH ("):  # not BEGIN, not the session's bookkeeping
                 statements.append((statement, parameters))
 
+        attach(database, 0)  # today's path first: the result cache off (every run computes)
         times = []
         with app.app_context():
             for run in range(args.runs + 1):  # the first run warms caches and captures the SQL
@@ -167,6 +209,7 @@ def main() -> None:
         _documents(app, database, auditor, args.runs)
         if args.profile:
             _profile(app, database, auditor)
+        _cached(app, database, auditor, args.runs)
         database.dispose()
 
 

@@ -10,6 +10,7 @@
 - params.py      dashboard filters and drill-down parameters as WHERE clauses
 - figures.py     a chart's rows (the data API's answer)
 - render.py, render_more.py, shapes.py   Bokeh documents (json_item) of every chart type
+- cache.py       chart rows cached per process, keyed on the audit chain heads: never stale, on any node
 - service.py     save, list, read, delete, chart data: each one permission-checked call
 - export.py      chart and dashboard data as CSV / xlsx; server-side PNG refused (drawn in the browser)
 - deploy.py      ``*.dashboard.json`` files in `boms deploy` / POST /deployments
@@ -22,7 +23,9 @@ from __future__ import annotations
 from flask import Flask
 
 from server import records as _records  # noqa: F401  (record types deploy before the dashboards over them)
+from server.analytics.cache import attach
 from server.analytics.deploy import SUFFIX, deploy_files
+from server.db import DATABASE_EXTENSION
 from server.plugins import add_deployer
 
 # At import, not in init_app: `boms deploy` deploys without creating a Flask app.
@@ -30,4 +33,6 @@ add_deployer(SUFFIX, deploy_files, summary="dashboards")
 
 
 def init_app(app: Flask) -> None:
-    """Nothing per app beyond the deployer: the routes, pages and BokehJS come with the API and page layers."""
+    """The chart result cache of this app's database; the routes, pages and BokehJS come with the API and page
+    layers."""
+    attach(app.extensions[DATABASE_EXTENSION], app.config["BOMS"].analytics_cache_bytes)

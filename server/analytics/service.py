@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
+from server.analytics import cache, indexes, params, validate
 from server.analytics import definition as definitions
-from server.analytics import indexes, params, validate
 from server.analytics.aggregate import OTHERS
 from server.analytics.figures import chart_where, figure, require_fields
 from server.analytics.render import render
@@ -121,14 +121,23 @@ def _where(session: Session, who: Principal, definition: Mapping[str, Any], char
 
 
 def _body(session: Session, who: Principal, definition: Mapping[str, Any], chart: Mapping[str, Any],
-          args: Mapping[str, str], locale: str, sources: dict[str, Source]) -> dict[str, Any]:
+          args: Mapping[str, str], locale: str, sources: dict[str, Source],
+          version: tuple[Any, ...] | None) -> dict[str, Any]:
     """One chart's rows; ``sources`` keeps each source resolved once per request (the charts of a dashboard
-    mostly share one), so a dashboard costs one permission lookup per source, not per chart."""
+    mostly share one), so a dashboard costs one permission lookup per source, not per chart. ``version``:
+    the data version read before anything else (server/analytics/cache.py), None with the cache off."""
     spec = json.dumps(chart["source"], sort_keys=True)
     if spec not in sources:
         sources[spec] = resolve(session, who, chart["source"])
     source = sources[spec]
-    body = figure(session, chart, source, _where(session, who, definition, chart, source, args), locale)
+    where = _where(session, who, definition, chart, source, args)
+    store = cache.cache_of(session) if version is not None else None
+    key = cache.chart_key(session, version, chart, source, where, locale) if store is not None else None
+    body = store.get(key) if store is not None and key is not None else None
+    if body is None:
+        body = figure(session, chart, source, where, locale)
+        if store is not None and key is not None:
+            store.put(key, body)
     body["drill"] = chart.get("drill")
     return body
 
@@ -136,20 +145,23 @@ def _body(session: Session, who: Principal, definition: Mapping[str, Any], chart
 def chart_data(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str],
                locale: str = "en") -> dict[str, Any]:
     """The aggregated rows of one chart for ``who``, with the dashboard filters and drill-down in ``args``."""
+    version = cache.data_version(session)
     definition = require_dashboard(session, who, key).definition
     chart = chart_of(definition, chart_key)
     params.check_parameters(definition, args)
-    return _body(session, who, definition, chart, args, locale, {})
+    return _body(session, who, definition, chart, args, locale, {}, version)
 
 
 def dashboard_data(session: Session, who: Principal, key: str, args: Mapping[str, str],
                    locale: str = "en") -> dict[str, Any]:
     """Every chart's data (what the page draws; what bench/analytics.py times): the dashboard read once,
-    each source resolved once."""
+    each source resolved once; each chart's rows from the cache when nothing they read has changed."""
+    version = cache.data_version(session)
     definition = require_dashboard(session, who, key).definition
     params.check_parameters(definition, args)
     sources: dict[str, Source] = {}
-    return {c["key"]: _body(session, who, definition, c, args, locale, sources) for c in definition["charts"]}
+    return {c["key"]: _body(session, who, definition, c, args, locale, sources, version)
+            for c in definition["charts"]}
 
 
 def _plain(value: Any) -> Any:
@@ -202,10 +214,11 @@ def _drill_urls(body: dict[str, Any], chart: Mapping[str, Any], args: Mapping[st
 def chart_item(session: Session, who: Principal, key: str, chart_key: str, args: Mapping[str, str], locale: str,
                link: Link, target: str) -> dict[str, Any]:
     """The Bokeh document (json_item) of one chart for ``who``; ``link`` makes the drill-down URLs."""
+    version = cache.data_version(session)
     definition = require_dashboard(session, who, key).definition
     chart = chart_of(definition, chart_key)
     params.check_parameters(definition, args)
-    body = _body(session, who, definition, chart, args, locale, {})
+    body = _body(session, who, definition, chart, args, locale, {}, version)
     _drill_urls(body, chart, args, link)
     return render(body, chart, target)
 

@@ -1,0 +1,139 @@
+"""Chart results cached in the process, never stale: keyed on everything the rows are computed from.
+
+A chart's rows are a function of (the chart's definition, the viewer's effective source: row scope, readable
+fields and the SQL of the columns it charts, the request's filters and drill-down, the locale, today's date
+for period KPIs, and the committed data). The first parts are compiled SQL and JSON, hashed into the key.
+The committed data is named by the audit chain heads (`audit_head`: each chain's id, length and hash), read
+in the request before any data is read.
+
+Why the heads and not max(audit_event.seq): on PostgreSQL `seq` comes from a sequence, allocated before
+commit, so seq 100 can become visible after seq 101 has been (a reader seeing max 101 would cache rows that
+miss 100, for good). A chain's length is different: a writer holds its chain's head row (`FOR UPDATE`) from
+its first event until it commits, so each chain grows in commit order, one committed writer at a time, and
+PostgreSQL releases that lock only after the commit is visible. The heads therefore name exactly which
+writes a snapshot holds; every BOMS write publishes an event in its own transaction (server/audit.py), so a
+committed write to anything a chart reads (its records, records reached through lookups, rollups and
+relations, process instances, tasks, audit events, record types, users) moves a head and every key with it.
+The head hash makes the key unique across databases and restored backups too.
+
+On PostgreSQL (READ COMMITTED, one snapshot per statement) the heads are read first: the data read after it
+holds at least those writes, so an entry is never older than its key (at worst newer, which is no staleness).
+On SQLite the read transaction is one snapshot. Each node keeps its own cache and computes the key from the
+shared database, so nodes never serve each other stale rows; a miss is today's path plus the key (~1 ms).
+
+Writes made outside BOMS (SQL by hand, a bulk load) publish nothing: they are not seen until a BOMS write
+or a restart. BOMS_ANALYTICS_CACHE_BYTES=0 turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from server.analytics.figures import chart_where, require_fields
+from server.analytics.sources import Source
+from server.db import Database, utcnow
+from server.models import AuditHead
+
+_CACHE = "boms_analytics_cache"
+DEFAULT_BYTES = 64 * 1024 * 1024
+
+
+class ResultCache:
+    """Least recently used first out, bounded by the pickled size of the entries; thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            data = self._entries.get(key)
+            if data is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+        return pickle.loads(data)  # a fresh copy: callers add drill-down URLs to the rows they get
+
+    def put(self, key: str, value: Any) -> None:
+        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        if len(data) > self.max_bytes // 4:  # one huge chart must not empty the cache for everyone else
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self._size -= len(old) if old is not None else 0
+            self._entries[key] = data
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._size -= len(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+def attach(database: Database, max_bytes: int) -> ResultCache | None:
+    """Every session of ``database`` caches chart rows in one cache (none when ``max_bytes`` is 0)."""
+    cache = ResultCache(max_bytes) if max_bytes > 0 else None
+    database.session_info[_CACHE] = cache
+    return cache
+
+
+def cache_of(session: Session) -> ResultCache | None:
+    return session.info.get(_CACHE)
+
+
+def data_version(session: Session) -> tuple[tuple[int, int, str], ...] | None:
+    """The chain heads as this request's snapshot holds them, or None when the cache is off (read first,
+    before any data: see the module's docstring)."""
+    if cache_of(session) is None:
+        return None
+    rows = session.execute(select(AuditHead.id, AuditHead.seq, AuditHead.hash).order_by(AuditHead.id))
+    return tuple((r[0], r[1], r[2]) for r in rows)
+
+
+def _sql(session: Session, clause: ColumnElement[Any]) -> str:
+    compiled = clause.compile(dialect=session.get_bind().dialect)
+    return compiled.string + repr(sorted(compiled.params.items()))
+
+
+def _charted(chart: Mapping[str, Any]) -> list[str]:
+    names = [d["field"] for d in chart["dimensions"]] + [m["field"] for m in chart["measures"] if "field" in m]
+    return names + ([chart["compare"]["field"]] if "compare" in chart else [])
+
+
+def chart_key(session: Session, version: tuple[Any, ...], chart: Mapping[str, Any], source: Source,
+              where: list[ColumnElement[bool]], locale: str) -> str | None:
+    """The key of one chart's rows for this viewer and request; None where the figure itself must answer
+    (a field the viewer may not read: its refusal is the figure's to give)."""
+    try:
+        require_fields(chart, source)
+        clauses = [source.scope, *chart_where(chart, source), *where]
+    except Exception:  # noqa: BLE001  (the uncached path raises the same error, with its message)
+        return None
+    # A column's SQL carries the related types' row scopes of a lookup or rollup, and "now" for a task's age
+    # (so such a chart is computed afresh each time, as it must be).
+    columns = [_sql(session, source.columns[name].expr) for name in _charted(chart)]
+    parts = [repr(version), utcnow().date().isoformat(), locale, json.dumps(chart, sort_keys=True, default=str),
+             source.kind, source.name, repr(sorted(source.columns)), repr(sorted(source.hidden)),
+             *[_sql(session, c) for c in clauses], *columns]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
