@@ -18,14 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Bootstrap and the bpmn-js viewer come from npm (package-lock.json pins them) and are served by BOMS itself.
+# Bootstrap, the bpmn-js viewer and gridstack (the dashboard designer's grid) come from npm (package-lock.json pins them) and are served by BOMS itself.
 $(VENDOR): $(STATIC)/package.json $(STATIC)/package-lock.json
 	cd $(STATIC) && npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(STATIC)/vendor && mkdir -p $(STATIC)/vendor/bpmn-js
+	rm -rf $(STATIC)/vendor && mkdir -p $(STATIC)/vendor/bpmn-js $(STATIC)/vendor/gridstack
 	cp $(STATIC)/node_modules/bootstrap/dist/css/bootstrap.min.css $(STATIC)/vendor/
 	cp $(STATIC)/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(STATIC)/vendor/
 	cp $(STATIC)/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(STATIC)/vendor/bpmn-js/
 	cp -r $(STATIC)/node_modules/bpmn-js/dist/assets/. $(STATIC)/vendor/bpmn-js/
+	cp $(STATIC)/node_modules/gridstack/dist/gridstack-all.js $(STATIC)/node_modules/gridstack/dist/gridstack.min.css \
+		$(STATIC)/node_modules/gridstack/LICENSE $(STATIC)/vendor/gridstack/
 	touch $(VENDOR)
 
 # Camunda's official JavaScript external-task client, which tests/camunda7/test_js_client.py runs against BOMS.

@@ -44,11 +44,13 @@ def workflow_views(db: Any) -> Iterable[BaseView]:
 def init_app(app: Flask) -> Admin:
     """Register the workflow engine's views, then build /admin from every engine's views (so the admin
     UI plugs in after the engines that add views to it)."""
+    from admin.dashboards import dashboard_views
     from admin.rules import rule_views
 
     plugins = plugins_of(app)
     plugins.admin_views.insert(0, workflow_views)  # the workflow's views lead the menu
     plugins.add_admin_views(rule_views)  # the rule engine's (server.rules sits below admin: it cannot add them)
+    plugins.add_admin_views(dashboard_views)  # the analytics engine's designer, for the same reason
     return init_admin(app)
 
 

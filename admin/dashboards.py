@@ -1,0 +1,82 @@
+"""Dashboards in the admin UI: the list, and the designer (a grid of the charts, added, moved and resized by
+dragging, beside the JSON definition it edits).
+
+The grid only changes each chart's `layout` in the JSON; saving sends the JSON through
+server/analytics/service.py `save` (what PUT /api/v1/dashboards/{key} calls), which checks roles and
+every chart again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from admin.access import RoleGuard, database, principal
+from admin.feedback import describe, pretty
+from server.analytics import service
+from server.errors import BomsError
+
+EXAMPLE = {"key": "my_dashboard", "title": {"en": "My dashboard", "zh": "我的仪表板"},
+           "viewers": {"roles": ["admin"]},
+           "charts": [{"key": "events", "type": "column", "title": {"en": "Events by kind", "zh": "按类型的事件"},
+                       "source": {"kind": "audit_events"}, "dimensions": [{"field": "kind"}],
+                       "measures": [{"agg": "count"}], "layout": {"x": 0, "y": 0, "w": 6, "h": 4}}]}
+STORED = ("version", "createdAt", "createdBy")  # what `get` adds to the definition; not part of what is saved
+
+
+class DashboardsView(RoleGuard, BaseView):
+    read_roles = service.DESIGNERS
+    write_roles = service.DESIGNERS
+
+    @expose("/")
+    def index(self) -> Any:
+        with database().read() as session:
+            dashboards = service.list_dashboards(session, principal())
+        return self.render("admin/boms/dashboards.html", dashboards=dashboards)
+
+    def _designer(self, key: str | None, text: str) -> Any:
+        return self.render("admin/boms/dashboard_edit.html", key=key, text=text)
+
+    @expose("/new")
+    def new(self) -> Any:
+        return self._designer(None, pretty(EXAMPLE))
+
+    @expose("/<key>/")
+    def edit(self, key: str) -> Any:
+        try:
+            with database().read() as session:
+                definition = service.get(session, principal(), key)
+        except BomsError as exc:
+            flash(describe(exc), "danger")
+            return redirect(url_for(".index"))
+        return self._designer(key, pretty({k: v for k, v in definition.items() if k not in STORED}))
+
+    @expose("/save", methods=("POST",))
+    def save(self) -> Any:
+        text = request.form.get("definition", "")
+        key = request.form.get("key") or None
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            flash(_("The dashboard is not valid JSON: line %(line)s, column %(column)s: %(message)s",
+                    line=exc.lineno, column=exc.colno, message=exc.msg), "danger")
+            return self._designer(key, text)
+        try:
+            with database().write() as session:
+                row, created = service.save(session, principal(), raw)
+        except BomsError as exc:
+            flash(_("The dashboard was not saved: %(reason)s", reason=describe(exc)), "danger")
+            return self._designer(key, text)
+        flash(_("Saved dashboard %(key)s version %(version)s.", key=row.key, version=row.version) if created
+              else _("Nothing changed: the dashboard is the same as its latest version."), "success")
+        return redirect(url_for(".edit", key=row.key))
+
+
+def dashboard_views(_db: Any) -> Iterable[BaseView]:
+    return [DashboardsView(name=_l("Dashboards"), endpoint="admin_dashboards", url="dashboards")]
