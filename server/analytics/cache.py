@@ -93,7 +93,11 @@ class ResultCache:
 
 def attach(database: Database, max_bytes: int) -> ResultCache | None:
     """Every session of ``database`` caches chart rows in one cache (none when ``max_bytes`` is 0)."""
-    cache = ResultCache(max_bytes) if max_bytes > 0 else None
+    return install(database, ResultCache(max_bytes) if max_bytes > 0 else None)
+
+
+def install(database: Database, cache: ResultCache | None) -> ResultCache | None:
+    """``cache`` (None: no cache) for every session of ``database`` from now on."""
     database.session_info[_CACHE] = cache
     return cache
 

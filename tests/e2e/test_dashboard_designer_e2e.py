@@ -14,6 +14,7 @@ import pytest
 from server import create_app
 from server.config import Config
 from server.migrate import upgrade
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_csp_e2e import WATCH
 
 PASSWORD = "e2e-designer-password"
@@ -101,6 +102,7 @@ def test_drag_resize_and_add_a_chart_then_save(chromium: Any, designer_server: d
         assert shown["second"]["w"] > 4 and shown["second"]["h"] > 3, shown
         page.click("[data-testid=grid-add]")
         page.wait_for_selector("[data-testid=tile-second_2]")
+        screenshot(page, "dashboard-designer")
         page.click("[data-testid=dashboard-save]")
         page.wait_for_load_state()
         assert "Saved dashboard board version" in page.content()
@@ -127,6 +129,7 @@ def test_on_a_phone_the_tiles_stack(chromium: Any, designer_server: dict[str, An
             assert abs(box["x"] - grid["x"]) < 2 and box["width"] > grid["width"] * 0.9, (box, grid)
         tops = sorted(b["y"] for b in boxes)
         assert tops[1] >= tops[0] + boxes[0]["height"] - 2  # one below the other, not side by side
+        screenshot(page, "dashboard-designer-phone")
         before = page.input_value("[data-testid=dashboard-json]")
         _drag(page, "[data-testid=tile-first] .grid-stack-item-content", 0, 300)
         assert page.input_value("[data-testid=dashboard-json]") == before  # a phone's column is not saved
