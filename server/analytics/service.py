@@ -240,7 +240,8 @@ def dashboard_page(session: Session, who: Principal, key: str, only: str | None,
             choices = _choices(session, who, definition, f, locale)
         filters.append({**f, "choices": choices})
     return {"key": row.key, "title": definition["title"], "version": row.version, "refresh": definition.get(
-        "refresh"), "filters": filters, "charts": charts, "description": definition.get("description")}
+        "refresh"), "filters": filters, "charts": charts, "description": definition.get("description"),
+            "designer": is_designer(who)}
 
 
 def _choices(session: Session, who: Principal, definition: Mapping[str, Any], f: Mapping[str, Any],

@@ -49,3 +49,17 @@ def test_a_staff_user_may_not_open_the_designer(api: Any, browser: Any) -> None:
     web = browser("sam")
     assert web.get("/admin/dashboards/").status_code == 403
     assert web.get("/admin/dashboards/new").status_code == 403
+
+
+def test_the_dashboard_page_links_designers_to_the_designer(api: Any, browser: Any) -> None:
+    from server.analytics import service
+    from server.auth.permissions import Principal
+
+    api.user("sam", roles=("staff",))
+    with api.app.extensions["boms_db"].write() as session:
+        service.save(session, Principal(0, "t", frozenset({"admin"}), frozenset()),
+                     {**BOARD, "viewers": {"roles": ["staff"]}})
+    designer = browser("modeler").get("/dashboards/board").get_data(as_text=True)
+    assert 'data-testid="dashboard-design" href="/admin/dashboards/board/"' in designer
+    viewer = browser("sam").get("/dashboards/board")
+    assert viewer.status_code == 200 and "dashboard-design" not in viewer.get_data(as_text=True)
