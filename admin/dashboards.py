@@ -67,6 +67,9 @@ class DashboardsView(RoleGuard, BaseView):
             flash(_("The dashboard is not valid JSON: line %(line)s, column %(column)s: %(message)s",
                     line=exc.lineno, column=exc.colno, message=exc.msg), "danger")
             return self._designer(key, text)
+        except RecursionError:  # the parser recurses once per level: past ~1,000 it is not a JSONDecodeError
+            flash(_("The dashboard is not valid JSON: it is nested too deeply."), "danger")
+            return self._designer(key, text)
         try:
             with database().write() as session:
                 row, created = service.save(session, principal(), raw)

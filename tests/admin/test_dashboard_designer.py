@@ -63,3 +63,14 @@ def test_the_dashboard_page_links_designers_to_the_designer(api: Any, browser: A
     assert 'data-testid="dashboard-design" href="/admin/dashboards/board/"' in designer
     viewer = browser("sam").get("/dashboards/board")
     assert viewer.status_code == 200 and "dashboard-design" not in viewer.get_data(as_text=True)
+
+
+def test_json_nested_too_deeply_is_refused_on_the_page_not_a_500(api: Any, browser: Any) -> None:
+    """Python's JSON parser raises RecursionError (not JSONDecodeError) past ~1,000 levels: the designer says
+    the definition is refused instead of failing with a server error."""
+    web = browser("modeler")
+    deep = web.post("/admin/dashboards/save", {"definition": "[" * 100_000 + "]" * 100_000},
+                    from_page="/admin/dashboards/new")
+    text = deep.get_data(as_text=True)
+    assert deep.status_code == 200 and "not valid JSON" in text and "nested too deeply" in text
+    assert _latest(api) is None
