@@ -21,6 +21,7 @@ from admin.access import RoleGuard, database, principal
 from admin.feedback import describe, pretty
 from server.analytics import service
 from server.errors import BomsError
+from server.forms.limits import check_body
 
 EXAMPLE = {"key": "my_dashboard", "title": {"en": "My dashboard", "zh": "我的仪表板"},
            "viewers": {"roles": ["admin"]},
@@ -71,6 +72,8 @@ class DashboardsView(RoleGuard, BaseView):
             flash(_("The dashboard is not valid JSON: it is nested too deeply."), "danger")
             return self._designer(key, text)
         try:
+            if isinstance(raw, dict):  # what the API's json_body refuses (NaN, NUL, too deep, too long): here too
+                check_body(raw)
             with database().write() as session:
                 row, created = service.save(session, principal(), raw)
         except BomsError as exc:

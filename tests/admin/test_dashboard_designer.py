@@ -74,3 +74,18 @@ def test_json_nested_too_deeply_is_refused_on_the_page_not_a_500(api: Any, brows
     text = deep.get_data(as_text=True)
     assert deep.status_code == 200 and "not valid JSON" in text and "nested too deeply" in text
     assert _latest(api) is None
+
+
+def test_values_the_api_refuses_are_refused_by_the_designer_too(api: Any, browser: Any) -> None:
+    """NaN / Infinity (Python's parser reads them; PostgreSQL's JSON refuses them: a 500 there, invalid JSON out
+    of the API on SQLite) and a NUL character in a title: the API's body checks (server/forms/limits.py) refuse
+    them, so the designer, which saves through the same service, must as well."""
+    web = browser("modeler")
+    nan = json.loads(json.dumps(BOARD))
+    nan["charts"][0]["target"] = float("nan")
+    nul = json.loads(json.dumps(BOARD))
+    nul["title"]["en"] = "Bo\u0000ard"
+    for bad in (json.dumps(nan), json.dumps(nul)):
+        refused = web.post("/admin/dashboards/save", {"definition": bad}, from_page="/admin/dashboards/new")
+        assert refused.status_code == 200 and "The dashboard was not saved" in refused.get_data(as_text=True)
+        assert _latest(api) is None
