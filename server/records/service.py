@@ -25,7 +25,7 @@ from server.events import ENDED_STATUSES, EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent, InstanceRecord, ProcessInstance
 from server.queries import PageRequest, id_value
-from server.records import files, ids, listing, many
+from server.records import files, ids, listing, many, me
 from server.records.access import Access, access
 from server.records.computed import compute
 from server.records.numbering import next_number
@@ -102,7 +102,7 @@ def list_records(session: Session, who: Principal, type_key: str, filter_text: s
                  request: PageRequest, search: str | None = None, fields: str | None = None) -> dict[str, Any]:
     a = access(session, who, type_key, Action.READ)
     columns = a.columns()
-    order = listing.order_of(sort, {k: v for k, v in columns.items() if k != "$me"}, a.table)
+    order = listing.order_of(sort, {k: v for k, v in columns.items() if not me.is_me(k)}, a.table)
     through = [key.column for key, _ in order.keys if key.column.key in a.through.paths]
     statement = a.select(*through).where(a.scope(Action.READ))
     if filter_text:
