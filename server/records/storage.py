@@ -159,7 +159,8 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
                                  f"{earlier['type']} to {field['type']} (or its length, scale or target) is not "
                                  "supported" + ("; purge the removed field first to reuse its key"
                                                 if key not in before else f" (convertible types: "
-                                                f"{', '.join(sorted(retype.CONVERTIBLE))})"), field=key)
+                                                f"{', '.join(sorted(retype.CONVERTIBLE))}; user and group to "
+                                                "and from text)"), field=key)
             changes.append(retype.plan(session, table_of(old), new, earlier, field))
     if any(c.failures for c in changes) and not clear:
         raise retype.refuse(new["key"], changes)
