@@ -48,10 +48,19 @@ def highest_in_history(session: Session, type_key: str) -> int:
     return max(numbers, default=0)
 
 
+_AUTOINCREMENT: set[tuple[str, str]] = set()  # (database, table) known to have it: a table never loses it
+
+
 def _is_autoincrement(session: Session, table: Table) -> bool:
+    known = (str(session.get_bind().url), table.name)
+    if known in _AUTOINCREMENT:
+        return True
     sql = session.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
                           {"name": table.name}).scalar()
-    return bool(sql) and "AUTOINCREMENT" in str(sql).upper()
+    found = bool(sql) and "AUTOINCREMENT" in str(sql).upper()
+    if found:
+        _AUTOINCREMENT.add(known)
+    return found
 
 
 def _past_history(session: Session, type_key: str, top: int) -> int:
