@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.errors import BadRequest
+from server.errors import BadRequest, Forbidden
 from server.queries import id_value
 from server.records import listing
 from server.records.access import Access, access
@@ -79,6 +79,8 @@ def _edit(a: Access, body: Mapping[str, Any]) -> Edit:
             spec = fields.get(key)
             if spec is None or key not in a.readable():
                 raise BadRequest(f"{a.row.key}: no field '{key}' to edit", field=key)
+            if key not in a.fields(Action.UPDATE):  # no grant lets the caller change it on any record
+                raise Forbidden(f"you may not change field '{key}' of {a.row.key} records", field=key)
             if spec["type"] in REFUSED_KINDS:
                 raise BadRequest(f"{a.row.key} field '{key}' is {REFUSED_KINDS[spec['type']]}: it is not edited in "
                                  "bulk; open each record", field=key)

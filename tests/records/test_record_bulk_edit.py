@@ -147,3 +147,14 @@ def test_all_matching_is_capped_and_follows_relations_to_many(tasks: Any, monkey
     removed = _edit(tasks, "sam", {"ids": made, "remove": {"deps": [projects[0]]}}, "linked_task")
     assert removed.status_code == 200, removed.get_json()
     assert [_fields(tasks, i, "linked_task")["deps"] for i in made] == [[projects[1]], [projects[1]], []]
+
+
+def test_a_field_no_grant_lets_one_change_is_refused_before_any_record(records_api: Any) -> None:
+    made = records_api.post("sam", "/api/v1/records/contract", json={"fields": {"title": "t", "number": "N1"}})
+    assert made.status_code == 201, made.get_json()
+    answer = _edit(records_api, "sam", {"all": True, "set": {"number": "N2"}}, "contract")
+    assert answer.status_code == 403 and answer.get_json()["error"]["field"] == "number"
+    # a hidden field answers as a field that does not exist
+    hidden = _edit(records_api, "sam", {"all": True, "set": {"margin": "1"}}, "contract").get_json()["error"]
+    unknown = _edit(records_api, "sam", {"all": True, "set": {"nope": "1"}}, "contract").get_json()["error"]
+    assert hidden["message"].replace("margin", "nope") == unknown["message"]
