@@ -42,7 +42,8 @@ def highest_in_history(session: Session, type_key: str) -> int:
     prefix = f"{type_key}:"
     column = AuditEvent.subject_id
     found = session.execute(select(column).where(
-        AuditEvent.subject_type == SubjectType.RECORD, column >= prefix, column < f"{type_key};")
+        AuditEvent.subject_type == SubjectType.RECORD, column >= prefix, column < f"{type_key};",
+        ~column.like("%:%:%"))  # not a view's subject (contract:view:3)
         .group_by(column).order_by(func.length(column).desc(), column.desc()).limit(_SCANNED)).scalars()
     numbers = [int(rest) for s in found if (rest := s[len(prefix):]).isascii() and rest.isdigit()]
     return max(numbers, default=0)

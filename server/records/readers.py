@@ -76,7 +76,7 @@ def other_readers(session: Session, new: Mapping[str, Any], keys: set[str]) -> l
 def check_other_readers(session: Session, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     """Refuse a type change that another type's rollup or lookup could no longer read, naming it."""
     changed = retyped(old, new)
-    broken = other_readers(session, new, set(changed))
+    broken = other_readers(session, new, set(changed)) if changed else []
     if broken:
         type_key, field, read, why = broken[0]
         before, after = changed[read]

@@ -103,7 +103,7 @@ def preview(session: Session, who: Principal, raw: Any, key: str) -> dict[str, A
     definition = read_definition(raw, key)
     current = require_type(session, key)
     found = retype_preview(session, current.definition, definition)
-    broken = readers.other_readers(session, definition, {c["field"] for c in found})
+    broken = readers.other_readers(session, definition, {c["field"] for c in found}) if found else []
     for change in found:  # what else the change touches: formulas recomputed, other types' readers refusing it
         change["recomputes"] = readers.formulas_reading(definition, {change["field"]})
         refusing = [f"{t}.{f}: {why}" for t, f, read, why in broken if read == change["field"]]
