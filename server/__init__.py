@@ -18,7 +18,7 @@ class RecordIdConverter(BaseConverter):
     """A record id segment that is never one of the fixed words beside it (`/records/<type>/bulk`, ...), so a
     PATCH to `/records/<type>/imports` is a 405, not an edit of record "imports"."""
 
-    regex = r"(?!(?:bulk|views|imports|export|files|template\.xlsx)$)[^/]+"
+    regex = r"(?!(?:bulk|bulk-edit|views|imports|export|files|template\.xlsx)$)[^/]+"
 
 
 class BomsFlask(Flask):

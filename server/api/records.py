@@ -11,7 +11,7 @@ from server.api.common import json_body, principal, reading, writing
 from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, obj, op, p, param, query, ref
 from server.errors import BadRequest
 from server.queries import QueryArgs, page_request
-from server.records import bulk, schema_changes, service, type_deletion, types
+from server.records import bulk, bulk_edit, schema_changes, service, type_deletion, types
 
 KEY = param("key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
 TYPE = param("type_key", "path", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "The record type's key")
@@ -117,6 +117,14 @@ def bulk_records(type_key: str) -> Any:
         return bulk.bulk(session, who, type_key, body)
 
 
+@api.post("/records/<type_key>/bulk-edit")
+def bulk_edit_records(type_key: str) -> Any:
+    who = principal()
+    body = json_body()
+    with writing() as session:
+        return bulk_edit.edit_records(session, who, type_key, body)
+
+
 @api.get("/records/<type_key>/<record_id:record_id>")
 def get_record(type_key: str, record_id: str) -> Any:
     who = principal()
@@ -183,6 +191,21 @@ SCHEMAS: dict[str, Schema] = {
     "RecordBulkResult": obj({"type": STRING, "created": {"type": "array", "items": INTEGER},
                              "updated": {"type": "array", "items": INTEGER},
                              "deleted": {"type": "array", "items": INTEGER}}),
+    "RecordBulkEdit": obj({
+        "ids": {"type": "array", "items": INTEGER, "description": "The chosen records (1 to 1,000): all or nothing"},
+        "versions": {**ANY_OBJECT, "description": "Record id -> the version shown; a record changed since is refused"},
+        "all": {"type": "boolean", "description": "true: every record matching filter and q (at most 50,000), in "
+                                                  "batches; a refused record is reported and left unchanged"},
+        "filter": STRING, "q": STRING,
+        "set": {**ANY_OBJECT, "description": "Field -> the value every record gets (null clears)"},
+        "add": {**ANY_OBJECT, "description": "List field (multi-select, users, groups, relation to many) -> values "
+                                             "added to each record's list"},
+        "remove": {**ANY_OBJECT, "description": "List field -> values taken out of each record's list"},
+        "delete": {"type": "boolean", "description": "true: delete the records instead"}},
+        optional=("ids", "versions", "all", "filter", "q", "set", "add", "remove", "delete")),
+    "RecordBulkEditResult": obj({"type": STRING, "matched": INTEGER, "changed": INTEGER,
+                                 "ids": {"type": "array", "items": INTEGER},
+                                 "refusedCount": INTEGER, "refused": {"type": "array", "items": ANY_OBJECT}}),
     "RecordHistory": obj({"type": STRING, "id": INTEGER, "items": {"type": "array", "items": obj({
         "at": STRING, "actor": STRING, "kind": STRING, "version": INTEGER, "changes": ANY_OBJECT})}}),
 }
@@ -264,6 +287,16 @@ def paths() -> dict[str, dict[str, Any]]:
                         "per record); deletes run one by one. If any row is refused, the 422 lists each refused "
                         "row (op, index, status, error naming the field) and nothing is written. Needs the `bulk` "
                         "action beside each row's create, update or delete (403 without it).")},
+        "/api/v1/records/{type_key}/bulk-edit": {"post": op(
+            "bulkEditRecords", "records", "Set, add to, remove from or delete chosen or all matching records",
+            {200: ("Done", "RecordBulkEditResult")}, (400, 401, 403, 404, 409, 413, 422), [TYPE],
+            request=_json("RecordBulkEdit"),
+            description="`ids`: all or nothing, as the bulk call (422 naming each refused record by id). `all`: "
+                        "every record the caller can read matching `filter` and `q`, in batches of 500 in one "
+                        "transaction; each record is checked for the action's permissions, row scope and "
+                        "validator, a refused one is listed in `refused` (id, status, error) and left unchanged, "
+                        "the rest applied; one audit event per record. Sub-tables, attachments and computed "
+                        "fields are refused naming the field. Needs the `bulk` action.")},
         "/api/v1/records/{type_key}/{record_id}": {
             "get": op("getRecord", "records", "One record", {200: ("The record", "Record")}, (401, 403, 404),
                       [TYPE, RECORD_ID]),

@@ -54,7 +54,8 @@ from server.expressions.errors import ExpressionError, ExpressionLimitError, Fil
 from server.expressions.lists import ListColumn
 from server.expressions.sql_functions import by_code_point, text_contains, text_ends_with
 
-Columns = Mapping[str, "ColumnElement[Any] | ListColumn"]
+# A name may also stand for a constant list (``$me.groups``): tested with ``in`` and the list tests.
+Columns = Mapping[str, "ColumnElement[Any] | ListColumn | list[Any]"]
 
 _ORDERING = {"<", "<=", ">", ">="}
 _TEXT_TESTS = ("contains", "startsWith", "endsWith")
@@ -181,6 +182,8 @@ class _Compiler:
             if name not in self.columns:
                 raise UnknownNameError(f"Unknown name '{name}' in filter '{self.text}'", self.text, name)
             column = self.columns[name]
+            if isinstance(column, list | tuple):
+                return _Operand(name, "list", value=list(column))
             if isinstance(column, ListColumn):
                 return _Operand(name, "list-field", items=column)
             kind = _column_kind(column)
@@ -282,6 +285,8 @@ class _Compiler:
             known = [v for v in values if v is not None]
             test = and_(left.sql.is_not(None), left.sql.in_([literal(v) for v in known])) if known else false()
             return _Condition(or_(left.sql.is_(None), test) if None in values else test)
+        if left.sql is None and left.items is None and right.kind == "list" and right.sql is None:
+            return _Condition(true() if left.value in right.value else false())  # "managers" in $me.groups
         if left.sql is None and left.kind == "string" and right.kind == "string" and right.sql is not None:
             return _guarded(right.sql.is_not(None), text_contains(right.sql, literal(left.value, String())))
         raise self.error("'in' needs a field and a list of values ([1, 2]) or a text and a text field",

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, Table, literal, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
 from server.errors import Forbidden, NotFound
 from server.models import RecordType
+from server.records import me
 from server.records.fields import KINDS
 from server.records.links import ReadThrough, read_through
 from server.records.many import is_list, list_column
@@ -75,7 +76,8 @@ class Access:
         return {**self.definition, "fields": [shown.get(f["key"], f) for f in self.definition["fields"]]}
 
     def columns(self) -> dict[str, Any]:
-        """The columns a filter or sort may name, with ``$me`` (the caller's username) for filters."""
+        """The columns a filter or sort may name, with ``$me`` and its attributes (server/records/me.py) for
+        filters."""
         fields = {f["key"]: f for f in self.json_definition["fields"]}
         readable = self.readable()
         visible: dict[str, Any] = {}
@@ -87,7 +89,7 @@ class Access:
             elif KINDS[fields[key]["type"]].can_filter:
                 visible[key] = self.table.c[key]
         return {**visible, **self.through.paths, **{name: self.table.c[name] for name in SYSTEM_COLUMNS},
-                "$me": literal(self.who.username)}
+                **me.columns(self.who)}
 
     def select(self, *extra: Any) -> Select[Any]:
         return select(self.table, *(expression for expression, _ in self.through.computed.values()), *extra)

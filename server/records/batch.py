@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from server.errors import BadRequest, BomsError, Conflict, FormInvalid, NotFound
 from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.queries import id_value
+from server.records import ids
 from server.records.access import Access
 from server.records.computed import compute
 from server.records.many import is_many
@@ -141,22 +142,14 @@ def _duplicates(session: Session, target: Target, rows: Mapping[int, Mapping[str
         "the database refused the batch (a related record was deleted meanwhile?); nothing was written").to_dict()}]
 
 
-def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def _insert(session: Session, table: Table, type_key: str, rows: list[dict[str, Any]]) -> list[int]:
     """One executemany with the ids given, in the rows' order. An INSERT ... RETURNING of many rows is one
     huge statement that the drivers re-parse on every call (psycopg caches statements of at most 50
-    parameters; SQLite runs it row by row to keep the order), so the ids are taken first: on PostgreSQL
-    from the table's own sequence, in one round trip; on SQLite, whose write transaction holds the
-    database's only write lock (BEGIN IMMEDIATE), as the highest id plus one onwards — what SQLite picks
-    itself for a rowid table."""
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        ids = list(session.execute(select(func.nextval(sequence)).select_from(
-            func.generate_series(1, len(rows)))).scalars())
-    else:
-        top = session.execute(select(func.max(table.c.id))).scalar() or 0
-        ids = list(range(top + 1, top + 1 + len(rows)))
-    session.execute(insert(table), [{**row, "id": record_id} for row, record_id in zip(rows, ids, strict=True)])
-    return ids
+    parameters; SQLite runs it row by row to keep the order), so the ids are taken first
+    (server/records/ids.py: never one used before)."""
+    given = ids.next_ids(session, table, type_key, len(rows))
+    session.execute(insert(table), [{**row, "id": record_id} for row, record_id in zip(rows, given, strict=True)])
+    return given
 
 
 def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]]) -> dict[int, int]:
@@ -191,11 +184,12 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
                 prepared[index] = stored
             if errors:
                 raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100])
-            ids = _insert(session, target.table, [{**dict.fromkeys(keys), **prepared[i], **system} for i in order])
+            made = _insert(session, target.table, type_key,
+                           [{**dict.fromkeys(keys), **prepared[i], **system} for i in order])
     except IntegrityError:
         errors = _duplicates(session, target, prepared)
         raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100]) from None
-    by_index = dict(zip(order, ids, strict=True))
+    by_index = dict(zip(order, made, strict=True))
     publish(session, [Event(EventKind.RECORD_CREATED, who.username, subject_type=SubjectType.RECORD,
                             subject_id=f"{type_key}:{by_index[i]}",
                             data={"type": type_key, "id": by_index[i], "version": 1,

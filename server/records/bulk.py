@@ -110,25 +110,3 @@ def bulk(session: Session, who: Principal, type_key: str, body: Any) -> dict[str
         raise BulkRefused(f"{len(errors)} of {sum(map(len, rows.values()))} rows were refused; nothing was "
                           "written", rows=errors[:100])
     return {"type": type_key, **{f"{name}d": ids for name, ids in result.items()}}
-
-
-def bulk_selected(session: Session, who: Principal, type_key: str, rows: Mapping[int, int | None],
-                  changes: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The grid's bulk edit (``changes``: the same fields set on every selected record) or delete
-    (``changes`` None) of the selected records (id -> the version the page showed). A refusal names each
-    failing row by its record id (``id``) beside its index."""
-    if not rows:
-        raise BadRequest("select one or more records", field="row")
-    ids = list(rows)
-    if changes is None:
-        body: dict[str, Any] = {"delete": [{"id": i, "version": rows[i]} for i in ids]}
-    else:
-        if not changes:
-            raise BadRequest("choose a field to set", field="field")
-        body = {"update": [{"id": i, "fields": dict(changes), "version": rows[i]} for i in ids]}
-    try:
-        return bulk(session, who, type_key, body)
-    except BulkRefused as exc:
-        named = [{**row, "id": ids[row["index"]]} if isinstance(row.get("index"), int) and row["index"] < len(ids)
-                 else row for row in exc.details.get("rows", [])]
-        raise BulkRefused(exc.message, rows=named) from None

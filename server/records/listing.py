@@ -23,6 +23,7 @@ from server.expressions import ExpressionError, FilterError, ListColumn, Unknown
 from server.expressions.sql_functions import text_contains
 from server.queries import MAX_PAGE_SIZE, PageRequest, SortKey, after
 from server.queries.paging import MAX_CURSOR
+from server.records import me
 
 SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by")
 MAX_SORT_KEYS = 5
@@ -35,7 +36,10 @@ def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[b
     try:
         return compile_filter(text, columns)
     except UnknownNameError as exc:
-        names = ", ".join(sorted(n for n in columns if n != "$me"))
+        if me.is_me(exc.name):
+            raise BadRequest(f"filter: '{exc.name}' is no attribute of the user (known: {', '.join(me.names())})",
+                             field="filter") from None
+        names = ", ".join(sorted(n for n in columns if not me.is_me(n)))
         raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})",
                          field="filter") from None
     except FilterError as exc:

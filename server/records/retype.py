@@ -8,7 +8,10 @@ is refused listing them, unless the designer chose to clear those values (``clea
 swapped in the saving transaction: a new column filled with the converted values, the old one dropped, the
 new one renamed to the field's key, so a failure leaves the old column and the old version.
 
-Relations, computed fields, sub-tables and attachments keep refusing a type change (naming the field).
+Users and groups convert to and from text (by username or group name; several: separated by commas)
+and between one and many; text becomes a user or group only when one of that name exists, so the preview
+names the records whose text names nobody. Relations, computed fields, sub-tables and attachments keep
+refusing a type change (naming the field).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import Column, bindparam, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from server.errors import FormInvalid, Unprocessable
+from server.models import Group, User
 from server.records.fields import KINDS
 from server.records.values import validate
 
@@ -30,12 +34,17 @@ CONVERTIBLE = frozenset({"text", "long_text", "integer", "decimal", "money", "pe
                          "datetime", "select", "multi_select", "email", "phone", "url"})
 TEXTS = frozenset({"text", "long_text", "email", "phone", "url", "select"})
 NUMBERS = frozenset({"integer", "decimal", "money", "percent"})
+PRINCIPALS = frozenset({"user", "group"})
+PLAIN_TEXTS = frozenset({"text", "long_text"})  # what a user or group converts to and from
 BATCH = 1000
 SHOWN = 20  # unconvertible records named in a refusal
 YES, NO = {"true", "yes", "y", "1", "是"}, {"false", "no", "n", "0", "否"}
 
 
 def convertible(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    kinds = {before["type"], after["type"]}
+    if kinds & PRINCIPALS:  # user/group <-> text, or one <-> many of the same kind
+        return len(kinds) == 1 or (len(kinds & PRINCIPALS) == 1 and bool(kinds & PLAIN_TEXTS))
     return before["type"] in CONVERTIBLE and after["type"] in CONVERTIBLE
 
 
@@ -43,7 +52,7 @@ def _candidates(value: Any, before: str, after: str) -> list[Any]:
     """The forms in which a person would type ``value`` (the old field's JSON) into the new field."""
     found: list[Any] = [value]
     if isinstance(value, list):
-        found += [", ".join(map(str, value))] if after in TEXTS else []
+        found += [", ".join(map(str, value))] if after in TEXTS or after in PLAIN_TEXTS else []
         found += [value[0]] if len(value) == 1 else []
     elif isinstance(value, bool):
         found += ["true" if value else "false"] if after in TEXTS else []
@@ -51,7 +60,11 @@ def _candidates(value: Any, before: str, after: str) -> list[Any]:
         found += [str(value)]
     elif isinstance(value, str):
         stripped = value.strip()
-        found += [stripped, [stripped]] if stripped else []
+        if after in PRINCIPALS:  # a name with spaces around it is that name; "ann, bob" is two names
+            parts = [part.strip() for part in stripped.replace("，", ",").split(",") if part.strip()]
+            found = [stripped, parts] if len(parts) > 1 else [stripped, [stripped]] if stripped else []
+        else:
+            found += [stripped, [stripped]] if stripped else []
         if after == "integer" and stripped.lstrip("+-").isdigit() and len(stripped) <= 18:
             found.append(int(stripped))
         if after == "boolean" and stripped.lower() in YES | NO:
@@ -106,16 +119,39 @@ def plan(session: Session, table: Any, definition: Mapping[str, Any], before: Ma
                                .order_by(table.c.id).limit(BATCH)).all()
         if not rows:
             return result
+        converted = {}
         for record_id, stored in rows:
             result.records += 1
             ok, value, why = _convert(definition, before, after, stored)
             if ok:
-                result.converted[record_id] = value
+                converted[record_id] = value
             else:
-                shown = KINDS[before["type"]].to_json(before, stored)
-                result.failures.append({"id": record_id, "value": json.loads(json.dumps(shown, default=str)),
-                                        "message": why})
+                result.failures.append(_failure(before, record_id, stored, why))
+        for record_id, why in _unknown_names(session, after, converted).items():
+            stored = next(v for i, v in rows if i == record_id)
+            result.failures.append(_failure(before, record_id, stored, why))
+            del converted[record_id]
+        result.converted.update(converted)
         last = rows[-1][0]
+
+
+def _failure(before: Mapping[str, Any], record_id: int, stored: Any, why: str) -> dict[str, Any]:
+    shown = KINDS[before["type"]].to_json(before, stored)
+    return {"id": record_id, "value": json.loads(json.dumps(shown, default=str)), "message": why}
+
+
+def _unknown_names(session: Session, after: Mapping[str, Any], converted: Mapping[int, Any]) -> dict[int, str]:
+    """Records whose converted user or group names nobody BOMS knows: why, by record id."""
+    if after["type"] not in PRINCIPALS:
+        return {}
+    names = {i: set(v) if isinstance(v, list) else {v} for i, v in converted.items() if v is not None}
+    wanted = set().union(*names.values()) if names else set()
+    if not wanted:
+        return {}
+    column = User.username if after["type"] == "user" else Group.name
+    known = set(session.execute(select(column).where(column.in_(sorted(wanted)))).scalars())
+    return {i: f"no {after['type']} {', '.join(sorted(given - known))}" for i, given in names.items()
+            if given - known}
 
 
 class Unconvertible(Unprocessable):

@@ -6,9 +6,9 @@ access layer (lists, one record, updates, deletes, exports, imports, dashboards'
 process connectors) filters in the database. One record not yet written (a create) is judged by the
 Python side of the same compiler (``filter_matches``), which selects exactly the rows the clause does.
 
-``$me`` is the asking user's name and ``$me.department`` their department (empty text when they have
-none, so it matches no record). A name
-that is neither a field of the type, a system column nor one of these is refused when the type is saved.
+``$me`` is the asking user's name and ``$me.<attribute>`` what BOMS stores about them (department,
+manager, groups, ...: server/records/me.py). A name that is neither a field of the type, a system column
+nor one of these is refused when the type is saved, naming it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, literal
+from sqlalchemy import ColumnElement, Table
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import RowScope, scope
@@ -30,33 +30,9 @@ from server.expressions import (
     compile_filter,
     filter_matches,
 )
+from server.records import me
 
-ME = "$me"
-ME_ATTRIBUTES = ("department",)
 MAX_CONDITION = 2000
-
-
-class _Me(str, Mapping):  # type: ignore[misc]
-    """``$me`` for the Python side: equal to the user's name, and ``$me.department`` reads an attribute."""
-
-    attributes: dict[str, Any]
-
-    def __new__(cls, username: str, attributes: dict[str, Any]) -> _Me:
-        me = super().__new__(cls, username)
-        me.attributes = attributes
-        return me
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self.attributes.get(key, default)
-
-
-def _department(who: Principal) -> str:
-    # No department is empty text, not null: ``region == $me.department`` must not match rows without a region.
-    return who.department or ""
-
-
-def _me_columns(who: Principal) -> dict[str, Any]:
-    return {ME: literal(who.username, String), f"{ME}.department": literal(_department(who), String)}
 
 
 @scope("condition")
@@ -80,14 +56,14 @@ class ConditionRows(RowScope):
             names = compile_expression(text).names
         except ExpressionError as exc:
             raise BadRequest(f"row scope 'condition': {exc}", field="condition") from None
-        return cls(text.strip(), frozenset(n for n in names if n != ME and n != "now"))
+        return cls(text.strip(), frozenset(n for n in names if n != me.ME and n != "now"))
 
     def clause(self, who: Principal, columns: Mapping[str, Any]) -> ColumnElement[bool]:
-        return compile_filter(self.condition, {**dict(columns), **_me_columns(who)})
+        return compile_filter(self.condition, {**dict(columns), **me.columns(who)})
 
     def matches(self, who: Principal, record: Mapping[str, Any]) -> bool:
-        me = _Me(who.username, {"department": _department(who)})
-        return filter_matches(self.condition, {**dict.fromkeys(self.names), **record, ME: me})  # unset: null
+        return filter_matches(self.condition, {**dict.fromkeys(self.names), **record,  # unset: null
+                                               me.ME: me.value(who)})
 
     def fields(self) -> frozenset[str]:
         return self.names
@@ -105,7 +81,7 @@ def check_conditions(definition: Mapping[str, Any], table: Table) -> None:
         try:
             ConditionRows.from_config(rows).clause(probe, table.c)
         except UnknownNameError as exc:
-            known = ", ".join([*(c.name for c in table.c), ME, *(f"{ME}.{a}" for a in ME_ATTRIBUTES)])
+            known = ", ".join([*(c.name for c in table.c), *me.names()])
             raise BadRequest(f"{where}: no field '{exc.name}' (it may name {known})", field="condition") from None
         except FilterError as exc:
             raise BadRequest(f"{where}: {exc}", field="condition") from None

@@ -15,6 +15,7 @@ from server.auth.permissions import Principal
 from server.errors import BadRequest, Forbidden, FormInvalid
 from server.events import EventKind, SubjectType
 from server.models import RecordType, StoredFile
+from server.records import readers
 from server.records.computed import compute
 from server.records.fields import KINDS
 from server.records.many import drop_links, is_many
@@ -42,10 +43,13 @@ def _computed_on_write(definition: Mapping[str, Any]) -> dict[str, Mapping[str, 
 
 
 def recompute(session: Session, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    """A formula or sub-table rollup added or changed: every existing record gets its value now (a record
-    it fails on refuses the save, naming the record and the field)."""
+    """A formula or sub-table rollup added or changed, or a field a formula reads changed its type: every
+    existing record gets its computed values now (a record a formula fails on refuses the save, naming the
+    record, the formula and the type change it follows)."""
     before, after = _computed_on_write(old), _computed_on_write(new)
-    if all(before.get(k) == f for k, f in after.items()):
+    changed_types = readers.retyped(old, new)
+    following = set(readers.formulas_reading(new, set(changed_types)))
+    if all(before.get(k) == f for k, f in after.items()) and not following:
         return
     table = table_of(new)
     keys = [f["key"] for f in stored_fields(new)]
@@ -60,12 +64,21 @@ def recompute(session: Session, old: Mapping[str, Any], new: Mapping[str, Any]) 
                 computed = compute(new["key"], new, values)
             except FormInvalid as exc:
                 field, message = next(iter(exc.details.get("fields", {}).items()), ("fields", "fails"))
-                raise BadRequest(f"record type '{new['key']}' field '{field}': {message} (record {row.id}); "
-                                 "change the formula or the record first", field=field) from None
+                raise BadRequest(f"record type '{new['key']}' field '{field}': {message} (record {row.id})"
+                                 f"{_because(new, field, changed_types)}; change the formula or the record first",
+                                 field=field) from None
             changed = {k: v for k, v in computed.items() if values.get(k) != v}
             if changed:
                 session.execute(update(table).where(table.c.id == row.id).values(changed))
         last = rows[-1].id
+
+
+def _because(definition: Mapping[str, Any], formula: str, changed: Mapping[str, Any]) -> str:
+    """Which type change made the formula fail, if one did."""
+    for key, (before, after) in changed.items():
+        if formula in readers.formulas_reading(definition, {key}):
+            return f", after field '{key}' changes from {before['type']} to {after['type']}"
+    return ""
 
 
 def purge_field(session: Session, who: Principal, type_key: str, field_key: Any) -> dict[str, Any]:

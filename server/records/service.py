@@ -25,7 +25,7 @@ from server.events import ENDED_STATUSES, EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent, InstanceRecord, ProcessInstance
 from server.queries import PageRequest, id_value
-from server.records import files, listing, many
+from server.records import files, ids, listing, many, me
 from server.records.access import Access, access
 from server.records.computed import compute
 from server.records.numbering import next_number
@@ -102,7 +102,7 @@ def list_records(session: Session, who: Principal, type_key: str, filter_text: s
                  request: PageRequest, search: str | None = None, fields: str | None = None) -> dict[str, Any]:
     a = access(session, who, type_key, Action.READ)
     columns = a.columns()
-    order = listing.order_of(sort, {k: v for k, v in columns.items() if k != "$me"}, a.table)
+    order = listing.order_of(sort, {k: v for k, v in columns.items() if not me.is_me(k)}, a.table)
     through = [key.column for key, _ in order.keys if key.column.key in a.through.paths]
     statement = a.select(*through).where(a.scope(Action.READ))
     if filter_text:
@@ -141,7 +141,9 @@ def insert_one(session: Session, a: Access, values: Any, events: list[Event] | N
                 if field["type"] == "auto_number":
                     stored[field["key"]] = next_number(session, type_key, field, now)
             stored.update(compute(type_key, a.definition, {**dict.fromkeys(a.stored_keys()), **stored}))
-            record_id = session.execute(insert(a.table).values({**many.columns_only(a.definition, stored), **system})
+            given = ids.explicit_id(session, a.table, type_key)
+            record_id = session.execute(insert(a.table).values({**many.columns_only(a.definition, stored), **system,
+                                                                **({"id": given} if given else {})})
                                         ).inserted_primary_key[0]
             many.write_links(session, a.definition, record_id, None, stored)
     except IntegrityError:
@@ -257,7 +259,7 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
     if result.rowcount != 1:
         raise Conflict(f"{a.row.key} record {old['id']} was changed by someone else; reload and retry")
     files.drop(session, a.row.key, old["id"])
-    # Its process links go with it: SQLite reuses the highest id, and a new record must not inherit them.
+    # Its process links go with it (ids are never reused, server/records/ids.py; the links must not linger).
     session.execute(delete(InstanceRecord).where(InstanceRecord.type_key == a.row.key,
                                                  InstanceRecord.record_id == old["id"]))
     values = {k: old[k] for k in a.stored_keys() if old[k] is not None}

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest, Unprocessable
-from server.records import retype
+from server.records import ids, retype
 from server.records.definition import checksum
 from server.records.fields import KINDS
 from server.records.many import create_links
@@ -83,6 +83,7 @@ def _table(key: str, digest: str, definition_json: str) -> Table:
         Column("updated_at", DateTime, nullable=False, default=utcnow),
         Column("updated_by", String(150), nullable=False),
         *_columns(definition),
+        sqlite_autoincrement=True,  # never an id given twice (server/records/ids.py)
     )
     for field in stored_fields(definition):
         if field["unique"]:
@@ -135,6 +136,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
     table = table_of(new)
     if old is None:
         table.create(connection)
+        ids.start_after_history(session, table, new["key"])
         create_links(session, None, new, {})
         return {}, []
     before = {f["key"]: f for f in old["fields"]}
@@ -157,7 +159,8 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
                                  f"{earlier['type']} to {field['type']} (or its length, scale or target) is not "
                                  "supported" + ("; purge the removed field first to reuse its key"
                                                 if key not in before else f" (convertible types: "
-                                                f"{', '.join(sorted(retype.CONVERTIBLE))})"), field=key)
+                                                f"{', '.join(sorted(retype.CONVERTIBLE))}; user and group to "
+                                                "and from text)"), field=key)
             changes.append(retype.plan(session, table_of(old), new, earlier, field))
     if any(c.failures for c in changes) and not clear:
         raise retype.refuse(new["key"], changes)

@@ -18,6 +18,7 @@ from server.auth.permissions.records import Action, RecordPolicy
 from server.errors import Forbidden, NotFound
 from server.events import EventKind, SubjectType
 from server.models import RecordType
+from server.records import readers
 from server.records.definition import SYSTEM_FIELDS, checksum, json_schema, read_definition
 from server.records.links import check_links
 from server.records.row_scopes import check_conditions
@@ -65,6 +66,8 @@ def save(session: Session, raw: Any, actor: str, key: str | None = None, clear: 
         return current, False
     check_links(session, definition)
     check_conditions(definition, table_of(definition))
+    if current is not None:
+        readers.check_other_readers(session, current.definition, definition)
     removed, retyped = create_or_alter(session, current.definition if current else None, definition,
                                        {f["key"]: f for f in (current.removed_fields if current else [])}, clear)
     if current is not None:
@@ -99,8 +102,15 @@ def preview(session: Session, who: Principal, raw: Any, key: str) -> dict[str, A
     require_designer(who)
     definition = read_definition(raw, key)
     current = require_type(session, key)
+    found = retype_preview(session, current.definition, definition)
+    broken = readers.other_readers(session, definition, {c["field"] for c in found}) if found else []
+    for change in found:  # what else the change touches: formulas recomputed, other types' readers refusing it
+        change["recomputes"] = readers.formulas_reading(definition, {change["field"]})
+        refusing = [f"{t}.{f}: {why}" for t, f, read, why in broken if read == change["field"]]
+        if refusing and "refused" not in change:
+            change["refused"] = "other record types read this field: " + "; ".join(refusing)
     return {"key": key, "version": current.version, "changes": schema_changes(current, definition),
-            "retyped": retype_preview(session, current.definition, definition)}
+            "retyped": found}
 
 
 def _readable(who: Principal, row: RecordType) -> frozenset[str] | None:

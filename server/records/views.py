@@ -21,7 +21,7 @@ from server.db import utcnow
 from server.errors import BadRequest, Forbidden, NotFound
 from server.events import EventKind, SubjectType
 from server.models import RecordView
-from server.records import listing
+from server.records import listing, me
 from server.records.service import access
 
 MAX_NAME = 100
@@ -84,7 +84,7 @@ def save_view(session: Session, who: Principal, type_key: str, name: str, filter
     if filter_text:
         listing.filter_clause(filter_text, columns_of)
     if sort:
-        listing.order_of(sort, columns_of, a.table)
+        listing.order_of(sort, {k: v for k, v in columns_of.items() if not me.is_me(k)}, a.table)
     chosen = _columns(columns, a.readable())
     row = session.scalar(select(RecordView).where(RecordView.type_key == type_key,
                                                   RecordView.owner == who.username, RecordView.name == name))

@@ -1,4 +1,5 @@
-// The grid's bulk form: show the value control of the chosen field, select all rows, confirm a delete.
+// The grid's bulk form: show the value control of the chosen field, select all rows, confirm a delete
+// (of all matching records when that box is ticked).
 (function () {
   "use strict";
   var form = document.getElementById("bulk-form");
@@ -20,6 +21,9 @@
   }
   form.addEventListener("submit", function (event) {
     var button = event.submitter;
-    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
+    var matching = form.querySelector('[name="scope"][value="matching"]');
+    var text = button && (matching && matching.checked && button.dataset.confirmMatching
+      ? button.dataset.confirmMatching : button.dataset.confirm);
+    if (text && !window.confirm(text)) event.preventDefault();
   });
 })();

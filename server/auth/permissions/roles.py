@@ -7,6 +7,7 @@ same question in the service they call, and a route that forgot a check still ca
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from server.errors import Forbidden
 from server.models import User
@@ -29,12 +30,19 @@ class Principal:
     username: str
     roles: frozenset[str]
     groups: frozenset[str]
-    department: str | None = None  # ``$me.department`` in a record type's row-scope condition
+    # What ``$me.<attribute>`` reads in record filters and row-scope conditions (server/records/me.py).
+    department: str | None = None
+    display_name: str | None = None
+    email: str | None = None
+    manager: str | None = None  # the manager's username
+    approval_limit: Decimal | None = None
 
     @classmethod
     def of(cls, user: User) -> Principal:
         return cls(user.id, user.username, frozenset(user.roles), frozenset(g.name for g in user.groups),
-                   user.department)
+                   user.department, user.display_name, user.email,
+                   user.manager.username if user.manager_id is not None and user.manager is not None else None,
+                   user.approval_limit)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
