@@ -9,8 +9,9 @@ unfinished tasks, so the pair is exact for a task entered in an earlier step too
 
 Times are the step's clock: what enters and ends within one step took no time an instance waits.
 The instances inside a multi-instance or looped activity are not rows: the activity's own task is the
-passage (one per arrival, as the diagram draws one shape). Tasks of called processes belong to the callee's diagram and are skipped here (they are not this
-version's elements); embedded sub-processes are part of it.
+passage (one per arrival, as the diagram draws one shape). Tasks of called processes belong to the
+callee's diagram and are skipped here (they are not this version's elements); embedded sub-processes
+are part of it.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
 def _row(step: Step, task: Any, element: str, info: dict[str, Any], entered: datetime, left: datetime | None,
          outcome: str | None) -> dict[str, Any]:
     parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
+    flow = step.loaded.flows.get((parent, element)) if parent else None
     return {"instance_id": step.instance.id, "version_id": step.instance.version_id, "element_id": element,
-            "element_type": info.get("kind", ""), "flow_id": step.loaded.flows.get((parent, element)) if parent else None,
+            "element_type": info.get("kind", ""), "flow_id": flow,
             "task_id": str(task.id), "entered_at": entered, "left_at": left, "outcome": outcome}
