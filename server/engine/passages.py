@@ -51,7 +51,9 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
     """Insert this step's passage rows and stamp newly live tasks with their entry time."""
     elements = step.instance.version.elements
     own = _own_specs(step)
-    now = utcnow()
+    # A start's passages begin when the instance did: the first recorded instance then marks where the
+    # history begins (instances started before it ran before the table: server/analytics/heatmap_sql.py).
+    now = step.instance.started_at if step.new else utcnow()
     stamp = now.isoformat()
     rows: list[dict[str, Any]] = []
     for task in tasks:
