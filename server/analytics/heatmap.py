@@ -85,8 +85,7 @@ def heatmap(session: Session, who: Principal, key: str, raw: Mapping[str, str]) 
     if visible is not None:
         scope.instances.append(visible)
     durations = metric == "duration"
-    figures = sql.closed_elements(session, scope, durations)
-    flows = sql.closed_flows(session, scope)
+    figures, flows = sql.closed_figures(session, scope, durations)
     now = utcnow()
     sql.open_passages(session, scope, now, figures, flows)
     return {

@@ -90,4 +90,5 @@ def _row(step: Step, task: Any, element: str, info: dict[str, Any], entered: dat
     flow = step.loaded.flows.get((parent, element)) if parent else None
     return {"instance_id": step.instance.id, "version_id": step.instance.version_id, "element_id": element,
             "element_type": info.get("kind", ""), "flow_id": flow,
-            "task_id": str(task.id), "entered_at": entered, "left_at": left, "outcome": outcome}
+            "task_id": str(task.id), "entered_at": entered, "left_at": left, "outcome": outcome,
+            "seconds": (left - entered).total_seconds() if left is not None and outcome != "cancelled" else None}

@@ -79,7 +79,8 @@ def _passages(app: Any, rows: list[tuple[str, str, datetime, datetime | None]], 
         session.execute(insert(ElementPassage), [
             {"instance_id": instance, "version_id": version, "element_id": element, "element_type": "userTask",
              "flow_id": None, "task_id": task, "entered_at": entered, "left_at": left,
-             "outcome": "completed" if left else None} for element, task, entered, left in rows])
+             "outcome": "completed" if left else None, "seconds": (left - entered).total_seconds() if left else None}
+            for element, task, entered, left in rows])
 
 
 def test_durations_average_p90_and_bottlenecks_from_known_times(app: Any, api: Any, flow: Flow) -> None:

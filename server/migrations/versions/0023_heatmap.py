@@ -30,9 +30,14 @@ def upgrade() -> None:
         sa.Column('entered_at', sa.DateTime(), nullable=False),
         sa.Column('left_at', sa.DateTime(), nullable=True),
         sa.Column('outcome', sa.String(length=9), nullable=True),
+        sa.Column('seconds', sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint('id'),
     )
-    op.create_index('ix_element_passage_version_element', 'element_passage', ['version_id', 'element_id'])
+    op.create_index('ix_element_passage_ended', 'element_passage', ['version_id', 'element_id', 'flow_id', 'outcome'],
+                    postgresql_include=['seconds', 'entered_at'], postgresql_where=sa.text('outcome IS NOT NULL'),
+                    sqlite_where=sa.text('outcome IS NOT NULL'))
+    op.create_index('ix_element_passage_seconds', 'element_passage', ['version_id', 'element_id', 'seconds'],
+                    postgresql_where=sa.text('seconds IS NOT NULL'), sqlite_where=sa.text('seconds IS NOT NULL'))
     op.create_index('ix_element_passage_version_entered', 'element_passage', ['version_id', 'entered_at'])
     op.create_index('ix_element_passage_instance', 'element_passage', ['instance_id'])
 
@@ -40,5 +45,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_element_passage_instance', table_name='element_passage')
     op.drop_index('ix_element_passage_version_entered', table_name='element_passage')
-    op.drop_index('ix_element_passage_version_element', table_name='element_passage')
+    op.drop_index('ix_element_passage_seconds', table_name='element_passage')
+    op.drop_index('ix_element_passage_ended', table_name='element_passage')
     op.drop_table('element_passage')
