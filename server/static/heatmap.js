@@ -58,7 +58,12 @@
     var overlays = viewer.get('overlays');
     var byDuration = data.metric === 'duration';
     var elements = data.elements || {};
-    var value = function (item) { return byDuration ? (item.avgSeconds || 0) : (item.count || 0) + (item.waiting || 0); };
+    // Time: the ended passages' average, or what is waiting there now if that is longer (a step nobody has
+    // left yet is hot too). Count: passed plus waiting.
+    var value = function (item) {
+      return byDuration ? Math.max(item.avgSeconds || 0, item.waitingAvgSeconds || 0)
+        : (item.count || 0) + (item.waiting || 0);
+    };
     var top = 0;
     Object.keys(elements).forEach(function (id) { top = Math.max(top, value(elements[id])); });
     Object.keys(elements).forEach(function (id) {
