@@ -78,7 +78,7 @@ def heatmap(session: Session, who: Principal, key: str, raw: Mapping[str, str]) 
         raise BadRequest("from must be before to", field="from")
     limit = args.integer("limit", 10, 1, MAX_WAITING) or 10
     text = (args.text("filter") or "").strip()
-    scope = sql.Scope(row.id, start, end)
+    scope = sql.Scope(row.id, row.key, start, end)
     if text:
         scope.instances.append(instance_filter(session, text))
     visible = instance_visibility(who)

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from server.analytics.sources import seconds_between
+from server.analytics.sqlparts import MAX_PERCENTILE_VALUES, percentile_cont, percentile_sql
+from server.errors import BadRequest
 from server.events import InstanceStatus
 from server.models import ElementPassage, ProcessInstance
 
@@ -33,17 +35,26 @@ class Scope:
     """Which passages are aggregated: one version, entered in [start, end), of the chosen instances."""
 
     version_id: int
+    key: str
     start: datetime | None = None
     end: datetime | None = None
     # Conditions on process_instance (a variable filter, the viewer's visibility): None is every instance.
     instances: list[ColumnElement[bool]] = field(default_factory=list)
 
-    def where(self) -> list[ColumnElement[bool]]:
-        clauses = [EP.c.version_id == self.version_id]
+    @property
+    def narrowed(self) -> bool:
+        return self.start is not None or self.end is not None or bool(self.instances)
+
+    def times(self) -> list[ColumnElement[bool]]:
+        clauses = []
         if self.start is not None:
             clauses.append(EP.c.entered_at >= self.start)
         if self.end is not None:
             clauses.append(EP.c.entered_at < self.end)
+        return clauses
+
+    def where(self) -> list[ColumnElement[bool]]:
+        clauses = [EP.c.version_id == self.version_id, *self.times()]
         if self.instances:
             chosen = select(PI.c.id).where(PI.c.version_id == self.version_id, *self.instances)
             clauses.append(EP.c.instance_id.in_(chosen))
@@ -88,7 +99,9 @@ def closed_figures(session: Session, scope: Scope,
     if durations:
         for element, (n, seconds) in stayed.items():
             figures[element].avg = seconds / n
-        for element, value in _p90(session, scope, {e: n for e, (n, _) in stayed.items()}).items():
+        counts = {e: n for e, (n, _) in stayed.items()}
+        p90s = _p90_of_some(session, scope) if scope.narrowed else _p90(session, scope, counts)
+        for element, value in p90s.items():
             figures[element].p90 = value
     for item in figures.values():
         if not durations:
@@ -122,14 +135,41 @@ def _p90(session: Session, scope: Scope, counts: dict[str, int]) -> dict[str, fl
     return found
 
 
+def _p90_of_some(session: Session, scope: Scope) -> dict[str, float]:
+    """The p90 over a date range or chosen instances: walking the whole durations index for those would
+    read most of it, so the rows in scope are ordered instead (PostgreSQL's percentile_cont; on SQLite,
+    which has none, read in order and interpolated the same way, at most MAX_PERCENTILE_VALUES)."""
+    dialect = session.get_bind().dialect.name
+    aggregate = percentile_sql(dialect, P90, EP.c.seconds)
+    where = [*scope.where(), EP.c.seconds.is_not(None)]
+    if aggregate is not None:
+        query = select(EP.c.element_id, aggregate).where(*where).group_by(EP.c.element_id)
+        return {element: float(value) for element, value in session.execute(query) if value is not None}
+    query = (select(EP.c.element_id, EP.c.seconds).where(*where).order_by(EP.c.element_id, EP.c.seconds)
+             .limit(MAX_PERCENTILE_VALUES + 1))
+    groups: dict[str, list[float]] = {}
+    rows = 0
+    for element, seconds in session.execute(query):
+        groups.setdefault(element, []).append(float(seconds))
+        rows += 1
+    if rows > MAX_PERCENTILE_VALUES:
+        raise BadRequest(f"the 90th percentile on SQLite reads at most {MAX_PERCENTILE_VALUES} passages; narrow "
+                         "the date range (from, to) or the filter", field="from")
+    return {element: value for element, values in groups.items()
+            if (value := percentile_cont(values, P90)) is not None}
+
+
 def _still_open(scope: Scope) -> Select[Any]:
     """Open rows of live instances whose passage has not ended: what the instances wait in now."""
     closed = aliased(ElementPassage)
     ended = exists().where(closed.instance_id == EP.c.instance_id, closed.task_id == EP.c.task_id,
                            closed.left_at.is_not(None))
-    live = select(PI.c.id).where(PI.c.version_id == scope.version_id, PI.c.status.in_(WAITING_STATUSES))
-    return select().select_from(EP).where(*scope.where(), EP.c.left_at.is_(None), EP.c.instance_id.in_(live),
-                                          ~ended)
+    # Driven by the version's few live instances (process_instance by key and status, then each one's rows
+    # by instance): the version is matched through the join, so the planner is not tempted to walk every
+    # passage of the version for the open ones.
+    live = PI.c.process_key == scope.key, PI.c.status.in_(WAITING_STATUSES), PI.c.version_id == scope.version_id
+    joined = PI.join(EP, and_(EP.c.instance_id == PI.c.id, EP.c.version_id == PI.c.version_id))
+    return select().select_from(joined).where(*live, *scope.times(), *scope.instances, EP.c.left_at.is_(None), ~ended)
 
 
 def open_passages(session: Session, scope: Scope, now: datetime,
@@ -152,7 +192,7 @@ def open_passages(session: Session, scope: Scope, now: datetime,
 
 def longest_waiting(session: Session, scope: Scope, limit: int) -> list[dict[str, Any]]:
     query = (_still_open(scope).add_columns(EP.c.instance_id, EP.c.element_id, EP.c.entered_at, PI.c.business_key)
-             .join(PI, PI.c.id == EP.c.instance_id).order_by(EP.c.entered_at, EP.c.id).limit(limit))
+             .order_by(EP.c.entered_at, EP.c.id).limit(limit))
     return [{"instanceId": instance, "elementId": element, "since": since, "businessKey": key}
             for instance, element, since, key in session.execute(query)]
 
