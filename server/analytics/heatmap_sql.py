@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from server.analytics.sources import seconds_between
@@ -164,11 +164,12 @@ def _still_open(scope: Scope) -> Select[Any]:
     closed = aliased(ElementPassage)
     ended = exists().where(closed.instance_id == EP.c.instance_id, closed.task_id == EP.c.task_id,
                            closed.left_at.is_not(None))
-    # Driven by the version's few live instances (process_instance by key and status, then each one's rows
-    # by instance): the version is matched through the join, so the planner is not tempted to walk every
-    # passage of the version for the open ones.
+    # Driven by the version's few live instances (process_instance by key and status, then each one's rows by
+    # instance). The passage's own version is deliberately not compared: PostgreSQL would then walk every
+    # passage of the version for the open ones. A live instance's open rows are its current waits, also those
+    # an instance migration carried over from its earlier version.
     live = PI.c.process_key == scope.key, PI.c.status.in_(WAITING_STATUSES), PI.c.version_id == scope.version_id
-    joined = PI.join(EP, and_(EP.c.instance_id == PI.c.id, EP.c.version_id == PI.c.version_id))
+    joined = PI.join(EP, EP.c.instance_id == PI.c.id)
     return select().select_from(joined).where(*live, *scope.times(), *scope.instances, EP.c.left_at.is_(None), ~ended)
 
 
