@@ -40,9 +40,12 @@ def upgrade() -> None:
                     postgresql_where=sa.text('seconds IS NOT NULL'), sqlite_where=sa.text('seconds IS NOT NULL'))
     op.create_index('ix_element_passage_version_entered', 'element_passage', ['version_id', 'entered_at'])
     op.create_index('ix_element_passage_instance', 'element_passage', ['instance_id'])
+    op.create_index('ix_element_passage_open', 'element_passage', ['instance_id'],
+                    postgresql_where=sa.text('left_at IS NULL'), sqlite_where=sa.text('left_at IS NULL'))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_element_passage_open', table_name='element_passage')
     op.drop_index('ix_element_passage_instance', table_name='element_passage')
     op.drop_index('ix_element_passage_version_entered', table_name='element_passage')
     op.drop_index('ix_element_passage_seconds', table_name='element_passage')
