@@ -47,6 +47,14 @@ def _reached(task: Any) -> bool:
     return ENTERED in task.internal_data or (parent is not None and parent.state == TaskState.COMPLETED)
 
 
+def _armed(info: dict[str, Any], parent: Any, elements: dict[str, Any]) -> bool:
+    if info.get("kind") == "boundaryEvent":
+        return True
+    if info.get("kind") != "intermediateCatchEvent" or parent is None:
+        return False
+    return elements.get(parent.task_spec.bpmn_id, {}).get("kind") == "eventBasedGateway"
+
+
 def record_passages(step: Step, tasks: list[Any]) -> None:
     """Insert this step's passage rows and stamp newly live tasks with their entry time."""
     elements = step.instance.version.elements
@@ -58,7 +66,7 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
     rows: list[dict[str, Any]] = []
     for task in tasks:
         element = task.task_spec.bpmn_id
-        if element is None or task.last_state_change < step.started or task.id in step.unrecorded:
+        if element is None or task.last_state_change < step.started:
             continue
         info = elements.get(element)
         if info is None or info.get("kind") == "sequenceFlow" or task.workflow.spec.name not in own:
@@ -66,6 +74,14 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
         parent = task.parent
         if parent is not None and parent.task_spec.bpmn_id == element:
             continue  # one instance of a multi-instance or loop activity: the activity's own task is its passage
+        if _armed(info, parent, elements):
+            # A boundary event, or a catch event after an event-based gateway, listens; no token is in it
+            # until it fires. Only a fired one is a passage (entered and left as it fires).
+            if task.state == TaskState.COMPLETED:
+                rows.append(_row(step, task, element, info, now, now, "completed"))
+            continue
+        if task.id in step.unrecorded:
+            continue
         entered = task.internal_data.get(ENTERED)
         if task.has_state(LIVE):
             if entered is None:

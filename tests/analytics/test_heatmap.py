@@ -173,3 +173,21 @@ def test_bad_arguments_are_400_naming_them(api: Any, flow: Flow, params: dict[st
     body = figures(api, expect=400, **params)
     assert body["error"]["field"] == field, body
     assert words in body["error"]["message"], body
+
+
+def test_elements_inside_an_embedded_sub_process_are_passages_of_the_version(api: Any, flow: Flow) -> None:
+    flow.deploy("subprocess_errors.bpmn")
+    flow.start("sub_errors")
+    rejected = flow.start("sub_errors")["id"]
+    response = api.get("admin", "/api/v1/process-definitions/sub_errors/heatmap")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    elements = {e: (v["count"], v["waiting"]) for e, v in body["elements"].items() if v["count"] or v["waiting"]}
+    # The boundary events listen on the sub-process: not passages until one fires.
+    assert elements == {"start": (2, 0), "review_sub": (0, 2), "sub_start": (2, 0), "review": (0, 2)}
+    assert body["flows"]["f_sub_start"] == 2
+    flow.finish(rejected, "review", {"outcome": "rejected"})
+    after = api.get("admin", "/api/v1/process-definitions/sub_errors/heatmap").get_json()["elements"]
+    assert (after["catch_rejected"]["count"], after["catch_any_error"]["count"], after["catch_note"]["count"]) \
+        == (1, 0, 0)
+    assert after["end_rejected_error"]["count"] == 1 and after["review"]["count"] == 1
