@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from admin.access import RoleGuard, database, principal, runner
 from admin.dmn_tables import decision_table
 from admin.feedback import describe, json_object, pretty
+from server.analytics import heatmap
 from server.auth.permissions import DEPLOYERS
-from server.errors import BomsError
+from server.errors import BadRequest, BomsError
 from server.events import InstanceStatus
 from server.models import DecisionVersion, ProcessInstance, ProcessVersion
 from server.queries import ID
@@ -96,6 +97,22 @@ class ProcessModelsView(RoleGuard, BaseView):
         return self.render("admin/boms/model_version.html", row=row, xml=xml, decisions=decisions,
                            example=pretty(example) if example else "{}",
                            variables=request.args.get("variables"), business_key=request.args.get("business_key"))
+
+    @expose(f"/version/<{ID}:version_id>/heatmap")
+    def heatmap(self, version_id: int) -> Any:
+        """The version's diagram with its heatmap; a bad filter or date is said on the page (400)."""
+        row, _decisions = self._version(version_id)
+        form = {name: request.args.get(name, "") for name in ("from", "to", "filter", "metric")}
+        args = {name: value for name, value in form.items() if value.strip()}
+        figures, problem = None, None
+        try:
+            with database().read() as session:
+                figures = heatmap.heatmap(session, principal(), row.key, {**args, "version": str(row.version)})
+        except BadRequest as exc:
+            problem = describe(exc)
+        page = self.render("admin/boms/model_heatmap.html", row=row, form=form, figures=figures, problem=problem,
+                           metric=(figures or {}).get("metric", "duration"))
+        return (page, 400) if problem else page
 
     @expose(f"/version/<{ID}:version_id>/xml")
     def version_xml(self, version_id: int) -> Any:

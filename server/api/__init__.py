@@ -64,6 +64,7 @@ from server.api import record_processes  # noqa: E402  (processes started from a
 from server.api import record_files  # noqa: E402  (attachments of records)
 from server.api import rules  # noqa: E402,F401  (the rule engine's routes: server/rules)
 from server.api import dashboards  # noqa: E402,F401  (the analytics engine's routes: server/analytics)
+from server.api import heatmap  # noqa: E402  (process analytics on the diagram: server/analytics/heatmap.py)
 from server.api import openapi_document  # noqa: E402,F401  (serves /openapi.json)
 from server.api import task_actions  # noqa: E402
 from server.api import imports  # noqa: E402  (spreadsheet import and export of records)
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
     plugins.add_openapi(record_files.paths, {})
     plugins.add_openapi(rules.paths, rules.SCHEMAS, tags=("rules",))
     plugins.add_openapi(dashboards.paths, dashboards.SCHEMAS, tags=("dashboards",))
+    plugins.add_openapi(heatmap.paths, heatmap.SCHEMAS)
     plugins.add_openapi(task_actions.paths, task_actions.SCHEMAS)
     plugins.add_openapi(imports.paths, imports.SCHEMAS)
     plugins.add_openapi(openapi_engine_rest.paths, openapi_engine_rest.SCHEMAS, tags=("camunda",))

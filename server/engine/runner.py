@@ -36,6 +36,7 @@ from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
 from server.engine.human_tasks import close_open_tasks
+from server.engine.passages import record_passages
 from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
@@ -301,6 +302,7 @@ class Runner(RecoveryMixin):
         # An ended instance is never loaded again (every action refuses it first) and its history lives in
         # BOMS's tables: keeping its last engine state would only cost bytes (issue 17).
         ended = step.instance.status in ENDED_STATUSES
+        record_passages(step, all_tasks(step.workflow))  # before dump: it prunes what ended
         step.instance.state = "" if ended else store.dump(step.workflow)
         self._emit(step.session, step.events)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
 from server.audit import Event
@@ -18,6 +19,9 @@ from server.events import EventKind, InstanceStatus
 from server.models import ProcessInstance
 
 logger = logging.getLogger(__name__)
+
+# Where a task keeps when its token entered it (ISO time, in the saved engine state): server/engine/passages.py.
+ENTERED = "boms_entered"
 
 # Not only SpiffWorkflow's own errors (its timer parsers raise a bare Exception): whatever a model makes
 # the engine raise is an incident on that model's instance, never a server error.
@@ -34,6 +38,15 @@ class Step:
     new: bool = False  # a just-started instance: it has no rows yet, so there is nothing to look up
     started: float = field(default_factory=time.time)
     events: list[Event] = field(default_factory=list)
+    # Unfinished tasks loaded without an entry time: they were entered before passages were recorded,
+    # so their passage is unknown and none is written (server/engine/passages.py).
+    unrecorded: frozenset[Any] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.new:
+            live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+            self.unrecorded = frozenset(t.id for t in all_tasks(self.workflow)
+                                        if t.has_state(live) and ENTERED not in t.internal_data)
 
     def event(self, kind: str, task_id: str | None = None, element_id: str | None = None, **data: Any) -> None:
         self.events.append(Event(kind=kind, actor=self.actor, instance_id=self.instance.id,

@@ -9,6 +9,7 @@ from server.models.instance import STATUSES, ProcessInstance
 from server.models.instance_record import InstanceRecord
 from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
+from server.models.passage import ElementPassage
 from server.models.process import DecisionVersion, Deployment, ProcessVersion
 from server.models.record import RecordCounter, RecordType
 from server.models.record_import import RecordImport, RecordImportError
@@ -27,6 +28,7 @@ __all__ = [
     "Dashboard",
     "DecisionVersion",
     "Deployment",
+    "ElementPassage",
     "EventSubscription",
     "ExternalTask",
     "Group",

@@ -1,0 +1,110 @@
+"""The element passages a step adds (server/models/passage.py): one INSERT of many rows, or none.
+
+Written from the engine's task list at the end of a step, before the state is pruned and saved. A task
+is a passage once its token has reached it: it is live (READY, WAITING, STARTED, ERROR), completed, or
+cancelled after that (a task whose parent completed, or that had an open row). Predicted tasks
+(FUTURE, LIKELY, MAYBE) are the engine's plans, never rows. The incoming sequence flow is read from
+the task tree: a task's parent is the element the token came from; pruning keeps the parents of
+unfinished tasks, so the pair is exact for a task entered in an earlier step too.
+
+Times are the step's clock: what enters and ends within one step took no time an instance waits.
+The instances inside a multi-instance or looped activity are not rows: the activity's own task is the
+passage (one per arrival, as the diagram draws one shape). Tasks of called processes belong to the
+callee's diagram and are skipped here (they are not this version's elements); embedded sub-processes
+are part of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert
+
+from server.db import utcnow
+from server.engine.step import ENTERED, Step
+from server.models import ElementPassage
+
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+JOINS = frozenset({"parallelGateway", "inclusiveGateway", "complexGateway"})
+CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+
+
+def _own_specs(step: Step) -> frozenset[str]:
+    """Names of the workflow specs whose tasks are this version's elements: the process and its sub-processes."""
+    spec = step.loaded.spec
+    cached = getattr(spec, "_boms_own_specs", None)
+    if cached is None:
+        elements = step.instance.version.elements
+        cached = frozenset({spec.name, *(e for e, info in elements.items() if info.get("kind") in CONTAINERS)})
+        spec._boms_own_specs = cached
+    return cached
+
+
+def _reached(task: Any) -> bool:
+    parent = task.parent
+    return ENTERED in task.internal_data or (parent is not None and parent.state == TaskState.COMPLETED)
+
+
+def _armed(info: dict[str, Any], parent: Any, elements: dict[str, Any]) -> bool:
+    if info.get("kind") == "boundaryEvent":
+        return True
+    if info.get("kind") != "intermediateCatchEvent" or parent is None:
+        return False
+    return elements.get(parent.task_spec.bpmn_id, {}).get("kind") == "eventBasedGateway"
+
+
+def record_passages(step: Step, tasks: list[Any]) -> None:
+    """Insert this step's passage rows and stamp newly live tasks with their entry time."""
+    elements = step.instance.version.elements
+    own = _own_specs(step)
+    # A start's passages begin when the instance did: the first recorded instance then marks where the
+    # history begins (instances started before it ran before the table: server/analytics/heatmap_sql.py).
+    now = step.instance.started_at if step.new else utcnow()
+    stamp = now.isoformat()
+    rows: list[dict[str, Any]] = []
+    for task in tasks:
+        element = task.task_spec.bpmn_id
+        if element is None or task.last_state_change < step.started:
+            continue
+        info = elements.get(element)
+        if info is None or info.get("kind") == "sequenceFlow" or task.workflow.spec.name not in own:
+            continue
+        parent = task.parent
+        if parent is not None and parent.task_spec.bpmn_id == element:
+            continue  # one instance of a multi-instance or loop activity: the activity's own task is its passage
+        if _armed(info, parent, elements):
+            # A boundary event, or a catch event after an event-based gateway, listens; no token is in it
+            # until it fires. Only a fired one is a passage (entered and left as it fires).
+            if task.state == TaskState.COMPLETED:
+                rows.append(_row(step, task, element, info, now, now, "completed"))
+            continue
+        if task.id in step.unrecorded:
+            continue
+        entered = task.internal_data.get(ENTERED)
+        if task.has_state(LIVE):
+            if entered is None:
+                task.internal_data[ENTERED] = stamp
+                rows.append(_row(step, task, element, info, now, None, None))
+            continue
+        if task.state == TaskState.COMPLETED:
+            outcome = "completed"
+        elif task.state == TaskState.CANCELLED and _reached(task):
+            outcome = "merged" if info.get("kind") in JOINS else "cancelled"
+        else:
+            continue
+        since = datetime.fromisoformat(entered) if entered else now
+        rows.append(_row(step, task, element, info, since, now, outcome))
+    if rows:
+        step.session.execute(insert(ElementPassage.__table__), rows)
+
+
+def _row(step: Step, task: Any, element: str, info: dict[str, Any], entered: datetime, left: datetime | None,
+         outcome: str | None) -> dict[str, Any]:
+    parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
+    flow = step.loaded.flows.get((parent, element)) if parent else None
+    return {"instance_id": step.instance.id, "version_id": step.instance.version_id, "element_id": element,
+            "element_type": info.get("kind", ""), "flow_id": flow,
+            "task_id": str(task.id), "entered_at": entered, "left_at": left, "outcome": outcome,
+            "seconds": (left - entered).total_seconds() if left is not None and outcome != "cancelled" else None}
