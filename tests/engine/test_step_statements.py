@@ -21,7 +21,7 @@ from tests.conftest import FIXTURES
 # PostgreSQL appends to the audit chain in one statement; SQLite moves the chain head in a second.
 # The rule engine's look-up of the rules about this process comes from its per-process cache
 # (server/rules/cache.py), loaded by the first start: a step of a process without rules pays nothing.
-BUDGET = {"postgresql": {"start": 7, "complete": 10}, "sqlite": {"start": 8, "complete": 11}}
+BUDGET = {"postgresql": {"start": 7, "complete": 9}, "sqlite": {"start": 8, "complete": 10}}
 
 
 @contextmanager
