@@ -156,8 +156,8 @@ class Runner(RecoveryMixin):
         if prepare is not None:
             prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
         step = Step(session, instance, loaded, workflow, actor, new=True)
-        step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version,
-                   businessKey=business_key, variables=variables)
+        step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version, variables=variables,
+                   **({"businessKey": business_key} if business_key is not None else {}))
         self.advance(step)
         return instance
 
