@@ -108,9 +108,11 @@ def _create_human_task(step: Step, task: Any, now: datetime) -> HumanTask | None
     if not row.candidates:
         row.candidates = [TaskCandidate(kind=ANYONE_KIND, name=ANYONE_NAME)]
     step.session.add(row)
-    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name, assignee=row.assignee,
-               candidateGroups=who.groups, candidateUsers=who.users,
-               due=who.due_at.isoformat() if who.due_at else None)
+    # Only what is set: every reader takes a missing key as "none", and the log keeps each row (issue 17, P4).
+    facts = {"assignee": row.assignee, "candidateGroups": who.groups, "candidateUsers": who.users,
+             "due": who.due_at.isoformat() if who.due_at else None}
+    step.event(EventKind.TASK_CREATED, task_id=row.id, element_id=element, name=row.name,
+               **{key: value for key, value in facts.items() if value})
     copy(step, row, cc_users, cc_groups, "reached")
     if row.owner is not None:
         step.event(EventKind.TASK_SUBSTITUTED, task_id=row.id, element_id=element, name=row.name,

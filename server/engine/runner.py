@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from server.audit import Event, publish
@@ -52,6 +52,16 @@ MAX_ENGINE_ROUNDS = 10_000
 
 
 MESSAGE_VARIABLES = "__boms_message"
+
+
+# Built once: constructing this select and its cache key costs more than running it on SQLite.
+_LOCK_TASK = (
+    select(ProcessInstance, HumanTask)
+    .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .options(joinedload(ProcessInstance.version), joinedload(HumanTask.candidates))
+    .with_for_update(of=(ProcessInstance, HumanTask))
+)
 
 
 def _payload(definition: Any, variables: dict[str, Any]) -> dict[str, Any]:
@@ -118,15 +128,12 @@ class Runner(RecoveryMixin):
 
         Both rows are locked, so after a wait PostgreSQL re-reads both at their latest commit: a
         concurrent claim or completion of the task cannot go unseen. (Locking only the instance would
-        leave the task row as the statement's snapshot saw it.) Its candidates load after the lock.
+        leave the task row as the statement's snapshot saw it.) The candidates come in the same
+        statement, though not locked: a task's candidate rows are written with the task and never
+        changed after (their `state` is the triggers', which no code reads back), so any snapshot that
+        sees the task sees its candidates as they are.
         """
-        found = session.execute(
-            select(ProcessInstance, HumanTask)
-            .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-            .where(HumanTask.id == task_id)
-            .options(joinedload(ProcessInstance.version))
-            .with_for_update(of=(ProcessInstance, HumanTask))
-        ).one_or_none()
+        found = session.execute(_LOCK_TASK, {"task_id": task_id}).unique().one_or_none()
         if found is None:
             raise NotFound(f"task '{task_id}' does not exist")
         instance, task = found
@@ -150,8 +157,8 @@ class Runner(RecoveryMixin):
         if prepare is not None:
             prepare(workflow)  # e.g. mark the timer or message start event that started it as fired
         step = Step(session, instance, loaded, workflow, actor, new=True)
-        step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version,
-                   businessKey=business_key, variables=variables)
+        step.event(EventKind.INSTANCE_STARTED, process=version.key, version=version.version, variables=variables,
+                   **({"businessKey": business_key} if business_key is not None else {}))
         self.advance(step)
         return instance
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from server.audit import Event, Subscriber, subscribe
@@ -167,6 +167,14 @@ def _action_drafts(session: Session, pending: Event) -> list[Draft]:
     return [Draft("task.assigned", base, link, pending.instance_id, pending.task_id, users={assignee})]
 
 
+# Built once with expanding parameters: constructing them per call cost more than running them on SQLite.
+_USERS = (select(User.id, User.username, User.email)
+          .where(User.username.in_(bindparam("names", expanding=True)), User.active.is_(True)))
+_MEMBERS = (select(Group.name, User.id, User.username, User.email)
+            .join(membership, membership.c.group_id == Group.id).join(User, User.id == membership.c.user_id)
+            .where(Group.name.in_(bindparam("groups", expanding=True)), User.active.is_(True)))
+
+
 def _recipients(session: Session, drafts: list[Draft]) -> tuple[dict[str, tuple[int, str | None]],
                                                                 dict[str, set[str]]]:
     """Users by name and group members by group: two queries for the whole action, whatever its size."""
@@ -175,15 +183,10 @@ def _recipients(session: Session, drafts: list[Draft]) -> tuple[dict[str, tuple[
     users: dict[str, tuple[int, str | None]] = {}
     members: dict[str, set[str]] = {}
     if names:
-        rows = session.execute(select(User.id, User.username, User.email)
-                               .where(User.username.in_(names), User.active.is_(True)))
+        rows = session.execute(_USERS, {"names": sorted(names)})
         users.update({name: (uid, email) for uid, name, email in rows})
     if groups:
-        rows = session.execute(
-            select(Group.name, User.id, User.username, User.email)
-            .join(membership, membership.c.group_id == Group.id).join(User, User.id == membership.c.user_id)
-            .where(Group.name.in_(groups), User.active.is_(True)))
-        for group, uid, name, email in rows:
+        for group, uid, name, email in session.execute(_MEMBERS, {"groups": sorted(groups)}):
             members.setdefault(group, set()).add(name)
             users[name] = (uid, email)
     return users, members

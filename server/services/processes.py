@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal, require_can_start
@@ -15,11 +15,17 @@ from server.forms.validation import validate_form
 from server.models import ProcessInstance, ProcessVersion
 from server.records.process_links import bound_start
 
+# Built once: every start looks its version up, and building the select cost more than running it.
+_VERSION_BY_KEY = select(ProcessVersion).where(ProcessVersion.key == bindparam("key"))
+_LATEST = _VERSION_BY_KEY.where(ProcessVersion.is_latest)
+_NUMBERED = _VERSION_BY_KEY.where(ProcessVersion.version == bindparam("version"))
+
 
 def find_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
-    query = select(ProcessVersion).where(ProcessVersion.key == key)
-    query = query.where(ProcessVersion.version == version) if version else query.where(ProcessVersion.is_latest)
-    row = session.execute(query).scalar_one_or_none()
+    if version:
+        row = session.execute(_NUMBERED, {"key": key, "version": version}).scalar_one_or_none()
+    else:
+        row = session.execute(_LATEST, {"key": key}).scalar_one_or_none()
     if row is None:
         suffix = f" version {version}" if version else ""
         raise NotFound(f"process definition '{key}'{suffix} does not exist")

@@ -22,7 +22,7 @@ from tests.conftest import FIXTURES
 # The rule engine's look-up of the rules about this process comes from its per-process cache
 # (server/rules/cache.py), loaded by the first start: a step of a process without rules pays nothing.
 # The element passages (server/engine/passages.py) are one INSERT of many rows per step.
-BUDGET = {"postgresql": {"start": 8, "complete": 11}, "sqlite": {"start": 9, "complete": 12}}
+BUDGET = {"postgresql": {"start": 8, "complete": 10}, "sqlite": {"start": 9, "complete": 11}}
 
 
 @contextmanager
@@ -83,3 +83,23 @@ def test_a_task_nobody_is_named_for_has_the_anyone_row_and_any_staff_may_claim_i
     assert claimed.status_code == 200, claimed.get_json()
     # Claimed, it is someone's: another staff member no longer sees it as claimable.
     assert task["id"] not in [t["id"] for t in api.open_tasks("starter")]
+
+
+def test_creation_events_record_only_the_facts_that_are_set(app: Any, api: Any) -> None:
+    # Storage per instance (issue 17, P4): no null assignee/due/businessKey, no empty candidate list.
+    import json
+
+    from server.models import AuditEvent
+
+    api.user("worker", groups=("employees",))
+    api.deploy("modeler", "camunda/two_user_tasks.bpmn")
+    started = api.start("worker", "two_tasks")
+    keyed = api.post("worker", "/api/v1/process-definitions/two_tasks/start",
+                     json={"variables": {}, "businessKey": "PO-7"}).get_json()
+    with app.extensions["boms_db"].read() as session:
+        rows = session.execute(select(AuditEvent.instance_id, AuditEvent.kind, AuditEvent.data)
+                               .where(AuditEvent.kind.in_(("instance.started", "task.created")))).all()
+    data = {(instance, kind): json.loads(text) for instance, kind, text in rows}
+    assert data[(started["id"], "task.created")] == {"name": "First", "candidateGroups": ["employees"]}
+    assert data[(started["id"], "instance.started")] == {"process": "two_tasks", "version": 1, "variables": {}}
+    assert data[(keyed["id"], "instance.started")]["businessKey"] == "PO-7"
