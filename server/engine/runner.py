@@ -39,8 +39,10 @@ from server.engine.human_tasks import close_open_tasks
 from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
+from server.engine.state_rows import keep_working_set, write_chunks
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
 from server.engine.task_cc import cc_recipients, copy
+from server.engine.working_sets import WorkingSets
 from server.errors import Conflict, EngineError, NotFound, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, ExternalTask, HumanTask, Job, ProcessInstance, ProcessVersion
@@ -91,6 +93,7 @@ def require_open(instance: ProcessInstance, task: HumanTask) -> None:
 class Runner(RecoveryMixin):
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
+        self.working_sets = WorkingSets()
 
     @staticmethod
     def _emit(session: Session, events: list[Event]) -> None:
@@ -275,7 +278,12 @@ class Runner(RecoveryMixin):
     def load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
         """The instance's engine state, ready for an action by `actor` (lock the instance first)."""
         loaded = self.load_version(session, instance.version)
-        return Step(session, instance, loaded, load_state(instance, loaded, self.script_engine), actor)
+        entry = self.working_sets.take(session, instance.id, instance.state, loaded.spec)
+        if entry is not None:  # what the last step here saved, and still what is stored
+            entry.workflow.subprocess_specs = loaded.subprocess_specs
+            return Step(session, instance, loaded, entry.workflow, actor, stored=entry.stored)
+        workflow, stored = load_state(session, instance, loaded, self.script_engine)
+        return Step(session, instance, loaded, workflow, actor, stored=stored)
 
     def advance(self, step: Step, first: Callable[[], Any] | None = None) -> None:
         """Run the engine until it waits, then write the projections, the state and the events.
@@ -301,7 +309,16 @@ class Runner(RecoveryMixin):
         # An ended instance is never loaded again (every action refuses it first) and its history lives in
         # BOMS's tables: keeping its last engine state would only cost bytes (issue 17).
         ended = step.instance.status in ENDED_STATUSES
-        step.instance.state = "" if ended else store.dump(step.workflow)
+        if ended:
+            step.instance.state = ""
+            if step.stored is None or step.stored.chunks or not step.stored.complete:
+                write_chunks(step.session, step.instance.id, None)
+            self.working_sets.drop(step.session, step.instance.id)
+        else:
+            saved = store.dump_split(step.workflow, step.stored)
+            step.instance.state, step.stored = saved.header, saved.stored
+            write_chunks(step.session, step.instance.id, saved, new=step.new)
+            keep_working_set(self.working_sets, step)
         self._emit(step.session, step.events)
 
     @staticmethod

@@ -32,6 +32,7 @@ class Step:
     workflow: Any
     actor: str
     new: bool = False  # a just-started instance: it has no rows yet, so there is nothing to look up
+    stored: Any = None  # what the database holds of the engine state (store.Stored; None: nothing yet)
     started: float = field(default_factory=time.time)
     events: list[Event] = field(default_factory=list)
 

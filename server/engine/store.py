@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from server.engine.state_chunks import CHUNK_AT, TOP, Chunk, Stored, chunk_body, find_chunks, join, unchanged
+
+REVISION = "boms_revision"
+CHUNK_COUNT = "boms_chunks"
 
 
 class BomsWorkflow(BpmnWorkflow):
@@ -151,27 +157,129 @@ def prune(workflow: Any) -> None:
         workflow.last_task = None
 
 
-def dump(workflow: BpmnWorkflow) -> str:
+@dataclass
+class Saved:
+    """What a save writes: the header (process_instance.state) and the chunk rows that changed."""
+
+    header: str
+    inserts: dict[str, str]  # chunk id -> body: new rows
+    updates: dict[str, str]  # chunk id -> body: stored rows that changed
+    deletes: set[str]  # chunk ids whose rows go
+    replace_all: bool  # rows of unknown ids may exist: delete every row of the instance first
+    stored: Stored  # what the database holds after this save
+
+
+def _split(workflow: BpmnWorkflow) -> tuple[dict[str, Chunk], list[tuple[str, Any, dict[str, Chunk], dict[UUID, Any]]]]:
+    found: dict[str, Chunk] = {}
+    splits = []
+    for key, wf in [(TOP, workflow), *((str(k), sub) for k, sub in workflow.subprocesses.items())]:
+        chunks, parents = find_chunks(wf, key)
+        if chunks:
+            found.update(chunks)
+            splits.append((key, wf, chunks, parents))
+    return found, splits
+
+
+def _header(workflow: BpmnWorkflow, splits: list[Any]) -> dict[str, Any]:
+    """The serialized workflow without its chunks: the tasks dict and the split activities' children
+    lists are swapped for the serializer and put back after."""
+    swapped = []
+    try:
+        for _, wf, chunks, parents in splits:
+            ids = {task.id for chunk in chunks.values() for task in chunk.tasks}
+            kids = {pid: wf.tasks[pid]._children for pid in parents}
+            swapped.append((wf, wf.tasks, kids))
+            wf.tasks = {tid: task for tid, task in wf.tasks.items() if tid not in ids}
+            for pid, (others, _) in parents.items():
+                wf.tasks[pid]._children = others
+        dct = _serializer.to_dict(workflow)
+    finally:
+        for wf, tasks, kids in swapped:
+            wf.tasks = tasks
+            for pid, children in kids.items():
+                tasks[pid]._children = children
+    for key, _, _, parents in splits:
+        target = dct if key == TOP else dct["subprocesses"][key]
+        for pid, (_, at) in parents.items():
+            target["tasks"][str(pid)][CHUNK_AT] = at
+    return dct
+
+
+def dump_split(workflow: BpmnWorkflow, stored: Stored | None = None) -> Saved:
+    """The pruned working tree, split (server/engine/state_chunks.py); `stored`: what the database holds
+    (None: nothing, a new instance)."""
     for sub in list(workflow.subprocesses.values()):
         prune(sub)
     prune(workflow)
-    dct = _serializer.to_dict(workflow)
+    found, splits = _split(workflow)
+    dct = _header(workflow, splits)
     dct[_serializer.VERSION_KEY] = _serializer.VERSION
+    # Every save changes the header, so a cached working set matches exactly one save (working_sets.py).
+    workflow.boms_revision = getattr(workflow, "boms_revision", 0) + 1
+    dct[REVISION], dct[CHUNK_COUNT] = workflow.boms_revision, len(found)
     # Task data is JSON from the API and JEXL results; str() covers the odd date a decision returns.
-    return json.dumps(dct, separators=(",", ":"), default=str)
+    header = json.dumps(dct, separators=(",", ":"), default=str)
+    before = stored or Stored()
+    after, inserts, updates = Stored(), {}, {}
+    for chunk_id, chunk in found.items():
+        old = before.chunks.get(chunk_id)
+        if unchanged(chunk, old):
+            after.chunks[chunk_id] = old
+        else:
+            body, after.chunks[chunk_id] = chunk_body(chunk, _serializer.registry)
+            (inserts if old is None else updates)[chunk_id] = body
+    deletes = {chunk_id for chunk_id in before.chunks if chunk_id not in found}
+    return Saved(header, inserts, updates, deletes, not before.complete, after)
 
 
-def load(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
-    dct = json.loads(state)
+def chunk_count(dct: dict[str, Any]) -> int:
+    """How many chunk rows a parsed header has (states saved before chunks: none)."""
+    return int(dct.get(CHUNK_COUNT, 0))
+
+
+def parse_header(state: str) -> dict[str, Any]:
+    return json.loads(state)
+
+
+def load_split(state: str | dict[str, Any], spec: Any, subprocess_specs: dict[str, Any], script_engine: Any,
+               rows: list[tuple[str, str]] | None = None, complete: bool = True) -> tuple[BpmnWorkflow, Stored]:
+    """The workflow of a header and its chunk rows; what is stored (`complete`: `rows` are all of them)."""
+    dct = json.loads(state) if isinstance(state, str) else state
+    stored = join(dct, rows or [])
+    stored.complete = complete
+    revision = dct.pop(REVISION, 0)
+    dct.pop(CHUNK_COUNT, None)
     _serializer.migrate(dct)
     workflow = _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
+    workflow.boms_revision = revision
     # The serializer re-registers waiting catch events only; an event-based gateway waits too.
     events = workflow.event_manager
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if getattr(task.task_spec, "event_definition", None) is not None and task.id not in events.tasks:
             events.add_task(task)
-    return workflow
+    return workflow, stored
+
+
+def full_state(state: str, rows: list[tuple[str, str]]) -> dict[str, Any]:
+    """The whole working tree as one dict (header and chunks joined), as states were saved before chunks."""
+    dct = json.loads(state)
+    join(dct, rows)
+    dct.pop(CHUNK_COUNT, None)
+    return dct
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    """The whole working tree as one text (what a state was before chunks; it loads as one still)."""
+    saved = dump_split(workflow)
+    if not saved.inserts:
+        return saved.header
+    return json.dumps(full_state(saved.header, list(saved.inserts.items())), separators=(",", ":"), default=str)
+
+
+def load(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
+    """The workflow of a state saved whole (`dump`)."""
+    return load_split(state, spec, subprocess_specs, script_engine)[0]
 
 
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any,
