@@ -60,7 +60,7 @@ def project(step: Step, tasks: list[Any]) -> None:
             _completion_events(step, task, elements.get(element, {}))
     instance.visited_elements = sorted(visited)
     instance.active_elements = sorted(set(active))
-    sync_human_tasks(step, ready_human)
+    sync_human_tasks(step, ready_human, tasks)
     if _may_wait(step.loaded):
         _sync_jobs(step, tasks)
         _sync_subscriptions(step, tasks)

@@ -161,6 +161,7 @@ class Runner(RecoveryMixin):
                       variables: dict[str, Any], actor: str) -> None:
         require_open(instance, task)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         engine_task = step.workflow.get_task_from_id(UUID(task.id))
         if engine_task is None or engine_task.state != TaskState.READY:
             raise Conflict(f"task '{task.id}' is no longer waiting to be completed")
@@ -189,6 +190,7 @@ class Runner(RecoveryMixin):
         """A worker finished a service task's call: its result variables go on, the instance advances."""
         require_running(instance)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         engine_task = step.workflow.get_task_from_id(UUID(task_id))
         if engine_task is None or engine_task.state != TaskState.STARTED:
             raise Conflict(f"service task '{task_id}' is no longer waiting for its result")
@@ -222,6 +224,7 @@ class Runner(RecoveryMixin):
         """Run what the timers due by now let run (a job found one due)."""
         require_running(instance)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         self.advance(step, first=step.workflow.refresh_timers)
 
     def deliver(self, session: Session, instance: ProcessInstance, kind: str, name: str,
@@ -229,6 +232,7 @@ class Runner(RecoveryMixin):
         """Hand a message or signal to an instance; False when nothing in it was waiting for it."""
         require_running(instance)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
         # Catching compares definition classes exactly (Camunda's parser has its own), so send the
         # waiting definition itself.

@@ -33,6 +33,13 @@ class Step:
     actor: str
     new: bool = False  # a just-started instance: it has no rows yet, so there is nothing to look up
     stored: Any = None  # what the database holds of the engine state (store.Stored; None: nothing yet)
+    # Only tasks whose state changed can need a human_task row created or cancelled (human_tasks.py):
+    # set by the actions that just run the engine (a completion, a timer, a message).
+    touched_only: bool = False
+    subprocesses: set[Any] = field(default_factory=set)  # the sub-workflows there were when it loaded
+
+    def __post_init__(self) -> None:
+        self.subprocesses = set(self.workflow.subprocesses)
     started: float = field(default_factory=time.time)
     events: list[Event] = field(default_factory=list)
 
