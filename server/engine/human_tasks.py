@@ -81,7 +81,8 @@ def _sync_touched(step: Step, ready: list[Any], tasks: list[Any]) -> None:
     for task_id, task in touched.items():
         if task_id not in known and task.state == TaskState.READY and task.task_spec.manual:
             _create_human_task(step, task, now)
-    ready_ids = {str(task.id) for task in ready if str(task.id) in touched}
+    ready_ids = {task_id for task_id, task in touched.items()
+                 if task.state == TaskState.READY and task.task_spec.manual}
     gone = [row_id for row_id, status in known.items() if status == TaskStatus.OPEN and row_id not in ready_ids]
     if gone:
         _cancel(step, list(step.session.scalars(select(HumanTask).where(HumanTask.id.in_(gone))

@@ -319,7 +319,7 @@ class Runner(RecoveryMixin):
                 write_chunks(step.session, step.instance.id, None)
             self.working_sets.drop(step.session, step.instance.id)
         else:
-            saved = store.dump_split(step.workflow, step.stored)
+            saved = store.dump_split(step.workflow, step.stored, step.started if step.touched_only else None)
             step.instance.state, step.stored = saved.header, saved.stored
             write_chunks(step.session, step.instance.id, saved, new=step.new)
             keep_working_set(self.working_sets, step)

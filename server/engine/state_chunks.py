@@ -35,19 +35,26 @@ TOP = ""  # the chunk's workflow: the instance's own (or the id of the sub-proce
 Signature = tuple[UUID, int, float, bool, UUID | None, list[UUID], Any, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class Chunk:
     workflow: str
     parent: UUID
     seq: int
-    tasks: list[Any]  # the instance's task first, then the tasks below it (parents first)
+    root: Any  # the instance's task
+    tasks: list[Any] | None = None  # it and the tasks below it (parents first): see `subtree`
+
+    def subtree(self, tasks: dict[UUID, Any]) -> list[Any]:
+        if self.tasks is None:
+            self.tasks = _subtree(tasks, self.root) if self.root._children else [self.root]
+        return self.tasks
 
 
 @dataclass
 class Stored:
     """What is in the database for one instance: chunk id -> signatures of its tasks."""
 
-    chunks: dict[str, list[Signature]] = field(default_factory=dict)
+    # Keyed by the task id's int: hashing a UUID runs Python code, and a save looks up every chunk.
+    chunks: dict[int, list[Signature]] = field(default_factory=dict)
     complete: bool = True  # False: rows of unknown ids may exist (replace them all on the next save)
 
 
@@ -60,30 +67,39 @@ def _subtree(tasks: dict[UUID, Any], root: Any) -> list[Any]:
     return found
 
 
-def find_chunks(workflow: Any, key: str) -> tuple[dict[str, Chunk], dict[UUID, tuple[list[UUID], int]]]:
-    """The chunks of one workflow, and per split activity: its other children, where its instances sit."""
+# A split activity: its id, its instances' tasks in order, their loop indexes.
+Run = tuple[UUID, list[Any], list[int]]
+
+
+def find_chunks(workflow: Any, skip: set[Any]) -> tuple[list[Run], dict[UUID, tuple[list[UUID], int]]]:
+    """The split activities of one workflow, and per activity: its other children, where its instances sit.
+    Every task of a chunk is added to `skip` (the header leaves them out). No object per instance: a save
+    runs this over every open sibling, and garbage from it made the collector walk the whole heap."""
     tasks = workflow.tasks
-    chunks: dict[str, Chunk] = {}
+    runs: list[Run] = []
     parents: dict[UUID, tuple[list[UUID], int]] = {}
     for task in tasks.values():
         spec = task.task_spec
         if not task._children or not isinstance(spec, ParallelMultiInstanceTask):
             continue
-        inner, kids = spec.task_spec, task._children
-        flags = [tasks[k].task_spec.name == inner for k in kids]
+        inner, kids = spec.task_spec, [tasks[k] for k in task._children]
+        flags = [kid.task_spec.name == inner for kid in kids]
         if True not in flags:
             continue
         first = flags.index(True)
         last = len(flags) - 1 - flags[::-1].index(True)
-        run = [tasks[k] for k in kids[first:last + 1]]
+        run = kids[first:last + 1]
         seqs = [child.internal_data.get("key_or_index") for child in run]
         if not all(flags[first:last + 1]) or not all(isinstance(s, int) for s in seqs) \
                 or any(a >= b for a, b in zip(seqs, seqs[1:], strict=False)):
             continue  # not one run in index order: kept in the header
-        parents[task.id] = (kids[:first] + kids[last + 1:], first)
-        for child, seq in zip(run, seqs, strict=True):
-            chunks[str(child.id)] = Chunk(key, task.id, seq, _subtree(tasks, child))
-    return chunks, parents
+        parents[task.id] = (task._children[:first] + task._children[last + 1:], first)
+        runs.append((task.id, run, seqs))
+        skip.update(run)
+        for child in run:
+            if child._children:
+                skip.update(_subtree(tasks, child))
+    return runs, parents
 
 
 def signature(task: Any, internal: Any, data: Any) -> Signature:
@@ -91,10 +107,18 @@ def signature(task: Any, internal: Any, data: Any) -> Signature:
             internal, data)
 
 
-def unchanged(chunk: Chunk, stored: list[Signature] | None) -> bool:
-    if stored is None or len(stored) != len(chunk.tasks):
+def unchanged(chunk: Chunk, stored: list[Signature] | None, tasks: dict[UUID, Any], since: float | None) -> bool:
+    """Whether the chunk is as stored. `since`: the start of a step that only ran the engine, which changes
+    the state of every task it changes; a single-task chunk whose state it left alone is as stored."""
+    if stored is None:
         return False
-    for task, (tid, state, changed, triggered, parent, children, internal, data) in zip(chunk.tasks, stored,
+    root = chunk.root
+    if since is not None and len(stored) == 1 and not root._children:  # (dump_split has this inline too)
+        return root.last_state_change < since and root._state == stored[0][1]
+    found = chunk.subtree(tasks)
+    if len(stored) != len(found):
+        return False
+    for task, (tid, state, changed, triggered, parent, children, internal, data) in zip(found, stored,
                                                                                         strict=True):
         if (task.id != tid or task._state != state or task.last_state_change != changed
                 or task.triggered != triggered or task._parent != parent or task._children != children
@@ -103,10 +127,10 @@ def unchanged(chunk: Chunk, stored: list[Signature] | None) -> bool:
     return True
 
 
-def chunk_body(chunk: Chunk, registry: Any) -> tuple[str, list[Signature]]:
+def chunk_body(chunk: Chunk, tasks: dict[UUID, Any], registry: Any) -> tuple[str, list[Signature]]:
     """The row's text, and the signatures of what it stores."""
     rows, signatures = {}, []
-    for task in chunk.tasks:
+    for task in chunk.subtree(tasks):
         internal, data = registry.convert(task.internal_data), registry.convert(task.data)
         rows[str(task.id)] = {
             "id": str(task.id), "parent": str(task._parent) if task._parent is not None else None,
@@ -134,7 +158,7 @@ def join(dct: dict[str, Any], rows: list[tuple[str, str]]) -> Stored:
                                UUID(task["parent"]) if task["parent"] else None,
                                [UUID(c) for c in task["children"]], task["internal_data"], task["data"]))
         placed.setdefault((body["workflow"], body["parent"]), []).append((body["seq"], chunk_id))
-        stored.chunks[chunk_id] = signatures
+        stored.chunks[UUID(chunk_id).int] = signatures
     for (key, parent), kids in placed.items():
         target = dct if key == TOP else dct["subprocesses"][key]
         parent_dct = target["tasks"][parent]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
@@ -15,6 +16,10 @@ _BATCH = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 _table = InstanceStateChunk.__table__
 
 
+def _text(chunk_id: int) -> str:
+    return str(UUID(int=chunk_id))
+
+
 def write_chunks(session: Session, instance_id: str, saved: Any, new: bool = False) -> None:
     """Apply a save (store.Saved) to instance_state_chunk; `saved` None: the instance ended, drop its rows."""
     if saved is None or saved.replace_all:
@@ -22,7 +27,7 @@ def write_chunks(session: Session, instance_id: str, saved: Any, new: bool = Fal
         if saved is None:
             return
     if saved.deletes and not saved.replace_all:
-        ids = sorted(saved.deletes)
+        ids = sorted(_text(chunk_id) for chunk_id in saved.deletes)
         for at in range(0, len(ids), _BATCH):
             session.execute(delete(InstanceStateChunk).where(InstanceStateChunk.instance_id == instance_id,
                                                              InstanceStateChunk.chunk_id.in_(ids[at:at + _BATCH])))
@@ -32,11 +37,12 @@ def write_chunks(session: Session, instance_id: str, saved: Any, new: bool = Fal
     elif saved.updates:
         session.execute(update(_table).where(_table.c.instance_id == bindparam("i"),
                                              _table.c.chunk_id == bindparam("c")).values(body=bindparam("b")),
-                        [{"i": instance_id, "c": chunk_id, "b": body} for chunk_id, body in saved.updates.items()])
+                        [{"i": instance_id, "c": _text(chunk_id), "b": body}
+                         for chunk_id, body in saved.updates.items()])
     if inserts:
         if new:
             session.flush()  # the instance row first: the rows refer to it
-        session.execute(insert(_table), [{"instance_id": instance_id, "chunk_id": chunk_id, "body": body}
+        session.execute(insert(_table), [{"instance_id": instance_id, "chunk_id": _text(chunk_id), "body": body}
                                          for chunk_id, body in inserts.items()])
 
 
