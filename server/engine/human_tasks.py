@@ -78,16 +78,25 @@ def _sync_touched(step: Step, ready: list[Any], tasks: list[Any]) -> None:
     for row_id, status in found:
         held = _in_session(step.session, row_id)
         known[row_id] = held.status if held is not None else status
+    created = []
     for task_id, task in touched.items():
         if task_id not in known and task.state == TaskState.READY and task.task_spec.manual:
-            _create_human_task(step, task, now)
+            row = _create_human_task(step, task, now)
+            if row is not None:
+                created.append(row)
     ready_ids = {task_id for task_id, task in touched.items()
                  if task.state == TaskState.READY and task.task_spec.manual}
     gone = [row_id for row_id, status in known.items() if status == TaskStatus.OPEN and row_id not in ready_ids]
     if gone:
         _cancel(step, list(step.session.scalars(select(HumanTask).where(HumanTask.id.in_(gone))
                                                .options(lazyload(HumanTask.candidates)))))
-    forget_open_tasks(step.session, step.instance.id)  # the untouched open rows are not at hand
+    # Every open row is at hand when every READY task is one this step touched (no sibling left waiting).
+    kept = [_in_session(step.session, row_id) for row_id, status in known.items()
+            if status == TaskStatus.OPEN and row_id in ready_ids]
+    if all(task.last_state_change >= step.started for task in ready) and all(row is not None for row in kept):
+        remember_open_tasks(step.session, step.instance.id, [*created, *kept])
+    else:
+        forget_open_tasks(step.session, step.instance.id)
 
 
 def task_statuses(step: Step, also: list[str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from server.engine import store
 from server.engine.runner import Runner
 from server.models import InstanceStateChunk, ProcessInstance, User
 from server.services import tasks as task_service
+from server.services.tasks import NEXT_TASKS_LIMIT
 from tests.engine.flow import Flow
 
 
@@ -114,3 +115,12 @@ def test_a_state_saved_whole_before_chunks_still_runs_and_is_split_on_its_next_s
         flow.complete(task, {"answer": "no"})
     detail = flow.instance(instance_id)
     assert detail["status"] == "completed" and sorted(detail["variables"]["answers"]) == ["no", "no", "no", "yes"]
+
+
+def test_a_completions_next_tasks_do_not_grow_with_the_open_siblings(flow: Flow) -> None:
+    instance_id, tasks = _start(flow, NEXT_TASKS_LIMIT + 10)
+    response = flow.api.post("staff", f"/api/v1/tasks/{tasks[0]['id']}/complete", json={"variables": {"answer": "y"}})
+    assert response.status_code == 200, response.get_json()
+    following = response.get_json()["nextTasks"]
+    # All made by the start's step at one time, so oldest first is by id.
+    assert [t["id"] for t in following] == sorted(t["id"] for t in tasks[1:])[:NEXT_TASKS_LIMIT]

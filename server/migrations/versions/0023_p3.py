@@ -1,4 +1,5 @@
-"""instance_state_chunk: a parallel multi-instance's engine state, one row per instance of it
+"""instance_state_chunk: a parallel multi-instance's engine state, one row per instance of it; the
+instance's open task rows indexed in date order (a completion's nextTasks reads the oldest few)
 
 Existing states stay in process_instance.state and load as before; their next save splits them.
 
@@ -26,7 +27,12 @@ def upgrade() -> None:
                                 name=op.f('fk_instance_state_chunk_instance_id_process_instance')),
         sa.PrimaryKeyConstraint('instance_id', 'chunk_id', name=op.f('pk_instance_state_chunk')),
     )
+    # Plain index changes (no table rebuild): human_task keeps 0022's triggers.
+    op.drop_index('ix_human_task_instance_status', table_name='human_task')
+    op.create_index('ix_human_task_instance_status', 'human_task', ['instance_id', 'status', 'created_at', 'id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_human_task_instance_status', table_name='human_task')
+    op.create_index('ix_human_task_instance_status', 'human_task', ['instance_id', 'status'])
     op.drop_table('instance_state_chunk')
