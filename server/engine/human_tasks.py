@@ -29,9 +29,10 @@ from server.models.task import ANYONE_KIND, ANYONE_NAME
 PARALLEL = "parallel"  # HumanTask.delegation of a step whose assignee has signers beside them
 
 
-def sync_human_tasks(step: Step, ready: list[Any], tasks: list[Any]) -> None:
+def sync_human_tasks(step: Step, ready: list[Any], touched: list[Any]) -> None:
+    """`touched`: the tasks whose state this step changed (projection.py)."""
     if not step.new and _only_touched(step):
-        _sync_touched(step, ready, tasks)
+        _sync_touched(step, ready, touched)
         return
     ready_ids = [str(task.id) for task in ready]
     # One query for the open rows and any row a READY task has already (completed by a person, then the
@@ -69,8 +70,8 @@ def _only_touched(step: Step) -> bool:
             and step.subprocesses <= set(step.workflow.subprocesses))
 
 
-def _sync_touched(step: Step, ready: list[Any], tasks: list[Any]) -> None:
-    touched = {str(task.id): task for task in tasks if task.last_state_change >= step.started}
+def _sync_touched(step: Step, ready: list[Any], changed: list[Any]) -> None:
+    touched = {str(task.id): task for task in changed}
     now = utcnow()
     found = step.session.execute(select(HumanTask.id, HumanTask.status).where(
         HumanTask.instance_id == step.instance.id, HumanTask.id.in_(list(touched)), HumanTask.signs_for.is_(None)))

@@ -41,11 +41,14 @@ def project(step: Step, tasks: list[Any]) -> None:
     active: set[str] = set()
     ready_human: list[Any] = []
     latest_live = latest_done = None
+    touched: list[Any] = []  # what this step changed: human_tasks.py needs no pass of its own
     # One pass with the state bits read inline: it runs over every open sibling of a multi-instance.
     live, seen, ready, completed, started = int(LIVE), int(LIVE | TaskState.COMPLETED | TaskState.ERROR), \
         int(TaskState.READY), int(TaskState.COMPLETED), step.started
     for task in tasks:
         state = task._state
+        if task.last_state_change >= started:
+            touched.append(task)  # cancelled ones too: their rows are cancelled
         if not state & seen:
             continue
         if state & live and (latest_live is None or task.last_state_change > latest_live.last_state_change):
@@ -72,7 +75,7 @@ def project(step: Step, tasks: list[Any]) -> None:
             _completion_events(step, task, elements.get(element, {}))
     instance.visited_elements = sorted(visited)
     instance.active_elements = sorted(active)
-    sync_human_tasks(step, ready_human, tasks)
+    sync_human_tasks(step, ready_human, touched)
     if _may_wait(step.loaded):
         _sync_jobs(step, tasks)
         _sync_subscriptions(step, tasks)

@@ -30,10 +30,13 @@ def _drop_leaves(workflow: Any) -> bool:
         return False
     for task in drop:
         parent = tasks.get(task._parent)
-        if parent is not None and task.id in parent._children[:1]:
-            del parent._children[0]  # the usual case: instances finish about in the order they were made
-        elif parent is not None:
-            parent._children.remove(task.id)
+        if parent is None:
+            pass
+        elif parent._children and parent._children[0] == task.id:
+            del parent._children[0]  # instances finishing in the order they were made
+        else:  # by the id's int: list.remove compares UUIDs in Python, one call per sibling before it
+            gone = task.id.int
+            parent._children[:] = [c for c in parent._children if c.int != gone]
         del tasks[task.id]
         top.subprocesses.pop(task.id, None)
         if workflow.last_task is task:

@@ -245,6 +245,7 @@ class Runner(RecoveryMixin):
                 BpmnEvent(definition, payload=_payload(definition, variables)), internal=False):
             return False
         step.event(f"{kind}.received", name=name, variables=variables)
+        step.received = True
         self.advance(step)
         return True
 
@@ -301,7 +302,8 @@ class Runner(RecoveryMixin):
                 if first is not None:
                     first()
                 self._run_engine(step.workflow)
-                _merge_message_variables(step.workflow)
+                if step.new or step.received:  # only a delivery (or a start by one) brings message variables
+                    _merge_message_variables(step.workflow)
             except ENGINE_FAILURES as exc:
                 step.incident(engine_error(exc), failed_task_id(exc))
             project(step, all_tasks(step.workflow))
@@ -331,7 +333,8 @@ class Runner(RecoveryMixin):
         for _ in range(MAX_ENGINE_ROUNDS):
             workflow.do_engine_steps()
             # A plain scan of the task dicts: get_tasks walks the tree, slow with a thousand siblings.
-            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
+            ready = int(TaskState.READY)  # `_state`, not the `state` property: this runs over every sibling
+            if not any(not t.task_spec.manual for t in [t for t in all_tasks(workflow) if t._state == ready]):
                 return
         raise RuntimeError(f"the engine was still running after {MAX_ENGINE_ROUNDS} rounds")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 from uuid import UUID
 
@@ -90,8 +91,9 @@ def find_chunks(workflow: Any, skip: set[Any]) -> tuple[list[Run], dict[UUID, tu
         last = len(flags) - 1 - flags[::-1].index(True)
         run = kids[first:last + 1]
         seqs = [child.internal_data.get("key_or_index") for child in run]
-        if not all(flags[first:last + 1]) or not all(isinstance(s, int) for s in seqs) \
-                or any(a >= b for a, b in zip(seqs, seqs[1:], strict=False)):
+        # (map and sorted run in C: this looks at every open sibling on every save)
+        if not all(flags[first:last + 1]) or not all(map(isinstance, seqs, repeat(int))) \
+                or seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
             continue  # not one run in index order: kept in the header
         parents[task.id] = (task._children[:first] + task._children[last + 1:], first)
         runs.append((task.id, run, seqs))

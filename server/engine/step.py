@@ -37,6 +37,7 @@ class Step:
     # set by the actions that just run the engine (a completion, a timer, a message).
     touched_only: bool = False
     subprocesses: set[Any] = field(default_factory=set)  # the sub-workflows there were when it loaded
+    received: bool = False  # a message or signal was delivered: its variables are merged after the run
 
     def __post_init__(self) -> None:
         self.subprocesses = set(self.workflow.subprocesses)
