@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
@@ -21,14 +22,18 @@ from server.engine.reach import ensure_reachable
 from server.engine.step import Step
 from server.engine.task_cc import cc_recipients, copy
 from server.errors import EngineError
-from server.events import EventKind, TaskStatus
+from server.events import EventKind, InstanceStatus, TaskStatus
 from server.models import HumanTask, TaskCandidate
 from server.models.task import ANYONE_KIND, ANYONE_NAME
 
 PARALLEL = "parallel"  # HumanTask.delegation of a step whose assignee has signers beside them
 
 
-def sync_human_tasks(step: Step, ready: list[Any]) -> None:
+def sync_human_tasks(step: Step, ready: list[Any], touched: list[Any]) -> None:
+    """`touched`: the tasks whose state this step changed (projection.py)."""
+    if not step.new and _only_touched(step):
+        _sync_touched(step, ready, touched)
+        return
     ready_ids = [str(task.id) for task in ready]
     # One query for the open rows and any row a READY task has already (completed by a person, then the
     # engine failed: an incident; or reset by an operator). A new instance has no rows at all.
@@ -48,6 +53,48 @@ def sync_human_tasks(step: Step, ready: list[Any]) -> None:
     kept = [_in_session(step.session, row_id) for row_id, status in known.items()
             if status == TaskStatus.OPEN and row_id in keep]
     if all(row is not None for row in kept):
+        remember_open_tasks(step.session, step.instance.id, [*created, *kept])
+    else:
+        forget_open_tasks(step.session, step.instance.id)
+
+
+def _only_touched(step: Step) -> bool:
+    """Whether only the tasks whose state changed in this step can need a row created or cancelled.
+
+    True for a step that ran the engine on a healthy instance: a task that stays READY kept the row
+    the step that made it READY wrote. Not after an incident (a READY task may lack its row), an
+    operator's change (modification, migration, variables) or a sub-process that went away with its tasks.
+    """
+    instance = step.instance
+    return (step.touched_only and instance.status == InstanceStatus.RUNNING and not instance.error
+            and step.subprocesses <= set(step.workflow.subprocesses))
+
+
+def _sync_touched(step: Step, ready: list[Any], changed: list[Any]) -> None:
+    touched = {str(task.id): task for task in changed}
+    now = utcnow()
+    found = step.session.execute(select(HumanTask.id, HumanTask.status).where(
+        HumanTask.instance_id == step.instance.id, HumanTask.id.in_(list(touched)), HumanTask.signs_for.is_(None)))
+    known = {}
+    for row_id, status in found:
+        held = _in_session(step.session, row_id)
+        known[row_id] = held.status if held is not None else status
+    created = []
+    for task_id, task in touched.items():
+        if task_id not in known and task.state == TaskState.READY and task.task_spec.manual:
+            row = _create_human_task(step, task, now)
+            if row is not None:
+                created.append(row)
+    ready_ids = {task_id for task_id, task in touched.items()
+                 if task.state == TaskState.READY and task.task_spec.manual}
+    gone = [row_id for row_id, status in known.items() if status == TaskStatus.OPEN and row_id not in ready_ids]
+    if gone:
+        _cancel(step, list(step.session.scalars(select(HumanTask).where(HumanTask.id.in_(gone))
+                                               .options(lazyload(HumanTask.candidates)))))
+    # Every open row is at hand when every READY task is one this step touched (no sibling left waiting).
+    kept = [_in_session(step.session, row_id) for row_id, status in known.items()
+            if status == TaskStatus.OPEN and row_id in ready_ids]
+    if all(task.last_state_change >= step.started for task in ready) and all(row is not None for row in kept):
         remember_open_tasks(step.session, step.instance.id, [*created, *kept])
     else:
         forget_open_tasks(step.session, step.instance.id)

@@ -87,7 +87,8 @@ def set_variables(runner: Runner, session: Session, instance: ProcessInstance, v
         step, repaired = runner.load(session, instance, actor), None
     except StateUnreadable as exc:  # the variable that broke it may be the one being set
         loaded = runner.load_version(session, instance.version)
-        step = Step(session, instance, loaded, runner.repaired_workflow(instance, loaded, variables), actor)
+        workflow, stored = runner.repaired_workflow(session, instance, loaded, variables)
+        step = Step(session, instance, loaded, workflow, actor, stored=stored)
         repaired = exc.details.get("reason")
     changes = {name: {"old": instance.variables.get(name), "new": value}
                for name, value in variables.items() if instance.variables.get(name, object()) != value}

@@ -38,36 +38,51 @@ def project(step: Step, tasks: list[Any]) -> None:
     instance, workflow = step.instance, step.workflow
     elements = instance.version.elements
     visited = set(instance.visited_elements)
-    active: list[str] = []
+    active: set[str] = set()
     ready_human: list[Any] = []
+    latest_live = latest_done = None
+    touched: list[Any] = []  # what this step changed: human_tasks.py needs no pass of its own
+    # One pass with the state bits read inline: it runs over every open sibling of a multi-instance.
+    live, seen, ready, completed, started = int(LIVE), int(LIVE | TaskState.COMPLETED | TaskState.ERROR), \
+        int(TaskState.READY), int(TaskState.COMPLETED), step.started
     for task in tasks:
-        element = task.task_spec.bpmn_id
-        # Only what has happened or is happening: FUTURE/LIKELY/MAYBE tasks are the engine's plans.
-        if element is None or not task.has_state(LIVE | TaskState.COMPLETED | TaskState.ERROR):
+        state = task._state
+        if task.last_state_change >= started:
+            touched.append(task)  # cancelled ones too: their rows are cancelled
+        if not state & seen:
             continue
-        if task.has_state(LIVE | TaskState.ERROR):
-            active.append(element)
-            if task.state == TaskState.READY and task.task_spec.manual:
+        if state & live and (latest_live is None or task.last_state_change > latest_live.last_state_change):
+            latest_live = task
+        elif state == completed and (latest_done is None or task.last_state_change > latest_done.last_state_change):
+            latest_done = task
+        spec = task.task_spec
+        element = spec.bpmn_id
+        # Only what has happened or is happening: FUTURE/LIKELY/MAYBE tasks are the engine's plans.
+        if element is None:
+            continue
+        if state != completed:
+            active.add(element)
+            if state == ready and spec.manual:
                 ready_human.append(task)
-        if task.last_state_change < step.started:
+        if task.last_state_change < started:
             continue
         visited.add(element)
         parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
         flow = step.loaded.flows.get((parent, element)) if parent else None
         if flow:
             visited.add(flow)
-        if task.state == TaskState.COMPLETED:
+        if state == completed:
             _completion_events(step, task, elements.get(element, {}))
     instance.visited_elements = sorted(visited)
-    instance.active_elements = sorted(set(active))
-    sync_human_tasks(step, ready_human)
+    instance.active_elements = sorted(active)
+    sync_human_tasks(step, ready_human, touched)
     if _may_wait(step.loaded):
         _sync_jobs(step, tasks)
         _sync_subscriptions(step, tasks)
         sync_external_tasks(step, tasks)
-    live = [t for t in tasks if t.has_state(LIVE)] or [t for t in tasks if t.state == TaskState.COMPLETED]
-    if live:
-        instance.variables = dict(max(live, key=lambda t: t.last_state_change).data)
+    latest = latest_live or latest_done
+    if latest is not None:
+        instance.variables = dict(latest.data)
     if workflow.is_completed() and instance.status in LIVE_STATUSES and not instance.error:
         instance.status, instance.ended_at = InstanceStatus.COMPLETED, utcnow()
         step.event(EventKind.INSTANCE_COMPLETED, variables=instance.variables)

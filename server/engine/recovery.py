@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.audit import Event
@@ -22,7 +22,7 @@ from server.engine import store
 from server.engine.cache import LoadedVersion
 from server.errors import StateUnreadable
 from server.events import EventKind, InstanceStatus, TaskStatus
-from server.models import HumanTask, ProcessInstance
+from server.models import HumanTask, InstanceStateChunk, ProcessInstance
 
 if TYPE_CHECKING:
     from server.engine.runner import Runner
@@ -35,18 +35,30 @@ def _reason(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text[:200]}" if text else exc.__class__.__name__
 
 
-def load_state(instance: ProcessInstance, loaded: LoadedVersion, script_engine: Any, state: str | None = None) -> Any:
-    """The instance's workflow, or StateUnreadable (409) saying what an admin can do."""
+def chunk_rows(session: Session, instance_id: str) -> list[tuple[str, str]]:
+    query = select(InstanceStateChunk.chunk_id, InstanceStateChunk.body).where(
+        InstanceStateChunk.instance_id == instance_id)
+    return [(chunk_id, body) for chunk_id, body in session.execute(query)]
+
+
+def _unreadable(instance: ProcessInstance, exc: BaseException) -> StateUnreadable:
+    # Without the traceback: a RecursionError's is a thousand frames of the same line.
+    logger.warning("the saved state of process instance %s cannot be loaded: %s", instance.id, _reason(exc))
+    return StateUnreadable(
+        f"the saved state of process instance '{instance.id}' cannot be loaded ({_reason(exc)}); an "
+        "administrator can cancel it, or set the variable that broke it (PATCH .../variables)",
+        instance=instance.id, reason=_reason(exc))
+
+
+def load_state(session: Session, instance: ProcessInstance, loaded: LoadedVersion, script_engine: Any) -> Any:
+    """The instance's workflow and what is stored of it (store.Stored), or StateUnreadable (409) saying
+    what an admin can do."""
     try:
-        return store.load(instance.state if state is None else state, loaded.spec, loaded.subprocess_specs,
-                          script_engine)
+        header = store.parse_header(instance.state)
+        rows = chunk_rows(session, instance.id) if store.chunk_count(header) else []
+        return store.load_split(header, loaded.spec, loaded.subprocess_specs, script_engine, rows)
     except Exception as exc:  # noqa: BLE001 - whatever the state holds, the answer is the same 409
-        # Without the traceback: a RecursionError's is a thousand frames of the same line.
-        logger.warning("the saved state of process instance %s cannot be loaded: %s", instance.id, _reason(exc))
-        raise StateUnreadable(
-            f"the saved state of process instance '{instance.id}' cannot be loaded ({_reason(exc)}); an "
-            "administrator can cancel it, or set the variable that broke it (PATCH .../variables)",
-            instance=instance.id, reason=_reason(exc)) from None
+        raise _unreadable(instance, exc) from None
 
 
 def _task_dicts(dct: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -55,10 +67,11 @@ def _task_dicts(dct: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from sub.get("tasks", {}).values()
 
 
-def repaired_state(instance: ProcessInstance, variables: dict[str, Any]) -> str:
-    """The saved state with `variables` set wherever task data holds them (and on the root), as JSON text."""
+def repaired_state(session: Session, instance: ProcessInstance, variables: dict[str, Any]) -> str:
+    """The saved state (header and chunks joined) with `variables` set wherever task data holds them (and on
+    the root), as JSON text."""
     try:
-        dct = json.loads(instance.state)
+        dct = store.full_state(instance.state, chunk_rows(session, instance.id))
         for task in _task_dicts(dct):
             data, updates = task.get("data"), (task.get("delta") or {}).get("updates")
             for values in (data, updates):
@@ -86,17 +99,24 @@ class RecoveryMixin:
         instance.status, instance.ended_at, instance.error = InstanceStatus.CANCELLED, utcnow(), None
         instance.active_elements = []
         self.drop_waits(session, instance)
+        session.execute(delete(InstanceStateChunk).where(InstanceStateChunk.instance_id == instance.id))
         cancelled = Event(kind=EventKind.INSTANCE_CANCELLED, actor=actor, instance_id=instance.id, task_id=None,
                           element_id=None, data={"reason": reason, "stateUnreadable": True,
                                                  "loadError": error.details.get("reason")})
         self._emit(session, [cancelled, *events])
 
-    def repaired_workflow(self: Runner, instance: ProcessInstance, loaded: LoadedVersion,
-                          variables: dict[str, Any]) -> Any:
-        """The workflow of an unreadable state once `variables` are set in it; StateUnreadable if still not."""
-        state = repaired_state(instance, variables)
+    def repaired_workflow(self: Runner, session: Session, instance: ProcessInstance, loaded: LoadedVersion,
+                          variables: dict[str, Any]) -> tuple[Any, Any]:
+        """The workflow of an unreadable state once `variables` are set in it, and what is stored of it;
+        StateUnreadable if still not."""
+        state = repaired_state(session, instance, variables)
         try:
-            return load_state(instance, loaded, self.script_engine, state)
+            try:
+                # The chunk rows are in `state` now; the save replaces them all.
+                return store.load_split(state, loaded.spec, loaded.subprocess_specs, self.script_engine,
+                                        complete=False)
+            except Exception as exc:  # noqa: BLE001 - as load_state
+                raise _unreadable(instance, exc) from None
         except StateUnreadable as exc:
             raise StateUnreadable(
                 f"the saved state of process instance '{instance.id}' still cannot be loaded after setting "

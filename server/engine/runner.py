@@ -40,8 +40,10 @@ from server.engine.passages import record_passages
 from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
+from server.engine.state_rows import keep_working_set, write_chunks
 from server.engine.step import ENGINE_FAILURES, Step, all_tasks, engine_error, failed_task_id
 from server.engine.task_cc import cc_recipients, copy
+from server.engine.working_sets import WorkingSets
 from server.errors import Conflict, EngineError, NotFound, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
 from server.models import EventSubscription, ExternalTask, HumanTask, Job, ProcessInstance, ProcessVersion
@@ -102,6 +104,7 @@ def require_open(instance: ProcessInstance, task: HumanTask) -> None:
 class Runner(RecoveryMixin):
     def __init__(self, allow_python_scripts: bool = False) -> None:
         self.script_engine = JexlScriptEngine(allow_python_scripts)
+        self.working_sets = WorkingSets()
 
     @staticmethod
     def _emit(session: Session, events: list[Event]) -> None:
@@ -166,6 +169,7 @@ class Runner(RecoveryMixin):
                       variables: dict[str, Any], actor: str) -> None:
         require_open(instance, task)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         engine_task = step.workflow.get_task_from_id(UUID(task.id))
         if engine_task is None or engine_task.state != TaskState.READY:
             raise Conflict(f"task '{task.id}' is no longer waiting to be completed")
@@ -194,6 +198,7 @@ class Runner(RecoveryMixin):
         """A worker finished a service task's call: its result variables go on, the instance advances."""
         require_running(instance)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         engine_task = step.workflow.get_task_from_id(UUID(task_id))
         if engine_task is None or engine_task.state != TaskState.STARTED:
             raise Conflict(f"service task '{task_id}' is no longer waiting for its result")
@@ -227,6 +232,7 @@ class Runner(RecoveryMixin):
         """Run what the timers due by now let run (a job found one due)."""
         require_running(instance)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         self.advance(step, first=step.workflow.refresh_timers)
 
     def deliver(self, session: Session, instance: ProcessInstance, kind: str, name: str,
@@ -234,6 +240,7 @@ class Runner(RecoveryMixin):
         """Hand a message or signal to an instance; False when nothing in it was waiting for it."""
         require_running(instance)
         step = self.load(session, instance, actor)
+        step.touched_only = True
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
         # Catching compares definition classes exactly (Camunda's parser has its own), so send the
         # waiting definition itself.
@@ -246,6 +253,7 @@ class Runner(RecoveryMixin):
                 BpmnEvent(definition, payload=_payload(definition, variables)), internal=False):
             return False
         step.event(f"{kind}.received", name=name, variables=variables)
+        step.received = True
         self.advance(step)
         return True
 
@@ -283,7 +291,12 @@ class Runner(RecoveryMixin):
     def load(self, session: Session, instance: ProcessInstance, actor: str) -> Step:
         """The instance's engine state, ready for an action by `actor` (lock the instance first)."""
         loaded = self.load_version(session, instance.version)
-        return Step(session, instance, loaded, load_state(instance, loaded, self.script_engine), actor)
+        entry = self.working_sets.take(session, instance.id, instance.state, loaded.spec)
+        if entry is not None:  # what the last step here saved, and still what is stored
+            entry.workflow.subprocess_specs = loaded.subprocess_specs
+            return Step(session, instance, loaded, entry.workflow, actor, stored=entry.stored)
+        workflow, stored = load_state(session, instance, loaded, self.script_engine)
+        return Step(session, instance, loaded, workflow, actor, stored=stored)
 
     def advance(self, step: Step, first: Callable[[], Any] | None = None) -> None:
         """Run the engine until it waits, then write the projections, the state and the events.
@@ -297,7 +310,8 @@ class Runner(RecoveryMixin):
                 if first is not None:
                     first()
                 self._run_engine(step.workflow)
-                _merge_message_variables(step.workflow)
+                if step.new or step.received:  # only a delivery (or a start by one) brings message variables
+                    _merge_message_variables(step.workflow)
             except ENGINE_FAILURES as exc:
                 step.incident(engine_error(exc), failed_task_id(exc))
             project(step, all_tasks(step.workflow))
@@ -310,7 +324,16 @@ class Runner(RecoveryMixin):
         # BOMS's tables: keeping its last engine state would only cost bytes (issue 17).
         ended = step.instance.status in ENDED_STATUSES
         record_passages(step, all_tasks(step.workflow))  # before dump: it prunes what ended
-        step.instance.state = "" if ended else store.dump(step.workflow)
+        if ended:
+            step.instance.state = ""
+            if step.stored is None or step.stored.chunks or not step.stored.complete:
+                write_chunks(step.session, step.instance.id, None)
+            self.working_sets.drop(step.session, step.instance.id)
+        else:
+            saved = store.dump_split(step.workflow, step.stored, step.started if step.touched_only else None)
+            step.instance.state, step.stored = saved.header, saved.stored
+            write_chunks(step.session, step.instance.id, saved, new=step.new)
+            keep_working_set(self.working_sets, step)
         self._emit(step.session, step.events)
 
     @staticmethod
@@ -319,7 +342,8 @@ class Runner(RecoveryMixin):
         for _ in range(MAX_ENGINE_ROUNDS):
             workflow.do_engine_steps()
             # A plain scan of the task dicts: get_tasks walks the tree, slow with a thousand siblings.
-            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
+            ready = int(TaskState.READY)  # `_state`, not the `state` property: this runs over every sibling
+            if not any(not t.task_spec.manual for t in [t for t in all_tasks(workflow) if t._state == ready]):
                 return
         raise RuntimeError(f"the engine was still running after {MAX_ENGINE_ROUNDS} rounds")
 

@@ -36,6 +36,15 @@ class Step:
     workflow: Any
     actor: str
     new: bool = False  # a just-started instance: it has no rows yet, so there is nothing to look up
+    stored: Any = None  # what the database holds of the engine state (store.Stored; None: nothing yet)
+    # Only tasks whose state changed can need a human_task row created or cancelled (human_tasks.py):
+    # set by the actions that just run the engine (a completion, a timer, a message).
+    touched_only: bool = False
+    subprocesses: set[Any] = field(default_factory=set)  # the sub-workflows there were when it loaded
+    received: bool = False  # a message or signal was delivered: its variables are merged after the run
+
+    def __post_init__(self) -> None:
+        self.subprocesses = set(self.workflow.subprocesses)
     started: float = field(default_factory=time.time)
     events: list[Event] = field(default_factory=list)
     # Unfinished tasks loaded without an entry time: they were entered before passages were recorded,

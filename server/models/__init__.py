@@ -7,6 +7,7 @@ from server.models.file import StoredFile
 from server.models.identity import ROLES, ApiToken, Group, User, membership
 from server.models.instance import STATUSES, ProcessInstance
 from server.models.instance_record import InstanceRecord
+from server.models.instance_state import InstanceStateChunk
 from server.models.job import JOB_STATUSES, EventSubscription, Job
 from server.models.notification import Notification
 from server.models.passage import ElementPassage
@@ -19,6 +20,7 @@ from server.models.task import HumanTask, InstanceCc, TaskCandidate
 
 __all__ = [
     "InstanceRecord",
+    "InstanceStateChunk",
     "JOB_STATUSES",
     "ROLES",
     "STATUSES",

@@ -23,7 +23,8 @@ class HumanTask(Base):
         Index("ix_human_task_completed_by_status_created", "completed_by", "status", "created_at"),
         Index("ix_human_task_owner_status", "owner", "status", postgresql_where=text("owner IS NOT NULL"),
               sqlite_where=text("owner IS NOT NULL")),
-        Index("ix_human_task_instance_status", "instance_id", "status"),
+        # ...and a completion's nextTasks: the oldest open rows of the instance, read in order (0023_p3).
+        Index("ix_human_task_instance_status", "instance_id", "status", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

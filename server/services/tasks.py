@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal, can_claim, can_work_on, require_task_access, task_visibility
@@ -253,8 +253,15 @@ def complete(session: Session, runner: Runner, who: Principal, task_id: str,
     return task
 
 
+# nextTasks lists where a client can go on: a few of them, not all thousand open siblings of a
+# multi-instance (the response of a completion must not grow with them).
+NEXT_TASKS_LIMIT = 20
+NEXT_TASKS_SCANNED = 200  # open rows looked at, oldest first (index ix_human_task_instance_status)
+
+
 def next_tasks(session: Session, who: Principal, instance_id: str) -> list[HumanTask]:
-    """The instance's open tasks that `who` could take on now: where a client goes after completing one."""
+    """Up to NEXT_TASKS_LIMIT of the instance's open tasks that `who` could take on now (oldest first):
+    where a client goes after completing one."""
     if session.get(ProcessInstance, instance_id).status != "running":
         return []
     # Right after a step (the usual caller) its open rows are at hand; otherwise ask the database.
@@ -262,9 +269,16 @@ def next_tasks(session: Session, who: Principal, instance_id: str) -> list[Human
     if rows is None:
         rows = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                             HumanTask.status == "open")
-                                    .order_by(HumanTask.created_at, HumanTask.id)))
+                                    .order_by(HumanTask.created_at, HumanTask.id).limit(NEXT_TASKS_SCANNED)
+                                    .options(selectinload(HumanTask.candidates))))
     # A step whose assignee has signed while signers beside them have not is not theirs to take on now.
-    return [row for row in rows if can_claim(who, row) and not (row.data or {}).get("held")]
+    found = []
+    for row in rows:
+        if can_claim(who, row) and not (row.data or {}).get("held"):
+            found.append(row)
+            if len(found) == NEXT_TASKS_LIMIT:
+                break
+    return found
 
 
 def record_failed_completion(session: Session, who: Principal, task_id: str, error: EngineError) -> None:

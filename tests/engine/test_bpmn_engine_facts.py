@@ -7,14 +7,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.models import ProcessInstance
+from server.models import InstanceStateChunk, ProcessInstance
 from tests.engine.flow import Flow
 
 
 def _state_size(flow: Flow, instance_id: str) -> int:
+    """The saved engine state: the instance's header and its multi-instance chunk rows."""
     with flow.api.app.extensions["boms_db"].read() as session:
         state = session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
-    return len(state.encode())
+        chunks = session.scalars(select(InstanceStateChunk.body).where(InstanceStateChunk.instance_id == instance_id))
+        return len(state.encode()) + sum(len(body.encode()) for body in chunks)
 
 
 def test_link_events_are_refused_at_deploy_naming_the_element(flow: Flow) -> None:
