@@ -159,8 +159,11 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[
     return ids
 
 
-def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]]) -> dict[int, int]:
+def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]],
+                numbers: Mapping[str, Sequence[str]] | None = None) -> dict[int, int]:
     """Insert checked rows (stored values by row index): numbered, computed, audited; their ids by index.
+    ``numbers``: each auto-number field's numbers for the rows in index order, taken already (an import
+    reserves its numbers before it writes its first chunk); else they are taken here.
     Raises BatchRefused naming the rows a reference, a formula or a unique index refused."""
     if not rows:
         return {}
@@ -178,8 +181,9 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
     prepared: dict[int, dict[str, Any]] = {}
     try:
         with session.begin_nested():
-            numbers = {f["key"]: next_numbers(session, type_key, f, now, len(order))
-                       for f in definition["fields"] if f["type"] == "auto_number"}
+            if numbers is None:
+                numbers = {f["key"]: next_numbers(session, type_key, f, now, len(order))
+                           for f in definition["fields"] if f["type"] == "auto_number"}
             for position, index in enumerate(order):
                 stored = dict(rows[index])
                 for key, given in numbers.items():

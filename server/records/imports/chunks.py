@@ -9,7 +9,7 @@ history shows where its values came from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,10 @@ class Checker:
                             name if index is None else None)
 
 
+def bad_row(number: int, cells: list[Any], problems: list[dict[str, Any]]) -> Bad:
+    return Bad(number, [_shown(c) for c in cells], problems)
+
+
 def _shown(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
@@ -143,16 +147,23 @@ def _among(session: Session, column: Any, values: Iterable[Any]) -> Any:
     return column.in_(ordered)
 
 
-def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]], validated: bool = False
-          ) -> tuple[list[Good], list[Bad]]:
+Converted = tuple[int, list[Any], dict[str, Any], list[dict[str, Any]]]  # number, cells, values, problems
+
+
+def convert_rows(checker: Checker, rows: list[tuple[int, list[Any]]]) -> list[Converted]:
+    """The cells of ``rows`` as field values, with a problem per cell that does not convert."""
+    return [(number, cells, *_convert(checker, cells)) for number, cells in rows]
+
+
+def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] | None, validated: bool = False,
+          converted: list[Converted] | None = None) -> tuple[list[Good], list[Bad]]:
     """``validated``: the validation pass accepted these rows with this checker's definition already, so
     their values are converted to columns without validating them again (keys, permissions and unique
-    values are still checked: they depend on the database, which may have changed since)."""
+    values are still checked: they depend on the database, which may have changed since). ``converted``:
+    the rows as ``convert_rows`` gave them (then ``rows`` is not read)."""
     plan = checker.plan
-    converted = []
-    for number, cells in rows:
-        values, problems = _convert(checker, cells)
-        converted.append((number, cells, values, problems))
+    if converted is None:
+        converted = convert_rows(checker, rows or [])
     matches = _existing(session, checker, (v.get(plan.key) for _, _, v, p in converted if not p)) if plan.key else {}
     good: list[Good] = []
     bad: list[Bad] = []
@@ -213,7 +224,7 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
                                                 f"is already used by another record; {key} must be unique"))
             met.add(value)
         if not problems and not validated:
-            problems = _formula_problems(checker, cells, stored, existing)
+            problems = formula_problems(checker, cells, stored, existing)
         if problems:
             bad.append(Bad(number, [_shown(c) for c in cells], problems))
         else:
@@ -221,16 +232,19 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
     return good, bad
 
 
-def _formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, Any],
-                      existing: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """A formula that fails on the row, found in the validation pass (the write computes it again, with the
-    row's real auto-numbers): so abort mode refuses the file before writing anything."""
+def formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, Any],
+                     existing: Mapping[str, Any] | None, numbers: Mapping[str, str] | None = None
+                     ) -> list[dict[str, Any]]:
+    """A formula that fails on the row, found before writing: in the validation pass with a sample number
+    (``numbers`` None), then, in abort mode, with the row's real auto-numbers (server/records/imports/
+    numbers.py), so abort mode refuses the file before writing anything."""
     fields = checker.definition["fields"]
     if not any(f["type"] == "formula" for f in fields):
         return []
     now = utcnow()
     record = {**{f["key"]: None for f in fields}, **{f["key"]: sample_number(f, now) for f in fields
-                                                      if f["type"] == "auto_number"}, **(existing or {}), **stored}
+                                                      if f["type"] == "auto_number"}, **(numbers or {}),
+              **(existing or {}), **stored}
     try:
         compute(checker.definition["key"], checker.definition, record)
     except FormInvalid as exc:
@@ -246,13 +260,15 @@ def preview_json(checker: Checker, good: Good) -> dict[str, Any]:
 
 
 def write(session: Session, checker: Checker, good: list[Good], import_id: str,
-          fire_rules: bool = False) -> tuple[int, int]:
+          fire_rules: bool = False, numbers: Callable[[int], dict[str, list[str]]] | None = None
+          ) -> tuple[int, int]:
     """Insert and update the checked rows through the records' batch path (auto-numbers, formulas,
     references, one audit event per record carrying the import's id); returns (inserted, updated).
+    ``numbers``: the auto-numbers reserved for the next N inserts, in order (else the batch takes them).
     Raises BatchRefused naming the refused rows by their row number in the file."""
     target = Target(checker.who, checker.definition, checker.table, {"import": import_id, "fireRules": fire_rules})
     inserts = {g.number: g.stored for g in good if g.existing is None}
-    insert_rows(session, target, inserts)
+    insert_rows(session, target, inserts, numbers(len(inserts)) if numbers is not None and inserts else None)
     changes = {g.number: Change(dict(g.existing), {k: v for k, v in g.stored.items() if g.existing.get(k) != v})
                for g in good if g.existing is not None}
     changed = update_rows(session, target, changes) if changes else {}
@@ -285,4 +301,5 @@ def _json(checker: Checker, values: Mapping[str, Any]) -> dict[str, Any]:
     return to_json({"fields": fields}, values, frozenset(values))
 
 
-__all__ = ["Bad", "BatchRefused", "Checker", "Good", "check", "is_blank", "preview_json", "refused_rows", "write"]
+__all__ = ["Bad", "BatchRefused", "Checker", "Converted", "Good", "bad_row", "check", "convert_rows",
+           "formula_problems", "is_blank", "preview_json", "refused_rows", "write"]
