@@ -130,13 +130,14 @@ def _duplicates(session: Session, target: Target, rows: Mapping[int, Mapping[str
             other = taken.get(value)
             mine = (own or {}).get(index)
             if value in first:
-                text = f"holds the same value as row {first[value]}; it must be unique"
+                message = FieldMessage(f"holds the same value as row {first[value]}; it must be unique", "unique",
+                                       {"row": first[value]})
             elif other is not None and other != mine:
-                text = "is already used by another record"
+                message = FieldMessage("is already used by another record", "unique")
             else:
                 first[value] = index
                 continue
-            errors.append(_row_error(index, FormInvalid({key: FieldMessage(text, "unique")})))
+            errors.append(_row_error(index, FormInvalid({key: message})))
     return errors or [{"index": None, "status": 409, **Conflict(
         "the database refused the batch (a related record was deleted meanwhile?); nothing was written").to_dict()}]
 

@@ -176,11 +176,14 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] 
                 if values.get(plan.key) is not None else None
             existing = matches.get(key_value)
             if key_value is None:
-                problems.append(checker.problem(plan.key_index, None, f"the key '{plan.key}' is empty"))
+                problems.append(checker.problem(plan.key_index, None, f"the key '{plan.key}' is empty",
+                                                "import_key_empty", {"key": plan.key}))
             elif existing is None and plan.mode == "update":
                 problems.append(checker.problem(plan.key_index, _cell(cells, plan.key_index),
                                                 f"no {checker.definition['key']} record has {plan.key} "
-                                                f"'{values[plan.key]}' to update"))
+                                                f"'{values[plan.key]}' to update", "import_no_match",
+                                                {"type": checker.definition["key"], "key": plan.key,
+                                                 "value": values[plan.key]}))
         stored = None
         if not problems and validated:
             stored = checker.validator.converted(values, creating=existing is None)
@@ -199,7 +202,7 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] 
                                        record={**stored, "created_by": checker.who.username} if existing is None
                                        else {**existing, **stored})
             except Forbidden as exc:
-                problems.append(checker.problem(None, None, exc.message))
+                problems.append(checker.problem(None, None, exc.message, "import_forbidden"))
         if problems:
             bad.append(Bad(number, [_shown(c) for c in cells], problems))
         else:
@@ -217,11 +220,13 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] 
             if value in met:
                 problems.append(checker.problem(index_of[key], _cell(cells, index_of[key]),
                                                 f"'{_cell(cells, index_of[key])}' appears earlier in the file; "
-                                                f"{key} must be unique"))
+                                                f"{key} must be unique", "import_repeated",
+                                                {"value": _cell(cells, index_of[key]), "key": key}))
             elif existing is None and value in taken[key] or (
                     existing is not None and value != existing.get(key) and _taken(session, checker, key, {value})):
                 problems.append(checker.problem(index_of[key], _cell(cells, index_of[key]),
-                                                f"is already used by another record; {key} must be unique"))
+                                                f"is already used by another record; {key} must be unique",
+                                                "import_taken", {"key": key}))
             met.add(value)
         if not problems and not validated:
             problems = formula_problems(checker, cells, stored, existing)
@@ -278,18 +283,16 @@ def write(session: Session, checker: Checker, good: list[Good], import_id: str,
 def refused_rows(checker: Checker, good: list[Good], cells: Mapping[int, list[Any]], exc: BatchRefused
                  ) -> list[Bad]:
     """The rows the batch path refused, as refused rows of the import (one problem per field named)."""
-    index_of = {f["key"]: i for i, f in checker.plan.columns}
     bad = []
     for row in exc.details.get("rows", []):
         number = row.get("index")
         error = row.get("error", {})
         problems = []
-        for name, message in (error.get("fields") or {}).items():
-            index = index_of.get(name.split(".")[0])
-            problems.append(checker.problem(index, _cell(cells.get(number, []), index) if index is not None
-                                            else None, f"{name}: {message}" if index is None else str(message)))
+        for name, message in (error.get("fields") or {}).items():  # FieldMessages: their codes travel on
+            problems.append(checker.field_problem(name, message, cells.get(number, [])))
         if not problems:
-            problems.append(checker.problem(None, None, error.get("message", "refused")))
+            problems.append(checker.problem(None, None, error.get("message", "refused"),
+                                            "batch_conflict" if error.get("code") == "conflict" else None))
         if number is None:  # the database refused the chunk without naming a row: every row fails with it
             return [Bad(g.number, [_shown(c) for c in cells.get(g.number, [])], problems) for g in good]
         bad.append(Bad(number, [_shown(c) for c in cells.get(number, [])], problems))
