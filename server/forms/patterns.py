@@ -36,8 +36,19 @@ def compiled(pattern: str) -> Any:
                            "are not supported)") from None
 
 
+@lru_cache(maxsize=1024)
+def _finder(pattern: str) -> Any:
+    # A one-pattern RE2 set answers only "does it match anywhere": the wrapper's search would also turn every
+    # group's byte offsets back into character offsets, most of the cost of checking a short value.
+    compiled(pattern)  # refuses what RE2 cannot run, with the message
+    found = re2.Set.SearchSet(_OPTIONS)
+    found.Add(pattern)
+    found.Compile()
+    return found
+
+
 def search(pattern: str, text: str) -> bool:
-    return compiled(pattern).search(text) is not None
+    return _finder(pattern).Match(text) is not None
 
 
 def _schemas(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:

@@ -119,7 +119,9 @@ def cancel(type_key: str, import_id: str) -> Any:
 @login_required
 def errors(type_key: str, import_id: str) -> Any:
     try:
-        handle = downloads.error_workbook_of(current_database(), web_principal(), import_id)
+        handle = downloads.error_workbook_of(current_database(), web_principal(), import_id, describe=problem_text,
+                                             row_text=lambda number, text: _("row %(number)s: %(problems)s",
+                                                                             number=number, problems=text))
     except BomsError as exc:
         return _refused(exc, type_key)
     return _download(exporting.file_chunks(handle), f"errors-{import_id[:8]}.xlsx", exporting.XLSX)

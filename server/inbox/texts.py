@@ -142,6 +142,24 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
                              options=_(", ").join(str(o) for o in p.get("options", []))),
     "unknown_file": lambda p: _("a file that is not on this record or not uploaded by you"),
     "duplicate_file": lambda p: _("names the same file twice"),
+    # server/records/service.py, batch.py, computed.py, references.py: what the database or a formula refused
+    "unique": lambda p: (_("holds the same value as row %(row)s; it must be unique", row=p["row"]) if "row" in p
+                         else _("is already used by another record")),
+    "formula": lambda p: _("cannot be computed on this record: %(detail)s", detail=p.get("detail", "")),
+    "unknown_record": lambda p: _("no related record %(ids)s", ids=_(", ").join(
+        str(i) for i in p.get("ids") or [p.get("id")])),
+    "unknown_user": lambda p: _("no user %(names)s", names=_(", ").join(str(v) for v in p.get("values", []))),
+    "unknown_group": lambda p: _("no group %(names)s", names=_(", ").join(str(v) for v in p.get("values", []))),
+    # server/records/imports/chunks.py: rows of an import
+    "import_key_empty": lambda p: _("the key “%(key)s” is empty", key=p.get("key")),
+    "import_no_match": lambda p: _("no %(type)s record has %(key)s “%(value)s” to update", type=p.get("type"),
+                                   key=p.get("key"), value=p.get("value")),
+    "import_repeated": lambda p: _("“%(value)s” appears earlier in the file; %(key)s must be unique",
+                                   value=p.get("value"), key=p.get("key")),
+    "import_taken": lambda p: _("is already used by another record; %(key)s must be unique", key=p.get("key")),
+    "import_forbidden": lambda p: _("you may not import this row with these fields or values"),
+    "batch_conflict": lambda p: _("the database refused these rows (a related record was deleted meanwhile?); "
+                                  "nothing of them was written"),
 }
 
 

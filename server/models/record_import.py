@@ -36,6 +36,8 @@ class RecordImport(Base):
     invalid: Mapped[int] = mapped_column(default=0)
     valid: Mapped[int] = mapped_column(default=0)
     preview: Mapped[list[Any]] = mapped_column(default=list)
+    # abort mode: the auto-numbers reserved for its inserts, {"at", "first": {field: n}, "count"} (imports/numbers.py)
+    numbers: Mapped[dict[str, Any] | None]
     message: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     job_id: Mapped[int | None]

@@ -131,13 +131,14 @@ def _duplicates(session: Session, target: Target, rows: Mapping[int, Mapping[str
             other = taken.get(value)
             mine = (own or {}).get(index)
             if value in first:
-                text = f"holds the same value as row {first[value]}; it must be unique"
+                message = FieldMessage(f"holds the same value as row {first[value]}; it must be unique", "unique",
+                                       {"row": first[value]})
             elif other is not None and other != mine:
-                text = "is already used by another record"
+                message = FieldMessage("is already used by another record", "unique")
             else:
                 first[value] = index
                 continue
-            errors.append(_row_error(index, FormInvalid({key: FieldMessage(text, "unique")})))
+            errors.append(_row_error(index, FormInvalid({key: message})))
     return errors or [{"index": None, "status": 409, **Conflict(
         "the database refused the batch (a related record was deleted meanwhile?); nothing was written").to_dict()}]
 
@@ -152,8 +153,11 @@ def _insert(session: Session, table: Table, type_key: str, rows: list[dict[str, 
     return given
 
 
-def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]]) -> dict[int, int]:
+def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]],
+                numbers: Mapping[str, Sequence[str]] | None = None) -> dict[int, int]:
     """Insert checked rows (stored values by row index): numbered, computed, audited; their ids by index.
+    ``numbers``: each auto-number field's numbers for the rows in index order, taken already (an import
+    reserves its numbers before it writes its first chunk); else they are taken here.
     Raises BatchRefused naming the rows a reference, a formula or a unique index refused."""
     if not rows:
         return {}
@@ -171,8 +175,9 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
     prepared: dict[int, dict[str, Any]] = {}
     try:
         with session.begin_nested():
-            numbers = {f["key"]: next_numbers(session, type_key, f, now, len(order))
-                       for f in definition["fields"] if f["type"] == "auto_number"}
+            if numbers is None:
+                numbers = {f["key"]: next_numbers(session, type_key, f, now, len(order))
+                           for f in definition["fields"] if f["type"] == "auto_number"}
             for position, index in enumerate(order):
                 stored = dict(rows[index])
                 for key, given in numbers.items():

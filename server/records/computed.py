@@ -155,6 +155,6 @@ def compute(type_key: str, definition: Mapping[str, Any], record: Mapping[str, A
             values[key] = result[key] = _value(field, expression.evaluate(context))
         except (ExpressionError, ValueError, ArithmeticError) as exc:
             detail = str(exc).replace(f"Cannot evaluate expression '{field['expression']}': ", "")
-            raise FormInvalid({key: FieldMessage(f"cannot be computed on this record: {detail}", "formula")}) \
-                from None
+            raise FormInvalid({key: FieldMessage(f"cannot be computed on this record: {detail}", "formula",
+                                                 {"detail": detail})}) from None
     return result

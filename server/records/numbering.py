@@ -33,6 +33,18 @@ def _text(pattern: str, at: datetime, number: int) -> str:
 def next_numbers(session: Session, type_key: str, field: Mapping[str, Any], at: datetime, count: int) -> list[str]:
     """``count`` consecutive numbers in one increment of the counter (a batch of creates): the same row
     lock as one create, so concurrent writers still take turns and a rolled-back batch gives them all back."""
+    last = take(session, type_key, field, at, count)
+    return [_text(field["pattern"], at, number) for number in range(last - count + 1, last + 1)]
+
+
+def number_text(field: Mapping[str, Any], at: datetime, number: int) -> str:
+    """The text of the ``number``-th number of ``field``'s period at ``at``."""
+    return _text(field["pattern"], at, number)
+
+
+def take(session: Session, type_key: str, field: Mapping[str, Any], at: datetime, count: int) -> int:
+    """Move the counter of ``field``'s period at ``at`` on by ``count`` (0: only lock it until commit);
+    the last number taken (with 0, the last one given so far)."""
     period = _period(field["pattern"], at)
     key = {"type_key": type_key, "field": field["key"], "period": period}
     dialect = session.get_bind().dialect.name
@@ -42,7 +54,7 @@ def next_numbers(session: Session, type_key: str, field: Mapping[str, Any], at: 
         update(RecordCounter).where(RecordCounter.type_key == type_key, RecordCounter.field == field["key"],
                                     RecordCounter.period == period)
         .values(value=RecordCounter.value + count).returning(RecordCounter.value)).scalar_one()
-    return [_text(field["pattern"], at, number) for number in range(int(last) - count + 1, int(last) + 1)]
+    return int(last)
 
 
 def next_number(session: Session, type_key: str, field: Mapping[str, Any], at: datetime) -> str:

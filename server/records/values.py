@@ -18,6 +18,7 @@ from server.forms.limits import check_value
 from server.forms.validation import FieldMessage, FormValidationError, property_checks, validate_submission
 from server.records.definition import checksum, json_schema
 from server.records.fields import KINDS, DecimalKind
+from server.records.value_checks import quick_check
 
 
 def _message(text: str, code: str, **params: Any) -> FieldMessage:
@@ -80,10 +81,15 @@ class RecordValidator:
         self.defaults = {k: f["default"] for k, f in self.fields.items() if f.get("default") is not None}
         self.decimals = frozenset(k for k, kind in self.kinds.items() if isinstance(kind, DecimalKind))
         self.checks = property_checks(self.schema)
+        self.quick = {k: check for k, prop in self.schema["properties"].items()
+                      if (check := quick_check(prop)) is not None}
         self.files = frozenset(k for k, prop in self.schema["properties"].items() if is_file_field(prop))
         self.memo: dict[str, dict[tuple[type, Any], bool]] = {k: {} for k in writable}
 
     def _passes(self, key: str, value: Any) -> bool:
+        quick = self.quick.get(key)
+        if quick is not None and quick(value):
+            return True
         if not isinstance(value, str | int | float | bool) or (isinstance(value, str) and len(value) > 64):
             return bool(self.checks[key](value))  # long texts rarely repeat: not worth the memory
         memo = self.memo[key]

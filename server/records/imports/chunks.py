@@ -9,11 +9,12 @@ history shows where its values came from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
@@ -81,6 +82,10 @@ class Checker:
                             name if index is None else None)
 
 
+def bad_row(number: int, cells: list[Any], problems: list[dict[str, Any]]) -> Bad:
+    return Bad(number, [_shown(c) for c in cells], problems)
+
+
 def _shown(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
@@ -122,7 +127,7 @@ def _existing(session: Session, checker: Checker, keys: Iterable[Any]) -> dict[A
     # Only the records the importer may update: the others are not "existing" for them (a new row with
     # their key is then refused as a unique clash), as the record page would not show them.
     rows = session.execute(select(checker.table).where(
-        column.in_(wanted), checker.policy.row_filter(checker.who, Action.UPDATE, checker.table.c))).all()
+        _among(session, column, wanted), checker.policy.row_filter(checker.who, Action.UPDATE, checker.table.c))).all()
     return {r._mapping[key]: dict(r._mapping) for r in rows}
 
 
@@ -130,19 +135,35 @@ def _taken(session: Session, checker: Checker, field_key: str, values: set[Any])
     if not values:
         return set()
     column = checker.table.c[field_key]
-    return set(session.execute(select(column).where(column.in_(sorted(values, key=str)))).scalars())
+    return set(session.execute(select(column).where(_among(session, column, values))).scalars())
 
 
-def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]], validated: bool = False
-          ) -> tuple[list[Good], list[Bad]]:
+def _among(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of a thousand for the
+    driver to send and the server to parse."""
+    ordered = sorted(values, key=str)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among", ordered, type_=ARRAY(column.type)))
+    return column.in_(ordered)
+
+
+Converted = tuple[int, list[Any], dict[str, Any], list[dict[str, Any]]]  # number, cells, values, problems
+
+
+def convert_rows(checker: Checker, rows: list[tuple[int, list[Any]]]) -> list[Converted]:
+    """The cells of ``rows`` as field values, with a problem per cell that does not convert."""
+    return [(number, cells, *_convert(checker, cells)) for number, cells in rows]
+
+
+def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] | None, validated: bool = False,
+          converted: list[Converted] | None = None) -> tuple[list[Good], list[Bad]]:
     """``validated``: the validation pass accepted these rows with this checker's definition already, so
     their values are converted to columns without validating them again (keys, permissions and unique
-    values are still checked: they depend on the database, which may have changed since)."""
+    values are still checked: they depend on the database, which may have changed since). ``converted``:
+    the rows as ``convert_rows`` gave them (then ``rows`` is not read)."""
     plan = checker.plan
-    converted = []
-    for number, cells in rows:
-        values, problems = _convert(checker, cells)
-        converted.append((number, cells, values, problems))
+    if converted is None:
+        converted = convert_rows(checker, rows or [])
     matches = _existing(session, checker, (v.get(plan.key) for _, _, v, p in converted if not p)) if plan.key else {}
     good: list[Good] = []
     bad: list[Bad] = []
@@ -155,11 +176,14 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
                 if values.get(plan.key) is not None else None
             existing = matches.get(key_value)
             if key_value is None:
-                problems.append(checker.problem(plan.key_index, None, f"the key '{plan.key}' is empty"))
+                problems.append(checker.problem(plan.key_index, None, f"the key '{plan.key}' is empty",
+                                                "import_key_empty", {"key": plan.key}))
             elif existing is None and plan.mode == "update":
                 problems.append(checker.problem(plan.key_index, _cell(cells, plan.key_index),
                                                 f"no {checker.definition['key']} record has {plan.key} "
-                                                f"'{values[plan.key]}' to update"))
+                                                f"'{values[plan.key]}' to update", "import_no_match",
+                                                {"type": checker.definition["key"], "key": plan.key,
+                                                 "value": values[plan.key]}))
         stored = None
         if not problems and validated:
             stored = checker.validator.converted(values, creating=existing is None)
@@ -178,7 +202,7 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
                                        record={**stored, "created_by": checker.who.username} if existing is None
                                        else {**existing, **stored})
             except Forbidden as exc:
-                problems.append(checker.problem(None, None, exc.message))
+                problems.append(checker.problem(None, None, exc.message, "import_forbidden"))
         if problems:
             bad.append(Bad(number, [_shown(c) for c in cells], problems))
         else:
@@ -196,14 +220,16 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
             if value in met:
                 problems.append(checker.problem(index_of[key], _cell(cells, index_of[key]),
                                                 f"'{_cell(cells, index_of[key])}' appears earlier in the file; "
-                                                f"{key} must be unique"))
+                                                f"{key} must be unique", "import_repeated",
+                                                {"value": _cell(cells, index_of[key]), "key": key}))
             elif existing is None and value in taken[key] or (
                     existing is not None and value != existing.get(key) and _taken(session, checker, key, {value})):
                 problems.append(checker.problem(index_of[key], _cell(cells, index_of[key]),
-                                                f"is already used by another record; {key} must be unique"))
+                                                f"is already used by another record; {key} must be unique",
+                                                "import_taken", {"key": key}))
             met.add(value)
         if not problems and not validated:
-            problems = _formula_problems(checker, cells, stored, existing)
+            problems = formula_problems(checker, cells, stored, existing)
         if problems:
             bad.append(Bad(number, [_shown(c) for c in cells], problems))
         else:
@@ -211,16 +237,19 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]],
     return good, bad
 
 
-def _formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, Any],
-                      existing: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """A formula that fails on the row, found in the validation pass (the write computes it again, with the
-    row's real auto-numbers): so abort mode refuses the file before writing anything."""
+def formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, Any],
+                     existing: Mapping[str, Any] | None, numbers: Mapping[str, str] | None = None
+                     ) -> list[dict[str, Any]]:
+    """A formula that fails on the row, found before writing: in the validation pass with a sample number
+    (``numbers`` None), then, in abort mode, with the row's real auto-numbers (server/records/imports/
+    numbers.py), so abort mode refuses the file before writing anything."""
     fields = checker.definition["fields"]
     if not any(f["type"] == "formula" for f in fields):
         return []
     now = utcnow()
     record = {**{f["key"]: None for f in fields}, **{f["key"]: sample_number(f, now) for f in fields
-                                                      if f["type"] == "auto_number"}, **(existing or {}), **stored}
+                                                      if f["type"] == "auto_number"}, **(numbers or {}),
+              **(existing or {}), **stored}
     try:
         compute(checker.definition["key"], checker.definition, record)
     except FormInvalid as exc:
@@ -236,13 +265,15 @@ def preview_json(checker: Checker, good: Good) -> dict[str, Any]:
 
 
 def write(session: Session, checker: Checker, good: list[Good], import_id: str,
-          fire_rules: bool = False) -> tuple[int, int]:
+          fire_rules: bool = False, numbers: Callable[[int], dict[str, list[str]]] | None = None
+          ) -> tuple[int, int]:
     """Insert and update the checked rows through the records' batch path (auto-numbers, formulas,
     references, one audit event per record carrying the import's id); returns (inserted, updated).
+    ``numbers``: the auto-numbers reserved for the next N inserts, in order (else the batch takes them).
     Raises BatchRefused naming the refused rows by their row number in the file."""
     target = Target(checker.who, checker.definition, checker.table, {"import": import_id, "fireRules": fire_rules})
     inserts = {g.number: g.stored for g in good if g.existing is None}
-    insert_rows(session, target, inserts)
+    insert_rows(session, target, inserts, numbers(len(inserts)) if numbers is not None and inserts else None)
     changes = {g.number: Change(dict(g.existing), {k: v for k, v in g.stored.items() if g.existing.get(k) != v})
                for g in good if g.existing is not None}
     changed = update_rows(session, target, changes) if changes else {}
@@ -252,18 +283,16 @@ def write(session: Session, checker: Checker, good: list[Good], import_id: str,
 def refused_rows(checker: Checker, good: list[Good], cells: Mapping[int, list[Any]], exc: BatchRefused
                  ) -> list[Bad]:
     """The rows the batch path refused, as refused rows of the import (one problem per field named)."""
-    index_of = {f["key"]: i for i, f in checker.plan.columns}
     bad = []
     for row in exc.details.get("rows", []):
         number = row.get("index")
         error = row.get("error", {})
         problems = []
-        for name, message in (error.get("fields") or {}).items():
-            index = index_of.get(name.split(".")[0])
-            problems.append(checker.problem(index, _cell(cells.get(number, []), index) if index is not None
-                                            else None, f"{name}: {message}" if index is None else str(message)))
+        for name, message in (error.get("fields") or {}).items():  # FieldMessages: their codes travel on
+            problems.append(checker.field_problem(name, message, cells.get(number, [])))
         if not problems:
-            problems.append(checker.problem(None, None, error.get("message", "refused")))
+            problems.append(checker.problem(None, None, error.get("message", "refused"),
+                                            "batch_conflict" if error.get("code") == "conflict" else None))
         if number is None:  # the database refused the chunk without naming a row: every row fails with it
             return [Bad(g.number, [_shown(c) for c in cells.get(g.number, [])], problems) for g in good]
         bad.append(Bad(number, [_shown(c) for c in cells.get(number, [])], problems))
@@ -275,4 +304,5 @@ def _json(checker: Checker, values: Mapping[str, Any]) -> dict[str, Any]:
     return to_json({"fields": fields}, values, frozenset(values))
 
 
-__all__ = ["Bad", "BatchRefused", "Checker", "Good", "check", "is_blank", "preview_json", "refused_rows", "write"]
+__all__ = ["Bad", "BatchRefused", "Checker", "Converted", "Good", "bad_row", "check", "convert_rows",
+           "formula_problems", "is_blank", "preview_json", "refused_rows", "write"]

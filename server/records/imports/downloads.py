@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
@@ -20,7 +20,9 @@ def template_for(database: Database, who: Principal, type_key: str, language: st
         return workbooks.template(a.definition, fields, language)
 
 
-def error_workbook_of(database: Database, who: Principal, import_id: str) -> IO[bytes]:
+def error_workbook_of(database: Database, who: Principal, import_id: str, **texts: Any) -> IO[bytes]:
+    """The refused rows of an import ``who`` may see; ``texts``: ``describe``/``row_text`` in the reader's
+    language (see workbooks.error_workbook)."""
     with database.read() as session:
         row, errors = service.error_rows(session, who, import_id)
-        return workbooks.error_workbook(row, errors)
+        return workbooks.error_workbook(row, errors, **texts)

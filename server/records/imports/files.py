@@ -17,7 +17,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,9 @@ class Table:
     encoding: str | None = None
     delimiter: str = ","
     total: int | None = None  # data rows, when the reader knows them up front (workbooks)
+    # The sheet calamine read for the header, kept for the passes over the rows: it holds the whole sheet
+    # in memory anyway, and reading it again is a tenth of an import's time.
+    loaded: Any = field(default=None, repr=False, compare=False)
 
     def rows(self, skip: int = 0) -> Iterator[tuple[int, list[Any]]]:
         """(the row's number in the file, its cells), data rows only, after ``skip`` of them."""
@@ -176,7 +179,7 @@ class Table:
                 raise BadRequest(f"{self.file_name}: line {reader.line_num}: {exc}", field="file") from None
 
     def _sheet_rows(self, skip: int) -> Iterator[tuple[int, list[Any]]]:
-        sheet = _open_sheet(self.path, self.file_name, self.sheet)
+        sheet = self.loaded if self.loaded is not None else _open_sheet(self.path, self.file_name, self.sheet)
         start = (sheet.start or (0, 0))[0]
         for index, cells in enumerate(sheet.iter_rows()):
             if index == 0 or index - 1 < skip:
@@ -237,4 +240,5 @@ def open_table(path: Path, file_name: str, *, sheet: str | None = None, encoding
     if first_row is None:
         raise Unprocessable(f"{where}: the sheet is empty; the first row must name the columns", field="file")
     header = _clean_header(list(first_row), file_name, sheet_obj.name)
-    return Table(path, file_name, suffix, sheet_obj.name, header, total=max(sheet_obj.height - 1, 0))
+    return Table(path, file_name, suffix, sheet_obj.name, header, total=max(sheet_obj.height - 1, 0),
+                 loaded=sheet_obj)

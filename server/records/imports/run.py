@@ -26,11 +26,23 @@ from server.db import Database, utcnow
 from server.errors import BomsError
 from server.events import EventKind, SubjectType
 from server.models import RecordImport, RecordImportError, User
-from server.records.imports.chunks import Bad, BatchRefused, Checker, check, preview_json, refused_rows, write
+from server.records.imports import numbers as reserving
+from server.records.imports.chunks import (
+    Bad,
+    BatchRefused,
+    Checker,
+    Converted,
+    check,
+    convert_rows,
+    preview_json,
+    refused_rows,
+    write,
+)
 from server.records.imports.convert import Context, zone_of
 from server.records.imports.files import Table, open_table
 from server.records.imports.mapping import make_plan
 from server.records.imports.relations import relation_names
+from server.records.imports.spool import Spool
 from server.records.service import access
 from server.records.values import validator_of
 
@@ -108,8 +120,9 @@ def _count(table: Table) -> int:
 
 
 def _validate_all(database: Database, import_id: str, table: Table, make: Callable[[], Checker],
-                  dry_run: bool) -> tuple[int, int]:
-    """The validation pass: counts, refused rows and (for a dry run) the preview; writes no record."""
+                  dry_run: bool, spool: Spool | None = None) -> tuple[int, int]:
+    """The validation pass: counts, refused rows and (for a dry run) the preview; writes no record.
+    ``spool``: keeps the converted rows for the writing pass."""
     checker = make()
     with database.write() as session:
         session.execute(delete(RecordImportError).where(RecordImportError.import_id == import_id))
@@ -117,8 +130,11 @@ def _validate_all(database: Database, import_id: str, table: Table, make: Callab
     valid = invalid = done = 0
     preview: list[dict[str, Any]] = []
     for chunk in _chunks(table.rows()):
+        converted = convert_rows(checker, chunk)
+        if spool is not None:
+            spool.add(converted)
         with database.write() as session:
-            good, bad = check(session, checker, chunk)
+            good, bad = check(session, checker, None, converted=converted)
             if len(preview) < PREVIEW_ROWS:
                 preview.extend(preview_json(checker, g) for g in good[:PREVIEW_ROWS - len(preview)])
             _errors(session, import_id, bad)
@@ -129,32 +145,61 @@ def _validate_all(database: Database, import_id: str, table: Table, make: Callab
 
 
 def _write_all(database: Database, row_id: str, table: Table, checker: Checker, skip_invalid: bool,
-               start: int) -> None:
+               start: int, spool: Spool | None = None) -> None:
     done = start
-    for chunk in _chunks(table.rows(skip=start)):
+    for converted in _converted(table, checker, start, spool):
+        chunk = [(number, cells) for number, cells, _, _ in converted]
         with database.write() as session:
             current = _progress(session, row_id)
             # In abort mode the validation pass accepted every row already: they are not validated twice.
-            good, bad = check(session, checker, chunk, validated=not skip_invalid)
+            good, bad = check(session, checker, None, validated=not skip_invalid, converted=converted)
             written = current.inserted + current.updated
             if bad and not skip_invalid:
                 _changed_meanwhile(bad[0], written)
             fire = bool(current.options.get("fireRules"))
+            given = None if skip_invalid else reserving.reserved(checker.definition, current.numbers, current.inserted)
             try:
                 with session.begin_nested():
-                    inserted, updated = write(session, checker, good, row_id, fire)
+                    inserted, updated = write(session, checker, good, row_id, fire, given)
             except BatchRefused as exc:
                 refused = refused_rows(checker, good, dict(chunk), exc)
                 if not skip_invalid:
                     _changed_meanwhile(refused[0], written)
                 numbers = {b.number for b in refused}
                 good, bad = [g for g in good if g.number not in numbers], bad + refused
-                inserted, updated = write(session, checker, good, row_id, fire)
+                inserted, updated = write(session, checker, good, row_id, fire, given)
             _errors(session, row_id, bad)
             done += len(chunk)
             _progress(session, row_id, rows_done=done, inserted=current.inserted + inserted,
                       updated=current.updated + updated, invalid=current.invalid + len(bad),
                       valid=current.valid + len(good))
+
+
+def _start_writing(database: Database, import_id: str, table: Table, checker: Checker, spool: Spool | None) -> int:
+    """After a clean validation pass in abort mode: reserve the auto-numbers if formulas could fail on them
+    (server/records/imports/numbers.py) and move to ``writing``; how many rows failed (then nothing is)."""
+    def writing(session: Session) -> None:
+        _progress(session, import_id, status="writing", rows_done=0, valid=0, invalid=0)
+
+    if not reserving.needed(checker.definition):
+        with database.write() as session:
+            writing(session)
+        return 0
+    refused = reserving.reserve(database, import_id, prepare_again(checker), _converted(table, checker, 0, spool),
+                                writing)
+    if refused:
+        with database.write() as session:
+            _errors(session, import_id, refused)
+            row = _progress(session, import_id, invalid=len(refused))
+            _progress(session, import_id, valid=row.valid - len(refused))
+    return len(refused)
+
+
+def _converted(table: Table, checker: Checker, start: int, spool: Spool | None) -> Iterator[list[Converted]]:
+    """The rows after ``start``, converted: from the validation pass's spool if this run has one."""
+    if spool is not None:
+        return spool.read()
+    return (convert_rows(checker, chunk) for chunk in _chunks(table.rows(skip=start)))
 
 
 def _changed_meanwhile(first: Bad, written: int) -> None:
@@ -201,6 +246,7 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
     if status is None:
         _end(database, import_id, finish, "cancelled", "cancelled before it started; nothing was written")
         return
+    spool: Spool | None = None
     try:
         with database.read() as session:
             row = session.get(RecordImport, import_id)
@@ -209,7 +255,9 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
             with database.write() as session:
                 _progress(session, import_id, total_rows=_count(table))
         if status in ("pending", "validating") and (dry_run or not skip_invalid):
-            valid, invalid = _validate_all(database, import_id, table, lambda: prepare_again(checker), dry_run)
+            spool = None if dry_run else Spool()
+            valid, invalid = _validate_all(database, import_id, table, lambda: prepare_again(checker), dry_run,
+                                           spool)
             if dry_run:
                 _end(database, import_id, finish, "previewed")
                 return
@@ -219,12 +267,15 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
                      "workbook, correct it and import it again, or import with onError skip)")
                 return
             start = 0
-            with database.write() as session:
-                _progress(session, import_id, status="writing", rows_done=0, valid=0, invalid=0)
+            refused = _start_writing(database, import_id, table, checker, spool)
+            if refused:
+                _end(database, import_id, finish, "failed",
+                     f"{refused} of {valid} rows fail with the auto-numbers they would be given; nothing was written")
+                return
         else:
             with database.write() as session:
                 _progress(session, import_id, status="writing")
-        _write_all(database, import_id, table, prepare_again(checker), skip_invalid, start)
+        _write_all(database, import_id, table, prepare_again(checker), skip_invalid, start, spool)
         _end(database, import_id, finish, "done")
     except Cancelled:
         _end(database, import_id, finish, "cancelled")
@@ -233,6 +284,9 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
     except Exception as exc:  # noqa: BLE001 - the import says it failed instead of a stack trace to the user
         logger.exception("import %s failed", import_id)
         _end(database, import_id, finish, "failed", f"the import stopped on an internal error ({type(exc).__name__})")
+    finally:
+        if spool is not None:
+            spool.close()
 
 
 def prepare_again(checker: Checker) -> Checker:

@@ -8,7 +8,7 @@ and is listed as ignored.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
 import xlsxwriter
@@ -28,8 +28,20 @@ def book_of(handle: IO[bytes]) -> xlsxwriter.Workbook:
                                         "strings_to_urls": False, "strings_to_numbers": False})
 
 
-def error_workbook(row: RecordImport, errors: Iterable[RecordImportError]) -> IO[bytes]:
-    """A temporary file (rewound) holding the error workbook; the caller streams and closes it."""
+def _english(problem: Mapping[str, Any]) -> str:
+    return str(problem.get("message", ""))
+
+
+def _english_row(number: int, text: str) -> str:
+    return f"row {number}: {text}"
+
+
+def error_workbook(row: RecordImport, errors: Iterable[RecordImportError],
+                   describe: Callable[[Mapping[str, Any]], str] = _english,
+                   row_text: Callable[[int, str], str] = _english_row) -> IO[bytes]:
+    """A temporary file (rewound) holding the error workbook; the caller streams and closes it.
+    ``describe`` says one problem and ``row_text`` a row's problems in the importer's language (the pages
+    pass their translations, server/inbox/texts.py); the stored English otherwise."""
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - returned open; the response closes it
     book = book_of(handle)
     sheet = book.add_worksheet("Errors")
@@ -45,9 +57,9 @@ def error_workbook(row: RecordImport, errors: Iterable[RecordImportError]) -> IO
                 sheet.write(line, column, value)
             else:
                 sheet.write_string(line, column, str(value))
-        text = "; ".join(f"{p['column']} ({p['header']}): {p['message']}" if p.get("column") else p["message"]
+        text = "; ".join(f"{p['column']} ({p['header']}): {describe(p)}" if p.get("column") else describe(p)
                          for p in error.problems)
-        sheet.write_string(line, len(header), f"row {error.row_number}: {text}")
+        sheet.write_string(line, len(header), row_text(error.row_number, text))
     book.close()
     handle.seek(0)
     return handle

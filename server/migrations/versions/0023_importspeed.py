@@ -1,0 +1,25 @@
+"""record_import.numbers: the auto-numbers an abort-mode import reserved before writing its first chunk
+
+Revision ID: 0023_importspeed
+Revises: 0022
+Create Date: 2026-12-01 19:45:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+revision = '0023_importspeed'
+down_revision = '0022'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('record_import', sa.Column('numbers', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'),
+                                             nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('record_import', schema=None) as batch_op:
+        batch_op.drop_column('numbers')
