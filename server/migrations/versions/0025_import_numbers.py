@@ -1,7 +1,7 @@
 """record_import.numbers: the auto-numbers an abort-mode import reserved before writing its first chunk
 
-Revision ID: 0023_importspeed
-Revises: 0022
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-01 19:45:00.000000
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0023_importspeed'
-down_revision = '0022'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
