@@ -43,8 +43,6 @@ class Step:
     subprocesses: set[Any] = field(default_factory=set)  # the sub-workflows there were when it loaded
     received: bool = False  # a message or signal was delivered: its variables are merged after the run
 
-    def __post_init__(self) -> None:
-        self.subprocesses = set(self.workflow.subprocesses)
     started: float = field(default_factory=time.time)
     events: list[Event] = field(default_factory=list)
     # Unfinished tasks loaded without an entry time: they were entered before passages were recorded,
@@ -52,6 +50,7 @@ class Step:
     unrecorded: frozenset[Any] = frozenset()
 
     def __post_init__(self) -> None:
+        self.subprocesses = set(self.workflow.subprocesses)
         if not self.new:
             live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
             self.unrecorded = frozenset(t.id for t in all_tasks(self.workflow)
