@@ -147,3 +147,21 @@ def test_palette_offers_only_kinds_the_form_configures(api: Any, browser: Any) -
     assert saved.status_code == 302, saved.get_data(as_text=True)
     keys = [f["key"] for f in api.get("admin", "/api/v1/record-types/every").get_json()["fields"]]
     assert keys == [f"f_{kind}" for kind in reversed(PALETTE)]
+
+
+def test_designer_sets_a_currency_chosen_per_record(api: Any, browser: Any) -> None:
+    web = browser("modeler")
+    saved = web.post("/admin/record-types/new", {"key": "deal", "name_en": "Deal", "name_zh": "交易", **_rows(
+        {"key": "price", "label_en": "Price", "label_zh": "价格", "type": "money", "currency": "cny, usd EUR",
+         "per_record": "on", "list": "on"},
+        {"key": "fee", "label_en": "Fee", "label_zh": "费用", "type": "money", "currency": "cny", "list": "on"})})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    fields = api.get("admin", "/api/v1/record-types/deal").get_json()["fields"]
+    assert fields[0]["currencies"] == ["CNY", "USD", "EUR"] and "currency" not in fields[0]
+    assert fields[1]["currency"] == "CNY" and "currencies" not in fields[1]
+    page = web.get("/admin/record-types/deal/").get_data(as_text=True)
+    assert 'value="CNY, USD, EUR"' in page and 'name="per_record-0" checked' in page
+    refused = web.post("/admin/record-types/new", {"key": "bad", "name_en": "Bad", "name_zh": "坏", **_rows(
+        {"key": "price", "label_en": "Price", "label_zh": "价格", "type": "money", "currency": "CNY, CNY",
+         "per_record": "on"})})
+    assert refused.status_code == 400 and "names a currency twice" in refused.get_data(as_text=True)
