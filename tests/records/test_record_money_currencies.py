@@ -150,3 +150,40 @@ def test_switching_between_one_currency_and_per_record_is_refused(deals: Any) ->
     assert deals.client.put("/api/v1/record-types/deal", json=added, headers=deals.headers("admin")).status_code \
         == 201  # a new per-record field on a table with records: both columns added
     assert deals.get("sam", "/api/v1/records/deal").get_json()["items"][0]["fields"]["cost"] is None
+
+
+def test_formulas_lookups_rollups_and_relation_paths_never_read_the_bare_amount(deals: Any) -> None:
+    def typed(key: str, *fields: dict[str, Any]) -> dict[str, Any]:
+        return {"key": key, "name": {"en": key, "zh": key}, "fields": [
+            {"key": "deal", "label": {"en": "Deal", "zh": "交易"}, "type": "relation", "target": "deal"}, *fields]}
+
+    formula = {**DEAL, "fields": [*DEAL["fields"], {"key": "double", "label": {"en": "Double", "zh": "双倍"},
+                                                    "type": "formula", "expression": "price * 2",
+                                                    "resultType": "decimal"}]}
+    refused = deals.client.put("/api/v1/record-types/deal", json=formula, headers=deals.headers("admin"))
+    assert refused.status_code == 400
+    assert "no field 'price' a formula can read" in refused.get_json()["error"]["message"]
+    lookup = typed("line", {"key": "deal_price", "label": {"en": "P", "zh": "价"}, "type": "lookup",
+                            "relation": "deal", "field": "price"})
+    refused = deals.post("modeler", "/api/v1/record-types", json=lookup)
+    assert refused.status_code == 400 and "no stored field 'price' to look up" in refused.get_json()["error"]["message"]
+    assert deals.post("modeler", "/api/v1/record-types", json=typed("line")).status_code == 201
+    rollup = {**DEAL, "fields": [*DEAL["fields"], {"key": "total", "label": {"en": "T", "zh": "合"}, "type": "rollup",
+                                                   "source": "line", "via": "deal", "function": "count"}]}
+    assert deals.client.put("/api/v1/record-types/deal", json=rollup, headers=deals.headers("admin")).status_code \
+        == 201  # a count is fine
+    made = _create(deals, "A", {"amount": "5", "currency": "USD"}).get_json()
+    assert deals.post("admin", "/api/v1/records/line", json={"fields": {"deal": made["id"]}}).status_code == 201
+    path = deals.get("admin", "/api/v1/records/line?filter=deal.price > 1")
+    assert path.status_code == 400 and "no field 'deal.price'" in path.get_json()["error"]["message"]
+    quote = typed("quote", {"key": "price", "label": {"en": "P", "zh": "价"}, "type": "money",
+                            "currencies": ["CNY", "USD"]})
+    assert deals.post("modeler", "/api/v1/record-types", json=quote).status_code == 201
+    over = {**DEAL, "fields": [*rollup["fields"], {"key": "quoted", "label": {"en": "Q", "zh": "报"},
+                                                   "type": "rollup", "source": "quote", "via": "deal",
+                                                   "function": "sum", "field": "price"}]}
+    refused = deals.client.put("/api/v1/record-types/deal", json=over, headers=deals.headers("admin"))
+    assert refused.status_code == 400 and "no number field 'price' to sum" in refused.get_json()["error"]["message"]
+    counted = {**over, "fields": [*rollup["fields"], {**over["fields"][-1], "function": "count"}]}
+    assert deals.client.put("/api/v1/record-types/deal", json=counted, headers=deals.headers("admin")).status_code \
+        == 201
