@@ -117,6 +117,10 @@ def localized_schema(schema: dict[str, Any], fields: list[dict[str, Any]]) -> di
     by_key = {f["key"]: f for f in fields}
     properties = {}
     for key, prop in schema["properties"].items():
+        if "x-currency-of" in prop:  # the currency input of a per-record money field (records/money.py)
+            amount = field_label(by_key[prop["x-currency-of"]])
+            properties[key] = {**prop, "title": _("%(field)s: currency", field=amount)}
+            continue
         field = by_key[key]
         prop = {**prop, "title": field_label(field)}
         if "help" in field:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from server.records import money
 from server.records.money import currency_column, per_record
 
 
@@ -53,19 +54,7 @@ def flat_values(values: Mapping[str, Any] | None, fields: list[dict[str, Any]]) 
 
 
 def joined(values: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:
-    """The posted values with each amount and currency pair as one value (both empty: no value, or null
-    when the form clears its emptied fields; one of the two alone goes on, for the validator to name)."""
-    result = dict(values)
-    for key in _keys(fields):
-        companion = currency_column(key)
-        if key not in result and companion not in result:
-            continue
-        amount, code = result.pop(key, None), result.pop(companion, None)
-        if amount is None and code is None:
-            result[key] = None
-        else:
-            result[key] = {k: v for k, v in (("amount", amount), ("currency", code)) if v is not None}
-    return result
+    return money.joined_form(values, fields)
 
 
 def flat_errors(errors: dict[str, str] | None, fields: list[dict[str, Any]]) -> dict[str, str] | None:

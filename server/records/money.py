@@ -145,3 +145,50 @@ def refused_filter(name: str, columns: Mapping[str, Any]) -> BadRequest | None:
 
 
 COLUMN_TYPE = String(3)
+
+
+def flat_form(schema: dict[str, Any], fields: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """A record form's schema for a form renderer that draws one input per property: each per-record money
+    field as its amount (under its key) and a currency choice (``<key>__currency``, marked ``x-currency-of``),
+    each with the default the field's property had."""
+    keys = {f["key"] for f in fields if per_record(f)} & set(schema["properties"])
+    if not keys:
+        return schema
+    properties: dict[str, Any] = {}
+    required = list(schema.get("required", []))
+    for key, prop in schema["properties"].items():
+        if key not in keys:
+            properties[key] = prop
+            continue
+        shared = {k: v for k, v in prop.items() if k in ("title", "description", "readOnly")}
+        default = prop.get("default") if isinstance(prop.get("default"), Mapping) else {}
+        properties[key] = {**prop["properties"]["amount"], **shared,
+                           **({"default": default["amount"]} if "amount" in default else {})}
+        properties[currency_column(key)] = {
+            **prop["properties"]["currency"], "readOnly": prop.get("readOnly", False), "x-currency-of": key,
+            **({"default": default["currency"]} if "currency" in default else {})}
+        if key in required:
+            required.append(currency_column(key))
+    order = [n for k in schema.get("x-order", []) for n in ((k, currency_column(k)) if k in keys else (k,))]
+    return {**schema, "properties": properties, "required": required, **({"x-order": order} if order else {})}
+
+
+def joined_form(values: Mapping[str, Any], fields: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Posted form values with each amount and currency pair as one value (both empty: null, when the
+    form sent either; one of the two alone goes on, for the validator to name what is missing)."""
+    result = dict(values)
+    for key in (f["key"] for f in fields if per_record(f)):
+        companion = currency_column(key)
+        if (key not in result and companion not in result) or (
+                isinstance(result.get(key), Mapping) and companion not in result):
+            continue  # not on the form, or already one value
+        amount, code = result.pop(key, None), result.pop(companion, None)
+        result[key] = None if amount is None and code is None else {
+            k: v for k, v in (("amount", amount), ("currency", code)) if v is not None}
+    return result
+
+
+def form_messages(errors: Mapping[str, Any]) -> dict[str, Any]:
+    """The validator's messages keyed by the form's inputs: ``price.currency`` beside ``price__currency``."""
+    return {(currency_column(k[:-len(".currency")]) if k.endswith(".currency") else
+             k[:-len(".amount")] if k.endswith(".amount") else k): v for k, v in errors.items()}
