@@ -8,6 +8,7 @@ definition unchanged, so saving from the form never drops it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from server.models import ROLES
 BLANK_ROWS = 3
 # What the form edits; every other key of a saved field (help, validation, default, scale, and the
 # configuration of kinds the form has no inputs for) is kept while the field keeps its type.
-FORM_KEYS = frozenset({"key", "label", "type", "required", "unique", "list", "currency", "options"})
+FORM_KEYS = frozenset({"key", "label", "type", "required", "unique", "list", "currency", "currencies", "options"})
 GRID_KEYS = frozenset({"roles", "actions"})
 
 
@@ -39,6 +40,7 @@ class FieldRow:
     options: str = ""
     existing: bool = False
     position: int = 0
+    per_record: bool = False  # money: the currency is chosen per record from the codes in ``currency``
 
 
 @dataclass
@@ -60,7 +62,8 @@ def form_of(definition: Mapping[str, Any] | None) -> DesignForm:
     if definition is None:
         return DesignForm(rows=[FieldRow(i, position=i + 1) for i in range(BLANK_ROWS)])
     rows = [FieldRow(i, f["key"], f["label"]["en"], f["label"]["zh"], f["type"], f["required"], f["unique"],
-                     f.get("list", True), f.get("currency", ""), _options_text(f.get("options", [])), True)
+                     f.get("list", True), ", ".join(f["currencies"]) if "currencies" in f else f.get("currency", ""),
+                     _options_text(f.get("options", [])), True, per_record="currencies" in f)
             for i, f in enumerate(definition["fields"])]
     rows += [FieldRow(len(rows) + i) for i in range(BLANK_ROWS)]
     for row in rows:
@@ -96,7 +99,7 @@ def _row(form: MultiDict[str, str], index: int) -> FieldRow:
     return FieldRow(index, text("key"), text("label_en"), text("label_zh"), text("type") or "text",
                     form.get(f"required-{index}") == "on", form.get(f"unique-{index}") == "on",
                     form.get(f"list-{index}") == "on", text("currency"), form.get(f"options-{index}") or "",
-                    form.get(f"existing-{index}") == "1")
+                    form.get(f"existing-{index}") == "1", per_record=form.get(f"per_record-{index}") == "on")
 
 
 def typed_form(form: MultiDict[str, str], saved: Mapping[str, Any] | None) -> DesignForm:
@@ -128,7 +131,9 @@ def definition_of(design: DesignForm, saved: Mapping[str, Any] | None) -> dict[s
         old = before.get(row.key)
         if old is not None and old["type"] == row.type:
             entry.update({k: v for k, v in old.items() if k not in FORM_KEYS and v not in (None, {})})
-        if row.type == "money":
+        if row.type == "money" and row.per_record:  # "CNY, USD EUR": the codes a record chooses from
+            entry["currencies"] = [c for c in re.split(r"[\s,，;]+", row.currency.upper()) if c]
+        elif row.type == "money":
             entry["currency"] = row.currency.upper()
         if row.type in ("select", "multi_select"):
             entry["options"] = _options(row.options, row.key or f"row {row.index + 1}")

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from admin.access import RoleGuard, database, principal
 from admin.feedback import describe
 from admin.record_designer import BLANK_ROWS, DesignForm, FieldRow, definition_of, form_of, typed_form
+from admin.record_palette import PALETTE
 from server.auth.permissions.records import Action
 from server.errors import BomsError, NotFound
 from server.models import ROLES
@@ -39,8 +40,8 @@ class RecordTypesView(RoleGuard, BaseView):
         for _blank in range(BLANK_ROWS - sum(1 for r in design.rows if not r.key)):
             design.rows.append(FieldRow(len(design.rows), position=len(design.rows) + 1))
         return self.render("admin/boms/record_type_edit.html", design=design, versions=versions,
-                           kinds=list(KINDS), roles=ROLES, actions=[a.value for a in Action],
-                           unconvertible=unconvertible), status
+                           kinds=list(KINDS), palette=PALETTE, blank=FieldRow(0), roles=ROLES,
+                           actions=[a.value for a in Action], unconvertible=unconvertible), status
 
     @expose("/new", methods=("GET", "POST"))
     def new(self) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, distinct, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.analytics.sources import DATE, Source
+from server.analytics.sources import DATE, Source, mixed_currency
 from server.analytics.sqlparts import (
     MAX_PERCENTILE_VALUES,
     PERCENTILES,
@@ -272,7 +272,17 @@ def _top_with_others(session: Session, q: Query, dims: list[ColumnElement[Any]],
     return result
 
 
+def _refuse_mixed_currencies(q: Query) -> None:
+    """Never a sum, average, min or max across currencies, whatever path built the query (validate.py
+    refuses such a chart at save; this keeps a query built another way from doing it silently)."""
+    for m in q.measures:
+        problem = mixed_currency(q.source, m.agg, m.field, [d.field for d in q.dimensions]) if m.field else None
+        if problem:
+            raise BadRequest(problem, field=m.field)
+
+
 def run(session: Session, q: Query) -> Result:
+    _refuse_mixed_currencies(q)
     dialect = session.get_bind().dialect.name
     edges = None
     for dim in q.dimensions:
@@ -314,8 +324,13 @@ def run(session: Session, q: Query) -> Result:
 
 def total(session: Session, q: Query) -> list[Any]:
     """The measures over every row of the query (a pivot's grand total, a KPI's value)."""
-    rows = _groups(session, Query(q.source, [], q.measures, q.where), [], _where(q), None, False)
-    return [number(v) for v in rows[0]] if rows else [None] * len(q.measures)
+    # A measure over amounts in several currencies has no total across them (the chart groups it by
+    # its currency): None, not a sum of different currencies.
+    mixed = [m.field is not None and mixed_currency(q.source, m.agg, m.field, []) is not None for m in q.measures]
+    safe = [m for m, refused in zip(q.measures, mixed, strict=True) if not refused]
+    rows = _groups(session, Query(q.source, [], safe, q.where), [], _where(q), None, False) if safe else [[]]
+    values = iter([number(v) for v in rows[0]] if rows else [None] * len(safe))
+    return [None if refused else next(values) for refused in mixed]
 
 
 def totals_within(session: Session, q: Query, spans: list[ColumnElement[bool]]) -> list[list[Any]] | None:
@@ -323,6 +338,7 @@ def totals_within(session: Session, q: Query, spans: list[ColumnElement[bool]]) 
     each measure once per span with FILTER (WHERE span); ``q.where`` should hold the rows of every span (the
     caller knows the narrowest such range). None where a measure is computed in Python (percentiles on
     SQLite): the caller then asks ``total`` once per span."""
+    _refuse_mixed_currencies(q)
     dialect = session.get_bind().dialect.name
     selected = [_measure_sql(dialect, q.source, m, span) for span in spans for m in q.measures]
     if any(s is None for s in selected):

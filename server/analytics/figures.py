@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.analytics.aggregate import Dimension, Measure, Query, label_of, run, total, totals_within
 from server.analytics.charttypes import BOX_PARTS
-from server.analytics.sources import Source
+from server.analytics.sources import Source, filter_columns
 from server.analytics.sqlparts import bucket_range
 from server.analytics.validate import check_filter
 from server.db import utcnow
@@ -68,7 +68,7 @@ def chart_where(chart: Mapping[str, Any], source: Source) -> list[ColumnElement[
     if "filter" not in chart:
         return []
     check_filter(chart["filter"], source, chart["key"])  # a hidden field in the filter: refused as unknown
-    return [compile_filter(chart["filter"], {k: c.expr for k, c in source.columns.items()})]
+    return [compile_filter(chart["filter"], filter_columns(source))]
 
 
 def _measures(chart: Mapping[str, Any]) -> list[Measure]:

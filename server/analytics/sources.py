@@ -28,6 +28,7 @@ from server.errors import BadRequest, Forbidden, NotFound
 from server.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
 from server.models.audit import full_subject_column
 from server.models.instance import VARIABLE_NAME
+from server.records import money
 from server.records.fields import KINDS as FIELD_KINDS
 from server.records.links import read_through
 from server.records.storage import table_of
@@ -47,6 +48,26 @@ class SourceColumn:
     # value -> {"en", "zh"} for select fields, so charts show option labels
     options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     join: str | None = None  # a join this column needs (tasks' candidate groups)
+    # An amount whose currency is chosen per record: the key of its currency column, without which it
+    # is never summed, averaged or compared (server/records/money.py).
+    currency: str | None = None
+    currencies: tuple[str, ...] = ()  # the codes it may be in
+
+
+def filter_columns(source: Source, kinds: frozenset[str] | None = None) -> dict[str, ColumnElement[Any]]:
+    """What a chart's filter may name: every column, except that an amount with a currency per record is
+    compared only within one currency, as ``price.USD`` (server/records/money.py), never bare."""
+    columns: dict[str, ColumnElement[Any]] = {}
+    for key, c in source.columns.items():
+        if kinds is not None and c.kind not in kinds:
+            continue
+        if c.currency is None:
+            columns[key] = c.expr
+            continue
+        code = source.columns[c.currency].expr
+        for currency in c.currencies:
+            columns[f"{key}.{currency}"] = case((code == currency, c.expr), else_=None)
+    return columns
 
 
 @dataclass
@@ -70,6 +91,16 @@ class Source:
         return {"records": f"record type '{self.name}'", "process_instances": f"process '{self.name}' instances",
                 "tasks": "tasks" + (f" of process '{self.name}'" if self.name else ""),
                 "audit_events": "audit events"}[self.kind]
+
+
+def mixed_currency(source: Source, agg: str, name: str, dimensions: list[str]) -> str | None:
+    """Why ``agg`` of ``name`` is refused, if it would add up or compare amounts in different currencies:
+    an amount with a currency per record is aggregated only grouped by its currency (a count is fine)."""
+    column = source.columns.get(name)
+    if agg == "count" or column is None or column.currency is None or column.currency in dimensions:
+        return None
+    return (f"cannot {agg} '{name}': its amounts are in several currencies, and BOMS does not add or compare "
+            f"different currencies; group the chart by '{column.currency}'")
 
 
 def kind_of(expr: ColumnElement[Any]) -> str:
@@ -129,7 +160,14 @@ def _records(session: Session, who: Principal, spec: Mapping[str, Any], design: 
         "updated_by": _column("updated_by", table.c.updated_by, _label("Updated by", "更新人")),
     }
     for f in row.definition["fields"]:
-        if f["key"] in readable and FIELD_KINDS[f["type"]].stored(f):
+        if f["key"] in readable and money.per_record(f):
+            code = f"{f['key']}.currency"
+            columns[f["key"]] = SourceColumn(f["key"], table.c[f["key"]], NUMBER, f["label"], currency=code,
+                                             currencies=tuple(f["currencies"]))
+            columns[code] = SourceColumn(code, table.c[money.currency_column(f["key"])], TEXT,
+                                         {lang: f"{text} · {_label('currency', '币种')[lang]}"
+                                          for lang, text in f["label"].items()})
+        elif f["key"] in readable and FIELD_KINDS[f["type"]].stored(f):
             column = table.c[f["key"]]
             kind = "list" if f["type"] == "multi_select" else kind_of(column)
             columns[f["key"]] = SourceColumn(f["key"], column, kind, f["label"], _options(f))

@@ -10,7 +10,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.analytics.charttypes import NUMERIC_AGGREGATES, ORDERED_AGGREGATES
-from server.analytics.sources import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Source, resolve
+from server.analytics.sources import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    NUMBER,
+    TEXT,
+    Source,
+    filter_columns,
+    mixed_currency,
+    resolve,
+)
 from server.auth.permissions import Principal
 from server.errors import BadRequest, BomsError
 from server.expressions import ExpressionError, FilterError, UnknownNameError, compile_filter
@@ -30,7 +40,7 @@ def _column(source: Source, chart: str, name: str, role: str) -> str:
 
 
 def check_filter(text: str, source: Source, chart: str) -> None:
-    columns = {k: c.expr for k, c in source.columns.items() if c.kind in GROUPABLE}
+    columns = filter_columns(source, GROUPABLE)
     try:
         compile_filter(text, columns)
     except UnknownNameError as exc:
@@ -48,6 +58,9 @@ def _check_chart(chart: Mapping[str, Any], source: Source, charts: Mapping[str, 
         if "bucket" in dim and kind not in (DATE, DATETIME):
             raise _bad(key, dim["field"], f"a '{dim['bucket']}' bucket needs a date field; '{dim['field']}' is "
                                           f"{kind}")
+        problem = mixed_currency(source, "group by", dim["field"], [d["field"] for d in chart["dimensions"]])
+        if problem:
+            raise _bad(key, dim["field"], problem)
         if "bins" in dim and kind != NUMBER:
             raise _bad(key, dim["field"], f"histogram bins need a number field; '{dim['field']}' is {kind}")
     if chart["type"] == "histogram" and "bins" not in chart["dimensions"][0]:
@@ -65,6 +78,9 @@ def _check_chart(chart: Mapping[str, Any], source: Source, charts: Mapping[str, 
             raise _bad(key, name, f"cannot take the {agg} of '{name}': it is a {kind} field")
         if kind not in GROUPABLE:
             raise _bad(key, name, f"cannot aggregate '{name}' (a {kind} field)")
+        problem = mixed_currency(source, agg, name, [d["field"] for d in chart["dimensions"]])
+        if problem:
+            raise _bad(key, name, problem)
     if "filter" in chart:
         check_filter(chart["filter"], source, key)
     if "compare" in chart:

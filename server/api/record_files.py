@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, request, send_file
 
+from server import thumbnails
 from server.api import api
 from server.api.common import principal, reading, writing
 from server.api.openapi import op, param
@@ -62,6 +63,23 @@ def download_record_file(type_key: str, record_id: str, file_id: str) -> Any:
     return response
 
 
+@api.get("/records/<type_key>/<record_id:record_id>/files/<file_id>/thumbnail")
+def record_file_thumbnail(type_key: str, record_id: str, file_id: str) -> Any:
+    who = principal()
+    number = id_value(record_id)
+    if number is None:
+        raise NotFound(f"no {type_key} record {record_id}")
+    with reading() as session:
+        small = files.thumbnail(session, who, _root(), type_key, number, file_id)
+    if small is None:
+        raise NotFound(f"file '{file_id}' has no thumbnail: it is not a PNG, JPEG, GIF or WebP image BOMS can "
+                       "decode within its limits")
+    response = send_file(small, mimetype=thumbnails.CONTENT_TYPE, conditional=True)
+    harden_stored(response)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 FILE_ID = param("file_id", "path", {"type": "string", "format": "uuid"}, "The file id (fileId)")
 
 
@@ -85,5 +103,12 @@ def paths() -> dict[str, dict[str, Any]]:
                 "type": "string", "contentMediaType": "application/octet-stream"}}})},
             (401, 404), [TYPE, RECORD_ID, FILE_ID],
             description="Allowed to whoever may read the record (row scope) and the field; anything else is a 404.")},
+        "/api/v1/records/{type_key}/{record_id}/files/{file_id}/thumbnail": {"get": op(
+            "getRecordFileThumbnail", "records", "A bounded thumbnail of an image on a record",
+            {200: ("WebP, at most 256 px on its longer side, made on first request and cached",
+                   {"image/webp": {"schema": {"type": "string", "contentMediaType": "image/webp"}}})},
+            (401, 404), [TYPE, RECORD_ID, FILE_ID],
+            description="The same permission as the file's download. A 404 also when the file is not a PNG, JPEG, "
+                        "GIF or WebP image, or cannot be decoded within BOMS's limits (50 megapixels).")},
     }
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, request, send_file
+from flask import current_app, redirect, request, send_file, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server import thumbnails
 from server.auth.session import web_principal
 from server.errors import BomsError, PayloadTooLarge
 from server.inbox import bp
@@ -115,3 +116,18 @@ def record_file(type_key: str, record_id: int, file_id: str) -> Any:
             return error_page(exc)
     inline = request.args.get("view") == "image" and content_type.lower() in THUMBNAIL_TYPES
     return _send_stored(path, name, content_type, inline)
+
+
+@bp.get("/records/<type_key>/<int:record_id>/files/<file_id>/thumbnail")
+@login_required
+def record_thumbnail(type_key: str, record_id: int, file_id: str) -> Any:
+    """The record page's thumbnail of an image (same permission as the file); an image BOMS does not shrink
+    gets a placeholder picture, so the page never shows a broken one."""
+    with reading() as session:
+        try:
+            small = record_files.thumbnail(session, web_principal(), store_root(), type_key, record_id, file_id)
+        except BomsError as exc:
+            return error_page(exc)
+    if small is None:
+        return redirect(url_for("static", filename="thumbnail-none.svg"))
+    return _send_stored(small, "thumbnail.webp", thumbnails.CONTENT_TYPE, True)

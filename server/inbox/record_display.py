@@ -49,7 +49,7 @@ def option_badge(field: Mapping[str, Any], value: Any) -> str | Markup:
 
 def field_label(field: Mapping[str, Any]) -> str:
     label = tr(field["label"])
-    return f"{label} ({field['currency']})" if field["type"] == "money" else label
+    return f"{label} ({field['currency']})" if field["type"] == "money" and "currency" in field else label
 
 
 @bp.app_template_filter("record_value")
@@ -60,6 +60,10 @@ def record_value(value: Any, field: Mapping[str, Any]) -> str | Markup:
         return Markup('<span class="text-body-secondary">&mdash;</span>')
     if kind == "boolean":
         return _("yes") if value else _("no")
+    if kind == "money" and isinstance(value, Mapping):  # a currency per record: the amount, then its code
+        amount = record_value(value.get("amount"), {**field, "currencies": None})
+        return Markup('<span class="text-nowrap">{0} <span class="small text-body-secondary">{1}</span></span>'
+                      ).format(amount, value.get("currency", ""))
     if kind in ("decimal", "money"):
         try:
             number = Decimal(str(value))
@@ -113,6 +117,10 @@ def localized_schema(schema: dict[str, Any], fields: list[dict[str, Any]]) -> di
     by_key = {f["key"]: f for f in fields}
     properties = {}
     for key, prop in schema["properties"].items():
+        if "x-currency-of" in prop:  # the currency input of a per-record money field (records/money.py)
+            amount = field_label(by_key[prop["x-currency-of"]])
+            properties[key] = {**prop, "title": _("%(field)s: currency", field=amount)}
+            continue
         field = by_key[key]
         prop = {**prop, "title": field_label(field)}
         if "help" in field:

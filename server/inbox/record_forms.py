@@ -19,6 +19,7 @@ from server.errors import BomsError, Conflict, FormInvalid
 from server.forms.render import fields as form_fields
 from server.forms.render import parse_submission, shown_again
 from server.inbox import bp
+from server.inbox import record_money_form as money_form
 from server.inbox.files import store_root, upload_limit
 from server.inbox.pages import error_page, reading, writing
 from server.inbox.record_display import localized_schema, one_line_texts, tr
@@ -30,8 +31,10 @@ from server.rules import manual
 
 def _form(kind: workspace.TypeView, action: Action, values: dict[str, Any] | None,
           errors: dict[str, str] | None) -> tuple[list[Any], dict[str, Any]]:
-    schema = localized_schema(kind.schema(action), kind.fields)
-    return one_line_texts(form_fields(schema, values, errors), kind.fields), schema
+    schema = money_form.flat_schema(localized_schema(kind.schema(action), kind.fields), kind.fields)
+    shown = form_fields(schema, money_form.flat_values(values, kind.fields),
+                        money_form.flat_errors(errors, kind.fields))
+    return one_line_texts(shown, kind.fields), schema
 
 
 def _render_form(kind: workspace.TypeView, action: Action, values: dict[str, Any] | None = None,
@@ -71,7 +74,7 @@ def _submitted(kind: workspace.TypeView, action: Action, clearing: bool) -> dict
         for key, prop in schema["properties"].items():
             if not prop.get("readOnly"):
                 values.setdefault(key, None)
-    return values
+    return money_form.joined(values, kind.fields)
 
 
 @bp.get("/records/<type_key>/new")

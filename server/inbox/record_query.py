@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from server.inbox.record_display import NUMBER_KINDS, field_label
+from server.records.money import per_record
 
 RANGE_KINDS = NUMBER_KINDS | {"date"}
 LIST_KINDS = frozenset({"multi_select"})  # options, with "any of" / "all of"
@@ -116,6 +117,20 @@ def _read_list_control(result: ListArgs, args: MultiDict[str, str], key: str, sp
         result.clauses.append(clause)
 
 
+def _read_currency(result: ListArgs, args: MultiDict[str, str], key: str, spec: Mapping[str, Any]) -> str | None:
+    """The currency chosen in a per-record-currency money field's control (its records only), if any."""
+    raw = (args.get(f"f.{key}.currency") or "").strip()
+    if not raw:
+        return None
+    result.controls[f"f.{key}.currency"] = raw
+    if raw not in spec["currencies"]:
+        result.problems.append(_("“%(value)s” is not a value for %(field)s.", value=raw[:MAX_CONTROL],
+                                 field=field_label(spec)))
+        return None
+    result.clauses.append(f"{key}.currency == {_literal(raw)}")
+    return raw
+
+
 def read_list_args(args: MultiDict[str, str], fields: list[dict[str, Any]]) -> ListArgs:
     result = ListArgs(filter=(args.get("filter") or "").strip(), sort=(args.get("sort") or "").strip(),
                       cursor=args.get("cursor") or None)
@@ -132,6 +147,7 @@ def read_list_args(args: MultiDict[str, str], fields: list[dict[str, Any]]) -> L
         if spec["type"] in LIST_KINDS:
             _read_list_control(result, args, key, spec)
             continue
+        currency = _read_currency(result, args, key, spec) if per_record(spec) else None
         parts = ("min", "max") if spec["type"] in RANGE_KINDS else ("",)
         for part in parts:
             name = f"f.{key}.{part}" if part else f"f.{key}"
@@ -139,7 +155,12 @@ def read_list_args(args: MultiDict[str, str], fields: list[dict[str, Any]]) -> L
             if not raw:
                 continue
             result.controls[name] = raw
-            clause = _clause(key, spec, part, raw) if len(raw) <= MAX_CONTROL and "\x00" not in raw else None
+            if per_record(spec) and currency is None:  # amounts compared within the currency chosen only
+                result.problems.append(_("Choose a currency to filter %(field)s by amount.",
+                                         field=field_label(spec)))
+                continue
+            target = f"{key}.{currency}" if per_record(spec) else key
+            clause = _clause(target, spec, part, raw) if len(raw) <= MAX_CONTROL and "\x00" not in raw else None
             if clause is None:
                 result.problems.append(_("“%(value)s” is not a value for %(field)s.", value=raw,
                                          field=field_label(spec)))

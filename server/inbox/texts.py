@@ -110,6 +110,8 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "other": lambda p: _("is not valid"),
     "cast_integer": lambda p: _("“%(value)s” is not a whole number", value=p.get("value")),
     "cast_number": lambda p: _("“%(value)s” is not a number", value=p.get("value")),
+    "cast_currency": lambda p: _("“%(value)s” needs one of these currencies: %(options)s",
+                                 value=p.get("value"), options=", ".join(p.get("options") or ())),
     "cast_date": lambda p: _("“%(value)s” is not a date (such as 2026-03-05, 2026/3/5 or 2026年3月5日)",
                              value=p.get("value")),
     "cast_datetime": lambda p: _("“%(value)s” is not a date and time (such as 2026-03-05 14:30)",

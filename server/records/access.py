@@ -19,7 +19,7 @@ from server.auth.permissions import Principal
 from server.auth.permissions.records import Action, RecordPolicy
 from server.errors import Forbidden, NotFound
 from server.models import RecordType
-from server.records import me
+from server.records import me, money
 from server.records.fields import KINDS
 from server.records.links import ReadThrough, read_through
 from server.records.many import is_list, list_column
@@ -86,6 +86,9 @@ class Access:
                 visible[key] = list_column(self.row.key, fields[key], self.table)
             elif key in self.through.computed:
                 visible[key] = self.through.computed[key][0]
+            elif money.per_record(fields[key]):  # never the bare amount: see server/records/money.py
+                visible.update(money.filter_columns(fields[key], self.table.c[key],
+                                                    self.table.c[money.currency_column(key)]))
             elif KINDS[fields[key]["type"]].can_filter:
                 visible[key] = self.table.c[key]
         return {**visible, **self.through.paths, **{name: self.table.c[name] for name in SYSTEM_COLUMNS},

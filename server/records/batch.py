@@ -30,7 +30,7 @@ from server.errors import BadRequest, BomsError, Conflict, FormInvalid, NotFound
 from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.queries import id_value
-from server.records import ids
+from server.records import ids, money
 from server.records.access import Access
 from server.records.computed import compute
 from server.records.many import is_many
@@ -189,8 +189,8 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
                 prepared[index] = stored
             if errors:
                 raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100])
-            made = _insert(session, target.table, type_key,
-                           [{**dict.fromkeys(keys), **prepared[i], **system} for i in order])
+            made = _insert(session, target.table, type_key, [money.columns_of(definition, {
+                **dict.fromkeys(keys), **prepared[i], **system}) for i in order])
     except IntegrityError:
         errors = _duplicates(session, target, prepared)
         raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100]) from None
@@ -216,7 +216,7 @@ def check_updates(session: Session, a: Access, items: Sequence[Any]
     validator = validator_of(a.definition, a.row.checksum)
     visible = a.readable() | a.fields(Action.UPDATE)
     wanted = {n for item in items if isinstance(item, Mapping) and (n := id_value(item.get("id"))) is not None}
-    loaded = {r._mapping["id"]: dict(r._mapping) for r in session.execute(
+    loaded = {r._mapping["id"]: money.fold(a.definition, r._mapping) for r in session.execute(
         a.select().where(a.table.c.id.in_(sorted(wanted))).with_for_update())} if wanted else {}
     seen: set[int] = set()
     good: dict[int, Change] = {}
@@ -265,7 +265,8 @@ def update_rows(session: Session, target: Target, changes: Mapping[int, Change])
         raise BatchRefused(_summary(errors, len(changes)), rows=errors[:100])
     now = utcnow()
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for index, changed in final.items():
+    written = {index: money.columns_of(definition, changed) for index, changed in final.items()}
+    for index, changed in written.items():
         if changed:
             groups[tuple(sorted(changed))].append(index)
     try:
@@ -274,7 +275,7 @@ def update_rows(session: Session, target: Target, changes: Mapping[int, Change])
                 statement = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_v"))
                 result = session.execute(statement.values({c: bindparam(c) for c in columns} | {
                     "version": bindparam("_next"), "updated_at": now, "updated_by": who.username}), [
-                    {**final[i], "_id": changes[i].old["id"], "_v": changes[i].old["version"],
+                    {**written[i], "_id": changes[i].old["id"], "_v": changes[i].old["version"],
                      "_next": changes[i].old["version"] + 1} for i in indexes])
                 if result.rowcount != len(indexes):  # both drivers sum an executemany's rows
                     stale = Conflict(f"a {type_key} record of this batch was changed by someone else meanwhile; "

@@ -16,6 +16,7 @@ from typing import Any
 from server.errors import BadRequest, FormInvalid
 from server.expressions import ExpressionError, UnknownNameError, compile_expression
 from server.forms.validation import FieldMessage
+from server.records import money
 
 NUMERIC = ("integer", "decimal", "money", "percent")
 # formulas read stored plain values; computed-on-read fields (lookups, rollups over records) are not there yet
@@ -30,7 +31,8 @@ def _formula_order(type_key: str, fields: list[dict[str, Any]]) -> list[str]:
     """The formula keys, each after the formulas it reads; a cycle is refused naming its fields."""
     by_key = {f["key"]: f for f in fields}
     readable = {k for k, f in by_key.items() if f["type"] not in NOT_IN_FORMULAS
-                and not (f["type"] == "rollup" and "subTable" not in f)}
+                and not (f["type"] == "rollup" and "subTable" not in f)
+                and not money.per_record(f)}  # an amount without its currency: not a number to compute with
     needs: dict[str, set[str]] = {}
     for key, field in by_key.items():
         if field["type"] != "formula":

@@ -22,13 +22,14 @@ from server.auth.permissions.records import RecordPolicy
 from server.errors import BadRequest, BomsError
 from server.forms.patterns import PatternError, compiled
 from server.forms.validation import FormValidationError, validate_submission
+from server.records import money
 from server.records.computed import check_computed
 from server.records.fields import KINDS, MAX_DIGITS, DecimalKind
 from server.records.kinds_extra import SUB_FIELD_KINDS
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
-CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
+
 COLOR = re.compile(r"#[0-9a-fA-F]{6}", re.ASCII)
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TOP_KEYS = frozenset({"key", "name", "fields", "permissions", "recordType"})
@@ -158,9 +159,10 @@ def _field(raw: Any, index: int, type_key: str, kinds: tuple[str, ...] | None = 
     if "options" in kind.extra:
         field["options"] = _options(raw.get("options"), where)
     if "currency" in kind.extra:
-        if not isinstance(raw.get("currency"), str) or not CURRENCY.fullmatch(raw["currency"]):
-            raise _bad(f"{where}: 'currency' must be an ISO 4217 code such as CNY or EUR", key)
-        field["currency"] = raw["currency"]
+        field.update(money.configure(raw, where, key))
+        if kinds is not None and "currencies" in field:
+            raise _bad(f"{where}: a sub-table's money field has one 'currency' (a currency per row is not "
+                       "supported)", key)
     if "scale" in kind.extra and "scale" in raw:
         scale = raw["scale"]
         if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 8:

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Numeric, Strin
 from sqlalchemy.types import TypeEngine
 
 from server.forms.fields.exact import URL_PATTERN, decimal_pattern
+from server.records import money
 
 # NUMERIC(15, scale): SQLite keeps a NUMERIC value as a double when it has a fraction, and a double holds
 # 15 significant digits exactly (16 or more came back rounded: 9999999999999999.99 -> 10000000000000000.00).
@@ -162,14 +163,25 @@ class DecimalKind(Kind):
 
 
 class MoneyKind(DecimalKind):
-    """An exact amount in the field's one currency (ISO 4217 code in the definition)."""
+    """An exact amount in the field's one currency (ISO 4217 code in the definition), or with a currency
+    chosen per record from the field's ``currencies`` (server/records/money.py: an amount and a code)."""
 
     name = "money"
-    extra = frozenset({"scale", "currency"})
+    extra = frozenset({"scale", "currency", "currencies"})
     default_scale = 2
 
     def schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
+        if money.per_record(field):
+            return money.schema(field, super().schema(field))
         return {**super().schema(field), "x-currency": field["currency"]}
+
+    def to_db(self, field: Mapping[str, Any], value: Any) -> Any:
+        return money.to_db(value) if money.per_record(field) else super().to_db(field, value)
+
+    def to_json(self, field: Mapping[str, Any], value: Any) -> Any:
+        if money.per_record(field):
+            return money.to_json(field, value, self.scale(field))
+        return super().to_json(field, value)
 
 
 class BooleanKind(Kind):

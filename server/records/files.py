@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from server import thumbnails
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.config import Config
@@ -34,7 +35,7 @@ from server.forms.validation import FieldMessage
 from server.models import StoredFile
 from server.private_files import clean_name, stored_file, write_stream
 from server.records.access import Access, access
-from server.records.attachments import accepts, max_files
+from server.records.attachments import THUMBNAIL_TYPES, accepts, max_files
 
 PENDING_FOR = timedelta(days=1)
 
@@ -233,6 +234,16 @@ def download(session: Session, who: Principal, root: Path, type_key: str, record
     """(file name, content type, path) of a file ``who`` may download (``readable_file``)."""
     row = readable_file(session, who, type_key, record_id, file_id)
     return row.file_name, row.content_type, file_path(root, row)
+
+
+def thumbnail(session: Session, who: Principal, root: Path, type_key: str, record_id: int,
+              file_id: str) -> Path | None:
+    """The bounded thumbnail of an image on a record, for who may download the file (``readable_file``);
+    None when the file is not an image BOMS shrinks or cannot be decoded safely (server/thumbnails.py)."""
+    row = readable_file(session, who, type_key, record_id, file_id)
+    if row.content_type.lower() not in THUMBNAIL_TYPES:
+        return None
+    return thumbnails.thumbnail(file_path(root, row))
 
 
 def sweep_pending(database: Database, config: Config) -> int:

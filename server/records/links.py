@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
 from server.errors import BadRequest
+from server.records import money
 from server.records.fields import KINDS
 from server.records.many import is_many, link_table, read_value
 from server.records.storage import table_of
@@ -66,7 +67,8 @@ def check_links(session: Session, definition: Mapping[str, Any]) -> None:
                            "relation to one (use a rollup over several)", key)
             target = _definition_of(session, definition, own[field["relation"]]["target"])
             looked = _fields(target).get(field["field"]) if target else None
-            if looked is None or looked["type"] not in PLAIN_TARGETS or not KINDS[looked["type"]].stored(looked):
+            if looked is None or looked["type"] not in PLAIN_TARGETS or not KINDS[looked["type"]].stored(looked) \
+                    or money.per_record(looked):  # an amount read without its currency would mislead
                 raise _bad(f"{where}: '{own[field['relation']]['target']}' has no stored field '{field['field']}' "
                            "to look up", key)
         if field["type"] == "rollup" and "source" in field:
@@ -80,7 +82,8 @@ def check_links(session: Session, definition: Mapping[str, Any]) -> None:
             if "field" in field:
                 summed = _fields(source).get(field["field"])
                 if summed is None or (field["function"] != "count" and (
-                        summed["type"] not in NUMERIC or not KINDS[summed["type"]].stored(summed))):
+                        summed["type"] not in NUMERIC or not KINDS[summed["type"]].stored(summed)
+                        or money.per_record(summed))):  # never a sum across currencies
                     raise _bad(f"{where}: '{field['source']}' has no number field '{field['field']}' to "
                                f"{field['function']}", key)
 
@@ -137,7 +140,8 @@ def read_through(session: Session, who: Principal, definition: Mapping[str, Any]
             other = _other(session, who, field["target"], cache)
             for name, target_field in _fields(other.definition).items() if other else ():
                 kind = KINDS[target_field["type"]]
-                if name in other.readable and kind.can_filter and kind.stored(target_field):
+                if name in other.readable and kind.can_filter and kind.stored(target_field) \
+                        and not money.per_record(target_field):  # no bare amount across currencies
                     paths[f"{key}.{name}"] = select(other.table.c[name]).where(
                         other.table.c.id == table.c[key], other.scope).scalar_subquery().label(f"{key}.{name}")
         elif field["type"] == "lookup":

@@ -23,7 +23,7 @@ from server.expressions import ExpressionError, FilterError, ListColumn, Unknown
 from server.expressions.sql_functions import text_contains
 from server.queries import MAX_PAGE_SIZE, PageRequest, SortKey, after
 from server.queries.paging import MAX_CURSOR
-from server.records import me
+from server.records import me, money
 
 SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by")
 MAX_SORT_KEYS = 5
@@ -39,6 +39,9 @@ def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[b
         if me.is_me(exc.name):
             raise BadRequest(f"filter: '{exc.name}' is no attribute of the user (known: {', '.join(me.names())})",
                              field="filter") from None
+        refused = money.refused_filter(exc.name, columns)
+        if refused is not None:
+            raise refused from None
         names = ", ".join(sorted(n for n in columns if not me.is_me(n)))
         raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})",
                          field="filter") from None
@@ -108,6 +111,12 @@ def order_of(text: str | None, columns: dict[str, Any], table: Table) -> RecordO
     for name in names:
         descending = name.startswith("-")
         field = name.lstrip("-+")
+        if field not in columns and f"{field}.currency" in columns and field not in used:
+            # A per-record-currency amount sorts by its currency, then its amount: never as one number.
+            used.add(field)
+            keys.append((SortKey(columns[f"{field}.currency"], True), descending))  # type: ignore[arg-type]
+            keys.append((SortKey(table.c[field], True), descending))  # type: ignore[arg-type]
+            continue
         if field not in columns:
             raise BadRequest(f"sort: no field '{field}' you can sort on (fields: {', '.join(sorted(columns))})",
                              field="sort")

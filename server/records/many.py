@@ -38,6 +38,7 @@ from sqlalchemy.types import String
 
 from server.expressions import ListColumn
 from server.expressions.sql_functions import json_list_has
+from server.records import money
 
 MAX_LINKS = 1000
 
@@ -129,9 +130,10 @@ def as_ids(raw: Any) -> list[int]:
 
 
 def columns_only(definition: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` without the many-relations (they are no column of the record's table)."""
+    """``values`` as the record table's columns: without the many-relations (they are no column of it), a
+    per-record-currency amount as its two columns (server/records/money.py)."""
     many = {f["key"] for f in many_fields(definition)}
-    return {k: v for k, v in values.items() if k not in many}
+    return money.columns_of(definition, {k: v for k, v in values.items() if k not in many})
 
 
 def with_links(session: Session, definition: Mapping[str, Any], record: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from server.events import ENDED_STATUSES, EventKind, SubjectType
 from server.forms.validation import FieldMessage
 from server.models import AuditEvent, InstanceRecord, ProcessInstance
 from server.queries import PageRequest, id_value
-from server.records import files, ids, listing, many, me
+from server.records import files, ids, listing, many, me, money
 from server.records.access import Access, access
 from server.records.computed import compute
 from server.records.numbering import next_number
@@ -203,7 +203,7 @@ def update_one(session: Session, a: Access, record_id: Any, body: Any, if_match:
         raise BadRequest("send {\"fields\": {...}, \"version\": N}", field="fields")
     values = body["fields"]
     row = _load(session, a, record_id, Action.UPDATE, lock=True)
-    old = many.with_links(session, a.definition, dict(row._mapping))
+    old = money.fold(a.definition, many.with_links(session, a.definition, dict(row._mapping)))
     check_version(body.get("version", if_match), old["version"], f"{a.row.key} record {old['id']}")
     stored = validate(a.definition, values, creating=False, visible=a.readable() | a.fields(Action.UPDATE))
     a.policy.require(a.who, Action.UPDATE, fields=set(values), record=old)
@@ -271,7 +271,7 @@ def _remove(session: Session, a: Access, old: Mapping[str, Any], depth: int = 0)
 
 def delete_one(session: Session, a: Access, record_id: Any, version: Any = None) -> None:
     row = _load(session, a, record_id, Action.DELETE, lock=True)
-    old = dict(row._mapping)
+    old = money.fold(a.definition, row._mapping)
     check_version(version, old["version"], f"{a.row.key} record {old['id']}")
     _remove(session, a, old)
 

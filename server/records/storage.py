@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest, Unprocessable
-from server.records import ids, retype
+from server.records import ids, money, retype
 from server.records.definition import checksum
 from server.records.fields import KINDS
 from server.records.many import create_links
@@ -63,8 +63,15 @@ def _column(field: Mapping[str, Any]) -> Column[Any]:
     return Column(field["key"], KINDS[field["type"]].column(field), nullable=True)
 
 
+def _companions(field: Mapping[str, Any]) -> list[Column[Any]]:
+    """The columns a field has beside its own: the currency code of a per-record-currency amount."""
+    if money.per_record(field):
+        return [Column(money.currency_column(field["key"]), money.COLUMN_TYPE, nullable=True)]
+    return []
+
+
 def _columns(definition: Mapping[str, Any]) -> list[Column[Any]]:
-    return [_column(f) for f in stored_fields(definition)]
+    return [c for f in stored_fields(definition) for c in (_column(f), *_companions(f))]
 
 
 @lru_cache(maxsize=256)
@@ -114,6 +121,8 @@ def _duplicates(session: Session, table: Table, key: str) -> list[Any]:
 
 
 def _changed_column(connection: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    if money.per_record(before) != money.per_record(after):
+        return True  # one currency <-> a currency per record: a column more or less, not converted
     kinds = KINDS[before["type"]], KINDS[after["type"]]
     if kinds[0].stored(before) != kinds[1].stored(after) or before.get("target") != after.get("target"):
         return True
@@ -153,6 +162,10 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
         if earlier is None:
             continue
         if earlier["type"] != field["type"] or _changed_column(connection, earlier, field):
+            if money.per_record(earlier) or money.per_record(field):
+                raise BadRequest(f"record type '{new['key']}' field '{key}': a money field with a currency per "
+                                 "record cannot change to or from another type or one currency (its amounts "
+                                 "would lose or need a currency); add a new field instead", field=key)
             if key not in before or not retype.convertible(earlier, field):
                 what = "removed field" if key not in before else "field"
                 raise BadRequest(f"record type '{new['key']}' {what} '{key}': changing the type from "
@@ -179,6 +192,8 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
             continue
         if key not in before:
             operations.add_column(table.name, _column(field))
+            for companion in _companions(field):
+                operations.add_column(table.name, companion)
             _fill_default(session, table, field)
     for key, field in after.items():
         if not KINDS[field["type"]].stored(field):
@@ -211,7 +226,7 @@ def retype_preview(session: Session, old: Mapping[str, Any], new: Mapping[str, A
         field = after.get(earlier["key"])
         if field is None or not (earlier["type"] != field["type"] or _changed_column(connection, earlier, field)):
             continue
-        if not retype.convertible(earlier, field):
+        if not retype.convertible(earlier, field) or money.per_record(earlier) or money.per_record(field):
             found.append({"field": field["key"], "from": earlier["type"], "to": field["type"],
                           "refused": "this change of type is not supported"})
             continue

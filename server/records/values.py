@@ -16,6 +16,7 @@ from server.errors import FormInvalid, ValueRefused
 from server.forms.files import is_file_field
 from server.forms.limits import check_value
 from server.forms.validation import FieldMessage, FormValidationError, property_checks, validate_submission
+from server.records import money
 from server.records.definition import checksum, json_schema
 from server.records.fields import KINDS, DecimalKind
 from server.records.value_checks import quick_check
@@ -45,6 +46,11 @@ def _as_decimal_text(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value) if "e" not in repr(value) else value
     return value
+
+
+def _money_text(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A per-record-currency amount (server/records/money.py) with its amount as exact text."""
+    return {**value, "amount": _as_decimal_text(value["amount"])} if "amount" in value else dict(value)
 
 
 def _sub_row(field: Mapping[str, Any], row: Any) -> Any:
@@ -147,12 +153,12 @@ class RecordValidator:
                 errors[key] = _message("is required", "required")
         for key, value in present.items():
             if key in self.decimals:
-                present[key] = _as_decimal_text(value)
+                present[key] = _money_text(value) if isinstance(value, Mapping) else _as_decimal_text(value)
             elif fields[key]["type"] == "sub_table" and isinstance(value, list):
                 present[key] = [_sub_row(fields[key], row) for row in value]
         errors.update(self._schema_errors(present, given, creating))
         for key, value in present.items():
-            if key not in errors and key in self.decimals:
+            if key not in errors and key in self.decimals and isinstance(value, str):
                 problem = _decimal_bounds(fields[key], value)
                 if problem:
                     errors[key] = problem
@@ -175,7 +181,7 @@ class RecordValidator:
         stored = {}
         for key, value in given.items():
             if value is not None and key in self.decimals:
-                value = _as_decimal_text(value)
+                value = _money_text(value) if isinstance(value, Mapping) else _as_decimal_text(value)
             elif value is not None and self.fields[key]["type"] == "sub_table" and isinstance(value, list):
                 value = [_sub_row(self.fields[key], row) for row in value]
             stored[key] = self.kinds[key].to_db(self.fields[key], value)
@@ -206,5 +212,7 @@ def validate(definition: Mapping[str, Any], values: Any, *, creating: bool,
 def to_json(definition: Mapping[str, Any], row: Any, visible: frozenset[str]) -> dict[str, Any]:
     """A row's field values as JSON, only the ``visible`` fields, in the definition's order."""
     mapping = row._mapping if hasattr(row, "_mapping") else row
+    if money.fields_of(definition):
+        mapping = money.fold(definition, mapping)
     return {f["key"]: KINDS[f["type"]].to_json(f, mapping[f["key"]]) for f in definition["fields"]
             if f["key"] in visible and f["key"] in mapping}

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from server import thumbnails
 from server.auth.permissions import Principal
 from server.config import Config
 from server.db import Database
@@ -183,6 +184,7 @@ def sweep_orphan_files(database: Database, config: Config) -> int:
         for file_id, path in candidates:
             if file_id not in known:
                 path.unlink(missing_ok=True)
+                thumbnails.forget(path)
                 count += 1
         candidates.clear()
         return count

@@ -24,8 +24,8 @@ from server.forms import registry
 from server.forms.limits import check_business_key
 from server.forms.validation import FieldMessage
 from server.models import HumanTask, ProcessInstance, ProcessVersion
+from server.records import money, workspace
 from server.records import service as records
-from server.records import workspace
 from server.records.process_links import (
     RECORD_VARIABLE,
     LinkedInstance,
@@ -55,7 +55,7 @@ def record_form(session: Session, who: Principal, task: HumanTask) -> dict[str, 
                                 for k, p in schema["properties"].items()}
     schema["x-order"] = list(schema["properties"])
     schema["x-record"] = {"type": type_key, "id": record_id, "fields": view.fields}
-    return schema
+    return money.flat_form(schema, view.fields)
 
 
 def with_emptied(schema: dict[str, Any] | None, variables: dict[str, Any]) -> dict[str, Any]:
@@ -77,11 +77,16 @@ def submit(session: Session, who: Principal, task: HumanTask, values: dict[str, 
     if blocked:  # the step does not show them, or shows them read-only
         raise FormInvalid({k: FieldMessage("cannot be changed in this step", "read_only") for k in blocked})
     record_id = referenced(session, task.instance_id, type_key)
-    if record_id is None:
-        record = records.create(session, who, type_key, values)
-        link(session, task.instance_id, type_key, record["id"], who.username)
-    else:
-        record = records.update_record(session, who, type_key, record_id, {"fields": values})
+    fields = workspace.type_view(session, who, type_key).fields
+    values = money.joined_form(values, fields)  # the form's amount and currency inputs as one value
+    try:
+        if record_id is None:
+            record = records.create(session, who, type_key, values)
+            link(session, task.instance_id, type_key, record["id"], who.username)
+        else:
+            record = records.update_record(session, who, type_key, record_id, {"fields": values})
+    except FormInvalid as exc:
+        raise FormInvalid(money.form_messages(exc.details.get("fields", {}))) from None
     return {RECORD_VARIABLE: record_variable(record)}
 
 

@@ -116,3 +116,52 @@ def test_designer_deletes_an_unused_type_and_refuses_a_used_one(api: Any, browse
     done = web.post("/admin/record-types/bin/delete", from_page=page, follow_redirects=True)
     assert "deleted" in done.get_data(as_text=True)
     assert api.get("admin", "/api/v1/record-types/bin").status_code == 404
+
+
+def test_palette_offers_only_kinds_the_form_configures(api: Any, browser: Any) -> None:
+    """Every palette kind is a real field kind the form can save as it stands (no hidden settings needed),
+    and the page carries the row template the palette clones, with the index left to fill."""
+    from admin.record_palette import PALETTE
+    from server.records.fields import KINDS
+
+    assert set(PALETTE) <= set(KINDS)
+    assert not {"relation", "formula", "lookup", "rollup", "auto_number", "sub_table"} & set(PALETTE)
+    web = browser("modeler")
+    page = web.get("/admin/record-types/new").get_data(as_text=True)
+    for kind in PALETTE:
+        assert f'data-testid="palette-{kind}"' in page
+    template = page[page.index('<template id="field-row-template">'):page.index("</template>")]
+    assert 'name="key-__i__"' in template and 'name="position-__i__"' in template
+    assert "admin/record_designer.js" in page
+    # What the script posts for a palette field added to a form of 3 rows: row 3, the count raised to 4,
+    # and positions renumbered; every kind on the palette saves with just the inputs the form has.
+    fields = [{"key": f"f_{kind}", "label_en": kind, "label_zh": kind, "type": kind, "list": "on",
+               "position": str(len(PALETTE) - i)} for i, kind in enumerate(PALETTE)]
+    for f in fields:
+        if f["type"] == "money":
+            f["currency"] = "usd"
+        if f["type"] in ("select", "multi_select"):
+            f["options"] = "a | A | 甲"
+    saved = web.post("/admin/record-types/new", {"key": "every", "name_en": "Every", "name_zh": "全部",
+                                                 **_rows(*fields)})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    keys = [f["key"] for f in api.get("admin", "/api/v1/record-types/every").get_json()["fields"]]
+    assert keys == [f"f_{kind}" for kind in reversed(PALETTE)]
+
+
+def test_designer_sets_a_currency_chosen_per_record(api: Any, browser: Any) -> None:
+    web = browser("modeler")
+    saved = web.post("/admin/record-types/new", {"key": "deal", "name_en": "Deal", "name_zh": "交易", **_rows(
+        {"key": "price", "label_en": "Price", "label_zh": "价格", "type": "money", "currency": "cny, usd EUR",
+         "per_record": "on", "list": "on"},
+        {"key": "fee", "label_en": "Fee", "label_zh": "费用", "type": "money", "currency": "cny", "list": "on"})})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    fields = api.get("admin", "/api/v1/record-types/deal").get_json()["fields"]
+    assert fields[0]["currencies"] == ["CNY", "USD", "EUR"] and "currency" not in fields[0]
+    assert fields[1]["currency"] == "CNY" and "currencies" not in fields[1]
+    page = web.get("/admin/record-types/deal/").get_data(as_text=True)
+    assert 'value="CNY, USD, EUR"' in page and 'name="per_record-0" checked' in page
+    refused = web.post("/admin/record-types/new", {"key": "bad", "name_en": "Bad", "name_zh": "坏", **_rows(
+        {"key": "price", "label_en": "Price", "label_zh": "价格", "type": "money", "currency": "CNY, CNY",
+         "per_record": "on"})})
+    assert refused.status_code == 400 and "names a currency twice" in refused.get_data(as_text=True)

@@ -4,16 +4,23 @@ Screenshots go to tests/e2e/screenshots/."""
 
 from __future__ import annotations
 
-import base64
+import io
 import re
 from typing import Any
+
+from PIL import Image
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_records_e2e import open_as, records_server  # noqa: F401  (the fixtures)
 
-# a 2 x 2 red PNG
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFElEQVR4nGP8z8DAwMDAxMDAwMAAAA0QAQcX"
-                       "kJ1dAAAAAElFTkSuQmCC")
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (180, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png(800, 600)  # a drawing larger than its thumbnail
 
 
 def test_a_work_order_with_a_drawing_on_a_phone(open_as: Any, records_server: str) -> None:  # noqa: F811
@@ -41,7 +48,11 @@ def test_a_work_order_with_a_drawing_on_a_phone(open_as: Any, records_server: st
     page.wait_for_url(re.compile(r".*/records/work_order/\d+$"))
     thumbnail = page.locator("[data-testid=thumbnail]")
     assert thumbnail.count() == 1
-    assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 2  # the image really loads
+    # The image really loads, and what loads is the 256 px thumbnail, not the 800 px drawing.
+    thumbnail.scroll_into_view_if_needed()  # loading="lazy"
+    page.wait_for_function("img => img.complete", arg=thumbnail.element_handle())
+    size = page.evaluate("img => [img.naturalWidth, img.naturalHeight]", thumbnail.element_handle())
+    assert size == [256, 192]
     box = thumbnail.bounding_box()
     assert box is not None and 100 <= box["width"] <= 140  # shown as a thumbnail (app.css), not at its own size
     assert "M-OAK" in page.locator("dd[data-field=materials]").inner_text()

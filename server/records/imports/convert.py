@@ -135,8 +135,25 @@ def to_integer(field_def: Mapping[str, Any], value: Any, context: Context) -> An
     return int(number)
 
 
+def _amount_in(field_def: Mapping[str, Any], value: Any) -> dict[str, str]:
+    """A per-record-currency cell, "1200.50 USD" or "USD 1,200.50" (what the export writes): the amount
+    and its code, which must be one of the field's; a cell without a code is refused, never guessed."""
+    codes = field_def["currencies"]
+    found = re.fullmatch(r"\s*(?:([A-Z]{3})\s*)?(.*?)(?:\s*([A-Z]{3}))?\s*", str(value))
+    code = found and (found.group(1) or found.group(3))
+    if not found or not code or (found.group(1) and found.group(3)):
+        raise CellError(f"'{value}' needs its currency, such as '1200.50 {codes[0]}' (one of {', '.join(codes)})",
+                        "cast_currency", value=str(value), options=codes)
+    if code not in codes:
+        raise CellError(f"'{value}': {code} is not one of {', '.join(codes)}", "cast_currency", value=str(value),
+                        options=codes)
+    return {"amount": to_decimal({**field_def, "currencies": None}, found.group(2), Context()), "currency": code}
+
+
 @converter("decimal", "money")
 def to_decimal(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
+    if field_def.get("currencies"):
+        return _amount_in(field_def, value)
     number = _decimal(value)
     scale = int(field_def.get("scale", 2 if field_def["type"] == "money" else 4))
     if number != number.quantize(Decimal(1).scaleb(-scale)):

@@ -28,10 +28,11 @@ from server.auth.permissions.records import Action
 from server.db import Database
 from server.errors import BadRequest
 from server.events import EventKind, SubjectType
-from server.records import listing
+from server.records import listing, money
 from server.records.imports.workbooks import book_of
 from server.records.links import read_through
 from server.records.many import as_ids
+from server.records.money import Money
 from server.records.service import access
 from server.records.storage import stored_fields
 
@@ -74,11 +75,18 @@ def _cell(field_def: Mapping[str, Any], value: Any, labels: Mapping[str, str]) -
         return ", ".join(map(str, as_ids(value))) or None
     if kind == "attachment":  # the files' names (the files themselves stay on the record)
         return ", ".join(str(item.get("name", "")) for item in value) or None
+    if isinstance(value, Money):  # one text cell "1200.50 USD": exact, and no sheet sums two currencies
+        return f"{value.amount:.{int(field_def.get('scale', 2))}f} {value.currency}"
     if kind == "boolean":
         return bool(value)
     if isinstance(value, str):
         return neutral(value)
     return value
+
+
+def fold(fields: list[Mapping[str, Any]], mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A row with each per-record-currency amount joined with its code (server/records/money.py)."""
+    return money.fold({"fields": fields}, mapping) if any(money.per_record(f) for f in fields) else mapping
 
 
 def _plan(session: Session, who: Principal, type_key: str, filter_text: str | None, fields_text: str | None,
@@ -130,6 +138,7 @@ def _csv(database: Database, statement: Any, fields: list[Mapping[str, Any]], la
     buffer.seek(0)
     buffer.truncate()
     for number, mapping in enumerate(_rows(database, statement), start=1):
+        mapping = fold(fields, mapping)
         values = [_cell(f, mapping[f["key"]], lab) for f, lab in zip(fields, labels, strict=True)]
         writer.writerow([mapping["id"], *("" if v is None else _text(v) for v in values)])
         if number % BATCH == 0:
@@ -163,6 +172,7 @@ def _xlsx(database: Database, statement: Any, fields: list[Mapping[str, Any]], l
     sheet.write_row(0, 0, ["ID", *(_label(f, language) for f in fields)], bold)
     labels = [_option_labels(f, language) for f in fields]
     for line, mapping in enumerate(_rows(database, statement), start=1):
+        mapping = fold(fields, mapping)
         sheet.write_number(line, 0, mapping["id"])
         for column, (f, lab) in enumerate(zip(fields, labels, strict=True), start=1):
             value = _cell(f, mapping[f["key"]], lab)
