@@ -75,7 +75,8 @@ class Access:
         return {**self.definition, "fields": [shown.get(f["key"], f) for f in self.definition["fields"]]}
 
     def columns(self) -> dict[str, Any]:
-        """The columns a filter or sort may name, with ``$me`` (the caller's username) for filters."""
+        """The columns a filter or sort may name, with ``$me`` (the caller's username; for a rule's action,
+        the person who ran the rule) for filters."""
         fields = {f["key"]: f for f in self.json_definition["fields"]}
         readable = self.readable()
         visible: dict[str, Any] = {}
@@ -87,7 +88,7 @@ class Access:
             elif KINDS[fields[key]["type"]].can_filter:
                 visible[key] = self.table.c[key]
         return {**visible, **self.through.paths, **{name: self.table.c[name] for name in SYSTEM_COLUMNS},
-                "$me": literal(self.who.username)}
+                "$me": literal(self.who.acting_for or self.who.username)}
 
     def select(self, *extra: Any) -> Select[Any]:
         return select(self.table, *(expression for expression, _ in self.through.computed.values()), *extra)

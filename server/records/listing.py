@@ -34,14 +34,18 @@ def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[b
         raise BadRequest(f"filter is longer than {MAX_FILTER} characters", field="filter")
     try:
         return compile_filter(text, columns)
-    except UnknownNameError as exc:
-        names = ", ".join(sorted(n for n in columns if n != "$me"))
-        raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})",
-                         field="filter") from None
-    except FilterError as exc:
-        raise BadRequest(f"filter: {exc}", field="filter") from None
     except ExpressionError as exc:
-        raise BadRequest(f"filter is not a valid expression: {exc}", field="filter") from None
+        raise filter_error(exc, columns) from None
+
+
+def filter_error(exc: ExpressionError, columns: Mapping[str, Any]) -> BadRequest:
+    """What a filter that does not compile is refused with, naming the field or the mistake."""
+    if isinstance(exc, UnknownNameError):
+        names = ", ".join(sorted(n for n in columns if n != "$me"))
+        return BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})", field="filter")
+    if isinstance(exc, FilterError):
+        return BadRequest(f"filter: {exc}", field="filter")
+    return BadRequest(f"filter is not a valid expression: {exc}", field="filter")
 
 
 SEARCHED = ("text", "long_text", "email", "url", "phone", "select", "auto_number")

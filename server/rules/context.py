@@ -41,10 +41,11 @@ class ActionFailed(Exception):
         self.action, self.message, self.given, self.retryable = action, message, given, retryable
 
 
-def rule_principal(rule_key: str) -> Principal:
+def rule_principal(rule_key: str, acting_for: str | None = None) -> Principal:
     """Who a rule's actions act as: the audit names the rule (`rule:<key>`). Rules are written by admins
-    and modelers and run unattended, so they act with admin rights (README, "Rules": who may save one)."""
-    return Principal(0, f"rule:{rule_key}", frozenset({"admin"}), frozenset())
+    and modelers and run unattended, so they act with admin rights (README, "Rules": who may save one).
+    `acting_for`: the person whose change or click ran it, `$me` in the actions' record filters."""
+    return Principal(0, f"rule:{rule_key}", frozenset({"admin"}), frozenset(), acting_for=acting_for)
 
 
 def typed(definition: Mapping[str, Any] | None, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -119,7 +120,8 @@ class Step:
 
     @property
     def who(self) -> Principal:
-        return rule_principal(self.rule_key)
+        actor = self.context.get("actor") if "$me" in ROOTS_BY_TRIGGER[self.trigger["type"]] else None
+        return rule_principal(self.rule_key, str(actor) if actor else None)
 
     @property
     def action_id(self) -> str:

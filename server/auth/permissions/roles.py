@@ -30,6 +30,8 @@ class Principal:
     roles: frozenset[str]
     groups: frozenset[str]
     department: str | None = None  # ``$me.department`` in a record type's row-scope condition
+    # A rule's actions: the person whose change or click ran it, who `$me` in their record filters is.
+    acting_for: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Principal:
