@@ -98,3 +98,18 @@ def test_a_crash_mid_batch_keeps_nothing_and_each_run_happens_once(rules_api: An
     with _db(api).read() as session:
         count = len(session.scalars(select(AuditEvent.seq).where(AuditEvent.kind == "record.updated")).all())
     assert count == 3 + 2  # flag for 3, owner for the 2 not stopped: once each
+
+
+def test_the_rate_limit_holds_across_a_swept_batch(rules_api: Any) -> None:
+    api = rules_api
+    save_rule(api, {**FOLLOW_UP, "rateLimit": {"runs": 2, "perMinutes": 60}, "actions": FOLLOW_UP["actions"][:1]})
+    for n in range(4):
+        create(api, "lead", name=f"Lead {n}", status_changed_at="2030-01-01T00:00:00Z")
+    with _db(api).write() as session:
+        session.execute(update(RuleSchedule).values(due_at=datetime.utcnow()))
+    assert sweep_schedules(_db(api), api.app.config["BOMS"]) == 4
+    assert sorted(r["status"] for r in runs(api, "follow_up")) == ["limited", "limited", "pending", "pending"]
+    with _db(api).read() as session:
+        assert len(session.scalars(select(Job.id).where(Job.kind == "rule_run")).all()) == 2
+    run_due_jobs(api.app)
+    assert sorted(r["status"] for r in runs(api, "follow_up")) == ["done", "done", "limited", "limited"]
