@@ -23,6 +23,9 @@ EXTENSION = "boms"
 
 # A job handler receives the job's context (server.services.jobs.JobContext).
 JobHandler = Callable[[Any], None]
+# Runs many claimed jobs of one batched kind at once in the batch's transaction (their contexts, `shared`
+# set); returns the contexts it left for `handler`, one by one in savepoints.
+GroupHandler = Callable[[list[Any]], list[Any]]
 # A sweep gets (Database, Config) and returns how many rows it handled; the poller runs each once a minute.
 Sweep = Callable[[Any, Any], int]
 # A Celery task body: called as fn(flask_app, *args, **kwargs) inside the app's context.
@@ -62,11 +65,14 @@ class JobKind:
     slow:  the handler calls out (HTTP) before its transaction, so its attempt is recorded first.
     batch: the handler does everything in `ctx.transaction()`, so a worker runs a batch of such jobs in
            one transaction with a savepoint each (one commit for 50 due timers).
+    group: (batch kinds) first offered all of a batch's jobs of the kind together, to do many in one set
+           of statements; what it leaves, or all of them if it raises, goes through `handler`.
     """
 
     handler: JobHandler
     slow: bool = False
     batch: bool = False
+    group: GroupHandler | None = None
 
 
 @dataclass(frozen=True)
@@ -93,10 +99,13 @@ class Plugins:
     admin_views: list[AdminViews] = field(default_factory=list)
     sender: TaskSender | None = None
 
-    def add_job(self, kind: str, handler: JobHandler, *, slow: bool = False, batch: bool = False) -> None:
+    def add_job(self, kind: str, handler: JobHandler, *, slow: bool = False, batch: bool = False,
+                group: GroupHandler | None = None) -> None:
         if kind in self.jobs:
             raise RegistryError(f"job kind '{kind}' is registered twice")
-        self.jobs[kind] = JobKind(handler, slow=slow, batch=batch)
+        if group is not None and not batch:
+            raise RegistryError(f"job kind '{kind}': a group handler needs batch=True")
+        self.jobs[kind] = JobKind(handler, slow=slow, batch=batch, group=group)
 
     def add_sweep(self, sweep: Sweep) -> None:
         self.sweeps.append(sweep)

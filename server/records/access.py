@@ -76,8 +76,8 @@ class Access:
         return {**self.definition, "fields": [shown.get(f["key"], f) for f in self.definition["fields"]]}
 
     def columns(self) -> dict[str, Any]:
-        """The columns a filter or sort may name, with ``$me`` and its attributes (server/records/me.py) for
-        filters."""
+        """The columns a filter or sort may name, with ``$me`` and its attributes (server/records/me.py; for a
+        rule's action, the person who ran the rule) for filters."""
         fields = {f["key"]: f for f in self.json_definition["fields"]}
         readable = self.readable()
         visible: dict[str, Any] = {}

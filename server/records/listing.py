@@ -35,20 +35,24 @@ def filter_clause(text: str, columns: dict[str, Column[Any]]) -> ColumnElement[b
         raise BadRequest(f"filter is longer than {MAX_FILTER} characters", field="filter")
     try:
         return compile_filter(text, columns)
-    except UnknownNameError as exc:
+    except ExpressionError as exc:
+        raise filter_error(exc, columns) from None
+
+
+def filter_error(exc: ExpressionError, columns: Mapping[str, Any]) -> BadRequest:
+    """What a filter that does not compile is refused with, naming the field or the mistake."""
+    if isinstance(exc, UnknownNameError):
         if me.is_me(exc.name):
-            raise BadRequest(f"filter: '{exc.name}' is no attribute of the user (known: {', '.join(me.names())})",
-                             field="filter") from None
+            return BadRequest(f"filter: '{exc.name}' is no attribute of the user (known: {', '.join(me.names())})",
+                              field="filter")
         refused = money.refused_filter(exc.name, columns)
         if refused is not None:
-            raise refused from None
+            return refused
         names = ", ".join(sorted(n for n in columns if not me.is_me(n)))
-        raise BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})",
-                         field="filter") from None
-    except FilterError as exc:
-        raise BadRequest(f"filter: {exc}", field="filter") from None
-    except ExpressionError as exc:
-        raise BadRequest(f"filter is not a valid expression: {exc}", field="filter") from None
+        return BadRequest(f"filter: no field '{exc.name}' you can filter on (fields: {names})", field="filter")
+    if isinstance(exc, FilterError):
+        return BadRequest(f"filter: {exc}", field="filter")
+    return BadRequest(f"filter is not a valid expression: {exc}", field="filter")
 
 
 SEARCHED = ("text", "long_text", "email", "url", "phone", "select", "auto_number")

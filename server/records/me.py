@@ -37,8 +37,14 @@ LISTS = ("groups", "roles")
 ATTRIBUTES = ("id", *TEXTS, "approvalLimit", *LISTS)
 
 
+def person(who: Principal) -> Principal:
+    """Whom ``$me`` names: the asking user, or for a rule's action the person whose change or click ran it."""
+    return who.acting_for or who
+
+
 def attributes(who: Principal) -> dict[str, Any]:
     """The values ``$me.<attribute>`` reads for ``who``."""
+    who = person(who)
     texts = {"username": who.username, "displayName": who.display_name, "email": who.email,
              "department": who.department, "manager": who.manager}
     return {"id": who.id, **{k: v or "" for k, v in texts.items()}, "approvalLimit": who.approval_limit,
@@ -56,7 +62,7 @@ def is_me(name: str) -> bool:
 def columns(who: Principal) -> dict[str, Any]:
     """``$me`` and its attributes for the SQL side: typed literals, a list as a Python list (a constant)."""
     values = attributes(who)
-    found: dict[str, Any] = {ME: literal(who.username, String)}
+    found: dict[str, Any] = {ME: literal(person(who).username, String)}
     for key, value in values.items():
         name = f"{ME}.{key}"
         if key in LISTS:
@@ -86,4 +92,4 @@ class _Me(str, Mapping):  # type: ignore[misc]
 
 def value(who: Principal) -> Any:
     """``$me`` for Python evaluation."""
-    return _Me(who.username, attributes(who))
+    return _Me(person(who).username, attributes(who))

@@ -6,6 +6,7 @@
 - triggers.py    the audit subscriber: events -> runs, in the writing transaction
 - runs.py        offering an event to a rule: condition, loop depth, rate limit, run + job
 - executor.py    the `rule_run` / `rule_call` jobs: actions in order, retries, failures
+- batch_runs.py  many `rule_run` jobs of one rule at once (update actions through the batch write path)
 - actions.py     the actions; context.py what their values read
 - schedule.py    cron and date-relative firings (`rule_schedule`); sweep.py fires them
 - dry_run.py     POST /rules/{key}/test
@@ -26,6 +27,7 @@ add_deployer(SUFFIX, deploy_files, summary="rules")
 
 
 def init_app(app: Flask) -> None:
+    from server.rules.batch_runs import run_rule_group
     from server.rules.executor import call_rule, run_rule
     from server.rules.runs import CALL_JOB, RUN_JOB
     from server.rules.sweep import sweep_schedules
@@ -33,6 +35,6 @@ def init_app(app: Flask) -> None:
 
     subscribe(app, listener(app))
     plugins = plugins_of(app)
-    plugins.add_job(RUN_JOB, run_rule, batch=True)
+    plugins.add_job(RUN_JOB, run_rule, batch=True, group=run_rule_group)
     plugins.add_job(CALL_JOB, call_rule, slow=True)
     plugins.add_sweep(sweep_schedules)

@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 
 from server import connectors
 from server.errors import BadRequest
-from server.expressions import ExpressionError, compile_expression
+from server.expressions import ExpressionError, UnknownNameError, compile_expression, compile_filter
 from server.expressions.jexl import parse
 from server.models import DecisionVersion, Group, ProcessVersion, User
+from server.records import me
+from server.records import service as records
 from server.records.definition import SYSTEM_FIELDS
+from server.records.listing import filter_error
 from server.records.types import latest as latest_type
-from server.rules.context import ROOTS_BY_TRIGGER
+from server.rules.context import ROOTS_BY_TRIGGER, rule_principal
 from server.rules.definition import expression_text
 from server.rules.schedule import check_schedule
 
@@ -134,6 +137,8 @@ class Checker:
                 self._known(list(action["fields"]), fields, f"{prefix}.fields", who, type_key)
             elif "fields" in action:
                 raise BadRequest(f"{who}: 'fields' must be an object", field=f"{prefix}.fields")
+            if "filter" in action:
+                self._filter(action["filter"], type_key, who, f"{prefix}.filter")
             if kind in ("update_record", "delete_record") and "filter" not in action and \
                     action.get("recordType", type_key) != self.trigger.get("recordType"):
                 raise BadRequest(f"{who}: give a 'filter' (or act on the trigger's record type)",
@@ -161,6 +166,30 @@ class Checker:
             minutes = action["minutes"]
             if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60 * 24 * 366:
                 raise BadRequest(f"{who}: 'minutes' must be a whole number from 1 to 527040", field=f"{prefix}.minutes")
+
+    def _filter(self, value: Any, type_key: str, who: str, field: str) -> None:
+        """A record filter: an '=' expression is checked as any value; a filter as written must compile against
+        the type's fields, and may say `$me` only where the trigger has a person (server/rules/actions.py)."""
+        text = expression_text(value)
+        if text is not None:
+            self.expression(text, who, field)
+            return
+        if not isinstance(value, str):
+            raise BadRequest(f"{who}: 'filter' must be a filter text or an '=' expression", field=field)
+        columns = records.access(self.session, rule_principal(str(self.definition.get("key") or "?")), type_key,
+                                 records.Action.READ).columns()
+        if "$me" not in self.roots:
+            columns = {name: column for name, column in columns.items() if not me.is_me(name)}
+        try:
+            compile_filter(value, columns)
+        except UnknownNameError as exc:
+            if not me.is_me(exc.name) or "$me" in self.roots:
+                raise BadRequest(f"{who}: {filter_error(exc, columns).message}", field=field) from None
+            raise BadRequest(f"{who}: `$me` in a filter is the user whose change or click caused the run; a "
+                             f"{self.trigger['type']} rule runs without one, so `$me` has no value in it "
+                             f"(in '{value}')", field=field) from None
+        except ExpressionError as exc:
+            raise BadRequest(f"{who}: {filter_error(exc, columns).message}", field=field) from None
 
     def _notify(self, action: Mapping[str, Any], who: str, prefix: str) -> None:
         for name, model, column in (("users", User, User.username), ("groups", Group, Group.name)):

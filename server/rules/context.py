@@ -9,17 +9,20 @@ actor); `scope()` adds `now`, the rule, `results` (each earlier action's result 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.config import Config
 from server.expressions import ExpressionError, compile_expression
+from server.models import User
 from server.rules.definition import expression_text
 
 ROOTS_BY_TRIGGER: dict[str, frozenset[str]] = {
@@ -41,10 +44,20 @@ class ActionFailed(Exception):
         self.action, self.message, self.given, self.retryable = action, message, given, retryable
 
 
-def rule_principal(rule_key: str) -> Principal:
+def rule_principal(rule_key: str, acting_for: Principal | None = None) -> Principal:
     """Who a rule's actions act as: the audit names the rule (`rule:<key>`). Rules are written by admins
-    and modelers and run unattended, so they act with admin rights (README, "Rules": who may save one)."""
-    return Principal(0, f"rule:{rule_key}", frozenset({"admin"}), frozenset())
+    and modelers and run unattended, so they act with admin rights (README, "Rules": who may save one).
+    `acting_for`: the person whose change or click ran it, `$me` in the actions' record filters."""
+    return Principal(0, f"rule:{rule_key}", frozenset({"admin"}), frozenset(), acting_for=acting_for)
+
+
+def acting_person(session: Session, username: str) -> Principal:
+    """The person a rule acts for, with what `$me.<attribute>` reads; someone BOMS no longer knows (or not a
+    person: another rule) is still `$me` by name, with no attributes."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        return Principal(0, username, frozenset(), frozenset())
+    return Principal.of(user)
 
 
 def typed(definition: Mapping[str, Any] | None, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -117,9 +130,10 @@ class Step:
     dry: bool = False
     attempt: int = 1
 
-    @property
+    @functools.cached_property
     def who(self) -> Principal:
-        return rule_principal(self.rule_key)
+        actor = self.context.get("actor") if "$me" in ROOTS_BY_TRIGGER[self.trigger["type"]] else None
+        return rule_principal(self.rule_key, acting_person(self.session, str(actor)) if actor else None)
 
     @property
     def action_id(self) -> str:

@@ -8,6 +8,7 @@ the transactional outbox. The unique (rule_key, event_key) pair refuses a second
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -87,7 +88,6 @@ def _counted(session: Session, rule_key: str) -> None:
 
 
 def _insert(session: Session, values: dict[str, Any]) -> int:
-    _counted(session, values["rule_key"])  # every run row counts against the rate limit, whatever its status
     return session.execute(insert(RuleRun).values(values)).inserted_primary_key[0]
 
 
@@ -97,6 +97,53 @@ def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, t
     """Write the run (and its job) if the rule matches; returns its id, None when it does not match.
 
     `checked_new`: the caller looked up a batch's event keys at once and this one has no run yet."""
+    values = _decide(session, config, rule, event_key, trigger, context, actor, record_type, check_condition, scope,
+                     checked_new)
+    if values is None:
+        return None
+    run_id = _insert(session, values)
+    if values["status"] == RuleRunStatus.PENDING:
+        enqueue(session, run_id, RUN_JOB)
+    return run_id
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One event of a batch offered to one rule (offer_many); its key already looked up (no run yet)."""
+
+    event_key: str
+    trigger: str
+    context: dict[str, Any]
+    actor: str
+    record_type: Mapping[str, Any] | None = None
+
+
+_RUN_KEYS = ("status", "error", "failed_action", "finished_at")
+
+
+def offer_many(session: Session, config: Config, rule: RuleVersion, offers: list[Offer]) -> int:
+    """offer() for a batch of one rule's events (the schedule sweep's due firings): the run rows in one
+    executemany, their jobs in another. Returns how many runs it wrote."""
+    rows = [values for o in offers if (values := _decide(session, config, rule, o.event_key, o.trigger, o.context,
+                                                         o.actor, o.record_type, True, None, True)) is not None]
+    if not rows:
+        return 0
+    rows = [{**dict.fromkeys(_RUN_KEYS), **row} for row in rows]  # one statement shape for the executemany
+    ids = session.scalars(insert(RuleRun).returning(RuleRun.id, sort_by_parameter_order=True), rows).all()
+    pending = [run_id for run_id, row in zip(ids, rows, strict=True) if row["status"] == RuleRunStatus.PENDING]
+    if pending:
+        now = utcnow()
+        wake_after_commit(session)
+        session.execute(insert(Job), [{"kind": RUN_JOB, "payload": {"run": run_id}, "status": JobStatus.PENDING,
+                                       "attempts": 0, "due_at": now, "created_at": now} for run_id in pending])
+    return len(rows)
+
+
+def _decide(session: Session, config: Config, rule: RuleVersion, event_key: str, trigger: str,
+            context: dict[str, Any], actor: str, record_type: Mapping[str, Any] | None, check_condition: bool,
+            scope: Mapping[str, Any] | None, checked_new: bool) -> dict[str, Any] | None:
+    """The run row an event gets from a rule (pending, failed or limited), counted against the rate limit;
+    None when the condition does not hold or the event already has a run."""
     chain, depth = chain_of(session)
     now = utcnow()
     base = {"rule_key": rule.key, "rule_version": rule.version, "event_key": event_key[:200], "trigger": trigger,
@@ -111,23 +158,27 @@ def offer(session: Session, config: Config, rule: RuleVersion, event_key: str, t
     if not event_key.startswith(("event:", "manual:")) and not checked_new and session.scalar(
             select(RuleRun.id).where(RuleRun.rule_key == rule.key, RuleRun.event_key == event_key[:200])):
         return None
+    values = _row(session, config, rule, base, error)
+    _counted(session, rule.key)  # every run row counts against the rate limit, whatever its status
+    return values
+
+
+def _row(session: Session, config: Config, rule: RuleVersion, base: dict[str, Any], error: str | None
+         ) -> dict[str, Any]:
+    now, depth, chain = base["created_at"], base["depth"] - 1, base["chain"][:-1]
     if error is not None:
-        return _insert(session, {**base, "status": RuleRunStatus.FAILED, "error": f"condition: {error}",
-                                 "failed_action": "condition", "finished_at": now})
+        return {**base, "status": RuleRunStatus.FAILED, "error": f"condition: {error}", "failed_action": "condition",
+                "finished_at": now}
     if depth + 1 > config.rule_max_depth:
-        return _insert(session, {**base, "status": RuleRunStatus.FAILED, "finished_at": now,
-                                 "failed_action": "trigger",
-                                 "error": f"loop: rules triggered rules {depth + 1} deep (at most "
-                                          f"{config.rule_max_depth}, BOMS_RULE_MAX_DEPTH): "
-                                          + " → ".join([*chain, rule.key])})
+        return {**base, "status": RuleRunStatus.FAILED, "finished_at": now, "failed_action": "trigger",
+                "error": f"loop: rules triggered rules {depth + 1} deep (at most "
+                         f"{config.rule_max_depth}, BOMS_RULE_MAX_DEPTH): " + " → ".join([*chain, rule.key])}
     limit = rule.definition.get("rateLimit") or {"runs": config.rule_runs_per_minute, "perMinutes": 1}
     if _recent_runs(session, rule.key, limit["perMinutes"]) >= limit["runs"]:
-        return _insert(session, {**base, "status": RuleRunStatus.LIMITED, "finished_at": now,
-                                 "error": f"rate limit: {limit['runs']} runs per {limit['perMinutes']} minute(s) "
-                                          "reached; this event was not acted on"})
-    run_id = _insert(session, {**base, "status": RuleRunStatus.PENDING})
-    enqueue(session, run_id, RUN_JOB)
-    return run_id
+        return {**base, "status": RuleRunStatus.LIMITED, "finished_at": now,
+                "error": f"rate limit: {limit['runs']} runs per {limit['perMinutes']} minute(s) reached; this event "
+                         "was not acted on"}
+    return {**base, "status": RuleRunStatus.PENDING}
 
 
 def enqueue(session: Session, run_id: int, kind: str, delay_seconds: float = 0) -> None:

@@ -18,7 +18,7 @@ from server.models import Rule, RuleRun, RuleSchedule
 from server.records.storage import table_of
 from server.records.types import latest as latest_type
 from server.rules import overdue, schedule
-from server.rules.runs import offer
+from server.rules.runs import Offer, offer, offer_many
 from server.rules.triggers import record_json
 
 ROUNDS = 50  # batches per sweep: 100,000 firings a minute at most, then the next sweep goes on
@@ -67,9 +67,11 @@ def _fire_due(session: Session, config: Config, rule: Rule, row: RuleSchedule, c
         return
     values = record_json(definition, record)
     key = f"date:{row.record_id}:{due}"
-    offer(session, config, rule, key, "date",
-          {"record": values, "old": None, "new": values, "changed": [], "payload": {"due": due}},
-          f"rule:{rule.key}", definition, checked_new=(rule.key, key) not in cache["runs"])
+    if (rule.key, key) in cache["runs"]:  # fired before (its date came back to this moment)
+        return
+    cache["offers"].setdefault(rule.key, (rule, []))[1].append(Offer(
+        key, "date", {"record": values, "old": None, "new": values, "changed": [], "payload": {"due": due}},
+        f"rule:{rule.key}", definition))
 
 
 def _records(session: Session, rows: list[RuleSchedule], rules: dict[str, Rule],
@@ -117,8 +119,11 @@ def sweep_schedules(database: Database, config: Config) -> int:
             cache: dict[str, Any] = {}
             cache["records"] = _records(session, rows, rules, cache)
             cache["runs"] = _existing_runs(session, rows)
+            cache["offers"] = {}
             for row in rows:
                 fired += _fire(session, config, rules.get(row.rule_key), row, cache)
+            for rule, offers in cache["offers"].values():  # a rule's due date firings: their runs written at once
+                offer_many(session, config, rule, offers)
         if len(rows) < schedule.SWEEP_BATCH:
             break
     return fired

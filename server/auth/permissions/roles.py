@@ -36,6 +36,8 @@ class Principal:
     email: str | None = None
     manager: str | None = None  # the manager's username
     approval_limit: Decimal | None = None
+    # A rule's actions: the person whose change or click ran it, whom `$me` in their record filters reads.
+    acting_for: Principal | None = None
 
     @classmethod
     def of(cls, user: User) -> Principal:

@@ -8,7 +8,8 @@
   var problem = document.getElementById("picker-error");
   var byId = function (id) { return document.getElementById(id); };
 
-  function edit(change) {
+  // `source`: who changed it, told to the listeners of "rule-changed" (the condition builder skips its own).
+  function edit(change, source) {
     var rule;
     try {
       rule = JSON.parse(area.value || "{}");
@@ -19,6 +20,11 @@
     problem.classList.add("d-none");
     change(rule);
     area.value = JSON.stringify(rule, null, 2);
+    area.dispatchEvent(new CustomEvent("rule-changed", {detail: source || "pickers"}));
+  }
+
+  function read() {
+    try { return JSON.parse(area.value || "{}"); } catch (e) { return null; }
   }
 
   function typeOf(rule) {
@@ -103,5 +109,10 @@
 
   byId("pick-type").addEventListener("change", fillFields);
   area.addEventListener("change", fillFields);
+  // While typing: the condition builder follows (on "input", so its redraw never moves a button being clicked).
+  area.addEventListener("input", function () {
+    area.dispatchEvent(new CustomEvent("rule-changed", {detail: "json"}));
+  });
   fillFields();
+  window.BomsRuleEditor = {area: area, edit: edit, read: read, typeOf: typeOf};
 })();
