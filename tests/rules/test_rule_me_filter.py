@@ -58,3 +58,22 @@ def test_me_in_a_filter_of_a_rule_run_by_no_one_is_refused_at_save(rules_api: An
                             "actions": [{**action, "filter": "colour == 'red'"}]}, expect=400)
     assert "no field 'colour'" in str(wrong) and "action 1" in str(wrong), wrong
     assert api.get("admin", "/api/v1/rules/wrong").status_code == 404
+
+
+def test_me_attributes_in_a_filter_read_the_person_not_the_rule(rules_api: Any) -> None:
+    api = rules_api
+    save_rule(api, {"key": "by_name", "trigger": {"type": "manual", "recordType": "lead"},
+                    "actions": [{"id": "q", "type": "query_records", "recordType": "lead",
+                                 "filter": "owner == $me.username"}]})
+    lead = create(api, "lead", name="A", owner="paul")
+    create(api, "lead", name="B", owner="sam")
+    assert api.post("paul", "/api/v1/rules/by_name/trigger", json={"recordId": lead["id"]}).status_code == 202
+    run_due_jobs(api.app)
+    [summary] = runs(api, "by_name")
+    assert [i["name"] for i in run(api, summary["id"])["results"]["q"]["items"]] == ["A"]
+    # A rule that runs without a person is refused for any `$me` name, not only `$me` itself.
+    refused = save_rule(api, {"key": "nobody", "trigger": {"type": "schedule", "cron": "0 2 * * *"},
+                              "actions": [{"type": "update_record", "recordType": "lead",
+                                           "filter": "owner == $me.department",
+                                           "fields": {"needs_follow_up": True}}]}, expect=400)
+    assert "`$me` in a filter" in str(refused), refused
