@@ -91,8 +91,10 @@ def _edit(a: Access, body: Mapping[str, Any]) -> Edit:
             if part != "set" and not is_list(spec):
                 raise BadRequest(f"{a.row.key} field '{key}' holds one value: '{part}' changes lists (multi-select, "
                                  "users, groups or relations to many); use 'set'", field=key)
-            if part != "set" and (not isinstance(value, list) or not value):
-                raise BadRequest(f"'{part}' of field '{key}' must be a non-empty list of values", field=key)
+            if part != "set" and (not isinstance(value, list) or not value or not all(
+                    isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+                raise BadRequest(f"'{part}' of field '{key}' must be a non-empty list of values (texts or "
+                                 "record ids)", field=key)
     if not seen:
         raise BadRequest("choose a field to set, add to or remove from", field="set")
     return Edit(parts["set"], parts["add"], parts["remove"])

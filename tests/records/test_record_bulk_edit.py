@@ -99,7 +99,10 @@ def test_what_is_not_edited_in_bulk_is_refused_naming_the_field(tasks: Any) -> N
                         ({"ids": [one], "set": {"nope": 1}}, "nope"),
                         ({"ids": [one], "set": {"tags": ["a"]}, "add": {"tags": ["b"]}}, "tags"),
                         ({"filter": "title == 't'", "set": {"title": "x"}}, "all"),
-                        ({"ids": [one], "surprise": 1}, "surprise")):
+                        ({"ids": [one], "surprise": 1}, "surprise"),
+                        ({"ids": [one], "add": {"tags": [["a"]]}}, "tags"),
+                        ({"ids": [one], "remove": {"helpers": [{"name": "ann"}]}}, "helpers"),
+                        ({"all": True, "add": {"helpers": [None]}}, "helpers")):
         answer = _edit(tasks, "sam", body)
         assert answer.status_code == 400, (body, answer.get_json())
         assert answer.get_json()["error"]["field"] == field, answer.get_json()
