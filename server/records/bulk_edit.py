@@ -145,7 +145,7 @@ def _apply(session: Session, who: Principal, type_key: str, op: str, items: list
     """Run one batch through the bulk path, leaving out the records it refuses: (done ids, refused rows)."""
     refused: list[dict[str, Any]] = []
     pending = list(items)
-    for attempt in range(2):
+    while True:  # each refusal names at most 100 rows: leave them out and retry while it names some
         try:
             with session.begin_nested():
                 done = bulk(session, who, type_key, {op: pending})
@@ -153,7 +153,7 @@ def _apply(session: Session, who: Principal, type_key: str, op: str, items: list
         except BulkRefused as exc:
             rows = exc.details.get("rows", [])
             named = {r["index"] for r in rows if isinstance(r.get("index"), int)}
-            if attempt or not named or any(not isinstance(r.get("index"), int) for r in rows):
+            if not named or any(not isinstance(r.get("index"), int) for r in rows):
                 break
             refused += [{**_row(r), "id": pending[r["index"]]["id"]} for r in rows]
             pending = [item for index, item in enumerate(pending) if index not in named]
