@@ -36,7 +36,7 @@ from server.queries import id_value
 from server.records import listing
 from server.records.access import Access, access
 from server.records.bulk import MAX_ROWS, BulkRefused, bulk
-from server.records.many import is_list
+from server.records.many import MAX_LINKS, is_list
 
 BATCH = 500
 MAX_MATCHING = 50_000
@@ -91,6 +91,8 @@ def _edit(a: Access, body: Mapping[str, Any]) -> Edit:
             if part != "set" and not is_list(spec):
                 raise BadRequest(f"{a.row.key} field '{key}' holds one value: '{part}' changes lists (multi-select, "
                                  "users, groups or relations to many); use 'set'", field=key)
+            if isinstance(value, list) and len(value) > MAX_LINKS:  # more than any list field holds
+                raise BadRequest(f"'{part}' of field '{key}' lists more than {MAX_LINKS} values", field=key)
             if part != "set" and (not isinstance(value, list) or not value or not all(
                     isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
                 raise BadRequest(f"'{part}' of field '{key}' must be a non-empty list of values (texts or "

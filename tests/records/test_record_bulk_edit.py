@@ -102,7 +102,9 @@ def test_what_is_not_edited_in_bulk_is_refused_naming_the_field(tasks: Any) -> N
                         ({"ids": [one], "surprise": 1}, "surprise"),
                         ({"ids": [one], "add": {"tags": [["a"]]}}, "tags"),
                         ({"ids": [one], "remove": {"helpers": [{"name": "ann"}]}}, "helpers"),
-                        ({"all": True, "add": {"helpers": [None]}}, "helpers")):
+                        ({"all": True, "add": {"helpers": [None]}}, "helpers"),
+                        ({"all": True, "add": {"tags": ["a"] * 5000}}, "tags"),
+                        ({"all": True, "set": {"helpers": [f"u{i}" for i in range(5000)]}}, "helpers")):
         answer = _edit(tasks, "sam", body)
         assert answer.status_code == 400, (body, answer.get_json())
         assert answer.get_json()["error"]["field"] == field, answer.get_json()
