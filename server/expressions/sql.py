@@ -223,6 +223,8 @@ class _Compiler:
             if operand.items is not None:
                 raise self.error(f"the list field {operand.label} is no condition by itself; test what it holds "
                                  f"({operand.label}|containsAny([...]))", "a list field as a condition")
+            if operand.sql is None:  # a name standing for a constant list ($me.groups)
+                raise self.error(f"the list {operand.label} is no condition by itself", "a list as a condition")
             return _truthy(operand)
         raise self.error(*_describe(node))
 
@@ -239,6 +241,8 @@ class _Compiler:
         if left.sql is None:  # constant on the left: mirror, so the column is on the left
             symbol = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(symbol, symbol)
             left, right = right, left
+        if left.sql is None:  # two constants, one a name standing for a list ($me.groups == $me.roles)
+            raise self.error(f"cannot compare {left.label} with {right.label}", f"'{symbol}' between constants")
         if right.kind == "null":
             if symbol in _ORDERING:
                 return _FAILS  # Python cannot order null: every row fails

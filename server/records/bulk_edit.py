@@ -36,7 +36,7 @@ from server.queries import id_value
 from server.records import listing
 from server.records.access import Access, access
 from server.records.bulk import MAX_ROWS, BulkRefused, bulk
-from server.records.many import is_list
+from server.records.many import MAX_LINKS, is_list
 
 BATCH = 500
 MAX_MATCHING = 50_000
@@ -91,8 +91,12 @@ def _edit(a: Access, body: Mapping[str, Any]) -> Edit:
             if part != "set" and not is_list(spec):
                 raise BadRequest(f"{a.row.key} field '{key}' holds one value: '{part}' changes lists (multi-select, "
                                  "users, groups or relations to many); use 'set'", field=key)
-            if part != "set" and (not isinstance(value, list) or not value):
-                raise BadRequest(f"'{part}' of field '{key}' must be a non-empty list of values", field=key)
+            if isinstance(value, list) and len(value) > MAX_LINKS:  # more than any list field holds
+                raise BadRequest(f"'{part}' of field '{key}' lists more than {MAX_LINKS} values", field=key)
+            if part != "set" and (not isinstance(value, list) or not value or not all(
+                    isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+                raise BadRequest(f"'{part}' of field '{key}' must be a non-empty list of values (texts or "
+                                 "record ids)", field=key)
     if not seen:
         raise BadRequest("choose a field to set, add to or remove from", field="set")
     return Edit(parts["set"], parts["add"], parts["remove"])
@@ -143,7 +147,7 @@ def _apply(session: Session, who: Principal, type_key: str, op: str, items: list
     """Run one batch through the bulk path, leaving out the records it refuses: (done ids, refused rows)."""
     refused: list[dict[str, Any]] = []
     pending = list(items)
-    for attempt in range(2):
+    while True:  # each refusal names at most 100 rows: leave them out and retry while it names some
         try:
             with session.begin_nested():
                 done = bulk(session, who, type_key, {op: pending})
@@ -151,7 +155,7 @@ def _apply(session: Session, who: Principal, type_key: str, op: str, items: list
         except BulkRefused as exc:
             rows = exc.details.get("rows", [])
             named = {r["index"] for r in rows if isinstance(r.get("index"), int)}
-            if attempt or not named or any(not isinstance(r.get("index"), int) for r in rows):
+            if not named or any(not isinstance(r.get("index"), int) for r in rows):
                 break
             refused += [{**_row(r), "id": pending[r["index"]]["id"]} for r in rows]
             pending = [item for index, item in enumerate(pending) if index not in named]

@@ -23,7 +23,7 @@ from server.auth.permissions.records import Action
 from server.errors import BadRequest
 from server.records import money
 from server.records.fields import KINDS
-from server.records.many import is_many, link_table, read_value
+from server.records.many import is_list, is_many, link_table, read_value
 from server.records.storage import table_of
 
 NUMERIC = ("integer", "decimal", "money", "percent", "formula", "rollup")
@@ -67,8 +67,9 @@ def check_links(session: Session, definition: Mapping[str, Any]) -> None:
                            "relation to one (use a rollup over several)", key)
             target = _definition_of(session, definition, own[field["relation"]]["target"])
             looked = _fields(target).get(field["field"]) if target else None
-            if looked is None or looked["type"] not in PLAIN_TARGETS or not KINDS[looked["type"]].stored(looked) \
-                    or money.per_record(looked):  # an amount read without its currency would mislead
+            if (looked is None or looked["type"] not in PLAIN_TARGETS or not KINDS[looked["type"]].stored(looked)
+                    or is_list(looked)  # users or groups (many): a list, as a multi-select
+                    or money.per_record(looked)):  # an amount read without its currency would mislead
                 raise _bad(f"{where}: '{own[field['relation']]['target']}' has no stored field '{field['field']}' "
                            "to look up", key)
         if field["type"] == "rollup" and "source" in field:

@@ -16,13 +16,16 @@ from server.expressions import ExpressionError, compile_expression
 from server.models import RecordType
 from server.records.fields import KINDS
 from server.records.links import NUMERIC, PLAIN_TARGETS
+from server.records.many import is_list
 
 
 def retyped(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]]:
-    """Field key -> (before, after) for the fields of both versions whose type changes."""
+    """Field key -> (before, after) for the fields of both versions whose type changes, or that change
+    between one and many (a user becoming users: a formula reads a list, a lookup no longer can)."""
     before = {f["key"]: f for f in old["fields"]}
     return {f["key"]: (before[f["key"]], f) for f in new["fields"]
-            if f["key"] in before and before[f["key"]]["type"] != f["type"]}
+            if f["key"] in before and (before[f["key"]]["type"] != f["type"]
+                                       or bool(before[f["key"]].get("multiple")) != bool(f.get("multiple")))}
 
 
 def _names(field: Mapping[str, Any]) -> set[str]:
@@ -50,8 +53,8 @@ def _breaks(reader: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
     if reader["type"] == "rollup" and reader["function"] != "count" and (
             after["type"] not in NUMERIC or not KINDS[after["type"]].stored(after)):
         return f"its {reader['function']} needs a number field"
-    if reader["type"] == "lookup" and after["type"] not in PLAIN_TARGETS:
-        return f"a lookup cannot read a {after['type']} field"
+    if reader["type"] == "lookup" and (after["type"] not in PLAIN_TARGETS or is_list(after)):
+        return f"a lookup cannot read a {after['type']} field" + (" of many" if after.get("multiple") else "")
     return None
 
 

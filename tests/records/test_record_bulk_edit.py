@@ -99,7 +99,12 @@ def test_what_is_not_edited_in_bulk_is_refused_naming_the_field(tasks: Any) -> N
                         ({"ids": [one], "set": {"nope": 1}}, "nope"),
                         ({"ids": [one], "set": {"tags": ["a"]}, "add": {"tags": ["b"]}}, "tags"),
                         ({"filter": "title == 't'", "set": {"title": "x"}}, "all"),
-                        ({"ids": [one], "surprise": 1}, "surprise")):
+                        ({"ids": [one], "surprise": 1}, "surprise"),
+                        ({"ids": [one], "add": {"tags": [["a"]]}}, "tags"),
+                        ({"ids": [one], "remove": {"helpers": [{"name": "ann"}]}}, "helpers"),
+                        ({"all": True, "add": {"helpers": [None]}}, "helpers"),
+                        ({"all": True, "add": {"tags": ["a"] * 5000}}, "tags"),
+                        ({"all": True, "set": {"helpers": [f"u{i}" for i in range(5000)]}}, "helpers")):
         answer = _edit(tasks, "sam", body)
         assert answer.status_code == 400, (body, answer.get_json())
         assert answer.get_json()["error"]["field"] == field, answer.get_json()
@@ -158,3 +163,22 @@ def test_a_field_no_grant_lets_one_change_is_refused_before_any_record(records_a
     hidden = _edit(records_api, "sam", {"all": True, "set": {"margin": "1"}}, "contract").get_json()["error"]
     unknown = _edit(records_api, "sam", {"all": True, "set": {"nope": "1"}}, "contract").get_json()["error"]
     assert hidden["message"].replace("margin", "nope") == unknown["message"]
+
+
+def test_a_value_every_matching_record_refuses_costs_a_few_bulk_calls_per_batch(
+        tasks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = tasks.post("admin", "/api/v1/records/task/bulk", json={"create": [
+        {"fields": {"title": f"r{i}"}} for i in range(250)]})
+    assert made.status_code == 200, made.get_json()
+    calls: list[int] = []
+    real = bulk_edit.bulk
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(bulk_edit, "bulk", counted)
+    answer = _edit(tasks, "admin", {"all": True, "set": {"owner": "nobody-by-that-name"}})
+    assert answer.status_code == 200, answer.get_json()
+    assert (answer.get_json()["changed"], answer.get_json()["refusedCount"]) == (0, 250), answer.get_json()
+    assert len(calls) <= 4  # 100 named per refusal: not one bulk call per refused record

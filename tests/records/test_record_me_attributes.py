@@ -104,3 +104,15 @@ def test_an_unknown_attribute_is_refused_naming_it(claims: Any) -> None:
     assert view.status_code == 400 and "'$me.salary'" in view.get_json()["error"]["message"]
     sorted_by_me = claims.get("ann", "/api/v1/records/claim", query_string={"sort": "$me.groups"})
     assert sorted_by_me.status_code == 400
+
+
+@pytest.mark.parametrize("condition", ["$me.groups", "!$me.roles", "$me.groups == $me.roles",
+                                       "[\"blue\"] == $me.groups", "team == null || $me.groups"])
+def test_a_list_attribute_used_as_a_condition_or_compared_is_a_400(claims: Any, condition: str) -> None:
+    listed = claims.get("ann", "/api/v1/records/claim", query_string={"filter": condition})
+    assert listed.status_code == 400, listed.get_json()
+    assert listed.get_json()["error"]["field"] == "filter"
+    bad = {**CLAIM, "permissions": [{"roles": ["staff"], "actions": ["read"],
+                                     "rows": {"kind": "condition", "condition": condition}}]}
+    saved = claims.client.put("/api/v1/record-types/claim", headers=claims.headers("modeler"), json=bad)
+    assert saved.status_code == 400, saved.get_json()

@@ -114,3 +114,33 @@ def test_another_types_lookup_or_rollup_refuses_a_change_it_cannot_read(api: Any
     lookup = _save(api, listed)
     assert lookup.status_code == 400 and "record type 'kit' field 'part_code'" in lookup.get_json()["error"][
         "message"]
+
+
+def test_one_to_many_reaches_formulas_and_refuses_lookups_of_other_types(api: Any) -> None:
+    import copy as _copy
+
+    account = {"key": "acct", "name": label("Account"), "fields": [
+        {"key": "owner", "label": label("Owner"), "type": "user"},
+        {"key": "mine", "label": label("Mine"), "type": "formula", "expression": "owner == 'ann'",
+         "resultType": "boolean"}]}
+    deal = {"key": "deal", "name": label("Deal"), "fields": [
+        {"key": "acct", "label": label("Account"), "type": "relation", "target": "acct", "onDelete": "set_null"},
+        {"key": "acct_owner", "label": label("Owner"), "type": "lookup", "relation": "acct", "field": "owner"}]}
+    api.user("ann", roles=("staff",))
+    for body in (account, deal):
+        assert api.post("modeler", "/api/v1/record-types", json=body).status_code == 201
+    one = _made(api, "acct", owner="ann")
+    _made(api, "deal", acct=one)
+    many = _copy.deepcopy(account)
+    many["fields"][0]["multiple"] = True
+    refused = _save(api, many)  # the lookup could no longer read it: every list of deals would fail
+    assert refused.status_code == 400, refused.get_json()
+    assert "deal" in refused.get_json()["error"]["message"] and "acct_owner" in refused.get_json()["error"]["message"]
+    assert api.get("admin", "/api/v1/records/deal").status_code == 200
+    assert _save(api, {**deal, "fields": deal["fields"][:1]}).status_code in (200, 201)
+    assert _save(api, many).status_code in (200, 201)
+    fields = api.get("admin", f"/api/v1/records/acct/{one}").get_json()["fields"]
+    assert fields["owner"] == ["ann"] and fields["mine"] is False  # recomputed: a list is not 'ann'
+    # nor may a new lookup read the list of users
+    again = api.post("modeler", "/api/v1/record-types", json={**deal, "key": "deal2"})
+    assert again.status_code == 400 and again.get_json()["error"]["field"] == "acct_owner", again.get_json()
