@@ -71,7 +71,7 @@ def heatmap(session: Session, who: Principal, key: str, raw: Mapping[str, str]) 
         raise Forbidden(f"you may not see the instances of process '{key}'")
     _refuse_unknown(raw)
     args = QueryArgs(raw)
-    row = find_version(session, key, args.integer("version"))
+    row = find_version(session, key, args.integer("version", None, 1, 2**31 - 1))
     metric = args.choice("metric", METRICS, "duration") or "duration"
     start, end = _moment(args, raw, "from", False), _moment(args, raw, "to", True)
     if start and end and start >= end:
