@@ -55,6 +55,13 @@ def _armed(info: dict[str, Any], parent: Any, elements: dict[str, Any]) -> bool:
     return elements.get(parent.task_spec.bpmn_id, {}).get("kind") == "eventBasedGateway"
 
 
+def _merged(step: Step, task: Any) -> bool:
+    """A join's cancelled token was absorbed by a later arrival (the engine keeps only the newest waiting or
+    the firing one), not cancelled with its scope (instance cancel, terminate, an interrupting event)."""
+    return any(other is not task and other.task_spec is task.task_spec and other.state != TaskState.CANCELLED
+               and other.last_state_change >= step.started for other in task.workflow.tasks.values())
+
+
 def record_passages(step: Step, tasks: list[Any]) -> None:
     """Insert this step's passage rows and stamp newly live tasks with their entry time."""
     elements = step.instance.version.elements
@@ -64,6 +71,7 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
     now = step.instance.started_at if step.new else utcnow()
     stamp = now.isoformat()
     rows: list[dict[str, Any]] = []
+    removed = {task.id for task in step.removed}
     for task in tasks:
         element = task.task_spec.bpmn_id
         if element is None or task.last_state_change < step.started:
@@ -91,7 +99,8 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
         if task.state == TaskState.COMPLETED:
             outcome = "completed"
         elif task.state == TaskState.CANCELLED and _reached(task):
-            outcome = "merged" if info.get("kind") in JOINS else "cancelled"
+            merged = info.get("kind") in JOINS and task.id not in removed and _merged(step, task)
+            outcome = "merged" if merged else "cancelled"
         else:
             continue
         since = datetime.fromisoformat(entered) if entered else now
