@@ -27,6 +27,8 @@ from server.engine.step import ENTERED, Step
 from server.models import ElementPassage
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+# The incoming flow of a task entered through one of the engine's own tasks (see _source), kept with it.
+FLOW = "boms_flow"
 JOINS = frozenset({"parallelGateway", "inclusiveGateway", "complexGateway"})
 CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 
@@ -45,6 +47,15 @@ def _own_specs(step: Step) -> frozenset[str]:
 def _reached(task: Any) -> bool:
     parent = task.parent
     return ENTERED in task.internal_data or (parent is not None and parent.state == TaskState.COMPLETED)
+
+
+def _source(task: Any) -> str | None:
+    """The element the token came from: the engine puts tasks of its own between (the split before an
+    activity with boundary events, the join after it), which are no element."""
+    parent = task.parent
+    while parent is not None and parent.task_spec.bpmn_id is None:
+        parent = parent.parent
+    return parent.task_spec.bpmn_id if parent is not None else None
 
 
 def _armed(info: dict[str, Any], parent: Any, elements: dict[str, Any]) -> bool:
@@ -94,7 +105,10 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
         if task.has_state(LIVE):
             if entered is None:
                 task.internal_data[ENTERED] = stamp
-                rows.append(_row(step, task, element, info, now, None, None))
+                row = _row(step, task, element, info, now, None, None)
+                if row["flow_id"] and task.parent is not None and task.parent.task_spec.bpmn_id is None:
+                    task.internal_data[FLOW] = row["flow_id"]  # pruning drops the element above the split
+                rows.append(row)
             continue
         if task.state == TaskState.COMPLETED:
             outcome = "completed"
@@ -111,8 +125,7 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
 
 def _row(step: Step, task: Any, element: str, info: dict[str, Any], entered: datetime, left: datetime | None,
          outcome: str | None) -> dict[str, Any]:
-    parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
-    flow = step.loaded.flows.get((parent, element)) if parent else None
+    flow = task.internal_data.get(FLOW) or step.loaded.flows.get((_source(task), element))
     return {"instance_id": step.instance.id, "version_id": step.instance.version_id, "element_id": element,
             "element_type": info.get("kind", ""), "flow_id": flow,
             "task_id": str(task.id), "entered_at": entered, "left_at": left, "outcome": outcome,

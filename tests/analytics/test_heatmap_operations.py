@@ -79,3 +79,13 @@ def test_a_token_waiting_at_a_join_of_a_cancelled_instance_is_cancelled_not_merg
     assert _rows(app, instance, "join") == [(None, True), ("cancelled", False)]
     join = figures(api)["elements"]["join"]
     assert (join["cancelled"], join["avgSeconds"]) == (1, None)
+
+
+def test_the_flow_into_and_out_of_an_activity_with_boundary_events_is_counted(api: Any, flow: Flow) -> None:
+    flow.deploy("subprocess_errors.bpmn")
+    instance = flow.start("sub_errors")["id"]
+    url = "/api/v1/process-definitions/sub_errors/heatmap"
+    assert api.get("admin", url).get_json()["flows"]["f_start"] == 1  # the sub-process's own token, waiting
+    flow.finish(instance, "review", {"outcome": "ok"})
+    flows = api.get("admin", url).get_json()["flows"]
+    assert (flows["f_start"], flows["f_ok"], flows["f_after"]) == (1, 1, 1)  # also once its passage ended
