@@ -16,6 +16,7 @@ are part of it.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,8 @@ from sqlalchemy import insert
 from server.db import utcnow
 from server.engine.step import ENTERED, Step
 from server.models import ElementPassage
+
+logger = logging.getLogger(__name__)
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 # The incoming flow of a task entered through one of the engine's own tasks (see _source), kept with it.
@@ -74,7 +77,20 @@ def _merged(step: Step, task: Any) -> bool:
 
 
 def record_passages(step: Step, tasks: list[Any]) -> None:
-    """Insert this step's passage rows and stamp newly live tasks with their entry time."""
+    """Insert this step's passage rows and stamp newly live tasks with their entry time.
+
+    The figures are a by-product: a failure while working the rows out is logged and the step goes on
+    without them, never a 500 that rolls the step back (and every later action on the instance)."""
+    try:
+        rows = _rows(step, tasks)
+    except Exception:  # noqa: BLE001 - whatever it is, the instance must keep running
+        logger.exception("element passages of process instance %s not recorded", step.instance.id)
+        return
+    if rows:
+        step.session.execute(insert(ElementPassage.__table__), rows)
+
+
+def _rows(step: Step, tasks: list[Any]) -> list[dict[str, Any]]:
     elements = step.instance.version.elements
     own = _own_specs(step)
     # A start's passages begin when the instance did: the first recorded instance then marks where the
@@ -119,8 +135,7 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
             continue
         since = datetime.fromisoformat(entered) if entered else now
         rows.append(_row(step, task, element, info, since, now, outcome))
-    if rows:
-        step.session.execute(insert(ElementPassage.__table__), rows)
+    return rows
 
 
 def _row(step: Step, task: Any, element: str, info: dict[str, Any], entered: datetime, left: datetime | None,

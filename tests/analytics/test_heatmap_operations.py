@@ -89,3 +89,16 @@ def test_the_flow_into_and_out_of_an_activity_with_boundary_events_is_counted(ap
     flow.finish(instance, "review", {"outcome": "ok"})
     flows = api.get("admin", url).get_json()["flows"]
     assert (flows["f_start"], flows["f_ok"], flows["f_after"]) == (1, 1, 1)  # also once its passage ended
+
+
+def test_a_failure_working_out_the_passages_never_stops_the_step(api: Any, flow: Flow,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.engine import passages
+
+    def broken(*_: Any) -> None:
+        raise ValueError("a bug in the figures")
+
+    instance = flow.start("heatmap_demo", {"amount": 1, "redo": False})["id"]
+    monkeypatch.setattr(passages, "_row", broken)
+    flow.finish(instance, "review")
+    assert flow.elements(instance) == ["file", "pay"] and flow.instance(instance)["status"] == "running"
