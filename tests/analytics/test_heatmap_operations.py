@@ -102,3 +102,14 @@ def test_a_failure_working_out_the_passages_never_stops_the_step(api: Any, flow:
     monkeypatch.setattr(passages, "_row", broken)
     flow.finish(instance, "review")
     assert flow.elements(instance) == ["file", "pay"] and flow.instance(instance)["status"] == "running"
+
+
+def test_a_filter_as_long_as_the_api_allows_is_read(api: Any, flow: Flow) -> None:
+    flow.start("heatmap_demo", {"amount": 1, "redo": False})
+    [limit] = [q["schema"]["maxLength"] for q in api.get("admin", "/api/v1/openapi.json").get_json()["paths"][
+        "/api/v1/process-definitions/{key}/heatmap"]["get"]["parameters"] if q.get("name") == "filter"]
+    long = "amount in [" + ", ".join(str(n) for n in range(1, 400)) + "]"
+    long = long[:limit].rsplit(",", 1)[0] + "]"
+    assert len(long) > 1000
+    assert figures(api, filter=long)["elements"]["start"]["count"] == 1
+    assert figures(api, expect=400, filter="amount == '\x00'")["error"]["field"] == "filter"
