@@ -113,3 +113,23 @@ def test_a_filter_as_long_as_the_api_allows_is_read(api: Any, flow: Flow) -> Non
     assert len(long) > 1000
     assert figures(api, filter=long)["elements"]["start"]["count"] == 1
     assert figures(api, expect=400, filter="amount == '\x00'")["error"]["field"] == "filter"
+
+
+def test_a_migration_keeps_the_incoming_flow_of_an_activity_with_a_boundary_event(api: Any, flow: Flow,
+                                                                                 tmp_path: Path) -> None:
+    timer = ('<bpmn:boundaryEvent id="pay_late" attachedToRef="pay" cancelActivity="false"><bpmn:timerEventDefinition>'
+             '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P10D</bpmn:timeDuration>'
+             '</bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:endEvent id="late_end"/>'
+             '<bpmn:sequenceFlow id="f_late" sourceRef="pay_late" targetRef="late_end"/></bpmn:process>')
+    xml = (FIXTURES / "engine" / "heatmap_demo.bpmn").read_text().replace("</bpmn:process>", timer)
+    for version, name in ((1, "Pay"), (2, "Pay v2")):
+        path = tmp_path / f"heatmap_b{version}.bpmn"
+        path.write_text(xml.replace('name="Pay"', f'name="{name}"'))
+        api.deploy("modeler", path)
+        if version == 1:
+            instance = _in_both_branches(flow)
+            flow.finish(instance, "file")  # the saved tree no longer holds the fork above `pay`'s split
+    migrated = api.post("admin", f"/api/v1/process-instances/{instance}/migrate")
+    assert migrated.status_code == 200, migrated.get_json()
+    flow.finish(instance, "pay")
+    assert figures(api)["flows"]["f_pay"] == 1
