@@ -77,7 +77,10 @@ def heatmap(session: Session, who: Principal, key: str, raw: Mapping[str, str]) 
     if start and end and start >= end:
         raise BadRequest("from must be before to", field="from")
     limit = args.integer("limit", 10, 1, MAX_WAITING) or 10
-    text = (args.text("filter") or "").strip()
+    # Not args.text: that stops at 1,000 characters, a filter may have MAX_FILTER (variable_filter.py, OpenAPI).
+    text = (raw.get("filter") or "").strip()
+    if "\x00" in text:
+        raise BadRequest("filter must not contain NUL characters", field="filter")
     scope = sql.Scope(row.id, row.key, start, end)
     if text:
         scope.instances.append(instance_filter(session, text))

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from server.analytics import heatmap
+from server.analytics.variable_filter import MAX_FILTER
 from server.api import api
 from server.api.common import principal, reading
 from server.api.openapi import ANY_OBJECT, INTEGER, STRING, Schema, nullable, obj, op, p, query
@@ -53,7 +54,7 @@ def paths() -> dict[str, dict[str, Any]]:
               {"type": "string", "enum": list(heatmap.METRICS)}),
         query("filter", "Instances whose variables pass this filter, e.g. `amount >= 5000` (the filter subset "
               "of JEXL; a variable's type is that of the literal it is compared with)",
-              {"type": "string", "maxLength": 2000}),
+              {"type": "string", "maxLength": MAX_FILTER}),
         query("limit", "How many of the longest-waiting instances (1..100, default 10)",
               {"type": "integer", "minimum": 1, "maximum": heatmap.MAX_WAITING}),
     ]

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from server.audit import Event
 from server.db import utcnow
 from server.engine import store
+from server.engine.passages import FLOW
 from server.engine.runner import Runner
-from server.engine.step import Step, all_tasks
+from server.engine.step import ENTERED, Step, all_tasks
 from server.errors import Conflict, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus
 from server.models import ExternalTask, Job, ProcessInstance, ProcessVersion
@@ -139,10 +140,17 @@ def migrate(runner: Runner, session: Session, instance: ProcessInstance, target:
     # READY tasks are re-predicted from the new spec; WAITING ones (timers, messages) keep waiting
     # with their due times instead of restarting, their continuations taking the new specs by id.
     keep = TaskState.READY
+    # A reset task is the same task re-predicted; the library clears its internal data, BOMS keeps when its
+    # token entered (else a second open passage: server/engine/passages.py).
+    entered = {t.id: {k: t.internal_data[k] for k in (ENTERED, FLOW) if k in t.internal_data}
+               for t in all_tasks(step.workflow) if ENTERED in t.internal_data}
     migrate_workflow(top, step.workflow, new.spec, reset_mask=keep)
     for sub_id, sub_diff in subs.items():
         sub = step.workflow.subprocesses[sub_id]
         migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name], reset_mask=keep)
+    for task in all_tasks(step.workflow):
+        for key, value in entered.get(task.id, {}).items():
+            task.internal_data.setdefault(key, value)
     # Called processes keep the versions this instance pinned when it first called them.
     pins = getattr(step.workflow.subprocess_specs, "pins", None)
     if pins and hasattr(new.subprocess_specs, "pins"):

@@ -110,7 +110,9 @@ def modify(runner: Runner, session: Session, instance: ProcessInstance, cancel: 
             child.cancel()
         gone.cancel()
         if gone is not token:
-            # A branch's token waiting at a join would still count as arrived there: out of the tree.
+            # A branch's token waiting at a join would still count as arrived there: out of the tree
+            # (its passage still ends: server/engine/passages.py).
+            step.removed.append(gone)
             gone.workflow._remove_task(gone.id)
     moved = parent._add_child(target, TaskState.FUTURE)
     moved.data = variables

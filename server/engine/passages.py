@@ -16,6 +16,7 @@ are part of it.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,11 @@ from server.db import utcnow
 from server.engine.step import ENTERED, Step
 from server.models import ElementPassage
 
+logger = logging.getLogger(__name__)
+
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+# The incoming flow of a task entered through one of the engine's own tasks (see _source), kept with it.
+FLOW = "boms_flow"
 JOINS = frozenset({"parallelGateway", "inclusiveGateway", "complexGateway"})
 CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 
@@ -47,6 +52,15 @@ def _reached(task: Any) -> bool:
     return ENTERED in task.internal_data or (parent is not None and parent.state == TaskState.COMPLETED)
 
 
+def _source(task: Any) -> str | None:
+    """The element the token came from: the engine puts tasks of its own between (the split before an
+    activity with boundary events, the join after it), which are no element."""
+    parent = task.parent
+    while parent is not None and parent.task_spec.bpmn_id is None:
+        parent = parent.parent
+    return parent.task_spec.bpmn_id if parent is not None else None
+
+
 def _armed(info: dict[str, Any], parent: Any, elements: dict[str, Any]) -> bool:
     if info.get("kind") == "boundaryEvent":
         return True
@@ -55,8 +69,28 @@ def _armed(info: dict[str, Any], parent: Any, elements: dict[str, Any]) -> bool:
     return elements.get(parent.task_spec.bpmn_id, {}).get("kind") == "eventBasedGateway"
 
 
+def _merged(step: Step, task: Any) -> bool:
+    """A join's cancelled token was absorbed by a later arrival (the engine keeps only the newest waiting or
+    the firing one), not cancelled with its scope (instance cancel, terminate, an interrupting event)."""
+    return any(other is not task and other.task_spec is task.task_spec and other.state != TaskState.CANCELLED
+               and other.last_state_change >= step.started for other in task.workflow.tasks.values())
+
+
 def record_passages(step: Step, tasks: list[Any]) -> None:
-    """Insert this step's passage rows and stamp newly live tasks with their entry time."""
+    """Insert this step's passage rows and stamp newly live tasks with their entry time.
+
+    The figures are a by-product: a failure while working the rows out is logged and the step goes on
+    without them, never a 500 that rolls the step back (and every later action on the instance)."""
+    try:
+        rows = _rows(step, tasks)
+    except Exception:  # noqa: BLE001 - whatever it is, the instance must keep running
+        logger.exception("element passages of process instance %s not recorded", step.instance.id)
+        return
+    if rows:
+        step.session.execute(insert(ElementPassage.__table__), rows)
+
+
+def _rows(step: Step, tasks: list[Any]) -> list[dict[str, Any]]:
     elements = step.instance.version.elements
     own = _own_specs(step)
     # A start's passages begin when the instance did: the first recorded instance then marks where the
@@ -64,6 +98,7 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
     now = step.instance.started_at if step.new else utcnow()
     stamp = now.isoformat()
     rows: list[dict[str, Any]] = []
+    removed = {task.id for task in step.removed}
     for task in tasks:
         element = task.task_spec.bpmn_id
         if element is None or task.last_state_change < step.started:
@@ -86,24 +121,26 @@ def record_passages(step: Step, tasks: list[Any]) -> None:
         if task.has_state(LIVE):
             if entered is None:
                 task.internal_data[ENTERED] = stamp
-                rows.append(_row(step, task, element, info, now, None, None))
+                row = _row(step, task, element, info, now, None, None)
+                if row["flow_id"] and task.parent is not None and task.parent.task_spec.bpmn_id is None:
+                    task.internal_data[FLOW] = row["flow_id"]  # pruning drops the element above the split
+                rows.append(row)
             continue
         if task.state == TaskState.COMPLETED:
             outcome = "completed"
         elif task.state == TaskState.CANCELLED and _reached(task):
-            outcome = "merged" if info.get("kind") in JOINS else "cancelled"
+            merged = info.get("kind") in JOINS and task.id not in removed and _merged(step, task)
+            outcome = "merged" if merged else "cancelled"
         else:
             continue
         since = datetime.fromisoformat(entered) if entered else now
         rows.append(_row(step, task, element, info, since, now, outcome))
-    if rows:
-        step.session.execute(insert(ElementPassage.__table__), rows)
+    return rows
 
 
 def _row(step: Step, task: Any, element: str, info: dict[str, Any], entered: datetime, left: datetime | None,
          outcome: str | None) -> dict[str, Any]:
-    parent = task.parent.task_spec.bpmn_id if task.parent is not None else None
-    flow = step.loaded.flows.get((parent, element)) if parent else None
+    flow = task.internal_data.get(FLOW) or step.loaded.flows.get((_source(task), element))
     return {"instance_id": step.instance.id, "version_id": step.instance.version_id, "element_id": element,
             "element_type": info.get("kind", ""), "flow_id": flow,
             "task_id": str(task.id), "entered_at": entered, "left_at": left, "outcome": outcome,

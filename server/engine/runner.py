@@ -323,7 +323,7 @@ class Runner(RecoveryMixin):
         # An ended instance is never loaded again (every action refuses it first) and its history lives in
         # BOMS's tables: keeping its last engine state would only cost bytes (issue 17).
         ended = step.instance.status in ENDED_STATUSES
-        record_passages(step, all_tasks(step.workflow))  # before dump: it prunes what ended
+        record_passages(step, all_tasks(step.workflow) + step.removed)  # before dump: it prunes what ended
         if ended:
             step.instance.state = ""
             if step.stored is None or step.stored.chunks or not step.stored.complete:

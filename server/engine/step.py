@@ -48,6 +48,8 @@ class Step:
     # Unfinished tasks loaded without an entry time: they were entered before passages were recorded,
     # so their passage is unknown and none is written (server/engine/passages.py).
     unrecorded: frozenset[Any] = frozenset()
+    # Tasks an operation took out of the tree (instance modification): their open passages still end here.
+    removed: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.subprocesses = set(self.workflow.subprocesses)

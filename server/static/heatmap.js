@@ -5,6 +5,7 @@
  *   data-xml-url   the version's BPMN 2.0 XML
  *   data-heatmap   the heatmap JSON: elements {id: {count, waiting, avgSeconds, ...}}, flows {id: count}, metric
  *   data-error     the (translated) text shown if the diagram cannot be loaded
+ *   data-labels    the (translated) words of a badge's tooltip: passed, waiting, cancelled, avg, p90, max
  * Each flow node that was passed or is waited in gets a badge (passed count, "+N" waiting; with metric=duration
  * also the average time) and a heat marker heat-1..heat-5 by its share of the largest value; each sequence flow
  * taken gets its count. Once drawn, the container gets data-rendered="true" (browser tests wait for it).
@@ -52,7 +53,10 @@
     return box;
   }
 
-  function draw(viewer, data) {
+  var WORDS = { passed: 'passed', waiting: 'waiting', cancelled: 'cancelled', avg: 'avg', p90: 'p90', max: 'max' };
+
+  function draw(viewer, data, labels) {
+    var word = function (key) { return labels[key] || WORDS[key]; };
     var canvas = viewer.get('canvas');
     var registry = viewer.get('elementRegistry');
     var overlays = viewer.get('overlays');
@@ -79,11 +83,11 @@
       if (byDuration && item.avgSeconds) {
         text += ' · ' + duration(item.avgSeconds);
       }
-      var title = [item.name || id, 'passed: ' + item.count, 'waiting: ' + item.waiting,
-                   'cancelled: ' + item.cancelled];
+      var title = [item.name || id, word('passed') + ': ' + item.count, word('waiting') + ': ' + item.waiting,
+                   word('cancelled') + ': ' + item.cancelled];
       if (byDuration) {
-        title.push('avg: ' + duration(item.avgSeconds), 'p90: ' + duration(item.p90Seconds),
-                   'max: ' + duration(item.maxSeconds));
+        title.push(word('avg') + ': ' + duration(item.avgSeconds), word('p90') + ': ' + duration(item.p90Seconds),
+                   word('max') + ': ' + duration(item.maxSeconds));
       }
       overlays.add(id, 'heatmap', { position: { bottom: 4, left: 4 },
         html: badge(text, title.join('\n'), 'heat-' + id, 'heatmap-badge') });
@@ -107,9 +111,10 @@
       fail(container, new Error('the bpmn-js viewer script is missing'));
       return;
     }
-    var data;
+    var data, labels;
     try {
       data = JSON.parse(container.getAttribute('data-heatmap') || '{}') || {};
+      labels = JSON.parse(container.getAttribute('data-labels') || '{}') || {};
     } catch (err) {
       fail(container, err);
       return;
@@ -124,7 +129,7 @@
       })
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function () {
-        draw(viewer, data);
+        draw(viewer, data, labels);
         viewer.get('canvas').zoom('fit-viewport', 'auto');
         container.setAttribute('data-rendered', 'true');
       })

@@ -38,3 +38,7 @@ def test_the_version_page_links_to_its_heatmap_with_the_figures(app: Any, api: A
     assert bad.status_code == 400 and "amount * 2 &gt; 1" in bad.get_data(as_text=True)
     chinese = admin.get(link.group(1), headers={"Accept-Language": "zh"}).get_data(as_text=True)
     assert "热力图" in chinese and "瓶颈" in chinese
+    # The overlays' tooltips in the page's language too (heatmap.js reads them from data-labels).
+    labels = json.loads(re.search(r"data-labels='([^']*)'", chinese).group(1).replace("&#34;", '"'))
+    assert labels == {"passed": "已经过", "waiting": "当前等待", "cancelled": "已取消", "avg": "平均",
+                      "p90": "90 分位", "max": "最长"}
