@@ -23,7 +23,7 @@ class HumanTask(Base):
         Index("ix_human_task_completed_by_status_created", "completed_by", "status", "created_at"),
         Index("ix_human_task_owner_status", "owner", "status", postgresql_where=text("owner IS NOT NULL"),
               sqlite_where=text("owner IS NOT NULL")),
-        # ...and a completion's nextTasks: the oldest open rows of the instance, read in order (0023_p3).
+        # ...and a completion's nextTasks: the oldest open rows of the instance, read in order (migration 0024).
         Index("ix_human_task_instance_status", "instance_id", "status", "created_at", "id"),
     )
 
