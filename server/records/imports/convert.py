@@ -150,10 +150,33 @@ def _amount_in(field_def: Mapping[str, Any], value: Any) -> dict[str, str]:
     return {"amount": to_decimal({**field_def, "currencies": None}, found.group(2), Context()), "currency": code}
 
 
+# What a cell's currency mark can mean: a field of another currency refuses it rather than keep the number
+# and drop the currency ("USD 100" is not 100 CNY).
+SYMBOLS = {"$": {"USD", "HKD", "SGD", "AUD", "CAD", "NZD", "TWD", "MXN"}, "¥": {"CNY", "JPY"},
+           "￥": {"CNY", "JPY"}, "元": {"CNY"}, "€": {"EUR"}, "£": {"GBP"}}
+CODE = re.compile(r"^([A-Za-z]{3})\s*[-+(\d.,]|[\d.,)]\s*([A-Za-z]{3})$")
+
+
+def _check_currency(field_def: Mapping[str, Any], value: Any) -> None:
+    own = field_def.get("currency")
+    if field_def["type"] != "money" or not own or not isinstance(value, str):
+        return
+    text = value.replace("\u00a0", " ").strip().strip("()").lstrip("-+").strip()
+    code = CODE.search(text)
+    named = {(code.group(1) or code.group(2)).upper()} if code else None
+    for symbol, codes in SYMBOLS.items():
+        if named is None and (text.startswith(symbol) or text.endswith(symbol)):
+            named = codes
+    if named is not None and own not in named:
+        raise CellError(f"'{value}' is not in {own}, the field's currency", "cast_currency", value=value,
+                        options=[own])
+
+
 @converter("decimal", "money")
 def to_decimal(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     if field_def.get("currencies"):
         return _amount_in(field_def, value)
+    _check_currency(field_def, value)
     number = _decimal(value)
     scale = int(field_def.get("scale", 2 if field_def["type"] == "money" else 4))
     if number != number.quantize(Decimal(1).scaleb(-scale)):
