@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from types import TracebackType
 
@@ -22,6 +23,7 @@ from server.models import Job
 logger = logging.getLogger(__name__)
 LEASE_SECONDS = 30.0
 LIVE = ("queued", "running")
+RECHECK_SECONDS = 0.05
 
 
 def take(database: Database, job_ids: list[int]) -> list[int]:
@@ -40,6 +42,17 @@ def take(database: Database, job_ids: list[int]) -> list[int]:
         if not database.is_sqlite:
             query = query.with_for_update(skip_locked=True)  # a row another worker is finishing stays its
         taken = list(session.scalars(query))
+        if not database.is_sqlite and len(taken) < len(job_ids):
+            # Another poller's claim statement that scanned these rows just after our claim committed holds
+            # them locked until it commits (PostgreSQL keeps the lock of a row it re-checked and passed over):
+            # milliseconds, against the whole claim (CLAIM_SECONDS) they would otherwise wait. A job another
+            # worker is really running stays locked through the second look as well.
+            mine = set(taken)
+            locked = [i for i in session.scalars(select(Job.id).where(free)) if i not in mine]
+            if locked:
+                time.sleep(RECHECK_SECONDS)
+                taken += session.scalars(select(Job.id).where(free, Job.id.in_(locked))
+                                         .with_for_update(skip_locked=True))
         if taken:
             session.execute(update(Job).where(Job.id.in_(taken))
                             .values(status="running", locked_until=now + timedelta(seconds=LEASE_SECONDS)))
