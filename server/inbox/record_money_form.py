@@ -23,23 +23,14 @@ def _keys(fields: list[dict[str, Any]]) -> list[str]:
 
 
 def flat_schema(schema: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = set(_keys(fields))
-    if not keys & set(schema["properties"]):
+    """``money.flat_form`` with each currency input titled in the reader's language."""
+    flat = money.flat_form(schema, fields)
+    if flat is schema:
         return schema
-    properties: dict[str, Any] = {}
-    required = list(schema.get("required", []))
-    for key, prop in schema["properties"].items():
-        if key not in keys:
-            properties[key] = prop
-            continue
-        shared = {k: v for k, v in prop.items() if k in ("title", "description", "readOnly")}
-        properties[key] = {**prop["properties"]["amount"], **shared}
-        properties[currency_column(key)] = {
-            **prop["properties"]["currency"], "readOnly": prop.get("readOnly", False),
-            "title": _("%(field)s: currency", field=prop.get("title", key))}
-        if key in required:
-            required.append(currency_column(key))
-    return {**schema, "properties": properties, "required": required}
+    for key in set(_keys(fields)) & set(schema["properties"]):
+        title = schema["properties"][key].get("title", key)
+        flat["properties"][currency_column(key)]["title"] = _("%(field)s: currency", field=title)
+    return flat
 
 
 def flat_values(values: Mapping[str, Any] | None, fields: list[dict[str, Any]]) -> dict[str, Any] | None:
