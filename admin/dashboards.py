@@ -18,10 +18,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.access import RoleGuard, database, principal
-from admin.feedback import describe, pretty
+from admin.feedback import definition_json, describe, pretty
 from server.analytics import service
 from server.errors import BomsError
-from server.forms.limits import check_body
 
 EXAMPLE = {"key": "my_dashboard", "title": {"en": "My dashboard", "zh": "我的仪表板"},
            "viewers": {"roles": ["admin"]},
@@ -63,19 +62,16 @@ class DashboardsView(RoleGuard, BaseView):
         text = request.form.get("definition", "")
         key = request.form.get("key") or None
         try:
-            raw = json.loads(text)
+            raw = definition_json(text)
+            with database().write() as session:
+                row, created = service.save(session, principal(), raw)
         except json.JSONDecodeError as exc:
             flash(_("The dashboard is not valid JSON: line %(line)s, column %(column)s: %(message)s",
                     line=exc.lineno, column=exc.colno, message=exc.msg), "danger")
             return self._designer(key, text)
-        except RecursionError:  # the parser recurses once per level: past ~1,000 it is not a JSONDecodeError
+        except RecursionError:
             flash(_("The dashboard is not valid JSON: it is nested too deeply."), "danger")
             return self._designer(key, text)
-        try:
-            if isinstance(raw, dict):  # what the API's json_body refuses (NaN, NUL, too deep, too long): here too
-                check_body(raw)
-            with database().write() as session:
-                row, created = service.save(session, principal(), raw)
         except BomsError as exc:
             flash(_("The dashboard was not saved: %(reason)s", reason=describe(exc)), "danger")
             return self._designer(key, text)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from server.errors import BadRequest, BomsError
+from server.forms.limits import check_body
 
 
 def describe(exc: BomsError) -> str:
@@ -32,6 +33,16 @@ def json_object(text: str, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"{field} must be a JSON object like {{\"amount\": 100}}", field=field)
     return value
+
+
+def definition_json(text: str) -> Any:
+    """A definition typed into an editor, read as the API reads a body: the parser's errors raised as they are
+    (json.JSONDecodeError; RecursionError past ~1,000 levels of nesting), then the API's body checks (NaN,
+    NUL, depth, length: a BadRequest), so a page refuses what PUT refuses."""
+    raw = json.loads(text)
+    if isinstance(raw, dict):
+        check_body(raw)
+    return raw
 
 
 def json_value(text: str) -> Any:

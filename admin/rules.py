@@ -14,7 +14,7 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 
 from admin.access import RoleGuard, database, principal, runner
-from admin.feedback import describe, json_object, pretty
+from admin.feedback import definition_json, describe, json_object, pretty
 from server.errors import BomsError
 from server.events import RuleRunStatus
 from server.queries import ID
@@ -63,14 +63,16 @@ class RulesView(RoleGuard, BaseView):
         text = request.form.get("definition", "")
         key = request.form.get("key") or None
         try:
-            raw = json.loads(text)
+            raw = definition_json(text)
+            with database().write() as session:
+                rule, created = service.save(session, principal(), raw)
         except json.JSONDecodeError as exc:
             flash(_("The rule is not valid JSON: line %(line)s, column %(column)s: %(message)s", line=exc.lineno,
                     column=exc.colno, message=exc.msg), "danger")
             return self._editor(key, text)
-        try:
-            with database().write() as session:
-                rule, created = service.save(session, principal(), raw)
+        except RecursionError:
+            flash(_("The rule is not valid JSON: it is nested too deeply."), "danger")
+            return self._editor(key, text)
         except BomsError as exc:
             flash(_("The rule was not saved: %(reason)s", reason=describe(exc)), "danger")
             return self._editor(key, text)

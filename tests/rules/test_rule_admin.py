@@ -54,3 +54,16 @@ def test_the_editor_offers_pickers_from_the_database(rules_api: Any, browser: An
     assert "$me" not in offered["roots"]["schedule"]
     zh = page.get("/admin/rules/new", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "设置触发器" in zh and "添加动作" in zh
+
+
+def test_the_editor_refuses_what_the_api_refuses_and_json_nested_too_deeply(rules_api: Any, browser: Any) -> None:
+    """The rule editor reads its JSON as the API reads a body (admin/feedback.definition_json): nesting past the
+    parser's recursion and a NaN are refused on the page, not a 500, and nothing is saved."""
+    page = browser("admin")
+    deep = page.post("/admin/rules/save", data={"definition": "[" * 100_000 + "]" * 100_000},
+                     from_page="/admin/rules/new")
+    assert deep.status_code == 200 and "nested too deeply" in deep.get_data(as_text=True)
+    nan = page.post("/admin/rules/save", data={"definition": json.dumps({**RULE, "rateLimit": {
+        "runs": float("nan"), "perMinutes": 1}})}, from_page="/admin/rules/new")
+    assert nan.status_code == 200 and "not saved" in nan.get_data(as_text=True)
+    assert rules_api.get("admin", "/api/v1/rules/flag").status_code == 404
