@@ -194,6 +194,17 @@ def _chart(raw: Any, index: int) -> dict[str, Any]:
     return chart
 
 
+def _named(raw: Any, index: int) -> dict[str, Any]:
+    """A chart read, its key added to whatever error it raises (a dimension's, a label's), so the designer can
+    show the message beside that chart's field."""
+    try:
+        return _chart(raw, index)
+    except BadRequest as exc:
+        if "chart" not in exc.details and isinstance(raw, Mapping) and isinstance(raw.get("key"), str):
+            exc.details["chart"] = raw["key"]
+        raise
+
+
 def _filter(raw: Any, index: int) -> dict[str, Any]:
     where = f"dashboard filter {index + 1}"
     _keys(raw, {"key", "kind", "field", "label", "charts"}, where)
@@ -233,7 +244,7 @@ def read_definition(raw: Any, key: str | None = None) -> dict[str, Any]:
         "viewers": {name: _names(viewers.get(name), "dashboard viewers", name) for name in ("roles", "groups",
                                                                                           "users")},
         "filters": [_filter(f, i) for i, f in enumerate(filters_raw)],
-        "charts": [_chart(c, i) for i, c in enumerate(charts_raw)],
+        "charts": [_named(c, i) for i, c in enumerate(charts_raw)],
     }
     if raw.get("description") is not None:
         definition["description"] = _texts(raw["description"], f"dashboard '{given}'", "description")

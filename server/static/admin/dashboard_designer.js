@@ -1,7 +1,8 @@
 // The dashboard designer: the charts of the JSON definition as tiles on a 12-column grid (gridstack).
 // Dragging or resizing a tile writes every chart's "layout" {x, y, w, h} back into the JSON; "Add a chart"
 // copies the last chart (new key) to a free place; the JSON stays the one thing that is saved, and the
-// server checks it as it checks the JSON editor's and the API's.
+// server checks it as it checks the JSON editor's and the API's. A tile clicked (or focused and Enter) is the
+// selected chart: the chart editor (chart_editor.js) edits it through window.BomsDesigner.
 (function () {
   "use strict";
   var area = document.getElementById("dashboard-json");
@@ -10,6 +11,8 @@
   var COLUMNS = 12;
   var PHONE = 576;
   var grid = null;
+  var selected = null;
+  var listeners = [];
 
   function read() {
     try {
@@ -25,7 +28,7 @@
 
   function title(chart) {
     var t = chart.title || {};
-    var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+    var zh = (holder.getAttribute("data-lang") || document.documentElement.lang || "").indexOf("zh") === 0;
     return (zh ? t.zh : t.en) || t.en || chart.key;
   }
 
@@ -49,8 +52,21 @@
     item.setAttribute("gs-max-h", 12);
     item.setAttribute("data-testid", "tile-" + chart.key);
     var content = document.createElement("div");
-    content.className = "grid-stack-item-content";
+    content.className = "grid-stack-item-content" + (chart.key === selected ? " selected" : "");
+    content.tabIndex = 0;
+    content.setAttribute("role", "button");
+    content.setAttribute("aria-pressed", chart.key === selected ? "true" : "false");
+    content.addEventListener("click", function (event) {
+      if (event.target !== remove) { select(chart.key); }
+    });
+    content.addEventListener("keydown", function (event) {
+      if ((event.key === "Enter" || event.key === " ") && event.target === content) {
+        event.preventDefault();
+        select(chart.key);
+      }
+    });
     var name = document.createElement("div");
+    name.className = "tile-title";
     name.textContent = title(chart);
     var key = document.createElement("div");
     key.className = "tile-key";
@@ -60,6 +76,7 @@
     remove.className = "btn btn-sm btn-link text-danger tile-remove p-0";
     remove.textContent = "×";
     remove.title = holder.getAttribute("data-remove");
+    remove.setAttribute("aria-label", holder.getAttribute("data-remove") + " " + chart.key);
     remove.addEventListener("click", function () { removeChart(chart.key); });
     content.appendChild(remove);
     content.appendChild(name);
@@ -100,12 +117,43 @@
       resizable: {handles: "se"}
     }, holder);
     grid.on("change", writeLayout);
+    if (selected && !definition.charts.some(function (c) { return c.key === selected; })) { selected = null; }
+    tell();
+  }
+
+  function tell() {
+    listeners.forEach(function (listener) { listener(selected); });
+  }
+
+  function select(key) {
+    selected = key;
+    holder.querySelectorAll(".grid-stack-item").forEach(function (item) {
+      var on = item.getAttribute("gs-id") === key;
+      var content = item.querySelector(".grid-stack-item-content");
+      content.classList.toggle("selected", on);
+      content.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    tell();
+  }
+
+  // The chart editor's way in: read the definition, write it back (tiles retitled; redrawn when a key
+  // changed), select a chart, and hear of every selection and redraw.
+  function write(definition, redraw) {
+    area.value = JSON.stringify(definition, null, 2);
+    if (redraw) { draw(); return; }
+    definition.charts.forEach(function (chart) {
+      var item = holder.querySelector('[data-testid="tile-' + chart.key + '"]');
+      if (!item) { return; }
+      item.querySelector(".tile-title").textContent = title(chart);
+      item.querySelector(".tile-key").textContent = chart.key + " · " + chart.type;
+    });
   }
 
   function removeChart(key) {
     var definition = read();
     if (!definition) { return; }
     definition.charts = definition.charts.filter(function (c) { return c.key !== key; });
+    if (selected === key) { selected = null; }
     area.value = JSON.stringify(definition, null, 2);
     draw();
   }
@@ -132,6 +180,7 @@
     chart.layout = {x: 0, y: bottom, w: 6, h: 4};
     definition.charts.push(chart);
     area.value = JSON.stringify(definition, null, 2);
+    selected = chart.key;
     draw();
   }
 
@@ -143,5 +192,10 @@
     var narrow = holder.clientWidth < PHONE;
     if (narrow !== wasNarrow) { wasNarrow = narrow; draw(); }
   });
+  window.BomsDesigner = {
+    read: read, write: write, select: select,
+    selected: function () { return selected; },
+    listen: function (listener) { listeners.push(listener); }
+  };
   draw();
 })();
