@@ -17,6 +17,7 @@ PAGES = {  # page -> (English, Chinese) it must show
     "/admin/users/create": ("Create user", "创建用户"),
     "/admin/groups/create": ("Create group", "创建用户组"),
     "/admin/record-types/new": ("Save as a new version", "保存为新版本"),
+    "/admin/dashboards/new": ("Chart editor", "图表编辑器"),
 }
 MENU = (("Process models", "流程模型"), ("Audit log", "审计日志"), ("People", "人员"))
 

@@ -5,6 +5,7 @@ hidden from them are not offered; the aggregates offered per field kind are the 
 from __future__ import annotations
 
 import json
+from html import unescape
 from typing import Any
 
 import pytest
@@ -126,7 +127,13 @@ def test_a_refused_save_names_the_chart_for_the_editor(designed: Any, browser: A
     text = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "The dashboard was not saved" in text
     problem = text.split('data-problem="', 1)[1].split('"', 1)[0]
-    from html import unescape
-
     where = json.loads(unescape(problem))
     assert where["chart"] == "by_region" and where["field"] == "bucket" and "fortnight" not in where["field"]
+
+
+def test_the_editor_reads_the_page_language(designed: Any, browser: Any) -> None:
+    web = browser("modeler")
+    assert 'data-lang="en"' in web.get("/admin/dashboards/new").get_data(as_text=True)
+    web.post("/language", {"lang": "zh", "next": "/admin/dashboards/new"}, from_page="/admin/dashboards/new")
+    chinese = web.get("/admin/dashboards/new").get_data(as_text=True)
+    assert 'data-lang="zh' in chinese and "数据源" in chinese and "添加度量" in chinese

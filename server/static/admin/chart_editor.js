@@ -168,7 +168,7 @@
       $("ce-variables").value = Object.keys(variables).map(function (n) { return n + ":" + variables[n]; }).join(", ");
     }
     var entry = entryOf(chart.source);
-    $("ce-filter-names").textContent = entry ? entry.filterNames.join(", ") : "";
+    $("ce-filter-names").textContent = entry ? words("filter-fields") + " " + entry.filterNames.join(", ") : "";
   }
 
   function fillType(chart) {
@@ -183,6 +183,7 @@
       measures <= type.measures[1];
     note.textContent = type ? (fits ? "" : words("out-of-shape") + " ") + say(type.note) : "";
     note.classList.toggle("text-warning", !fits);
+    note.classList.toggle("text-muted", !!fits);
     $("ce-add-dimension").disabled = !type || dims >= type.dims[1];
     $("ce-add-measure").disabled = !type || measures >= type.measures[1];
     $("ce-single-group").classList.toggle("d-none", !SINGLE[chart.type]);
