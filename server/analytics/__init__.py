@@ -12,6 +12,7 @@
 - render.py, render_more.py, shapes.py   Bokeh documents (json_item) of every chart type
 - cache.py       chart rows cached per process, keyed on the audit chain heads: never stale, on any node
 - service.py     save, list, read, delete, chart data: each one permission-checked call
+- catalogue.py   what the designer's chart editor offers (sources, fields, types, aggregates), per designer
 - export.py      chart and dashboard data as CSV / xlsx; server-side PNG refused (drawn in the browser)
 - deploy.py      ``*.dashboard.json`` files in `boms deploy` / POST /deployments
 

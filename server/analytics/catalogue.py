@@ -111,6 +111,8 @@ def _sources(session: Session, who: Principal) -> Iterator[dict[str, Any]]:
             source = resolve(session, who, spec)
         except (Forbidden, NotFound):
             continue  # not theirs to read: not offered
+        except BomsError:
+            continue  # a type its charts cannot read either (the save says why); the others are still offered
         yield _entry(spec, {"en": f"{row.name_en} ({row.key})", "zh": f"{row.name_zh}（{row.key}）"}, source)
     processes = session.execute(select(ProcessVersion.key, ProcessVersion.name).where(
         ProcessVersion.is_latest.is_(True)).order_by(ProcessVersion.key)).all()

@@ -171,6 +171,13 @@ def test_an_invalid_combination_shows_the_servers_error_beside_the_field(
         screenshot(page, "chart-editor-error")
         page.select_option("[data-testid=ce-type]", "column")  # the first change clears the message
         assert not page.locator("[data-testid=error-dimensions]").is_visible()
+        # The other way round: the JSON edited by hand refills the editor when the box is left.
+        definition = json.loads(page.input_value("[data-testid=dashboard-json]"))
+        next(c for c in definition["charts"] if c["key"] == "first")["type"] = "donut"
+        page.fill("[data-testid=dashboard-json]", json.dumps(definition))
+        page.dispatch_event("[data-testid=dashboard-json]", "change")
+        assert page.input_value("[data-testid=ce-chart]") == "first"
+        assert page.input_value("[data-testid=ce-type]") == "donut"
         assert page.evaluate("window.__csp") == [] and errors == []
     finally:
         page.context.close()
