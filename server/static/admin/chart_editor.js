@@ -84,11 +84,17 @@
     if (value && !found) { option(select, value, value + " — " + words("not-offered"), true); }
   }
 
-  function aggregatesFor(field, type) {
+  // The aggregates the save accepts for ``field`` in ``chart``: by the field's kind, and an amount whose currency
+  // is chosen per record only counted unless the chart groups by its currency (server/records/money.py).
+  function aggregatesFor(field, chart) {
+    var byCurrency = field && field.currency && (chart.dimensions || []).some(function (d) {
+      return d.field === field.currency;
+    });
     return catalogue.aggregates.filter(function (a) {
-      if (type === "box") { return a.key === "box"; }
+      if (chart.type === "box") { return a.key === "box"; }
       if (a.key === "box") { return false; }
       if (!field) { return !a.needsField; }
+      if (field.currency && !byCurrency && a.key !== "count") { return false; }
       return a.kinds.indexOf(field.kind) >= 0;
     });
   }
@@ -255,7 +261,7 @@
       var agg = node.querySelector("[data-part=agg]");
       var field = fieldOf(fields, measure.field);
       var offered = measure.field && !field ? catalogue.aggregates.filter(function (a) { return a.key !== "box"; })
-        : aggregatesFor(field, chart.type);
+        : aggregatesFor(field, chart);
       offered.forEach(function (a) { option(agg, a.key, say(a.label), a.key === measure.agg); });
       if (!offered.some(function (a) { return a.key === measure.agg; })) {
         option(agg, measure.agg, measure.agg, true);
@@ -265,7 +271,7 @@
           var m = c.measures[i];
           var chosen = fieldOf(fields, select.value);
           if (select.value) { m.field = select.value; } else { delete m.field; }
-          var valid = aggregatesFor(chosen, c.type).map(function (a) { return a.key; });
+          var valid = aggregatesFor(chosen, c).map(function (a) { return a.key; });
           if (chosen && chosen.kind === "number" && m.agg === "count" && valid.indexOf("sum") >= 0) {
             m.agg = "sum";
           } else if (valid.indexOf(m.agg) < 0 && valid.length) {
