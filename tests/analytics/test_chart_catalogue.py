@@ -137,3 +137,18 @@ def test_the_editor_reads_the_page_language(designed: Any, browser: Any) -> None
     web.post("/language", {"lang": "zh", "next": "/admin/dashboards/new"}, from_page="/admin/dashboards/new")
     chinese = web.get("/admin/dashboards/new").get_data(as_text=True)
     assert 'data-lang="zh' in chinese and "数据源" in chinese and "添加度量" in chinese
+
+
+def test_the_service_refuses_a_non_designer_and_builds_per_principal(designed: Any) -> None:
+    from server.analytics.catalogue import catalogue
+    from server.auth.permissions import Principal
+    from server.errors import Forbidden
+
+    staff = Principal(0, "sam", frozenset({"staff"}), frozenset())
+    finance_modeler = Principal(0, "mo", frozenset({"modeler"}), frozenset({"finance"}))
+    with designed.app.extensions["boms_db"].read() as session:
+        with pytest.raises(Forbidden):
+            catalogue(session, staff)
+        body = catalogue(session, finance_modeler)  # the finance group reads every field of a sale
+    sale = _source(body, kind="records", type="sale")
+    assert sale is not None and "cost" in {f["key"] for f in sale["fields"]}
