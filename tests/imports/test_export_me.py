@@ -4,7 +4,9 @@ and sorted by its currency, a relation's path reads the other type; what the lis
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from typing import Any
 
 import pytest
@@ -16,7 +18,8 @@ TASK: dict[str, Any] = {
         {"key": "owner", "label": {"en": "Owner", "zh": "负责人"}, "type": "user"},
         {"key": "price", "label": {"en": "Price", "zh": "价格"}, "type": "money", "currencies": ["CNY", "USD"]},
     ],
-    "permissions": [{"roles": ["staff"], "actions": ["read", "create", "update", "export"]}],
+    "permissions": [{"roles": ["staff"], "actions": ["read", "create", "update", "export"]},
+                    {"users": ["olga"], "actions": ["read"]}],
 }
 
 
@@ -64,3 +67,23 @@ def test_per_currency_amounts_filter_and_sort_an_export(chores: Any) -> None:
     assert refused.status_code == 400 and "several currencies" in refused.get_json()["error"]["message"]
     unknown = chores.get("sam", "/api/v1/records/chore/export", query_string={"filter": "$me.shoe == 1"})
     assert unknown.status_code == 400 and "no attribute of the user" in unknown.get_json()["error"]["message"]
+
+
+def test_the_grid_exports_the_view_it_shows_for_whoever_exports(chores: Any, browser: Any) -> None:
+    saved = chores.post("sam", "/api/v1/records/chore/views",
+                        json={"name": "mine", "filter": "owner == $me", "sort": "title", "shared": True})
+    web = browser("ann")
+    page = web.get(f"/records/chore?view={saved.get_json()['id']}", follow_redirects=True)
+    text = html.unescape(page.get_data(as_text=True))
+    link = re.search(r'href="([^"]*export\.csv[^"]*)"\s+data-testid="export-list-csv"', text)
+    assert link is not None and "filter=owner+%3D%3D+$me" in link.group(1), text[:3000]
+    exported = web.get(link.group(1))
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert [row[rows[0].index("Title")] for row in rows[1:]] == ["mop"]  # ann's, not sam's who saved it
+
+
+def test_no_export_link_for_who_may_not_export(chores: Any, browser: Any) -> None:
+    chores.user("olga", roles=())
+    page = browser("olga").get("/records/chore").get_data(as_text=True)
+    assert 'data-testid="records"' in page and 'data-testid="export-list-csv"' not in page
