@@ -14,7 +14,10 @@ Decoding user uploads is where image libraries are attacked, so the decoder is f
   page shows a placeholder, never a 500.
 
 The cache file is not named like a stored file (a bare uuid), so the store's orphan sweep never takes it
-for one; the sweep removes it with its original (server/services/files.py).
+for one; the sweep removes it with its original (server/services/files.py). A thumbnail is written as
+``<stored file>.<random>.partial`` and renamed into place, so only a whole one ever has the cache name (the
+only name served); a failure removes its partial file, and what a killed process leaves is removed by the
+same sweep once it is an hour old (``sweep_partials``), or with its original.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 SIZE = 256
 SUFFIX = ".thumb.webp"
+PARTIAL = ".partial"
 CONTENT_TYPE = "image/webp"
 # 50 megapixels: more than any phone or scanner page (an A4 page at 600 dpi is 35 MP); an RGBA image
 # this size decodes to 200 MB, the most one thumbnail may cost.
@@ -60,7 +64,7 @@ def thumbnail(original: Path) -> Path | None:
     target = cache_path(original)
     if target.is_file():
         return target
-    partial = original.with_name(f"{original.name}.{uuid.uuid4().hex}.partial")
+    partial = original.with_name(f"{original.name}.{uuid.uuid4().hex}{PARTIAL}")
     try:
         small = _bounded(original)
         # Written under a name of its own, then renamed: a reader never sees half a file, and two
@@ -71,11 +75,28 @@ def thumbnail(original: Path) -> Path | None:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
             MemoryError) as exc:
         logger.warning("no thumbnail for %s: %s: %s", original.name, type(exc).__name__, exc)
-        partial.unlink(missing_ok=True)
         return None
+    finally:  # also when the worker is stopped mid-write (SystemExit, KeyboardInterrupt): no leftover
+        partial.unlink(missing_ok=True)
     return target
 
 
 def forget(original: Path) -> None:
-    """Remove a stored file's cached thumbnail (its original is being removed)."""
+    """Remove a stored file's cached thumbnail and any half-written one (its original is being removed)."""
     cache_path(original).unlink(missing_ok=True)
+    for leftover in original.parent.glob(f"{original.name}.*{PARTIAL}"):
+        leftover.unlink(missing_ok=True)
+
+
+def sweep_partials(directory: Path, cutoff: float) -> int:
+    """Remove the half-written thumbnails in ``directory`` last written before ``cutoff`` (what a process
+    killed while writing one left behind; no thumbnail takes that long to write); how many."""
+    removed = 0
+    for path in directory.glob(f"*{PARTIAL}"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or renamed into place by its writer
+    return removed

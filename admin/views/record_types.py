@@ -25,6 +25,24 @@ from server.records.type_deletion import delete_type
 from server.records.types import DESIGNERS
 
 
+def _refusal(exc: BomsError) -> str:
+    """The save's refusal in the reader's language: a change of type BOMS does not make is said by its kind."""
+    refused = exc.details.get("retype")
+    if not isinstance(refused, dict):
+        return describe(exc)
+    why = {"relation": _("a relation keeps its type and its target (its values are ids of records of that type)"),
+           "computed": _("a computed field (formula, lookup, rollup, auto-number) keeps its type (its values are "
+                         "computed, not typed)"),
+           "sub_table": _("a sub-table keeps its type (its values are rows)"),
+           "attachment": _("an attachment keeps its type (its values are files)"),
+           "money": _("a money field with a currency per record keeps its type and its currencies (its amounts "
+                      "would lose or need a currency)")}.get(
+        refused.get("reason", ""), _("these values do not convert"))
+    return _("field %(field)s: changing the type from %(before)s to %(after)s is not supported: %(why)s. Add a new "
+             "field of the type you want and remove this one (its data stays until purged).",
+             field=refused.get("field"), before=refused.get("from"), after=refused.get("to"), why=why)
+
+
 class RecordTypesView(RoleGuard, BaseView):
     read_roles = DESIGNERS
     write_roles = DESIGNERS
@@ -79,7 +97,7 @@ class RecordTypesView(RoleGuard, BaseView):
                 summary = save_designed(session, principal(), definition,
                                         clear=request.form.get("clear_unconvertible") == "1")
         except BomsError as exc:
-            flash(_("Not saved, nothing changed: %(reason)s", reason=describe(exc)), "danger")
+            flash(_("Not saved, nothing changed: %(reason)s", reason=_refusal(exc)), "danger")
             # A type change over values that do not convert: the records are listed, with the choice to clear.
             return self._edit(design, versions, 400, exc.details.get("changes"))
         if summary["created"]:

@@ -9,6 +9,7 @@ from server.inbox import (  # noqa: E402,F401
     files,
     notifications,
     record_bulk,
+    record_choices,
     record_display,
     record_forms,
     record_pages,

@@ -6,8 +6,12 @@ row; they are checked by the bulk path (server/records/bulk_edit.py), all or not
 is said by its record number. All matching records go in batches: the refused ones are named and left
 unchanged, the rest changed. The value control is the chosen field's own (``value.<key>``, several for a
 list); an empty one clears the field. A list field (multi-select, users, groups, relations to many) has a
-mode (``mode.<key>``: set, add, remove); users and groups are typed as names, relations as record numbers,
-several separated by commas.
+mode (``mode.<key>``: set, add, remove); users and groups are typed as names, several separated by commas;
+a relation is picked by searching its target's records (server/static/record_picker.js posts each chosen
+id as one ``value.<key>``; without script, record numbers are typed as for names). A money field with a
+currency per record has its amount and a currency choice (``currency.<key>``), sent as one value
+``{"amount", "currency"}``. Attachments, sub-tables and computed fields are not offered: they are edited
+on the record's page (the bulk path refuses them anyway, naming the field).
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ def _selected() -> dict[int, int | None]:
 
 def _named(spec: dict[str, Any], raw: str) -> list[Any]:
     """Names (users, groups) or record numbers (relations) typed into one control, comma-separated."""
-    parts = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
+    parts = [p.strip().lstrip("#") if spec["type"] == "relation" else p.strip()
+             for p in raw.replace("，", ",").split(",") if p.strip()]
     if spec["type"] == "relation":
         return [int(p) if p.isascii() and p.isdigit() and len(p) < 19 else p for p in parts]
     return parts
@@ -72,17 +77,29 @@ def _changes(kind: workspace.TypeView) -> dict[str, dict[str, Any]]:
     if spec["is_list"]:
         mode = request.form.get(f"mode.{key}", "set")
         values = request.form.getlist(f"value.{key}")[:MAX_SELECTED] if spec["type"] == "multi_select" else \
-            _named(spec, request.form.get(f"value.{key}", ""))
+            _named(spec, _typed(key))
         return {mode if mode in MODES else "set": {key: values}}
     if spec["type"] in NAMED_KINDS:
-        found = _named(spec, request.form.get(f"value.{key}", ""))
+        found = _named(spec, _typed(key))
         return {"set": {key: found[0] if len(found) == 1 else (found or None)}}
     return {"set": _plain(kind, key)}
+
+
+def _typed(key: str) -> str:
+    """What names or numbers were given: typed into one control, or one picked per ``value.<key>``."""
+    return ",".join(request.form.getlist(f"value.{key}")[:MAX_SELECTED])
 
 
 def _plain(kind: workspace.TypeView, key: str) -> dict[str, Any]:
     prop = kind.schema(Action.UPDATE)["properties"][key]
     raw = request.form.get(f"value.{key}", "")
+    if "x-currencies" in prop:  # an amount and its currency: one value; both empty clears the field
+        code = request.form.get(f"currency.{key}", "").strip()
+        amount = prop["properties"]["amount"]
+        given, value = registry.of(amount).parse(amount, MultiDict({key: raw}), key)
+        joined = {k: v for k, v in (("amount", value if given else None), ("currency", code or None))
+                  if v is not None}
+        return {key: joined or None}  # half a value goes on, for the validator to name what is missing
     if prop.get("type") == "boolean" or "boolean" in (prop.get("type") or []):
         return {key: {"yes": True, "no": False}.get(raw)}
     given, value = registry.of(prop).parse(prop, MultiDict({key: raw}), key)

@@ -12,14 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.errors import BomsError
+from server.errors import BadRequest, BomsError
 from server.models import Group, RecordType, User
 from server.records.access import Access, access
+from server.records.listing import search_clause
 from server.records.many import is_many, link_table
 
 NAMING_KINDS = ("auto_number", "text", "email", "phone", "select")
@@ -128,3 +129,30 @@ def principals(session: Session, kind: str) -> list[Linked]:
     rows = session.execute(select(User.username, User.display_name).where(User.active.is_(True))
                            .order_by(User.username).limit(CHOICES)).all()
     return [Linked(r[0], f"{r[1]} ({r[0]})" if r[1] else r[0]) for r in rows]
+
+
+FOUND = 20
+MAX_QUERY = 100
+
+
+def search(session: Session, who: Principal, type_key: str, field_key: str, text: str) -> list[Linked]:
+    """What a relation field's search-as-you-type picker offers for ``text``: the newest records of its target
+    type the reader may see that have every word in a readable text field (or whose number it is)."""
+    a = access(session, who, type_key, Action.READ)
+    spec = next((f for f in a.definition["fields"] if f["key"] == field_key), None)
+    if spec is None or spec["type"] != "relation" or field_key not in a.readable():
+        raise BadRequest(f"{type_key}: no relation field '{field_key}'", field="field")
+    other = _reader(session, who, spec["target"])
+    if other is None:
+        return []
+    text = text.strip()[:MAX_QUERY]
+    where = [other.scope(Action.READ)]
+    number = text.lstrip("#")
+    if number.isascii() and number.isdigit() and len(number) < 19:
+        where.append(or_(other.table.c.id == int(number),
+                         search_clause(text, other.json_definition, other.columns())))
+    elif text:
+        where.append(search_clause(text, other.json_definition, other.columns()))
+    ids = list(session.execute(select(other.table.c.id).where(*where).order_by(other.table.c.id.desc())
+                               .limit(FOUND)).scalars())
+    return list(reversed(_labelled(session, other, ids, FOUND)))

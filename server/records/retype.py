@@ -8,10 +8,12 @@ is refused listing them, unless the designer chose to clear those values (``clea
 swapped in the saving transaction: a new column filled with the converted values, the old one dropped, the
 new one renamed to the field's key, so a failure leaves the old column and the old version.
 
-Users and groups convert to and from text (by username or group name; several: separated by commas)
-and between one and many; text becomes a user or group only when one of that name exists, so the preview
-names the records whose text names nobody. Relations, computed fields, sub-tables and attachments keep
-refusing a type change (naming the field).
+Users and groups convert to and from text (by username or group name; several: separated by commas),
+between one and many, and into each other by name (a user ``ops`` becomes the group ``ops``); a value
+becomes a user or group only when one of that name exists, so the preview names the records whose values
+name nobody. Relations, computed fields (formula, lookup, rollup, auto-number), sub-tables, attachments
+and money with a currency per record keep refusing a type change, saying which and what to do instead
+(``unsupported``; the designer says it in the reader's language by its ``reason``).
 """
 
 from __future__ import annotations
@@ -41,11 +43,41 @@ SHOWN = 20  # unconvertible records named in a refusal
 YES, NO = {"true", "yes", "y", "1", "是"}, {"false", "no", "n", "0", "否"}
 
 
+COMPUTED = frozenset({"formula", "lookup", "rollup", "auto_number"})
+#: why a change of type is refused, by the kind that makes it so (checked in this order)
+REASONS = {
+    "relation": "a relation keeps its type and its target (its values are ids of records of that type)",
+    "computed": "a computed field (formula, lookup, rollup, auto-number) keeps its type (its values are "
+                "computed, not typed)",
+    "sub_table": "a sub-table keeps its type (its values are rows)",
+    "attachment": "an attachment keeps its type (its values are files)",
+}
+
+
 def convertible(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     kinds = {before["type"], after["type"]}
-    if kinds & PRINCIPALS:  # user/group <-> text, or one <-> many of the same kind
-        return len(kinds) == 1 or (len(kinds & PRINCIPALS) == 1 and bool(kinds & PLAIN_TEXTS))
+    if kinds & PRINCIPALS:  # user/group <-> text, user <-> group (by name), or one <-> many of the same kind
+        return kinds <= PRINCIPALS or (len(kinds & PRINCIPALS) == 1 and bool(kinds & PLAIN_TEXTS))
     return before["type"] in CONVERTIBLE and after["type"] in CONVERTIBLE
+
+
+def refusal_reason(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """Which kind makes a change of type unsupported: a key of ``REASONS``, or ``other``."""
+    kinds = {before["type"], after["type"]}
+    if "relation" in kinds:
+        return "relation"
+    if kinds & COMPUTED:
+        return "computed"
+    return next((kind for kind in ("sub_table", "attachment") if kind in kinds), "other")
+
+
+def unsupported(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """Why changing ``before`` into ``after`` is refused, and what to do instead."""
+    reason = refusal_reason(before, after)
+    why = REASONS.get(reason, f"{before['type']} values do not convert to {after['type']}")
+    return (f"changing the type from {before['type']} to {after['type']} is not supported: {why}; add a new field "
+            "of the type you want and remove this one (its data stays until purged). Convertible: "
+            f"{', '.join(sorted(CONVERTIBLE))} among themselves; user and group to and from text and to each other")
 
 
 def _candidates(value: Any, before: str, after: str) -> list[Any]:

@@ -165,15 +165,17 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
             if money.per_record(earlier) or money.per_record(field):
                 raise BadRequest(f"record type '{new['key']}' field '{key}': a money field with a currency per "
                                  "record cannot change to or from another type or one currency (its amounts "
-                                 "would lose or need a currency); add a new field instead", field=key)
-            if key not in before or not retype.convertible(earlier, field):
-                what = "removed field" if key not in before else "field"
-                raise BadRequest(f"record type '{new['key']}' {what} '{key}': changing the type from "
+                                 "would lose or need a currency); add a new field instead", field=key,
+                                 retype={"field": key, "from": earlier["type"], "to": field["type"],
+                                         "reason": "money"})
+            if key not in before:
+                raise BadRequest(f"record type '{new['key']}' removed field '{key}': changing the type from "
                                  f"{earlier['type']} to {field['type']} (or its length, scale or target) is not "
-                                 "supported" + ("; purge the removed field first to reuse its key"
-                                                if key not in before else f" (convertible types: "
-                                                f"{', '.join(sorted(retype.CONVERTIBLE))}; user and group to "
-                                                "and from text)"), field=key)
+                                 "supported; purge the removed field first to reuse its key", field=key)
+            if not retype.convertible(earlier, field):
+                raise BadRequest(f"record type '{new['key']}' field '{key}': {retype.unsupported(earlier, field)}",
+                                 field=key, retype={"field": key, "from": earlier["type"], "to": field["type"],
+                                                    "reason": retype.refusal_reason(earlier, field)})
             changes.append(retype.plan(session, table_of(old), new, earlier, field))
     if any(c.failures for c in changes) and not clear:
         raise retype.refuse(new["key"], changes)
@@ -228,7 +230,9 @@ def retype_preview(session: Session, old: Mapping[str, Any], new: Mapping[str, A
             continue
         if not retype.convertible(earlier, field) or money.per_record(earlier) or money.per_record(field):
             found.append({"field": field["key"], "from": earlier["type"], "to": field["type"],
-                          "refused": "this change of type is not supported"})
+                          "refused": retype.unsupported(earlier, field) if not retype.convertible(earlier, field)
+                          else "a money field with a currency per record keeps its type (its amounts would lose "
+                          "or need a currency); add a new field instead"})
             continue
         found.append(retype.plan(session, table_of(old), new, earlier, field).summary())
     return found

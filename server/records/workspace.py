@@ -41,6 +41,7 @@ class TypeView:
     #: relation field -> the records its input offers (forms only; empty elsewhere)
     choices: dict[str, list[related.Linked]] = dataclass_field(default_factory=dict)
     may_bulk: bool = False  # the grid's bulk edit and delete (each row still needs update or delete)
+    may_export: bool = False  # the grid's "export this list" (its filter, with $me the exporter, and sort)
 
     def field(self, key: str) -> dict[str, Any] | None:
         return next((f for f in self.fields if f["key"] == key), None)
@@ -88,7 +89,8 @@ def _type_view(a: Access, choices: dict[str, list[related.Linked]] | None = None
                     [f for f in definition["fields"] if f["key"] in readable],
                     a.fields(Action.CREATE) & readable, a.fields(Action.UPDATE) & readable,
                     a.policy.allows(a.who, Action.CREATE), a.policy.allows(a.who, Action.UPDATE),
-                    a.policy.allows(a.who, Action.DELETE), choices or {}, a.policy.allows(a.who, Action.BULK))
+                    a.policy.allows(a.who, Action.DELETE), choices or {}, a.policy.allows(a.who, Action.BULK),
+                    a.policy.allows(a.who, Action.EXPORT))
 
 
 def type_view(session: Session, who: Principal, type_key: str, for_form: bool = False) -> TypeView:

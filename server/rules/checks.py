@@ -18,7 +18,7 @@ from server.errors import BadRequest
 from server.expressions import ExpressionError, UnknownNameError, compile_expression, compile_filter
 from server.expressions.jexl import parse
 from server.models import DecisionVersion, Group, ProcessVersion, User
-from server.records import me
+from server.records import me, money
 from server.records import service as records
 from server.records.definition import SYSTEM_FIELDS
 from server.records.listing import filter_error
@@ -40,6 +40,33 @@ def _members(node: Any) -> Iterator[tuple[str, str]]:
         yield from _members(child)
 
 
+PAIR = ("amount", "currency")
+
+
+def _is_null(node: Any) -> bool:
+    kind = type(node).__name__
+    return (kind == "Literal" and node.value is None) or (
+        kind == "Identifier" and node.value == "null" and node.subject is None)
+
+
+def _bare_pair(node: Any, keys: frozenset[str], parent: Any = None) -> str | None:
+    """The first ``root.key`` of a money field with a currency per record used as anything but its pair's
+    ``.amount`` / ``.currency`` or a test for null (None: there is none)."""
+    subject = getattr(node, "subject", None)
+    if type(node).__name__ == "Identifier" and node.value in keys and type(subject).__name__ == "Identifier" \
+            and subject.subject is None and subject.value in RECORD_ROOTS:
+        member = type(parent).__name__ == "Identifier" and parent.subject is node and parent.value in PAIR
+        null_test = type(parent).__name__ == "BinaryExpression" and str(parent.operator.symbol) in ("==", "!=") \
+            and any(_is_null(side) for side in (parent.left, parent.right))
+        if not member and not null_test:
+            return f"{subject.value}.{node.value}"
+    for child in getattr(node, "children", None) or ():
+        found = _bare_pair(child, keys, node)
+        if found is not None:
+            return found
+    return None
+
+
 class Checker:
     def __init__(self, session: Session, definition: Mapping[str, Any]) -> None:
         self.session = session
@@ -49,6 +76,12 @@ class Checker:
         self.trigger_fields = self._type_fields(self.trigger.get("recordType"), "trigger.recordType", "the trigger") \
             if self.trigger.get("recordType") else None
         self.action_ids: list[str] = []
+        self.pairs = self._pair_fields(self.trigger.get("recordType"))
+
+    def _pair_fields(self, key: str | None) -> frozenset[str]:
+        """The trigger's money fields with a currency per record: ``{amount, currency}`` in a rule."""
+        row = latest_type(self.session, key) if key else None
+        return frozenset(f["key"] for f in row.definition["fields"] if money.per_record(f)) if row else frozenset()
 
     def _type_fields(self, key: str | None, where: str, who: str) -> dict[str, str]:
         row = latest_type(self.session, key) if key else None
@@ -58,7 +91,8 @@ class Checker:
         fields.update({name: "system" for name in SYSTEM_FIELDS})
         return fields
 
-    def expression(self, text: str, where: str, field: str) -> None:
+    def expression(self, text: str, where: str, field: str, whole_value: bool = False) -> None:
+        """``whole_value``: an action's '=' value, which may be a money pair as a whole (copied)."""
         try:
             expression = compile_expression(text)
         except ExpressionError as exc:
@@ -71,7 +105,15 @@ class Checker:
         if unknown:
             raise BadRequest(f"{where}: unknown name '{unknown[0]}' in '{text}'; a {self.trigger['type']} rule reads "
                              f"{', '.join(sorted(self.roots))}", field=field)
-        for root, name in _members(parse(text)):
+        tree = parse(text)
+        bare = _bare_pair(tree, self.pairs) if self.pairs and not (whole_value and type(tree).__name__ ==
+                                                                   "Identifier") else None
+        if bare is not None:
+            key = bare.split(".", 1)[1]
+            raise BadRequest(f"{where}: '{key}' holds an amount and its currency ({{amount, currency}}), not one "
+                             f"number: write {bare}.amount (a number) and {bare}.currency (e.g. == \"USD\"), "
+                             f"or test {bare} == null (in '{text}')", field=field)
+        for root, name in _members(tree):
             if root in RECORD_ROOTS and self.trigger_fields is not None and name not in self.trigger_fields:
                 raise BadRequest(f"{where}: the record type '{self.trigger['recordType']}' has no field '{name}' "
                                  f"(in '{text}')", field=field)
@@ -81,7 +123,7 @@ class Checker:
     def values(self, value: Any, where: str, field: str) -> None:
         text = expression_text(value)
         if text is not None:
-            self.expression(text, where, field)
+            self.expression(text, where, field, whole_value=True)
         elif isinstance(value, Mapping):
             for v in value.values():
                 self.values(v, where, field)

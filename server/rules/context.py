@@ -3,7 +3,8 @@
 The context of a run is stored with it as JSON (record, old, new, changed, instance, task, payload,
 actor); `scope()` adds `now`, the rule, `results` (each earlier action's result by its id) and `$me`
 (the actor, where the trigger has one), and turns decimal and money fields back into numbers so
-`record.stock < record.safety_stock` compares numbers, not text.
+`record.stock < record.safety_stock` compares numbers, not text (a money field with a currency per record is
+`{amount, currency}` with the amount a number: `record.price.amount > 100 && record.price.currency == "USD"`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ def typed(definition: Mapping[str, Any] | None, values: Mapping[str, Any] | None
         if isinstance(out[key], str):
             with contextlib.suppress(InvalidOperation):
                 out[key] = Decimal(out[key])
+        elif isinstance(out[key], Mapping) and isinstance(out[key].get("amount"), str):
+            # a currency per record: {amount, currency}, the amount a number as for one currency
+            with contextlib.suppress(InvalidOperation):
+                out[key] = {**out[key], "amount": Decimal(out[key]["amount"])}
     return out
 
 

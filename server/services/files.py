@@ -189,7 +189,12 @@ def sweep_orphan_files(database: Database, config: Config) -> int:
         candidates.clear()
         return count
 
-    for item in _old_files(root, time.time() - ORPHAN_AGE_SECONDS):
+    cutoff = time.time() - ORPHAN_AGE_SECONDS
+    partials = sum(thumbnails.sweep_partials(shard, cutoff) for shard in root.iterdir()
+                   if shard.is_dir() and len(shard.name) == 2) if root.is_dir() else 0
+    if partials:
+        logger.info("removed %d half-written thumbnail(s) from %s", partials, root)
+    for item in _old_files(root, cutoff):
         candidates.append(item)
         if len(candidates) >= SWEEP_BATCH:
             removed += remove_unrecorded()

@@ -1,6 +1,6 @@
 """User and group fields convert to and from text (by username or group name) and between one and many:
-the preview names the records whose text names nobody, the save refuses them unless cleared, and a
-conversion between a user and a group (or a relation) stays refused."""
+the preview names the records whose text names nobody, the save refuses them unless cleared; users and
+groups convert into each other by name the same way; a conversion to or from a relation stays refused."""
 
 from __future__ import annotations
 
@@ -82,5 +82,33 @@ def test_user_to_many_and_back_to_text_and_groups(api: Any, leads: dict[str, int
     group = _put(api, _with(owner={"type": "long_text"}, team={"type": "group"}), clear=True)
     assert group.status_code == 201, group.get_json()
     assert _values(api, "team") == {"l1": "crew", "l2": "crew", "l3": None, "l4": None, "l5": None}
-    to_user = _put(api, _with(owner={"type": "long_text"}, team={"type": "user"}))
-    assert to_user.status_code == 400 and to_user.get_json()["error"]["field"] == "team"
+    to_user = _put(api, _with(owner={"type": "long_text"}, team={"type": "user"}))  # "crew" is no user
+    assert to_user.status_code == 422 and to_user.get_json()["error"]["field"] == "team"
+    to_relation = _put(api, _with(owner={"type": "long_text"}, team={"type": "relation", "target": "lead"}))
+    assert to_relation.status_code == 400 and to_relation.get_json()["error"]["field"] == "team"
+
+
+def test_user_and_group_convert_into_each_other_by_name(api: Any, leads: dict[str, int]) -> None:
+    api.user("ops", groups=("ops",))  # a user and a group of the same name
+    api.user("crew")  # likewise
+    assert _put(api, _with(owner={"type": "user"}), clear=True).status_code == 201  # ann, bob, ...
+    made = api.post("admin", "/api/v1/records/lead", json={"fields": {"code": "l6", "owner": "ops"}})
+    assert made.status_code == 201, made.get_json()
+    preview = api.post("modeler", "/api/v1/record-types/lead/preview", json=_with(owner={"type": "group"}))
+    [change] = preview.get_json()["retyped"]
+    assert (change["from"], change["to"], change["records"], change["unconvertible"]) == ("user", "group", 3, 2)
+    reasons = {r["id"]: r["message"] for r in change["rows"]}
+    assert set(reasons) == {leads["l1"], leads["l2"]} and "no group ann" in reasons[leads["l1"]]
+    refused = _put(api, _with(owner={"type": "group"}))
+    assert refused.status_code == 422 and str(leads["l1"]) in refused.get_json()["error"]["message"]
+    assert _values(api, "owner")["l1"] == "ann"  # nothing changed
+    assert _put(api, _with(owner={"type": "group"}), clear=True).status_code == 201
+    assert _values(api, "owner") == {"l1": None, "l2": None, "l3": None, "l4": None, "l5": None, "l6": "ops"}
+    # a group of many becomes users of many, name by name
+    assert _put(api, _with(team={"type": "group", "multiple": True}), clear=True).status_code == 201
+    assert _values(api, "team")["l1"] == ["crew"]
+    users = _put(api, _with(team={"type": "user", "multiple": True}))
+    assert users.status_code == 201, users.get_json()
+    assert _values(api, "team")["l1"] == ["crew"] and _values(api, "owner")["l6"] == "ops"
+    bad = api.post("admin", "/api/v1/records/lead", json={"fields": {"code": "x", "team": ["nobody"]}})
+    assert bad.status_code == 422  # now a user field: names a user or nothing

@@ -148,3 +148,45 @@ def test_the_sweep_removes_a_thumbnail_with_its_file(jobs: Any) -> None:
     os.utime(original, (old, old))
     assert sweep_orphan_files(jobs.app.extensions["boms_db"], jobs.app.config["BOMS"]) == 1
     assert not original.exists() and not cached.exists()
+
+
+def test_a_thumbnail_stopped_mid_write_leaves_nothing_to_serve(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker stopped while writing (SystemExit: gunicorn's timeout) takes its partial file with it; the
+    next request makes a whole thumbnail, and only the whole one has the name that is served."""
+    record_id, file_id = _record(jobs, _image(900, 600))
+    original = _stored(jobs, record_id)
+    url = f"/api/v1/records/job/{record_id}/files/{file_id}/thumbnail"
+    real_save = Image.Image.save
+
+    def dies_mid_write(self: Image.Image, fp: Any, *args: Any, **kw: Any) -> None:
+        fp.write(b"RIFF\x00\x00half a webp")
+        raise SystemExit(1)
+
+    monkeypatch.setattr(Image.Image, "save", dies_mid_write)
+    with pytest.raises(SystemExit):
+        thumbnails.thumbnail(original)
+    assert not thumbnails.cache_path(original).exists()
+    assert [p.name for p in original.parent.iterdir() if p.name.endswith(".partial")] == []
+    monkeypatch.setattr(Image.Image, "save", real_save)
+    served = jobs.get("sam", url)
+    assert served.status_code == 200 and Image.open(io.BytesIO(served.data)).size == (256, 171)
+
+
+def test_the_sweep_removes_what_a_killed_thumbnail_writer_left(jobs: Any) -> None:
+    """A process killed mid-write (SIGKILL: no cleanup runs) leaves ``<file>.<random>.partial``: never served,
+    removed by the store's sweep once an hour old, and with its original when that goes."""
+    record_id, file_id = _record(jobs, _image(700, 700))
+    original = _stored(jobs, record_id)
+    killed = original.with_name(f"{original.name}.{'a' * 32}.partial")
+    killed.write_bytes(b"RIFF half")
+    fresh = original.with_name(f"{original.name}.{'b' * 32}.partial")  # being written right now: kept
+    fresh.write_bytes(b"RIFF")
+    served = jobs.get("sam", f"/api/v1/records/job/{record_id}/files/{file_id}/thumbnail")
+    assert served.status_code == 200 and served.data != b"RIFF half"
+    assert Image.open(io.BytesIO(served.data)).format == "WEBP"
+    old = time.time() - ORPHAN_AGE_SECONDS - 60
+    os.utime(killed, (old, old))
+    assert sweep_orphan_files(jobs.app.extensions["boms_db"], jobs.app.config["BOMS"]) == 0
+    assert not killed.exists() and fresh.exists() and original.exists()
+    thumbnails.forget(original)  # the original going takes its leftovers
+    assert not fresh.exists() and not thumbnails.cache_path(original).exists()

@@ -28,7 +28,7 @@ from server.auth.permissions.records import Action
 from server.db import Database
 from server.errors import BadRequest
 from server.events import EventKind, SubjectType
-from server.records import listing, money
+from server.records import listing, me, money
 from server.records.imports.workbooks import book_of
 from server.records.links import read_through
 from server.records.many import as_ids
@@ -89,6 +89,14 @@ def fold(fields: list[Mapping[str, Any]], mapping: Mapping[str, Any]) -> Mapping
     return money.fold({"fields": fields}, mapping) if any(money.per_record(f) for f in fields) else mapping
 
 
+def filter_columns(columns: Mapping[str, Any], exportable: frozenset[str]) -> dict[str, Any]:
+    """What an export's filter and sort may name: the list's own columns (the same compiler, ``$me`` for the
+    exporting user) limited to the fields they may export; a path (``price.currency``, ``customer.region``)
+    goes with the field it starts from."""
+    return {k: v for k, v in columns.items()
+            if k.split(".")[0] in exportable or k in listing.SYSTEM_COLUMNS or me.is_me(k)}
+
+
 def _plan(session: Session, who: Principal, type_key: str, filter_text: str | None, fields_text: str | None,
           sort: str | None) -> tuple[Any, list[Mapping[str, Any]], Any, int]:
     a = access(session, who, type_key, Action.EXPORT)
@@ -107,8 +115,8 @@ def _plan(session: Session, who: Principal, type_key: str, filter_text: str | No
             raise BadRequest(f"fields: no field(s) {', '.join(unknown)} you can export (fields: "
                              f"{', '.join(by_key)})", field="fields")
         fields = [by_key[name] for name in dict.fromkeys(wanted)]
-    columns = {**{k: v for k, v in a.columns().items() if k in exportable or k in listing.SYSTEM_COLUMNS}}
-    order = listing.order_of(sort, columns, a.table)
+    columns = filter_columns(a.columns(), exportable)
+    order = listing.order_of(sort, {k: v for k, v in columns.items() if not me.is_me(k)}, a.table)
     wanted_keys = {f["key"] for f in fields}
     computed = [expression for key, (expression, _) in through.computed.items() if key in wanted_keys]
     statement = select(a.table, *computed).where(a.policy.row_filter(who, Action.EXPORT, a.table.c))
