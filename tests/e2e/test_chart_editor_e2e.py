@@ -198,3 +198,39 @@ def test_on_a_phone_the_editor_is_under_the_grid(chromium: Any, editor_server: d
         assert errors == []
     finally:
         page.context.close()
+
+
+def test_switching_type_or_source_leaves_no_key_the_save_refuses(
+        chromium: Any, editor_server: dict[str, Any]) -> None:
+    """A KPI card's target and comparison are dropped when it becomes a column chart (the save refuses them
+    there, and their pickers are hidden); a comparison on a date the new source lacks goes with the source.
+    A key typed by hand with a quote in it does not break the editor's writes."""
+    base = editor_server["url"]
+    errors: list[str] = []
+    page = _page(chromium, base, 1400, errors)
+    kpi = {"key": "goal", "type": "kpi", "title": {"en": "Goal", "zh": "目标"},
+           "source": {"kind": "records", "type": "sale"}, "dimensions": [],
+           "measures": [{"agg": "sum", "field": "amount"}], "target": 1000,
+           "compare": {"field": "signed_on", "period": "year"}, "layout": {"x": 0, "y": 8, "w": 4, "h": 2}}
+    try:
+        page.goto(f"{base}/admin/dashboards/board/")
+        page.wait_for_selector("[data-testid=tile-first] .grid-stack-item-content")
+        definition = json.loads(page.input_value("[data-testid=dashboard-json]"))
+        definition["charts"] += [kpi, {**kpi, "key": "goal_2", "layout": {"x": 4, "y": 8, "w": 4, "h": 2}},
+                                 {**kpi, "key": 'odd"key', "layout": {"x": 8, "y": 8, "w": 4, "h": 2}}]
+        page.fill("[data-testid=dashboard-json]", json.dumps(definition))
+        page.dispatch_event("[data-testid=dashboard-json]", "change")
+        page.select_option("[data-testid=ce-chart]", "goal")
+        assert page.input_value("[data-testid=ce-target]") == "1000"
+        page.select_option("[data-testid=ce-type]", "column")
+        goal = _shown(page)["goal"]
+        assert "target" not in goal and "compare" not in goal, goal
+        page.select_option("[data-testid=ce-chart]", "goal_2")
+        page.select_option("[data-testid=ce-source]", label="All tasks")  # tasks have no 'signed_on'
+        goal = _shown(page)["goal_2"]
+        assert goal["source"] == {"kind": "tasks"} and "compare" not in goal and goal["target"] == 1000, goal
+        page.fill("[data-testid=ce-title-en]", "Goal two")  # retitles every tile, the odd key's too
+        assert "Goal two" in page.inner_text("[data-testid=tile-goal_2]")
+        assert errors == []
+    finally:
+        page.context.close()

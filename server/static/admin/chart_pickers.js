@@ -221,6 +221,8 @@ window.BomsChartPickers = function (ctx) {
     if (document.activeElement !== $("ce-target")) {
       $("ce-target").value = chart.target === undefined ? "" : chart.target;
     }
+    // A second measure is the target (the save refuses both); one already typed stays editable, to be cleared.
+    $("ce-target").disabled = (chart.measures || []).length > 1 && chart.target === undefined;
     var compare = chart.compare || {};
     fillFields($("ce-compare-field"), fields, compare.field, function (f) { return DATES[f.kind]; }, ctx.words("none"));
     $("ce-compare-period").value = compare.period || "quarter";
