@@ -18,6 +18,7 @@ from server import create_app
 from server.config import Config
 from server.migrate import upgrade
 from tests.analytics.conftest import SALE, sale_rows
+from tests.analytics.test_mixed_currencies import DEAL
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_csp_e2e import WATCH
 from tests.e2e.test_dashboard_designer_e2e import BOARD
@@ -44,6 +45,7 @@ def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         add_user(session, "root", PASSWORD, roles=["admin"])
         row, _created = types.save(session, json.loads(json.dumps(SALE)), "e2e")
         session.execute(insert(table_of(row.definition)), sale_rows(60))
+        types.save(session, json.loads(json.dumps(DEAL)), "e2e")  # an amount in per-record currencies
         service.save(session, Principal(0, "e2e", frozenset({"admin"}), frozenset()), BOARD)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
@@ -231,6 +233,36 @@ def test_switching_type_or_source_leaves_no_key_the_save_refuses(
         assert goal["source"] == {"kind": "tasks"} and "compare" not in goal and goal["target"] == 1000, goal
         page.fill("[data-testid=ce-title-en]", "Goal two")  # retitles every tile, the odd key's too
         assert "Goal two" in page.inner_text("[data-testid=tile-goal_2]")
+        assert errors == []
+    finally:
+        page.context.close()
+
+
+def test_an_amount_in_several_currencies_is_grouped_and_summed_only_beside_its_currency(
+        chromium: Any, editor_server: dict[str, Any]) -> None:
+    """As the save refuses (server/records/money.py): 'price' is offered as a dimension, and a sum of it, only
+    once the chart groups by 'price.currency'; before that a count only."""
+    base = editor_server["url"]
+    errors: list[str] = []
+    page = _page(chromium, base, 1400, errors)
+    try:
+        page.goto(f"{base}/admin/dashboards/board/")
+        page.wait_for_selector("[data-testid=tile-first] .grid-stack-item-content")
+        page.select_option("[data-testid=ce-chart]", "first")
+        page.select_option("[data-testid=ce-source]", label="Deal (deal)")
+        page.select_option("[data-testid=ce-type]", "table")
+        page.click("[data-testid=ce-add-dimension]")
+
+        def offered(testid: str) -> list[str]:
+            return page.locator(f"[data-testid={testid}] option").evaluate_all("o => o.map(x => x.value)")
+
+        assert "price" not in offered("ce-dim-0-field") and "price.currency" in offered("ce-dim-0-field")
+        page.select_option("[data-testid=ce-measure-0-field]", "price")
+        assert offered("ce-measure-0-agg") == ["count"]
+        page.select_option("[data-testid=ce-dim-0-field]", "price.currency")
+        page.click("[data-testid=ce-add-dimension]")
+        assert "price" in offered("ce-dim-1-field")
+        assert "sum" in offered("ce-measure-0-agg")
         assert errors == []
     finally:
         page.context.close()

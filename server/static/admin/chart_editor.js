@@ -299,7 +299,7 @@
     });
     $("ce-add-dimension").addEventListener("click", function () {
       change(function (c) {
-        var fields = fieldsOf(c).filter(function (f) { return f.dimension; });
+        var fields = fieldsOf(c).filter(function (f) { return pickers.groupable(f, c); });
         var used = (c.dimensions || []).map(function (d) { return d.field; });
         var free = fields.filter(function (f) { return used.indexOf(f.key) < 0; })[0] || fields[0];
         if (!free) { return; }

@@ -57,6 +57,13 @@ window.BomsChartPickers = function (ctx) {
     });
   }
 
+  // A dimension the save groups by: an amount whose currency is chosen per record only beside its currency.
+  function groupable(field, chart) {
+    return !!field.dimension && (!field.currency || (chart.dimensions || []).some(function (d) {
+      return d.field === field.currency;
+    }));
+  }
+
   function row(templateId, holder, index, prefix) {
     var node = document.importNode($(templateId).content, true).firstElementChild;
     node.querySelectorAll("[data-part]").forEach(function (part) {
@@ -77,7 +84,7 @@ window.BomsChartPickers = function (ctx) {
       var node = row("ce-dimension-row", holder, i, "ce-dim-");
       var field = fieldOf(fields, dim.field);
       var select = node.querySelector("[data-part=field]");
-      fillFields(select, fields, dim.field, function (f) { return f.dimension; });
+      fillFields(select, fields, dim.field, function (f) { return groupable(f, chart); });
       select.addEventListener("change", function () {
         ctx.change(function (c) {
           var d = c.dimensions[i];
@@ -229,7 +236,7 @@ window.BomsChartPickers = function (ctx) {
     $("ce-compare-period").disabled = !chart.compare;
   }
 
-  return {canon: canon, option: option, fieldOf: fieldOf, fillFields: fillFields, aggregatesFor: aggregatesFor,
+  return {canon: canon, option: option, fieldOf: fieldOf, fillFields: fillFields, aggregatesFor: aggregatesFor, groupable: groupable,
           fillDimensions: fillDimensions, fillMeasures: fillMeasures, fillColors: fillColors,
           fillDrill: fillDrill, fillSingle: fillSingle};
 };
