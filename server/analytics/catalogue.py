@@ -16,13 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.analytics.charttypes import AGGREGATES, NUMERIC_AGGREGATES, ORDERED_AGGREGATES, TYPES
-from server.analytics.definition import MAX_FILTER_TEXT
+from server.analytics.definition import KEY, MAX_FILTER_TEXT
 from server.analytics.service import require_designer
 from server.analytics.sources import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Source, filter_columns, resolve
 from server.analytics.sqlparts import BUCKETS
 from server.analytics.validate import GROUPABLE, check_filter
 from server.auth.permissions import Principal, can_read_audit
 from server.errors import BadRequest, BomsError, Forbidden, NotFound
+from server.forms.limits import check_value
 from server.models import ProcessVersion, RecordType
 
 TYPE_LABELS = {
@@ -150,10 +151,13 @@ def check_chart_filter(session: Session, who: Principal, chart: str, spec: Any, 
     """Chart ``chart``'s filter checked as the save checks it (against its source as the designer sees it at
     save); a BadRequest naming the field, or 'filter', when it does not compile."""
     require_designer(who)
+    if not isinstance(chart, str) or not KEY.fullmatch(chart):
+        raise BadRequest("'chart' must be a chart key (lower-case letters, digits and _)", field="chart")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_FILTER_TEXT:
         raise BadRequest(f"chart '{chart}': 'filter' must be a JEXL filter (at most {MAX_FILTER_TEXT} characters)",
                          chart=chart, field="filter")
     try:
+        check_value(spec, "source")  # as the save's body check: no NUL (PostgreSQL cannot look it up), no NaN
         source = resolve(session, who, spec, design=True)
     except BomsError as exc:
         raise BadRequest(f"chart '{chart}': source: {exc.message}", chart=chart, field="source") from None

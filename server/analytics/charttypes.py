@@ -42,6 +42,9 @@ TYPES: dict[str, Shape] = {
     "pivot": Shape((2, 2), (1, 4), note="two dimensions (rows, columns) and measures"),
 }
 
+# One value against a target (a second measure, or 'target') and the previous period ('compare').
+SINGLE_VALUE = frozenset(key for key, shape in TYPES.items() if shape is SINGLE)
+
 AGGREGATES = ("count", "count_distinct", "sum", "avg", "min", "max", *PERCENTILES, "box")
 NUMERIC_AGGREGATES = frozenset({"sum", "avg", "box", *PERCENTILES})
 ORDERED_AGGREGATES = frozenset({"min", "max"})

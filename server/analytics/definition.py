@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from server.analytics.charttypes import AGGREGATES, TYPES
+from server.analytics.charttypes import AGGREGATES, SINGLE_VALUE, TYPES
 from server.analytics.sources import KINDS
 from server.analytics.sqlparts import BUCKETS
 from server.errors import BadRequest
@@ -191,6 +191,15 @@ def _chart(raw: Any, index: int) -> dict[str, Any]:
             raise _bad(f"{where}: 'compare.period' must be month, quarter or year", chart=key, field="compare")
         chart["compare"] = {"field": _field_name(compare.get("field"), f"{where} compare"),
                             "period": compare["period"]}
+    # Drawn only by a single-value chart: anywhere else it would be saved and never used (nor is a 'target'
+    # beside a second measure, which is the target).
+    for name in ("target", "compare"):
+        if name in chart and kind not in SINGLE_VALUE:
+            raise _bad(f"{where}: '{name}' is for {', '.join(sorted(SINGLE_VALUE))} charts, not {kind}", chart=key,
+                       field=name)
+    if "target" in chart and len(measures) > 1:
+        raise _bad(f"{where}: the second measure is the target; give it or 'target', not both", chart=key,
+                   field="target")
     return chart
 
 

@@ -315,7 +315,7 @@ def resolve(session: Session, who: Principal, spec: Mapping[str, Any], design: b
     """The source ``spec`` names, as ``who`` may see it (404 for a record type they may not see);
     ``design``: for checking a definition at save (every field of it, no data read)."""
     kind = spec.get("kind") if isinstance(spec, Mapping) else None
-    if kind not in _RESOLVERS:
+    if not isinstance(kind, str) or kind not in _RESOLVERS:  # a list or object is no kind (nor hashable)
         raise BadRequest(f"source 'kind' must be one of {', '.join(KINDS)}", field="source")
     unknown = sorted(set(spec) - SOURCE_KEYS[kind])
     if unknown:

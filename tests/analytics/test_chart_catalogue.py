@@ -152,3 +152,18 @@ def test_the_service_refuses_a_non_designer_and_builds_per_principal(designed: A
         body = catalogue(session, finance_modeler)  # the finance group reads every field of a sale
     sale = _source(body, kind="records", type="sale")
     assert sale is not None and "cost" in {f["key"] for f in sale["fields"]}
+
+
+@pytest.mark.parametrize("query", [
+    {"source": json.dumps({"kind": []}), "filter": "a == 1"},  # not hashable: was a TypeError (500)
+    {"source": json.dumps({"kind": {"records": 1}}), "filter": "a == 1"},
+    {"source": json.dumps({"kind": "records", "type": "sa\u0000le"}), "filter": "a == 1"},  # 500 on PostgreSQL
+    {"source": json.dumps({"kind": "process_instances", "process": "p\u0000"}), "filter": "a == 1"},
+    {"source": json.dumps({"kind": "records", "type": "sale"}), "filter": "amount > 1", "chart": "<b>" * 5000},
+    {"source": json.dumps({"kind": "records", "type": "sale"}), "filter": "amount > 1", "chart": ""},
+])
+def test_odd_filter_checks_are_refused_not_crashed(designed: Any, browser: Any, query: dict[str, str]) -> None:
+    answer = browser("modeler").get("/admin/dashboards/check-filter.json", query_string=query)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    error = answer.get_json()["error"]
+    assert error["field"] in ("source", "chart") and "<b><b>" not in error["message"]

@@ -52,6 +52,11 @@ def test_save_versions_list_get_delete(sales: Any) -> None:
     ([chart("c", "column", [{"field": "region"}], [SUM], filter="colour == 'red'")], "colour", "filter"),
     ([{**chart("c", "column", [{"field": "region"}], [SUM]), "source": {"kind": "records", "type": "nope"}}],
      "source", "no record type 'nope'"),
+    # Used only by a single-value chart: elsewhere (a KPI card switched to columns) saved and never drawn.
+    ([chart("c", "column", [{"field": "region"}], [SUM], target=100)], "target", "'target' is for gauge, kpi"),
+    ([chart("c", "column", [{"field": "region"}], [SUM], compare={"field": "signed_on", "period": "year"})],
+     "compare", "not column"),
+    ([chart("c", "kpi", [], [SUM, COUNT], target=100)], "target", "the second measure is the target"),
 ])
 def test_bad_charts_are_refused_naming_chart_and_field(sales: Any, charts: list[dict[str, Any]], field: str,
                                                        words: str) -> None:

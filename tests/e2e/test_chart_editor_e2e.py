@@ -18,6 +18,7 @@ from server import create_app
 from server.config import Config
 from server.migrate import upgrade
 from tests.analytics.conftest import SALE, sale_rows
+from tests.analytics.test_mixed_currencies import DEAL
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_csp_e2e import WATCH
 from tests.e2e.test_dashboard_designer_e2e import BOARD
@@ -44,6 +45,7 @@ def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         add_user(session, "root", PASSWORD, roles=["admin"])
         row, _created = types.save(session, json.loads(json.dumps(SALE)), "e2e")
         session.execute(insert(table_of(row.definition)), sale_rows(60))
+        types.save(session, json.loads(json.dumps(DEAL)), "e2e")  # an amount in per-record currencies
         service.save(session, Principal(0, "e2e", frozenset({"admin"}), frozenset()), BOARD)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
@@ -195,6 +197,72 @@ def test_on_a_phone_the_editor_is_under_the_grid(chromium: Any, editor_server: d
         editor = page.locator("[data-testid=chart-editor]").bounding_box()
         assert editor["y"] >= grid["y"] + grid["height"] - 1 and editor["width"] <= 375
         screenshot(page, "chart-editor-phone")
+        assert errors == []
+    finally:
+        page.context.close()
+
+
+def test_switching_type_or_source_leaves_no_key_the_save_refuses(
+        chromium: Any, editor_server: dict[str, Any]) -> None:
+    """A KPI card's target and comparison are dropped when it becomes a column chart (the save refuses them
+    there, and their pickers are hidden); a comparison on a date the new source lacks goes with the source.
+    A key typed by hand with a quote in it does not break the editor's writes."""
+    base = editor_server["url"]
+    errors: list[str] = []
+    page = _page(chromium, base, 1400, errors)
+    kpi = {"key": "goal", "type": "kpi", "title": {"en": "Goal", "zh": "目标"},
+           "source": {"kind": "records", "type": "sale"}, "dimensions": [],
+           "measures": [{"agg": "sum", "field": "amount"}], "target": 1000,
+           "compare": {"field": "signed_on", "period": "year"}, "layout": {"x": 0, "y": 8, "w": 4, "h": 2}}
+    try:
+        page.goto(f"{base}/admin/dashboards/board/")
+        page.wait_for_selector("[data-testid=tile-first] .grid-stack-item-content")
+        definition = json.loads(page.input_value("[data-testid=dashboard-json]"))
+        definition["charts"] += [kpi, {**kpi, "key": "goal_2", "layout": {"x": 4, "y": 8, "w": 4, "h": 2}},
+                                 {**kpi, "key": 'odd"key', "layout": {"x": 8, "y": 8, "w": 4, "h": 2}}]
+        page.fill("[data-testid=dashboard-json]", json.dumps(definition))
+        page.dispatch_event("[data-testid=dashboard-json]", "change")
+        page.select_option("[data-testid=ce-chart]", "goal")
+        assert page.input_value("[data-testid=ce-target]") == "1000"
+        page.select_option("[data-testid=ce-type]", "column")
+        goal = _shown(page)["goal"]
+        assert "target" not in goal and "compare" not in goal, goal
+        page.select_option("[data-testid=ce-chart]", "goal_2")
+        page.select_option("[data-testid=ce-source]", label="All tasks")  # tasks have no 'signed_on'
+        goal = _shown(page)["goal_2"]
+        assert goal["source"] == {"kind": "tasks"} and "compare" not in goal and goal["target"] == 1000, goal
+        page.fill("[data-testid=ce-title-en]", "Goal two")  # retitles every tile, the odd key's too
+        assert "Goal two" in page.inner_text("[data-testid=tile-goal_2]")
+        assert errors == []
+    finally:
+        page.context.close()
+
+
+def test_an_amount_in_several_currencies_is_grouped_and_summed_only_beside_its_currency(
+        chromium: Any, editor_server: dict[str, Any]) -> None:
+    """As the save refuses (server/records/money.py): 'price' is offered as a dimension, and a sum of it, only
+    once the chart groups by 'price.currency'; before that a count only."""
+    base = editor_server["url"]
+    errors: list[str] = []
+    page = _page(chromium, base, 1400, errors)
+    try:
+        page.goto(f"{base}/admin/dashboards/board/")
+        page.wait_for_selector("[data-testid=tile-first] .grid-stack-item-content")
+        page.select_option("[data-testid=ce-chart]", "first")
+        page.select_option("[data-testid=ce-source]", label="Deal (deal)")
+        page.select_option("[data-testid=ce-type]", "table")
+        page.click("[data-testid=ce-add-dimension]")
+
+        def offered(testid: str) -> list[str]:
+            return page.locator(f"[data-testid={testid}] option").evaluate_all("o => o.map(x => x.value)")
+
+        assert "price" not in offered("ce-dim-0-field") and "price.currency" in offered("ce-dim-0-field")
+        page.select_option("[data-testid=ce-measure-0-field]", "price")
+        assert offered("ce-measure-0-agg") == ["count"]
+        page.select_option("[data-testid=ce-dim-0-field]", "price.currency")
+        page.click("[data-testid=ce-add-dimension]")
+        assert "price" in offered("ce-dim-1-field")
+        assert "sum" in offered("ce-measure-0-agg")
         assert errors == []
     finally:
         page.context.close()

@@ -268,6 +268,7 @@
         });
         if (!c.measures.length) { c.measures = [{agg: "count"}]; }
         if (c.drill) { delete c.drill; }  // another source: its drill-down target no longer fits
+        if (c.compare && !fieldOf(fields, c.compare.field)) { delete c.compare; }
       }, true);
       checkFilter();  // the filter stays; whether it still names fields of the new source, the server says
     });
@@ -285,6 +286,8 @@
       change(function (c) {
         var was = c.type;
         c.type = $("ce-type").value;
+        // Only a single-value chart draws a target and a comparison; the save refuses them on any other.
+        if (!SINGLE[c.type]) { delete c.target; delete c.compare; }
         (c.measures || []).forEach(function (m) {
           if (c.type === "box") { m.agg = "box"; } else if (was === "box" && m.agg === "box") { m.agg = "avg"; }
         });
@@ -296,7 +299,7 @@
     });
     $("ce-add-dimension").addEventListener("click", function () {
       change(function (c) {
-        var fields = fieldsOf(c).filter(function (f) { return f.dimension; });
+        var fields = fieldsOf(c).filter(function (f) { return pickers.groupable(f, c); });
         var used = (c.dimensions || []).map(function (d) { return d.field; });
         var free = fields.filter(function (f) { return used.indexOf(f.key) < 0; })[0] || fields[0];
         if (!free) { return; }

@@ -57,6 +57,13 @@ window.BomsChartPickers = function (ctx) {
     });
   }
 
+  // A dimension the save groups by: an amount whose currency is chosen per record only beside its currency.
+  function groupable(field, chart) {
+    return !!field.dimension && (!field.currency || (chart.dimensions || []).some(function (d) {
+      return d.field === field.currency;
+    }));
+  }
+
   function row(templateId, holder, index, prefix) {
     var node = document.importNode($(templateId).content, true).firstElementChild;
     node.querySelectorAll("[data-part]").forEach(function (part) {
@@ -77,7 +84,7 @@ window.BomsChartPickers = function (ctx) {
       var node = row("ce-dimension-row", holder, i, "ce-dim-");
       var field = fieldOf(fields, dim.field);
       var select = node.querySelector("[data-part=field]");
-      fillFields(select, fields, dim.field, function (f) { return f.dimension; });
+      fillFields(select, fields, dim.field, function (f) { return groupable(f, chart); });
       select.addEventListener("change", function () {
         ctx.change(function (c) {
           var d = c.dimensions[i];
@@ -221,13 +228,15 @@ window.BomsChartPickers = function (ctx) {
     if (document.activeElement !== $("ce-target")) {
       $("ce-target").value = chart.target === undefined ? "" : chart.target;
     }
+    // A second measure is the target (the save refuses both); one already typed stays editable, to be cleared.
+    $("ce-target").disabled = (chart.measures || []).length > 1 && chart.target === undefined;
     var compare = chart.compare || {};
     fillFields($("ce-compare-field"), fields, compare.field, function (f) { return DATES[f.kind]; }, ctx.words("none"));
     $("ce-compare-period").value = compare.period || "quarter";
     $("ce-compare-period").disabled = !chart.compare;
   }
 
-  return {canon: canon, option: option, fieldOf: fieldOf, fillFields: fillFields, aggregatesFor: aggregatesFor,
+  return {canon: canon, option: option, fieldOf: fieldOf, fillFields: fillFields, aggregatesFor: aggregatesFor, groupable: groupable,
           fillDimensions: fillDimensions, fillMeasures: fillMeasures, fillColors: fillColors,
           fillDrill: fillDrill, fillSingle: fillSingle};
 };

@@ -142,7 +142,8 @@
     area.value = JSON.stringify(definition, null, 2);
     if (redraw) { draw(); return; }
     definition.charts.forEach(function (chart) {
-      var item = holder.querySelector('[data-testid="tile-' + chart.key + '"]');
+      // A key typed by hand into the JSON may hold quotes: escaped, or the selector would throw.
+      var item = holder.querySelector('[data-testid="tile-' + CSS.escape(String(chart.key)) + '"]');
       if (!item) { return; }
       item.querySelector(".tile-title").textContent = title(chart);
       item.querySelector(".tile-key").textContent = chart.key + " · " + chart.type;
