@@ -130,8 +130,8 @@ def _cached(app: Any, database: Any, who: Any, runs: int) -> None:
           f"median {statistics.median(hits) * 1000:.1f} ms (min {min(hits) * 1000:.1f}); after a login "
           f"{after_login * 1000:.1f} ms ({revalidated} charts re-validated hits); one contract written "
           f"through BOMS ({write * 1000:.0f} ms), the next read {after_write * 1000:.0f} ms (a miss) changed "
-          f"{len(changed)} of {len(before)} charts: {', '.join(changed)} ({cache.revalidated - revalidated} re-validated "
-          "hits: the project charts)")
+          f"{len(changed)} of {len(before)} charts: {', '.join(changed)} ({cache.revalidated - revalidated} "
+          "re-validated hits: the project charts)")
 
 
 def _profile(app: Any, database: Any, who: Any) -> None:
