@@ -28,7 +28,9 @@ import statistics
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 try:
@@ -59,8 +61,20 @@ def _people(app: Any) -> tuple[list[str], str]:
     return names, token
 
 
-def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
-    """Write the rows with Core inserts in batches; returns the seconds it took."""
+@dataclass(frozen=True)
+class Shape:
+    """Which process the rows belong to and what its tasks look like (the default: this benchmark's own)."""
+
+    files: tuple[Path, ...] = (FIXTURES / "two_user_tasks.bpmn",)
+    key: str = "two_tasks"
+    # Each task's step, in turn: (element id, name or None for "Task <n % 97>", hours until due or None).
+    steps: tuple[tuple[str, str | None, float | None], ...] = (("task_a", None, None),)
+    # Hours a completed task took, in turn (bench/analytics.py charts the average per step).
+    hours: tuple[float, ...] = (1.0,)
+
+
+def generate(app: Any, tasks: int, open_tasks: int, names: list[str], shape: Shape = Shape()) -> float:
+    """Write the rows with Core inserts in batches (COPY on PostgreSQL); returns the seconds it took."""
     from sqlalchemy import insert, select
 
     from server.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
@@ -70,9 +84,8 @@ def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
     db = app.extensions["boms_db"]
     began = time.perf_counter()
     with db.write() as session:
-        path = FIXTURES / "two_user_tasks.bpmn"
-        deploy(session, [UploadedFile(path.name, path.read_bytes())], names[0], False)
-        version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.key == "two_tasks"))
+        deploy(session, [UploadedFile(path.name, path.read_bytes()) for path in shape.files], names[0], False)
+        version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.key == shape.key))
     rng = random.Random(17)
     start = datetime(2026, 1, 1)
     instances: list[dict[str, Any]] = []
@@ -102,7 +115,7 @@ def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
         if n % PER_INSTANCE == 0:
             instance_id = str(uuid.UUID(int=rng.getrandbits(128)))
             is_open = n >= tasks - open_tasks
-            instances.append({"id": instance_id, "version_id": version_id, "process_key": "two_tasks",
+            instances.append({"id": instance_id, "version_id": version_id, "process_key": shape.key,
                               "business_key": f"B-{n // PER_INSTANCE}", "status": "running" if is_open
                               else "completed", "started_at": at, "started_by": rng.choice(names),
                               "lock_version": 0, "state": "", "variables": {}, "active_elements": [],
@@ -112,10 +125,11 @@ def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
         roll = rng.random()
         user = rng.choice(names)
         group = f"g{rng.randrange(GROUPS)}"
-        row = {"id": task_id, "instance_id": instance_id, "process_key": "two_tasks", "business_key": None,
-               "element_id": "task_a", "name": f"Task {n % 97}", "lane": None, "status": "open",
-               "created_at": at, "due_at": None, "completed_at": None, "completed_by": None, "data": None,
-               "version_id": None, "assignee": None}
+        element, name, due = shape.steps[n % len(shape.steps)]
+        row = {"id": task_id, "instance_id": instance_id, "process_key": shape.key, "business_key": None,
+               "element_id": element, "name": name or f"Task {n % 97}", "lane": None, "status": "open",
+               "created_at": at, "due_at": None if due is None else at + timedelta(hours=due),
+               "completed_at": None, "completed_by": None, "data": None, "version_id": None, "assignee": None}
         named = True
         if is_open:
             if roll < 0.40:
@@ -123,7 +137,8 @@ def generate(app: Any, tasks: int, open_tasks: int, names: list[str]) -> float:
             elif roll >= 0.99:
                 named = False
         else:
-            row.update(status="completed", assignee=user, completed_by=user, completed_at=at + timedelta(hours=1))
+            took = timedelta(hours=shape.hours[n % len(shape.hours)])
+            row.update(status="completed", assignee=user, completed_by=user, completed_at=at + took)
         rows.append(row)
         candidates.append({"task_id": task_id, "kind": "group", "name": group} if named else
                           {"task_id": task_id, "kind": ANYONE_KIND, "name": ANYONE_NAME})

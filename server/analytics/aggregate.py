@@ -9,7 +9,6 @@ distinct count or a percentile. Percentiles on SQLite: see sqlparts.py.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,16 +17,10 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, distinct, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
+from server.analytics import percentiles
+from server.analytics.percentiles import MAX_WALKED_GROUPS
 from server.analytics.sources import DATE, Source, mixed_currency
-from server.analytics.sqlparts import (
-    MAX_PERCENTILE_VALUES,
-    PERCENTILES,
-    bucket,
-    bucket_label,
-    floor_div,
-    percentile_cont,
-    percentile_sql,
-)
+from server.analytics.sqlparts import PERCENTILES, bucket, bucket_label, floor_div, percentile_sql
 from server.errors import BadRequest
 
 OTHERS = "__others__"
@@ -131,17 +124,25 @@ def _used(q: Query) -> set[str]:
 
 
 def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
-             limit: int | None, by_value: bool, refuse_over: bool = True) -> list[list[Any]] | None:
+             limit: int | None, by_value: bool, refuse_over: bool = True, walk: bool = True
+             ) -> list[list[Any]] | None:
     """The groups as the database returns them (raw values); more than MAX_GROUPS: refused, or None when
-    ``refuse_over`` is False (the caller has a narrower query to fall back on)."""
+    ``refuse_over`` is False (the caller has a narrower query to fall back on). Percentiles: counted here,
+    then read at their positions when the groups are few (percentiles.py), else sorted whole."""
     dialect = session.get_bind().dialect.name
     pre = _pregrouped(dialect, q, where) if len(dims) == len(q.dimensions) else None
+    walked: list[tuple[int, ColumnElement[Any], float]] = []
     if pre is not None:
         dims, sql_measures, from_clause = pre  # type: ignore[assignment]
         where = true()
     else:
         sql_measures = [_measure_sql(dialect, q.source, m) for m in q.measures]
         from_clause = q.source.from_clause(_used(q))
+        if walk and not (by_value and q.measures and q.measures[0].agg in PERCENTILES):
+            walked = [(i, q.source.columns[m.field].expr, PERCENTILES[m.agg])  # type: ignore[index]
+                      for i, m in enumerate(q.measures) if m.agg in PERCENTILES]
+            for i, value, _ in walked:
+                sql_measures[i] = func.count(value)
     selected = [d.label(f"d{i}") for i, d in enumerate(dims)]
     selected += [(s if s is not None else literal(None)).label(f"m{i}") for i, s in enumerate(sql_measures)]
     selected.append(func.count().label("n"))  # an aggregate query even when every measure is computed in Python
@@ -159,9 +160,16 @@ def _grouped(session: Session, q: Query, dims: list[ColumnElement[Any]], where: 
             return None
         raise BadRequest(f"the chart has more than {MAX_GROUPS} groups; use a coarser bucket or top N",
                          field="dimensions")
-    missing = [i for i, s in enumerate(sql_measures) if s is None]
-    if missing:
-        _python_percentiles(session, q, dims, where, rows, missing)
+    if walked and len(rows) <= MAX_WALKED_GROUPS:
+        percentiles.at_positions(session, from_clause, dims, where, rows, walked)
+    elif walked and dialect == "postgresql":  # many groups: percentile_cont sorts them in one scan
+        return _grouped(session, q, dims, where, limit, by_value, refuse_over, walk=False)
+    elif walked:
+        percentiles.in_python(session, from_clause, dims, where, rows, walked)
+    missing = [(i, q.source.columns[q.measures[i].field].expr, PERCENTILES[q.measures[i].agg])  # type: ignore[index]
+               for i, s in enumerate(sql_measures) if s is None]
+    if missing:  # SQLite, ordered by a percentile: sorted whole in Python
+        percentiles.in_python(session, from_clause, dims, where, rows, missing)
     return rows
 
 
@@ -204,30 +212,6 @@ def _groups(session: Session, q: Query, dims: list[ColumnElement[Any]], where: C
     rows = _grouped(session, q, dims, where, limit, by_value)
     assert rows is not None  # refused above MAX_GROUPS
     return rows
-
-
-def _python_percentiles(session: Session, q: Query, dims: list[ColumnElement[Any]], where: ColumnElement[bool],
-                        rows: list[list[Any]], missing: list[int]) -> None:
-    """SQLite: the values of each group in order, interpolated as PostgreSQL's percentile_cont does."""
-    by_field: dict[str, list[int]] = defaultdict(list)
-    for i in missing:
-        by_field[q.measures[i].field].append(i)  # type: ignore[index]
-    positions = {tuple(r[:len(dims)]): r for r in rows}
-    for name, indexes in by_field.items():
-        value = q.source.columns[name].expr
-        statement = (select(*dims, value).select_from(q.source.from_clause(_used(q)))
-                     .where(where, value.is_not(None)).order_by(*dims, value).limit(MAX_PERCENTILE_VALUES + 1))
-        groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
-        count = 0
-        for r in session.execute(statement):
-            count += 1
-            groups[tuple(r[:len(dims)])].append(float(r[-1]))
-        if count > MAX_PERCENTILE_VALUES:
-            raise BadRequest(f"percentiles on SQLite read at most {MAX_PERCENTILE_VALUES} values; narrow the "
-                             "filter or use PostgreSQL", field="measures")
-        for group_key, row in positions.items():
-            for i in indexes:
-                row[len(dims) + i] = percentile_cont(groups.get(group_key, []), PERCENTILES[q.measures[i].agg])
 
 
 FOLDABLE = frozenset({"count", "sum", "min", "max", "avg"})

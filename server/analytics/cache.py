@@ -4,25 +4,32 @@ A chart's rows are a function of (the chart's definition, the viewer's effective
 fields and the SQL of the columns it charts, the request's filters and drill-down, the locale, today's date
 for period KPIs, and the committed data). The first parts are compiled SQL and JSON, hashed into the key.
 The committed data is named by the audit chain heads (`audit_head`: each chain's id, length and hash), read
-in the request before any data is read.
+in the request before any data is read, and stored beside the rows: an entry is (the heads it was computed
+at, its rows).
 
 Why the heads and not max(audit_event.seq): on PostgreSQL `seq` comes from a sequence, allocated before
 commit, so seq 100 can become visible after seq 101 has been (a reader seeing max 101 would cache rows that
 miss 100, for good). A chain's length is different: a writer holds its chain's head row (`FOR UPDATE`) from
 its first event until it commits, so each chain grows in commit order, one committed writer at a time, and
 PostgreSQL releases that lock only after the commit is visible. The heads therefore name exactly which
-writes a snapshot holds; every BOMS write publishes an event in its own transaction (server/audit.py), so a
-committed write to anything a chart reads (its records, records reached through lookups, rollups and
-relations, process instances, tasks, audit events, record types, users) moves a head and every key with it.
-The head hash makes the key unique across databases and restored backups too.
+writes a snapshot holds; every BOMS write publishes an event in its own transaction (server/audit.py).
+The head hash makes the comparison exact across databases and restored backups too.
+
+An entry whose heads are the request's is a hit. One computed at older heads is re-validated
+(cache_writes.py): the events committed since (per chain, between the entry's length and the current one,
+read by the unique (chain, chain_seq) index, at most 500) are checked against the tables the chart's SQL
+reads, and when none of them may have written one of those tables (a sign-in, another record type, a task
+under a records chart) the entry is a hit and is stored again at the current heads; otherwise, or when
+the events cannot tell (too many, a chain that shrank or has another hash), it is a miss, computed afresh.
 
 On PostgreSQL (READ COMMITTED, one snapshot per statement) the heads are read first: the data read after it
-holds at least those writes, so an entry is never older than its key (at worst newer, which is no staleness).
-On SQLite the read transaction is one snapshot. Each node keeps its own cache and computes the key from the
-shared database, so nodes never serve each other stale rows; a miss is today's path plus the key (~1 ms).
+holds at least those writes, so an entry is never older than its heads (at worst newer, which is no
+staleness), and the events up to the current heads are visible when they are read. On SQLite the read
+transaction is one snapshot. Each node keeps its own cache and computes the key from the shared database,
+so nodes never serve each other stale rows; a miss is today's path plus the key (~1 ms).
 
 Writes made outside BOMS (SQL by hand, a bulk load) publish nothing: they are not seen until a BOMS write
-or a restart. BOMS_ANALYTICS_CACHE_BYTES=0 turns the cache off.
+that touches the chart's tables, or a restart. BOMS_ANALYTICS_CACHE_BYTES=0 turns the cache off.
 """
 
 from __future__ import annotations
@@ -33,11 +40,13 @@ import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from server.analytics.cache_writes import Heads, still_valid, tables_read
 from server.analytics.figures import chart_where, require_fields
 from server.analytics.sources import Source
 from server.db import Database, utcnow
@@ -57,16 +66,23 @@ class ResultCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.revalidated = 0  # hits whose entry was older than the request's heads (cache_writes.py)
 
     def get(self, key: str) -> Any | None:
         with self._lock:
             data = self._entries.get(key)
             if data is None:
-                self.misses += 1
                 return None
             self._entries.move_to_end(key)
-            self.hits += 1
         return pickle.loads(data)  # a fresh copy: callers add drill-down URLs to the rows they get
+
+    def count(self, hit: bool, revalidated: bool = False) -> None:
+        with self._lock:
+            if hit:
+                self.hits += 1
+                self.revalidated += revalidated
+            else:
+                self.misses += 1
 
     def put(self, key: str, value: Any) -> None:
         data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
@@ -106,7 +122,7 @@ def cache_of(session: Session) -> ResultCache | None:
     return session.info.get(_CACHE)
 
 
-def data_version(session: Session) -> tuple[tuple[int, int, str], ...] | None:
+def data_version(session: Session) -> Heads | None:
     """The chain heads as this request's snapshot holds them, or None when the cache is off (read first,
     before any data: see the module's docstring)."""
     if cache_of(session) is None:
@@ -125,8 +141,14 @@ def _charted(chart: Mapping[str, Any]) -> list[str]:
     return names + ([chart["compare"]["field"]] if "compare" in chart else [])
 
 
-def chart_key(session: Session, version: tuple[Any, ...], chart: Mapping[str, Any], source: Source,
-              where: list[ColumnElement[bool]], locale: str) -> str | None:
+@dataclass(frozen=True)
+class Keyed:
+    key: str
+    tables: frozenset[str]  # what the chart's SQL reads: the writes that can change its rows
+
+
+def chart_key(session: Session, chart: Mapping[str, Any], source: Source, where: list[ColumnElement[bool]],
+              locale: str) -> Keyed | None:
     """The key of one chart's rows for this viewer and request; None where the figure itself must answer
     (a field the viewer may not read: its refusal is the figure's to give)."""
     try:
@@ -136,8 +158,32 @@ def chart_key(session: Session, version: tuple[Any, ...], chart: Mapping[str, An
         return None
     # A column's SQL carries the related types' row scopes of a lookup or rollup, and "now" for a task's age
     # (so such a chart is computed afresh each time, as it must be).
-    columns = [_sql(session, source.columns[name].expr) for name in _charted(chart)]
-    parts = [repr(version), utcnow().date().isoformat(), locale, json.dumps(chart, sort_keys=True, default=str),
+    charted = [source.columns[name].expr for name in _charted(chart)]
+    parts = [utcnow().date().isoformat(), locale, json.dumps(chart, sort_keys=True, default=str),
              source.kind, source.name, repr(sorted(source.columns)), repr(sorted(source.hidden)),
-             *[_sql(session, c) for c in clauses], *columns]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+             *[_sql(session, c) for c in clauses], *[_sql(session, c) for c in charted]]
+    # Every join the source may add: reading more tables than the query does only costs a hit, never a stale row.
+    tables = tables_read([source.from_clause(set(source.columns)), *clauses, *charted])
+    return Keyed(hashlib.sha256("\x1f".join(parts).encode()).hexdigest(), tables)
+
+
+def lookup(session: Session, store: ResultCache, keyed: Keyed, version: Heads) -> Any | None:
+    """The cached rows of ``keyed`` as of ``version`` (the request's heads), or None (a miss)."""
+    entry = store.get(keyed.key)
+    if entry is None:
+        store.count(False)
+        return None
+    heads, body = entry
+    if heads == version:
+        store.count(True)
+        return body
+    if not still_valid(session, heads, version, keyed.tables):
+        store.count(False)
+        return None
+    store.count(True, revalidated=True)
+    store.put(keyed.key, (version, body))  # the next read at these heads needs no events
+    return body
+
+
+def remember(store: ResultCache, keyed: Keyed, version: Heads, body: Any) -> None:
+    store.put(keyed.key, (version, body))

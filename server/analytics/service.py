@@ -132,12 +132,12 @@ def _body(session: Session, who: Principal, definition: Mapping[str, Any], chart
     source = sources[spec]
     where = _where(session, who, definition, chart, source, args)
     store = cache.cache_of(session) if version is not None else None
-    key = cache.chart_key(session, version, chart, source, where, locale) if store is not None else None
-    body = store.get(key) if store is not None and key is not None else None
+    keyed = cache.chart_key(session, chart, source, where, locale) if store is not None else None
+    body = cache.lookup(session, store, keyed, version) if store is not None and keyed is not None else None
     if body is None:
         body = figure(session, chart, source, where, locale)
-        if store is not None and key is not None:
-            store.put(key, body)
+        if store is not None and keyed is not None:
+            cache.remember(store, keyed, version, body)
     body["drill"] = chart.get("drill")
     return body
 

@@ -125,7 +125,9 @@ def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any
     """`end - start` in seconds, as a float, on both databases."""
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return func.extract("epoch", end - start)
+    # date_part is double precision; EXTRACT has returned NUMERIC since PostgreSQL 14, several times slower
+    # to divide, average and sort over a million task durations.
+    return func.date_part("epoch", end - start)
 
 
 def _label(en: str, zh: str) -> dict[str, str]:

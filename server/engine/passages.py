@@ -7,6 +7,12 @@ cancelled after that (a task whose parent completed, or that had an open row). P
 the task tree: a task's parent is the element the token came from; pruning keeps the parents of
 unfinished tasks, so the pair is exact for a task entered in an earlier step too.
 
+An instance waiting after an event-based gateway waits in the gateway, as Camunda 7 has it (the token
+stays in the gateway's activity instance; its catch events are the gateway's subscriptions, so Cockpit
+shows the instance on the gateway): the gateway's task is WAITING and gets the open row, its time is the
+wait for the first event. Its catch events, like boundary events, only listen: each is a passage when
+it fires, never a second waiting token beside the gateway's (which would count the instance twice).
+
 Times are the step's clock: what enters and ends within one step took no time an instance waits.
 The instances inside a multi-instance or looped activity are not rows: the activity's own task is the
 passage (one per arrival, as the diagram draws one shape). Tasks of called processes belong to the

@@ -25,6 +25,9 @@ class HumanTask(Base):
               sqlite_where=text("owner IS NOT NULL")),
         # ...and a completion's nextTasks: the oldest open rows of the instance, read in order (migration 0024).
         Index("ix_human_task_instance_status", "instance_id", "status", "created_at", "id"),
+        # The task charts of a process dashboard: its steps' times and due dates, index-only (migration 0026).
+        Index("ix_human_task_process_status_name", "process_key", "status", "name",
+              postgresql_include=["created_at", "completed_at", "due_at", "id"]),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -228,3 +228,27 @@ def test_chart_filter_dashboard_filters_and_drill(sales: Any) -> None:
     assert bad.status_code == 400 and "colour" in bad.get_json()["error"]["message"]
     bad = sales.get("fiona", "/api/v1/dashboards/sales/charts/c/data?period.from=yesterday")
     assert bad.status_code == 400 and "period.from" in bad.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("walked", [24, 0])
+def test_percentiles_read_at_their_positions_or_sorted_whole_agree(sales: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                   walked: int) -> None:
+    """Few groups: the two values around each percentile's position are read (percentiles.py); many: sorted
+    whole. Both give percentile_cont's value, the empty group (no product) included."""
+    from server.analytics import aggregate
+
+    monkeypatch.setattr(aggregate, "MAX_WALKED_GROUPS", walked)
+    put(sales, dashboard(chart("p", "table", [{"field": "product"}],
+                               [{"agg": "p90", "field": "amount"}, {"agg": "count"}, {"agg": "median", "field": "qty"},
+                                {"agg": "p25", "field": "amount"}])))
+    values: dict[Any, list[tuple[float, float]]] = {}
+    for product, amount, qty in sql(sales, "SELECT product, amount, qty FROM rec_sale"):
+        values.setdefault(product, []).append((float(amount), float(qty)))
+    rows = data(sales, "fiona", "sales", "p")["rows"]
+    assert {r["product"] for r in rows} == set(values) and None in values
+    for row in rows:
+        own = values[row["product"]]
+        assert row["count"] == len(own)
+        assert close(row["p90_amount"], _percentile([a for a, _ in own], 0.9))
+        assert close(row["p25_amount"], _percentile([a for a, _ in own], 0.25))
+        assert close(row["median_qty"], _percentile([q for _, q in own], 0.5))

@@ -3,6 +3,7 @@ from known timestamps, date and variable filters, permissions and refusals (both
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from server.models import ElementPassage, ProcessInstance, ProcessVersion
+from tests.conftest import run_due_jobs
 from tests.engine.flow import Flow
 
 URL = "/api/v1/process-definitions/heatmap_demo/heatmap"
@@ -192,3 +194,32 @@ def test_elements_inside_an_embedded_sub_process_are_passages_of_the_version(api
     assert (after["catch_rejected"]["count"], after["catch_any_error"]["count"], after["catch_note"]["count"]) \
         == (1, 0, 0)
     assert after["end_rejected_error"]["count"] == 1 and after["review"]["count"] == 1
+
+
+def test_an_instance_waiting_after_an_event_based_gateway_waits_at_the_gateway(api: Any, flow: Flow) -> None:
+    """As in Camunda 7 Cockpit: the token waits in the gateway (its catch events are subscriptions of the
+    gateway); a catch event is a passage only when it fires, and the gateway's time is the wait for it."""
+    flow.deploy("heatmap_events.bpmn")
+    instance = flow.start("heatmap_events", {"late": "PT1S"})["id"]
+    flow.finish(instance, "send")
+
+    def seen() -> tuple[dict[str, tuple[int, int]], list[str]]:
+        body = api.get("admin", "/api/v1/process-definitions/heatmap_events/heatmap").get_json()
+        counts = {e: (v["count"], v["waiting"]) for e, v in body["elements"].items() if v["count"] or v["waiting"]}
+        return counts, [w["elementId"] for w in body["longestWaiting"]]
+
+    assert seen() == ({"start": (1, 0), "send": (1, 0), "which": (0, 1)}, ["which"])
+    time.sleep(1.1)
+    assert run_due_jobs(api.app) == 1  # the timer branch wins, a reminder, then back to the gateway
+    flow.finish(instance, "remind")
+    counts, waiting = seen()
+    assert (counts["which"], counts["late"], waiting) == ((1, 1), (1, 0), ["which"])
+    assert "paid" not in counts  # listening, not a passage
+    paid = api.post("admin", "/api/v1/messages", json={"name": "invoice_paid", "processInstanceId": instance})
+    assert paid.status_code == 200, paid.get_json()
+    counts, waiting = seen()
+    assert (counts["which"], counts["paid"], counts["late"], counts["end"], waiting) == (
+        (2, 0), (1, 0), (1, 0), (1, 0), [])
+    body = api.get("admin", "/api/v1/process-definitions/heatmap_events/heatmap").get_json()
+    assert body["flows"]["f_paid"] == 1 and body["flows"]["f_late"] == 1 and body["flows"]["f_again"] == 1
+    assert body["elements"]["which"]["maxSeconds"] >= 1.0  # the wait for the timer is the gateway's time

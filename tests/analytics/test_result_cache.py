@@ -130,3 +130,98 @@ def test_the_cache_can_be_turned_off(sales: Any, monkeypatch: pytest.MonkeyPatch
     finally:
         app.extensions["boms_db"].dispose()
     assert _cache(sales) is not None
+
+
+def _counts(cache: Any) -> tuple[int, int, int]:
+    return cache.hits, cache.misses, cache.revalidated
+
+
+def test_writes_the_chart_cannot_read_do_not_invalidate_it(sales: Any, browser: Any) -> None:
+    """A sign-in, a record of another type, a dashboard saved: the entry is re-validated by the events since
+    (cache_writes.py) and served; a write to the charted type is a miss that sees the new record."""
+    put(sales, dashboard(BY_REGION))
+    put(sales, {**dashboard(BY_REGION, key="other"), "title": {"en": "Other", "zh": "其他"}})
+    types(sales)  # other record types (customer, order): their saves are record type events of theirs
+    cache = _cache(sales)
+    first = _sums(sales, "fiona")
+    hits, misses, revalidated = _counts(cache)
+    browser("fiona")  # an auth.login event
+    make(sales, "admin", "customer", name="Acme", region="north")
+    put(sales, {**dashboard(BY_REGION, key="other"), "title": {"en": "Other 2", "zh": "其他 2"}}, expect=None)
+    assert _sums(sales, "fiona") == first
+    assert _counts(cache) == (hits + 1, misses, revalidated + 1)
+    assert _sums(sales, "fiona") == first and _counts(cache) == (hits + 2, misses, revalidated + 1)  # re-stored
+    make(sales, "admin", "sale", product="sofa", region="north", amount="10", qty=1)
+    after = _sums(sales, "fiona")
+    assert _counts(cache)[1] == misses + 1 and after["north"][1] == first["north"][1] + 1
+    _same(after, _expected(sales))
+
+
+def test_a_task_completion_does_not_invalidate_a_records_chart_but_does_a_tasks_chart(sales: Any) -> None:
+    from tests.engine.flow import Flow
+
+    sales.user("staff")
+    flow = Flow(sales)
+    flow.deploy("heatmap_demo.bpmn")
+    instance = flow.start("heatmap_demo", {"amount": 1})["id"]
+    tasks = {"key": "tasks", "type": "column", "title": {"en": "t", "zh": "t"},
+             "source": {"kind": "tasks", "process": "heatmap_demo"}, "dimensions": [{"field": "status"}],
+             "measures": [{"agg": "count"}]}
+    put(sales, dashboard(BY_REGION, tasks))
+    cache = _cache(sales)
+    first = _sums(sales, "fiona")
+    before = {r["status"]: r["count"] for r in data(sales, "admin", "sales", "tasks")["rows"]}
+    assert before == {"open": 1}
+    hits, misses, _ = _counts(cache)
+    flow.finish(instance, "review")
+    assert _sums(sales, "fiona") == first and _counts(cache)[:2] == (hits + 1, misses)
+    after = {r["status"]: r["count"] for r in data(sales, "admin", "sales", "tasks")["rows"]}
+    assert after == {"completed": 1, "open": 2} and _counts(cache)[1] == misses + 1  # pay and file
+
+
+def test_a_write_to_a_type_reached_by_a_lookup_invalidates(api: Any) -> None:
+    api.user("sam", roles=("staff",))
+    types(api)
+    acme = make(api, "sam", "customer", name="Acme", region="north")
+    make(api, "sam", "order", customer=acme["id"], lines=[{"product": "sofa", "qty": 1, "amount": "100"}])
+    by_region = {"key": "by_region", "type": "column", "title": {"en": "r", "zh": "r"},
+                 "source": {"kind": "records", "type": "order"}, "dimensions": [{"field": "region"}],
+                 "measures": [{"agg": "count"}]}
+    put(api, {"key": "orders", "title": {"en": "O", "zh": "O"}, "viewers": {"roles": ["staff"]},
+              "charts": [by_region]})
+
+    def regions() -> dict[str, int]:
+        return {r["region"]: r["count"] for r in data(api, "sam", "orders", "by_region")["rows"]}
+
+    assert regions() == {"north": 1} and regions() == {"north": 1}
+    # Only the customer changes; the order's region is its customer's, read through the lookup.
+    response = api.client.patch(f"/api/v1/records/customer/{acme['id']}", headers=api.headers("sam"),
+                                json={"fields": {"region": "south"}, "version": acme["version"]})
+    assert response.status_code == 200, response.get_json()
+    assert regions() == {"south": 1}
+
+
+def test_too_many_events_since_an_entry_is_a_miss(sales: Any, browser: Any, monkeypatch: pytest.MonkeyPatch
+                                                  ) -> None:
+    from server.analytics import cache_writes
+
+    put(sales, dashboard(BY_REGION))
+    cache = _cache(sales)
+    first = _sums(sales, "fiona")
+    monkeypatch.setattr(cache_writes, "MAX_EVENTS", 1)
+    browser("fiona")
+    browser("fiona")
+    hits, misses, _ = _counts(cache)
+    assert _sums(sales, "fiona") == first and _counts(cache)[:2] == (hits, misses + 1)
+
+
+def test_the_tables_a_chart_reads_include_those_behind_its_rollups(api: Any) -> None:
+    from server.analytics.cache_writes import tables_read
+    from server.analytics.sources import resolve
+
+    types(api)
+    with api.app.extensions["boms_db"].read() as session:
+        source = resolve(session, ADMIN, {"kind": "records", "type": "customer"})
+        assert tables_read([source.columns["revenue"].expr]) >= {"rec_order"}
+        tasks = resolve(session, ADMIN, {"kind": "tasks"})
+        assert tables_read([tasks.from_clause(set(tasks.columns))]) == {"human_task", "task_candidate"}
