@@ -52,6 +52,7 @@ SUPPLIER = {"key": "bench_supplier", "name": {"en": "Bench supplier", "zh": "测
             "fields": [{"key": "code", "label": {"en": "Code", "zh": "编码"}, "type": "text", "unique": True,
                         "required": True}]}
 SUPPLIERS = 200
+PROFILE: str | None = None  # --profile FILE: cProfile of the import call alone (pstats file)
 HEADER = ["Code", "名称", "qty", "Price", "Since", "状态", "Active", "Ratio", "Owner", "Supplier"]
 
 
@@ -99,12 +100,21 @@ def _import(app: object, path: Path) -> tuple[float, float, dict[str, object]]:
     database, instance = app.extensions["boms_db"], app.config["BOMS"].instance_path  # type: ignore[attr-defined]
     with database.read() as session:
         who = run.principal_of(session, "admin")
+    profile = None
+    if PROFILE:
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     started, cpu = time.perf_counter(), time.process_time()
     with open(path, "rb") as stream:
         body = service.start(database, instance, who, "bench_item", path.name, stream, {"onError": "abort"},
                              queue=False)
     run.run_import(database, instance, body["id"])
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(PROFILE)
     with database.read() as session:
         return elapsed, cpu, service.get(session, who, body["id"])
 
@@ -150,8 +160,8 @@ def phase(name: str, rows: int, database_url: str | None, workdir: Path, no_expo
             result.update(bare_read_s=time.perf_counter() - started, bare_cpu_s=time.process_time() - cpu)
             assert count == rows + 1
             elapsed, cpu, body = _import(app, path)
-        result.update(import_s=elapsed, import_cpu_s=cpu, status=body["status"], inserted=body["inserted"], message=body["message"],
-                      import_peak_mb=_peak_mb())
+        result.update(import_s=elapsed, import_cpu_s=cpu, status=body["status"], inserted=body["inserted"],
+                      message=body["message"], import_peak_mb=_peak_mb())
         if name == "csv" and not no_export:
             from server.auth.permissions import Principal
             from server.records.imports.export import export
@@ -173,8 +183,11 @@ def main() -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-export", action="store_true", help="skip the export after the CSV import")
     parser.add_argument("--phase", choices=("xlsx", "csv"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of each import call (FILE.xlsx, FILE.csv)")
     args = parser.parse_args()
     if args.phase:
+        global PROFILE
+        PROFILE = f"{args.profile}.{args.phase}" if args.profile else None
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="boms-bench-imports-") as tmp:
@@ -187,7 +200,7 @@ def main() -> int:
             continue
         command = [sys.executable, __file__, "--phase", name, "--xlsx-rows", str(args.xlsx_rows), "--csv-rows",
                    str(args.csv_rows)] + (["--database-url", args.database_url] if args.database_url else []) + (
-                   ["--no-export"] if args.no_export else [])
+                   ["--no-export"] if args.no_export else []) + (["--profile", args.profile] if args.profile else [])
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         r = json.loads(output)
@@ -197,7 +210,8 @@ def main() -> int:
         if name == "xlsx":
             print(f"  .xlsx {r['rows']:,} rows x 10 columns: import end to end {r['import_s']:.1f} s "
                   f"({r['rows'] / r['import_s']:,.0f} rows/s; {per_row}), status {r['status']}, {r['inserted']:,} "
-                  f"inserted; calamine bare read {r['bare_read_s']:.2f} s (CPU {r['bare_cpu_s']:.2f} s); ratio {r['import_s'] / r['bare_read_s']:.0f}x; "
+                  f"inserted; calamine bare read {r['bare_read_s']:.2f} s (CPU {r['bare_cpu_s']:.2f} s); "
+                  f"ratio {r['import_s'] / r['bare_read_s']:.0f}x (CPU {r['import_cpu_s'] / r['bare_cpu_s']:.0f}x); "
                   f"peak RSS {r['import_peak_mb']:.0f} MB")
         else:
             print(f"  .csv {r['rows']:,} rows: import {r['import_s']:.1f} s ({r['rows'] / r['import_s']:,.0f} rows/s; "
@@ -206,7 +220,8 @@ def main() -> int:
                   f"ratio {r['import_s'] / r['bare_read_s']:.0f}x; peak RSS {r['import_peak_mb']:.0f} MB")
             if "export_s" not in r:
                 continue
-            print(f"  export {r['export_rows']:,} rows to .xlsx: {r['export_s']:.1f} s (CPU {r['export_cpu_s']:.1f} s), "
+            print(f"  export {r['export_rows']:,} rows to .xlsx: {r['export_s']:.1f} s "
+                  f"(CPU {r['export_cpu_s']:.1f} s), "
                   f"{r['export_bytes'] / 1e6:.0f} MB, peak RSS after both {r['peak_mb']:.0f} MB")
         if r.get("message"):
             print(f"  message: {r['message']}")

@@ -88,6 +88,39 @@ def convert(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     return CONVERTERS[field_def["type"]](field_def, value, context)
 
 
+_REPEATED = frozenset({str, int, float, bool, date, datetime})  # cells a column repeats, hashable
+MEMO = 4096  # distinct cells remembered per column
+
+
+def column_converter(field_def: Mapping[str, Any], context: Context) -> Callable[[Any], Any]:
+    """``convert`` for one column of one import run: the field's converter bound once, and each short cell's
+    result (or its CellError) remembered, since a column repeats its options, users, dates and relations.
+    Lists and dicts (multi-selects, amounts with a currency) are given out as copies."""
+    convert_cell = CONVERTERS[field_def["type"]]
+    memo: dict[tuple[type, Any], Any] = {}
+
+    def run(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        kind = type(value)
+        if kind not in _REPEATED or kind is str and len(value) > 64:
+            return None if is_blank(value) else convert_cell(field_def, value, context)
+        found = memo.get((kind, value), memo)
+        if found is memo:
+            try:
+                found = None if is_blank(value) else convert_cell(field_def, value, context)
+            except CellError as exc:
+                found = exc
+            if len(memo) < MEMO:
+                memo[(kind, value)] = found
+        if isinstance(found, CellError):
+            raise CellError(str(found), found.code, **found.params)
+        if isinstance(found, list | dict):
+            return type(found)(found)
+        return found
+    return run
+
+
 def _number_text(value: float) -> str:
     # 15 significant digits: what a double holds exactly; drops binary noise such as 0.30000000000000004
     text = format(value, ".15g")
