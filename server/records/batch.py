@@ -18,14 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.db import utcnow
+from server.db import insert_many, utcnow
 from server.errors import BadRequest, BomsError, Conflict, FormInvalid, NotFound, Unprocessable
 from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
@@ -38,7 +38,7 @@ from server.records.numbering import next_numbers
 from server.records.references import reference_errors
 from server.records.service import check_version
 from server.records.storage import stored_fields
-from server.records.values import to_json, validator_of
+from server.records.values import JsonWriter, to_json, validator_of
 
 
 class BatchRefused(Unprocessable):
@@ -149,7 +149,9 @@ def _insert(session: Session, table: Table, type_key: str, rows: list[dict[str, 
     parameters; SQLite runs it row by row to keep the order), so the ids are taken first
     (server/records/ids.py: never one used before)."""
     given = ids.next_ids(session, table, type_key, len(rows))
-    session.execute(insert(table), [{**row, "id": record_id} for row, record_id in zip(rows, given, strict=True)])
+    for row, record_id in zip(rows, given, strict=True):
+        row["id"] = record_id
+    insert_many(session, table, rows)
     return given
 
 
@@ -170,7 +172,9 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
     now = utcnow()
     system = {"version": 1, "created_at": now, "created_by": who.username, "updated_at": now,
               "updated_by": who.username}
-    keys = [f["key"] for f in stored_fields(definition)]
+    blank = dict.fromkeys(f["key"] for f in stored_fields(definition))
+    computes = any(f["type"] in ("formula", "rollup") for f in definition["fields"])
+    columns = money.columns_of if money.fields_of(definition) else None
     order = sorted(rows)
     prepared: dict[int, dict[str, Any]] = {}
     try:
@@ -182,24 +186,27 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
                 stored = dict(rows[index])
                 for key, given in numbers.items():
                     stored[key] = given[position]
-                try:
-                    stored.update(compute(type_key, definition, {**dict.fromkeys(keys), **stored}))
-                except FormInvalid as exc:
-                    errors.append(_row_error(index, exc))
+                if computes:
+                    try:
+                        stored.update(compute(type_key, definition, {**blank, **stored}))
+                    except FormInvalid as exc:
+                        errors.append(_row_error(index, exc))
                 prepared[index] = stored
             if errors:
                 raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100])
-            made = _insert(session, target.table, type_key, [money.columns_of(definition, {
-                **dict.fromkeys(keys), **prepared[i], **system}) for i in order])
+            made = _insert(session, target.table, type_key, [
+                {**blank, **prepared[i], **system} if columns is None else columns(definition, {
+                    **blank, **prepared[i], **system}) for i in order])
     except IntegrityError:
         errors = _duplicates(session, target, prepared)
         raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100]) from None
     by_index = dict(zip(order, made, strict=True))
+    as_json = JsonWriter(definition)
     publish(session, [Event(EventKind.RECORD_CREATED, who.username, subject_type=SubjectType.RECORD,
                             subject_id=f"{type_key}:{by_index[i]}",
                             data={"type": type_key, "id": by_index[i], "version": 1,
                                   "changes": {k: {"old": None, "new": v} for k, v in
-                                              _json(definition, prepared[i]).items()}, **target.extra})
+                                              as_json(prepared[i]).items()}, **target.extra})
                       for i in order])
     return by_index
 
