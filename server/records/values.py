@@ -222,14 +222,19 @@ class RecordValidator:
         if shape is None:
             return None
         stored: dict[str, Any] = {}
-        column_value, kinds, fields = self._column_value, self.kinds, self.fields
+        memos, kinds, fields = self._stored, self.kinds, self.fields
         for key, value in (values.items() if not shape.defaults else {**values, **shape.defaults}.items()):
             if value is None:
                 if key in shape.required:
                     return None
                 stored[key] = kinds[key].to_db(fields[key], None)
                 continue
-            found = column_value(key, value)
+            try:  # the memo inline: most values were met before
+                found = memos[key].get((type(value), value), _UNSEEN)
+            except TypeError:  # unhashable (a list)
+                found = _UNSEEN
+            if found is _UNSEEN:
+                found = self._column_value(key, value)
             if found is _SLOW:
                 return None
             stored[key] = found
@@ -300,10 +305,25 @@ class JsonWriter:
     def __init__(self, definition: Mapping[str, Any]) -> None:
         self.definition = definition
         self.folds = bool(money.fields_of(definition))  # a Money value needs to_json's own handling
-        self.fields = [(f["key"], f, KINDS[f["type"]]) for f in definition["fields"]]
+        self.fields = [(f["key"], f, KINDS[f["type"]], {}) for f in definition["fields"]]
 
     def __call__(self, values: Mapping[str, Any]) -> dict[str, Any]:
         if self.folds:
             return to_json({"fields": [f for f in self.definition["fields"] if f["key"] in values]}, values,
                            frozenset(values))
-        return {key: kind.to_json(field, values[key]) for key, field, kind in self.fields if key in values}
+        result = {}
+        for key, field, kind, memo in self.fields:
+            if key not in values:
+                continue
+            value = values[key]
+            kind_of = type(value)
+            if kind_of not in _IMMUTABLE:
+                result[key] = kind.to_json(field, value)
+                continue
+            found = memo.get((kind_of, value), _UNSEEN)  # dates, options, amounts repeat
+            if found is _UNSEEN:
+                found = kind.to_json(field, value)
+                if len(memo) < RecordValidator.MEMO and type(found) in _IMMUTABLE:
+                    memo[(kind_of, value)] = found
+            result[key] = found
+        return result
