@@ -339,17 +339,43 @@ def to_user(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     return name
 
 
-@converter("relation")
-def to_relation(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
-    """A related record by a unique text field of its type (an order's customer by its code or name), or
-    by its id (a whole number)."""
+def _record_id(field_def: Mapping[str, Any], value: Any, context: Context) -> int | None:
+    """The id a cell (or one name of a multi-record cell) names, or None when no record has it."""
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
     text = to_text(field_def, value, context)
     found = context.relations.get(field_def["key"], {}).get(text.casefold())
+    if found is None and text.isdigit():
+        return int(text)
+    return found
+
+
+@converter("relation")
+def to_relation(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
+    """A related record by a unique text field of its type (an order's customer by its code or name), or
+    by its id (a whole number). A relation to many takes several, separated as multi-selects are
+    (``A-1, A-2``; ``,;，；、|``): every name the target type does not have is named in the cell's error."""
+    if field_def.get("multiple"):
+        parts = [value] if isinstance(value, int | float) and not isinstance(value, bool) else \
+            [p for p in SPLIT.split(to_text(field_def, value, context)) if p]
+        ids: list[int] = []
+        unknown: list[str] = []
+        for part in parts:
+            found = _record_id(field_def, part, context)
+            if found is None:
+                unknown.append(str(part))
+            elif found not in ids:
+                ids.append(found)
+        if unknown:
+            listed = "', '".join(unknown)
+            raise CellError(f"no {field_def['target']} record{'s' if len(unknown) > 1 else ''} "
+                            f"'{listed}' (give values of one of its unique fields, or ids, separated "
+                            "by commas)", "cell_unknown_records", value="”, “".join(unknown),
+                            target=field_def["target"])
+        return ids
+    found = _record_id(field_def, value, context)
     if found is None:
-        if text.isdigit():
-            return int(text)
+        text = to_text(field_def, value, context)
         raise CellError(f"no {field_def['target']} record '{text}' (give a value of one of its unique fields, "
                         "or its id)", "cell_unknown_record", value=text, target=field_def["target"])
     return found
