@@ -33,11 +33,11 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # json
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import TextClause, func, insert, literal, select, text, update
+from sqlalchemy import TextClause, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from server.audit_compact import COMPACT_VERSION, full_values, stored
-from server.db import Database, utcnow
+from server.db import Database, insert_many, utcnow
 from server.events import EventKind, SubjectType
 from server.models import AuditEvent, AuditHead
 
@@ -207,8 +207,8 @@ def publish(session: Session, events: Event | Iterable[Event]) -> list[Event]:
             params.update({f"{name}_{i}": value for name, value in fields.items()})
         session.execute(_pg_append(len(rows)), params)
     else:
-        # Core: one executemany (psycopg pipelines it), whatever is None
-        session.execute(insert(AuditEvent.__table__), rows)
+        # One executemany of the driver (psycopg pipelines it), whatever is None
+        insert_many(session, AuditEvent.__table__, rows)
         session.execute(update(AuditHead).where(AuditHead.id == head.id)
                         .values(seq=head.seq, hash=head.hash, last_seq=head.last_seq))
     for subscriber in publisher.subscribers:

@@ -8,15 +8,16 @@ so two writers never deadlock on a lock upgrade.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, MetaData, create_engine, event, exc
+from sqlalchemy import JSON, MetaData, Table, create_engine, event, exc, insert
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from server.private_files import private_sqlite
@@ -133,3 +134,33 @@ DATABASE_EXTENSION = "boms_db"  # the app.extensions key the factory stores the 
 def current_database(app: Flask | None = None) -> Database:
     """The app's Database: the current app's inside a request or app context, else `app`'s."""
     return (app or current_app).extensions[DATABASE_EXTENSION]
+
+
+@lru_cache(maxsize=128)
+def _compiled(table: Table, columns: tuple[str, ...], dialect: Dialect
+              ) -> tuple[str, bool, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    """(SQL text, whether the paramstyle is positional, each parameter's name and bind processor in order)."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else columns
+    processors = tuple((name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
+    return str(compiled), bool(compiled.positional), processors
+
+
+def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (all with the same keys, each a column of ``table``) in one executemany of the driver,
+    the parameters built here as plain tuples (dicts for a named paramstyle) with each column's bind processor
+    found once: the values reach the database as SQLAlchemy's own executemany sends them (the same
+    processors), without its per-row parameter bookkeeping (~10 µs a row and statement; the batch write of
+    records and the audit append are its callers)."""
+    if not rows:
+        return
+    connection = session.connection()
+    sql, positional, processors = _compiled(table, tuple(rows[0]), connection.dialect)
+    # Every value goes through its processor, None too (a JSON column writes null as SQLAlchemy does).
+    if positional:
+        params: list[Any] = [tuple([row[name] if process is None else process(row[name])
+                                    for name, process in processors]) for row in rows]
+    else:
+        params = [{name: row[name] if process is None else process(row[name]) for name, process in processors}
+                  for row in rows]
+    connection.exec_driver_sql(sql, params)

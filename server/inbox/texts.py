@@ -125,6 +125,8 @@ FIELD_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
                                      value=p.get("value")),
     "cell_unknown_record": lambda p: _("no %(type)s record “%(value)s” (give a value of one of its unique fields, "
                                        "or its id)", type=p.get("target"), value=p.get("value")),
+    "cell_unknown_records": lambda p: _("no %(type)s records “%(value)s” (give values of one of its unique fields, "
+                                        "or ids, separated by commas)", type=p.get("target"), value=p.get("value")),
     # server/forms/limits.py: what no process, decision or record may hold
     "string_too_long": lambda p: FIELD_TEXTS["maxLength"](p),
     "too_many_items": lambda p: FIELD_TEXTS["maxItems"](p),

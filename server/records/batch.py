@@ -4,8 +4,10 @@ The same checks as one write (server/records/service.py), done for the batch: th
 the type's version (server/records/values.validator_of) on every row, the action's field permissions and
 row scope per row, the references of all rows in one query per field, auto-numbers taken in one counter
 increment (the row lock and the transaction keep them unique and gap-free, as for one create), formulas
-per row, then one executemany per statement shape and one append of the audit events (one per record,
-chained in order) whose subscribers — the rules' outbox — run in the same transaction.
+per row, then one executemany per statement shape (the link rows of relations to many, server/records/
+many.py, too: one executemany per field for new records, a record's changed pairs for an update) and one
+append of the audit events (one per record, chained in order) whose subscribers — the rules' outbox — run
+in the same transaction. Attachments' files are written by the single path only.
 
 All or nothing: every row is checked even after one failed; if any did, ``BatchRefused`` names each
 failing row's index with its error, and the savepoint around the writes leaves nothing behind.
@@ -18,14 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
 from server.auth.permissions import Principal
 from server.auth.permissions.records import Action
-from server.db import utcnow
+from server.db import insert_many, utcnow
 from server.errors import BadRequest, BomsError, Conflict, FormInvalid, NotFound, Unprocessable
 from server.events import EventKind, SubjectType
 from server.forms.validation import FieldMessage
@@ -33,12 +35,12 @@ from server.queries import id_value
 from server.records import ids, money
 from server.records.access import Access
 from server.records.computed import compute
-from server.records.many import is_many
+from server.records.many import as_ids, link_table, many_fields, write_links
 from server.records.numbering import next_numbers
 from server.records.references import reference_errors
 from server.records.service import check_version
 from server.records.storage import stored_fields
-from server.records.values import to_json, validator_of
+from server.records.values import JsonWriter, to_json, validator_of
 
 
 class BatchRefused(Unprocessable):
@@ -64,18 +66,19 @@ class Target:
 
 
 def _single_path_fields(definition: Mapping[str, Any]) -> list[str]:
-    """The fields whose values are files or link rows, which only the single path writes."""
-    return [f["key"] for f in definition["fields"] if f["type"] == "attachment" or is_many(f)]
+    """The fields whose values are files, which only the single path writes."""
+    return [f["key"] for f in definition["fields"] if f["type"] == "attachment"]
 
 
 def single_path_only(a: Access) -> bool:
-    """Whether rows of this type must go one by one through server/records/service.py, which stores an
-    attachment's files and a relation to many's link rows; the batch statements write table columns only."""
-    return bool(_single_path_fields(a.definition))
+    """Whether the bulk API, the demo data and rule runs send rows of this type one by one through
+    server/records/service.py: it stores an attachment's files, and they keep their relations to many
+    there too (imports write those link rows through this batch path)."""
+    return bool(_single_path_fields(a.definition)) or bool(many_fields(a.definition))
 
 
 def _refuse_single_path_values(definition: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> None:
-    """The batch statements write table columns only: a value for files or link rows is refused, never dropped."""
+    """The batch statements write no files: a value for an attachment is refused, never dropped."""
     for key in _single_path_fields(definition):
         if any(row.get(key) not in (None, []) for row in rows):
             raise BadRequest(f"field '{key}' of {definition['key']} is written one record at a time, not in a batch",
@@ -149,8 +152,41 @@ def _insert(session: Session, table: Table, type_key: str, rows: list[dict[str, 
     parameters; SQLite runs it row by row to keep the order), so the ids are taken first
     (server/records/ids.py: never one used before)."""
     given = ids.next_ids(session, table, type_key, len(rows))
-    session.execute(insert(table), [{**row, "id": record_id} for row, record_id in zip(rows, given, strict=True)])
+    for row, record_id in zip(rows, given, strict=True):
+        row["id"] = record_id
+    insert_many(session, table, rows)
     return given
+
+
+def _insert_links(session: Session, definition: Mapping[str, Any], rows: Mapping[int, Mapping[str, Any]],
+                  made: Mapping[int, int]) -> None:
+    """The link rows of the new records' relations to many (server/records/many.py): one executemany a field."""
+    for spec in many_fields(definition):
+        pairs = [{"source_id": made[i], "target_id": target} for i, row in rows.items()
+                 for target in as_ids(row.get(spec["key"]))]
+        insert_many(session, link_table(definition["key"], spec), pairs)
+
+
+def _old_links(session: Session, definition: Mapping[str, Any], changes: Mapping[int, Change]) -> None:
+    """Each changed record's current ids of the relations to many the change names (its table row has none)."""
+    for spec in many_fields(definition):
+        key = spec["key"]
+        named = {int(c.old["id"]): c for c in changes.values() if key in c.changed}
+        if not named:
+            continue
+        link = link_table(definition["key"], spec)
+        current: dict[int, list[int]] = {record_id: [] for record_id in named}
+        for source, target in session.execute(select(link.c.source_id, link.c.target_id).where(
+                link.c.source_id.in_(sorted(named))).order_by(link.c.target_id)):
+            current[source].append(target)
+        for record_id, change in named.items():
+            change.old = {**change.old, key: current[record_id]}
+            if as_ids(change.changed[key]) == current[record_id]:
+                del change.changed[key]
+
+
+def _without(values: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in keys} if keys else values
 
 
 def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, Any]],
@@ -170,7 +206,9 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
     now = utcnow()
     system = {"version": 1, "created_at": now, "created_by": who.username, "updated_at": now,
               "updated_by": who.username}
-    keys = [f["key"] for f in stored_fields(definition)]
+    blank = dict.fromkeys(f["key"] for f in stored_fields(definition))
+    computes = any(f["type"] in ("formula", "rollup") for f in definition["fields"])
+    columns = money.columns_of if money.fields_of(definition) else None
     order = sorted(rows)
     prepared: dict[int, dict[str, Any]] = {}
     try:
@@ -182,24 +220,30 @@ def insert_rows(session: Session, target: Target, rows: Mapping[int, dict[str, A
                 stored = dict(rows[index])
                 for key, given in numbers.items():
                     stored[key] = given[position]
-                try:
-                    stored.update(compute(type_key, definition, {**dict.fromkeys(keys), **stored}))
-                except FormInvalid as exc:
-                    errors.append(_row_error(index, exc))
+                if computes:
+                    try:
+                        stored.update(compute(type_key, definition, {**blank, **stored}))
+                    except FormInvalid as exc:
+                        errors.append(_row_error(index, exc))
                 prepared[index] = stored
             if errors:
                 raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100])
-            made = _insert(session, target.table, type_key, [money.columns_of(definition, {
-                **dict.fromkeys(keys), **prepared[i], **system}) for i in order])
+            many = [f["key"] for f in many_fields(definition)]
+            made = _insert(session, target.table, type_key, [
+                {**blank, **_without(prepared[i], many), **system} if columns is None else columns(definition, {
+                    **blank, **_without(prepared[i], many), **system}) for i in order])
+            if many:
+                _insert_links(session, definition, prepared, dict(zip(order, made, strict=True)))
     except IntegrityError:
         errors = _duplicates(session, target, prepared)
         raise BatchRefused(_summary(errors, len(rows)), rows=errors[:100]) from None
     by_index = dict(zip(order, made, strict=True))
+    as_json = JsonWriter(definition)
     publish(session, [Event(EventKind.RECORD_CREATED, who.username, subject_type=SubjectType.RECORD,
                             subject_id=f"{type_key}:{by_index[i]}",
                             data={"type": type_key, "id": by_index[i], "version": 1,
                                   "changes": {k: {"old": None, "new": v} for k, v in
-                                              _json(definition, prepared[i]).items()}, **target.extra})
+                                              as_json(prepared[i]).items()}, **target.extra})
                       for i in order])
     return by_index
 
@@ -249,6 +293,9 @@ def update_rows(session: Session, target: Target, changes: Mapping[int, Change])
     """Write checked changes (by row index) as each record's next version, audited; the ids by index."""
     definition, who, type_key, table = target.definition, target.who, target.type_key, target.table
     _refuse_single_path_values(definition, [c.changed for c in changes.values()])
+    many = [f["key"] for f in many_fields(definition)]
+    if many:
+        _old_links(session, definition, changes)
     errors = [_row_error(i, FormInvalid(e)) for i, e in reference_errors(
         session, who, definition, {i: c.changed for i, c in changes.items()}).items()]
     keys = [f["key"] for f in stored_fields(definition)]
@@ -265,9 +312,9 @@ def update_rows(session: Session, target: Target, changes: Mapping[int, Change])
         raise BatchRefused(_summary(errors, len(changes)), rows=errors[:100])
     now = utcnow()
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    written = {index: money.columns_of(definition, changed) for index, changed in final.items()}
+    written = {index: money.columns_of(definition, _without(changed, many)) for index, changed in final.items()}
     for index, changed in written.items():
-        if changed:
+        if final[index]:  # a change of links alone still makes the record's next version
             groups[tuple(sorted(changed))].append(index)
     try:
         with session.begin_nested():
@@ -282,6 +329,9 @@ def update_rows(session: Session, target: Target, changes: Mapping[int, Change])
                                      "reload and retry")
                     raise BatchRefused(_summary([{}], len(changes)),
                                        rows=[{"index": None, "status": stale.status, **stale.to_dict()}])
+            for index in final if many else ():
+                if any(k in final[index] for k in many):
+                    write_links(session, definition, int(changes[index].old["id"]), changes[index].old, final[index])
     except IntegrityError:
         errors = _duplicates(session, target, {i: final[i] for i in final if final[i]},
                              {i: changes[i].old["id"] for i in final})

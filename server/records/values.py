@@ -9,6 +9,8 @@ exact decimals (their min/max), and returns the values as the columns store them
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,6 +93,8 @@ class RecordValidator:
                       if (check := quick_check(prop)) is not None}
         self.files = frozenset(k for k, prop in self.schema["properties"].items() if is_file_field(prop))
         self.memo: dict[str, dict[tuple[type, Any], bool]] = {k: {} for k in writable}
+        self._stored: dict[str, dict[tuple[type, Any], Any]] = {k: {} for k in writable}
+        self._shapes: dict[tuple[frozenset[str], bool, frozenset[str]], _Shape | None] = {}
 
     def _passes(self, key: str, value: Any) -> bool:
         quick = self.quick.get(key)
@@ -125,6 +129,9 @@ class RecordValidator:
         ``visible``: the fields the caller may read — an error about any other field is not named."""
         if not isinstance(values, Mapping):
             raise FormInvalid({"fields": _message("must be an object of field values", "not_object")})
+        plain = self.plain(values, creating=creating, visible=visible)
+        if plain is not None:
+            return plain
         fields, kinds = self.fields, self.kinds
         errors: dict[str, Any] = {}
         given = dict(values)
@@ -171,6 +178,68 @@ class RecordValidator:
             raise FormInvalid(shown)
         return {key: kinds[key].to_db(fields[key], present.get(key)) for key in given}
 
+    def _shape(self, keys: frozenset[str], creating: bool, visible: frozenset[str]) -> _Shape | None:
+        """What ``validate`` decides from a record's keys alone (memoized per key set): None when some key
+        is unknown, hidden, computed or a file (``validate`` alone speaks then)."""
+        found = self._shapes.get((keys, creating, visible), _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]
+        shape = None
+        if keys <= visible and all(k in self.fields and self.kinds[k].writable for k in keys) \
+                and not keys & self.files:
+            defaults = {k: v for k, v in self.defaults.items() if k not in keys} if creating else {}
+            missing = (self.required - keys - defaults.keys()) if creating else frozenset()
+            required = frozenset(k for k in keys if self.fields[k]["required"])
+            shape = None if missing else _Shape(defaults, required)
+        if len(self._shapes) < 64:
+            self._shapes[(keys, creating, visible)] = shape
+        return shape
+
+    def _column_value(self, key: str, value: Any) -> Any:
+        """A present value of ``key`` as its column stores it, if it passes every check ``validate`` makes of
+        it (storable, its property's schema, decimal bounds); else ``_SLOW``. Short values are memoized."""
+        kind = type(value)
+        memo = self._stored[key] if kind in _MEMO_KINDS and (kind is not str or len(value) <= 64) else None
+        if memo is not None:
+            found = memo.get((kind, value), _UNSEEN)
+            if found is not _UNSEEN:
+                return found
+        stored = _SLOW
+        if _plainly_storable(value):
+            checked = _as_decimal_text(value) if key in self.decimals else value
+            if self._passes(key, checked) and not (key in self.decimals and isinstance(checked, str)
+                                                   and _decimal_bounds(self.fields[key], checked)):
+                stored = self.kinds[key].to_db(self.fields[key], checked)
+        if memo is not None and type(stored) in _IMMUTABLE and len(memo) < self.MEMO:
+            memo[(kind, value)] = stored
+        return stored
+
+    def plain(self, values: Mapping[str, Any], *, creating: bool, visible: frozenset[str]) -> dict[str, Any] | None:
+        """What ``validate`` returns for ``values`` when every value is plainly valid (a spreadsheet's rows,
+        mostly): each value's checks memoized per field, no per-row schema walk; None when any value or key
+        needs ``validate`` itself, which then says exactly what is wrong."""
+        shape = self._shape(frozenset(values), creating, visible)
+        if shape is None:
+            return None
+        stored: dict[str, Any] = {}
+        memos, kinds, fields = self._stored, self.kinds, self.fields
+        for key, value in (values.items() if not shape.defaults else {**values, **shape.defaults}.items()):
+            if value is None:
+                if key in shape.required:
+                    return None
+                stored[key] = kinds[key].to_db(fields[key], None)
+                continue
+            try:  # the memo inline: most values were met before
+                found = memos[key].get((type(value), value), _UNSEEN)
+            except TypeError:  # unhashable (a list)
+                found = _UNSEEN
+            if found is _UNSEEN:
+                found = self._column_value(key, value)
+            if found is _SLOW:
+                return None
+            stored[key] = found
+        return stored
+
     def converted(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         """The column values of ``values`` that ``validate`` accepted before with this same definition (an
         import's writing pass after its validation pass): what ``validate`` returns, without checking again."""
@@ -186,6 +255,18 @@ class RecordValidator:
                 value = [_sub_row(self.fields[key], row) for row in value]
             stored[key] = self.kinds[key].to_db(self.fields[key], value)
         return stored
+
+
+_UNSEEN = object()
+_SLOW = object()
+_MEMO_KINDS = frozenset({str, int, bool})  # what a column repeats: options, dates, numbers, names
+_IMMUTABLE = frozenset({str, int, bool, Decimal, date, datetime, type(None)})
+
+
+@dataclass(frozen=True)
+class _Shape:
+    defaults: dict[str, Any]  # the defaults a create adds (fields the record does not name)
+    required: frozenset[str]  # the named fields that may not be null
 
 
 _VALIDATORS: dict[str, RecordValidator] = {}
@@ -216,3 +297,33 @@ def to_json(definition: Mapping[str, Any], row: Any, visible: frozenset[str]) ->
         mapping = money.fold(definition, mapping)
     return {f["key"]: KINDS[f["type"]].to_json(f, mapping[f["key"]]) for f in definition["fields"]
             if f["key"] in visible and f["key"] in mapping}
+
+
+class JsonWriter:
+    """``to_json`` of many rows of one definition with every value present: each field's converter found once."""
+
+    def __init__(self, definition: Mapping[str, Any]) -> None:
+        self.definition = definition
+        self.folds = bool(money.fields_of(definition))  # a Money value needs to_json's own handling
+        self.fields = [(f["key"], f, KINDS[f["type"]], {}) for f in definition["fields"]]
+
+    def __call__(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        if self.folds:
+            return to_json({"fields": [f for f in self.definition["fields"] if f["key"] in values]}, values,
+                           frozenset(values))
+        result = {}
+        for key, field, kind, memo in self.fields:
+            if key not in values:
+                continue
+            value = values[key]
+            kind_of = type(value)
+            if kind_of not in _IMMUTABLE:
+                result[key] = kind.to_json(field, value)
+                continue
+            found = memo.get((kind_of, value), _UNSEEN)  # dates, options, amounts repeat
+            if found is _UNSEEN:
+                found = kind.to_json(field, value)
+                if len(memo) < RecordValidator.MEMO and type(found) in _IMMUTABLE:
+                    memo[(kind_of, value)] = found
+            result[key] = found
+        return result

@@ -72,3 +72,66 @@ def test_without_the_reservation_the_file_would_be_half_written(api: Any, one_ro
     rows = [["title", "qty", "unit"], ["First", "1", "0"], ["Second", "2", "1"], ["Third", "1", "0"]]
     body = finished(api, upload(api, csv_bytes(rows), type_key="ticket").get_json()["id"])
     assert body["status"] == "failed" and body["inserted"] == 2, body
+
+
+def _cancelling_after(api: Any, monkeypatch: pytest.MonkeyPatch, chunks: int, meanwhile: Any = None) -> None:
+    """Cancel the import between two chunks of its writing pass (the spool's second reader: the first is
+    the reservation of the numbers)."""
+    from sqlalchemy import update
+
+    class Cancelling(run.Spool):
+        readers = 0
+
+        def read(self) -> Any:
+            self.readers += 1
+            writing = self.readers == 2
+            for number, chunk in enumerate(super().read()):
+                if writing and number == chunks:
+                    if meanwhile is not None:
+                        meanwhile()
+                    with api.app.extensions["boms_db"].write() as session:
+                        session.execute(update(RecordImport).values(cancel_requested=True))
+                yield chunk
+
+    monkeypatch.setattr(run, "Spool", Cancelling)
+
+
+def _ok_rows(count: int) -> bytes:
+    return csv_bytes([["title", "qty", "unit"], *[[f"Row {i}", str(i + 1), "1"] for i in range(count)]])
+
+
+def test_a_cancelled_import_gives_its_unused_numbers_back(api: Any, one_row_chunks: None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _api(api)
+    _cancelling_after(api, monkeypatch, 2)
+    body = finished(api, upload(api, _ok_rows(5), type_key="ticket").get_json()["id"])
+    assert body["status"] == "cancelled" and body["inserted"] == 2, body
+    assert body["numbers"] == {"returned": {"number": {"first": "T-0003", "last": "T-0005"}}}, body
+    assert "3 auto-numbers reserved for the rows not written were given back (number T-0003 to T-0005)" \
+        in body["message"], body["message"]
+    made = api.post("sam", "/api/v1/records/ticket", json={"fields": {"title": "After", "qty": 1, "unit": 1}})
+    assert made.get_json()["fields"]["number"] == "T-0003"  # no gap after the records written
+    assert _numbers(api) == ["T-0001", "T-0002", "T-0003"]
+
+
+def test_numbers_taken_after_the_reservation_leave_the_gap_and_the_import_names_it(
+        api: Any, one_row_chunks: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _api(api)
+
+    def create() -> None:
+        made = api.post("sam", "/api/v1/records/ticket", json={"fields": {"title": "Meanwhile", "qty": 1, "unit": 1}})
+        assert made.get_json()["fields"]["number"] == "T-0006", made.get_json()  # after the reserved T-0001..5
+
+    _cancelling_after(api, monkeypatch, 2, create)
+    body = finished(api, upload(api, _ok_rows(5), type_key="ticket").get_json()["id"])
+    assert body["status"] == "cancelled" and body["inserted"] == 2, body
+    assert body["numbers"] == {"skipped": {"number": {"first": "T-0003", "last": "T-0005"}}}, body
+    assert "stay unused (number T-0003 to T-0005)" in body["message"], body["message"]
+    made = api.post("sam", "/api/v1/records/ticket", json={"fields": {"title": "After", "qty": 1, "unit": 1}})
+    assert made.get_json()["fields"]["number"] == "T-0007"  # never a number given twice, nor out of order
+    with api.app.extensions["boms_db"].read() as session:
+        from sqlalchemy import select
+
+        from server.models import AuditEvent
+        end = session.execute(select(AuditEvent.data).where(AuditEvent.kind == "record.imported")).scalar_one()
+    assert '"numbersSkipped":{"number":{"first":"T-0003","last":"T-0005"}}' in end

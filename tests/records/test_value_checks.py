@@ -54,3 +54,46 @@ def test_the_simple_schemas_are_recognised_and_the_others_left_alone() -> None:
     assert quick["price"]("12.50") and not quick["price"]("1.234")
     assert "decimal" not in _FORMAT_CHECKER.checkers  # so format decimal asserts nothing jsonschema would check
     assert quick_check({"type": "string", "maxLength": 3, "readOnly": True}) is None
+
+
+def _full(validator: Any, values: dict[str, Any], creating: bool, visible: frozenset[str]) -> Any:
+    """What ``validate`` answers without its plain path: the column values or the FormInvalid's fields."""
+    from server.errors import FormInvalid
+
+    plain, validator.plain = validator.plain, lambda *a, **k: None
+    try:
+        return validator.validate(values, creating=creating, visible=visible)
+    except FormInvalid as exc:
+        return exc.details.get("fields")
+    finally:
+        validator.plain = plain
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_the_plain_path_answers_as_validate_does_or_leaves_the_record_to_it(value: Any) -> None:
+    """RecordValidator.plain (memoized per value, tried first by validate) returns exactly what validate would,
+    or None; asked twice (the memo), it answers the same."""
+    from server.records.values import RecordValidator
+
+    validator = RecordValidator(DEFINITION)
+    visible = frozenset(f["key"] for f in DEFINITION["fields"])
+    for key in visible:
+        for creating in (True, False):
+            values = {"code": "AB", key: value}
+            expected = _full(validator, values, creating, visible)
+            for _ in range(2):
+                plain = validator.plain(values, creating=creating, visible=visible)
+                assert plain is None or plain == expected, (key, value, plain, expected)
+
+
+def test_the_plain_path_takes_the_plain_records() -> None:
+    from server.records.values import RecordValidator
+
+    validator = RecordValidator(DEFINITION)
+    visible = frozenset(f["key"] for f in DEFINITION["fields"])
+    values = {"code": "AB", "qty": 3, "price": "12.50", "status": "open", "since": "2026-01-02", "name": None}
+    assert validator.plain(values, creating=True, visible=visible) == _full(validator, values, True, visible)
+    assert validator.plain({**values, "qty": 11}, creating=True, visible=visible) is None  # the max
+    assert validator.plain({**values, "price": "1.234"}, creating=True, visible=visible) is None  # the scale
+    assert validator.plain({**values, "nope": 1}, creating=True, visible=visible) is None  # no such field
+    assert validator.plain(values, creating=True, visible=visible - {"qty"}) is None  # a hidden one

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Table, any_, bindparam, select
@@ -24,7 +25,7 @@ from server.errors import Forbidden, FormInvalid
 from server.records.batch import BatchRefused, Change, Target, insert_rows, update_rows
 from server.records.computed import compute
 from server.records.fields import KINDS
-from server.records.imports.convert import CellError, Context, convert, is_blank
+from server.records.imports.convert import CellError, Context, column_converter, is_blank
 from server.records.imports.files import column_letter
 from server.records.imports.mapping import Plan
 from server.records.numbering import sample_number
@@ -60,6 +61,17 @@ class Checker:
     context: Context
     validator: RecordValidator
     seen: dict[str, set[Any]] = field(default_factory=dict)  # unique field -> values met earlier in the file
+    _converters: list[tuple[int, str, Callable[[Any], Any]]] | None = None
+
+    @cached_property
+    def has_formulas(self) -> bool:
+        return any(f["type"] == "formula" for f in self.definition["fields"])
+
+    def converters(self) -> list[tuple[int, str, Callable[[Any], Any]]]:
+        """(column index, field key, the column's converter) of each mapped column, made once per checker."""
+        if self._converters is None:
+            self._converters = [(i, f["key"], column_converter(f, self.context)) for i, f in self.plan.columns]
+        return self._converters
 
     def problem(self, index: int | None, value: Any, message: str, code: str | None = None,
                 params: Mapping[str, Any] | None = None, field: str | None = None) -> dict[str, Any]:
@@ -99,10 +111,11 @@ def _cell(cells: list[Any], index: int) -> Any:
 def _convert(checker: Checker, cells: list[Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     values: dict[str, Any] = {}
     problems = []
-    for index, field_def in checker.plan.columns:
-        raw = _cell(cells, index)
+    width = len(cells)
+    for index, key, convert_cell in checker.converters():
+        raw = cells[index] if index < width else None
         try:
-            values[field_def["key"]] = convert(field_def, raw, checker.context)
+            values[key] = convert_cell(raw)
         except CellError as exc:
             problems.append(checker.problem(index, raw, str(exc), exc.code, exc.params))
     return values, problems
@@ -186,7 +199,9 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] 
                                                  "value": values[plan.key]}))
         stored = None
         if not problems and validated:
-            stored = checker.validator.converted(values, creating=existing is None)
+            creating = existing is None
+            stored = checker.validator.plain(values, creating=creating, visible=checker.visible) \
+                or checker.validator.converted(values, creating=creating)
         elif not problems:
             stored, problems = _validate(checker, cells, values, creating=existing is None)
         elif existing is None:  # every other wrong cell is named too, not only those that did not convert
@@ -243,9 +258,9 @@ def formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, An
     """A formula that fails on the row, found before writing: in the validation pass with a sample number
     (``numbers`` None), then, in abort mode, with the row's real auto-numbers (server/records/imports/
     numbers.py), so abort mode refuses the file before writing anything."""
-    fields = checker.definition["fields"]
-    if not any(f["type"] == "formula" for f in fields):
+    if not checker.has_formulas:
         return []
+    fields = checker.definition["fields"]
     now = utcnow()
     record = {**{f["key"]: None for f in fields}, **{f["key"]: sample_number(f, now) for f in fields
                                                       if f["type"] == "auto_number"}, **(numbers or {}),

@@ -88,6 +88,39 @@ def convert(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     return CONVERTERS[field_def["type"]](field_def, value, context)
 
 
+_REPEATED = frozenset({str, int, float, bool, date, datetime})  # cells a column repeats, hashable
+MEMO = 4096  # distinct cells remembered per column
+
+
+def column_converter(field_def: Mapping[str, Any], context: Context) -> Callable[[Any], Any]:
+    """``convert`` for one column of one import run: the field's converter bound once, and each short cell's
+    result (or its CellError) remembered, since a column repeats its options, users, dates and relations.
+    Lists and dicts (multi-selects, amounts with a currency) are given out as copies."""
+    convert_cell = CONVERTERS[field_def["type"]]
+    memo: dict[tuple[type, Any], Any] = {}
+
+    def run(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        kind = type(value)
+        if kind not in _REPEATED or kind is str and len(value) > 64:
+            return None if is_blank(value) else convert_cell(field_def, value, context)
+        found = memo.get((kind, value), memo)
+        if found is memo:
+            try:
+                found = None if is_blank(value) else convert_cell(field_def, value, context)
+            except CellError as exc:
+                found = exc
+            if len(memo) < MEMO:
+                memo[(kind, value)] = found
+        if isinstance(found, CellError):
+            raise CellError(str(found), found.code, **found.params)
+        if isinstance(found, list | dict):
+            return type(found)(found)
+        return found
+    return run
+
+
 def _number_text(value: float) -> str:
     # 15 significant digits: what a double holds exactly; drops binary noise such as 0.30000000000000004
     text = format(value, ".15g")
@@ -306,17 +339,43 @@ def to_user(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
     return name
 
 
-@converter("relation")
-def to_relation(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
-    """A related record by a unique text field of its type (an order's customer by its code or name), or
-    by its id (a whole number)."""
+def _record_id(field_def: Mapping[str, Any], value: Any, context: Context) -> int | None:
+    """The id a cell (or one name of a multi-record cell) names, or None when no record has it."""
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
     text = to_text(field_def, value, context)
     found = context.relations.get(field_def["key"], {}).get(text.casefold())
+    if found is None and text.isdigit():
+        return int(text)
+    return found
+
+
+@converter("relation")
+def to_relation(field_def: Mapping[str, Any], value: Any, context: Context) -> Any:
+    """A related record by a unique text field of its type (an order's customer by its code or name), or
+    by its id (a whole number). A relation to many takes several, separated as multi-selects are
+    (``A-1, A-2``; ``,;，；、|``): every name the target type does not have is named in the cell's error."""
+    if field_def.get("multiple"):
+        parts = [value] if isinstance(value, int | float) and not isinstance(value, bool) else \
+            [p for p in SPLIT.split(to_text(field_def, value, context)) if p]
+        ids: list[int] = []
+        unknown: list[str] = []
+        for part in parts:
+            found = _record_id(field_def, part, context)
+            if found is None:
+                unknown.append(str(part))
+            elif found not in ids:
+                ids.append(found)
+        if unknown:
+            listed = "', '".join(unknown)
+            raise CellError(f"no {field_def['target']} record{'s' if len(unknown) > 1 else ''} "
+                            f"'{listed}' (give values of one of its unique fields, or ids, separated "
+                            "by commas)", "cell_unknown_records", value="”, “".join(unknown),
+                            target=field_def["target"])
+        return ids
+    found = _record_id(field_def, value, context)
     if found is None:
-        if text.isdigit():
-            return int(text)
+        text = to_text(field_def, value, context)
         raise CellError(f"no {field_def['target']} record '{text}' (give a value of one of its unique fields, "
                         "or its id)", "cell_unknown_record", value=text, target=field_def["target"])
     return found

@@ -79,8 +79,7 @@ def make_plan(header: list[str], definition: Mapping[str, Any], writable: frozen
         if target in used:
             raise BadRequest(f"columns '{used[target]}' and '{name}' both map to the field '{target}'",
                              field="mapping")
-        if known[target]["type"] not in CONVERTERS or known[target]["type"] == "relation" and \
-                known[target].get("multiple"):  # files and link rows are written by the single path only
+        if known[target]["type"] not in CONVERTERS:  # attachments: files are written by the single path only
             raise Unprocessable(f"field '{target}' ({known[target]['type']}) cannot be imported yet",
                                 field=target)
         used[target] = name

@@ -8,9 +8,16 @@ counter is locked, every row to insert gets, in file order, the number it will b
 formulas are computed with it, and only if none fails are the counters moved on by the number of inserts
 and the reservation (``record_import.numbers``) stored with the import's move to ``writing``. The chunks
 then take their numbers from it (the n-th insert of the file gets first + n - 1), also when a resumed worker
-writes them. A file that fails here has written nothing and taken no number. Numbers reserved for rows an
-import then does not write (cancelled midway, or a row that changed between the check and the write) are
-not given back.
+writes them. A file that fails here has written nothing and taken no number.
+
+An import that ends before writing every reserved number (cancelled midway, or failed when a row changed
+between the check and the write) gives the unused tail back when it can (``give_back``): if the counter
+still stands at the reservation's last number, nobody has been handed a number since, so moving it back to
+the last number written leaves the numbers unique, gap-free and in creation order — the same as a rolled-
+back create. If another create took a number after the reservation, the tail is not given back: handing a
+lower number out later would put numbers out of creation order, and keeping a list of holes to fill would
+make "the next number" depend on which holes exist (and ``WO-{yyyy}`` periods end). That gap is then
+unavoidable, and the import says which numbers it skipped (its message and ``numbers.skipped``).
 """
 
 from __future__ import annotations
@@ -85,3 +92,33 @@ def reserved(definition: Mapping[str, Any], reservation: Mapping[str, Any] | Non
         return {key: [number_text(fields[key], at, first + offset + j) for j in range(n)]
                 for key, first in reservation["first"].items()}
     return numbers
+
+
+def give_back(session: Session, definition: Mapping[str, Any], reservation: Mapping[str, Any] | None,
+              used: int) -> tuple[dict[str, Any] | None, str | None]:
+    """At the end of an import that reserved numbers and wrote ``used`` inserts: give the unused numbers back
+    if no one took a number since (see the module's docstring). (the reservation with what became of the
+    rest — ``returned`` or ``skipped``, each field's first and last number —, a sentence for the import's
+    message); (the reservation, None) when every number was used or none was reserved."""
+    if not reservation or used >= reservation["count"] or "returned" in reservation or "skipped" in reservation:
+        return reservation, None
+    at = datetime.fromisoformat(reservation["at"])
+    fields = {f["key"]: f for f in _autos(definition)}
+    if set(reservation["first"]) != set(fields):
+        return reservation, None  # the type's auto-numbers changed since: nothing to give back to
+    last = {key: first + reservation["count"] - 1 for key, first in reservation["first"].items()}
+    spans = {key: {"first": number_text(fields[key], at, first + used), "last": number_text(fields[key], at,
+                                                                                            last[key])}
+             for key, first in reservation["first"].items()}
+    # Locked until this transaction commits, so no create takes a number between the look and the move.
+    current = {key: take(session, definition["key"], fields[key], at, 0) for key in fields}
+    shown = "; ".join(f"{key} {span['first']} to {span['last']}" for key, span in spans.items())
+    if current == last:
+        for field in fields.values():
+            take(session, definition["key"], field, at, used - reservation["count"])
+        return ({**reservation, "returned": spans},
+                f"the {reservation['count'] - used} auto-numbers reserved for the rows not written were given "
+                f"back ({shown})")
+    return ({**reservation, "skipped": spans},
+            f"the auto-numbers reserved for the rows not written stay unused ({shown}): other records were "
+            "numbered after them meanwhile, and numbers are given in creation order, never twice")

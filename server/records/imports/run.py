@@ -44,6 +44,7 @@ from server.records.imports.mapping import make_plan
 from server.records.imports.relations import relation_names
 from server.records.imports.spool import Spool
 from server.records.service import access
+from server.records.types import latest
 from server.records.values import validator_of
 
 logger = logging.getLogger(__name__)
@@ -210,22 +211,39 @@ def _changed_meanwhile(first: Bad, written: int) -> None:
 def _end(database: Database, import_id: str, finish: Finish | None, status: str, message: str | None = None
          ) -> None:
     with database.write() as session:
-        row = session.get(RecordImport, import_id)
+        # Locked: a chunk still committing (another worker's, after a lease ran out) is waited for.
+        row = session.get(RecordImport, import_id, with_for_update=True, populate_existing=True)
         if row is None:
             return
         if status == "cancelled" and message is None:
             written = row.inserted + row.updated
             message = (f"cancelled; the {written} records written by the chunks committed before stay" if written
                        else "cancelled; nothing was written")
+        if row.numbers and status in ("cancelled", "failed"):
+            definition = latest_definition(session, row.type_key)
+            row.numbers, said = reserving.give_back(session, definition, row.numbers, row.inserted) \
+                if definition is not None else (row.numbers, None)
+            message = f"{message}; {said}" if said and message else said or message
         row.status, row.message, row.finished_at = status, message, utcnow()
         if not row.dry_run and status != "previewed":
             publish(session, Event(EventKind.RECORD_IMPORTED, row.created_by, subject_type=SubjectType.RECORD_IMPORT,
                                    subject_id=row.id, data={"type": row.type_key, "import": row.id,
                                                             "status": status, "file": row.file_name,
                                                             "inserted": row.inserted, "updated": row.updated,
-                                                            "invalid": row.invalid, "mode": row.options.get("mode")}))
+                                                            "invalid": row.invalid, "mode": row.options.get("mode"),
+                                                            **_numbers_said(row.numbers)}))
         if finish is not None:
             finish(session)
+
+
+def _numbers_said(reservation: dict[str, Any] | None) -> dict[str, Any]:
+    """What the end event says of the auto-numbers given back or skipped (numbers.give_back)."""
+    return {f"numbers{k.title()}": reservation[k] for k in ("returned", "skipped") if reservation and k in reservation}
+
+
+def latest_definition(session: Session, type_key: str) -> dict[str, Any] | None:
+    found = latest(session, type_key)
+    return found.definition if found is not None else None
 
 
 def run_import(database: Database, instance_path: Path, import_id: str, finish: Finish | None = None) -> None:

@@ -140,6 +140,8 @@ def describe(session: Session, row: RecordImport, ignored: tuple[str, ...] | Non
         "message": row.message, "createdBy": row.created_by, "createdAt": row.created_at.isoformat() + "Z",
         "finishedAt": row.finished_at.isoformat() + "Z" if row.finished_at else None,
         "preview": row.preview or [],
+        # abort mode's auto-numbers not used by an import that stopped early: given back, or skipped for good
+        "numbers": {k: row.numbers[k] for k in ("returned", "skipped") if k in row.numbers} if row.numbers else {},
         "errors": [{"row": e.row_number, **p} for e in errors for p in e.problems][:SHOWN_ERRORS],
     }
     if ignored is not None:
