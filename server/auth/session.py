@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_login import UserMixin, current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from server.auth.permissions import Principal
 from server.db import current_database
@@ -43,10 +43,11 @@ def load_user(session_id: str) -> SessionUser | None:
         return None
     user_id, epoch = parsed
     with current_database().read() as session:
+        # Joined, not a second query for the groups: this runs before every page.
         user = session.execute(
             select(User).where(User.id == user_id, User.active.is_(True), User.session_epoch == epoch)
-            .options(selectinload(User.groups))
-        ).scalar_one_or_none()
+            .options(joinedload(User.groups))
+        ).unique().scalar_one_or_none()
         return SessionUser(user) if user else None
 
 

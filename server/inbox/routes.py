@@ -52,6 +52,13 @@ def inbox_number(value: float | int) -> str:
     return format_decimal(value)
 
 
+@bp.app_template_filter("inbox_count")
+def inbox_count(value: int, exact: bool = True) -> str:
+    """A count; one that stopped counting at `value` (the inbox's bounded counts) reads "999+" for 1,000:
+    more than the number before it."""
+    return format_decimal(value) if exact else f"{format_decimal(value - 1)}+"
+
+
 @bp.app_template_filter("readonly_value")
 def readonly_value(value: Any, widget: str) -> str:
     """A read-only form value in the reader's format; what cannot be read as its kind is shown as it is."""
@@ -163,7 +170,7 @@ def inbox() -> Any:
             "visible": can_see_task(who, task),
             "actions": service.row_actions(who, task, page.has_form.get(task.id, True)),
         } for task in page.rows]
-        decisions = service.batch_decisions(session, who, page.rows)
+        decisions = service.batch_decisions(who, page)
     # One button per decision option any selectable row offers (approve, reject), in first-seen order.
     batch_options = list(dict.fromkeys(option for options in decisions.values() for option in options))
     # Buttons only for the action endpoints that exist (the task page's blueprint module adds them).
