@@ -27,6 +27,7 @@ from server.services import instance_page
 # Query parameters the inbox keeps when it links to itself (tabs, sorting, paging).
 INBOX_ARGS = ("tab", "process", "q", "var", "value", "sort", "dir", "page")
 ACTIONS = {"claim": "inbox.claim_task", "unclaim": "inbox.unclaim_task", "complete": "inbox.complete_task"}
+ID_SLOT = "00000000-id-slot"  # stands in for a task or instance id in a URL built once per page
 
 
 def _database() -> Database:
@@ -175,9 +176,12 @@ def inbox() -> Any:
     batch_options = list(dict.fromkeys(option for options in decisions.values() for option in options))
     # Buttons only for the action endpoints that exist (the task page's blueprint module adds them).
     endpoints = {action: endpoint for action, endpoint in ACTIONS.items() if endpoint in current_app.view_functions}
+    # Each row's links, built once with a placeholder id (url_for per row was a tenth of the page's CPU).
+    row_urls = {action: url_for(endpoint, task_id=ID_SLOT) for action, endpoint in endpoints.items()}
+    row_urls["instance"] = url_for("inbox.instance", instance_id=ID_SLOT)
     return render_template("inbox/inbox.html", page=page, query=query, rows=rows, processes=processes,
                            endpoints=endpoints, decisions=decisions, batch_options=batch_options, now=utcnow(),
-                           inbox_url=lambda **kw: _inbox_url(query, **kw))
+                           inbox_url=lambda **kw: _inbox_url(query, **kw), row_urls=row_urls, id_slot=ID_SLOT)
 
 
 @bp.get("/instances/<instance_id>")

@@ -13,6 +13,8 @@ The page's own total is bounded the same way, just past the page asked for: the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, union
 from sqlalchemy.orm import Session
 
@@ -47,10 +49,11 @@ def claimable(keys: list[ColumnElement[bool]], limit: int) -> ScalarSelect[int]:
         .scalar_subquery()
 
 
-def badge_counts(session: Session, tabs: dict[str, ScalarSelect[int]]) -> dict[str, int]:
-    """Every badge in one statement; a value of BADGE_CAP means "BADGE_CAP or more"."""
-    values = session.execute(select(*(count.label(tab) for tab, count in tabs.items()))).one()
-    return {tab: min(value or 0, BADGE_CAP) for tab, value in zip(tabs, values, strict=True)}
+def badge_counts(session: Session, statement: Select[Any], params: dict[str, Any]) -> dict[str, int]:
+    """Every badge in one statement (one labelled column per tab); a value of BADGE_CAP means "BADGE_CAP
+    or more"."""
+    row = session.execute(statement, params).one()
+    return {tab: min(value or 0, BADGE_CAP) for tab, value in row._mapping.items()}
 
 
 def count_to(session: Session, rows: Select[tuple[str]], limit: int) -> int:
