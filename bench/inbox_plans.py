@@ -1,8 +1,8 @@
 """The plan and the time of every statement one read issues (`bench/inbox_scale.py --explain`).
 
 Records the statements and parameters of one call through the app's engine events, then runs each
-SELECT again on its own connection: PostgreSQL `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF)` (with the serial plans the
-reads ask for), SQLite `EXPLAIN QUERY PLAN` and the statement itself timed. Prints them per read, slowest
+SELECT again on its own connection: PostgreSQL `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF)` (with the serial
+plans the reads ask for), SQLite `EXPLAIN QUERY PLAN` and the statement itself timed. Prints them per read, slowest
 first, so a plan that reads the wrong index shows beside its milliseconds.
 """
 
@@ -36,13 +36,14 @@ def _explain(engine: Any, statement: str, params: Any) -> tuple[float, list[str]
         cursor = raw.cursor()
         if engine.dialect.name == "postgresql":
             cursor.execute("SET max_parallel_workers_per_gather = 0")
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + statement, params)  # per-node clocks cost more than the reads
+            # TIMING OFF: per-node clocks cost more than these reads do.
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + statement, params)
             lines = [row[0] for row in cursor.fetchall()]
             took = next((float(line.split(":")[1].split()[0]) for line in lines
                          if line.startswith("Execution Time")), 0.0)
         else:
             cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-            lines = [f"{'  ' * 0}{row[-1]}" for row in cursor.fetchall()]
+            lines = [row[-1] for row in cursor.fetchall()]
             began = time.perf_counter()
             cursor.execute(statement, params)
             cursor.fetchall()
