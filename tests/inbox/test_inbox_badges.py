@@ -89,3 +89,30 @@ def test_started_tab_plans_select_the_same_rows(api: Any) -> None:
             return set(session.scalars(select(HumanTask.id).where(*tab_clauses(session, who, "started", many))))
 
         assert len(ids(False)) == 4 and ids(True) == ids(False)
+
+
+def test_an_inbox_page_is_eight_statements(api: Any, browser: Any) -> None:
+    """User with groups and bell, badges, page, candidates, element metadata (two), process names: the page
+    issued 16 before its badges became one statement (bench/inbox_scale.py --explain)."""
+    from sqlalchemy import event
+
+    api.user("worker", groups=("employees",))
+    api.deploy("modeler", "camunda/two_user_tasks.bpmn")
+    for _ in range(3):
+        api.start("worker", "two_tasks")
+    worker = browser("worker")
+    worker.get("/inbox?tab=groups")  # warm: nothing cached is counted below
+    engine = api.app.extensions["boms_db"].engine
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        page = html(worker.get("/inbox?tab=groups"))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert len(rows(page)) == 3 and count(page, "groups") == 3
+    assert len(seen) <= 8, "\n".join(" ".join(s.split())[:120] for s in seen)
