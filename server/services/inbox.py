@@ -20,6 +20,7 @@ from server.models import HumanTask, InstanceCc, ProcessInstance, ProcessVersion
 from server.models.instance import VARIABLE_NAME, variable_text
 from server.models.task import ANYONE_KIND, ANYONE_NAME, CLAIMABLE
 from server.queries import Sorting, offset_page
+from server.queries.args import INT64_MAX
 from server.queries.plans import serial_plans
 from server.services.inbox_counts import BADGE_CAP, badge_counts, bounded, capped, claimable, count_to, task_rows
 
@@ -164,7 +165,8 @@ def _total(session: Session, query: InboxQuery, clauses: list[ColumnElement[bool
            badge: int) -> tuple[int, bool]:
     """The page's total and whether it is exact: counted just past the page asked for (so it exists, and
     whether one follows), no further than a badge counts unless the page is deeper than that."""
-    limit = max(BADGE_CAP, query.page * PAGE_SIZE + 1)
+    # A page number anyone can type: past what the databases' LIMIT holds it means "count them all".
+    limit = min(max(BADGE_CAP, query.page * PAGE_SIZE + 1), INT64_MAX)
     if not filtered and (badge < BADGE_CAP or limit == BADGE_CAP):
         return badge, badge < BADGE_CAP
     total = count_to(session, task_rows(clauses, join), limit)

@@ -52,6 +52,7 @@ def test_badges_stop_at_999_plus_and_the_pager_counts_past_the_page(api: Any, br
     last = html(worker.get("/inbox?tab=mine&page=41"))
     assert len(rows(last)) == 4 and "Page 41 of 41" in last and "or more" not in last
     assert len(rows(html(worker.get("/inbox?tab=mine&page=90")))) == 4  # past the end: the last page
+    assert len(rows(html(worker.get(f"/inbox?tab=mine&page={2**63 - 1}")))) == 4  # no LIMIT overflows
     near = html(worker.get("/inbox?tab=mine&page=40"))
     assert "Page 40 of 41" in near  # counted to 1,001: exact, 1,004 rows
 
