@@ -25,6 +25,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "camunda"
 class BenchDatabase:
     url: str
     label: str  # what gets printed: never the password
+    reused: bool = False  # a kept database from an earlier run (see kept_database)
 
 
 def _describe(url: str) -> str:
@@ -70,14 +71,45 @@ def fresh_database(url: str | None, workdir: Path) -> Iterator[BenchDatabase]:
 
 
 @contextmanager
-def bench_app(database_url: str | None) -> Iterator[tuple[Any, BenchDatabase]]:
-    """A BOMS app (create_app, as `boms serve` builds it) on a fresh database in a temp dir."""
+def kept_database(url: str | None, keep: str) -> Iterator[BenchDatabase]:
+    """A database that outlives the run, for benchmarks whose data takes minutes to generate.
+
+    `keep` is a SQLite file (without a PostgreSQL URL) or the name of a database on the URL's server;
+    it is created when missing and reused, migrated to the current head, when it exists (`reused`).
+    Delete the file or DROP the database to start again.
+    """
+    from server.migrate import upgrade
+
+    if url is None or make_url(url).get_backend_name() == "sqlite":
+        path = Path(keep).resolve()
+        target = f"sqlite:///{path}"
+        reused = path.exists()
+        upgrade(target)
+        yield BenchDatabase(target, _describe(target) + (" (kept, reused)" if reused else " (kept)"), reused)
+        return
+    parsed = make_url(url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        reused = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": keep}) is not None
+        if not reused:
+            conn.execute(text(f'CREATE DATABASE "{keep}"'))
+    admin.dispose()
+    target = parsed.set(database=keep).render_as_string(hide_password=False)
+    upgrade(target)
+    yield BenchDatabase(target, _describe(target) + (" (kept, reused)" if reused else " (kept)"), reused)
+
+
+@contextmanager
+def bench_app(database_url: str | None, keep: str | None = None) -> Iterator[tuple[Any, BenchDatabase]]:
+    """A BOMS app (create_app, as `boms serve` builds it) on a fresh database in a temp dir, or on the
+    kept database `keep` (kept_database)."""
     from server import create_app
     from server.config import Config
 
     with tempfile.TemporaryDirectory(prefix="boms-bench-") as tmp:
         workdir = Path(tmp)
-        with fresh_database(database_url, workdir) as db:
+        database = kept_database(database_url, keep) if keep else fresh_database(database_url, workdir)
+        with database as db:
             # A fresh strong secret and a fixed broker URL: from_env would otherwise write a key file / read BOMS_*.
             config = Config.from_env(instance_path=workdir / "instance", database_url=db.url,
                                      secret_key=secrets.token_urlsafe(32),

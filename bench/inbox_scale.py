@@ -16,6 +16,10 @@ the template are in the time. Targets: p95 <= 20 ms on PostgreSQL, <= 50 ms on S
 
     .venv/bin/python bench/inbox_scale.py [--tasks 1000000] [--open 200000] [--repeat 30]
                                           [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+                                          [--keep FILE_OR_DATABASE]
+
+`--keep` generates once into a SQLite file or a PostgreSQL database that stays, and later runs with the
+same `--keep` reuse it (migrated to the current head first), so a change can be tried without 1M inserts.
 """
 
 from __future__ import annotations
@@ -29,36 +33,54 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 try:
-    from bench.common import FIXTURES, add_user, bench_app, machine
+    from bench.common import FIXTURES, bench_app, machine
 except ImportError:  # run as a script: bench/ itself is on sys.path
-    from common import FIXTURES, add_user, bench_app, machine
+    from common import FIXTURES, bench_app, machine
 
 USERS, GROUPS, PER_INSTANCE, BATCH = 20, 10, 5, 20_000
 TARGET_MS = {"postgresql": 20.0, "sqlite": 50.0}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _people(app: Any) -> tuple[list[str], str]:
-    """The users (user 0 is the one timed) with their groups; returns their names and user 0's token."""
+def _people(app: Any) -> list[str]:
+    """The users (user 0 is the one timed) with their groups, named so a kept database finds them again."""
     from server.services.identity import add_user as add
 
-    names = []
-    token = ""
-    for i in range(USERS):
-        groups = [f"g{i % GROUPS}", f"g{(i + 1) % GROUPS}"]
-        if i == 0:
-            _, name, token = add_user(app, roles=["staff"], groups=groups)
-        else:
-            with app.extensions["boms_db"].write() as session:
-                name = add(session, f"bench-{uuid.uuid4().hex[:8]}", "bench-password", roles=["staff"],
-                           groups=groups).username
-        names.append(name)
-    return names, token
+    names = [f"inbox-bench-{i}" for i in range(USERS)]
+    with app.extensions["boms_db"].write() as session:
+        for i, name in enumerate(names):
+            add(session, name, "bench-password", roles=["staff"], groups=[f"g{i % GROUPS}", f"g{(i + 1) % GROUPS}"])
+    return names
+
+
+def _token(app: Any, name: str) -> str:
+    from sqlalchemy import select
+
+    from server.auth.tokens import create_token
+    from server.models import User
+
+    with app.extensions["boms_db"].write() as session:
+        return create_token(session, session.scalar(select(User).where(User.username == name)), "bench")
+
+
+def _reuse(app: Any, tasks: int) -> list[str]:
+    """The users of a kept database, after checking it holds the rows asked for."""
+    from sqlalchemy import func, select
+
+    from server.models import HumanTask
+
+    with app.extensions["boms_db"].read() as session:
+        found = session.scalar(select(func.count()).select_from(HumanTask))
+    if found != tasks:
+        raise SystemExit(f"the kept database holds {found:,} task rows, not {tasks:,}: delete it (or pick "
+                         "another --keep) to generate again")
+    return [f"inbox-bench-{i}" for i in range(USERS)]
 
 
 @dataclass(frozen=True)
@@ -166,25 +188,32 @@ def _copy(db: Any, batches: list[tuple[str, list[dict[str, Any]]]]) -> None:
 
 
 CPU: dict[int, list[float]] = {}  # id(samples) -> this process's CPU ms per call: the load-free control
+SERVER_CPU: dict[int, float | None] = {}  # id(samples) -> PostgreSQL's CPU ms per call (backend_cpu.py)
 
 
-def _timed(call: Any, repeat: int) -> list[float]:
+def _timed(call: Any, repeat: int, server: Any = None) -> list[float]:
     call()  # warm: caches and plans, once
     samples: list[float] = []
     cpu = CPU[id(samples)] = []
+    before = server.ticks() if server is not None else None
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
         call()
         samples.append((time.perf_counter() - t) * 1000)
         cpu.append((time.process_time() - c) * 1000)
+    spent = server.spent_ms(before, server.ticks()) if server is not None else None
+    SERVER_CPU[id(samples)] = spent / repeat if spent is not None else None
     return samples
 
 
-def measure(app: Any, token: str, user: str, repeat: int) -> dict[str, list[float]]:
+def reads(app: Any, token: str, user: str) -> dict[str, Callable[[], None]]:
+    """Each timed read as a call: the two API lists (token) and every inbox tab (logged in)."""
+    from server.services.inbox import TABS
+
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
 
-    def get_api(path: str) -> Any:
+    def get_api(path: str) -> Callable[[], None]:
         def call() -> None:
             response = api.get(path, headers=headers)
             assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -196,19 +225,39 @@ def measure(app: Any, token: str, user: str, repeat: int) -> dict[str, list[floa
                                          "csrf_token": CSRF.search(page).group(1)})
     assert login.status_code in (302, 303), f"login failed: {login.status_code}"
 
-    def get_page(path: str) -> Any:
+    def get_page(path: str) -> Callable[[], None]:
         def call() -> None:
             response = browser.get(path)
             assert response.status_code == 200, response.status_code
         return call
 
-    results = {
-        "api assignee=me": _timed(get_api("/api/v1/tasks?assignee=me"), repeat),
-        "api candidateGroup=g0": _timed(get_api("/api/v1/tasks?candidateGroup=g0"), repeat),
-    }
-    for tab in ("mine", "groups", "completed", "started"):
-        results[f"inbox tab={tab} (+4 counts)"] = _timed(get_page(f"/inbox?tab={tab}"), repeat)
-    return results
+    calls = {"api assignee=me": get_api("/api/v1/tasks?assignee=me"),
+             "api candidateGroup=g0": get_api("/api/v1/tasks?candidateGroup=g0")}
+    for tab in TABS:
+        calls[f"inbox tab={tab} (+{len(TABS)} badges)"] = get_page(f"/inbox?tab={tab}")
+    return calls
+
+
+def measure(calls: dict[str, Callable[[], None]], repeat: int, server: Any = None) -> dict[str, list[float]]:
+    return {name: _timed(call, repeat, server) for name, call in calls.items()}
+
+
+def profile(calls: dict[str, Callable[[], None]], pattern: str, repeat: int, sort: str = "cumulative") -> None:
+    """cProfile of the reads whose name contains `pattern`, `repeat` calls each: where a page's CPU goes."""
+    import cProfile
+    import pstats
+
+    for name, call in calls.items():
+        if pattern not in name:
+            continue
+        call()
+        profiler = cProfile.Profile(time.process_time)  # CPU: waits on the database are not in it
+        profiler.enable()
+        for _ in range(repeat):
+            call()
+        profiler.disable()
+        print(f"\n=== CPU profile of {name}, {repeat} calls")
+        pstats.Stats(profiler).sort_stats(sort).print_stats(40)
 
 
 def counts(app: Any, user: str) -> dict[str, int]:
@@ -228,15 +277,28 @@ def main() -> int:
     parser.add_argument("--open", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--database-url")
+    parser.add_argument("--keep", metavar="FILE_OR_DATABASE",
+                        help="generate into this SQLite file (or, with a PostgreSQL URL, this database) and keep "
+                             "it; a later run with the same --keep reuses the rows instead of generating them")
+    parser.add_argument("--explain", action="store_true",
+                        help="also print each read's statements with their plans and database times")
+    parser.add_argument("--profile", metavar="READ",
+                        help="cProfile the reads whose name contains READ (e.g. 'tab=groups') instead of timing")
     args = parser.parse_args()
     if not 0 <= args.open <= args.tasks or args.repeat < 2:
         parser.error("need 0 <= --open <= --tasks and --repeat >= 2")
-    with bench_app(args.database_url) as (app, db):
-        names, token = _people(app)
-        seconds = generate(app, args.tasks, args.open, names)
+    with bench_app(args.database_url, args.keep) as (app, db):
         dialect = app.extensions["boms_db"].engine.dialect.name
+        if db.reused:
+            names, seconds = _reuse(app, args.tasks), None
+        else:
+            names = _people(app)
+            seconds = generate(app, args.tasks, args.open, names)
+        token = _token(app, names[0])
         from sqlalchemy import text
-        if dialect == "postgresql":
+        if db.reused:
+            pass  # analysed when it was generated (and by autovacuum since)
+        elif dialect == "postgresql":
             # What autovacuum does to a table loaded by COPY: statistics, and the visibility map that
             # lets the badges count from their indexes alone.
             with app.extensions["boms_db"].engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -245,21 +307,38 @@ def main() -> int:
             with app.extensions["boms_db"].engine.connect() as conn:
                 conn.execute(text("ANALYZE"))
                 conn.commit()
-        results = measure(app, token, names[0], args.repeat)
+        calls = reads(app, token, names[0])
+        if args.profile:
+            profile(calls, args.profile, args.repeat)
+            return 0
+        if args.explain:
+            try:
+                from bench.inbox_plans import explain
+            except ImportError:
+                from inbox_plans import explain
+            explain(app.extensions["boms_db"].engine, calls)
+        try:
+            from bench.backend_cpu import BackendCpu
+        except ImportError:
+            from backend_cpu import BackendCpu
+        results = measure(calls, args.repeat, BackendCpu(app.extensions["boms_db"].engine))
         badges = counts(app, names[0])
     target = TARGET_MS.get(dialect, 50.0)
-    print(f"inbox at scale: {args.tasks:,} task rows ({args.open:,} open), generated in {seconds:.0f} s")
+    how = "reused" if seconds is None else f"generated in {seconds:.0f} s"
+    print(f"inbox at scale: {args.tasks:,} task rows ({args.open:,} open), {how}")
     print(f"database: {db.label}")
     print(f"machine:  {machine()}")
     print(f"user 0's badges: {badges}")
-    print(f"\n{'read':34} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8}  target p95 <= {target:.0f} ms")
+    print(f"\n{'read':34} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'pg cpu':>7}  target p95 <= {target:.0f} ms")
     for name, samples in results.items():
         p95 = statistics.quantiles(samples, n=20)[18]
         verdict = "met" if p95 <= target else "MISSED"
         cpu = statistics.median(CPU[id(samples)])
-        print(f"{name:34} {statistics.median(samples):8.1f} {p95:8.1f} {cpu:8.1f}  {verdict}")
-    print("(cpu p50: this process's CPU time per call, which the machine's load does not inflate; on "
-          "PostgreSQL the server's own work is not in it)")
+        server = SERVER_CPU.get(id(samples))
+        pg = f"{server:7.1f}" if server is not None else f"{'-':>7}"
+        print(f"{name:34} {statistics.median(samples):8.1f} {p95:8.1f} {cpu:8.1f} {pg}  {verdict}")
+    print("(cpu p50: this process's CPU time per call, which the machine's load does not inflate (SQLite's work "
+          "is in it); pg cpu: the PostgreSQL backends' CPU per call, mean of the run, from /proc)")
     return 0
 
 

@@ -32,10 +32,14 @@ def _local(link: str | None) -> str:
 
 
 def unread_notifications() -> dict[str, int]:
-    """Context processor: one COUNT per rendered page, and none for anonymous visitors."""
+    """Context processor: the bell's count, read with the session user (else one COUNT), none for anonymous
+    visitors."""
     # getattr: outside a request (a template rendered for an email, say) current_user is None.
     if not getattr(current_user, "is_authenticated", False):
         return {}
+    known = getattr(current_user, "unread_notifications", None)
+    if known is not None:
+        return {"unread_notifications": known}  # read with the session user (auth/session.py)
     with _database().read() as session:
         count = session.scalar(
             select(func.count()).select_from(Notification)
