@@ -70,14 +70,36 @@ def fresh_database(url: str | None, workdir: Path) -> Iterator[BenchDatabase]:
 
 
 @contextmanager
-def bench_app(database_url: str | None) -> Iterator[tuple[Any, BenchDatabase]]:
-    """A BOMS app (create_app, as `boms serve` builds it) on a fresh database in a temp dir."""
+def kept_database(url: str | None, keep: str) -> Iterator[BenchDatabase]:
+    """A migrated database kept between runs (so a benchmark loads its million rows once): without a URL, the
+    SQLite file ``keep``; with a PostgreSQL URL, the database named ``keep`` on that server, created if missing.
+    Never dropped: delete it by hand (``rm``, ``DROP DATABASE``)."""
+    from server.migrate import upgrade
+
+    if url is None:
+        target = f"sqlite:///{Path(keep).resolve()}"
+    else:
+        parsed = make_url(url)
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": keep}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{keep}"'))
+        admin.dispose()
+        target = parsed.set(database=keep).render_as_string(hide_password=False)
+    upgrade(target)
+    yield BenchDatabase(target, _describe(target) + " (kept between runs)")
+
+
+@contextmanager
+def bench_app(database_url: str | None, keep: str | None = None) -> Iterator[tuple[Any, BenchDatabase]]:
+    """A BOMS app (create_app, as `boms serve` builds it) on a fresh database in a temp dir (``keep``: on the
+    database kept_database names instead)."""
     from server import create_app
     from server.config import Config
 
     with tempfile.TemporaryDirectory(prefix="boms-bench-") as tmp:
         workdir = Path(tmp)
-        with fresh_database(database_url, workdir) as db:
+        with (kept_database(database_url, keep) if keep else fresh_database(database_url, workdir)) as db:
             # A fresh strong secret and a fixed broker URL: from_env would otherwise write a key file / read BOMS_*.
             config = Config.from_env(instance_path=workdir / "instance", database_url=db.url,
                                      secret_key=secrets.token_urlsafe(32),

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Select, String, Table, and_, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, Null
 
 from server.errors import BadRequest
 from server.expressions import ExpressionError, FilterError, ListColumn, UnknownNameError, compile_filter
@@ -104,7 +106,27 @@ class RecordOrder:
         return result
 
 
-def order_of(text: str | None, columns: dict[str, Any], table: Table) -> RecordOrder:
+def present(where: ColumnElement[bool] | None) -> frozenset[int]:
+    """The columns (by id) ``where`` requires to hold a value: a top-level ``c IS NOT NULL`` conjunct, as the
+    filter compiler writes before each comparison. Sorting by such a column needs no NULLS LAST, and without it
+    the database can walk the column's index in either direction instead of sorting the matches."""
+    if where is None:
+        return frozenset()
+    found: set[int] = set()
+    pending: list[Any] = [where]
+    while pending:
+        clause = pending.pop()
+        if isinstance(clause, BooleanClauseList) and clause.operator is operators.and_:
+            pending.extend(clause.clauses)
+        elif isinstance(clause, BinaryExpression) and clause.operator is operators.is_not \
+                and isinstance(clause.right, Null) and isinstance(clause.left, Column):
+            found.add(id(clause.left))
+    return frozenset(found)
+
+
+def order_of(text: str | None, columns: dict[str, Any], table: Table, filled: frozenset[int] = frozenset()
+             ) -> RecordOrder:
+    """The order ``sort=`` names; ``filled``: the columns the filter keeps to rows holding a value (present())."""
     columns = {k: v for k, v in columns.items() if not isinstance(v, ListColumn)}  # a list has no order
     names = [part.strip() for part in (text or "-id").split(",")]
     if len(names) > MAX_SORT_KEYS or any(not n or n in ("-", "+") for n in names):
@@ -127,7 +149,10 @@ def order_of(text: str | None, columns: dict[str, Any], table: Table) -> RecordO
         if field in used:
             raise BadRequest(f"sort: '{field}' is named twice", field="sort")
         used.add(field)
-        keys.append((SortKey(columns[field], field != "id"), descending))  # type: ignore[arg-type]
+        column = columns[field]  # NULLS LAST only where NULLs can be: not in a NOT NULL column, nor a filtered one
+        own = isinstance(column, Column) and column.table is table  # a related record's column may be missing
+        nullable = field != "id" and not (own and not column.nullable) and id(column) not in filled
+        keys.append((SortKey(column, nullable), descending))  # type: ignore[arg-type]
     if "id" not in used:
         keys.append((SortKey(table.c.id, False), False))  # type: ignore[arg-type]
     return RecordOrder(tuple(keys), ",".join(names))
@@ -188,25 +213,44 @@ def decode_cursor(order: RecordOrder, token: str) -> list[Any]:
     return [_decode(key.column, value) for (key, _), value in zip(order.keys, data["v"], strict=True)]  # type: ignore[arg-type]
 
 
+#: A numbered page counts the matches up to this many and no further: an exact count reads every match (a
+#: million rows: most of a second), while this bound keeps the count's cost flat. It is the most a bulk edit
+#: of "all matching" takes (server/records/bulk_edit.py), so below it the grid can offer one.
+COUNT_CAP = 50_000
+
+
 @dataclass
 class RecordPage:
     rows: list[Any]
     size: int
     page: int | None
-    total: int | None
+    total: int | None  # the exact count; None on a cursor page, or when above COUNT_CAP (then capped is True)
     next_cursor: str | None
+    capped: bool = False
 
 
-def fetch(session: Session, statement: Select[Any], order: RecordOrder, request: PageRequest) -> RecordPage:
+def count(session: Session, statement: Select[Any], cap: int = COUNT_CAP) -> int:
+    """The number of rows ``statement`` selects, counting no further than ``cap`` + 1."""
+    matches = statement.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1)
+    matches = matches.subquery()
+    return session.scalar(select(func.count()).select_from(matches)) or 0
+
+
+def fetch(session: Session, statement: Select[Any], order: RecordOrder, request: PageRequest,
+          counted: bool = True) -> RecordPage:
+    """A page of ``statement``; a numbered page with its count (up to COUNT_CAP) unless not ``counted``."""
     size = min(request.size, MAX_PAGE_SIZE)
+    total: int | None = None
     if request.cursor is not None:
         statement = statement.where(after(order, decode_cursor(order, request.cursor)))  # type: ignore[arg-type]
-        total, page, offset = None, None, 0
+        page, offset = None, 0
     else:
-        total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        total = count(session, statement) if counted else None
         page, offset = request.page, (request.page - 1) * size
-    rows = [] if (total is not None and offset >= total) or offset > 2**62 else list(
+    capped = total is not None and total > COUNT_CAP
+    rows = [] if (total is not None and not capped and offset >= total) or offset > 2**62 else list(
         session.execute(statement.order_by(*order.clauses()).offset(offset).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
-    return RecordPage(rows, size, page, total, encode_cursor(order, rows[-1]) if more else None)
+    return RecordPage(rows, size, page, None if capped else total,
+                      encode_cursor(order, rows[-1]) if more else None, capped)
