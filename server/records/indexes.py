@@ -5,7 +5,7 @@ filters and sorts on it and slows every write a little, so it is not made for ev
 when it is a relation (the other side's rollups and the delete checks read by it), or through its unique index.
 A plain column gets a b-tree ``ix_<table>_<field>``; a JSON list (multi-select, several users or groups) gets,
 on PostgreSQL, a GIN index over ``CAST(column AS JSONB)``, the expression the filter compiler's "holds"
-test (``tags == "red"``) compiles to, so ``@>`` finds the rows by it. SQLite cannot index the items of a JSON
+test (``"red" in tags``) compiles to, so ``@>`` finds the rows by it. SQLite cannot index the items of a JSON
 list: asking for it there is refused at save, naming the field. A relation to many records is indexed by its
 link table already.
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import BadRequest
 from server.records.many import is_list, is_many
+from server.records.statistics import analyze
 
 
 def index_name(table: str, key: str) -> str:
@@ -64,3 +65,5 @@ def sync(session: Session, table: Table, definition: Mapping[str, Any], fields: 
                                        f"((CAST({column} AS JSONB)) jsonb_path_ops)")
         else:  # DDL text, not an Index object: that would join the cached Core table's indexes
             connection.exec_driver_sql(f"CREATE INDEX {quote(name)} ON {quote(table.name)} ({column})")
+    if set(wanted) - existing:
+        analyze(connection, table.name)  # SQLite plans by statistics a new index has none of (statistics.py)
