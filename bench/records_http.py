@@ -74,8 +74,8 @@ class Capture:
         return taken
 
 
-def _replay(engine: Any, statements: list[tuple[str, Any, bool, float]], runs: int) -> tuple[float, float, str]:
-    """Median ms of all the statements replayed bare, of the slowest one alone, and its text."""
+def _replay(engine: Any, statements: list[tuple[str, Any, bool, float]], runs: int) -> tuple[float, float, int]:
+    """Median ms of all the statements replayed bare, of the slowest one alone, and its index."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -94,7 +94,7 @@ def _replay(engine: Any, statements: list[tuple[str, Any, bool, float]], runs: i
         raw.close()
     medians = [_p(t, .5) for t in each]
     slowest = max(range(len(statements)), key=lambda i: medians[i])
-    return sum(medians), medians[slowest], " ".join(statements[slowest][0].split())
+    return sum(medians), medians[slowest], slowest
 
 
 def _seed(engine: Any, table: Any, have: int, rows: int) -> None:
@@ -189,27 +189,29 @@ def main() -> None:
         capture = Capture(engine)
         url = "/api/v1/records/contract"
         for name, query in READS.items():
-            times, cursor = [], None
+            times, cpu, cursor = [], [], None
             for i in range(args.runs + 1):
                 capture.on = i == args.runs
-                began = time.perf_counter()
+                began, used = time.perf_counter(), time.process_time()
                 response = client.get(url, headers=headers, query_string={**query, **({"cursor": cursor} if cursor
                                                                                        else {})})
                 times.append((time.perf_counter() - began) * 1000)
+                cpu.append((time.process_time() - used) * 1000)
                 capture.on = False
                 assert response.status_code == 200, response.get_json()
                 if name.startswith("cursor"):  # the first request is the first page, then the cursors
                     cursor = response.get_json()["nextCursor"]
             statements = capture.take()
-            bare, slowest, sql = _replay(engine, statements, 9)
+            bare, slowest, slowest_at = _replay(engine, statements, 9)
             body = response.get_json()
             shown = f"total {body['total']}" if "total" in body else \
                 f"count {'more than ' + str(body['totalAbove']) if 'totalAbove' in body else 'none'}"
-            print(f"  {name} ({shown}): HTTP p50 {_p(times[1:], .5):.1f} ms, p95 {_p(times[1:], .95):.1f} ms; "
-                  f"floor, its {len(statements)} statements bare: {bare:.2f} ms (slowest {slowest:.2f} ms)")
+            print(f"  {name} ({shown}): HTTP p50 {_p(times[1:], .5):.1f} ms, p95 {_p(times[1:], .95):.1f} ms "
+                  f"(this process's CPU p50 {_p(cpu[1:], .5):.1f} ms); floor, its {len(statements)} statements "
+                  f"bare: {bare:.2f} ms (slowest {slowest:.2f} ms)")
             if args.explain:
-                slow = max(statements, key=lambda s: s[3])
-                print(f"    slowest: {sql[:300]}\n{_explain(engine, slow[0], slow[1])}")
+                sql, params = statements[slowest_at][:2]
+                print(f"    slowest: {' '.join(sql.split())[:300]}\n{_explain(engine, sql, params)}")
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
@@ -219,20 +221,22 @@ def main() -> None:
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(35)
             print(out.getvalue())
-        creates, inside, counts = [], [], []
+        creates, inside, counts, cpu = [], [], [], []
         for i in range(51):
             capture.on = True
-            began = time.perf_counter()
+            began, used = time.perf_counter(), time.process_time()
             response = client.post(url, headers=headers, json={"fields": {"title": f"new {i}", "amount": "10.00",
                                                                           "region": "north", "status": "open"}})
             creates.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - used) * 1000)
             capture.on = False
             assert response.status_code == 201, response.get_json()
             taken = capture.take()
             inside.append(sum(s[3] for s in taken))
             counts.append(len(taken))
         print(f"  create one record with its audit event: median {_p(creates[1:], .5):.1f} ms, "
-              f"p95 {_p(creates[1:], .95):.1f} ms; SQL inside it median {_p(inside[1:], .5):.1f} ms "
+              f"p95 {_p(creates[1:], .95):.1f} ms (this process's CPU p50 {_p(cpu[1:], .5):.1f} ms); SQL inside "
+              f"it median {_p(inside[1:], .5):.1f} ms "
               f"({_p(counts, .5)} statements)")
         if args.profile:
             profile = cProfile.Profile()

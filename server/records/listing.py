@@ -245,15 +245,16 @@ def fetch(session: Session, statement: Select[Any], order: RecordOrder, request:
     size = min(request.size, MAX_PAGE_SIZE)
     total: int | None = None
     if request.cursor is not None:
-        statement = statement.where(after(order, decode_cursor(order, request.cursor)))  # type: ignore[arg-type]
+        listed = statement.where(after(order, decode_cursor(order, request.cursor)))  # type: ignore[arg-type]
         page, offset = None, 0
     else:
-        total = count(session, statement) if counted else None
-        page, offset = request.page, (request.page - 1) * size
-    capped = total is not None and total > COUNT_CAP
-    rows = [] if (total is not None and not capped and offset >= total) or offset > 2**62 else list(
-        session.execute(statement.order_by(*order.clauses()).offset(offset).limit(size + 1)))
+        listed, page, offset = statement, request.page, (request.page - 1) * size
+    rows = [] if offset > 2**62 else list(
+        session.execute(listed.order_by(*order.clauses()).offset(offset).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
+    if page is not None and counted:  # a last page that has rows tells its total: no count needed
+        total = offset + len(rows) if not more and (rows or offset == 0) else count(session, statement)
+    capped = total is not None and total > COUNT_CAP
     return RecordPage(rows, size, page, None if capped else total,
                       encode_cursor(order, rows[-1]) if more else None, capped)

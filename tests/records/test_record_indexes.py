@@ -126,3 +126,32 @@ def test_a_descending_sort_on_a_filtered_field_walks_every_row_once(records_api:
                                query_string={**query, "cursor": body["nextCursor"]}).get_json()
         seen += [i["fields"]["title"] for i in body["items"]]
     assert seen == ["T6", "T5", "T4", "T3", "T2", "T1", "T0"]  # ties: by id, the way the sort runs
+
+
+def test_sqlite_statistics_are_made_for_a_new_index_and_when_a_table_doubles(records_api: Any) -> None:
+    from server.records.statistics import sweep_statistics
+
+    database = records_api.app.extensions["boms_db"]
+    if database.engine.dialect.name != "sqlite":
+        assert sweep_statistics(database, records_api.app.config) == 0  # autovacuum keeps PostgreSQL's
+        return
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO rec_contract (version, created_at, created_by, updated_at, updated_by, "
+                             "title, amount) SELECT 1, '2026-01-01', 'x', '2026-01-01', 'x', 't' || value, value "
+                             "FROM json_each((SELECT json_group_array(n) FROM (WITH RECURSIVE c(n) AS (SELECT 1 "
+                             "UNION ALL SELECT n + 1 FROM c WHERE n < 1500) SELECT n FROM c)))")
+
+    def described() -> dict[str, str]:
+        with database.engine.connect() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first() is None:
+                return {}
+            return dict(conn.exec_driver_sql("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'rec_contract'").all())
+
+    assert "ix_rec_contract_created_at" not in described()
+    assert sweep_statistics(database, records_api.app.config) == 1
+    assert described()["ix_rec_contract_created_at"].startswith("1500 ")
+    assert sweep_statistics(database, records_api.app.config) == 0  # not grown since
+    changed = contract()
+    _field(changed, "amount")["indexed"] = True
+    _save(records_api, changed)
+    assert described()["ix_rec_contract_amount"].startswith("1500 ")  # analyzed with its index
