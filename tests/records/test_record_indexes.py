@@ -155,3 +155,27 @@ def test_sqlite_statistics_are_made_for_a_new_index_and_when_a_table_doubles(rec
     _field(changed, "amount")["indexed"] = True
     _save(records_api, changed)
     assert described()["ix_rec_contract_amount"].startswith("1500 ")  # analyzed with its index
+
+
+def test_a_sort_key_the_filter_keeps_non_null_needs_no_nulls_last_and_a_cursor_bounds_it() -> None:
+    from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table
+    from sqlalchemy.dialects import postgresql
+
+    from server.queries import after
+
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("amount", Numeric(18, 2)),
+                  Column("status", String(40)), Column("created_at", Integer, nullable=False))
+    columns = {"id": table.c.id, "amount": table.c.amount, "status": table.c.status,
+               "created_at": table.c.created_at}
+
+    def sql(clause: Any) -> str:
+        return str(clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+    where = listing.filter_clause('status == "open" && amount >= 5000', columns)
+    filtered = listing.order_of("-amount", columns, table, listing.present(where))
+    assert [sql(c) for c in filtered.clauses()] == ["t.amount DESC", "t.id DESC"]
+    assert sql(after(filtered, [100, 7])).startswith("t.amount <= 100 AND ")  # where the index starts
+    plain = listing.order_of("-amount", columns, table, listing.present(
+        listing.filter_clause('status == "open" || amount >= 5000', columns)))  # an OR keeps no column filled
+    assert [sql(c) for c in plain.clauses()] == ["t.amount DESC NULLS LAST", "t.id DESC"]
+    assert "NULLS" not in sql(listing.order_of("created_at", columns, table).clauses()[0])  # NOT NULL column
