@@ -179,3 +179,13 @@ def test_a_sort_key_the_filter_keeps_non_null_needs_no_nulls_last_and_a_cursor_b
         listing.filter_clause('status == "open" || amount >= 5000', columns)))  # an OR keeps no column filled
     assert [sql(c) for c in plain.clauses()] == ["t.amount DESC NULLS LAST", "t.id DESC"]
     assert "NULLS" not in sql(listing.order_of("created_at", columns, table).clauses()[0])  # NOT NULL column
+
+
+def test_the_grid_says_more_than_the_cap_and_still_offers_all_matching(records_api: Any, browser: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(5):
+        assert create(records_api, "sam", title=f"T{i}").status_code == 201
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    page = browser("sam").get("/records/contract", query_string={"pageSize": 2}).get_data(as_text=True)
+    assert "More than 3 records" in page and 'data-testid="bulk-matching"' in page
+    assert "All records matching this filter, more than 3" in page
