@@ -5,7 +5,8 @@ Without statistics SQLite guesses that an equality on any index finds about ten 
 rows (half a second at 1,000,000 records) instead of walking the amount index and stopping after 50. ``ANALYZE``
 fixes that, and nothing ran it. So: a record table is analyzed when an index is made on it (in the save's
 transaction), and the poller's once-a-minute sweep re-analyzes a table whose highest row id has grown past twice
-the rows its statistics describe (and past twice what it was at this process's last ANALYZE), so the cost (a full ANALYZE: about a second at 1,000,000 rows) is paid once per doubling.
+the rows its statistics describe (and past twice what it was at this process's last ANALYZE), so the cost (a
+full ANALYZE: about a second at 1,000,000 rows, holding the write lock) is paid once per doubling.
 ``PRAGMA analysis_limit`` is no way out: it reads the first rows of each index, which for a select field are
 all one option (measured: 1 distinct value in 1,000 where there are 4 in 1,000,000, and the wrong plan kept).
 PostgreSQL's autovacuum keeps its own statistics: nothing is done there.
