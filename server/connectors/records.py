@@ -125,7 +125,8 @@ def query_records(params: dict[str, Any], context: ConnectorContext) -> dict[str
             raise ConnectorError(f"'{name}' must be text, got {type(value).__name__}")
 
     def act(session: Any, who: Principal, _instance: ProcessInstance) -> dict[str, Any]:
-        page = records.list_records(session, who, type_key, text or None, sort or None, PageRequest(size=limit))
+        page = records.list_records(session, who, type_key, text or None, sort or None, PageRequest(size=limit),
+                                    counted=False)
         items = [{"id": r["id"], **r["fields"]} for r in page["items"]]
         return {"items": items, "count": len(items)}
 

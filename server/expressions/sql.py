@@ -53,6 +53,7 @@ from server.expressions import jexl, limits
 from server.expressions.errors import ExpressionError, ExpressionLimitError, FilterError, UnknownNameError
 from server.expressions.lists import ListColumn
 from server.expressions.sql_functions import by_code_point, text_contains, text_ends_with
+from server.expressions.trees import filter_tree
 
 # A name may also stand for a constant list (``$me.groups``): tested with ``in`` and the list tests.
 Columns = Mapping[str, "ColumnElement[Any] | ListColumn | list[Any]"]
@@ -384,8 +385,7 @@ def _describe(node: Any) -> tuple[str, str]:
 def compile_filter(text: str, columns: Columns, now: datetime | None = None) -> ColumnElement[bool]:
     """The WHERE clause selecting the rows ``text`` accepts; ``columns`` maps each name (dotted for
     nested values: ``customer.tier``) to a typed column expression; ``now`` defaults to naive UTC."""
-    jexl.compile_expression(text)  # syntax, depth and constant bounds, with the usual messages
-    tree = jexl.parse(text)
+    tree = filter_tree(text)  # cached: a list's filter comes again with every page
     try:
         return _Compiler(text, columns, now or _utcnow()).condition(tree).true
     except RecursionError:

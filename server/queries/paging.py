@@ -146,13 +146,20 @@ def after(order: Order, values: list[Any]) -> ColumnElement[bool]:
     """
     alternatives: list[ColumnElement[bool]] = []
     equal: list[ColumnElement[bool]] = []
-    for (key, descending), value in zip(order.sort_keys(), values, strict=True):
+    keys = order.sort_keys()
+    first, first_descending = keys[0] if keys else (None, False)
+    bound = None  # the OR alone leaves an index no range to start from: it would re-read the rows passed
+    if first is not None and not first.nullable and values and values[0] is not None:
+        bound = first.column <= values[0] if first_descending else first.column >= values[0]
+    for (key, descending), value in zip(keys, values, strict=True):
         column = key.column
         if value is not None:  # nothing sorts after NULL but the later keys among the NULLs
             beyond = column < value if descending else column > value
             alternatives.append(and_(*equal, or_(beyond, column.is_(None)) if key.nullable else beyond))
         equal.append(column.is_(None) if value is None else column == value)
-    return or_(*alternatives) if alternatives else false()
+    if not alternatives:
+        return false()
+    return and_(bound, or_(*alternatives)) if bound is not None else or_(*alternatives)
 
 
 # --- the cursor token ------------------------------------------------------------------------------

@@ -29,10 +29,12 @@ add_deployer(SUFFIX, deploy_files)
 
 
 def init_app(app: Flask) -> None:
-    """The import job kind and the sweep of uploads no record took; the routes and OpenAPI paths come with
-    server.api."""
+    """The import job kind, the sweep of uploads no record took and SQLite's statistics sweep; the routes and
+    OpenAPI paths come with server.api."""
     from server.records.files import sweep_pending
     from server.records.imports import JOB_KIND, handle_job
+    from server.records.statistics import sweep_statistics
 
     plugins_of(app).add_job(JOB_KIND, handle_job)
     plugins_of(app).add_sweep(sweep_pending)
+    plugins_of(app).add_sweep(sweep_statistics)

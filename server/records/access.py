@@ -66,6 +66,10 @@ class Access:
 
     def readable(self) -> frozenset[str]:
         """Readable fields; a lookup or rollup only when its other type lets the caller read it too."""
+        return self._readable
+
+    @cached_property
+    def _readable(self) -> frozenset[str]:  # once per Access: a list page asks for every row it shows
         stored = set(self.stored_keys())
         return frozenset(k for k in self.fields(Action.READ) if k in stored or k in self.through.computed)
 

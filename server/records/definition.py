@@ -33,7 +33,9 @@ FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
 COLOR = re.compile(r"#[0-9a-fA-F]{6}", re.ASCII)
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TOP_KEYS = frozenset({"key", "name", "fields", "permissions", "recordType"})
-FIELD_KEYS = frozenset({"key", "label", "type", "required", "unique", "default", "help", "validation", "list"})
+FIELD_KEYS = frozenset({"key", "label", "type", "required", "unique", "default", "help", "validation", "list",
+                        "indexed"})
+UNINDEXABLE = ("long_text", "sub_table")  # long text passes what a b-tree entry holds; a sub-table is a document
 MAX_FIELDS = 200
 MAX_OPTIONS = 500
 
@@ -154,6 +156,7 @@ def _field(raw: Any, index: int, type_key: str, kinds: tuple[str, ...] | None = 
     field.update(kind.configure(raw, where))
     if field["unique"] and not kind.can_unique:
         raise _bad(f"{where}: a {kind_name} field cannot be unique", key)
+    _indexed(raw, field, where)
     if "help" in raw:
         field["help"] = _texts(raw["help"], f"{where}: 'help'", key)
     if "options" in kind.extra:
@@ -184,15 +187,32 @@ def _field(raw: Any, index: int, type_key: str, kinds: tuple[str, ...] | None = 
     return field
 
 
+def _indexed(raw: Mapping[str, Any], field: dict[str, Any], where: str) -> None:
+    """``indexed``: the designer asks for an index on the field (server/records/indexes.py). Written into the
+    definition only when true, so the definitions saved before it keep their checksum."""
+    value = raw.get("indexed", False)
+    if not isinstance(value, bool):
+        raise _bad(f"{where}: 'indexed' must be true or false", field["key"])
+    if not value:
+        return
+    kind = KINDS[field["type"]]
+    many = field["type"] == "relation" and field.get("multiple")
+    if field["type"] in UNINDEXABLE or not (kind.stored(field) or many):
+        raise _bad(f"{where}: a {field['type']} field cannot be indexed" + (
+            "" if field["type"] in UNINDEXABLE else " (it is computed when read)"), field["key"])
+    field["indexed"] = True
+
+
 def _sub_fields(raw: Any, type_key: str, key: str) -> list[dict[str, Any]]:
     where = f"{type_key}.{key}"
     if not isinstance(raw, list) or not raw or len(raw) > 50:
         raise _bad(f"record type '{type_key}' field '{key}': 'fields' must be a list of 1 to 50 sub-fields", key)
     fields = [_field(f, i, where, SUB_FIELD_KINDS) for i, f in enumerate(raw)]
     for sub in fields:
-        if sub["unique"] or (isinstance(KINDS[sub["type"]], DecimalKind) and sub["validation"]):
-            raise _bad(f"record type '{type_key}' sub-field '{key}.{sub['key']}': unique and decimal bounds are "
-                       "not supported in a sub-table", key)
+        if sub["unique"] or sub.get("indexed") or (isinstance(KINDS[sub["type"]], DecimalKind)
+                                                   and sub["validation"]):
+            raise _bad(f"record type '{type_key}' sub-field '{key}.{sub['key']}': unique, indexed and decimal "
+                       "bounds are not supported in a sub-table", key)
     keys = [f["key"] for f in fields]
     if len(set(keys)) != len(keys):
         raise _bad(f"record type '{type_key}' field '{key}': a sub-field key appears more than once", key)

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Select, String, Table, and_, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, Null
 
 from server.errors import BadRequest
 from server.expressions import ExpressionError, FilterError, ListColumn, UnknownNameError, compile_filter
@@ -88,7 +90,8 @@ def projection(text: str | None, readable: frozenset[str]) -> frozenset[str] | N
 
 @dataclass(frozen=True)
 class RecordOrder:
-    """The sort keys of a list, ended by the id; what server.queries.after() walks for keyset pages."""
+    """The sort keys of a list, ended by the id (in the last key's direction); what server.queries.after()
+    walks for keyset pages."""
 
     keys: tuple[tuple[SortKey, bool], ...]
     token: str
@@ -104,7 +107,27 @@ class RecordOrder:
         return result
 
 
-def order_of(text: str | None, columns: dict[str, Any], table: Table) -> RecordOrder:
+def present(where: ColumnElement[bool] | None) -> frozenset[int]:
+    """The columns (by id) ``where`` requires to hold a value: a top-level ``c IS NOT NULL`` conjunct, as the
+    filter compiler writes before each comparison. Sorting by such a column needs no NULLS LAST, and without it
+    the database can walk the column's index in either direction instead of sorting the matches."""
+    if where is None:
+        return frozenset()
+    found: set[int] = set()
+    pending: list[Any] = [where]
+    while pending:
+        clause = pending.pop()
+        if isinstance(clause, BooleanClauseList) and clause.operator is operators.and_:
+            pending.extend(clause.clauses)
+        elif isinstance(clause, BinaryExpression) and clause.operator is operators.is_not \
+                and isinstance(clause.right, Null) and isinstance(clause.left, Column):
+            found.add(id(clause.left))
+    return frozenset(found)
+
+
+def order_of(text: str | None, columns: dict[str, Any], table: Table, filled: frozenset[int] = frozenset()
+             ) -> RecordOrder:
+    """The order ``sort=`` names; ``filled``: the columns the filter keeps to rows holding a value (present())."""
     columns = {k: v for k, v in columns.items() if not isinstance(v, ListColumn)}  # a list has no order
     names = [part.strip() for part in (text or "-id").split(",")]
     if len(names) > MAX_SORT_KEYS or any(not n or n in ("-", "+") for n in names):
@@ -127,9 +150,13 @@ def order_of(text: str | None, columns: dict[str, Any], table: Table) -> RecordO
         if field in used:
             raise BadRequest(f"sort: '{field}' is named twice", field="sort")
         used.add(field)
-        keys.append((SortKey(columns[field], field != "id"), descending))  # type: ignore[arg-type]
-    if "id" not in used:
-        keys.append((SortKey(table.c.id, False), False))  # type: ignore[arg-type]
+        column = columns[field]  # NULLS LAST only where NULLs can be: not in a NOT NULL column, nor a filtered one
+        own = isinstance(column, Column) and column.table is table  # a related record's column may be missing
+        nullable = field != "id" and not (own and not column.nullable) and id(column) not in filled
+        keys.append((SortKey(column, nullable), descending))  # type: ignore[arg-type]
+    if "id" not in used:  # the tie-breaker runs the way the last key does: an index on that key (whose entries
+        # end with the row id on SQLite) then gives the whole order, walked forwards or backwards, with no sort
+        keys.append((SortKey(table.c.id, False), keys[-1][1] if keys else False))  # type: ignore[arg-type]
     return RecordOrder(tuple(keys), ",".join(names))
 
 
@@ -188,25 +215,46 @@ def decode_cursor(order: RecordOrder, token: str) -> list[Any]:
     return [_decode(key.column, value) for (key, _), value in zip(order.keys, data["v"], strict=True)]  # type: ignore[arg-type]
 
 
+#: A numbered page counts the matches up to this many and no further: an exact count reads every match (at
+#: 1,000,000 records, 0.5-1 s), and even a capped one reads a row per match when the filter's fields are
+#: indexed apart (measured on SQLite at 1M: 50,000 matches 1.8 s, 1,000 a few ms). Above it the page says
+#: "more than 1,000" (``totalAbove``) and the grid pages on by cursor or number without a last page.
+COUNT_CAP = 1_000
+
+
 @dataclass
 class RecordPage:
     rows: list[Any]
     size: int
     page: int | None
-    total: int | None
+    total: int | None  # the exact count; None on a cursor page, or when above COUNT_CAP (then capped is True)
     next_cursor: str | None
+    capped: bool = False
 
 
-def fetch(session: Session, statement: Select[Any], order: RecordOrder, request: PageRequest) -> RecordPage:
+def count(session: Session, statement: Select[Any], cap: int = COUNT_CAP) -> int:
+    """The number of rows ``statement`` selects, counting no further than ``cap`` + 1."""
+    matches = statement.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1)
+    matches = matches.subquery()
+    return session.scalar(select(func.count()).select_from(matches)) or 0
+
+
+def fetch(session: Session, statement: Select[Any], order: RecordOrder, request: PageRequest,
+          counted: bool = True) -> RecordPage:
+    """A page of ``statement``; a numbered page with its count (up to COUNT_CAP) unless not ``counted``."""
     size = min(request.size, MAX_PAGE_SIZE)
+    total: int | None = None
     if request.cursor is not None:
-        statement = statement.where(after(order, decode_cursor(order, request.cursor)))  # type: ignore[arg-type]
-        total, page, offset = None, None, 0
+        listed = statement.where(after(order, decode_cursor(order, request.cursor)))  # type: ignore[arg-type]
+        page, offset = None, 0
     else:
-        total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-        page, offset = request.page, (request.page - 1) * size
-    rows = [] if (total is not None and offset >= total) or offset > 2**62 else list(
-        session.execute(statement.order_by(*order.clauses()).offset(offset).limit(size + 1)))
+        listed, page, offset = statement, request.page, (request.page - 1) * size
+    rows = [] if offset > 2**62 else list(
+        session.execute(listed.order_by(*order.clauses()).offset(offset).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
-    return RecordPage(rows, size, page, total, encode_cursor(order, rows[-1]) if more else None)
+    if page is not None and counted:  # a last page that has rows tells its total: no count needed
+        total = offset + len(rows) if not more and (rows or offset == 0) else count(session, statement)
+    capped = total is not None and total > COUNT_CAP
+    return RecordPage(rows, size, page, None if capped else total,
+                      encode_cursor(order, rows[-1]) if more else None, capped)

@@ -99,22 +99,31 @@ def check_version(given: Any, current: int, where: str) -> None:
 
 
 def list_records(session: Session, who: Principal, type_key: str, filter_text: str | None, sort: str | None,
-                 request: PageRequest, search: str | None = None, fields: str | None = None) -> dict[str, Any]:
+                 request: PageRequest, search: str | None = None, fields: str | None = None,
+                 counted: bool = True) -> dict[str, Any]:
+    """A page of records; a numbered page says ``total`` (the exact count) up to listing.COUNT_CAP matches, and
+    above it ``totalAbove`` (the cap) instead (``counted=False``: neither, for callers that only take the rows)."""
     a = access(session, who, type_key, Action.READ)
     columns = a.columns()
-    order = listing.order_of(sort, {k: v for k, v in columns.items() if not me.is_me(k)}, a.table)
+    where = listing.filter_clause(filter_text, columns) if filter_text else None
+    order = listing.order_of(sort, {k: v for k, v in columns.items() if not me.is_me(k)}, a.table,
+                             listing.present(where))
     through = [key.column for key, _ in order.keys if key.column.key in a.through.paths]
     statement = a.select(*through).where(a.scope(Action.READ))
-    if filter_text:
-        statement = statement.where(listing.filter_clause(filter_text, columns))
+    if where is not None:
+        statement = statement.where(where)
     if search:
         statement = statement.where(listing.search_clause(search, a.json_definition, columns))
     only = listing.projection(fields, a.readable())
-    page = listing.fetch(session, statement, order, request)
+    page = listing.fetch(session, statement, order, request, counted)
     body: dict[str, Any] = {"items": [a.record_json(r, only) for r in page.rows], "pageSize": page.size,
                             "nextCursor": page.next_cursor}
     if page.page is not None:
-        body["page"], body["total"] = page.page, page.total
+        body["page"] = page.page
+        if page.capped:
+            body["totalAbove"] = listing.COUNT_CAP
+        elif counted:
+            body["total"] = page.total
     return body
 
 

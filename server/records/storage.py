@@ -3,7 +3,8 @@
 Why a table and not a JSON document per record: see README "Records: storage". The table is created when
 a type is first saved and altered when a new version adds fields, in the saving transaction (both
 databases run DDL transactionally), so a failed save leaves neither the version nor the column behind.
-Unique fields get a unique index: the database, not a check-then-insert, refuses a duplicate.
+Unique fields get a unique index: the database, not a check-then-insert, refuses a duplicate; the fields
+declared ``indexed`` (and relations) get an index of their own (server/records/indexes.py).
 
 A version may add fields, change labels, help, options, validation, required, list and unique, remove a
 field (its column kept until purged) and change a plain field's type (its values converted:
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest, Unprocessable
-from server.records import ids, money, retype
+from server.records import ids, indexes, money, retype
 from server.records.definition import checksum
 from server.records.fields import KINDS
 from server.records.many import create_links
@@ -96,7 +97,7 @@ def _table(key: str, digest: str, definition_json: str) -> Table:
         if field["unique"]:
             Index(_unique_index(name, field["key"]), table.c[field["key"]], unique=True)
         elif field["type"] == "relation":  # the other side's rollups and the delete checks read by it
-            Index(f"ix_{name}_{field['key']}"[:63], table.c[field["key"]])
+            Index(indexes.index_name(name, field["key"]), table.c[field["key"]])
     Index(f"ix_{name}_created_at", table.c.created_at)
     return table
 
@@ -147,6 +148,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
         table.create(connection)
         ids.start_after_history(session, table, new["key"])
         create_links(session, None, new, {})
+        indexes.sync(session, table, new, {})
         return {}, []
     before = {f["key"]: f for f in old["fields"]}
     after = {f["key"]: f for f in new["fields"]}
@@ -217,6 +219,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
         elif was_unique and not field["unique"]:
             operations.drop_index(_unique_index(table.name, key), table_name=table.name)
     create_links(session, old, new, removed)
+    indexes.sync(session, table, new, {**removed, **{f["key"]: f for f in old["fields"]}})
     return kept, [c.summary() | {"cleared": [f["id"] for f in c.failures]} for c in changes]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import Event, publish
@@ -43,9 +43,12 @@ def policy_of(row: RecordType) -> RecordPolicy:
                                     known_fields=[*(f["key"] for f in definition["fields"]), *SYSTEM_FIELDS])
 
 
+# Built once: comparing mapped attributes costs more CPU than the query (every record request runs it).
+_LATEST = select(RecordType).where(RecordType.key == bindparam("key"), RecordType.is_latest.is_(True))
+
+
 def latest(session: Session, key: str) -> RecordType | None:
-    return session.execute(select(RecordType).where(RecordType.key == key, RecordType.is_latest.is_(True))
-                           ).scalar_one_or_none()
+    return session.execute(_LATEST, {"key": key}).scalar_one_or_none()
 
 
 def require_type(session: Session, key: str) -> RecordType:
