@@ -33,7 +33,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # json
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import TextClause, func, insert, literal, select, text, update
+from sqlalchemy import Table, TextClause, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from server.audit_compact import COMPACT_VERSION, full_values, stored
@@ -176,15 +176,23 @@ def publisher_of(session: Session) -> Publisher:
     return publisher
 
 
-def publish(session: Session, events: Event | Iterable[Event]) -> list[Event]:
+Rows = tuple[Table, list[dict[str, Any]]]
+
+
+def publish(session: Session, events: Event | Iterable[Event], also: Iterable[Rows] = ()) -> list[Event]:
     """Chain `events` onto the log and hand them to the subscribers, inside the caller's transaction.
 
     Call it last in a transaction where you can: the chain head stays locked until commit.
     A subscriber's exception propagates, so the caller's transaction (events included) rolls back.
+    `also`: other append-only rows of the transaction, (table, rows with the same keys each); on PostgreSQL
+    they go in the append's own statement (a round trip less per step: the element passages).
     Returns the events, each with its global `seq` set.
     """
     batch = [events] if isinstance(events, Event) else list(events)
+    extra = [(table, rows) for table, rows in also if rows]
     if not batch:
+        for table, rows in extra:
+            session.execute(insert(table), rows)
         return []
     publisher = publisher_of(session)
     head, seqs = _head(session, len(batch))
@@ -200,13 +208,21 @@ def publish(session: Session, events: Event | Iterable[Event]) -> list[Event]:
         rows.append(stored(fields))
         head.seq, head.hash, head.last_seq = fields["chain_seq"], fields["hash"], seq
         event.seq = seq
-    if _is_postgresql(session) and len(rows) <= PG_ONE_STATEMENT:
-        # One round trip: the head moves in a data-modifying CTE of the insert.
+    if _is_postgresql(session) and len(rows) + sum(len(r) for _, r in extra) <= PG_ONE_STATEMENT:
+        # One round trip: the head moves, and the other rows go in, in data-modifying CTEs of the insert.
         params = {"head_id": head.id, "head_seq": head.seq, "head_hash": head.hash, "head_last": head.last_seq}
         for i, fields in enumerate(rows):
             params.update({f"{name}_{i}": value for name, value in fields.items()})
-        session.execute(_pg_append(len(rows)), params)
+        shapes = []
+        for j, (table, table_rows) in enumerate(extra):
+            columns = tuple(table_rows[0])
+            shapes.append((table.name, columns, len(table_rows)))
+            for i, values in enumerate(table_rows):
+                params.update({f"x{j}_{name}_{i}": values[name] for name in columns})
+        session.execute(_pg_append(len(rows), tuple(shapes)), params)
     else:
+        for table, table_rows in extra:
+            session.execute(insert(table), table_rows)
         # Core: one executemany (psycopg pipelines it), whatever is None
         session.execute(insert(AuditEvent.__table__), rows)
         session.execute(update(AuditHead).where(AuditHead.id == head.id)
@@ -252,11 +268,16 @@ PG_ONE_STATEMENT = 20
 
 
 @functools.cache
-def _pg_append(count: int) -> TextClause:
-    """The statement appending `count` rows: text, so it is compiled once per batch size."""
+def _pg_append(count: int, extra: tuple[tuple[str, tuple[str, ...], int], ...] = ()) -> TextClause:
+    """The statement appending `count` rows (and `extra`: (table, columns, rows) inserted beside them): text,
+    so it is compiled once per shape. The names are the models' own, never input."""
     values = ", ".join("(" + ", ".join(f":{name}_{i}" for name in _COLUMNS) + ")" for i in range(count))
+    others = "".join(
+        f", x{j} AS (INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        + ", ".join("(" + ", ".join(f":x{j}_{name}_{i}" for name in columns) + ")" for i in range(n)) + ")"
+        for j, (table, columns, n) in enumerate(extra))
     return text("WITH moved AS (UPDATE audit_head SET seq = :head_seq, hash = :head_hash, last_seq = :head_last "
-                f"WHERE id = :head_id) INSERT INTO audit_event ({', '.join(_COLUMNS)}) VALUES {values}")
+                f"WHERE id = :head_id){others} INSERT INTO audit_event ({', '.join(_COLUMNS)}) VALUES {values}")
 
 
 def _is_postgresql(session: Session) -> bool:
