@@ -81,6 +81,9 @@ class Config:
     rule_runs_per_minute: int = 600
     # How long another process's rule change may take to reach this one's rule cache (server/rules/cache.py).
     rule_cache_seconds: float = 2.0
+    # How long another process's user or group change may take to reach this one's notification recipients
+    # (server/services/recipients.py); 0: looked up on every step.
+    directory_cache_seconds: float = 2.0
     # Dashboard chart rows cached per process, keyed on the audit chain heads (server/analytics/cache.py); 0: off.
     analytics_cache_bytes: int = 64 * 1024 * 1024
     testing: bool = False
@@ -107,6 +110,7 @@ class Config:
             "rule_max_depth": int(os.environ.get("BOMS_RULE_MAX_DEPTH", 8)),
             "rule_runs_per_minute": int(os.environ.get("BOMS_RULE_RUNS_PER_MINUTE", 600)),
             "rule_cache_seconds": float(os.environ.get("BOMS_RULE_CACHE_SECONDS", 2)),
+            "directory_cache_seconds": float(os.environ.get("BOMS_DIRECTORY_CACHE_SECONDS", 2)),
             "analytics_cache_bytes": int(os.environ.get("BOMS_ANALYTICS_CACHE_BYTES", 64 * 1024 * 1024)),
         }
         values.update(overrides)

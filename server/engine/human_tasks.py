@@ -73,12 +73,22 @@ def _only_touched(step: Step) -> bool:
 def _sync_touched(step: Step, ready: list[Any], changed: list[Any]) -> None:
     touched = {str(task.id): task for task in changed}
     now = utcnow()
-    found = step.session.execute(select(HumanTask.id, HumanTask.status).where(
-        HumanTask.instance_id == step.instance.id, HumanTask.id.in_(list(touched)), HumanTask.signs_for.is_(None)))
+    # Only user tasks have rows, and only those the engine had reached before this step (Step.reached).
+    # A row this session holds (the completed task's, locked with its instance) is read from memory.
     known = {}
-    for row_id, status in found:
-        held = _in_session(step.session, row_id)
-        known[row_id] = held.status if held is not None else status
+    lookup = []
+    for task_id, task in touched.items():
+        if not task.task_spec.manual:
+            continue
+        held = _in_session(step.session, task_id)
+        if held is not None and held.instance_id == step.instance.id and held.signs_for is None:
+            known[task_id] = held.status
+        elif task.id in step.reached:
+            lookup.append(task_id)
+    if lookup:
+        found = step.session.execute(select(HumanTask.id, HumanTask.status).where(
+            HumanTask.instance_id == step.instance.id, HumanTask.id.in_(lookup), HumanTask.signs_for.is_(None)))
+        known.update({row_id: status for row_id, status in found})
     created = []
     for task_id, task in touched.items():
         if task_id not in known and task.state == TaskState.READY and task.task_spec.manual:

@@ -27,11 +27,9 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert
 
 from server.db import utcnow
 from server.engine.step import ENTERED, Step
-from server.models import ElementPassage
 
 logger = logging.getLogger(__name__)
 
@@ -82,18 +80,17 @@ def _merged(step: Step, task: Any) -> bool:
                and other.last_state_change >= step.started for other in task.workflow.tasks.values())
 
 
-def record_passages(step: Step, tasks: list[Any]) -> None:
-    """Insert this step's passage rows and stamp newly live tasks with their entry time.
+def passage_rows(step: Step, tasks: list[Any]) -> list[dict[str, Any]]:
+    """This step's passage rows (written with its audit events: runner.save), stamping newly live tasks
+    with their entry time.
 
     The figures are a by-product: a failure while working the rows out is logged and the step goes on
     without them, never a 500 that rolls the step back (and every later action on the instance)."""
     try:
-        rows = _rows(step, tasks)
+        return _rows(step, tasks)
     except Exception:  # noqa: BLE001 - whatever it is, the instance must keep running
         logger.exception("element passages of process instance %s not recorded", step.instance.id)
-        return
-    if rows:
-        step.session.execute(insert(ElementPassage.__table__), rows)
+        return []
 
 
 def _rows(step: Step, tasks: list[Any]) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from server.engine.bpmn_events import listening_starts
 from server.engine.cache import LoadedVersion
 from server.engine.callees import loaded_version, with_callees
 from server.engine.human_tasks import close_open_tasks
-from server.engine.passages import record_passages
+from server.engine.passages import passage_rows
 from server.engine.projection import project
 from server.engine.recovery import RecoveryMixin, load_state
 from server.engine.scripting import JexlScriptEngine
@@ -46,7 +46,15 @@ from server.engine.task_cc import cc_recipients, copy
 from server.engine.working_sets import WorkingSets
 from server.errors import Conflict, EngineError, NotFound, StateUnreadable
 from server.events import ENDED_STATUSES, LIVE_STATUSES, EventKind, InstanceStatus, JobStatus, TaskStatus
-from server.models import EventSubscription, ExternalTask, HumanTask, Job, ProcessInstance, ProcessVersion
+from server.models import (
+    ElementPassage,
+    EventSubscription,
+    ExternalTask,
+    HumanTask,
+    Job,
+    ProcessInstance,
+    ProcessVersion,
+)
 
 logger = logging.getLogger(__name__)
 # Enough for any real model; a model that keeps making engine tasks READY forever is an incident.
@@ -323,7 +331,7 @@ class Runner(RecoveryMixin):
         # An ended instance is never loaded again (every action refuses it first) and its history lives in
         # BOMS's tables: keeping its last engine state would only cost bytes (issue 17).
         ended = step.instance.status in ENDED_STATUSES
-        record_passages(step, all_tasks(step.workflow) + step.removed)  # before dump: it prunes what ended
+        passages = passage_rows(step, all_tasks(step.workflow) + step.removed)  # before dump: it prunes what ended
         if ended:
             step.instance.state = ""
             if step.stored is None or step.stored.chunks or not step.stored.complete:
@@ -334,7 +342,7 @@ class Runner(RecoveryMixin):
             step.instance.state, step.stored = saved.header, saved.stored
             write_chunks(step.session, step.instance.id, saved, new=step.new)
             keep_working_set(self.working_sets, step)
-        self._emit(step.session, step.events)
+        publish(step.session, step.events, also=[(ElementPassage.__table__, passages)])
 
     @staticmethod
     def _run_engine(workflow: Any) -> None:

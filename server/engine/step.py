@@ -50,13 +50,25 @@ class Step:
     unrecorded: frozenset[Any] = frozenset()
     # Tasks an operation took out of the tree (instance modification): their open passages still end here.
     removed: list[Any] = field(default_factory=list)
+    # User tasks that may have a human_task row already: every one the engine had reached when the step
+    # loaded (or that carries an entry time: a re-predicted task keeps it). A user task only planned then
+    # (MAYBE, LIKELY, FUTURE) was never READY, so no step wrote its row: human_tasks.py looks up none.
+    reached: frozenset[Any] = frozenset()
 
     def __post_init__(self) -> None:
         self.subprocesses = set(self.workflow.subprocesses)
         if not self.new:
-            live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-            self.unrecorded = frozenset(t.id for t in all_tasks(self.workflow)
-                                        if t.has_state(live) and ENTERED not in t.internal_data)
+            live = int(TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
+            planned = int(TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE)
+            unrecorded, reached = [], []
+            # One pass with the state bits read inline: it runs over every open sibling of a multi-instance.
+            for t in all_tasks(self.workflow):
+                state, entered = t._state, ENTERED in t.internal_data
+                if state & live and not entered:
+                    unrecorded.append(t.id)
+                if t.task_spec.manual and (entered or not state & planned):
+                    reached.append(t.id)
+            self.unrecorded, self.reached = frozenset(unrecorded), frozenset(reached)
 
     def event(self, kind: str, task_id: str | None = None, element_id: str | None = None, **data: Any) -> None:
         self.events.append(Event(kind=kind, actor=self.actor, instance_id=self.instance.id,

@@ -16,15 +16,16 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.audit import Event, Subscriber, subscribe
 from server.config import Config
 from server.db import utcnow
 from server.events import EmailStatus, EventKind
-from server.models import Group, Notification, ProcessInstance, User, membership
+from server.models import Notification, ProcessInstance
 from server.plugins import plugins_of
+from server.services.recipients import note_changes, recipients
 
 logger = logging.getLogger(__name__)
 
@@ -167,37 +168,14 @@ def _action_drafts(session: Session, pending: Event) -> list[Draft]:
     return [Draft("task.assigned", base, link, pending.instance_id, pending.task_id, users={assignee})]
 
 
-# Built once with expanding parameters: constructing them per call cost more than running them on SQLite.
-_USERS = (select(User.id, User.username, User.email)
-          .where(User.username.in_(bindparam("names", expanding=True)), User.active.is_(True)))
-_MEMBERS = (select(Group.name, User.id, User.username, User.email)
-            .join(membership, membership.c.group_id == Group.id).join(User, User.id == membership.c.user_id)
-            .where(Group.name.in_(bindparam("groups", expanding=True)), User.active.is_(True)))
-
-
-def _recipients(session: Session, drafts: list[Draft]) -> tuple[dict[str, tuple[int, str | None]],
-                                                                dict[str, set[str]]]:
-    """Users by name and group members by group: two queries for the whole action, whatever its size."""
-    names = set().union(*(d.users for d in drafts))
-    groups = set().union(*(d.groups for d in drafts))
-    users: dict[str, tuple[int, str | None]] = {}
-    members: dict[str, set[str]] = {}
-    if names:
-        rows = session.execute(_USERS, {"names": sorted(names)})
-        users.update({name: (uid, email) for uid, name, email in rows})
-    if groups:
-        for group, uid, name, email in session.execute(_MEMBERS, {"groups": sorted(groups)}):
-            members.setdefault(group, set()).add(name)
-            users[name] = (uid, email)
-    return users, members
-
-
 def notify(session: Session, events: list[Event], config: Config, locale: str = "en") -> list[Notification]:
     """Add the notifications `events` call for; returns them (not yet flushed)."""
     drafts = drafts_for(session, events)
     if not drafts:
         return []
-    users, members = _recipients(session, drafts)
+    names = set().union(*(d.users for d in drafts))
+    groups = set().union(*(d.groups for d in drafts))
+    users, members = recipients(session, names, groups, config.directory_cache_seconds)
     created: list[Notification] = []
     # Stored texts are in the server's language: the email goes out later, far from any request.
     with force_locale(locale):
@@ -224,6 +202,7 @@ def notification_listener(app: Flask) -> Subscriber:
     """The audit subscriber (create_app registers it); reads the app's config per call."""
 
     def listener(session: Session, events: list[Event]) -> None:
+        note_changes(session, events)
         notify(session, events, app.config["BOMS"], app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
     return listener

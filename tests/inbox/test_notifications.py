@@ -123,6 +123,36 @@ def test_group_members_are_found_in_one_query(app: Any, api: Any) -> None:
     assert len(selects) == 3  # the instance (absent here), the named users, the group members
 
 
+def _member_lookups(app: Any) -> Any:
+    statements: list[str] = []
+    event.listen(app.extensions["boms_db"].engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]) if "JOIN membership" in args[2] else None)
+    return statements
+
+
+def test_group_members_are_kept_between_steps_and_a_change_here_reaches_the_next_one(purchase: Any) -> None:
+    start(purchase, 1200)
+    lookups = _member_lookups(purchase.app)
+    start(purchase, 1300)
+    assert lookups == []  # the managers were looked up by the first step (server/services/recipients.py)
+    assert titles(purchase, "mike") == ["New task in your group: Manager approval"] * 2
+    purchase.user("mary", groups=("managers",))  # a change in this process: its commit drops what was kept
+    start(purchase, 1400)
+    assert len(lookups) == 1
+    assert titles(purchase, "mary") == ["New task in your group: Manager approval"]
+
+
+def test_without_the_directory_cache_every_step_looks_members_up(purchase: Any, monkeypatch: Any) -> None:
+    app = purchase.app
+    monkeypatch.setitem(app.config, "BOMS", dataclasses.replace(app.config["BOMS"], directory_cache_seconds=0))
+    start(purchase, 1200)
+    with app.extensions["boms_db"].write() as session:  # no event: only a look-up can see it
+        session.execute(update(User).where(User.username == "mike").values(active=False))
+    lookups = _member_lookups(app)
+    start(purchase, 1300)
+    assert len(lookups) == 1 and len(titles(purchase, "mike")) == 1
+
+
 @pytest.mark.parametrize(("ends", "expected"), [
     ({"end_approved": "Request approved"}, "approved"),
     ({"EndEvent_1": "Rejected"}, "rejected"),
