@@ -111,16 +111,6 @@ def incoming(session: Session, who: Principal, type_key: str, record_id: int) ->
     return found
 
 
-def choices(session: Session, who: Principal, target: str) -> list[Linked]:
-    """The records a relation field's input offers: the first of the target type the reader may see."""
-    other = _reader(session, who, target)
-    if other is None:
-        return []
-    ids = list(session.execute(select(other.table.c.id).where(other.scope(Action.READ))
-                               .order_by(other.table.c.id.desc()).limit(CHOICES)).scalars())
-    return _labelled(session, other, sorted(ids), CHOICES)
-
-
 def principals(session: Session, kind: str) -> list[Linked]:
     """What a user or group field with several values offers: the active users (or the groups), by name."""
     if kind == "group":
