@@ -109,8 +109,8 @@ def create_record(type_key: str) -> Any:
                                          store_root(), upload_limit())
     except FormInvalid as exc:
         typed = shown_again(values, request.form)
-        return _render_form(_labelled(kind, values), Action.CREATE, typed, field_messages(exc.details.get("fields", {})),
-                            status=422)
+        return _render_form(_labelled(kind, values), Action.CREATE, typed,
+                            field_messages(exc.details.get("fields", {})), status=422)
     except BomsError as exc:
         return error_page(exc)
     flash(_("%(type)s %(id)s was created.", type=tr(kind.name), id=record["id"]), "success")
@@ -161,8 +161,8 @@ def update_record(type_key: str, record_id: int) -> Any:
                                 store_root(), upload_limit())
     except FormInvalid as exc:
         typed = _named_files(shown_again(values, request.form), screen.record)
-        return _render_form(_labelled(screen.type, values), Action.UPDATE, typed, field_messages(exc.details.get("fields", {})),
-                            record=screen.record, status=422)
+        return _render_form(_labelled(screen.type, values), Action.UPDATE, typed,
+                            field_messages(exc.details.get("fields", {})), record=screen.record, status=422)
     except Conflict:
         # Someone saved first: show what they saved beside a note; what this user typed is not lost.
         typed = shown_again(values, request.form)
