@@ -105,7 +105,7 @@ def test_the_edit_form_names_what_the_fields_hold(deals: Any, browser: Any) -> N
     assert _deal(deals, "Held").get("supplier") is None and _deal(deals, "Held")["backups"] == [pine]
 
 
-@pytest.mark.parametrize("typed", ["999999", "oak", "12, 13"])
+@pytest.mark.parametrize("typed", ["999999", "oak", "12, 13", "2147483648", "#99999999999999999999", "-3"])
 def test_a_wrong_record_is_refused_naming_the_field_and_kept(deals: Any, browser: Any, typed: str) -> None:
     oak = _made(deals, "sam", "supplier", name="Oak Timber")
     web = browser("sam")
