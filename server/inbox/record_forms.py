@@ -77,6 +77,12 @@ def _submitted(kind: workspace.TypeView, action: Action, clearing: bool) -> dict
     return money_form.joined(values, kind.fields)
 
 
+def _labelled(kind: workspace.TypeView, values: dict[str, Any]) -> workspace.TypeView:
+    """The form coming back names the records its relation inputs were given (by their label)."""
+    with reading() as session:
+        return workspace.with_labels(session, web_principal(), kind, values)
+
+
 @bp.get("/records/<type_key>/new")
 @login_required
 def new_record(type_key: str) -> Any:
@@ -103,7 +109,8 @@ def create_record(type_key: str) -> Any:
                                          store_root(), upload_limit())
     except FormInvalid as exc:
         typed = shown_again(values, request.form)
-        return _render_form(kind, Action.CREATE, typed, field_messages(exc.details.get("fields", {})), status=422)
+        return _render_form(_labelled(kind, values), Action.CREATE, typed,
+                            field_messages(exc.details.get("fields", {})), status=422)
     except BomsError as exc:
         return error_page(exc)
     flash(_("%(type)s %(id)s was created.", type=tr(kind.name), id=record["id"]), "success")
@@ -154,12 +161,13 @@ def update_record(type_key: str, record_id: int) -> Any:
                                 store_root(), upload_limit())
     except FormInvalid as exc:
         typed = _named_files(shown_again(values, request.form), screen.record)
-        return _render_form(screen.type, Action.UPDATE, typed, field_messages(exc.details.get("fields", {})),
-                            record=screen.record, status=422)
+        return _render_form(_labelled(screen.type, values), Action.UPDATE, typed,
+                            field_messages(exc.details.get("fields", {})), record=screen.record, status=422)
     except Conflict:
         # Someone saved first: show what they saved beside a note; what this user typed is not lost.
         typed = shown_again(values, request.form)
-        return _render_form(screen.type, Action.UPDATE, typed, record=screen.record, status=409, conflict=True)
+        return _render_form(_labelled(screen.type, values), Action.UPDATE, typed, record=screen.record, status=409,
+                            conflict=True)
     except BomsError as exc:
         return error_page(exc)
     flash(_("Your changes were saved."), "success")

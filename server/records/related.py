@@ -3,7 +3,7 @@ customer, a work order's materials) and which records point at it (a customer's 
 
 Each side is read through the other type's permissions: its rows (row scope), and the relation field itself
 (a record pointing here through a field the reader may not see is not listed). A record is named by its
-first text-like field the reader may read ("#12 Oak board"), else by its id.
+first text-like field the reader may read that holds something ("#12 Oak board"), else by its id.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from server.records.many import is_many, link_table
 NAMING_KINDS = ("auto_number", "text", "email", "phone", "select")
 SHOWN = 20
 CHOICES = 200
+NAMING_COLUMNS = 4  # the text-like fields a label may come from, in the designer's order
 
 
 @dataclass(frozen=True)
@@ -46,21 +47,25 @@ class Incoming:
     more: bool = False
 
 
-def _naming_field(a: Access) -> str | None:
+def _naming_fields(a: Access) -> list[str]:
     readable = a.readable()
-    return next((f["key"] for f in a.definition["fields"] if f["type"] in NAMING_KINDS and f["key"] in readable),
-                None)
+    return [f["key"] for f in a.definition["fields"] if f["type"] in NAMING_KINDS and f["key"] in readable]
 
 
 def _labelled(session: Session, a: Access, ids: list[int], limit: int) -> list[Linked]:
-    """The records of ``ids`` the reader may see, named, in id order."""
+    """The records of ``ids`` the reader may see, named by their first readable text-like field that holds
+    something (an empty first field does not leave a bare number), in id order."""
     if not ids:
         return []
-    name = _naming_field(a)
-    columns = [a.table.c.id] + ([a.table.c[name]] if name else [])
-    rows = session.execute(select(*columns).where(a.table.c.id.in_(ids[:CHOICES]), a.scope(Action.READ))
+    names = _naming_fields(a)[:NAMING_COLUMNS]
+    rows = session.execute(select(a.table.c.id, *(a.table.c[n] for n in names))
+                           .where(a.table.c.id.in_(ids[:CHOICES]), a.scope(Action.READ))
                            .order_by(a.table.c.id).limit(limit)).all()
-    return [Linked(r[0], f"#{r[0]} {r[1]}" if name and r[1] is not None else f"#{r[0]}") for r in rows]
+    result = []
+    for row in rows:
+        name = next((str(v) for v in row[1:] if v is not None and str(v).strip()), None)
+        result.append(Linked(row[0], f"#{row[0]} {name}" if name else f"#{row[0]}"))
+    return result
 
 
 def _reader(session: Session, who: Principal, type_key: str) -> Access | None:
@@ -111,16 +116,6 @@ def incoming(session: Session, who: Principal, type_key: str, record_id: int) ->
     return found
 
 
-def choices(session: Session, who: Principal, target: str) -> list[Linked]:
-    """The records a relation field's input offers: the first of the target type the reader may see."""
-    other = _reader(session, who, target)
-    if other is None:
-        return []
-    ids = list(session.execute(select(other.table.c.id).where(other.scope(Action.READ))
-                               .order_by(other.table.c.id.desc()).limit(CHOICES)).scalars())
-    return _labelled(session, other, sorted(ids), CHOICES)
-
-
 def principals(session: Session, kind: str) -> list[Linked]:
     """What a user or group field with several values offers: the active users (or the groups), by name."""
     if kind == "group":
@@ -133,6 +128,7 @@ def principals(session: Session, kind: str) -> list[Linked]:
 
 FOUND = 20
 MAX_QUERY = 100
+MAX_ID = 2**31 - 1  # ids are 32-bit integers (a relation's schema says so too)
 
 
 def search(session: Session, who: Principal, type_key: str, field_key: str, text: str) -> list[Linked]:
@@ -148,7 +144,7 @@ def search(session: Session, who: Principal, type_key: str, field_key: str, text
     text = text.strip()[:MAX_QUERY]
     where = [other.scope(Action.READ)]
     number = text.lstrip("#")
-    if number.isascii() and number.isdigit() and len(number) < 19:
+    if number.isascii() and number.isdigit() and int(number) <= MAX_ID:  # beyond: no record (PostgreSQL refuses it)
         where.append(or_(other.table.c.id == int(number),
                          search_clause(text, other.json_definition, other.columns())))
     elif text:

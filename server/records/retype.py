@@ -27,7 +27,8 @@ from alembic.operations import Operations
 from sqlalchemy import Column, bindparam, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from server.errors import FormInvalid, Unprocessable
+from server.auth.permissions.records import GroupRows, OwnRows, RecordPolicy
+from server.errors import BadRequest, FormInvalid, Unprocessable
 from server.models import Group, User
 from server.records.fields import KINDS
 from server.records.values import validate
@@ -78,6 +79,22 @@ def unsupported(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     return (f"changing the type from {before['type']} to {after['type']} is not supported: {why}; add a new field "
             "of the type you want and remove this one (its data stays until purged). Convertible: "
             f"{', '.join(sorted(CONVERTIBLE))} among themselves; user and group to and from text and to each other")
+
+
+def check_row_scopes(definition: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Refuse a type change under a row scope that reads the field as its old kind: ``own`` compares a user
+    field with the reader's name, ``my_groups`` a group field with their groups; a user field turned group
+    (``ops`` the group) would silently let the user ``ops`` see those rows, and its members not."""
+    scoped = {OwnRows: "user", GroupRows: "group"}
+    policy = RecordPolicy.from_config(definition["key"], definition.get("permissions", []))
+    for index, grant in enumerate(policy.grants):
+        kind = scoped.get(type(grant.rows))
+        if kind and getattr(grant.rows, "field", None) == after["key"] and before["type"] == kind \
+                and after["type"] != kind:
+            raise BadRequest(f"record type '{definition['key']}' field '{after['key']}': permission {index + 1} "
+                             f"limits rows by it as a {kind} field (rows '{'own' if kind == 'user' else 'my_groups'}'"
+                             f"); change that permission in the same save, or keep the type {kind}",
+                             field=after["key"])
 
 
 def _candidates(value: Any, before: str, after: str) -> list[Any]:

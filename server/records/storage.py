@@ -178,6 +178,7 @@ def create_or_alter(session: Session, old: Mapping[str, Any] | None, new: Mappin
                 raise BadRequest(f"record type '{new['key']}' field '{key}': {retype.unsupported(earlier, field)}",
                                  field=key, retype={"field": key, "from": earlier["type"], "to": field["type"],
                                                     "reason": retype.refusal_reason(earlier, field)})
+            retype.check_row_scopes(new, earlier, field)
             changes.append(retype.plan(session, table_of(old), new, earlier, field))
     if any(c.failures for c in changes) and not clear:
         raise retype.refuse(new["key"], changes)
@@ -236,6 +237,11 @@ def retype_preview(session: Session, old: Mapping[str, Any], new: Mapping[str, A
                           "refused": retype.unsupported(earlier, field) if not retype.convertible(earlier, field)
                           else "a money field with a currency per record keeps its type (its amounts would lose "
                           "or need a currency); add a new field instead"})
+            continue
+        try:
+            retype.check_row_scopes(new, earlier, field)
+        except BadRequest as exc:
+            found.append({"field": field["key"], "from": earlier["type"], "to": field["type"], "refused": exc.message})
             continue
         found.append(retype.plan(session, table_of(old), new, earlier, field).summary())
     return found

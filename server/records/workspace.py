@@ -9,7 +9,7 @@ with its history.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,12 @@ class TypeView:
     may_create: bool
     may_update: bool
     may_delete: bool
-    #: relation field -> the records its input offers (forms only; empty elsewhere)
+    #: user or group field of several -> the people or groups its input offers (forms only; empty elsewhere)
     choices: dict[str, list[related.Linked]] = dataclass_field(default_factory=dict)
     may_bulk: bool = False  # the grid's bulk edit and delete (each row still needs update or delete)
     may_export: bool = False  # the grid's "export this list" (its filter, with $me the exporter, and sort)
+    #: relation field -> the records it holds, named (forms: the picker shows them by their label)
+    labels: dict[str, list[related.Linked]] = dataclass_field(default_factory=dict)
 
     def field(self, key: str) -> dict[str, Any] | None:
         return next((f for f in self.fields if f["key"] == key), None)
@@ -55,8 +57,13 @@ class TypeView:
         for key in keys:
             if key not in writable:
                 schema["properties"][key]["readOnly"] = True
-            if key in self.choices:  # a relation: a drop-down (several: a list) of the records one may pick
-                prop = schema["properties"][key]
+            prop = schema["properties"][key]
+            if "x-ref" in prop and prop["x-ref"].startswith("record:"):
+                # a relation: searched as one types (server/static/record_picker.js; never a list of every
+                # record, which a million rows cannot be), its records shown by their label
+                prop["x-picker"] = {"type": self.key, "field": key}
+                prop["x-labels"] = {str(c.id): c.label for c in self.labels.get(key, ())}
+            elif key in self.choices:  # users or groups of several: a list of the ones one may pick
                 offered = {"enum": [c.id for c in self.choices[key]],
                            "x-enumNames": [c.label for c in self.choices[key]]}
                 if prop.get("type") == "array":
@@ -68,21 +75,19 @@ class TypeView:
 
 
 def _choices(session: Session, a: Access, current: dict[str, list[related.Linked]]) -> dict[str, list[related.Linked]]:
-    """The records each writable relation field offers, with those the record holds now (never dropped); the
-    users or groups a field of several offers."""
+    """The users or groups a writable field of several offers, with those the record holds now (never
+    dropped). Relations offer no list: their picker searches (``related.search``)."""
     writable = (a.fields(Action.CREATE) | a.fields(Action.UPDATE)) & a.readable()
     offered = {}
     for f in a.definition["fields"]:
-        if f["type"] == "relation" and f["key"] in writable:
-            merged = {c.id: c for c in [*related.choices(session, a.who, f["target"]), *current.get(f["key"], [])]}
-            offered[f["key"]] = [merged[i] for i in sorted(merged)]
-        elif f["type"] in ("user", "group") and f.get("multiple") and f["key"] in writable:
+        if f["type"] in ("user", "group") and f.get("multiple") and f["key"] in writable:
             merged = {c.id: c for c in [*related.principals(session, f["type"]), *current.get(f["key"], [])]}
             offered[f["key"]] = [merged[i] for i in sorted(merged)]
     return offered
 
 
-def _type_view(a: Access, choices: dict[str, list[related.Linked]] | None = None) -> TypeView:
+def _type_view(a: Access, choices: dict[str, list[related.Linked]] | None = None,
+               labels: dict[str, list[related.Linked]] | None = None) -> TypeView:
     readable = a.readable()
     definition = a.definition
     return TypeView(a.row.key, definition["name"], a.row.version,
@@ -90,12 +95,34 @@ def _type_view(a: Access, choices: dict[str, list[related.Linked]] | None = None
                     a.fields(Action.CREATE) & readable, a.fields(Action.UPDATE) & readable,
                     a.policy.allows(a.who, Action.CREATE), a.policy.allows(a.who, Action.UPDATE),
                     a.policy.allows(a.who, Action.DELETE), choices or {}, a.policy.allows(a.who, Action.BULK),
-                    a.policy.allows(a.who, Action.EXPORT))
+                    a.policy.allows(a.who, Action.EXPORT), labels or {})
 
 
-def type_view(session: Session, who: Principal, type_key: str, for_form: bool = False) -> TypeView:
+def held(session: Session, a: Access, values: Mapping[str, Any] | None) -> dict[str, list[related.Linked]]:
+    """The records the relation fields of ``values`` name, labelled as the reader may see them (a record
+    number typed that is none, or names a record the reader may not see, gets no label)."""
+    ids = {}
+    for f in a.definition["fields"]:
+        value = (values or {}).get(f["key"]) if f["type"] == "relation" and f["key"] in a.readable() else None
+        numbers = [v for v in (value if isinstance(value, list) else [value])
+                   if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31]
+        if numbers:
+            ids[f["key"]] = numbers
+    return related.outgoing(session, a.who, a.definition, ids)
+
+
+def with_labels(session: Session, who: Principal, kind: TypeView, values: Mapping[str, Any]) -> TypeView:
+    """``kind`` for a form that came back: the records its relation inputs were given, labelled too."""
+    a = service.access(session, who, kind.key, Action.READ)
+    return replace(kind, labels={**kind.labels, **held(session, a, values)})
+
+
+def type_view(session: Session, who: Principal, type_key: str, for_form: bool = False,
+              values: Mapping[str, Any] | None = None) -> TypeView:
+    """A type for its pages; for a form, with what its inputs offer and the labels of the records the
+    relation fields of ``values`` (a form that came back, a task's record) hold."""
     a = service.access(session, who, type_key, Action.READ)
-    return _type_view(a, _choices(session, a, {}) if for_form else None)
+    return _type_view(a, _choices(session, a, {}) if for_form else None, held(session, a, values))
 
 
 def readable_types(session: Session, who: Principal) -> list[dict[str, Any]]:
@@ -157,9 +184,10 @@ def record_screen(session: Session, who: Principal, type_key: str, record_id: An
     history = service.history(session, who, type_key, record["id"])["items"]
     outgoing = related.outgoing(session, who, a.definition, record["fields"])
     may_update = _may(session, a, Action.UPDATE, record["id"])
-    held = {**outgoing, **{f["key"]: [related.Linked(v, v) for v in record["fields"].get(f["key"]) or ()]
-                           for f in a.definition["fields"] if f["type"] in ("user", "group") and f.get("multiple")}}
-    return RecordScreen(_type_view(a, _choices(session, a, held) if for_form and may_update else None), record,
+    people = {f["key"]: [related.Linked(v, v) for v in record["fields"].get(f["key"]) or ()]
+              for f in a.definition["fields"] if f["type"] in ("user", "group") and f.get("multiple")}
+    return RecordScreen(_type_view(a, _choices(session, a, people) if for_form and may_update else None, outgoing),
+                        record,
                         history, may_update, _may(session, a, Action.DELETE, record["id"]), outgoing,
                         related.incoming(session, who, type_key, record["id"]),
                         linked_instances(session, who, type_key, record["id"]), bound_processes(session, who, type_key))

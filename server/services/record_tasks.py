@@ -47,10 +47,10 @@ def record_form(session: Session, who: Principal, task: HumanTask) -> dict[str, 
     """The task's form: the record type's JSON Schema for a create or an update of the referenced record."""
     type_key = task.element["recordForm"]
     record_id = referenced(session, task.instance_id, type_key)
-    view = workspace.type_view(session, who, type_key)
+    values = records.get(session, who, type_key, record_id)["fields"] if record_id is not None else {}
+    view = workspace.type_view(session, who, type_key, values=values)  # its relations shown by their label
     schema = view.schema(Action.UPDATE if record_id is not None else Action.CREATE)
     if record_id is not None:
-        values = records.get(session, who, type_key, record_id)["fields"]
         schema["properties"] = {k: {**p, "default": values[k]} if values.get(k) is not None else p
                                 for k, p in schema["properties"].items()}
     schema["x-order"] = list(schema["properties"])

@@ -1,4 +1,4 @@
-// A relation field's record picker: search the target type's records as one types (the server answers only
+// A relation field's record picker (the grid's bulk form, record forms and record task forms): search the target type's records as one types (the server answers only
 // with records the reader may see), choose with the arrow keys and Enter or a tap; each chosen record is one
 // hidden value.<key> input shown as a removable chip. Without script the input stays a plain text box for
 // record numbers. Text typed but not chosen is still sent, so the server refuses it rather than clearing.
@@ -57,7 +57,7 @@
         list.children[index].scrollIntoView({block: "nearest"});
       }
     }
-    function choose(item) {
+    function choose(item, quiet) {
       if (!multiple) chosen.textContent = "";
       if (chosen.querySelector('input[value="' + String(item.id) + '"]')) { close(); input.value = ""; return; }
       var chip = document.createElement("span");
@@ -79,7 +79,7 @@
       chosen.appendChild(chip);
       input.value = "";
       close();
-      input.focus();
+      if (!quiet) input.focus();
     }
     function show(found) {
       items = found;
@@ -117,6 +117,14 @@
         if (ask === asked && document.activeElement === input) show(body.items || []);
       }).catch(function () { close(); });
     }
+    // A form drawn with records held (an edit, a form that came back): they become chips; what was typed
+    // that names none stays in the box, to be sent (and refused) again.
+    Array.prototype.forEach.call(box.querySelectorAll("[data-picker-held]"), function (held) {
+      choose({id: held.dataset.pickerHeld, label: held.textContent}, true);
+      held.remove();
+    });
+    Array.prototype.forEach.call(box.querySelectorAll("[data-picker-names]"), function (names) { names.remove(); });
+    if (input.dataset.typed !== undefined) input.value = input.dataset.typed;
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
     input.addEventListener("focus", search);
     input.addEventListener("blur", function () { setTimeout(close, 150); });

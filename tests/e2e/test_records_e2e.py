@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from server import create_app
 from server.config import Config
@@ -163,6 +164,33 @@ def test_phone_layout_in_chinese(open_as: Any, records_server: str) -> None:
     name, region = page.locator("#f-name").bounding_box(), page.locator("#f-region").bounding_box()
     assert region["y"] > name["y"] and abs(region["x"] - name["x"]) < 2  # one column
     screenshot(page, "records-form-phone-zh")
+    # a relation is picked by typing (record_picker.js), not from a list of the newest records
+    customer = _new_customer(page, records_server, "手机 Picker 家具", "north", "300").rsplit("/", 1)[1]
+    page.goto(f"{records_server}/records/order/new")
+    search = page.locator("#f-customer")
+    assert search.get_attribute("role") == "combobox" and search.get_attribute("name") is None
+    assert page.locator("[data-field=customer] select, [data-field=customer] input[type=radio]").count() == 0
+    search.fill("picker 家")
+    option = page.locator("[data-testid=picker-customer] [role=option]")
+    expect(option).to_have_count(1)
+    assert "手机 Picker 家具" in option.first.inner_text()
+    search.press("ArrowDown")
+    search.press("Enter")  # chooses; does not submit
+    assert page.locator(f"[data-testid=picker-customer] [data-picked='{customer}']").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "records-form-picker-phone-zh")
+    page.click("[data-testid=save-record]")
+    page.wait_for_url(re.compile(r".*/records/order/\d+$"))
+    assert "手机 Picker 家具" in page.locator("[data-testid=record-values] [data-field=customer]").inner_text()
+    # the edit form shows the customer by its name, as a chip; an unknown number typed is refused and kept
+    page.goto(page.url + "/edit")
+    chip = page.locator(f"[data-testid=picker-customer] [data-picked='{customer}']")
+    assert "手机 Picker 家具" in chip.inner_text() and page.input_value("#f-customer") == ""
+    chip.locator("button").click()
+    page.fill("#f-customer", "987654")
+    page.click("[data-testid=save-record]")
+    assert page.locator("[data-field=customer] .invalid-feedback").is_visible()
+    assert page.input_value("#f-customer") == "987654"
 
 
 def test_designer_adds_a_field_that_staff_then_fill(open_as: Any, records_server: str) -> None:

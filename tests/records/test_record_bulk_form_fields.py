@@ -118,3 +118,14 @@ def test_attachments_and_sub_tables_are_not_offered_and_refused_naming_the_field
     for key, kind in (("drawing", "an attachment"), ("lines", "a sub-table")):
         refused = deals.post("sam", "/api/v1/records/deal/bulk-edit", json={"ids": [one], "set": {key: None}})
         assert refused.status_code == 400 and f"'{key}' is {kind}" in refused.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("typed", ["2147483648", "#99999999999999999", "0"])
+def test_a_record_number_out_of_range_in_bulk_is_refused_not_a_500(deals: Any, browser: Any, typed: str) -> None:
+    one = _made(deals, "sam", "deal", title="a")
+    web = browser("sam")
+    answer = web.post("/records/deal/bulk", {"row": [str(one)], "action": "edit", "field": "supplier",
+                                             "value.supplier": typed}, from_page="/records/deal",
+                      follow_redirects=True)
+    assert answer.status_code in (200, 400, 422), answer.get_data(as_text=True)[:500]
+    assert _fields(deals, one).get("supplier") is None

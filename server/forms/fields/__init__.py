@@ -3,6 +3,6 @@
 server/forms/registry.py explains what a field type is and how to add one.
 """
 
-from server.forms.fields import choices, dates, exact, files, numbers, rows, text
+from server.forms.fields import choices, dates, exact, files, numbers, picker, rows, text
 
-__all__ = ["choices", "dates", "exact", "files", "numbers", "rows", "text"]
+__all__ = ["choices", "dates", "exact", "files", "numbers", "picker", "rows", "text"]
