@@ -1,0 +1,51 @@
+"""The result cache and who is asking: a change of the viewer's groups or of the type's grants changes the rows
+the viewer's next read shows (the key holds the compiled row scope; cache_writes.py never passes over a
+user or record type event)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from server.api import common
+from server.auth.permissions import Principal
+from server.services.people import update_user
+from tests.analytics.conftest import SALE, dashboard, data, put, sql
+from tests.analytics.test_result_cache import BY_REGION, _cache
+
+ADMIN = Principal(0, "admin", frozenset({"admin"}), frozenset())
+
+
+def _counts(api: Any, who: str) -> dict[str, int]:
+    return {r["region"]: r["count"] for r in data(api, who, "sales", "by_region")["rows"]}
+
+
+def _expected(api: Any, owner: str | None = None) -> dict[str, int]:
+    where = "WHERE created_by = :owner" if owner else ""
+    return {r[0]: r[1] for r in sql(api, f"SELECT region, COUNT(*) FROM rec_sale {where} GROUP BY region",
+                                    owner=owner)}
+
+
+def test_leaving_a_group_narrows_the_next_read(sales: Any) -> None:
+    from server.models import User
+    from sqlalchemy import select
+
+    put(sales, dashboard(BY_REGION))
+    _cache(sales)
+    assert _counts(sales, "fiona") == _expected(sales) == _counts(sales, "fiona")  # finance: every row
+    with sales.app.extensions["boms_db"].write() as session:
+        fiona = session.scalars(select(User).where(User.username == "fiona")).one()
+        update_user(session, ADMIN, fiona.id, display_name="", email="", active=True, roles=["staff"], groups="",
+                    manager="")
+    common._principals.clear()  # the API's principal cache (PRINCIPAL_TTL) is not what this test is about
+    assert _counts(sales, "fiona") == _expected(sales, "fiona")
+
+
+def test_a_grant_change_of_the_charted_type_changes_the_next_read(sales: Any) -> None:
+    put(sales, dashboard(BY_REGION))
+    assert _counts(sales, "sam") == _expected(sales, "sam") == _counts(sales, "sam")
+    widened = copy.deepcopy(SALE)
+    widened["permissions"][0].pop("rows")
+    response = sales.client.put("/api/v1/record-types/sale", headers=sales.headers("modeler"), json=widened)
+    assert response.status_code in (200, 201), response.get_json()
+    assert _counts(sales, "sam") == _expected(sales)
