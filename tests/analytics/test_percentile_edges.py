@@ -87,3 +87,14 @@ def test_percentiles_grouped_by_a_month(sales: Any) -> None:
         month = str(next(v for k, v in row.items() if k.startswith("signed_on")))[:7]
         assert row["p90_amount"] is not None, row
         assert close(row["p90_amount"], _percentile(sorted(values[month]), 0.9)), row
+
+
+@pytest.mark.parametrize("field", ["tags", "qty", "amount"])
+def test_percentiles_grouped_by_other_kinds(sales: Any, field: str) -> None:
+    response = put(sales, dashboard(chart("p", "table", [{"field": field}],
+                                          [{"agg": "p90", "field": "amount"}, {"agg": "count"}])), expect=None)
+    if response.status_code != 201:
+        assert response.status_code == 400, response.get_json()
+        return
+    got = data(sales, "fiona", "sales", "p")["rows"]
+    assert all(r["p90_amount"] is not None for r in got if r["count"]), got[:3]

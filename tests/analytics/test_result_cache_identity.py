@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from server.api import common
 from server.auth.permissions import Principal
 from server.services.people import update_user
@@ -27,8 +29,9 @@ def _expected(api: Any, owner: str | None = None) -> dict[str, int]:
 
 
 def test_leaving_a_group_narrows_the_next_read(sales: Any) -> None:
-    from server.models import User
     from sqlalchemy import select
+
+    from server.models import User
 
     put(sales, dashboard(BY_REGION))
     _cache(sales)
@@ -49,3 +52,28 @@ def test_a_grant_change_of_the_charted_type_changes_the_next_read(sales: Any) ->
     response = sales.client.put("/api/v1/record-types/sale", headers=sales.headers("modeler"), json=widened)
     assert response.status_code in (200, 201), response.get_json()
     assert _counts(sales, "sam") == _expected(sales)
+
+
+@pytest.mark.parametrize("on_delete", ["cascade", "set_null"])
+def test_a_delete_that_reaches_another_type_changes_its_charts(api: Any, on_delete: str) -> None:
+    """Deleting a customer deletes its orders (cascade) or empties their relation (set null): an orders chart
+    that reads only the order table is computed afresh (each dependant's write has its own record event)."""
+    from tests.records.linked import make, types
+
+    api.user("sam", roles=("staff",))
+    types(api, on_delete)
+    acme = make(api, "sam", "customer", name="Acme", region="north")
+    make(api, "sam", "order", customer=acme["id"], lines=[{"product": "sofa", "qty": 1, "amount": "100"}])
+    by_customer = {"key": "by_customer", "type": "column", "title": {"en": "c", "zh": "c"},
+                   "source": {"kind": "records", "type": "order"}, "dimensions": [{"field": "customer"}],
+                   "measures": [{"agg": "count"}]}
+    put(api, {"key": "orders", "title": {"en": "O", "zh": "O"}, "viewers": {"roles": ["staff"]},
+              "charts": [by_customer]})
+
+    def counts() -> dict[Any, int]:
+        return {r["customer"]: r["count"] for r in data(api, "sam", "orders", "by_customer")["rows"]}
+
+    assert counts() == {acme["id"]: 1} == counts()
+    response = api.client.delete(f"/api/v1/records/customer/{acme['id']}", headers=api.headers("admin"))
+    assert response.status_code in (200, 204), response.get_json()
+    assert counts() == ({} if on_delete == "cascade" else {None: 1})
