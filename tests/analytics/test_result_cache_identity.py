@@ -77,3 +77,27 @@ def test_a_delete_that_reaches_another_type_changes_its_charts(api: Any, on_dele
     response = api.client.delete(f"/api/v1/records/customer/{acme['id']}", headers=api.headers("admin"))
     assert response.status_code in (200, 204), response.get_json()
     assert counts() == ({} if on_delete == "cascade" else {None: 1})
+
+
+# SQLite has one writer at a time: only PostgreSQL can hold one chain open while another commits.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_re_validated_entry_still_sees_a_write_that_was_open_on_another_chain(sales: Any) -> None:
+    """Writer A holds chain 1 with a new sale; B commits a customer on chain 2. The read between re-validates
+    the entry (B's event touches no sale) and stores it at heads without A; once A commits, its event is past
+    those heads on chain 1 and the next read computes afresh."""
+    from server.records import service as records
+    from tests.records.linked import types
+
+    put(sales, dashboard(BY_REGION))
+    types(sales)
+    cache = _cache(sales)
+    before = _counts(sales, "fiona")
+    database = sales.app.extensions["boms_db"]
+    with database.write() as first:
+        records.create(first, ADMIN, "sale", {"region": "east", "amount": "7", "qty": 1})
+        with database.write() as second:  # chain 1 is held by the first writer: this one appends to another
+            records.create(second, ADMIN, "customer", {"name": "Acme", "region": "north"})
+        revalidated = cache.revalidated
+        assert _counts(sales, "fiona") == before and cache.revalidated == revalidated + 1
+    after = _counts(sales, "fiona")
+    assert after["east"] == before["east"] + 1 and after == _expected(sales)
