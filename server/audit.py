@@ -340,8 +340,10 @@ def _head(session: Session, count: int, chain: int | None = None) -> tuple[_Head
             allocated = session.execute(select(seqs())).scalar_one() if pg else None
         else:
             # A savepoint began or ended since (jobs run in savepoints): what it rolled back is gone from
-            # the head row, so read it again (this transaction holds its lock already).
-            row = session.execute(select(*_HEAD_COLUMNS, seqs()).where(AuditHead.id == head.id)).one()
+            # the head row, so read it again, locked: PostgreSQL releases a lock taken inside a savepoint
+            # that is rolled back, and another writer may have taken the chain meanwhile.
+            row = session.execute(select(*_HEAD_COLUMNS, seqs()).where(AuditHead.id == head.id)
+                                  .with_for_update()).one()
             head, allocated = _Head(*row[:4]), row[4]
     else:
         if chain is None:  # the hot path: every write transaction's first publish

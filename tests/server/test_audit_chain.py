@@ -287,3 +287,41 @@ def test_an_event_in_a_rolled_back_savepoint_leaves_the_chain_intact(app: Any) -
     with app.extensions["boms_db"].read() as session:
         assert [r.actor for r in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))] == [
             "user0", "batch", "next job", "batch"]
+
+
+def test_a_chain_locked_in_a_rolled_back_savepoint_is_locked_again(app: Any) -> None:
+    """PostgreSQL releases a row lock taken inside a savepoint that is rolled back: the next append of the same
+    transaction must lock the head again before reading it, or it appends after a head another writer has
+    moved meanwhile (a unique-index failure at its insert)."""
+    database = app.extensions["boms_db"]
+    if database.is_sqlite:
+        pytest.skip("SQLite has one writer at a time (BEGIN IMMEDIATE): there is no row lock to lose")
+    lost, other_holds, done = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            with database.write() as session:
+                savepoint = session.begin_nested()
+                publish(session, Event("record.updated", "failed job", subject_type="record", subject_id="1"))
+                savepoint.rollback()  # chain 1's lock is gone with it
+                lost.set()
+                assert other_holds.wait(10)
+                publish(session, Event("record.updated", "batch", subject_type="record", subject_id="2"))
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=batch)
+    thread.start()
+    assert lost.wait(10)
+    with database.write() as session:  # takes the free chain 1 and appends while the batch waits
+        publish(session, Event("record.updated", "other", subject_type="record", subject_id="3"))
+        other_holds.set()
+        done.wait(1)  # the batch's second append reads the head now (it must wait for this commit)
+    thread.join(10)
+    assert not failures, failures
+    assert _verify(app).ok
+    with database.read() as session:
+        assert sorted(session.scalars(select(AuditEvent.actor))) == ["batch", "other"]
