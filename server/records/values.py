@@ -320,10 +320,12 @@ class JsonWriter:
             if kind_of not in _IMMUTABLE:
                 result[key] = kind.to_json(field, value)
                 continue
-            found = memo.get((kind_of, value), _UNSEEN)  # dates, options, amounts repeat
+            # Decimal('-0') == Decimal('0') (and hashes alike) but is written "-0.00": an amount by its text
+            memo_key = (kind_of, str(value)) if kind_of is Decimal else (kind_of, value)
+            found = memo.get(memo_key, _UNSEEN)  # dates, options, amounts repeat
             if found is _UNSEEN:
                 found = kind.to_json(field, value)
                 if len(memo) < RecordValidator.MEMO and type(found) in _IMMUTABLE:
-                    memo[(kind_of, value)] = found
+                    memo[memo_key] = found
             result[key] = found
         return result

@@ -97,3 +97,18 @@ def test_the_plain_path_takes_the_plain_records() -> None:
     assert validator.plain({**values, "price": "1.234"}, creating=True, visible=visible) is None  # the scale
     assert validator.plain({**values, "nope": 1}, creating=True, visible=visible) is None  # no such field
     assert validator.plain(values, creating=True, visible=visible - {"qty"}) is None  # a hidden one
+
+
+def test_the_json_writer_tells_minus_zero_from_zero() -> None:
+    """JsonWriter (the batch's audit values) remembers each value's JSON; Decimal('-0') == Decimal('0') and
+    hashes alike, yet to_json writes them differently: each row's JSON is what to_json gives it."""
+    from decimal import Decimal
+
+    from server.records.values import JsonWriter, to_json
+
+    definition = read_definition({"key": "amounts", "name": {"en": "A", "zh": "甲"}, "fields": [
+        {"key": "dec", "label": {"en": "Dec", "zh": "数"}, "type": "decimal", "scale": 2}]})
+    writer = JsonWriter(definition)
+    for value in (Decimal("0"), Decimal("-0"), Decimal("0.0"), Decimal("-0.00"), Decimal("1"), Decimal("1.0")):
+        row = {"dec": value}
+        assert writer(row) == to_json(definition, row, frozenset(row)), value
