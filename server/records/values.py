@@ -135,12 +135,15 @@ class RecordValidator:
         fields, kinds = self.fields, self.kinds
         errors: dict[str, Any] = {}
         given = dict(values)
+        defaulted: set[str] = set()
         if creating:
             for key, default in self.defaults.items():
                 if key not in given:
                     given[key] = default
+                    defaulted.add(key)
         for key, value in given.items():
-            if key not in fields or key not in visible:
+            # A default is the designer's value, not the caller's: written also where the caller cannot see
+            if key not in fields or key not in visible and key not in defaulted:
                 errors[key] = _message("is not a field of this record type", "unknown_field")
                 continue
             if not kinds[key].writable:
