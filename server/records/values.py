@@ -135,12 +135,15 @@ class RecordValidator:
         fields, kinds = self.fields, self.kinds
         errors: dict[str, Any] = {}
         given = dict(values)
+        defaulted: set[str] = set()
         if creating:
             for key, default in self.defaults.items():
                 if key not in given:
                     given[key] = default
+                    defaulted.add(key)
         for key, value in given.items():
-            if key not in fields or key not in visible:
+            # A default is the designer's value, not the caller's: written also where the caller cannot see
+            if key not in fields or key not in visible and key not in defaulted:
                 errors[key] = _message("is not a field of this record type", "unknown_field")
                 continue
             if not kinds[key].writable:
@@ -320,10 +323,12 @@ class JsonWriter:
             if kind_of not in _IMMUTABLE:
                 result[key] = kind.to_json(field, value)
                 continue
-            found = memo.get((kind_of, value), _UNSEEN)  # dates, options, amounts repeat
+            # Decimal('-0') == Decimal('0') (and hashes alike) but is written "-0.00": an amount by its text
+            memo_key = (kind_of, str(value)) if kind_of is Decimal else (kind_of, value)
+            found = memo.get(memo_key, _UNSEEN)  # dates, options, amounts repeat
             if found is _UNSEEN:
                 found = kind.to_json(field, value)
                 if len(memo) < RecordValidator.MEMO and type(found) in _IMMUTABLE:
-                    memo[(kind_of, value)] = found
+                    memo[memo_key] = found
             result[key] = found
         return result

@@ -78,3 +78,27 @@ def test_a_cell_converts(field: dict[str, Any], raw: Any, expected: Any) -> None
 def test_a_bad_cell_says_why(field: dict[str, Any], raw: Any, words: str) -> None:
     with pytest.raises(CellError, match=words.replace("(", r"\(").replace(")", r"\)")):
         convert({"key": "f", **field}, raw, CTX)
+
+
+@pytest.mark.parametrize("field", [{"key": "t", "type": "text"}, {"key": "d", "type": "decimal", "scale": 2},
+                                   {**SELECT, "key": "m", "type": "multi_select"}])
+def test_a_column_converter_answers_each_cell_as_convert_does(field: dict[str, Any]) -> None:
+    """column_converter remembers each cell's result per column: cells that are equal and hash alike but
+    convert differently (0.0 and -0.0; 1, 1.0 and True) each get their own, and a list given out for one row
+    is that row's to change."""
+    from server.records.imports.convert import column_converter
+
+    run = column_converter(field, CTX)
+    for _ in range(2):
+        for raw in (0.0, -0.0, 0, False, 1, 1.0, True, "open", "Open、打开"):
+            try:
+                expected: Any = convert(field, raw, CTX)
+            except CellError as exc:
+                expected = ("error", str(exc))
+            try:
+                got: Any = run(raw)
+            except CellError as exc:
+                got = ("error", str(exc))
+            assert (type(got), got) == (type(expected), expected), (raw, got, expected)
+            if isinstance(got, list):
+                got.append("changed")

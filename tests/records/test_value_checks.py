@@ -97,3 +97,37 @@ def test_the_plain_path_takes_the_plain_records() -> None:
     assert validator.plain({**values, "price": "1.234"}, creating=True, visible=visible) is None  # the scale
     assert validator.plain({**values, "nope": 1}, creating=True, visible=visible) is None  # no such field
     assert validator.plain(values, creating=True, visible=visible - {"qty"}) is None  # a hidden one
+
+
+def test_the_json_writer_tells_minus_zero_from_zero() -> None:
+    """JsonWriter (the batch's audit values) remembers each value's JSON; Decimal('-0') == Decimal('0') and
+    hashes alike, yet to_json writes them differently: each row's JSON is what to_json gives it."""
+    from decimal import Decimal
+
+    from server.records.values import JsonWriter, to_json
+
+    definition = read_definition({"key": "amounts", "name": {"en": "A", "zh": "甲"}, "fields": [
+        {"key": "dec", "label": {"en": "Dec", "zh": "数"}, "type": "decimal", "scale": 2}]})
+    writer = JsonWriter(definition)
+    for value in (Decimal("0"), Decimal("-0"), Decimal("0.0"), Decimal("-0.00"), Decimal("1"), Decimal("1.0")):
+        row = {"dec": value}
+        assert writer(row) == to_json(definition, row, frozenset(row)), value
+
+
+def test_a_default_of_a_field_the_caller_cannot_see_is_written_whatever_the_other_values() -> None:
+    """A create fills the defaults, also of fields the caller may not see (their values are the designer's):
+    the plain path did, and the full one (a value that is not plain: non-ASCII text, a float) refused the
+    record naming the hidden field — one answer for both now."""
+    from server.records.values import RecordValidator
+
+    definition = read_definition({"key": "memo", "name": {"en": "Memo", "zh": "备忘"}, "fields": [
+        {"key": "title", "label": {"en": "Title", "zh": "标题"}, "type": "text"},
+        {"key": "level", "label": {"en": "Level", "zh": "级别"}, "type": "text", "default": "normal"}]})
+    validator = RecordValidator(definition)
+    visible = frozenset({"title"})
+    for title in ("plain", "中文标题"):
+        expected = {"title": title, "level": "normal"}
+        assert _full(validator, {"title": title}, True, visible) == expected, title
+        assert validator.validate({"title": title}, creating=True, visible=visible) == expected, title
+    assert _full(validator, {"title": "x", "level": "high"}, True, visible) == {
+        "level": _full(validator, {"nope": 1}, True, visible)["nope"]}  # given by the caller: still unknown

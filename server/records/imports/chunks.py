@@ -29,6 +29,7 @@ from server.records.imports.convert import CellError, Context, column_converter,
 from server.records.imports.files import column_letter
 from server.records.imports.mapping import Plan
 from server.records.numbering import sample_number
+from server.records.references import reference_errors
 from server.records.values import RecordValidator, to_json
 
 AUDIT_BATCH = 500
@@ -222,6 +223,8 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] 
             bad.append(Bad(number, [_shown(c) for c in cells], problems))
         else:
             pending.append((number, cells, stored or {}, existing))
+    if not validated:
+        pending = _readable(session, checker, pending, bad)
     taken = {k: _taken(session, checker, k, {s[k] for _, _, s, e in pending if s.get(k) is not None and e is None})
              for k in uniques}
     index_of = {f["key"]: i for i, f in plan.columns}
@@ -250,6 +253,23 @@ def check(session: Session, checker: Checker, rows: list[tuple[int, list[Any]]] 
         else:
             good.append(Good(number, stored, existing))
     return good, bad
+
+
+def _readable(session: Session, checker: Checker, pending: list[Any], bad: list[Bad]) -> list[Any]:
+    """The pending rows whose relation cells name records the importer may read; the others go to ``bad``.
+    A cell may give an id (``12``, or ``12, 14`` for a relation to many) that is no record or one outside
+    the importer's read scope: found here, in the validation pass, as the batch write would find it — not
+    by the write itself, when an abort-mode import has committed its earlier chunks already."""
+    if not pending or not any(f["type"] == "relation" for _, f in checker.plan.columns):
+        return pending
+    errors = reference_errors(session, checker.who, checker.definition, {i: p[2] for i, p in enumerate(pending)})
+    if not errors:
+        return pending
+    for i, messages in errors.items():
+        number, cells, _, _ = pending[i]
+        bad.append(bad_row(number, cells, [checker.field_problem(k, m, cells) for k, m in messages.items()]))
+    bad.sort(key=lambda b: b.number)
+    return [p for i, p in enumerate(pending) if i not in errors]
 
 
 def formula_problems(checker: Checker, cells: list[Any], stored: Mapping[str, Any],

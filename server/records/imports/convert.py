@@ -105,14 +105,16 @@ def column_converter(field_def: Mapping[str, Any], context: Context) -> Callable
         kind = type(value)
         if kind not in _REPEATED or kind is str and len(value) > 64:
             return None if is_blank(value) else convert_cell(field_def, value, context)
-        found = memo.get((kind, value), memo)
+        # -0.0 == 0.0 (and hashes alike) but converts to "-0": a float is remembered by its exact bits
+        key = (kind, value.hex()) if kind is float else (kind, value)
+        found = memo.get(key, memo)
         if found is memo:
             try:
                 found = None if is_blank(value) else convert_cell(field_def, value, context)
             except CellError as exc:
                 found = exc
             if len(memo) < MEMO:
-                memo[(kind, value)] = found
+                memo[key] = found
         if isinstance(found, CellError):
             raise CellError(str(found), found.code, **found.params)
         if isinstance(found, list | dict):

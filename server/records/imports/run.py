@@ -111,7 +111,9 @@ def _progress(session: Session, import_id: str, **values: Any) -> RecordImport:
     session.execute(update(RecordImport).where(RecordImport.id == import_id).values(progress_at=utcnow(), **values))
     row = session.get(RecordImport, import_id, populate_existing=True)
     assert row is not None
-    if row.cancel_requested:
+    # Ended meanwhile (a worker whose lease ran out, still running): its unused auto-numbers may have been
+    # given back and taken by a create, so it writes nothing more.
+    if row.cancel_requested or row.status in TERMINAL:
         raise Cancelled()
     return row
 
@@ -213,7 +215,9 @@ def _end(database: Database, import_id: str, finish: Finish | None, status: str,
     with database.write() as session:
         # Locked: a chunk still committing (another worker's, after a lease ran out) is waited for.
         row = session.get(RecordImport, import_id, with_for_update=True, populate_existing=True)
-        if row is None:
+        if row is None or row.status in TERMINAL:  # ended already (by another worker): its end stands
+            if row is not None and finish is not None:
+                finish(session)
             return
         if status == "cancelled" and message is None:
             written = row.inserted + row.updated
