@@ -99,3 +99,32 @@ def test_a_worker_still_running_after_the_import_ended_writes_nothing_more(
     with database.read() as session:
         ends = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "record.imported"))
     assert ends == 1
+
+
+def test_a_worker_behind_the_import_stops_before_writing_a_chunk_twice(
+        api: Any, one_row_chunks: None, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Two workers on one import (the first one's lease ran out while it still ran): the one whose resume
+    point is behind the stored one writes nothing and ends nothing; the rows stay written once."""
+    from server.models import RecordImport
+    from server.records.imports import run
+
+    database = api.app.extensions["boms_db"]
+    _api(api)
+    _cancelling_after(api, monkeypatch, 2)
+    import_id = upload(api, _ok_rows(5), type_key="ticket").get_json()["id"]
+    body = finished(api, import_id)
+    assert body["status"] == "cancelled" and body["inserted"] == 2, body
+    monkeypatch.undo()
+    monkeypatch.setattr(run, "CHUNK", 1)
+    with api.app.app_context():
+        with database.write() as session:  # as if still running, two chunks written by the other worker
+            row = session.get(RecordImport, import_id)
+            row.status, row.cancel_requested, row.finished_at = "writing", False, None
+        with database.read() as session:
+            row = session.get(RecordImport, import_id)
+            table, checker = run.prepare(session, row, run.imports_root(api.app.instance_path))
+        with pytest.raises(run.Superseded):
+            run._write_all(database, import_id, table, checker, True, 0)
+    after = api.get("sam", f"/api/v1/imports/{import_id}").get_json()
+    assert (after["status"], after["inserted"], after["rowsDone"]) == ("writing", 2, 2), after
+    assert _numbers(api) == ["T-0001", "T-0002"]

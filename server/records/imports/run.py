@@ -58,6 +58,16 @@ class Cancelled(Exception):
     pass
 
 
+class Superseded(Exception):
+    """Another worker has moved the import on (this one's lease ran out while it still ran): it stops
+    without writing or ending anything, so no chunk is written twice."""
+
+
+def _mine(row: RecordImport, done: int) -> None:
+    if row.rows_done != done:
+        raise Superseded()
+
+
 def imports_root(instance_path: Path) -> Path:
     return Path(instance_path) / "imports"
 
@@ -137,6 +147,7 @@ def _validate_all(database: Database, import_id: str, table: Table, make: Callab
         if spool is not None:
             spool.add(converted)
         with database.write() as session:
+            _mine(_progress(session, import_id), done)
             good, bad = check(session, checker, None, converted=converted)
             if len(preview) < PREVIEW_ROWS:
                 preview.extend(preview_json(checker, g) for g in good[:PREVIEW_ROWS - len(preview)])
@@ -153,7 +164,8 @@ def _write_all(database: Database, row_id: str, table: Table, checker: Checker, 
     for converted in _converted(table, checker, start, spool):
         chunk = [(number, cells) for number, cells, _, _ in converted]
         with database.write() as session:
-            current = _progress(session, row_id)
+            current = _progress(session, row_id)  # its UPDATE locks the row: chunks commit one at a time
+            _mine(current, done)
             # In abort mode the validation pass accepted every row already: they are not validated twice.
             good, bad = check(session, checker, None, validated=not skip_invalid, converted=converted)
             written = current.inserted + current.updated
@@ -299,6 +311,8 @@ def run_import(database: Database, instance_path: Path, import_id: str, finish: 
                 _progress(session, import_id, status="writing")
         _write_all(database, import_id, table, prepare_again(checker), skip_invalid, start, spool)
         _end(database, import_id, finish, "done")
+    except Superseded:
+        logger.warning("import %s: another worker has taken it over; this one stops", import_id)
     except Cancelled:
         _end(database, import_id, finish, "cancelled")
     except BomsError as exc:
