@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_records_e2e import open_as, records_server  # noqa: F401  (the fixtures)
@@ -36,13 +37,14 @@ def test_a_work_order_with_a_drawing_on_a_phone(open_as: Any, records_server: st
     drawing = {"name": "chair.png", "mimeType": "image/png", "buffer": PNG}
     page.goto(f"{records_server}/records/work_order/new")
     page.set_input_files("#f-drawing", files=[drawing])
-    page.select_option("#f-materials", value=material_id)
+    _pick(page, "materials", material_id)
     page.click("[data-testid=save-record]")  # no product, no owner: refused, the fields marked
     assert page.locator(".invalid-feedback").count() >= 1
     page.fill("#f-product", "橡木椅")
     page.fill("#f-owner", "root")
     page.set_input_files("#f-drawing", files=[drawing])  # the refused form's file is not kept: chosen again
-    page.select_option("#f-materials", value=material_id)
+    if page.locator(f"[data-testid=picker-materials] [data-picked='{material_id}']").count() == 0:
+        _pick(page, "materials", material_id)
     screenshot(page, "record-attachment-form-phone-zh")
     page.click("[data-testid=save-record]")
     page.wait_for_url(re.compile(r".*/records/work_order/\d+$"))
@@ -60,3 +62,13 @@ def test_a_work_order_with_a_drawing_on_a_phone(open_as: Any, records_server: st
     screenshot(page, "record-attachment-page-phone-zh")
     page.goto(material_url)
     assert "WO-" in page.locator("[data-testid=incoming]").inner_text()
+
+
+def _pick(page: Any, field: str, record_id: str) -> None:
+    """A related record chosen in the record picker (record_picker.js) by its number."""
+    search = page.locator(f"#f-{field}")
+    search.fill(f"#{record_id}")
+    expect(page.locator(f"[data-testid=picker-{field}] [role=option]")).to_have_count(1)
+    search.press("ArrowDown")
+    search.press("Enter")
+    expect(page.locator(f"[data-testid=picker-{field}] [data-picked='{record_id}']")).to_have_count(1)

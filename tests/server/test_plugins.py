@@ -65,7 +65,7 @@ def test_the_workflow_engine_registers_its_jobs_tasks_and_sweeps(app: Any) -> No
     assert plugins.jobs["service"].slow and plugins.jobs["timer"].batch and plugins.jobs["rule_call"].slow
     assert {"boms.jobs.run", "boms.audit.verify", "boms.notifications.deliver"} <= set(celery_app(app).tasks)
     assert {sweep.__name__ for sweep in plugins.sweeps} == {"sweep_notifications", "sweep_orphan_files",
-                                                           "sweep_pending", "sweep_schedules"}
+                                                           "sweep_pending", "sweep_schedules", "sweep_statistics"}
 
 
 def test_a_celery_task_runs_its_body_with_its_flask_app_in_context(app: Any) -> None:
