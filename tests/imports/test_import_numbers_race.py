@@ -15,12 +15,11 @@ from tests.imports.conftest import finished, upload
 from tests.imports.test_import_numbers import _api, _cancelling_after, _numbers, _ok_rows, one_row_chunks  # noqa: F401
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # two writers at once: SQLite has one
 @pytest.mark.parametrize("commit", [True, False], ids=["committed", "rolled-back"])
 def test_a_create_in_flight_when_the_import_gives_back(api: Any, one_row_chunks: None,  # noqa: F811
                                                        monkeypatch: pytest.MonkeyPatch, commit: bool) -> None:
     database = api.app.extensions["boms_db"]
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("two writers at once: PostgreSQL (SQLite has one writer)")
     _api(api)
     taken: list[str] = []
     holding, done = threading.Event(), threading.Event()

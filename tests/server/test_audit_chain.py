@@ -289,13 +289,12 @@ def test_an_event_in_a_rolled_back_savepoint_leaves_the_chain_intact(app: Any) -
             "user0", "batch", "next job", "batch"]
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer, no row locks
 def test_a_chain_locked_in_a_rolled_back_savepoint_is_locked_again(app: Any) -> None:
     """PostgreSQL releases a row lock taken inside a savepoint that is rolled back: the next append of the same
     transaction must lock the head again before reading it, or it appends after a head another writer has
     moved meanwhile (a unique-index failure at its insert)."""
     database = app.extensions["boms_db"]
-    if database.is_sqlite:
-        pytest.skip("SQLite has one writer at a time (BEGIN IMMEDIATE): there is no row lock to lose")
     lost, other_holds, done = threading.Event(), threading.Event(), threading.Event()
     failures: list[BaseException] = []
 
