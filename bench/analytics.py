@@ -36,10 +36,10 @@ from typing import Any
 from sqlalchemy import event, insert
 
 try:
-    from bench.common import fresh_database, machine
+    from bench.common import fresh_database, machine, replay_bare
     from bench.inbox_scale import Shape, generate
 except ImportError:  # run as a script: bench/ itself is on sys.path
-    from common import fresh_database, machine
+    from common import fresh_database, machine, replay_bare
     from inbox_scale import Shape, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,22 +173,7 @@ def _measure(app: Any, database: Any, who: Any, keys: tuple[str, ...], runs: int
             else:
                 times.append(elapsed)
                 cpu.append(time.process_time() - used)
-    floors = []
-    each: list[list[float]] = [[] for _ in statements]
-    raw = engine.raw_connection()
-    try:
-        for _ in range(runs):
-            cursor = raw.cursor()
-            started = time.perf_counter()
-            for i, (statement, parameters) in enumerate(statements):
-                one = time.perf_counter()
-                cursor.execute(statement, parameters)
-                cursor.fetchall()
-                each[i].append(time.perf_counter() - one)
-            floors.append(time.perf_counter() - started)
-            cursor.close()
-    finally:
-        raw.close()
+    floors, each = replay_bare(engine, statements, runs)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{label} ({len(statements)} SQL statements): median {statistics.median(times) * 1000:.0f} ms (min "
           f"{min(times) * 1000:.0f}; this process's CPU {statistics.median(cpu) * 1000:.0f} ms); bare SQL floor "

@@ -143,3 +143,27 @@ def machine() -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s), " \
            f"{platform.system()} {platform.machine()}, load average {load}"
+
+
+def replay_bare(engine: Any, statements: list[tuple[str, Any]], runs: int) -> tuple[list[float], list[list[float]]]:
+    """The floor of a request: its captured statements replayed through the driver alone, `runs` times.
+    Returns the seconds of each whole replay and, per statement, the seconds of each of its runs."""
+    import time
+
+    floors: list[float] = []
+    each: list[list[float]] = [[] for _ in statements]
+    raw = engine.raw_connection()
+    try:
+        for _ in range(runs):
+            cursor = raw.cursor()
+            started = time.perf_counter()
+            for i, (statement, parameters) in enumerate(statements):
+                one = time.perf_counter()
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+                each[i].append(time.perf_counter() - one)
+            floors.append(time.perf_counter() - started)
+            cursor.close()
+    finally:
+        raw.close()
+    return floors, each

@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy import event, insert
 
 try:
-    from bench.common import fresh_database, machine
+    from bench.common import fresh_database, machine, replay_bare
 except ImportError:  # run as a script: bench/ itself is on sys.path
-    from common import fresh_database, machine
+    from common import fresh_database, machine, replay_bare
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "tests" / "fixtures" / "engine" / "heatmap_demo.bpmn"
@@ -161,22 +161,7 @@ def _time(app: Any, database: Any, who: Any, args: dict[str, str],
                 event.remove(engine, "before_cursor_execute", capture)
             else:
                 times.append(elapsed)
-    floors = []
-    each: list[list[float]] = [[] for _ in statements]
-    raw = engine.raw_connection()
-    try:
-        for _ in range(runs):
-            cursor = raw.cursor()
-            started = time.perf_counter()
-            for i, (statement, parameters) in enumerate(statements):
-                one = time.perf_counter()
-                cursor.execute(statement, parameters)
-                cursor.fetchall()
-                each[i].append(time.perf_counter() - one)
-            floors.append(time.perf_counter() - started)
-            cursor.close()
-    finally:
-        raw.close()
+    floors, each = replay_bare(engine, statements, runs)
     slowest = sorted(((statistics.median(t), " ".join(statements[i][0].split())) for i, t in enumerate(each)),
                      reverse=True)
     return times, floors, slowest
