@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.records.linked import label
+from tests.records.test_record_bulk_edit import _made
 
 SUPPLIER: dict[str, Any] = {
     "key": "supplier", "name": label("Supplier"),
@@ -52,12 +53,6 @@ def deals(api: Any) -> Any:
     for body in (SUPPLIER, DEAL):
         assert api.post("modeler", "/api/v1/record-types", json=body).status_code == 201
     return api
-
-
-def _made(api: Any, who: str, type_key: str, **fields: Any) -> int:
-    made = api.post(who, f"/api/v1/records/{type_key}", json={"fields": fields})
-    assert made.status_code == 201, made.get_json()
-    return int(made.get_json()["id"])
 
 
 def _deal(api: Any, title: str) -> dict[str, Any]:
