@@ -10,7 +10,8 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,27 @@ ORDER = ["fiona", "mike", "alice"]  # managers first, so reporting lines resolve
 
 def password(name: str) -> str:
     return f"e2e-password-{name}"
+
+
+@contextmanager
+def serving(folder: Path, seed: Callable[[Any], None]) -> Iterator[tuple[str, Any]]:
+    """A BOMS app on a fresh SQLite file in ``folder``, ``seed``-ed in one write transaction, served by waitress
+    on loopback: (its base URL, the app)."""
+    from waitress import create_server
+
+    url = f"sqlite:///{folder / 'boms.db'}"
+    upgrade(url)
+    # A strong key (weak ones are refused outside tests); plain HTTP on loopback, so no Secure cookie.
+    app = create_app(Config.from_env(instance_path=folder / "instance", database_url=url,
+                                     secret_key=secrets.token_urlsafe(32), secure_cookies=False))
+    with app.extensions["boms_db"].write() as session:
+        seed(session)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}", app
+    finally:
+        server.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,20 +6,15 @@ beside the dimensions; on a phone the editor sits under the grid."""
 from __future__ import annotations
 
 import json
-import secrets
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
-from server import create_app
-from server.config import Config
-from server.migrate import upgrade
 from tests.analytics.conftest import SALE, sale_rows
 from tests.analytics.test_mixed_currencies import DEAL
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, serving
 from tests.e2e.test_csp_e2e import WATCH
 from tests.e2e.test_dashboard_designer_e2e import BOARD
 
@@ -28,29 +23,21 @@ PASSWORD = "e2e-chart-editor-password"
 
 @pytest.fixture(scope="module")
 def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from waitress import create_server
-
     from server.analytics import service
     from server.auth.permissions import Principal
     from server.records import types
     from server.records.storage import table_of
     from server.services.identity import add_user
 
-    folder = tmp_path_factory.mktemp("e2e-chart-editor")
-    url = f"sqlite:///{folder / 'boms.db'}"
-    upgrade(url)
-    app = create_app(Config.from_env(instance_path=folder / "instance", database_url=url,
-                                     secret_key=secrets.token_urlsafe(32), secure_cookies=False))
-    with app.extensions["boms_db"].write() as session:
+    def seed(session: Any) -> None:
         add_user(session, "root", PASSWORD, roles=["admin"])
         row, _created = types.save(session, json.loads(json.dumps(SALE)), "e2e")
         session.execute(insert(table_of(row.definition)), sale_rows(60))
         types.save(session, json.loads(json.dumps(DEAL)), "e2e")  # an amount in per-record currencies
         service.save(session, Principal(0, "e2e", frozenset({"admin"}), frozenset()), BOARD)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.effective_port}", "app": app}
-    server.close()
+
+    with serving(tmp_path_factory.mktemp("e2e-chart-editor"), seed) as (url, app):
+        yield {"url": url, "app": app}
 
 
 def _page(chromium: Any, base: str, width: int, errors: list[str]) -> Any:
