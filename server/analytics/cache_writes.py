@@ -17,10 +17,10 @@ type's table and the relation link tables, a process event only the tables that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Alias, ColumnClause, ColumnElement, FromClause, Table, and_, or_, select
+from sqlalchemy import Alias, ColumnClause, FromClause, Table, and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 
@@ -135,7 +135,3 @@ def still_valid(session: Session, then: Heads, now: Heads, tables: frozenset[str
         return True
     events = _between(session, then, now)
     return events is not None and not any(_touches(*event, tables) for event in events)
-
-
-def chart_tables(base: FromClause, clauses: Sequence[ColumnElement[Any]]) -> frozenset[str]:
-    return tables_read([base, *clauses])
